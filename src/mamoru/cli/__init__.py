@@ -1,0 +1,37 @@
+"""The `mamoru` command: one Typer sub-application per domain, composed here.
+
+Commands only translate arguments into a service call and a result into output; results go to
+standard output, messages to standard error. Exit codes: 0 success, 1 a check found a problem or a
+request was refused, 2 bad usage or input.
+"""
+
+from __future__ import annotations
+
+import typer
+
+from mamoru.cli import audit as audit_cli
+from mamoru.cli import db as db_cli
+from mamoru.cli import plan as plan_cli
+from mamoru.cli import serve as serve_cli
+from mamoru.cli import user as user_cli
+
+app = typer.Typer(
+    name="mamoru",
+    help="mamoru: the Basic Plan's registry, follow-up, hotline, hash matching and blocking list.",
+    no_args_is_help=True,
+    add_completion=False,
+)
+
+app.add_typer(db_cli.app, name="db")
+app.add_typer(plan_cli.app, name="plan")
+app.add_typer(user_cli.app, name="user")
+app.add_typer(user_cli.token_app, name="token")
+app.add_typer(audit_cli.app, name="audit")
+serve_cli.register(app)
+
+# Other domains register below, one line each (keep alphabetical within the block).
+# -- domain registrations --
+
+
+def main() -> None:
+    app()

@@ -1,0 +1,86 @@
+"""One typed Settings object, built from MAMORU_* environment variables.
+
+Settings are read when create_app() or the CLI starts, never at import time, and are passed down
+explicitly. Each process role gets only the settings it needs: the public portal never receives
+credentials for hotline cases, hash banks or the blocking list (see docs/security.md).
+"""
+
+from __future__ import annotations
+
+import os
+from dataclasses import dataclass, field, fields
+from pathlib import Path
+from typing import Mapping
+
+DEFAULT_VAR_DIR = Path("var")
+
+# Every setting, its environment variable and what it is for. docs/settings.md is checked
+# against this table by a test, so a new setting without documentation fails.
+SETTINGS_DOC: dict[str, str] = {
+    "MAMORU_DATABASE_URL": "SQLAlchemy URL of the main database (default: SQLite file var/mamoru.db).",
+    "MAMORU_SECRET_KEY": "Secret used to sign session cookies (default: generated into var/secret.key).",
+    "MAMORU_VAR_DIR": "Folder for local state: SQLite file, generated keys, snapshots (default: ./var).",
+    "MAMORU_AUDIT_KEY": "Path of the Ed25519 private key that signs audit checkpoints; keep it outside the database (default: var/keys/audit.key).",
+    "MAMORU_ADMIN_PASSWORD": "Password for the first administrator created by `make run` (otherwise one is generated and printed once).",
+    "MAMORU_NEW_PASSWORD": "Password for `mamoru user add` (otherwise prompted).",
+    "MAMORU_SESSION_HOURS": "Hours a web session lasts without activity (default 8).",
+    "MAMORU_SECURE_COOKIES": "1 to mark cookies Secure (set when served over TLS; default 0).",
+    "MAMORU_ROLE": "Process role: all, portal, office, hotline, matcher, feed (default all).",
+    "MAMORU_DEFAULT_LANG": "Language when the browser states none: ja or en (default ja).",
+    "MAMORU_LOGIN_ATTEMPTS": "Failed logins per username within 15 minutes before further attempts are refused (default 5).",
+}
+
+
+def _env_bool(value: str | None, default: bool) -> bool:
+    if value is None or value == "":
+        return default
+    return value.strip().lower() in {"1", "true", "yes", "on"}
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Runtime configuration. Build with Settings.from_env(); tests build it directly."""
+
+    var_dir: Path = DEFAULT_VAR_DIR
+    database_url: str = ""
+    secret_key: str = ""
+    audit_key_path: Path | None = None
+    session_hours: float = 8.0
+    secure_cookies: bool = False
+    role: str = "all"
+    default_lang: str = "ja"
+    login_attempts: int = 5
+    extra: dict[str, str] = field(default_factory=dict)
+
+    @classmethod
+    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+        env = os.environ if env is None else env
+        var_dir = Path(env.get("MAMORU_VAR_DIR") or DEFAULT_VAR_DIR)
+        db_url = env.get("MAMORU_DATABASE_URL") or f"sqlite:///{(var_dir / 'mamoru.db').as_posix()}"
+        audit_key = env.get("MAMORU_AUDIT_KEY")
+        return cls(
+            var_dir=var_dir,
+            database_url=db_url,
+            secret_key=env.get("MAMORU_SECRET_KEY", ""),
+            audit_key_path=Path(audit_key) if audit_key else var_dir / "keys" / "audit.key",
+            session_hours=float(env.get("MAMORU_SESSION_HOURS") or 8),
+            secure_cookies=_env_bool(env.get("MAMORU_SECURE_COOKIES"), False),
+            role=(env.get("MAMORU_ROLE") or "all").lower(),
+            default_lang=(env.get("MAMORU_DEFAULT_LANG") or "ja").lower(),
+            login_attempts=int(env.get("MAMORU_LOGIN_ATTEMPTS") or 5),
+            extra={k: v for k, v in env.items() if k.startswith("MAMORU_")},
+        )
+
+    def resolved_secret_key(self) -> str:
+        """The cookie-signing secret: from settings, else a generated one kept in var_dir."""
+        if self.secret_key:
+            return self.secret_key
+        path = self.var_dir / "secret.key"
+        if not path.exists():
+            path.parent.mkdir(parents=True, exist_ok=True)
+            path.write_text(os.urandom(32).hex())
+            path.chmod(0o600)
+        return path.read_text().strip()
+
+    def describe(self) -> dict[str, str]:
+        return {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name not in {"secret_key", "extra"}}

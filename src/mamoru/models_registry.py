@@ -1,0 +1,10 @@
+"""Imports every domain's models so that Base.metadata is complete (Alembic, db check, tests).
+
+One import line per domain.
+"""
+
+from mamoru import audit  # noqa: F401
+from mamoru.auth import models as auth_models  # noqa: F401
+from mamoru.plan import models as plan_models  # noqa: F401
+
+# -- domain registrations --

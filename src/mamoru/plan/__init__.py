@@ -1,0 +1,1 @@
+"""The plan registry: plans, pillars, measures, agencies, bodies, definitions, prefectures, timeline."""

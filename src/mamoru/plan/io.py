@@ -1,0 +1,300 @@
+"""Import and export of a plan's full measure list as CSV, XLSX or YAML.
+
+Rows are matched on the measure's stable id, so a spreadsheet round trip keeps ids while codes and
+origins can be corrected. A file is validated whole before anything is written: one bad row and
+nothing of the file is imported, and every problem is reported with its row, field and reason.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import re
+import secrets
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any, Iterable
+
+import yaml
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mamoru import audit
+from mamoru.auth import roles
+from mamoru.auth.models import User
+from mamoru.errors import InvalidInput, PermissionDenied, Problem
+from mamoru.plan.models import Agency, Measure, MeasureAssignment, Plan
+from mamoru.plan.service import amend_measure, plan_pillars, validate_measure_values
+
+COLUMNS = ["id", "code", "pillar", "title_en", "title_ja", "description_en", "description_ja",
+           "origin", "main", "agencies", "lead"]
+REQUIRED = {"code", "pillar", "title_en", "agencies"}
+FORMATS = ("csv", "xlsx", "yaml")
+MAX_ROWS = 5000
+MAX_BYTES = 10 * 1024 * 1024
+_ID = re.compile(r"^[a-z0-9][a-z0-9-]{1,62}$")
+_TRUE = {"true", "yes", "1", "y", "main", "○", "はい"}
+_FALSE = {"false", "no", "0", "n", "", "いいえ"}
+
+
+def export_rows(session: Session, plan: Plan) -> list[dict[str, str]]:
+    rows = []
+    for p in plan_pillars(session, plan):
+        for m in p.measures:
+            lead = [a.agency.code for a in m.assignments if a.role == "lead"]
+            rows.append({
+                "id": m.uid, "code": m.code, "pillar": str(p.number), "title_en": m.title_en,
+                "title_ja": m.title_ja, "description_en": m.description_en, "description_ja": m.description_ja,
+                "origin": m.origin, "main": "true" if m.main else "false",
+                "agencies": ";".join(a.agency.code for a in m.assignments), "lead": ";".join(lead),
+            })
+    return rows
+
+
+def write_rows(rows: list[dict[str, str]], fmt: str) -> bytes:
+    if fmt == "csv":
+        buf = io.StringIO()
+        w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
+        w.writeheader()
+        w.writerows(rows)
+        return buf.getvalue().encode("utf-8")
+    if fmt == "yaml":
+        doc = {"format": "mamoru-measures/1", "measures": [
+            {**r, "pillar": int(r["pillar"]), "main": r["main"] == "true",
+             "agencies": [c for c in r["agencies"].split(";") if c],
+             "lead": [c for c in r["lead"].split(";") if c]} for r in rows]}
+        return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False).encode("utf-8")
+    if fmt == "xlsx":
+        from openpyxl import Workbook
+
+        wb = Workbook()
+        ws = wb.active
+        ws.title = "measures"
+        ws.append(COLUMNS)
+        for r in rows:
+            ws.append([r[c] for c in COLUMNS])
+        out = io.BytesIO()
+        wb.save(out)
+        return out.getvalue()
+    raise ValueError(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+
+
+def detect_format(path: Path, fmt: str | None) -> str:
+    if fmt:
+        if fmt not in FORMATS:
+            raise InvalidInput(f"unknown format {fmt!r}; choose one of {', '.join(FORMATS)}")
+        return fmt
+    ext = path.suffix.lower().lstrip(".")
+    ext = "yaml" if ext == "yml" else ext
+    if ext not in FORMATS:
+        raise InvalidInput(f"cannot tell the format of {path.name}; pass --format csv|xlsx|yaml")
+    return ext
+
+
+def read_rows(data: bytes, fmt: str) -> list[tuple[int, dict[str, Any]]]:
+    """Parse a file into (row number, values) pairs; row numbers are what a user sees in the file."""
+    if len(data) > MAX_BYTES:
+        raise InvalidInput(f"file is larger than {MAX_BYTES // (1024 * 1024)} MiB")
+    if fmt == "csv":
+        try:
+            text = data.decode("utf-8-sig")
+        except UnicodeDecodeError as exc:
+            raise InvalidInput(f"file is not UTF-8 text (byte {exc.start})") from exc
+        reader = csv.DictReader(io.StringIO(text))
+        _check_header(reader.fieldnames or [])
+        return [(i, dict(r)) for i, r in enumerate(reader, start=2)]
+    if fmt == "xlsx":
+        from openpyxl import load_workbook
+
+        try:
+            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
+        except Exception as exc:  # openpyxl raises many types for a damaged file
+            raise InvalidInput(f"not a readable XLSX workbook ({type(exc).__name__})") from exc
+        ws = wb.worksheets[0]
+        it = ws.iter_rows(values_only=True)
+        header = [str(c).strip() if c is not None else "" for c in next(it, [])]
+        _check_header(header)
+        out = []
+        for i, cells in enumerate(it, start=2):
+            if all(c is None or str(c).strip() == "" for c in cells):
+                continue
+            out.append((i, {h: ("" if c is None else c) for h, c in zip(header, cells) if h}))
+        return out
+    if fmt == "yaml":
+        try:
+            doc = yaml.safe_load(data.decode("utf-8"))
+        except (yaml.YAMLError, UnicodeDecodeError) as exc:
+            raise InvalidInput(f"not readable YAML: {exc}") from exc
+        items = doc.get("measures") if isinstance(doc, dict) else doc
+        if not isinstance(items, list):
+            raise InvalidInput("YAML must hold a list `measures`")
+        out = []
+        for i, item in enumerate(items, start=1):
+            if not isinstance(item, dict):
+                raise InvalidInput([Problem(i, "measure", "must be a mapping")])
+            item = dict(item)
+            for k in ("agencies", "lead"):
+                if isinstance(item.get(k), list):
+                    item[k] = ";".join(str(x) for x in item[k])
+            out.append((i, item))
+        return out
+    raise InvalidInput(f"unknown format {fmt!r}")
+
+
+def _check_header(header: Iterable[str]) -> None:
+    missing = REQUIRED - set(header)
+    if missing:
+        raise InvalidInput([Problem(1, c, "required column is missing") for c in sorted(missing)])
+
+
+@dataclass
+class ImportResult:
+    created: list[str] = field(default_factory=list)
+    amended: list[str] = field(default_factory=list)
+    reassigned: list[str] = field(default_factory=list)
+    unchanged: int = 0
+
+
+@dataclass
+class _Row:
+    number: int
+    uid: str | None
+    values: dict[str, Any]
+    pillar: int
+    agencies: list[str]
+    lead: list[str]
+
+
+def _s(v: Any) -> str:
+    if v is None:
+        return ""
+    if isinstance(v, float) and v.is_integer():
+        return str(int(v))
+    return str(v).strip()
+
+
+def _validate(session: Session, plan: Plan, rows: list[tuple[int, dict[str, Any]]]) -> list[_Row]:
+    if len(rows) > MAX_ROWS:
+        raise InvalidInput(f"more than {MAX_ROWS} rows")
+    problems: list[Problem] = []
+    known = {a.code for a in session.scalars(select(Agency))}
+    pillars = {p.number for p in plan_pillars(session, plan)}
+    existing = {m.uid: m for m in session.scalars(select(Measure))}
+    seen_ids: dict[str, int] = {}
+    seen_codes: dict[str, int] = {}
+    out: list[_Row] = []
+    for n, raw in rows:
+        before = len(problems)
+        uid = _s(raw.get("id")) or None
+        if uid is not None:
+            if not _ID.match(uid):
+                problems.append(Problem(n, "id", "must be lower-case letters, digits and '-' (2-63)"))
+            elif uid in seen_ids:
+                problems.append(Problem(n, "id", f"repeats row {seen_ids[uid]}"))
+            elif uid in existing and existing[uid].plan_id != plan.id:
+                problems.append(Problem(n, "id", "belongs to another plan"))
+            seen_ids[uid] = n
+        code = _s(raw.get("code"))
+        if code in seen_codes:
+            problems.append(Problem(n, "code", f"repeats row {seen_codes[code]}"))
+        seen_codes[code] = n
+        pillar_s = _s(raw.get("pillar"))
+        pillar = int(pillar_s) if pillar_s.isdigit() else -1
+        if pillar not in pillars:
+            problems.append(Problem(n, "pillar", f"must be a pillar number of this plan ({', '.join(map(str, sorted(pillars)))})"))
+        agencies = [c.strip().upper() for c in re.split(r"[;,、]", _s(raw.get("agencies"))) if c.strip()]
+        if not agencies:
+            problems.append(Problem(n, "agencies", "at least one agency code is needed"))
+        for c in agencies:
+            if c not in known:
+                problems.append(Problem(n, "agencies", f"unknown agency code {c!r}"))
+        if len(set(agencies)) != len(agencies):
+            problems.append(Problem(n, "agencies", "an agency is listed twice"))
+        lead = [c.strip().upper() for c in re.split(r"[;,]", _s(raw.get("lead"))) if c.strip()]
+        for c in lead:
+            if c not in agencies:
+                problems.append(Problem(n, "lead", f"{c} is not among the measure's agencies"))
+        main_s = _s(raw.get("main")).lower() if not isinstance(raw.get("main"), bool) else str(raw["main"]).lower()
+        if main_s not in _TRUE | _FALSE:
+            problems.append(Problem(n, "main", "must be true or false"))
+        values: dict[str, Any] = {
+            "code": code, "title_en": _s(raw.get("title_en")), "title_ja": _s(raw.get("title_ja")),
+            "description_en": _s(raw.get("description_en")), "description_ja": _s(raw.get("description_ja")),
+            "origin": _s(raw.get("origin")) or "unknown", "main": main_s in _TRUE,
+        }
+        problems.extend(validate_measure_values(values, row=n))
+        if len(problems) == before:
+            out.append(_Row(n, uid, values, pillar, agencies, lead))
+    # A code must not collide with a measure of the plan that the file does not mention.
+    file_ids = {r.uid for r in out if r.uid}
+    for m in existing.values():
+        if m.plan_id == plan.id and m.uid not in file_ids and m.code in seen_codes:
+            problems.append(Problem(seen_codes[m.code], "code", f"already used by measure {m.uid}"))
+    if problems:
+        raise InvalidInput(problems)
+    return out
+
+
+def import_measures(session: Session, plan: Plan, rows: list[tuple[int, dict[str, Any]]],
+                   actor: User | None, reason: str) -> ImportResult:
+    """Validate every row, then apply all of them in one savepoint: all or nothing."""
+    if actor is not None and not roles.can_edit_plan_text(actor.role):
+        raise PermissionDenied("only the plan office (coordinator) imports measures")
+    valid = _validate(session, plan, rows)
+    pillars = {p.number: p for p in plan_pillars(session, plan)}
+    agencies = {a.code: a for a in session.scalars(select(Agency))}
+    existing = {m.uid: m for m in session.scalars(select(Measure).where(Measure.plan_id == plan.id))}
+    result = ImportResult()
+    with session.begin_nested():
+        positions: dict[int, int] = {}
+        for r in valid:
+            positions[r.pillar] = positions.get(r.pillar, 0) + 1
+            m = existing.get(r.uid or "")
+            if m is None:
+                m = _create(session, plan, pillars[r.pillar], r, agencies, positions[r.pillar], actor)
+                result.created.append(m.uid)
+                continue
+            changes = amend_measure(session, m, actor, r.values, reason)
+            if m.pillar_id != pillars[r.pillar].id:
+                m.pillar_id = pillars[r.pillar].id
+                changes["pillar"] = [None, r.pillar]
+            m.position = positions[r.pillar]
+            if _reassign(m, r, agencies):
+                result.reassigned.append(m.uid)
+                audit.record(session, actor, "measure:agencies:set", f"measure:{m.uid}", {"agencies": r.agencies, "lead": r.lead})
+            if changes:
+                result.amended.append(m.uid)
+            elif m.uid not in result.reassigned:
+                result.unchanged += 1
+        session.flush()
+        if result.created or result.amended or result.reassigned:
+            audit.record(session, actor, "plan:import", f"plan:{plan.key}", {
+                "created": len(result.created), "amended": len(result.amended), "reassigned": len(result.reassigned)})
+    return result
+
+
+def _create(session: Session, plan: Plan, pillar: Any, r: _Row, agencies: dict[str, Agency], pos: int,
+            actor: User | None) -> Measure:
+    uid = r.uid or f"m-{secrets.token_hex(4)}"
+    m = Measure(uid=uid, plan_id=plan.id, pillar_id=pillar.id, position=pos, code_provisional=False, **r.values)
+    for i, c in enumerate(r.agencies, start=1):
+        m.assignments.append(MeasureAssignment(agency=agencies[c], position=i, role="lead" if c in r.lead else None))
+    session.add(m)
+    session.flush()
+    audit.record(session, actor, "measure:create", f"measure:{uid}", {"code": m.code, "agencies": r.agencies})
+    return m
+
+
+def _reassign(m: Measure, r: _Row, agencies: dict[str, Agency]) -> bool:
+    current = [(a.agency.code, a.role) for a in m.assignments]
+    wanted = [(c, "lead" if c in r.lead else None) for c in r.agencies]
+    if current == wanted:
+        return False
+    keep = {a.agency.code: a for a in m.assignments}
+    m.assignments[:] = []
+    for i, c in enumerate(r.agencies, start=1):
+        a = keep.get(c) or MeasureAssignment(agency=agencies[c])
+        a.position = i
+        a.role = "lead" if c in r.lead else None
+        m.assignments.append(a)
+    return True

@@ -1,0 +1,246 @@
+"""Plan registry operations: queries for pages and API, and the changes people may make.
+
+Queries load what a page needs in a fixed number of statements (eager loading), so page cost does
+not grow with the number of measures.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import date
+from typing import Any
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from mamoru import audit
+from mamoru.auth import roles
+from mamoru.auth.models import User
+from mamoru.db import utcnow
+from mamoru.errors import InvalidInput, NotFound, PermissionDenied, Problem
+from mamoru.plan.models import (
+    ORIGINS,
+    Agency,
+    AgencyProfile,
+    DefinitionTerm,
+    Measure,
+    MeasureAssignment,
+    Pillar,
+    Plan,
+    Prefecture,
+    TimelineEvent,
+)
+
+_MEASURE_LOAD = (
+    selectinload(Measure.assignments).selectinload(MeasureAssignment.agency),
+    selectinload(Measure.assignments).selectinload(MeasureAssignment.succession),
+)
+
+
+def plans(session: Session) -> list[Plan]:
+    return list(session.scalars(select(Plan).order_by(Plan.decided_on.desc().nulls_last(), Plan.id)))
+
+
+def measure_counts(session: Session) -> dict[int, int]:
+    rows = session.execute(select(Measure.plan_id, func.count()).group_by(Measure.plan_id))
+    return {pid: n for pid, n in rows}
+
+
+def default_plan(session: Session) -> Plan:
+    """The plan pages open on: the newest plan with measures loaded, else the newest plan."""
+    counts = measure_counts(session)
+    all_plans = plans(session)
+    for p in all_plans:
+        if counts.get(p.id):
+            return p
+    if all_plans:
+        return all_plans[0]
+    raise NotFound("no plan is loaded yet: run `mamoru plan load`")
+
+
+def get_plan(session: Session, key: str | None) -> Plan:
+    if key is None:
+        return default_plan(session)
+    plan = session.scalar(select(Plan).where(Plan.key == key))
+    if plan is None:
+        raise NotFound(f"no plan {key!r}")
+    return plan
+
+
+def plan_pillars(session: Session, plan: Plan) -> list[Pillar]:
+    """Pillars with measures, assignments and agencies loaded (constant number of statements)."""
+    stmt = (select(Pillar).where(Pillar.plan_id == plan.id).order_by(Pillar.number)
+            .options(selectinload(Pillar.measures).options(*_MEASURE_LOAD)))
+    return list(session.scalars(stmt))
+
+
+@dataclass
+class Matrix:
+    """Which agencies answer for which measures: rows are measures, columns agencies."""
+
+    agencies: list[Agency]
+    pillars: list[Pillar]
+
+    def marks(self, measure: Measure) -> dict[str, int]:
+        return {a.agency.code: a.position for a in measure.assignments}
+
+
+def matrix(session: Session, plan: Plan) -> Matrix:
+    pillars = plan_pillars(session, plan)
+    used: dict[str, Agency] = {}
+    for p in pillars:
+        for m in p.measures:
+            for a in m.assignments:
+                used.setdefault(a.agency.code, a.agency)
+    order = [a.code for a in agencies(session)]
+    cols = sorted(used.values(), key=lambda a: order.index(a.code) if a.code in order else 999)
+    return Matrix(agencies=cols, pillars=pillars)
+
+
+def get_pillar(session: Session, plan: Plan, number: int) -> Pillar:
+    for p in plan_pillars(session, plan):
+        if p.number == number:
+            return p
+    raise NotFound(f"plan {plan.key} has no pillar {number}")
+
+
+def get_measure(session: Session, uid: str) -> Measure:
+    m = session.scalar(select(Measure).where(Measure.uid == uid).options(
+        *_MEASURE_LOAD, selectinload(Measure.amendments), selectinload(Measure.pillar)))
+    if m is None:
+        raise NotFound(f"no measure {uid!r}")
+    return m
+
+
+def agencies(session: Session) -> list[Agency]:
+    order = ["NPSC", "NPA", "CAS", "CAO", "CFA", "MIC", "MOJ", "MOFA", "MEXT", "MHLW", "METI", "JTA"]
+    rows = list(session.scalars(select(Agency)))
+    return sorted(rows, key=lambda a: (order.index(a.code) if a.code in order else len(order), a.code))
+
+
+def get_agency(session: Session, code: str) -> Agency:
+    a = session.scalar(select(Agency).where(Agency.code == code.upper()))
+    if a is None:
+        raise NotFound(f"no agency {code!r}")
+    return a
+
+
+def agency_measures(session: Session, agency: Agency, on: date | None = None) -> list[tuple[Measure, MeasureAssignment, Agency]]:
+    """Measures an agency answers for on `on` (default today): as written, or through a succession."""
+    on = on or date.today()
+    stmt = (select(MeasureAssignment).options(
+        selectinload(MeasureAssignment.measure).selectinload(Measure.pillar),
+        selectinload(MeasureAssignment.agency),
+        selectinload(MeasureAssignment.succession)))
+    out = []
+    for a in session.scalars(stmt):
+        now = a.agency_on(on)
+        if a.agency_id == agency.id or now.id == agency.id:
+            out.append((a.measure, a, now))
+    out.sort(key=lambda t: (t[0].plan_id, t[0].pillar.number, t[0].position))
+    return out
+
+
+def agency_profile(session: Session, agency: Agency) -> AgencyProfile:
+    prof = session.scalar(select(AgencyProfile).where(AgencyProfile.agency_id == agency.id))
+    return prof or AgencyProfile(agency_id=agency.id)
+
+
+PROFILE_FIELDS = ("focal_point", "division", "contact_email", "contact_phone", "notes")
+
+
+def update_agency_profile(session: Session, agency: Agency, actor: User | None, values: dict[str, Any]) -> AgencyProfile:
+    if actor is not None and not roles.can_edit_agency_profile(actor.role, actor.agency_code, agency.code):
+        raise PermissionDenied(f"{actor.username} may not change the profile of {agency.code}")
+    problems = [Problem(None, k, "unknown field") for k in values if k not in PROFILE_FIELDS]
+    for k in PROFILE_FIELDS:
+        v = values.get(k)
+        if v is not None and len(str(v)) > (4000 if k == "notes" else 254):
+            problems.append(Problem(None, k, "too long"))
+    email = values.get("contact_email")
+    if email and ("@" not in email or " " in email.strip()):
+        problems.append(Problem(None, "contact_email", "not an e-mail address"))
+    if problems:
+        raise InvalidInput(problems)
+    prof = session.scalar(select(AgencyProfile).where(AgencyProfile.agency_id == agency.id))
+    if prof is None:
+        prof = AgencyProfile(agency_id=agency.id)
+        session.add(prof)
+    changed = {}
+    for k in PROFILE_FIELDS:
+        if k in values and values[k] is not None and getattr(prof, k) != str(values[k]).strip():
+            changed[k] = [getattr(prof, k), str(values[k]).strip()]
+            setattr(prof, k, str(values[k]).strip())
+    if changed:
+        prof.updated_at = utcnow()
+        prof.updated_by = actor.username if actor else "cli"
+        audit.record(session, actor, "agency:profile:update", f"agency:{agency.code}", {"changes": changed})
+    session.flush()
+    return prof
+
+
+AMENDABLE = ("code", "title_en", "title_ja", "description_en", "description_ja", "origin", "main")
+
+
+def amend_measure(session: Session, measure: Measure, actor: User | None, values: dict[str, Any],
+                  reason: str, amended_on: date | None = None) -> dict[str, list[Any]]:
+    """Change a measure's wording: only the plan office, always with a reason and a date."""
+    if actor is not None and not roles.can_edit_plan_text(actor.role):
+        raise PermissionDenied("only the plan office (coordinator) changes a measure's wording")
+    problems = validate_measure_values(values)
+    if not reason or not reason.strip():
+        problems.append(Problem(None, "reason", "an amendment needs a reason"))
+    if problems:
+        raise InvalidInput(problems)
+    changes: dict[str, list[Any]] = {}
+    for k in AMENDABLE:
+        if k in values and values[k] is not None and getattr(measure, k) != values[k]:
+            changes[k] = [getattr(measure, k), values[k]]
+    if not changes:
+        return {}
+    from mamoru.plan.models import MeasureAmendment
+
+    for k, (_old, new) in changes.items():
+        setattr(measure, k, new)
+    if "code" in changes:
+        measure.code_provisional = False
+    if "title_ja" in changes:
+        measure.ja_provisional = False
+    measure.updated_at = utcnow()
+    session.add(MeasureAmendment(measure_id=measure.id, amended_on=amended_on or date.today(),
+                                 reason=reason.strip(), changes=changes, by=actor.username if actor else "cli"))
+    audit.record(session, actor, "measure:amend", f"measure:{measure.uid}", {"reason": reason.strip(), "changes": changes})
+    session.flush()
+    return changes
+
+
+def validate_measure_values(values: dict[str, Any], row: int | None = None) -> list[Problem]:
+    problems: list[Problem] = []
+    for k in ("title_en",):
+        if k in values and (values[k] is None or not str(values[k]).strip()):
+            problems.append(Problem(row, k, "must not be empty"))
+    for k in ("title_en", "title_ja"):
+        if k in values and values[k] is not None and len(str(values[k])) > 2000:
+            problems.append(Problem(row, k, "longer than 2,000 characters"))
+    if "origin" in values and values["origin"] not in ORIGINS:
+        problems.append(Problem(row, "origin", f"must be one of {', '.join(ORIGINS)}"))
+    if "code" in values:
+        code = str(values["code"] or "")
+        if not code or len(code) > 16 or not all(c.isalnum() or c in "-." for c in code):
+            problems.append(Problem(row, "code", "must be 1-16 letters, digits, '-' or '.'"))
+    if "main" in values and not isinstance(values["main"], bool):
+        problems.append(Problem(row, "main", "must be true or false"))
+    return problems
+
+
+def definitions(session: Session) -> list[DefinitionTerm]:
+    return list(session.scalars(select(DefinitionTerm).order_by(DefinitionTerm.position)))
+
+
+def prefectures(session: Session) -> list[Prefecture]:
+    return list(session.scalars(select(Prefecture).order_by(Prefecture.code)))
+
+
+def timeline(session: Session) -> list[TimelineEvent]:
+    return list(session.scalars(select(TimelineEvent).options(selectinload(TimelineEvent.body))
+                                .order_by(TimelineEvent.on, TimelineEvent.id)))

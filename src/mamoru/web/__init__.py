@@ -1,0 +1,1 @@
+"""The web application: server-rendered pages (ui/) and the JSON API (api/), both over services."""

@@ -1,0 +1,140 @@
+"""create_app(settings): the FastAPI application with pages, API, security headers and errors."""
+
+from __future__ import annotations
+
+import logging
+import time
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, HTTPException, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.staticfiles import StaticFiles
+
+from mamoru import __version__
+from mamoru.config import Settings
+from mamoru.db import Database
+from mamoru.errors import DomainError, InvalidInput
+from mamoru.web import deps
+from mamoru.web.api import auth as api_auth
+from mamoru.web.api import plan as api_plan
+from mamoru.web.templating import render
+from mamoru.web.ui import auth as ui_auth
+from mamoru.web.ui import plan as ui_plan
+
+access_log = logging.getLogger("mamoru.access")
+STATIC_DIR = Path(__file__).parent / "static"
+
+# Routers of every domain; a domain appends its API and UI routers here.
+ROUTERS: list[Any] = [
+    api_auth.router,
+    api_plan.router,
+    ui_auth.router,
+    ui_plan.router,
+    # -- domain registrations --
+]
+
+CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
+       "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
+
+
+def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
+    app = FastAPI(
+        title="mamoru API",
+        version=__version__,
+        description="The Basic Plan on Measures against Child Sexual Exploitation: registry, follow-up, "
+                    "hotline, hash matching and blocking list. Authenticate with a Bearer API token.",
+        openapi_url="/api/v1/openapi.json",
+        docs_url="/api/v1/docs",
+        redoc_url=None,
+    )
+    app.state.settings = settings
+    app.state.database = database or Database.from_url(settings.database_url)
+    app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
+    for router in ROUTERS:
+        app.include_router(router)
+    _install_middleware(app, settings)
+    _install_error_handlers(app)
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for `mamoru serve` (uvicorn --factory)."""
+    return create_app(Settings.from_env())
+
+
+def _install_middleware(app: FastAPI, settings: Settings) -> None:
+    @app.middleware("http")
+    async def headers_and_log(request: Request, call_next: Any) -> Response:
+        started = time.perf_counter()
+        response: Response = await call_next(request)
+        h = response.headers
+        h.setdefault("Content-Security-Policy", CSP)
+        h.setdefault("X-Content-Type-Options", "nosniff")
+        h.setdefault("X-Frame-Options", "DENY")
+        h.setdefault("Referrer-Policy", "same-origin")
+        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+        if settings.secure_cookies or request.url.scheme == "https":
+            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+        if not request.url.path.startswith("/api/") and response.headers.get("content-type", "").startswith("text/html"):
+            h.setdefault("Cache-Control", "no-store")
+        lang = request.query_params.get("lang")
+        if lang in ("ja", "en"):
+            response.set_cookie(deps.LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
+                                secure=settings.secure_cookies)
+        anon = getattr(request.state, "new_anon_csrf", None)
+        if anon and not request.cookies.get(deps.ANON_CSRF_COOKIE):
+            response.set_cookie(deps.ANON_CSRF_COOKIE, anon, httponly=True, samesite="strict",
+                                secure=settings.secure_cookies)
+        # No client address in the access log: reporters' privacy (see docs/security.md).
+        access_log.info("%s %s %s %.1fms", request.method, request.url.path, response.status_code,
+                        (time.perf_counter() - started) * 1000)
+        return response
+
+
+def _wants_html(request: Request) -> bool:
+    return not request.url.path.startswith("/api/")
+
+
+def _install_error_handlers(app: FastAPI) -> None:
+    @app.exception_handler(DomainError)
+    async def domain_error(request: Request, exc: DomainError) -> Response:
+        problems = [p.__dict__ for p in exc.problems] if isinstance(exc, InvalidInput) else []
+        if _wants_html(request):
+            return render(request, "pages/error.html", {"status": exc.status, "message": str(exc),
+                                                        "problems": problems}, status_code=exc.status)
+        return JSONResponse({"detail": str(exc), "problems": problems}, status_code=exc.status)
+
+    @app.exception_handler(HTTPException)
+    async def http_error(request: Request, exc: HTTPException) -> Response:
+        if _wants_html(request) and exc.status_code == 401:
+            from fastapi.responses import RedirectResponse
+            from urllib.parse import quote
+
+            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+        if _wants_html(request):
+            return render(request, "pages/error.html", {"status": exc.status_code, "message": str(exc.detail),
+                                                        "problems": []}, status_code=exc.status_code)
+        return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+        problems = [{"row": None, "field": ".".join(str(x) for x in e.get("loc", [])[1:]) or "input",
+                     "reason": e.get("msg", "invalid")} for e in exc.errors()]
+        if _wants_html(request):
+            return render(request, "pages/error.html", {"status": 422, "message": "invalid input",
+                                                        "problems": problems}, status_code=422)
+        return JSONResponse({"detail": "invalid input", "problems": problems}, status_code=422)
+
+    @app.exception_handler(404)
+    async def not_found(request: Request, exc: Exception) -> Response:
+        if _wants_html(request):
+            return render(request, "pages/error.html", {"status": 404, "message": "page not found", "problems": []},
+                          status_code=404)
+        return JSONResponse({"detail": "not found"}, status_code=404)
+
+
+def error_page(request: Request, status: int, message: str) -> HTMLResponse:
+    return render(request, "pages/error.html", {"status": status, "message": message, "problems": []},
+                  status_code=status)

@@ -1,0 +1,167 @@
+"""Request dependencies: database session, language, who is asking, and what they may do.
+
+A request is authenticated either by a session cookie (browser) or by a Bearer API token. Every
+unsafe request authenticated by cookie, and every anonymous form, must carry the CSRF token (form
+field `csrf_token` or header `X-CSRF-Token`); token-authenticated API calls need none.
+"""
+
+from __future__ import annotations
+
+import hmac
+import secrets
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+
+from fastapi import Depends, HTTPException, Request
+from sqlalchemy.orm import Session
+
+from mamoru.auth import service as auth_service
+from mamoru.auth.models import ApiToken, User, WebSession
+from mamoru.config import Settings
+from mamoru.db import Database
+from mamoru.web.i18n import LANGS, negotiate
+
+SESSION_COOKIE = "mamoru_session"
+ANON_CSRF_COOKIE = "mamoru_csrf"
+LANG_COOKIE = "mamoru_lang"
+UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+
+
+def get_settings(request: Request) -> Settings:
+    return request.app.state.settings  # type: ignore[no-any-return]
+
+
+def get_database(request: Request) -> Database:
+    return request.app.state.database  # type: ignore[no-any-return]
+
+
+def get_session(request: Request) -> Iterator[Session]:
+    db: Database = request.app.state.database
+    s = db.sessionmaker()
+    request.state.db_session = s
+    try:
+        yield s
+        s.commit()
+    except BaseException:
+        s.rollback()
+        raise
+    finally:
+        s.close()
+
+
+def get_lang(request: Request) -> str:
+    q = request.query_params.get("lang")
+    if q in LANGS:
+        return q  # type: ignore[return-value]
+    c = request.cookies.get(LANG_COOKIE)
+    if c in LANGS:
+        return c  # type: ignore[return-value]
+    return negotiate(request.headers.get("accept-language"), request.app.state.settings.default_lang)
+
+
+@dataclass
+class Principal:
+    """Who is asking: a user through a web session or an API token (or nobody)."""
+
+    user: User | None
+    web_session: WebSession | None = None
+    token: ApiToken | None = None
+
+    def has_scope(self, scope: str) -> bool:
+        return self.token is None or scope in (self.token.scopes or [])
+
+
+def _bearer(request: Request) -> str | None:
+    auth = request.headers.get("authorization", "")
+    if auth.lower().startswith("bearer "):
+        return auth[7:].strip()
+    return None
+
+
+def get_principal(request: Request, session: Session = Depends(get_session)) -> Principal:
+    cached = getattr(request.state, "principal", None)
+    if cached is not None:
+        return cached  # type: ignore[no-any-return]
+    settings: Settings = request.app.state.settings
+    bearer = _bearer(request)
+    if bearer is not None:
+        tok = auth_service.find_token(session, bearer)
+        if tok is None:
+            raise HTTPException(401, "invalid, expired or revoked API token", headers={"WWW-Authenticate": "Bearer"})
+        principal = Principal(user=tok.user, token=tok)
+    else:
+        cookie = request.cookies.get(SESSION_COOKIE)
+        ws = auth_service.find_session(session, cookie, settings.session_hours) if cookie else None
+        principal = Principal(user=ws.user if ws else None, web_session=ws)
+    request.state.principal = principal
+    return principal
+
+
+async def csrf_token_sent(request: Request) -> str | None:
+    """The CSRF token an unsafe request carries (header, or form field `csrf_token`)."""
+    if request.method not in UNSAFE:
+        return None
+    sent = request.headers.get("x-csrf-token")
+    if sent is None:
+        ctype = request.headers.get("content-type", "")
+        if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
+            value = (await request.form()).get("csrf_token")
+            sent = value if isinstance(value, str) else None
+    return sent
+
+
+def check_csrf(request: Request, principal: "Principal", sent: str | None) -> None:
+    """Unsafe requests not made with an API token must echo the session's (or anonymous) token."""
+    if request.method not in UNSAFE or principal.token is not None:
+        return
+    if principal.web_session is not None:
+        expected = principal.web_session.csrf_token
+    else:
+        expected = request.cookies.get(ANON_CSRF_COOKIE) or ""
+    if not sent or not expected or not hmac.compare_digest(sent, expected):
+        raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
+
+
+def current_user_optional(request: Request, principal: Principal = Depends(get_principal),
+                          sent: str | None = Depends(csrf_token_sent)) -> User | None:
+    check_csrf(request, principal, sent)
+    return principal.user
+
+
+def current_user(user: User | None = Depends(current_user_optional)) -> User:
+    if user is None:
+        raise HTTPException(401, "log in first")
+    return user
+
+
+def require_roles(*roles: str) -> Callable[..., User]:
+    def dep(user: User = Depends(current_user)) -> User:
+        if user.role not in roles:
+            raise HTTPException(403, f"this needs the role {' or '.join(roles)}")
+        return user
+
+    dep.__name__ = f"require_roles_{'_'.join(roles)}"
+    return dep
+
+
+def require_scope(scope: str) -> Callable[..., User]:
+    """A user whose request may use `scope`: a token holding it, or a browser session."""
+
+    def dep(principal: Principal = Depends(get_principal), user: User = Depends(current_user)) -> User:
+        if not principal.has_scope(scope):
+            raise HTTPException(403, f"this API token lacks the scope {scope!r}")
+        return user
+
+    dep.__name__ = f"require_scope_{scope.replace(':', '_')}"
+    return dep
+
+
+def csrf_token_for(request: Request) -> str:
+    principal = getattr(request.state, "principal", None)
+    if principal is not None and principal.web_session is not None:
+        return principal.web_session.csrf_token  # type: ignore[no-any-return]
+    token = request.cookies.get(ANON_CSRF_COOKIE) or getattr(request.state, "new_anon_csrf", None)
+    if not token:
+        token = secrets.token_urlsafe(24)
+        request.state.new_anon_csrf = token
+    return token

@@ -1,0 +1,47 @@
+"""Jinja2 templates with the language, translation function, current user and CSRF token."""
+
+from __future__ import annotations
+
+from pathlib import Path
+from typing import Any
+
+from fastapi import Request
+from fastapi.responses import HTMLResponse
+from fastapi.templating import Jinja2Templates
+
+from mamoru.auth.roles import ROLE_LABELS
+from mamoru.web import deps
+from mamoru.web.i18n import era_year, fiscal_year_label, fmt_date, gettext, pick
+
+TEMPLATES_DIR = Path(__file__).parent / "templates"
+templates = Jinja2Templates(directory=TEMPLATES_DIR)
+
+
+def _lang(request: Request) -> str:
+    lang = getattr(request.state, "lang", None)
+    if lang is None:
+        lang = deps.get_lang(request)
+        request.state.lang = lang
+    return lang  # type: ignore[no-any-return]
+
+
+def render(request: Request, name: str, context: dict[str, Any] | None = None,
+           status_code: int = 200) -> HTMLResponse:
+    lang = _lang(request)
+    principal = getattr(request.state, "principal", None)
+    user = principal.user if principal is not None else None
+    ctx: dict[str, Any] = {
+        "lang": lang,
+        "other_lang": "en" if lang == "ja" else "ja",
+        "_": lambda msgid, **kw: gettext(lang, msgid, **kw),
+        "pick": lambda obj, field: pick(obj, field, lang),
+        "fmt_date": lambda d, precision="day": fmt_date(d, lang, precision),
+        "fy": lambda year: fiscal_year_label(year, lang),
+        "era_year": era_year,
+        "role_label": lambda role: ROLE_LABELS.get(role, (role, role))[0 if lang == "en" else 1],
+        "user": user,
+        "csrf_token": deps.csrf_token_for(request),
+        "path": request.url.path,
+    }
+    ctx.update(context or {})
+    return templates.TemplateResponse(request, name, ctx, status_code=status_code)

@@ -1,0 +1,140 @@
+"""Pages of the plan registry: overview matrix, pillars, measures, agencies, timeline, definitions."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from mamoru.auth import roles
+from mamoru.auth.models import User
+from mamoru.errors import InvalidInput, NotFound
+from mamoru.plan import service as svc
+from mamoru.plan.models import Plan
+from mamoru.web.deps import current_user_optional, get_session, require_roles
+from mamoru.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _visible(plan: Plan, user: User | None) -> None:
+    if plan.status == "draft" and (user is None or user.role in (roles.PLATFORM, roles.SUBSCRIBER)):
+        raise NotFound(f"no plan {plan.key!r}")
+
+
+def _plan_page(request: Request, session: Session, plan: Plan, user: User | None) -> Response:
+    _visible(plan, user)
+    matrix = svc.matrix(session, plan)
+    counts = svc.measure_counts(session)
+    all_plans = [p for p in svc.plans(session) if p.status != "draft" or (user and user.role not in (roles.PLATFORM, roles.SUBSCRIBER))]
+    return render(request, "pages/plan.html", {"plan": plan, "matrix": matrix, "counts": counts,
+                                               "plans": all_plans, "loaded": counts.get(plan.id, 0),
+                                               "today": date.today()})
+
+
+@router.get("/", response_class=HTMLResponse)
+def home(request: Request, session: Session = Depends(get_session), user: User | None = Depends(current_user_optional)) -> Response:
+    try:
+        plan = svc.default_plan(session)
+    except NotFound:
+        return render(request, "pages/empty.html", {})
+    return _plan_page(request, session, plan, user)
+
+
+@router.get("/plans/{key}", response_class=HTMLResponse)
+def plan_page(key: str, request: Request, session: Session = Depends(get_session),
+              user: User | None = Depends(current_user_optional)) -> Response:
+    return _plan_page(request, session, svc.get_plan(session, key), user)
+
+
+@router.get("/plans/{key}/pillars/{number}", response_class=HTMLResponse)
+def pillar_page(key: str, number: int, request: Request, session: Session = Depends(get_session),
+                user: User | None = Depends(current_user_optional)) -> Response:
+    plan = svc.get_plan(session, key)
+    _visible(plan, user)
+    return render(request, "pages/pillar.html", {"plan": plan, "pillar": svc.get_pillar(session, plan, number),
+                                                 "today": date.today()})
+
+
+@router.get("/measures/{uid}", response_class=HTMLResponse)
+def measure_page(uid: str, request: Request, session: Session = Depends(get_session),
+                 user: User | None = Depends(current_user_optional)) -> Response:
+    m = svc.get_measure(session, uid)
+    plan = session.get(Plan, m.plan_id)
+    assert plan is not None
+    _visible(plan, user)
+    can_amend = user is not None and roles.can_edit_plan_text(user.role)
+    return render(request, "pages/measure.html", {"plan": plan, "m": m, "today": date.today(),
+                                                  "can_amend": can_amend, "problems": []})
+
+
+@router.post("/measures/{uid}/amend", response_class=HTMLResponse)
+def measure_amend(uid: str, request: Request, reason: str = Form(""), title_en: str = Form(...),
+                  title_ja: str = Form(""), description_en: str = Form(""), description_ja: str = Form(""),
+                  code: str = Form(...), amended_on: str = Form(""), session: Session = Depends(get_session),
+                  user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    m = svc.get_measure(session, uid)
+    values = {"title_en": title_en.strip(), "title_ja": title_ja.strip(), "description_en": description_en.strip(),
+              "description_ja": description_ja.strip(), "code": code.strip()}
+    try:
+        day = date.fromisoformat(amended_on) if amended_on else None
+        svc.amend_measure(session, m, user, values, reason, day)
+    except (InvalidInput, ValueError) as exc:
+        session.rollback()
+        problems = exc.problems if isinstance(exc, InvalidInput) else []
+        plan = session.get(Plan, m.plan_id)
+        return render(request, "pages/measure.html", {"plan": plan, "m": svc.get_measure(session, uid), "today": date.today(),
+                                                      "can_amend": True, "problems": problems or [str(exc)]},
+                      status_code=422)
+    return RedirectResponse(f"/measures/{uid}", status_code=303)
+
+
+@router.get("/agencies", response_class=HTMLResponse)
+def agencies_page(request: Request, session: Session = Depends(get_session),
+                  user: User | None = Depends(current_user_optional)) -> Response:
+    return render(request, "pages/agencies.html", {"agencies": svc.agencies(session)})
+
+
+@router.get("/agencies/{code}", response_class=HTMLResponse)
+def agency_page(code: str, request: Request, session: Session = Depends(get_session),
+                user: User | None = Depends(current_user_optional)) -> Response:
+    agency = svc.get_agency(session, code)
+    staff = user is not None and user.role in (roles.ADMINISTRATOR, roles.COORDINATOR, roles.AGENCY_OFFICER, roles.AUDITOR)
+    can_edit = user is not None and roles.can_edit_agency_profile(user.role, user.agency_code, agency.code)
+    return render(request, "pages/agency.html", {
+        "agency": agency, "measures": svc.agency_measures(session, agency), "today": date.today(),
+        "profile": svc.agency_profile(session, agency) if staff else None, "can_edit": can_edit, "problems": []})
+
+
+@router.post("/agencies/{code}/profile", response_class=HTMLResponse)
+def agency_profile_update(code: str, request: Request, focal_point: str = Form(""), division: str = Form(""),
+                          contact_email: str = Form(""), contact_phone: str = Form(""), notes: str = Form(""),
+                          session: Session = Depends(get_session),
+                          user: User = Depends(require_roles(roles.COORDINATOR, roles.AGENCY_OFFICER))) -> Response:
+    agency = svc.get_agency(session, code)
+    values = dict(focal_point=focal_point, division=division, contact_email=contact_email,
+                  contact_phone=contact_phone, notes=notes)
+    try:
+        svc.update_agency_profile(session, agency, user, values)
+    except InvalidInput as exc:
+        session.rollback()
+        return render(request, "pages/agency.html", {
+            "agency": agency, "measures": svc.agency_measures(session, agency), "today": date.today(),
+            "profile": svc.agency_profile(session, agency), "can_edit": True, "problems": exc.problems},
+            status_code=422)
+    return RedirectResponse(f"/agencies/{agency.code}", status_code=303)
+
+
+@router.get("/timeline", response_class=HTMLResponse)
+def timeline_page(request: Request, session: Session = Depends(get_session),
+                  user: User | None = Depends(current_user_optional)) -> Response:
+    return render(request, "pages/timeline.html", {"events": svc.timeline(session)})
+
+
+@router.get("/definitions", response_class=HTMLResponse)
+def definitions_page(request: Request, session: Session = Depends(get_session),
+                     user: User | None = Depends(current_user_optional)) -> Response:
+    return render(request, "pages/definitions.html", {"terms": svc.definitions(session),
+                                                      "prefectures": svc.prefectures(session)})

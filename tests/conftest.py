@@ -1,0 +1,164 @@
+"""Shared fixtures: a migrated database per backend, each test rolled back; app client; factories.
+
+Every test that touches the database runs on SQLite and, when MAMORU_TEST_POSTGRES_URL is set, on
+PostgreSQL too (the `database` fixture is parametrized). Migrations run once per session per
+backend into a fresh database; each test runs inside a transaction that is rolled back.
+"""
+
+from __future__ import annotations
+
+import os
+import secrets
+import uuid
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+import pytest
+from sqlalchemy import create_engine, text
+from sqlalchemy.engine import Engine
+from sqlalchemy.orm import Session, sessionmaker
+
+from mamoru.config import Settings
+from mamoru.db import Database, make_engine, normalize_url
+
+REPO = Path(__file__).resolve().parent.parent
+SHARED = REPO.parent / "shared"
+PG_URL = os.environ.get("MAMORU_TEST_POSTGRES_URL")
+BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
+TEST_PASSWORD = "correct-horse-battery"
+
+
+def pytest_configure(config: pytest.Config) -> None:
+    if os.environ.get("CI") and not PG_URL:
+        raise pytest.UsageError("CI must set MAMORU_TEST_POSTGRES_URL: the suite runs on PostgreSQL too")
+
+
+def fresh_postgres_database(prefix: str = "mamoru_t") -> tuple[str, Callable[[], None]]:
+    """Create an empty PostgreSQL database; returns its URL and a function that drops it."""
+    assert PG_URL
+    admin = create_engine(normalize_url(PG_URL), isolation_level="AUTOCOMMIT")
+    name = f"{prefix}_{uuid.uuid4().hex[:10]}"
+    with admin.connect() as c:
+        c.execute(text(f'CREATE DATABASE "{name}"'))
+    base = normalize_url(PG_URL).rsplit("/", 1)[0]
+
+    def drop() -> None:
+        with admin.connect() as c:
+            c.execute(text(f"SELECT pg_terminate_backend(pid) FROM pg_stat_activity WHERE datname = '{name}' AND pid <> pg_backend_pid()"))
+            c.execute(text(f'DROP DATABASE IF EXISTS "{name}"'))
+        admin.dispose()
+
+    return f"{base}/{name}", drop
+
+
+def fresh_database_url(backend: str, tmp_path: Path) -> tuple[str, Callable[[], None]]:
+    if backend == "sqlite":
+        return f"sqlite:///{tmp_path / f'mamoru-{secrets.token_hex(4)}.db'}", lambda: None
+    return fresh_postgres_database()
+
+
+@pytest.fixture(scope="session", params=BACKENDS)
+def migrated_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Engine]:
+    from mamoru.migrate import upgrade
+
+    url, drop = fresh_database_url(request.param, tmp_path_factory.mktemp("db"))
+    engine = make_engine(url)
+    upgrade(engine)
+    yield engine
+    engine.dispose()
+    drop()
+
+
+@pytest.fixture
+def database(migrated_engine: Engine) -> Iterator[Database]:
+    """A Database whose sessions all join one outer transaction, rolled back after the test."""
+    conn = migrated_engine.connect()
+    outer = conn.begin()
+    factory = sessionmaker(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
+    yield Database(migrated_engine, factory)
+    outer.rollback()
+    conn.close()
+
+
+@pytest.fixture
+def session(database: Database) -> Iterator[Session]:
+    s = database.sessionmaker()
+    yield s
+    s.close()
+
+
+@pytest.fixture
+def loaded(session: Session) -> Session:
+    """The session with the shipped plan loaded."""
+    from mamoru.plan.loader import load_plan
+
+    load_plan(session, None)
+    session.commit()
+    return session
+
+
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return Settings(var_dir=tmp_path, database_url="sqlite://", secret_key="test-secret",
+                    audit_key_path=tmp_path / "keys" / "audit.key", login_attempts=5)
+
+
+@pytest.fixture
+def make_user(session: Session) -> Callable[..., object]:
+    from mamoru.auth.service import create_user
+
+    def make(role: str, agency: str | None = None, created_by: object = None, username: str | None = None) -> object:
+        name = username or f"{role}-{secrets.token_hex(3)}"
+        u = create_user(session, name, role, TEST_PASSWORD, agency_code=agency, created_by=created_by)  # type: ignore[arg-type]
+        session.commit()
+        return u
+
+    return make
+
+
+@pytest.fixture
+def api_token(session: Session) -> Callable[..., str]:
+    from mamoru.auth.service import issue_token
+
+    def make(user: object, scopes: list[str]) -> str:
+        secret = issue_token(session, user, "test", scopes)  # type: ignore[arg-type]
+        session.commit()
+        return secret
+
+    return make
+
+
+@pytest.fixture
+def app(settings: Settings, database: Database):  # type: ignore[no-untyped-def]
+    from mamoru.web.app import create_app
+
+    return create_app(settings, database)
+
+
+@pytest.fixture
+def client(app):  # type: ignore[no-untyped-def]
+    from fastapi.testclient import TestClient
+
+    with TestClient(app) as c:
+        yield c
+
+
+def login(client, username: str, password: str = TEST_PASSWORD) -> str:  # type: ignore[no-untyped-def]
+    """Log a TestClient in through the form; returns the session's CSRF token."""
+    import re
+
+    page = client.get("/login")
+    token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+    r = client.post("/login", data={"username": username, "password": password, "csrf_token": token, "next": "/"},
+                    follow_redirects=False)
+    assert r.status_code == 303, r.text
+    home = client.get("/")
+    return re.search(r'name="csrf_token" value="([^"]+)"', home.text).group(1)  # type: ignore[union-attr]
+
+
+@pytest.fixture
+def login_as(client):  # type: ignore[no-untyped-def]
+    def do(user: object) -> str:
+        return login(client, user.username)  # type: ignore[attr-defined]
+
+    return do
