@@ -1,0 +1,70 @@
+"""Accounts, sessions, throttling and tokens."""
+
+from __future__ import annotations
+
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mamoru import audit
+from mamoru.auth import roles
+from mamoru.auth.service import AuthError, authenticate, create_user, find_token, issue_token, revoke_token
+
+PW = "long-enough-password"
+
+
+def test_password_is_hashed_with_argon2(session: Session) -> None:
+    u = create_user(session, "alice", roles.COORDINATOR, PW)
+    assert u.password_hash.startswith("$argon2id$") and PW not in u.password_hash
+    assert authenticate(session, "alice", PW, 5).id == u.id
+
+
+def test_existing_username_refused(session: Session) -> None:
+    create_user(session, "bob", roles.AUDITOR, PW)
+    with pytest.raises(AuthError) as e:
+        create_user(session, "bob", roles.AUDITOR, PW)
+    assert e.value.code == 409
+
+
+@pytest.mark.parametrize("role,agency,msg", [
+    ("wizard", None, "unknown role"),
+    (roles.AGENCY_OFFICER, None, "needs an agency"),
+    (roles.COORDINATOR, "NPA", "only agency officers"),
+])
+def test_bad_accounts_refused(session: Session, role: str, agency: str | None, msg: str) -> None:
+    with pytest.raises(AuthError, match=msg):
+        create_user(session, "x1", role, PW, agency_code=agency)
+
+
+def test_short_password_refused(session: Session) -> None:
+    with pytest.raises(AuthError, match="at least"):
+        create_user(session, "carol", roles.AUDITOR, "short")
+
+
+def test_login_throttled_after_failures(session: Session) -> None:
+    create_user(session, "dave", roles.AUDITOR, PW)
+    for _ in range(3):
+        with pytest.raises(AuthError):
+            authenticate(session, "dave", "wrong-password", 3)
+    with pytest.raises(AuthError) as e:
+        authenticate(session, "dave", PW, 3)  # even the right password is refused for a while
+    assert e.value.code == 429
+
+
+def test_account_creation_is_audited_with_creator(session: Session) -> None:
+    admin = create_user(session, "root1", roles.ADMINISTRATOR, PW)
+    create_user(session, "eve", roles.ANALYST, PW, created_by=admin)
+    ev = session.scalars(select(audit.AuditEvent).where(audit.AuditEvent.target == "user:eve")).one()
+    assert ev.action == "user:create" and ev.actor == "root1" and '"created_by":"root1"' in ev.detail
+
+
+def test_token_shown_once_stored_hashed_and_scoped(session: Session) -> None:
+    u = create_user(session, "plat", roles.PLATFORM, PW)
+    secret = issue_token(session, u, "upload checker", ["match"])
+    tok = find_token(session, secret)
+    assert tok is not None and tok.scopes == ["match"] and secret not in tok.secret_hash
+    with pytest.raises(AuthError) as e:
+        issue_token(session, u, "too much", ["plan:write"])
+    assert e.value.code == 403
+    revoke_token(session, tok, None)
+    assert find_token(session, secret) is None
