@@ -1,0 +1,5 @@
+"""`python -m mamoru.cli`: the same as the `mamoru` command."""
+
+from mamoru.cli import main
+
+main()

@@ -1,0 +1,86 @@
+"""In headless Chromium: log in, browse the plan in both languages, amend a measure as the
+coordinator, and show that an agency officer can change neither a measure nor another agency's
+profile (the API refuses both too, with 403)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+
+from tests.conftest import TEST_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def _login(page, server, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server.url + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/$"))
+
+
+def _logout(page) -> None:  # type: ignore[no-untyped-def]
+    page.click("header form button[type=submit]")
+
+
+def test_browse_both_languages(page, server) -> None:  # type: ignore[no-untyped-def]
+    page.goto(server.url + "/")
+    assert page.locator("html").get_attribute("lang") == "ja"
+    assert "全 88 施策のうち 24 件を登録済み" in page.inner_text("#measure-count")
+    page.click("a.lang")
+    assert page.locator("html").get_attribute("lang") == "en"
+    assert "24 of 88 measures loaded" in page.inner_text("#measure-count")
+    page.click("text=3. Promotion of measures to prevent")
+    assert "Measures for the business operators of online dating sites and community sites" in page.content()
+    page.click("text=Measures for the business operators")
+    assert "NPA" in page.inner_text("ol.assignments") or "National Police Agency" in page.inner_text("ol.assignments")
+    page.goto(server.url + "/timeline")
+    assert "Ministerial Meeting Concerning Measures Against Crime" in page.content()
+    page.click("a.lang")
+    assert page.locator("html").get_attribute("lang") == "ja"
+    assert "犯罪対策閣僚会議" in page.content()
+
+
+def test_coordinator_amends_a_measure(page, server) -> None:  # type: ignore[no-untyped-def]
+    assert server.cli("user", "add", "coord", "--role", "coordinator", "--as", "admin").returncode in (0, 2)
+    _login(page, server, "coord")
+    page.goto(server.url + "/plans/basic-plan-2017/pillars/2?lang=en")
+    page.click("text=Support for single-parent families")
+    page.fill("#amend-form textarea[name=title_en]", "Support for single-parent families (amended in test)")
+    page.fill("#amend-form input[name=reason]", "Wording corrected by the plan office")
+    page.click("#amend-form button[type=submit]")
+    assert page.inner_text("#measure-title") == "Support for single-parent families (amended in test)"
+    assert "Wording corrected by the plan office" in page.inner_text("table.amendments")
+    page.screenshot(path=str(server.env["MAMORU_VAR_DIR"]) + "/amended.png")
+
+
+def test_agency_officer_cannot_change_measure_or_other_profile(page, server) -> None:  # type: ignore[no-untyped-def]
+    r = server.cli("user", "add", "npa-officer", "--role", "agency_officer", "--agency", "NPA", "--as", "admin")
+    assert r.returncode in (0, 2), r.stderr
+    _login(page, server, "npa-officer")
+    page.goto(server.url + "/plans/basic-plan-2017/pillars/3?lang=en")
+    page.click("text=Measures for the business operators")
+    assert page.locator("#amend-form").count() == 0, "no amend form for an agency officer"
+    uid = page.url.rsplit("/", 1)[-1].split("?")[0]
+    csrf = page.locator("header input[name=csrf_token]").get_attribute("value")
+    # The page offers no form; the request anyway is refused by the server.
+    resp = page.request.post(f"{server.url}/measures/{uid}/amend",
+                             form={"code": "3-3", "title_en": "hijacked", "reason": "x", "csrf_token": csrf})
+    assert resp.status == 403
+    api = page.request.patch(f"{server.url}/api/v1/measures/{uid}", data={"title_en": "hijacked", "reason": "x"},
+                             headers={"X-CSRF-Token": csrf})
+    assert api.status == 403
+    page.goto(server.url + "/agencies/MOJ?lang=en")
+    assert page.locator("#profile-form").count() == 0
+    api = page.request.put(f"{server.url}/api/v1/agencies/MOJ/profile", data={"focal_point": "not mine"},
+                           headers={"X-CSRF-Token": csrf})
+    assert api.status == 403
+    # Their own agency's profile they keep.
+    page.goto(server.url + "/agencies/NPA?lang=en")
+    page.fill("#profile-form input[name=focal_point]", "Juvenile Division desk")
+    page.click("#profile-form button[type=submit]")
+    assert page.locator("#profile-form input[name=focal_point]").input_value() == "Juvenile Division desk"
+    page.goto(server.url + f"/measures/{uid}?lang=en")
+    assert "hijacked" not in page.content()

@@ -1,0 +1,46 @@
+"""CLI fixtures: a fresh, migrated database per test on each backend, and a runner bound to it."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+
+import pytest
+from typer.testing import CliRunner
+
+from tests.conftest import BACKENDS, TEST_PASSWORD, fresh_database_url
+
+
+@dataclass
+class Cli:
+    env: dict[str, str]
+    runner: CliRunner
+
+    def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
+        from mamoru.cli import app
+
+        return self.runner.invoke(app, list(args), env={**self.env, **(env or {})}, input=input,
+                                  catch_exceptions=False)
+
+
+@pytest.fixture(params=BACKENDS)
+def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cli]:
+    url, drop = fresh_database_url(request.param, tmp_path)
+    env = {"MAMORU_DATABASE_URL": url, "MAMORU_VAR_DIR": str(tmp_path / "var"),
+           "MAMORU_NEW_PASSWORD": TEST_PASSWORD, "MAMORU_AUDIT_KEY": str(tmp_path / "keys" / "audit.key")}
+    c = Cli(env=env, runner=CliRunner())
+    r = c("db", "upgrade")
+    assert r.exit_code == 0, r.output
+    yield c
+    from mamoru.db import make_engine
+
+    drop()
+
+
+@pytest.fixture
+def loaded_cli(cli: Cli) -> Cli:
+    r = cli("plan", "load")
+    assert r.exit_code == 0, r.output
+    return cli
