@@ -1,7 +1,7 @@
 """Japanese and English for the interface.
 
 Interface strings are English message ids translated through a gettext catalogue
-(locale/ja/LC_MESSAGES/messages.po, read with Babel); content fields come in pairs (title_en,
+(locale/ja/LC_MESSAGES/*.po, one file per domain, read with Babel); content fields come in pairs (title_en,
 title_ja) and `pick()` chooses by language, falling back to the other with a mark.
 Dates are formatted with Babel in each language; fiscal years also in the Japanese era form.
 """
@@ -24,10 +24,13 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 def catalogue(lang: str) -> dict[str, str]:
     if lang == "en":
         return {}
-    path = LOCALE_DIR / lang / "LC_MESSAGES" / "messages.po"
-    with path.open("rb") as f:
-        cat = read_po(f, locale=lang)
-    return {str(m.id): str(m.string) for m in cat if m.id and m.string and not m.fuzzy}
+    merged: dict[str, str] = {}
+    # One catalogue per domain (messages.po for the foundation, <domain>.po for the others).
+    for path in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as f:
+            cat = read_po(f, locale=lang)
+        merged.update({str(m.id): str(m.string) for m in cat if m.id and m.string and not m.fuzzy})
+    return merged
 
 
 def gettext(lang: str, msgid: str, **kwargs: Any) -> str:
