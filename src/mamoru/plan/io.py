@@ -23,11 +23,11 @@ from mamoru import audit
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.errors import InvalidInput, PermissionDenied, Problem
-from mamoru.plan.models import Agency, Measure, MeasureAssignment, Plan
+from mamoru.plan.models import LINEAGE_KINDS, Agency, Measure, MeasureAssignment, MeasureLineage, Plan
 from mamoru.plan.service import amend_measure, plan_pillars, validate_measure_values
 
 COLUMNS = ["id", "code", "pillar", "title_en", "title_ja", "description_en", "description_ja",
-           "origin", "main", "agencies", "lead"]
+           "origin", "main", "agencies", "lead", "lineage", "predecessors"]
 REQUIRED = {"code", "pillar", "title_en", "agencies"}
 FORMATS = ("csv", "xlsx", "yaml")
 MAX_ROWS = 5000
@@ -47,6 +47,8 @@ def export_rows(session: Session, plan: Plan) -> list[dict[str, str]]:
                 "title_ja": m.title_ja, "description_en": m.description_en, "description_ja": m.description_ja,
                 "origin": m.origin, "main": "true" if m.main else "false",
                 "agencies": ";".join(a.agency.code for a in m.assignments), "lead": ";".join(lead),
+                "lineage": m.lineage[0].kind if m.lineage else "",
+                "predecessors": ";".join(x.predecessor.uid for x in m.lineage if x.predecessor is not None),
             })
     return rows
 
@@ -62,7 +64,8 @@ def write_rows(rows: list[dict[str, str]], fmt: str) -> bytes:
         doc = {"format": "mamoru-measures/1", "measures": [
             {**r, "pillar": int(r["pillar"]), "main": r["main"] == "true",
              "agencies": [c for c in r["agencies"].split(";") if c],
-             "lead": [c for c in r["lead"].split(";") if c]} for r in rows]}
+             "lead": [c for c in r["lead"].split(";") if c],
+             "predecessors": [c for c in r["predecessors"].split(";") if c]} for r in rows]}
         return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False).encode("utf-8")
     if fmt == "xlsx":
         from openpyxl import Workbook
@@ -133,7 +136,7 @@ def read_rows(data: bytes, fmt: str) -> list[tuple[int, dict[str, Any]]]:
             if not isinstance(item, dict):
                 raise InvalidInput([Problem(i, "measure", "must be a mapping")])
             item = dict(item)
-            for k in ("agencies", "lead"):
+            for k in ("agencies", "lead", "predecessors"):
                 if isinstance(item.get(k), list):
                     item[k] = ";".join(str(x) for x in item[k])
             out.append((i, item))
@@ -163,6 +166,8 @@ class _Row:
     pillar: int
     agencies: list[str]
     lead: list[str]
+    lineage: str
+    predecessors: list[str]
 
 
 def _s(v: Any) -> str:
@@ -223,8 +228,11 @@ def _validate(session: Session, plan: Plan, rows: list[tuple[int, dict[str, Any]
             "origin": _s(raw.get("origin")) or "unknown", "main": main_s in _TRUE,
         }
         problems.extend(validate_measure_values(values, row=n))
+        lineage = _s(raw.get("lineage")).lower()
+        preds = [c.strip() for c in re.split(r"[;,]", _s(raw.get("predecessors"))) if c.strip()]
+        problems.extend(_check_lineage(n, lineage, preds, existing, plan))
         if len(problems) == before:
-            out.append(_Row(n, uid, values, pillar, agencies, lead))
+            out.append(_Row(n, uid, values, pillar, agencies, lead, lineage, preds))
     # A code must not collide with a measure of the plan that the file does not mention.
     file_ids = {r.uid for r in out if r.uid}
     for m in existing.values():
@@ -233,6 +241,28 @@ def _validate(session: Session, plan: Plan, rows: list[tuple[int, dict[str, Any]
     if problems:
         raise InvalidInput(problems)
     return out
+
+
+def _check_lineage(n: int, kind: str, preds: list[str], existing: dict[str, Measure], plan: Plan) -> list[Problem]:
+    if not kind and not preds:
+        return []
+    if kind not in LINEAGE_KINDS or kind == "dropped":
+        return [Problem(n, "lineage", f"must be one of {', '.join(k for k in LINEAGE_KINDS if k != 'dropped')}")]
+    problems = []
+    if kind == "new" and preds:
+        problems.append(Problem(n, "predecessors", "a new measure has no predecessor"))
+    if kind != "new" and not preds:
+        problems.append(Problem(n, "predecessors", f"a {kind} measure names its predecessor"))
+    if kind == "merged" and len(preds) < 2:
+        problems.append(Problem(n, "predecessors", "a merged measure names at least two predecessors"))
+    if kind in ("unchanged", "revised", "split") and len(preds) > 1:
+        problems.append(Problem(n, "predecessors", f"a {kind} measure has one predecessor"))
+    for p in preds:
+        if p not in existing:
+            problems.append(Problem(n, "predecessors", f"no measure {p!r}"))
+        elif existing[p].plan_id == plan.id:
+            problems.append(Problem(n, "predecessors", f"{p} belongs to this plan, not to the one it revises"))
+    return problems
 
 
 def import_measures(session: Session, plan: Plan, rows: list[tuple[int, dict[str, Any]]],
@@ -259,6 +289,10 @@ def import_measures(session: Session, plan: Plan, rows: list[tuple[int, dict[str
                 m.pillar_id = pillars[r.pillar].id
                 changes["pillar"] = [None, r.pillar]
             m.position = positions[r.pillar]
+            if _set_lineage(session, m, r):
+                changes["lineage"] = [None, r.lineage]
+                audit.record(session, actor, "measure:lineage:set", f"measure:{m.uid}",
+                             {"kind": r.lineage, "predecessors": r.predecessors})
             if _reassign(m, r, agencies):
                 result.reassigned.append(m.uid)
                 audit.record(session, actor, "measure:agencies:set", f"measure:{m.uid}", {"agencies": r.agencies, "lead": r.lead})
@@ -281,8 +315,25 @@ def _create(session: Session, plan: Plan, pillar: Any, r: _Row, agencies: dict[s
         m.assignments.append(MeasureAssignment(agency=agencies[c], position=i, role="lead" if c in r.lead else None))
     session.add(m)
     session.flush()
+    _set_lineage(session, m, r)
     audit.record(session, actor, "measure:create", f"measure:{uid}", {"code": m.code, "agencies": r.agencies})
     return m
+
+
+def _set_lineage(session: Session, m: Measure, r: _Row) -> bool:
+    current = ([x.kind for x in m.lineage][:1], sorted(x.predecessor.uid for x in m.lineage if x.predecessor))
+    wanted = ([r.lineage] if r.lineage else [], sorted(r.predecessors))
+    if current == wanted:
+        return False
+    m.lineage[:] = []
+    session.flush()
+    if r.lineage:
+        preds = {x.uid: x for x in session.scalars(select(Measure).where(Measure.uid.in_(r.predecessors)))}
+        if r.lineage == "new":
+            m.lineage.append(MeasureLineage(kind="new"))
+        for uid in r.predecessors:
+            m.lineage.append(MeasureLineage(kind=r.lineage, predecessor=preds[uid]))
+    return True
 
 
 def _reassign(m: Measure, r: _Row, agencies: dict[str, Agency]) -> bool:

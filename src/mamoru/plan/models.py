@@ -154,6 +154,9 @@ class Measure(Base):
         back_populates="measure", order_by="MeasureAssignment.position", cascade="all, delete-orphan")
     amendments: Mapped[list["MeasureAmendment"]] = relationship(
         back_populates="measure", order_by="MeasureAmendment.id")
+    lineage: Mapped[list["MeasureLineage"]] = relationship(
+        foreign_keys="MeasureLineage.measure_id", order_by="MeasureLineage.id", cascade="all, delete-orphan",
+        back_populates="measure")
 
 
 class MeasureAssignment(Base):
@@ -180,7 +183,12 @@ class MeasureAssignment(Base):
 
 
 class MeasureLineage(Base):
-    """How a measure of a revised plan relates to one of the previous plan."""
+    """How a measure of a revised plan relates to the previous plan's measures.
+
+    Kinds: unchanged, revised, split (one predecessor, several successors), merged (several
+    predecessors), new (no predecessor). A previous measure that no successor names was dropped;
+    `plan.service.dropped_measures()` derives that rather than storing it.
+    """
 
     __tablename__ = "measure_lineage"
     __table_args__ = (UniqueConstraint("measure_id", "predecessor_id"),)
@@ -189,6 +197,8 @@ class MeasureLineage(Base):
     measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id"))
     predecessor_id: Mapped[int | None] = mapped_column(ForeignKey("measures.id"), nullable=True)
     kind: Mapped[str] = mapped_column(String(16))
+    measure: Mapped[Measure] = relationship(foreign_keys=[measure_id], back_populates="lineage")
+    predecessor: Mapped["Measure | None"] = relationship(foreign_keys=[predecessor_id])
 
 
 class MeasureAmendment(Base):

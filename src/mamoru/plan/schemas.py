@@ -31,6 +31,11 @@ class AmendmentOut(BaseModel):
     by: str
 
 
+class LineageOut(BaseModel):
+    kind: str = Field(description="unchanged, revised, split, merged or new")
+    predecessor: str | None = Field(None, description="Stable id of the previous plan's measure.")
+
+
 class MeasureOut(BaseModel):
     id: str = Field(description="Stable id; never changes or is reused.")
     code: str
@@ -45,6 +50,7 @@ class MeasureOut(BaseModel):
     origin: str
     main: bool
     agencies: list[AssignmentOut]
+    lineage: list[LineageOut] = []
     amendments: list[AmendmentOut] | None = None
 
 
@@ -148,6 +154,7 @@ def measure_out(m: Measure, plan_key: str, pillar_number: int, on: date, with_am
         agencies=[AssignmentOut(agency=agency_ref(a.agency), position=a.position, role=a.role,
                                 current_agency=agency_ref(a.agency_on(on)),
                                 succession=a.succession.key if a.succession else None) for a in m.assignments],
+        lineage=[LineageOut(kind=x.kind, predecessor=x.predecessor.uid if x.predecessor else None) for x in m.lineage],
         amendments=[AmendmentOut(amended_on=x.amended_on, reason=x.reason, changes=x.changes, by=x.by)
                     for x in m.amendments] if with_amendments else None,
     )

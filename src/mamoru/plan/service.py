@@ -25,6 +25,7 @@ from mamoru.plan.models import (
     DefinitionTerm,
     Measure,
     MeasureAssignment,
+    MeasureLineage,
     Pillar,
     Plan,
     Prefecture,
@@ -34,6 +35,7 @@ from mamoru.plan.models import (
 _MEASURE_LOAD = (
     selectinload(Measure.assignments).selectinload(MeasureAssignment.agency),
     selectinload(Measure.assignments).selectinload(MeasureAssignment.succession),
+    selectinload(Measure.lineage).selectinload(MeasureLineage.predecessor),
 )
 
 
@@ -244,3 +246,19 @@ def prefectures(session: Session) -> list[Prefecture]:
 def timeline(session: Session) -> list[TimelineEvent]:
     return list(session.scalars(select(TimelineEvent).options(selectinload(TimelineEvent.body))
                                 .order_by(TimelineEvent.on, TimelineEvent.id)))
+
+
+def successors(session: Session, measure: Measure) -> list[MeasureLineage]:
+    """Lineage rows of later plans' measures that name `measure` as their predecessor."""
+    return list(session.scalars(select(MeasureLineage).where(MeasureLineage.predecessor_id == measure.id)
+                                .options(selectinload(MeasureLineage.measure))))
+
+
+def dropped_measures(session: Session, plan: Plan) -> list[Measure]:
+    """Measures of the plan that `plan` revises which no measure of `plan` continues."""
+    if plan.supersedes_id is None:
+        return []
+    named = select(MeasureLineage.predecessor_id).join(Measure, Measure.id == MeasureLineage.measure_id).where(
+        Measure.plan_id == plan.id, MeasureLineage.predecessor_id.is_not(None))
+    return list(session.scalars(select(Measure).where(Measure.plan_id == plan.supersedes_id, Measure.id.not_in(named))
+                                .order_by(Measure.id)))

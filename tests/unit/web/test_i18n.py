@@ -9,7 +9,7 @@ import mamoru.web
 from mamoru.web.i18n import catalogue, era_year, fiscal_year_label, gettext
 
 WEB = Path(mamoru.web.__file__).parent
-DYNAMIC = ["draft", "in_force", "superseded", "origin:third-comprehensive", "origin:other", "origin:unknown",
+DYNAMIC = ["lineage:unchanged", "lineage:revised", "lineage:split", "lineage:merged", "lineage:new", "draft", "in_force", "superseded", "origin:third-comprehensive", "origin:other", "origin:unknown",
            "wrong username or password", "too many failed attempts; wait 15 minutes"]
 
 

@@ -67,7 +67,8 @@ def measure_page(uid: str, request: Request, session: Session = Depends(get_sess
     _visible(plan, user)
     can_amend = user is not None and roles.can_edit_plan_text(user.role)
     return render(request, "pages/measure.html", {"plan": plan, "m": m, "today": date.today(),
-                                                  "can_amend": can_amend, "problems": []})
+                                                  "can_amend": can_amend, "problems": [],
+                                                  "successors": svc.successors(session, m)})
 
 
 @router.post("/measures/{uid}/amend", response_class=HTMLResponse)
@@ -86,7 +87,8 @@ def measure_amend(uid: str, request: Request, reason: str = Form(""), title_en: 
         problems = exc.problems if isinstance(exc, InvalidInput) else []
         plan = session.get(Plan, m.plan_id)
         return render(request, "pages/measure.html", {"plan": plan, "m": svc.get_measure(session, uid), "today": date.today(),
-                                                      "can_amend": True, "problems": problems or [str(exc)]},
+                                                      "can_amend": True, "problems": problems or [str(exc)],
+                                                      "successors": []},
                       status_code=422)
     return RedirectResponse(f"/measures/{uid}", status_code=303)
 
