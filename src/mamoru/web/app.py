@@ -35,6 +35,35 @@ ROUTERS: list[Any] = [
     # -- domain registrations --
 ]
 
+# Which routers each process role serves, by the module that defines them (see docs/security.md).
+# "all" serves everything (development, `make run`). A role not listed here serves nothing extra.
+PROCESS_ROLES: dict[str, set[str]] = {
+    "portal": {"mamoru.web.ui.plan", "mamoru.web.api.plan", "mamoru.web.ui.portal", "mamoru.web.api.portal"},
+    "office": {"mamoru.web.ui.plan", "mamoru.web.api.plan", "mamoru.web.ui.auth", "mamoru.web.api.auth",
+               "mamoru.web.ui.followup", "mamoru.web.api.followup"},
+    "hotline": {"mamoru.web.ui.auth", "mamoru.web.api.auth", "mamoru.web.ui.hotline", "mamoru.web.api.hotline"},
+    "matcher": {"mamoru.web.api.matching"},
+    "feed": {"mamoru.web.api.blocklist"},
+}
+
+
+def _router_module(router: Any) -> str:
+    for route in router.routes:
+        endpoint = getattr(route, "endpoint", None)
+        if endpoint is not None:
+            return str(endpoint.__module__)
+    return ""
+
+
+def routers_for_role(role: str) -> list[Any]:
+    if role == "all":
+        return list(ROUTERS)
+    if role not in PROCESS_ROLES:
+        raise ValueError(f"unknown process role {role!r}; choose all, {', '.join(PROCESS_ROLES)}")
+    allowed = PROCESS_ROLES[role]
+    return [r for r in ROUTERS if _router_module(r) in allowed]
+
+
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
        "object-src 'none'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'")
 
@@ -52,7 +81,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database or Database.from_url(settings.database_url)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
-    for router in ROUTERS:
+    for router in routers_for_role(settings.role):
         app.include_router(router)
     _install_middleware(app, settings)
     _install_error_handlers(app)
