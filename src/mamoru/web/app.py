@@ -19,6 +19,7 @@ from mamoru.errors import DomainError, InvalidInput
 from mamoru.web import deps
 from mamoru.web.api import auth as api_auth
 from mamoru.web.api import plan as api_plan
+from mamoru.web.api import system as api_system
 from mamoru.web.templating import render
 from mamoru.web.ui import auth as ui_auth
 from mamoru.web.ui import plan as ui_plan
@@ -28,6 +29,7 @@ STATIC_DIR = Path(__file__).parent / "static"
 
 # Routers of every domain; a domain appends its API and UI routers here.
 ROUTERS: list[Any] = [
+    api_system.router,
     api_auth.router,
     api_plan.router,
     ui_auth.router,
@@ -60,7 +62,7 @@ def routers_for_role(role: str) -> list[Any]:
         return list(ROUTERS)
     if role not in PROCESS_ROLES:
         raise ValueError(f"unknown process role {role!r}; choose all, {', '.join(PROCESS_ROLES)}")
-    allowed = PROCESS_ROLES[role]
+    allowed = PROCESS_ROLES[role] | {"mamoru.web.api.system"}
     return [r for r in ROUTERS if _router_module(r) in allowed]
 
 

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -59,24 +59,6 @@ class AuditEventOut(BaseModel):
 def user_out(u: User) -> UserOut:
     return UserOut(username=u.username, role=u.role, agency=u.agency_code, active=u.active,
                    created_by=u.created_by.username if u.created_by else None, created_at=u.created_at)
-
-
-class HealthOut(BaseModel):
-    status: str
-    version: str
-    role: str
-    database: str
-
-
-@router.get("/health", response_model=HealthOut, summary="Liveness and database check (no authentication)")
-def health(request: Request, session: Session = Depends(get_session)) -> HealthOut:
-    from sqlalchemy import text as sql_text
-
-    from mamoru import __version__
-
-    session.execute(sql_text("SELECT 1"))
-    return HealthOut(status="ok", version=__version__, role=request.app.state.settings.role,
-                     database=session.get_bind().dialect.name)
 
 
 @router.get("/me", response_model=UserOut, summary="The signed-in user or the token's owner")
