@@ -150,3 +150,20 @@ def test_admin_creates_user_in_browser_and_creator_is_recorded(client, loaded, m
     assert r.status_code == 303
     page = client.get("/admin/users?lang=en").text
     assert re.search(r"mof1</td><td>Agency officer</td><td>MOFA</td><td>yes</td><td>" + admin.username, page)
+
+
+def test_plan_pillar_agency_records_changed_by_coordinator_only(client, loaded, make_user, api_token) -> None:  # type: ignore[no-untyped-def]
+    coord = {"Authorization": f"Bearer {api_token(make_user(roles.COORDINATOR), ['plan:write'])}"}
+    officer = {"Authorization": f"Bearer {api_token(make_user(roles.AGENCY_OFFICER, agency='MIC'), ['plan:write'])}"}
+    r = client.patch("/api/v1/plans/basic-plan-2017/pillars/1", json={"title_ja": "柱1の新しい名称", "reason": "正式名称"}, headers=coord)
+    assert r.status_code == 200 and r.json()["title_ja"] == "柱1の新しい名称" and r.json()["ja_provisional"] is False
+    assert client.patch("/api/v1/plans/basic-plan-2017/pillars/1", json={"title_ja": "x", "reason": "r"}, headers=officer).status_code == 403
+    r = client.patch("/api/v1/agencies/MHLW", json={"valid_from": "2001-01-06", "valid_to": "2000-01-01"}, headers=coord)
+    assert r.status_code == 422 and "valid_to" in r.text
+    assert client.patch("/api/v1/agencies/MIC", json={"name_en": "x"}, headers=officer).status_code == 403
+    r = client.patch("/api/v1/plans/basic-plan-2017", json={"status": "archived", "reason": "r"}, headers=coord)
+    assert r.status_code == 422
+    r = client.patch("/api/v1/plans/basic-plan-2017", json={"measures_total": 88, "period_note_en": "to 2022", "reason": "noted"}, headers=coord)
+    assert r.status_code == 200
+    actions = [e.action for e in loaded.scalars(select(audit.AuditEvent)).all()]
+    assert "pillar:update" in actions and "plan:update" in actions

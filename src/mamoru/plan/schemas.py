@@ -192,3 +192,28 @@ def timeline_out(e: TimelineEvent) -> TimelineOut:
     return TimelineOut(date=e.on, precision=e.precision, kind=e.kind, body=e.body.key if e.body else None,
                        title_en=e.title_en, title_ja=e.title_ja, description_en=e.description_en,
                        description_ja=e.description_ja)
+
+
+class PlanUpdateIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+    title_en: str | None = Field(None, max_length=300)
+    title_ja: str | None = Field(None, max_length=300)
+    status: str | None = None
+    period_note_en: str | None = Field(None, max_length=2000)
+    period_note_ja: str | None = Field(None, max_length=2000)
+    measures_total: int | None = None
+
+
+class PillarUpdateIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+    title_en: str | None = Field(None, max_length=2000)
+    title_ja: str | None = Field(None, max_length=2000)
+
+
+class AgencyUpdateIn(BaseModel):
+    name_en: str | None = Field(None, max_length=200)
+    name_ja: str | None = Field(None, max_length=200)
+    valid_from: date | None = None
+    valid_to: date | None = None
+    note_en: str | None = Field(None, max_length=4000)
+    note_ja: str | None = Field(None, max_length=4000)

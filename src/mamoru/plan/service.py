@@ -262,3 +262,79 @@ def dropped_measures(session: Session, plan: Plan) -> list[Measure]:
         Measure.plan_id == plan.id, MeasureLineage.predecessor_id.is_not(None))
     return list(session.scalars(select(Measure).where(Measure.plan_id == plan.supersedes_id, Measure.id.not_in(named))
                                 .order_by(Measure.id)))
+
+
+PLAN_FIELDS = ("title_en", "title_ja", "status", "period_note_en", "period_note_ja", "measures_total")
+PILLAR_FIELDS = ("title_en", "title_ja")
+AGENCY_FIELDS = ("name_en", "name_ja", "valid_from", "valid_to", "note_en", "note_ja")
+
+
+def _apply(obj: Any, fields: tuple[str, ...], values: dict[str, Any]) -> dict[str, list[Any]]:
+    changes: dict[str, list[Any]] = {}
+    for k in fields:
+        if k in values and values[k] is not None and getattr(obj, k) != values[k]:
+            changes[k] = [getattr(obj, k), values[k]]
+            setattr(obj, k, values[k])
+    return changes
+
+
+def _require_coordinator(actor: User | None, what: str) -> None:
+    if actor is not None and actor.role != roles.COORDINATOR:
+        raise PermissionDenied(f"only the plan office (coordinator) changes {what}")
+
+
+def update_plan(session: Session, plan: Plan, actor: User | None, values: dict[str, Any], reason: str) -> dict[str, list[Any]]:
+    """Change a plan's record (titles, status, period, total of measures): plan office only."""
+    from mamoru.plan.models import PLAN_STATUSES
+
+    _require_coordinator(actor, "a plan's record")
+    problems = []
+    if "status" in values and values["status"] is not None and values["status"] not in PLAN_STATUSES:
+        problems.append(Problem(None, "status", f"must be one of {', '.join(PLAN_STATUSES)}"))
+    total = values.get("measures_total")
+    if total is not None and (not isinstance(total, int) or not 0 < total < 10000):
+        problems.append(Problem(None, "measures_total", "must be a positive whole number"))
+    if not reason.strip():
+        problems.append(Problem(None, "reason", "a change to the plan's record needs a reason"))
+    if problems:
+        raise InvalidInput(problems)
+    changes = _apply(plan, PLAN_FIELDS, values)
+    if changes:
+        audit.record(session, actor, "plan:update", f"plan:{plan.key}", {"reason": reason.strip(), "changes": changes})
+    session.flush()
+    return changes
+
+
+def update_pillar(session: Session, pillar: Pillar, actor: User | None, values: dict[str, Any], reason: str) -> dict[str, list[Any]]:
+    """Change a pillar's title (plan office only, with a reason); background points stay as decided."""
+    _require_coordinator(actor, "a pillar's title")
+    problems = [Problem(None, k, "must not be empty") for k in ("title_en",) if k in values and not str(values[k] or "").strip()]
+    if not reason.strip():
+        problems.append(Problem(None, "reason", "a change needs a reason"))
+    if problems:
+        raise InvalidInput(problems)
+    changes = _apply(pillar, PILLAR_FIELDS, values)
+    if "title_ja" in changes:
+        pillar.ja_provisional = False
+    if changes:
+        audit.record(session, actor, "pillar:update", f"pillar:{pillar.plan_id}:{pillar.number}",
+                     {"reason": reason.strip(), "changes": changes})
+    session.flush()
+    return changes
+
+
+def update_agency(session: Session, agency: Agency, actor: User | None, values: dict[str, Any]) -> dict[str, list[Any]]:
+    """Change an agency's names or validity (reorganisations): plan office only."""
+    _require_coordinator(actor, "an agency's record")
+    problems = [Problem(None, k, "must not be empty") for k in ("name_en", "name_ja") if k in values and not str(values[k] or "").strip()]
+    start = values.get("valid_from", agency.valid_from)
+    end = values.get("valid_to", agency.valid_to)
+    if start and end and end < start:
+        problems.append(Problem(None, "valid_to", "is before valid_from"))
+    if problems:
+        raise InvalidInput(problems)
+    changes = _apply(agency, AGENCY_FIELDS, values)
+    if changes:
+        audit.record(session, actor, "agency:update", f"agency:{agency.code}", {"changes": changes})
+    session.flush()
+    return changes

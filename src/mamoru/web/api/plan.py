@@ -140,3 +140,30 @@ def get_definitions(session: Session = Depends(get_session)) -> list[sc.TermOut]
 def get_prefectures(session: Session = Depends(get_session)) -> list[sc.PrefectureOut]:
     return [sc.PrefectureOut(code=p.code, name_en=p.name_en, name_ja=p.name_ja, region_en=p.region_en,
                              region_ja=p.region_ja) for p in svc.prefectures(session)]
+
+
+@router.patch("/plans/{key}", response_model=sc.PlanOut, summary="Change a plan's record (coordinator; reason required)",
+              responses={403: {"description": "not the plan office"}})
+def patch_plan(key: str, body: sc.PlanUpdateIn, session: Session = Depends(get_session),
+               user: User = Depends(require_scope("plan:write"))) -> sc.PlanOut:
+    plan = svc.get_plan(session, key)
+    svc.update_plan(session, plan, user, body.model_dump(exclude={"reason"}, exclude_none=True), body.reason)
+    return sc.plan_out(plan, svc.measure_counts(session).get(plan.id, 0))
+
+
+@router.patch("/plans/{key}/pillars/{number}", response_model=sc.PillarOut,
+              summary="Change a pillar's title (coordinator; reason required)", responses={403: {"description": "not the plan office"}})
+def patch_pillar(key: str, number: int, body: sc.PillarUpdateIn, session: Session = Depends(get_session),
+                 user: User = Depends(require_scope("plan:write"))) -> sc.PillarOut:
+    pillar = svc.get_pillar(session, svc.get_plan(session, key), number)
+    svc.update_pillar(session, pillar, user, body.model_dump(exclude={"reason"}, exclude_none=True), body.reason)
+    return sc.pillar_out(pillar, key, date.today(), False)
+
+
+@router.patch("/agencies/{code}", response_model=sc.AgencyOut, summary="Change an agency's names or validity (coordinator)",
+              responses={403: {"description": "not the plan office"}})
+def patch_agency(code: str, body: sc.AgencyUpdateIn, session: Session = Depends(get_session),
+                 user: User = Depends(require_scope("plan:write"))) -> sc.AgencyOut:
+    agency = svc.get_agency(session, code)
+    svc.update_agency(session, agency, user, body.model_dump(exclude_none=True))
+    return sc.agency_out(agency)

@@ -55,7 +55,7 @@ def pillar_page(key: str, number: int, request: Request, session: Session = Depe
     plan = svc.get_plan(session, key)
     _visible(plan, user)
     return render(request, "pages/pillar.html", {"plan": plan, "pillar": svc.get_pillar(session, plan, number),
-                                                 "today": date.today()})
+                                                 "today": date.today(), "problems": []})
 
 
 @router.get("/measures/{uid}", response_class=HTMLResponse)
@@ -140,3 +140,37 @@ def definitions_page(request: Request, session: Session = Depends(get_session),
                      user: User | None = Depends(current_user_optional)) -> Response:
     return render(request, "pages/definitions.html", {"terms": svc.definitions(session),
                                                       "prefectures": svc.prefectures(session)})
+
+
+@router.post("/plans/{key}/pillars/{number}/edit", response_class=HTMLResponse)
+def pillar_edit(key: str, number: int, request: Request, title_en: str = Form(...), title_ja: str = Form(""),
+                reason: str = Form(""), session: Session = Depends(get_session),
+                user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    plan = svc.get_plan(session, key)
+    pillar = svc.get_pillar(session, plan, number)
+    try:
+        svc.update_pillar(session, pillar, user, {"title_en": title_en.strip(), "title_ja": title_ja.strip()}, reason)
+    except InvalidInput as exc:
+        session.rollback()
+        return render(request, "pages/pillar.html", {"plan": plan, "pillar": svc.get_pillar(session, plan, number),
+                                                     "today": date.today(), "problems": exc.problems}, status_code=422)
+    return RedirectResponse(f"/plans/{key}/pillars/{number}", status_code=303)
+
+
+@router.post("/agencies/{code}/edit", response_class=HTMLResponse)
+def agency_edit(code: str, request: Request, name_en: str = Form(...), name_ja: str = Form(...),
+                valid_from: str = Form(""), valid_to: str = Form(""), session: Session = Depends(get_session),
+                user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    agency = svc.get_agency(session, code)
+    try:
+        values = {"name_en": name_en.strip(), "name_ja": name_ja.strip(),
+                  "valid_from": date.fromisoformat(valid_from) if valid_from else None,
+                  "valid_to": date.fromisoformat(valid_to) if valid_to else None}
+        svc.update_agency(session, agency, user, values)
+    except (InvalidInput, ValueError) as exc:
+        session.rollback()
+        problems = exc.problems if isinstance(exc, InvalidInput) else [str(exc)]
+        return render(request, "pages/agency.html", {
+            "agency": agency, "measures": svc.agency_measures(session, agency), "today": date.today(),
+            "profile": svc.agency_profile(session, agency), "can_edit": True, "problems": problems}, status_code=422)
+    return RedirectResponse(f"/agencies/{agency.code}", status_code=303)
