@@ -13,13 +13,13 @@ import base64
 import hashlib
 import json
 from dataclasses import dataclass, field
-from datetime import datetime, timezone
+from datetime import UTC, datetime
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
+from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
-from cryptography.exceptions import InvalidSignature
 from sqlalchemy import Integer, String, Text, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
@@ -47,7 +47,7 @@ class AuditEvent(Base):
 
 
 def _ts(at: datetime) -> str:
-    return at.astimezone(timezone.utc).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
+    return at.astimezone(UTC).strftime("%Y-%m-%dT%H:%M:%S.%fZ")
 
 
 def canonical_json(value: Any) -> str:
@@ -59,7 +59,7 @@ def event_hash(seq: int, at: datetime, actor: str, action: str, target: str, det
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def _actor_name(actor: "User | str | None") -> str:
+def _actor_name(actor: User | str | None) -> str:
     if actor is None:
         return "cli"
     if isinstance(actor, str):
@@ -67,7 +67,7 @@ def _actor_name(actor: "User | str | None") -> str:
     return actor.username
 
 
-def record(session: Session, actor: "User | str | None", action: str, target: str,
+def record(session: Session, actor: User | str | None, action: str, target: str,
            detail: dict[str, Any] | None = None) -> AuditEvent:
     """Append one event to the chain in the caller's transaction."""
     if session.get_bind().dialect.name == "postgresql":
@@ -87,7 +87,7 @@ def record(session: Session, actor: "User | str | None", action: str, target: st
     return ev
 
 
-def record_read(session: Session, actor: "User | str | None", action: str, target: str,
+def record_read(session: Session, actor: User | str | None, action: str, target: str,
                 detail: dict[str, Any] | None = None) -> AuditEvent:
     """Record a read of a sensitive record (hotline case, hash bank); action is prefixed read:."""
     return record(session, actor, action if action.startswith("read:") else f"read:{action}", target, detail)

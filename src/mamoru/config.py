@@ -8,9 +8,9 @@ credentials for hotline cases, hash banks or the blocking list (see docs/securit
 from __future__ import annotations
 
 import os
+from collections.abc import Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
-from typing import Mapping
 
 DEFAULT_VAR_DIR = Path("var")
 
@@ -53,7 +53,7 @@ class Settings:
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> "Settings":
+    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
         env = os.environ if env is None else env
         var_dir = Path(env.get("MAMORU_VAR_DIR") or DEFAULT_VAR_DIR)
         db_url = env.get("MAMORU_DATABASE_URL") or f"sqlite:///{(var_dir / 'mamoru.db').as_posix()}"

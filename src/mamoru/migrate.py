@@ -9,9 +9,9 @@ from __future__ import annotations
 from pathlib import Path
 
 from alembic import command
+from alembic.autogenerate import compare_metadata
 from alembic.config import Config
 from alembic.runtime.migration import MigrationContext
-from alembic.autogenerate import compare_metadata
 from sqlalchemy.engine import Engine
 
 import mamoru.models_registry  # noqa: F401

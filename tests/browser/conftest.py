@@ -15,7 +15,6 @@ from pathlib import Path
 
 import httpx
 import pytest
-
 from tests.conftest import BACKENDS, TEST_PASSWORD, fresh_database_url
 
 CHROMIUM = shutil.which("chromium") or "/usr/bin/chromium"

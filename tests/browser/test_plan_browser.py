@@ -7,7 +7,6 @@ from __future__ import annotations
 import re
 
 import pytest
-
 from tests.conftest import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser

@@ -2,15 +2,13 @@
 
 from __future__ import annotations
 
-import os
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from typer.testing import CliRunner
-
 from tests.conftest import BACKENDS, TEST_PASSWORD, fresh_database_url
+from typer.testing import CliRunner
 
 
 @dataclass
@@ -34,7 +32,6 @@ def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cli]:
     r = c("db", "upgrade")
     assert r.exit_code == 0, r.output
     yield c
-    from mamoru.db import make_engine
 
     drop()
 

@@ -8,9 +8,9 @@ import json
 from pathlib import Path
 
 from sqlalchemy import text
+from tests.functional.conftest import Cli
 
 from mamoru.db import make_engine
-from tests.functional.conftest import Cli
 
 
 def _export(cli: Cli, fmt: str = "csv") -> str:

@@ -25,7 +25,7 @@ class User(Base):
     # Who created this account: four-eyes rules refuse a confirmation by an account that the
     # proposer created. None means the command line (an operator at the server).
     created_by_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
-    created_by: Mapped["User | None"] = relationship(remote_side="User.id")
+    created_by: Mapped[User | None] = relationship(remote_side="User.id")
 
     def __repr__(self) -> str:
         return f"<User {self.username} {self.role}>"

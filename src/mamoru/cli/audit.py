@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import json
 from pathlib import Path
-from typing import Optional
 
 import typer
 
@@ -14,7 +13,7 @@ app = typer.Typer(help="The hash-chained audit log: checkpoints and verification
 
 
 @app.command("checkpoint")
-def checkpoint_cmd(output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write the checkpoint here (default: standard output).")) -> None:
+def checkpoint_cmd(output: Path | None = typer.Option(None, "--output", "-o", help="Write the checkpoint here (default: standard output).")) -> None:
     """Sign the chain head (entry count and hash) with the audit key kept outside the database."""
     from mamoru import audit
 
@@ -33,8 +32,8 @@ def checkpoint_cmd(output: Optional[Path] = typer.Option(None, "--output", "-o",
 
 
 @app.command("verify")
-def verify_cmd(checkpoint: Optional[Path] = typer.Option(None, "--checkpoint", help="A checkpoint file to compare the chain with."),
-               key: Optional[Path] = typer.Option(None, "--key", help="Public key for the checkpoint (default: the configured audit key).")) -> None:
+def verify_cmd(checkpoint: Path | None = typer.Option(None, "--checkpoint", help="A checkpoint file to compare the chain with."),
+               key: Path | None = typer.Option(None, "--key", help="Public key for the checkpoint (default: the configured audit key).")) -> None:
     """Exit 0 when the chain is intact (and agrees with the checkpoint), 1 naming the first bad entry."""
     from mamoru import audit
 

@@ -4,18 +4,26 @@ from __future__ import annotations
 
 from datetime import date
 from pathlib import Path
-from typing import Optional
 
 import typer
 
-from mamoru.cli.common import AS_OPTION, domain_errors, err, fail, load_settings, open_database, resolve_actor, write_stdout
+from mamoru.cli.common import (
+    AS_OPTION,
+    domain_errors,
+    err,
+    fail,
+    load_settings,
+    open_database,
+    resolve_actor,
+    write_stdout,
+)
 
 app = typer.Typer(help="The plan registry: load, import, export and amend measures.", no_args_is_help=True)
 
 
 @app.command("load")
-def load(as_user: Optional[str] = AS_OPTION,
-         file: Optional[Path] = typer.Option(None, "--file", help="A plan data file instead of the shipped one.")) -> None:
+def load(as_user: str | None = AS_OPTION,
+         file: Path | None = typer.Option(None, "--file", help="A plan data file instead of the shipped one.")) -> None:
     """Load the shipped Basic Plan (pillars, measures, agencies, timeline). Safe to run twice."""
     from mamoru.plan.loader import load_plan
 
@@ -34,10 +42,10 @@ def load(as_user: Optional[str] = AS_OPTION,
 
 @app.command("import")
 def import_(file: Path = typer.Argument(..., help="CSV, XLSX or YAML file of measures."),
-            fmt: Optional[str] = typer.Option(None, "--format", help="csv, xlsx or yaml (default: from the file name)."),
-            plan: Optional[str] = typer.Option(None, "--plan", help="Plan key (default: the plan pages open on)."),
+            fmt: str | None = typer.Option(None, "--format", help="csv, xlsx or yaml (default: from the file name)."),
+            plan: str | None = typer.Option(None, "--plan", help="Plan key (default: the plan pages open on)."),
             reason: str = typer.Option("import of the full measure list", "--reason", help="Reason recorded on each amendment."),
-            as_user: Optional[str] = AS_OPTION) -> None:
+            as_user: str | None = AS_OPTION) -> None:
     """Import a full measure list, matched on stable ids; all rows or none."""
     from mamoru.plan.io import detect_format, import_measures, read_rows
     from mamoru.plan.service import get_plan
@@ -56,8 +64,8 @@ def import_(file: Path = typer.Argument(..., help="CSV, XLSX or YAML file of mea
 
 @app.command("export")
 def export(fmt: str = typer.Option("csv", "--format", help="csv, xlsx or yaml."),
-           plan: Optional[str] = typer.Option(None, "--plan", help="Plan key (default: the plan pages open on)."),
-           output: Optional[Path] = typer.Option(None, "--output", "-o", help="Write here instead of standard output.")) -> None:
+           plan: str | None = typer.Option(None, "--plan", help="Plan key (default: the plan pages open on)."),
+           output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of standard output.")) -> None:
     """Write the plan's measures: columns id, code, pillar, title_en, title_ja, ..., origin, main, agencies, lead."""
     from mamoru.plan.io import FORMATS, export_rows, write_rows
     from mamoru.plan.service import get_plan
@@ -78,14 +86,14 @@ def export(fmt: str = typer.Option("csv", "--format", help="csv, xlsx or yaml.")
 @app.command("amend")
 def amend(measure_id: str = typer.Argument(..., help="The measure's stable id (e.g. bp17-3-02)."),
           reason: str = typer.Option(..., "--reason", help="Why the wording changes."),
-          title_en: Optional[str] = typer.Option(None, "--title-en"),
-          title_ja: Optional[str] = typer.Option(None, "--title-ja"),
-          description_en: Optional[str] = typer.Option(None, "--description-en"),
-          description_ja: Optional[str] = typer.Option(None, "--description-ja"),
-          code: Optional[str] = typer.Option(None, "--code"),
-          origin: Optional[str] = typer.Option(None, "--origin", help="third-comprehensive, other or unknown."),
-          on: Optional[str] = typer.Option(None, "--on", help="Date of the amendment (ISO 8601; default today)."),
-          as_user: Optional[str] = AS_OPTION) -> None:
+          title_en: str | None = typer.Option(None, "--title-en"),
+          title_ja: str | None = typer.Option(None, "--title-ja"),
+          description_en: str | None = typer.Option(None, "--description-en"),
+          description_ja: str | None = typer.Option(None, "--description-ja"),
+          code: str | None = typer.Option(None, "--code"),
+          origin: str | None = typer.Option(None, "--origin", help="third-comprehensive, other or unknown."),
+          on: str | None = typer.Option(None, "--on", help="Date of the amendment (ISO 8601; default today)."),
+          as_user: str | None = AS_OPTION) -> None:
     """Amend a measure's wording (plan office only), with a reason and a date."""
     from mamoru.plan.service import amend_measure, get_measure
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 import typer
 from sqlalchemy import select
@@ -49,7 +48,7 @@ def setup(admin: str = typer.Option("admin", "--admin", help="Username of the fi
 def serve(host: str = typer.Option("127.0.0.1", "--host"),
           port: int = typer.Option(8000, "--port"),
           workers: int = typer.Option(1, "--workers", help="Server processes."),
-          role: Optional[str] = typer.Option(None, "--role", help="Override MAMORU_ROLE for this process.")) -> None:
+          role: str | None = typer.Option(None, "--role", help="Override MAMORU_ROLE for this process.")) -> None:
     """Serve the web application and the API."""
     import uvicorn
 

@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 import os
-from typing import Optional
 
 import typer
 from sqlalchemy import select
@@ -17,10 +16,10 @@ token_app = typer.Typer(help="API tokens (shown once, stored hashed).", no_args_
 @app.command("add")
 def add(username: str = typer.Argument(...),
         role: str = typer.Option(..., "--role", help="administrator, coordinator, agency_officer, auditor, analyst, senior_analyst, platform, subscriber."),
-        agency: Optional[str] = typer.Option(None, "--agency", help="Agency code, for agency officers."),
+        agency: str | None = typer.Option(None, "--agency", help="Agency code, for agency officers."),
         display_name: str = typer.Option("", "--name", help="Display name."),
         email: str = typer.Option("", "--email"),
-        as_user: Optional[str] = AS_OPTION) -> None:
+        as_user: str | None = AS_OPTION) -> None:
     """Create a user. Password from MAMORU_NEW_PASSWORD, else prompted. Existing username: exit 2."""
     from mamoru.auth.service import AuthError, create_user
 
@@ -50,7 +49,7 @@ def list_() -> None:
 
 
 @app.command("passwd")
-def passwd(username: str, as_user: Optional[str] = AS_OPTION) -> None:
+def passwd(username: str, as_user: str | None = AS_OPTION) -> None:
     """Set a user's password (from MAMORU_NEW_PASSWORD, else prompted)."""
     from mamoru.auth.service import get_user, set_password
 
@@ -68,7 +67,7 @@ def passwd(username: str, as_user: Optional[str] = AS_OPTION) -> None:
 
 
 @app.command("deactivate")
-def deactivate(username: str, as_user: Optional[str] = AS_OPTION) -> None:
+def deactivate(username: str, as_user: str | None = AS_OPTION) -> None:
     """Deactivate a user and end their sessions (the account and its history stay)."""
     from mamoru.auth.service import get_user, set_active
 
@@ -85,7 +84,7 @@ def deactivate(username: str, as_user: Optional[str] = AS_OPTION) -> None:
 def token_create(username: str,
                  scopes: str = typer.Option(..., "--scopes", help="Comma-separated scopes, e.g. match or feed."),
                  name: str = typer.Option("cli", "--name", help="A name to recognise the token by."),
-                 as_user: Optional[str] = AS_OPTION) -> None:
+                 as_user: str | None = AS_OPTION) -> None:
     """Create an API token for a user and print it once on standard output."""
     from mamoru.auth.service import AuthError, get_user, issue_token
 

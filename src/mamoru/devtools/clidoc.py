@@ -7,8 +7,8 @@ is out of date.
 from __future__ import annotations
 
 import re
-
 from typing import Any
+
 import typer
 from typer.testing import CliRunner
 

@@ -11,9 +11,10 @@ import csv
 import io
 import re
 import secrets
+from collections.abc import Iterable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import Any, Iterable
+from typing import Any
 
 import yaml
 from sqlalchemy import select
@@ -121,7 +122,7 @@ def read_rows(data: bytes, fmt: str) -> list[tuple[int, dict[str, Any]]]:
         for i, cells in enumerate(it, start=2):
             if all(c is None or str(c).strip() == "" for c in cells):
                 continue
-            out.append((i, {h: ("" if c is None else c) for h, c in zip(header, cells) if h}))
+            out.append((i, {h: ("" if c is None else c) for h, c in zip(header, cells, strict=False) if h}))
         return out
     if fmt == "yaml":
         try:

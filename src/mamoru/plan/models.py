@@ -31,7 +31,7 @@ class Agency(Base):
     valid_to: Mapped[date | None] = mapped_column(Date, nullable=True)
     note_en: Mapped[str] = mapped_column(Text, default="")
     note_ja: Mapped[str] = mapped_column(Text, default="")
-    parent: Mapped["Agency | None"] = relationship(remote_side="Agency.id")
+    parent: Mapped[Agency | None] = relationship(remote_side="Agency.id")
 
 
 class AgencyProfile(Base):
@@ -97,9 +97,9 @@ class Plan(Base):
     data_version: Mapped[str] = mapped_column(String(32), default="")
     decided_by: Mapped[Body | None] = relationship()
     coordinator: Mapped[Agency | None] = relationship()
-    supersedes: Mapped["Plan | None"] = relationship(remote_side="Plan.id")
-    pillars: Mapped[list["Pillar"]] = relationship(back_populates="plan", order_by="Pillar.number")
-    origins: Mapped[list["MeasureOrigin"]] = relationship(order_by="MeasureOrigin.id")
+    supersedes: Mapped[Plan | None] = relationship(remote_side="Plan.id")
+    pillars: Mapped[list[Pillar]] = relationship(back_populates="plan", order_by="Pillar.number")
+    origins: Mapped[list[MeasureOrigin]] = relationship(order_by="MeasureOrigin.id")
 
 
 class MeasureOrigin(Base):
@@ -128,7 +128,7 @@ class Pillar(Base):
     ja_provisional: Mapped[bool] = mapped_column(Boolean, default=False)
     background: Mapped[list[dict[str, object]]] = mapped_column(JSON, default=list)
     plan: Mapped[Plan] = relationship(back_populates="pillars")
-    measures: Mapped[list["Measure"]] = relationship(back_populates="pillar", order_by="Measure.position")
+    measures: Mapped[list[Measure]] = relationship(back_populates="pillar", order_by="Measure.position")
 
 
 class Measure(Base):
@@ -150,11 +150,11 @@ class Measure(Base):
     code_provisional: Mapped[bool] = mapped_column(Boolean, default=True)
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     pillar: Mapped[Pillar] = relationship(back_populates="measures")
-    assignments: Mapped[list["MeasureAssignment"]] = relationship(
+    assignments: Mapped[list[MeasureAssignment]] = relationship(
         back_populates="measure", order_by="MeasureAssignment.position", cascade="all, delete-orphan")
-    amendments: Mapped[list["MeasureAmendment"]] = relationship(
+    amendments: Mapped[list[MeasureAmendment]] = relationship(
         back_populates="measure", order_by="MeasureAmendment.id")
-    lineage: Mapped[list["MeasureLineage"]] = relationship(
+    lineage: Mapped[list[MeasureLineage]] = relationship(
         foreign_keys="MeasureLineage.measure_id", order_by="MeasureLineage.id", cascade="all, delete-orphan",
         back_populates="measure")
 
@@ -198,7 +198,7 @@ class MeasureLineage(Base):
     predecessor_id: Mapped[int | None] = mapped_column(ForeignKey("measures.id"), nullable=True)
     kind: Mapped[str] = mapped_column(String(16))
     measure: Mapped[Measure] = relationship(foreign_keys=[measure_id], back_populates="lineage")
-    predecessor: Mapped["Measure | None"] = relationship(foreign_keys=[predecessor_id])
+    predecessor: Mapped[Measure | None] = relationship(foreign_keys=[predecessor_id])
 
 
 class MeasureAmendment(Base):

@@ -140,8 +140,9 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if _wants_html(request) and exc.status_code == 401:
-            from fastapi.responses import RedirectResponse
             from urllib.parse import quote
+
+            from fastapi.responses import RedirectResponse
 
             return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
         if _wants_html(request):

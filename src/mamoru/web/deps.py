@@ -110,7 +110,7 @@ async def csrf_token_sent(request: Request) -> str | None:
     return sent
 
 
-def check_csrf(request: Request, principal: "Principal", sent: str | None) -> None:
+def check_csrf(request: Request, principal: Principal, sent: str | None) -> None:
     """Unsafe requests not made with an API token must echo the session's (or anonymous) token."""
     if request.method not in UNSAFE or principal.token is not None:
         return

@@ -9,7 +9,7 @@ Dates are formatted with Babel in each language; fiscal years also in the Japane
 from __future__ import annotations
 
 from datetime import date
-from functools import lru_cache
+from functools import cache
 from pathlib import Path
 from typing import Any
 
@@ -20,7 +20,7 @@ LANGS = ("ja", "en")
 LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 
 
-@lru_cache(maxsize=None)
+@cache
 def catalogue(lang: str) -> dict[str, str]:
     if lang == "en":
         return {}

@@ -12,7 +12,14 @@ from mamoru.auth import roles
 from mamoru.auth import service as auth_service
 from mamoru.auth.models import ApiToken, User
 from mamoru.config import Settings
-from mamoru.web.deps import SESSION_COOKIE, current_user, current_user_optional, get_session, get_settings, require_roles
+from mamoru.web.deps import (
+    SESSION_COOKIE,
+    current_user,
+    current_user_optional,
+    get_session,
+    get_settings,
+    require_roles,
+)
 from mamoru.web.templating import render
 
 router = APIRouter(include_in_schema=False)
