@@ -28,6 +28,13 @@ SETTINGS_DOC: dict[str, str] = {
     "MAMORU_ROLE": "Process role: all, portal, office, hotline, matcher, feed (default all).",
     "MAMORU_DEFAULT_LANG": "Language when the browser states none: ja or en (default ja).",
     "MAMORU_LOGIN_ATTEMPTS": "Failed logins per username within 15 minutes before further attempts are refused (default 5).",
+    "MAMORU_MAIL_BACKEND": "How mail is sent: smtp (production), console (printed to standard error; the default) or memory (tests).",
+    "MAMORU_MAIL_FROM": "Sender address of mail mamoru sends (default mamoru@localhost).",
+    "MAMORU_SMTP_HOST": "SMTP server for the smtp mail backend (default localhost).",
+    "MAMORU_SMTP_PORT": "Port of the SMTP server (default 25).",
+    "MAMORU_SMTP_USER": "SMTP login name (empty: no login).",
+    "MAMORU_SMTP_PASSWORD": "SMTP password.",
+    "MAMORU_SMTP_STARTTLS": "1 to use STARTTLS with the SMTP server (default 0).",
 }
 
 
@@ -50,6 +57,13 @@ class Settings:
     role: str = "all"
     default_lang: str = "ja"
     login_attempts: int = 5
+    mail_backend: str = "console"
+    mail_from: str = "mamoru@localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
     extra: dict[str, str] = field(default_factory=dict)
 
     @classmethod
@@ -68,6 +82,13 @@ class Settings:
             role=(env.get("MAMORU_ROLE") or "all").lower(),
             default_lang=(env.get("MAMORU_DEFAULT_LANG") or "ja").lower(),
             login_attempts=int(env.get("MAMORU_LOGIN_ATTEMPTS") or 5),
+            mail_backend=(env.get("MAMORU_MAIL_BACKEND") or "console").lower(),
+            mail_from=env.get("MAMORU_MAIL_FROM") or "mamoru@localhost",
+            smtp_host=env.get("MAMORU_SMTP_HOST") or "localhost",
+            smtp_port=int(env.get("MAMORU_SMTP_PORT") or 25),
+            smtp_user=env.get("MAMORU_SMTP_USER") or "",
+            smtp_password=env.get("MAMORU_SMTP_PASSWORD") or "",
+            smtp_starttls=_env_bool(env.get("MAMORU_SMTP_STARTTLS"), False),
             extra={k: v for k, v in env.items() if k.startswith("MAMORU_")},
         )
 
@@ -83,4 +104,4 @@ class Settings:
         return path.read_text().strip()
 
     def describe(self) -> dict[str, str]:
-        return {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name not in {"secret_key", "extra"}}
+        return {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name not in {"secret_key", "extra", "smtp_password"}}
