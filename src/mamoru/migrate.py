@@ -45,10 +45,30 @@ def script_heads(engine: Engine) -> set[str]:
     return set(ScriptDirectory.from_config(alembic_config(engine)).get_heads())
 
 
+def applied_revisions(engine: Engine) -> set[str]:
+    """Every revision the database has: its version rows and all they build on (dependencies too)."""
+    from alembic.script import ScriptDirectory
+
+    script = ScriptDirectory.from_config(alembic_config(engine))
+    seen: set[str] = set()
+    todo = list(current_heads(engine))
+    while todo:
+        rev_id = todo.pop()
+        if rev_id in seen:
+            continue
+        seen.add(rev_id)
+        rev = script.get_revision(rev_id)
+        if rev is None:
+            continue
+        for parent in (rev._all_down_revisions or ()):
+            todo.append(parent)
+    return seen
+
+
 def differences(engine: Engine) -> list[str]:
     """What differs between the models and the database (which should be at every head)."""
     problems: list[str] = []
-    missing = script_heads(engine) - current_heads(engine)
+    missing = script_heads(engine) - applied_revisions(engine)
     if missing:
         problems.append(f"database is not at head: missing {', '.join(sorted(missing))} (run `mamoru db upgrade`)")
     with engine.connect() as conn:

@@ -228,8 +228,8 @@ def validate_measure_values(values: dict[str, Any], row: int | None = None) -> l
         problems.append(Problem(row, "origin", f"must be one of {', '.join(ORIGINS)}"))
     if "code" in values:
         code = str(values["code"] or "")
-        if not code or len(code) > 16 or not all(c.isalnum() or c in "-." for c in code):
-            problems.append(Problem(row, "code", "must be 1-16 letters, digits, '-' or '.'"))
+        if not code or len(code) > 16 or not code.isprintable() or any(c.isspace() for c in code):
+            problems.append(Problem(row, "code", "must be 1-16 characters without spaces"))
     if "main" in values and not isinstance(values["main"], bool):
         problems.append(Problem(row, "main", "must be true or false"))
     return problems

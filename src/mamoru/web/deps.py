@@ -59,6 +59,17 @@ def get_lang(request: Request) -> str:
     return negotiate(request.headers.get("accept-language"), request.app.state.settings.default_lang)
 
 
+@dataclass(frozen=True)
+class Viewer:
+    """Plain values about who is asking, safe to use after the database session has ended
+    (error pages are rendered after a rollback, when ORM objects are expired)."""
+
+    id: int
+    username: str
+    role: str
+    agency_code: str | None
+
+
 @dataclass
 class Principal:
     """Who is asking: a user through a web session or an API token (or nobody)."""
@@ -94,6 +105,11 @@ def get_principal(request: Request, session: Session = Depends(get_session)) -> 
         ws = auth_service.find_session(session, cookie, settings.session_hours) if cookie else None
         principal = Principal(user=ws.user if ws else None, web_session=ws)
     request.state.principal = principal
+    if principal.user is not None:
+        u = principal.user
+        request.state.viewer = Viewer(id=u.id, username=u.username, role=u.role, agency_code=u.agency_code)
+    if principal.web_session is not None:
+        request.state.session_csrf = principal.web_session.csrf_token
     return principal
 
 
@@ -157,9 +173,9 @@ def require_scope(scope: str) -> Callable[..., User]:
 
 
 def csrf_token_for(request: Request) -> str:
-    principal = getattr(request.state, "principal", None)
-    if principal is not None and principal.web_session is not None:
-        return principal.web_session.csrf_token  # type: ignore[no-any-return]
+    session_token = getattr(request.state, "session_csrf", None)
+    if session_token is not None:
+        return session_token  # type: ignore[no-any-return]
     token = request.cookies.get(ANON_CSRF_COOKIE) or getattr(request.state, "new_anon_csrf", None)
     if not token:
         token = secrets.token_urlsafe(24)

@@ -28,8 +28,7 @@ def _lang(request: Request) -> str:
 def render(request: Request, name: str, context: dict[str, Any] | None = None,
            status_code: int = 200) -> HTMLResponse:
     lang = _lang(request)
-    principal = getattr(request.state, "principal", None)
-    user = principal.user if principal is not None else None
+    user = getattr(request.state, "viewer", None)
     ctx: dict[str, Any] = {
         "lang": lang,
         "other_lang": "en" if lang == "ja" else "ja",
