@@ -22,11 +22,12 @@ LOCALE_DIR = Path(__file__).resolve().parent.parent / "locale"
 
 @cache
 def catalogue(lang: str) -> dict[str, str]:
-    if lang == "en":
-        return {}
+    """Translations for `lang`. English message ids are their own text, except keyed ids such as
+    "origin:unknown", which the English catalogue spells out."""
     merged: dict[str, str] = {}
     # One catalogue per domain (messages.po for the foundation, <domain>.po for the others).
-    for path in sorted((LOCALE_DIR / lang / "LC_MESSAGES").glob("*.po")):
+    folder = LOCALE_DIR / lang / "LC_MESSAGES"
+    for path in sorted(folder.glob("*.po")) if folder.is_dir() else []:
         with path.open("rb") as f:
             cat = read_po(f, locale=lang)
         merged.update({str(m.id): str(m.string) for m in cat if m.id and m.string and not m.fuzzy})
@@ -34,7 +35,7 @@ def catalogue(lang: str) -> dict[str, str]:
 
 
 def gettext(lang: str, msgid: str, **kwargs: Any) -> str:
-    text = catalogue(lang).get(msgid, msgid) if lang != "en" else msgid
+    text = catalogue(lang).get(msgid, msgid)
     return text.format(**kwargs) if kwargs else text
 
 

@@ -39,3 +39,10 @@ def test_era_and_fiscal_years() -> None:
     assert fiscal_year_label(2024, "ja") == "令和6年度"
     assert fiscal_year_label(2019, "ja") == "令和元年度"
     assert fiscal_year_label(2023, "en") == "FY2023"
+
+
+def test_keyed_messages_have_english_text() -> None:
+    keyed = [m for m in DYNAMIC if ":" in m and " " not in m]
+    en = catalogue("en")
+    assert [m for m in keyed if m not in en] == []
+    assert gettext("en", "origin:unknown") == "unknown (the outline does not say)"
