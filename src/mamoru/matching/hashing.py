@@ -174,8 +174,10 @@ def image_pixels(image: Image.Image) -> Pixels:
         warnings.simplefilter("ignore")
         if mode == "L":
             return np.asarray(image)
-        if mode in ("1", "LA", "La"):
+        if mode == "1":
             return np.asarray(image.convert("L"))
+        if mode in ("LA", "La"):
+            return np.ascontiguousarray(np.asarray(image)[:, :, 0])
         if mode in _RGB_MODES:
             return np.asarray(image)
         if mode in _DEEP_MODES:
