@@ -71,7 +71,7 @@ def _unescape_fully(s: str) -> str:
 
 
 def _escape(s: str) -> str:
-    return _NEEDS_ESCAPE_RE.sub(lambda m: "%{:02X}".format(ord(m.group(0))), s)
+    return _NEEDS_ESCAPE_RE.sub(lambda m: f"%{ord(m.group(0)):02X}", s)
 
 
 def _split_scheme(rest: str) -> tuple[str, str]:

@@ -75,7 +75,7 @@ class HashedChecker:
         self.version = version
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "HashedChecker":
+    def from_bytes(cls, data: bytes) -> HashedChecker:
         text = data.decode("ascii")
         if not text.startswith(f"# {HASHED_FORMAT}"):
             raise ValueError("not a mamoru hashed blocking list")
@@ -94,25 +94,38 @@ class HashedChecker:
                     table[key] = eid
         return cls(tables["u"], tables["h"], tables["d"], prefix_bytes, version)
 
-    def _h(self, text: str) -> bytes:
-        return hashlib.sha256(text.encode("utf-8")).digest()[:self.prefix_bytes]
-
     def check(self, url: str) -> int | None:
         parts = urls.parse(url)
+        sha, n = hashlib.sha256, self.prefix_bytes
+        name_hashes: dict[str, bytes] = {}  # "name/" hashes, shared by the URL, host and domain steps
         if self.by_expression:
+            table = self.by_expression
             best: tuple[int, int] | None = None
-            for expr in urls.expressions_of(parts):
-                hit = self.by_expression.get(self._h(expr))
-                if hit is not None and (best is None or (-len(expr), hit) < best):
-                    best = (-len(expr), hit)
+            # Canonical URLs are ASCII: concatenating encoded parts equals encoding the expression.
+            paths = [p.encode("ascii") for p in urls.path_prefixes(parts.path, parts.query)]
+            for host in urls.host_suffixes(parts.host):
+                hb = host.encode("ascii")
+                for path in paths:
+                    digest = sha(hb + path).digest()[:n]
+                    if path == b"/":
+                        name_hashes[host] = digest
+                    hit = table.get(digest)
+                    if hit is not None:
+                        key = (-len(hb) - len(path), hit)
+                        best = key if best is None or key < best else best
             if best is not None:
                 return best[1]
-        hit = self.hosts.get(self._h(parts.host + "/"))
+
+        def name_hash(name: str) -> bytes:
+            digest = name_hashes.get(name)
+            return digest if digest is not None else sha((name + "/").encode("utf-8")).digest()[:n]
+
+        hit = self.hosts.get(name_hash(parts.host)) if self.hosts else None
         if hit is not None:
             return hit
         if self.domains:
             for suffix in _domain_suffixes(parts.host):
-                hit = self.domains.get(self._h(suffix + "/"))
+                hit = self.domains.get(name_hash(suffix))
                 if hit is not None:
                     return hit
         return None

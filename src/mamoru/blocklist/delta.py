@@ -29,7 +29,7 @@ class Delta:
         return json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8")
 
     @classmethod
-    def from_bytes(cls, data: bytes) -> "Delta":
+    def from_bytes(cls, data: bytes) -> Delta:
         doc = json.loads(data)
         if doc.get("format") != DELTA_FORMAT:
             raise ValueError("not a mamoru blocking list delta")

@@ -8,8 +8,16 @@ import json
 
 import pytest
 
-from mamoru.blocklist.compiler import (FORMATS, ListedEntry, RpzOptions, compile_all, compile_hosts, compile_rpz,
-                                       is_dns_name, parse_json_snapshot)
+from mamoru.blocklist.compiler import (
+    FORMATS,
+    ListedEntry,
+    RpzOptions,
+    compile_all,
+    compile_hosts,
+    compile_rpz,
+    is_dns_name,
+    parse_json_snapshot,
+)
 
 ENTRIES = [
     ListedEntry(1, "domain", "evil.example", "csam"),
