@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+from pathlib import Path
+
 import typer
 
 from mamoru.cli.common import err, load_settings, open_database
@@ -31,3 +33,27 @@ def check() -> None:
     if problems:
         raise typer.Exit(1)
     err.print("models and migrations agree")
+
+
+@app.command("dump")
+def dump_cmd(file: Path = typer.Argument(..., help="Where to write (a .gz name compresses).")) -> None:
+    """Write every table to a portable file (JSON lines) that `mamoru db restore` loads."""
+    from mamoru.backup import dump
+
+    db = open_database(load_settings())
+    counts = dump(db.engine, file)
+    err.print(f"dumped {sum(counts.values())} rows from {len(counts)} tables to {file}")
+
+
+@app.command("restore")
+def restore_cmd(file: Path = typer.Argument(..., help="A file written by `mamoru db dump`.")) -> None:
+    """Load a dump into an empty database migrated to the same version (SQLite or PostgreSQL)."""
+    from mamoru.backup import restore
+    from mamoru.cli.common import domain_errors, fail
+
+    if not file.is_file():
+        fail(f"{file}: no such file", 2)
+    db = open_database(load_settings())
+    with domain_errors():
+        counts = restore(db.engine, file)
+    err.print(f"restored {sum(counts.values())} rows into {len(counts)} tables")
