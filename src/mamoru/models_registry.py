@@ -8,3 +8,4 @@ from mamoru.auth import models as auth_models  # noqa: F401
 from mamoru.plan import models as plan_models  # noqa: F401
 
 # -- domain registrations --
+from mamoru.followup import models as followup_models  # noqa: F401

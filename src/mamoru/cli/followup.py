@@ -1,0 +1,120 @@
+"""`mamoru round`, `mamoru report followup` and `mamoru indicator`: the plan's yearly follow-up."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+
+import typer
+
+from mamoru.cli.common import (
+    AS_OPTION,
+    domain_errors,
+    err,
+    fail,
+    load_settings,
+    open_database,
+    resolve_actor,
+    write_stdout,
+)
+
+round_app = typer.Typer(help="Reporting rounds of the plan's yearly follow-up.", no_args_is_help=True)
+report_app = typer.Typer(help="Reports generated from mamoru's data.", no_args_is_help=True)
+indicator_app = typer.Typer(help="Indicators the plan watches: definitions and values.", no_args_is_help=True)
+
+
+def register(app: typer.Typer) -> None:
+    app.add_typer(round_app, name="round")
+    app.add_typer(report_app, name="report")
+    app.add_typer(indicator_app, name="indicator")
+
+
+def _iso(value: str, option: str) -> date:
+    try:
+        return date.fromisoformat(value)
+    except ValueError:
+        fail(f"{option} {value!r} is not an ISO 8601 date (YYYY-MM-DD)", 2)
+
+
+@round_app.command("open")
+def round_open(fy: list[int] = typer.Option(..., "--fy", help="Fiscal year covered, as the Gregorian year it starts "
+                                             "(2024 = FY2024 = 令和6年度); repeat for a multi-year round."),
+               due: str = typer.Option(..., "--due", help="Due date of the entries (ISO 8601)."),
+               plan: str | None = typer.Option(None, "--plan", help="Plan key (default: the plan pages open on)."),
+               as_user: str | None = AS_OPTION) -> None:
+    """Open a round: one entry per measure and responsible agency; prints the round's id."""
+    from mamoru.followup.rounds import open_round
+    from mamoru.plan.service import get_plan
+
+    due_on = _iso(due, "--due")
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        r = open_round(s, resolve_actor(s, as_user), fy, due_on, get_plan(s, plan))
+        n = len(r.entries)
+        rid = r.id
+    err.print(f"round {rid} opened with {n} entries, due {due_on.isoformat()}")
+    typer.echo(str(rid))
+
+
+@round_app.command("list")
+def round_list() -> None:
+    """List rounds: id, fiscal years, state, due date."""
+    from mamoru.followup.rounds import round_label, rounds, state_totals
+
+    db = open_database(load_settings())
+    with db.session() as s:
+        for r in rounds(s):
+            totals = state_totals(s, r)
+            counts = " ".join(f"{k}={v}" for k, v in sorted(totals.items()))
+            typer.echo(f"{r.id}\t{round_label(r, 'en')}\t{r.state}\tdue {r.due_on.isoformat()}\t{counts}")
+
+
+@round_app.command("publish")
+def round_publish(round_id: int = typer.Argument(..., help="The round's id."), as_user: str | None = AS_OPTION) -> None:
+    """Publish a round: it and its accepted entries appear on the public portal."""
+    from mamoru.followup.rounds import get_round, publish_round
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        publish_round(s, resolve_actor(s, as_user), get_round(s, round_id))
+    err.print(f"round {round_id} published")
+
+
+@round_app.command("export")
+def round_export(round_id: int = typer.Argument(..., help="The round's id."),
+                 fmt: str = typer.Option("xlsx", "--format", help="xlsx or csv."),
+                 agency: str | None = typer.Option(None, "--agency", help="Only this agency's entries."),
+                 output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of standard output.")) -> None:
+    """Export a round's entries as XLSX or CSV (column entry_id keeps the stable id)."""
+    from mamoru.followup import spreadsheet
+    from mamoru.followup.rounds import get_round
+
+    if fmt not in spreadsheet.FORMATS:
+        fail(f"unknown format {fmt!r}; choose xlsx or csv", 2)
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        data = spreadsheet.write(spreadsheet.export_rows(s, get_round(s, round_id), agency), fmt)
+    if output:
+        output.write_bytes(data)
+    elif fmt == "xlsx":
+        fail("XLSX is binary: pass --output FILE", 2)
+    else:
+        write_stdout(data)
+
+
+@round_app.command("import")
+def round_import(round_id: int = typer.Argument(..., help="The round's id."),
+                 file: Path = typer.Argument(..., help="An edited export (XLSX or CSV)."),
+                 as_user: str | None = AS_OPTION) -> None:
+    """Import an edited sheet: rows matched by entry_id; any conflict or bad cell and nothing is saved."""
+    from mamoru.followup import spreadsheet
+    from mamoru.followup.rounds import get_round
+
+    if not file.is_file():
+        fail(f"{file}: no such file", 2)
+    fmt = "csv" if file.suffix.lower() == ".csv" else "xlsx"
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        rows = spreadsheet.read(file.read_bytes(), fmt)
+        result = spreadsheet.import_rows(s, get_round(s, round_id), rows, resolve_actor(s, as_user))
+    err.print(f"{len(result.changed)} entries changed, {result.unchanged} unchanged")

@@ -1,0 +1,226 @@
+"""Reporting rounds: opening one, the configurable status list, and the coordinator's dashboard.
+
+Opening a round routes every (measure, responsible agency) pair of the plan to the agency that
+answers for it today (MeasureAssignment.agency_on), so agencies reorganised since the plan was
+written receive their predecessors' entries. Dashboard figures are computed with GROUP BY queries,
+so the page costs the same number of statements however many measures and rounds there are.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from mamoru import audit
+from mamoru.auth import roles
+from mamoru.auth.models import User
+from mamoru.db import utcnow
+from mamoru.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
+from mamoru.followup.models import EntryStatus, ReportingRound, RoundEntry
+from mamoru.plan.models import Agency, Measure, MeasureAssignment, Pillar, Plan
+from mamoru.plan.service import default_plan
+from mamoru.web.i18n import fiscal_year_label
+
+DEFAULT_STATUSES = (
+    # key, English, Japanese, progress %, counts as implemented, colour
+    ("not_started", "Not started", "未着手", 0, False, "#b8bfcc"),
+    ("in_progress", "In progress", "実施中", 50, False, "#e0a526"),
+    ("implemented", "Implemented", "実施済み", 100, True, "#2f8f4e"),
+    ("continuing", "Continuing", "継続実施", 100, True, "#1f5fa8"),
+    ("delayed", "Delayed", "遅延", 25, False, "#a3261b"),
+)
+
+
+def ensure_statuses(session: Session) -> list[EntryStatus]:
+    """The status list, created with the defaults the first time it is needed."""
+    rows = list(session.scalars(select(EntryStatus).order_by(EntryStatus.position)))
+    if rows:
+        return rows
+    for pos, (key, en, ja, pct, impl, colour) in enumerate(DEFAULT_STATUSES, start=1):
+        session.add(EntryStatus(key=key, label_en=en, label_ja=ja, progress=pct, position=pos,
+                                implemented=impl, colour=colour))
+    session.flush()
+    return list(session.scalars(select(EntryStatus).order_by(EntryStatus.position)))
+
+
+def set_status(session: Session, actor: User | None, key: str, label_en: str, label_ja: str, progress: int,
+               implemented: bool = False, active: bool = True) -> EntryStatus:
+    """Add or change one value of the status list (coordinator)."""
+    _require_office(actor)
+    problems = []
+    if not key or not key.replace("_", "").isalnum() or len(key) > 32:
+        problems.append(Problem(None, "key", "use letters, digits and _ (up to 32)"))
+    if not 0 <= progress <= 100:
+        problems.append(Problem(None, "progress", "a percentage from 0 to 100"))
+    if not label_en.strip() or not label_ja.strip():
+        problems.append(Problem(None, "label", "a label in both languages"))
+    if problems:
+        raise InvalidInput(problems)
+    existing = ensure_statuses(session)
+    row = next((s for s in existing if s.key == key), None)
+    if row is None:
+        row = EntryStatus(key=key, position=len(existing) + 1)
+        session.add(row)
+    row.label_en, row.label_ja, row.progress = label_en.strip(), label_ja.strip(), progress
+    row.implemented, row.active = implemented, active
+    audit.record(session, actor, "followup:status:set", f"status:{key}",
+                 {"progress": progress, "implemented": implemented, "active": active})
+    session.flush()
+    return row
+
+
+def _require_office(actor: User | None) -> None:
+    if actor is not None and actor.role != roles.COORDINATOR:
+        raise PermissionDenied("only the plan office (coordinator) does this")
+
+
+def round_label(r: ReportingRound, lang: str) -> str:
+    years = sorted(r.fiscal_years)
+    if lang == "ja":
+        return "・".join(fiscal_year_label(y, "ja") for y in years)
+    return " and ".join(fiscal_year_label(y, "en") for y in years)
+
+
+def open_round(session: Session, actor: User | None, fiscal_years: list[int], due_on: date,
+               plan: Plan | None = None, today: date | None = None) -> ReportingRound:
+    """Open a round: one entry per measure and agency answering today, all due on `due_on`."""
+    _require_office(actor)
+    years = sorted(set(fiscal_years))
+    problems = [Problem(None, "fy", f"{y} is not a plausible fiscal year") for y in years if not 2000 <= y <= 2100]
+    if not years:
+        problems.append(Problem(None, "fy", "name at least one fiscal year"))
+    if problems:
+        raise InvalidInput(problems)
+    plan = plan or default_plan(session)
+    for other in session.scalars(select(ReportingRound).where(ReportingRound.plan_id == plan.id)):
+        if set(other.fiscal_years) & set(years):
+            raise Conflict(f"round {other.id} already covers {', '.join(map(str, sorted(set(other.fiscal_years) & set(years))))}")
+    today = today or date.today()
+    r = ReportingRound(plan_id=plan.id, fiscal_years=years, due_on=due_on, state="open",
+                       opened_by=actor.username if actor else "cli")
+    r.title_en = f"Implementation status of the Basic Plan, {round_label(r, 'en')}"
+    r.title_ja = f"子供の性被害防止プランに基づく施策の実施状況（{round_label(r, 'ja')}）"
+    session.add(r)
+    session.flush()
+    ensure_statuses(session)
+    stmt = (select(MeasureAssignment).join(Measure).join(Pillar, Measure.pillar_id == Pillar.id)
+            .where(Measure.plan_id == plan.id)
+            .order_by(Pillar.number, Measure.position, MeasureAssignment.position)
+            .options(selectinload(MeasureAssignment.measure), selectinload(MeasureAssignment.agency),
+                     selectinload(MeasureAssignment.succession)))
+    seen: set[tuple[int, int]] = set()
+    for a in session.scalars(stmt):
+        answering = a.agency_on(today)
+        if (a.measure_id, answering.id) in seen:
+            continue  # predecessor and successor both listed: one entry for today's agency
+        seen.add((a.measure_id, answering.id))
+        session.add(RoundEntry(key=f"r{r.id}-{a.measure.uid}-{answering.code.lower()}", round_id=r.id,
+                               measure_id=a.measure_id, assignment_id=a.id, agency_id=answering.id,
+                               written_agency_id=a.agency_id, due_on=due_on))
+    session.flush()
+    audit.record(session, actor, "followup:round:open", f"round:{r.id}",
+                 {"fiscal_years": years, "due_on": due_on.isoformat(), "entries": len(seen)})
+    return r
+
+
+def rounds(session: Session, published_only: bool = False) -> list[ReportingRound]:
+    stmt = select(ReportingRound).order_by(ReportingRound.id.desc())
+    if published_only:
+        stmt = stmt.where(ReportingRound.state == "published")
+    return list(session.scalars(stmt))
+
+
+def get_round(session: Session, round_id: int, published_only: bool = False) -> ReportingRound:
+    r = session.get(ReportingRound, round_id)
+    if r is None or (published_only and not r.published):
+        raise NotFound(f"no round {round_id}")
+    return r
+
+
+def publish_round(session: Session, actor: User | None, r: ReportingRound) -> ReportingRound:
+    """Publish: the round and its accepted entries reach the public portal."""
+    _require_office(actor)
+    if r.published:
+        raise Conflict(f"round {r.id} is already published")
+    accepted = session.scalar(select(func.count()).where(RoundEntry.round_id == r.id,
+                                                        RoundEntry.state == "accepted")) or 0
+    if accepted == 0:
+        raise Conflict("accept at least one entry before publishing the round")
+    r.state, r.published_at, r.published_by = "published", utcnow(), actor.username if actor else "cli"
+    audit.record(session, actor, "followup:round:publish", f"round:{r.id}", {"accepted": accepted})
+    session.flush()
+    return r
+
+
+@dataclass
+class Completion:
+    """Entry counts by state for one agency or pillar."""
+
+    key: str
+    label_en: str
+    label_ja: str
+    counts: dict[str, int] = field(default_factory=dict)
+    overdue: int = 0
+
+    @property
+    def total(self) -> int:
+        return sum(self.counts.values())
+
+    @property
+    def done(self) -> int:
+        return self.counts.get("accepted", 0)
+
+    @property
+    def submitted(self) -> int:
+        return self.counts.get("submitted", 0) + self.done
+
+    @property
+    def percent(self) -> int:
+        return round(100 * self.submitted / self.total) if self.total else 0
+
+
+def _counts(session: Session, r: ReportingRound, group: list, today: date) -> list[tuple]:  # type: ignore[type-arg]
+    overdue = case((RoundEntry.state.in_(("draft", "returned")) & (RoundEntry.due_on < today), 1), else_=0)
+    stmt = (select(*group, RoundEntry.state, func.count(), func.sum(overdue))
+            .select_from(RoundEntry).where(RoundEntry.round_id == r.id).group_by(*group, RoundEntry.state))
+    return list(session.execute(stmt.join(Measure, RoundEntry.measure_id == Measure.id)
+                                .join(Pillar, Measure.pillar_id == Pillar.id)
+                                .join(Agency, RoundEntry.agency_id == Agency.id)))
+
+
+def completion(session: Session, r: ReportingRound, today: date | None = None) -> dict[str, list[Completion]]:
+    """Completion by agency and by pillar, plus overdue counts (two queries)."""
+    today = today or date.today()
+    out: dict[str, list[Completion]] = {"agency": [], "pillar": []}
+    overdue: dict[str, int] = {}
+    specs = {"agency": [Agency.code, Agency.name_en, Agency.name_ja],
+             "pillar": [Pillar.number, Pillar.title_en, Pillar.title_ja]}
+    for kind, cols in specs.items():
+        rows: dict[str, Completion] = {}
+        for key, en, ja, state, n, late in _counts(session, r, cols, today):
+            c = rows.setdefault(str(key), Completion(str(key), en, ja))
+            c.counts[state] = c.counts.get(state, 0) + n
+            overdue[f"{kind}:{key}"] = overdue.get(f"{kind}:{key}", 0) + int(late or 0)
+        out[kind] = sorted(rows.values(), key=lambda c: (len(c.key), c.key))
+    for kind, items in out.items():
+        for c in items:
+            c.overdue = overdue.get(f"{kind}:{c.key}", 0)
+    return out
+
+
+def overdue_entries(session: Session, r: ReportingRound, today: date | None = None, limit: int = 50) -> list[RoundEntry]:
+    today = today or date.today()
+    stmt = (select(RoundEntry).where(RoundEntry.round_id == r.id, RoundEntry.state.in_(("draft", "returned")),
+                                     RoundEntry.due_on < today)
+            .order_by(RoundEntry.due_on, RoundEntry.id).limit(limit)
+            .options(selectinload(RoundEntry.measure), selectinload(RoundEntry.agency)))
+    return list(session.scalars(stmt))
+
+
+def state_totals(session: Session, r: ReportingRound) -> dict[str, int]:
+    rows = session.execute(select(RoundEntry.state, func.count()).where(RoundEntry.round_id == r.id)
+                           .group_by(RoundEntry.state))
+    return {s: n for s, n in rows}

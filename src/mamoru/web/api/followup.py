@@ -1,0 +1,167 @@
+"""JSON API of the follow-up under /api/v1/followup: rounds, entries, their review and spreadsheets."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, File, Request, UploadFile
+from fastapi.responses import Response
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from mamoru.auth import roles
+from mamoru.auth.models import User
+from mamoru.errors import PermissionDenied
+from mamoru.followup import entries as esvc
+from mamoru.followup import rounds as rsvc
+from mamoru.followup import spreadsheet, workflow
+from mamoru.followup.notify import MailBackend, backend_from_settings
+from mamoru.web.deps import get_session, require_scope
+
+router = APIRouter(prefix="/api/v1/followup", tags=["followup"])
+STAFF = (roles.COORDINATOR, roles.AGENCY_OFFICER, roles.AUDITOR, roles.ADMINISTRATOR)
+
+
+def mail_backend(request: Request) -> MailBackend:
+    return backend_from_settings(request.app.state.settings)
+
+
+def _staff(user: User) -> User:
+    if user.role not in STAFF:
+        raise PermissionDenied("this needs a plan-office, agency, auditor or administrator account")
+    return user
+
+
+class RoundIn(BaseModel):
+    fiscal_years: list[int] = Field(description="Gregorian years in which the fiscal years start (2024 = FY2024).")
+    due_on: date
+
+
+class EntryIn(BaseModel):
+    status: str | None = None
+    narrative_en: str = ""
+    narrative_ja: str = ""
+    figures: list[dict[str, str]] = []
+    evidence: list[dict[str, str]] = []
+    submit: bool = False
+
+
+class ReviewIn(BaseModel):
+    comment: str = ""
+
+
+def _round_out(session: Session, r: Any) -> dict[str, Any]:
+    return {"id": r.id, "fiscal_years": r.fiscal_years, "label_en": rsvc.round_label(r, "en"),
+            "label_ja": rsvc.round_label(r, "ja"), "state": r.state, "due_on": r.due_on.isoformat(),
+            "totals": rsvc.state_totals(session, r)}
+
+
+@router.get("/rounds", summary="Reporting rounds")
+def list_rounds(session: Session = Depends(get_session), user: User = Depends(require_scope("plan:read"))) -> list[dict[str, Any]]:
+    _staff(user)
+    return [_round_out(session, r) for r in rsvc.rounds(session)]
+
+
+@router.post("/rounds", status_code=201, summary="Open a round (coordinator)")
+def open_round(body: RoundIn, session: Session = Depends(get_session),
+               user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
+    if user.role != roles.COORDINATOR:
+        raise PermissionDenied("only the plan office opens a round")
+    return _round_out(session, rsvc.open_round(session, user, body.fiscal_years, body.due_on))
+
+
+@router.get("/rounds/{round_id}", summary="A round with completion by agency and pillar")
+def get_round(round_id: int, session: Session = Depends(get_session),
+              user: User = Depends(require_scope("plan:read"))) -> dict[str, Any]:
+    _staff(user)
+    r = rsvc.get_round(session, round_id)
+    comp = rsvc.completion(session, r)
+    return {**_round_out(session, r), "completion": {k: [
+        {"key": c.key, "total": c.total, "submitted": c.submitted, "accepted": c.done, "overdue": c.overdue,
+         "percent": c.percent} for c in v] for k, v in comp.items()}}
+
+
+@router.post("/rounds/{round_id}/publish", summary="Publish a round (coordinator)")
+def publish(round_id: int, session: Session = Depends(get_session),
+            user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
+    if user.role != roles.COORDINATOR:
+        raise PermissionDenied("only the plan office publishes a round")
+    return _round_out(session, rsvc.publish_round(session, user, rsvc.get_round(session, round_id)))
+
+
+@router.get("/rounds/{round_id}/entries", summary="A round's entries (an agency officer sees their own)")
+def list_entries(round_id: int, agency: str | None = None, state: str | None = None,
+                 session: Session = Depends(get_session), user: User = Depends(require_scope("plan:read"))) -> list[dict[str, Any]]:
+    _staff(user)
+    if user.role == roles.AGENCY_OFFICER:
+        agency = user.agency_code
+    return esvc.entry_rows(esvc.round_entries(session, rsvc.get_round(session, round_id), agency, state))
+
+
+def _entry(session: Session, entry_id: int, user: User) -> Any:
+    e = esvc.get_entry(session, entry_id)
+    if not esvc.can_view(user, e):
+        raise PermissionDenied("this entry belongs to another agency")
+    return e
+
+
+@router.get("/entries/{entry_id}", summary="One entry with its versions")
+def get_entry(entry_id: int, session: Session = Depends(get_session),
+              user: User = Depends(require_scope("plan:read"))) -> dict[str, Any]:
+    e = _entry(session, entry_id, user)
+    return {**esvc.entry_rows([e])[0], "versions": [
+        {"version": v.version, "action": v.action, "state": v.state, "by": v.by, "at": v.at.isoformat(),
+         "comment": v.comment} for v in e.versions]}
+
+
+@router.put("/entries/{entry_id}", summary="Save an entry (and submit it with submit=true)")
+def save_entry(entry_id: int, body: EntryIn, session: Session = Depends(get_session),
+               mail: MailBackend = Depends(mail_backend), user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
+    e = _entry(session, entry_id, user)
+    content = workflow.Content(body.status, body.narrative_en, body.narrative_ja, body.figures, body.evidence)
+    return esvc.entry_rows([esvc.save_entry(session, e, user, content, mail, submit=body.submit)])[0]
+
+
+@router.post("/entries/{entry_id}/submit", summary="Submit an entry to the plan office")
+def submit(entry_id: int, session: Session = Depends(get_session), mail: MailBackend = Depends(mail_backend),
+           user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
+    return esvc.entry_rows([esvc.submit_entry(session, _entry(session, entry_id, user), user, mail)])[0]
+
+
+@router.post("/entries/{entry_id}/return", summary="Return an entry with a comment (coordinator)")
+def return_(entry_id: int, body: ReviewIn, session: Session = Depends(get_session),
+            mail: MailBackend = Depends(mail_backend), user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
+    return esvc.entry_rows([esvc.return_entry(session, _entry(session, entry_id, user), user, body.comment, mail)])[0]
+
+
+@router.post("/entries/{entry_id}/accept", summary="Accept an entry (coordinator)")
+def accept(entry_id: int, session: Session = Depends(get_session), mail: MailBackend = Depends(mail_backend),
+           user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
+    return esvc.entry_rows([esvc.accept_entry(session, _entry(session, entry_id, user), user, mail)])[0]
+
+
+@router.get("/entries/{entry_id}/diff", summary="Differences between two versions of an entry")
+def diff(entry_id: int, a: int, b: int, session: Session = Depends(get_session),
+         user: User = Depends(require_scope("plan:read"))) -> list[dict[str, Any]]:
+    e = _entry(session, entry_id, user)
+    return [c.__dict__ for c in esvc.version_diff(e, a, b)]
+
+
+@router.get("/rounds/{round_id}/export.{fmt}", summary="Export entries as xlsx or csv")
+def export(round_id: int, fmt: str, session: Session = Depends(get_session),
+           user: User = Depends(require_scope("plan:read"))) -> Response:
+    _staff(user)
+    agency = user.agency_code if user.role == roles.AGENCY_OFFICER else None
+    data = spreadsheet.write(spreadsheet.export_rows(session, rsvc.get_round(session, round_id), agency),
+                             "csv" if fmt == "csv" else "xlsx")
+    return Response(data, media_type="text/csv; charset=utf-8" if fmt == "csv" else
+                    "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet")
+
+
+@router.post("/rounds/{round_id}/import", summary="Import an edited sheet: all rows or none")
+async def import_(round_id: int, file: UploadFile = File(...), session: Session = Depends(get_session),
+                  user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
+    fmt = "csv" if (file.filename or "").lower().endswith(".csv") else "xlsx"
+    rows = spreadsheet.read(await file.read(), fmt)
+    return spreadsheet.summary(spreadsheet.import_rows(session, rsvc.get_round(session, round_id), rows, user))

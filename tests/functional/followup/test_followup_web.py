@@ -1,0 +1,83 @@
+"""The follow-up through the web pages and the JSON API: who sees and changes what, the review
+round trip, version diffs, spreadsheets through the browser forms."""
+
+from __future__ import annotations
+
+import re
+
+from tests.functional.followup.conftest import open_test_round
+
+from mamoru.auth import roles
+
+
+def _entry_id(client, round_id: int, code: str, agency: str) -> int:  # type: ignore[no-untyped-def]
+    page = client.get(f"/followup/rounds/{round_id}/entries?agency={agency}").text
+    m = re.search(rf'href="/followup/entries/(\d+)"><span class="code">{re.escape(code)}</span>', page)
+    assert m, page
+    return int(m.group(1))
+
+
+def test_officer_sees_only_own_entries_and_cannot_touch_others(client, fu, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
+    r = open_test_round(fu)
+    coord = make_user(roles.COORDINATOR)
+    login_as(coord)
+    npa_entry = _entry_id(client, r.id, "1-1", "NPA")
+    mic_entry = _entry_id(client, r.id, "1-1", "MIC")
+    officer = make_user(roles.AGENCY_OFFICER, agency="NPA")
+    csrf = login_as(officer)
+    listing = client.get(f"/followup/rounds/{r.id}/entries?agency=MIC").text
+    assert '-npa"' in listing and '-mic"' not in listing
+    assert client.get(f"/followup/entries/{mic_entry}").status_code == 403
+    r2 = client.post(f"/followup/entries/{mic_entry}", data={"csrf_token": csrf, "action": "save", "status": "implemented",
+                                                             "narrative_ja": "x"})
+    assert r2.status_code == 403
+    ok = client.post(f"/followup/entries/{npa_entry}", data={
+        "csrf_token": csrf, "action": "submit", "status": "implemented", "narrative_ja": "取締りを強化した。",
+        "narrative_en": "Enforcement was strengthened.", "figures": "Arrests | 検挙件数 | 3,035 | cases | 2022",
+        "evidence": "https://www.npa.go.jp/publications/statistics/ NPA statistics"}, follow_redirects=False)
+    assert ok.status_code == 303
+    page = client.get(f"/followup/entries/{npa_entry}?lang=en").text
+    assert 'id="entry-state">Submitted' in page and 'id="entry-form"' not in page  # locked
+    api = client.get(f"/api/v1/followup/rounds/{r.id}/entries").json()
+    assert {e["agency"] for e in api} == {"NPA"}
+
+
+def test_review_round_trip_and_diff_page(client, fu, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
+    r = open_test_round(fu)
+    officer = make_user(roles.AGENCY_OFFICER, agency="CAO")
+    coord = make_user(roles.COORDINATOR)
+    csrf = login_as(coord)
+    eid = _entry_id(client, r.id, "1-2", "CAO")
+    csrf = login_as(officer)
+    client.post(f"/followup/entries/{eid}", data={"csrf_token": csrf, "action": "submit", "status": "in_progress",
+                                                  "narrative_ja": "広報を実施。"})
+    csrf = login_as(coord)
+    bad = client.post(f"/followup/entries/{eid}/review", data={"csrf_token": csrf, "decision": "return", "comment": ""})
+    assert bad.status_code == 422
+    client.post(f"/followup/entries/{eid}/review", data={"csrf_token": csrf, "decision": "return",
+                                                         "comment": "英語の記述も追加してください"})
+    csrf = login_as(officer)
+    page = client.get(f"/followup/entries/{eid}").text
+    assert "英語の記述も追加してください" in page and 'id="entry-form"' in page
+    client.post(f"/followup/entries/{eid}", data={"csrf_token": csrf, "action": "submit", "status": "implemented",
+                                                  "narrative_ja": "広報を実施。", "narrative_en": "Publicity was done."})
+    csrf = login_as(coord)
+    client.post(f"/followup/entries/{eid}/review", data={"csrf_token": csrf, "decision": "accept"})
+    diff = client.get(f"/followup/entries/{eid}/diff?a=2&b=5&lang=en").text
+    assert "narrative_en" in diff and "Publicity was done." in diff
+    dash = client.get(f"/followup/rounds/{r.id}?lang=en").text
+    assert 'id="by-agency"' in dash and "CAO" in dash
+    assert client.post(f"/followup/rounds/{r.id}/publish", data={"csrf_token": csrf}, follow_redirects=False).status_code == 303
+    assert "Published" in client.get(f"/followup/rounds/{r.id}?lang=en").text
+
+
+def test_coordinator_opens_round_through_api(client, fu, make_user, api_token) -> None:  # type: ignore[no-untyped-def]
+    tok = api_token(make_user(roles.COORDINATOR), ["plan:read", "plan:write"])
+    h = {"Authorization": f"Bearer {tok}"}
+    r = client.post("/api/v1/followup/rounds", json={"fiscal_years": [2024], "due_on": "2025-07-31"}, headers=h)
+    assert r.status_code == 201 and r.json()["label_ja"] == "令和6年度"
+    officer_tok = api_token(make_user(roles.AGENCY_OFFICER, agency="NPA"), ["plan:read", "plan:write"])
+    refused = client.post("/api/v1/followup/rounds", json={"fiscal_years": [2025], "due_on": "2026-07-31"},
+                          headers={"Authorization": f"Bearer {officer_tok}"})
+    assert refused.status_code == 403
+    assert client.get("/api/v1/followup/rounds").status_code == 401
