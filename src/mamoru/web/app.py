@@ -19,11 +19,13 @@ from mamoru.errors import DomainError, InvalidInput
 from mamoru.web import deps
 from mamoru.web.api import auth as api_auth
 from mamoru.web.api import followup as api_followup
+from mamoru.web.api import hotline as api_hotline
 from mamoru.web.api import plan as api_plan
 from mamoru.web.api import system as api_system
 from mamoru.web.templating import render
 from mamoru.web.ui import auth as ui_auth
 from mamoru.web.ui import followup as ui_followup
+from mamoru.web.ui import hotline as ui_hotline
 from mamoru.web.ui import plan as ui_plan
 
 access_log = logging.getLogger("mamoru.access")
@@ -39,6 +41,8 @@ ROUTERS: list[Any] = [
     # -- domain registrations --
     api_followup.router,
     ui_followup.router,
+    api_hotline.router,
+    ui_hotline.router,
 ]
 
 # Which routers each process role serves, by the module that defines them (see docs/security.md).

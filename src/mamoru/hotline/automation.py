@@ -1,0 +1,111 @@
+"""The hotline's scheduled work, as one plain function: `run_due(database, ...)`.
+
+Each case carries when its next automatic step is due (police alert, deletion request or re-send,
+removal check). `run_due` does the due ones, each case in its own transaction, and nothing when
+nothing is due. On PostgreSQL a case is claimed with FOR UPDATE SKIP LOCKED, so several workers can
+run side by side without doing the same case twice. A case the police hold is never touched.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import Select, select
+from sqlalchemy.orm import Session
+
+from mamoru.db import Database, utcnow
+from mamoru.errors import DomainError
+from mamoru.hotline import notices
+from mamoru.hotline import workflow as wf
+from mamoru.hotline.checker import RemovalChecker
+from mamoru.hotline.mail import Mailer
+from mamoru.hotline.models import HotlineCase
+from mamoru.hotline.service import record_check
+from mamoru.hotline.settings import HotlineSettings
+
+
+@dataclass
+class RunSummary:
+    alerts: int = 0
+    notices: int = 0
+    checks: int = 0
+    removed: int = 0
+    reappeared: int = 0
+    failures: int = 0
+
+    def total(self) -> int:
+        return self.alerts + self.notices + self.checks
+
+
+def _due_ids(database: Database, query: Select[Any], limit: int) -> list[int]:
+    with database.session() as s:
+        return list(s.scalars(query.limit(limit)))
+
+
+def _claim(s: Session, case_id: int, condition: Any) -> HotlineCase | None:
+    q = select(HotlineCase).where(HotlineCase.id == case_id, condition, HotlineCase.police_hold.is_(False))
+    if s.get_bind().dialect.name == "postgresql":
+        q = q.with_for_update(skip_locked=True)
+    return s.scalars(q).first()
+
+
+def _each(database: Database, query: Select[Any], condition: Any, limit: int,
+          work: Callable[[Session, HotlineCase], None], summary: RunSummary) -> None:
+    for case_id in _due_ids(database, query, limit):
+        try:
+            with database.session() as s:
+                case = _claim(s, case_id, condition)
+                if case is not None:
+                    work(s, case)
+        except DomainError:
+            summary.failures += 1
+
+
+def run_due(database: Database, hs: HotlineSettings, mailer: Mailer, checker: RemovalChecker,
+            now: datetime | None = None, limit: int = 500) -> RunSummary:
+    now = now or utcnow()
+    summary = RunSummary()
+    not_held = HotlineCase.police_hold.is_(False)
+
+    alert_cond = HotlineCase.immediate_danger.is_(True) & HotlineCase.police_alerted_at.is_(None)
+    if hs.police_email:
+        def alert(s: Session, case: HotlineCase) -> None:
+            summary.alerts += int(notices.alert_police(s, case, mailer, hs, now))
+        _each(database, select(HotlineCase.id).where(alert_cond), alert_cond, limit, alert, summary)
+
+    notice_cond = (HotlineCase.status.in_((wf.NOTICE_PENDING, wf.REMOVAL_PENDING)) & HotlineCase.next_notice_at.is_not(None)
+                   & (HotlineCase.next_notice_at <= now) & HotlineCase.provider_id.is_not(None))
+
+    def notice(s: Session, case: HotlineCase) -> None:
+        if case.status == wf.REMOVAL_PENDING and case.first_notice_at is None:
+            return  # forwarded abroad: the partner hotline acts, mamoru only checks
+        row = notices.send_deletion_request(s, case, mailer, hs, None, now)
+        summary.notices += int(row.delivered)
+        summary.failures += int(not row.delivered)
+    _each(database, select(HotlineCase.id).where(notice_cond & not_held).order_by(HotlineCase.next_notice_at),
+          notice_cond, limit, notice, summary)
+
+    check_cond = (HotlineCase.status.in_((wf.REMOVAL_PENDING, wf.REMOVED)) & HotlineCase.next_check_at.is_not(None)
+                  & (HotlineCase.next_check_at <= now))
+
+    def check(s: Session, case: HotlineCase) -> None:
+        before = case.status
+        result = checker.check(case.url)
+        record_check(s, case, result, hs.levels.check_hours, now)
+        summary.checks += 1
+        summary.removed += int(before == wf.REMOVAL_PENDING and case.status == wf.REMOVED)
+        summary.reappeared += int(before == wf.REMOVED and case.status == wf.REMOVAL_PENDING)
+    _each(database, select(HotlineCase.id).where(check_cond & not_held).order_by(HotlineCase.next_check_at),
+          check_cond, limit, check, summary)
+    return summary
+
+
+def checker_from_settings(hs: HotlineSettings) -> RemovalChecker:
+    from mamoru.hotline.tracing import DnsResolver
+
+    return RemovalChecker(resolver=DnsResolver(hs.dns_server), timeout=hs.check_timeout,
+                          max_redirects=hs.check_max_redirects, proxy=hs.check_proxy,
+                          allow_loopback=hs.check_allow_loopback_for_tests)

@@ -1,0 +1,156 @@
+"""Taking reports in: the public form, trusted flaggers (single, batch, idempotent on a client key)
+and CSV imports from partner hotlines.
+
+A report is kept exactly as entered. Its URL's canonical form (mamoru.urls, the Safe Browsing rules)
+decides which case it joins: one case per canonical URL. A URL already assessed is labelled from that
+assessment and not queued again. Nothing here makes any request to the reported address.
+"""
+
+from __future__ import annotations
+
+import csv
+import io
+import secrets
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mamoru import audit, urls
+from mamoru.auth.models import User
+from mamoru.db import utcnow
+from mamoru.errors import InvalidInput, Problem
+from mamoru.hotline import workflow as wf
+from mamoru.hotline.models import CaseEvent, HotlineCase, Report
+
+CONTENT_TYPES = ("image", "video", "live", "text", "other")
+SOURCES = ("public", "flagger", "partner")
+LIMITS = {"url": 2048, "content_type": 32, "where_found": 2000, "description": 5000, "contact": 500, "client_key": 100}
+MAX_BATCH = 1000
+
+
+@dataclass
+class ReportInput:
+    url: str
+    content_type: str = ""
+    where_found: str = ""
+    description: str = ""
+    contact: str = ""
+    immediate_danger: bool = False
+    client_key: str | None = None
+
+    @classmethod
+    def from_mapping(cls, row: dict[str, Any]) -> ReportInput:
+        danger = row.get("immediate_danger")
+        return cls(url=str(row.get("url") or ""), content_type=str(row.get("content_type") or ""),
+                   where_found=str(row.get("where_found") or ""), description=str(row.get("description") or ""),
+                   contact=str(row.get("contact") or ""),
+                   immediate_danger=danger is True or str(danger).strip().lower() in ("1", "true", "yes", "on"),
+                   client_key=(str(row["client_key"]) if row.get("client_key") not in (None, "") else None))
+
+
+def validate(inp: ReportInput, row: int | None = None) -> tuple[str, list[Problem]]:
+    """The canonical URL and the problems of one report (empty when it can be stored)."""
+    problems: list[Problem] = []
+    for name, limit in LIMITS.items():
+        value = getattr(inp, name)
+        if value is not None and len(value) > limit:
+            problems.append(Problem(row, name, f"too long: at most {limit} characters"))
+    if inp.content_type and inp.content_type not in CONTENT_TYPES:
+        problems.append(Problem(row, "content_type", f"choose one of {', '.join(CONTENT_TYPES)}"))
+    canonical = ""
+    if not inp.url.strip():
+        problems.append(Problem(row, "url", "the address (URL) is required"))
+    elif not any(p.field == "url" for p in problems):
+        try:
+            canonical = urls.canonicalize(inp.url.strip())
+            if not canonical.startswith(("http://", "https://")):
+                problems.append(Problem(row, "url", "only http and https addresses can be reported"))
+            elif len(canonical) > LIMITS["url"]:
+                problems.append(Problem(row, "url", "too long once canonicalised"))
+        except ValueError as exc:
+            problems.append(Problem(row, "url", f"not a usable address: {exc}"))
+    return canonical, problems
+
+
+def new_receipt(now: datetime) -> str:
+    return f"R{now:%y%m%d}-{secrets.token_hex(4).upper()}"
+
+
+def _case_for(session: Session, canonical: str, inp: ReportInput, levels: wf.ServiceLevels, now: datetime) -> tuple[HotlineCase, bool]:
+    case = session.scalars(select(HotlineCase).where(HotlineCase.canonical_url == canonical)).first()
+    if case is not None:
+        return case, False
+    case = HotlineCase(canonical_url=canonical, url=inp.url.strip(), status=wf.QUEUED, content_type=inp.content_type,
+                       opened_at=now, due_at=wf.assessment_due(now, inp.immediate_danger, levels), report_count=0,
+                       addresses=[])
+    try:
+        with session.begin_nested():
+            session.add(case)
+            session.flush()
+    except IntegrityError:  # another report of the same URL created it just now
+        found = session.scalars(select(HotlineCase).where(HotlineCase.canonical_url == canonical)).first()
+        assert found is not None
+        return found, False
+    session.add(CaseEvent(case_id=case.id, at=now, kind="opened", to_status=wf.QUEUED))
+    return case, True
+
+
+def submit(session: Session, inp: ReportInput, source: str, levels: wf.ServiceLevels, *,
+           flagger: User | None = None, partner: str = "", now: datetime | None = None) -> Report:
+    """Store one report (or return the earlier one with the same flagger and client key)."""
+    now = now or utcnow()
+    canonical, problems = validate(inp)
+    if problems:
+        raise InvalidInput(problems)
+    if flagger is not None and inp.client_key:
+        earlier = session.scalars(select(Report).where(Report.flagger_id == flagger.id,
+                                                       Report.client_key == inp.client_key)).first()
+        if earlier is not None:
+            return earlier
+    case, _created = _case_for(session, canonical, inp, levels, now)
+    trusted = source in ("flagger", "partner")
+    case.report_count += 1
+    case.immediate_danger = case.immediate_danger or inp.immediate_danger
+    case.trusted = case.trusted or trusted
+    if inp.immediate_danger and case.status == wf.QUEUED:
+        case.due_at = min(case.due_at, wf.assessment_due(now, True, levels))
+    case.priority = wf.priority(case.immediate_danger, case.trusted, case.content_type or inp.content_type)
+    report = Report(receipt=new_receipt(now), case_id=case.id, received_at=now, source=source, url=inp.url,
+                    content_type=inp.content_type, where_found=inp.where_found, description=inp.description,
+                    contact=inp.contact, immediate_danger=inp.immediate_danger,
+                    flagger_id=flagger.id if flagger else None, client_key=inp.client_key if flagger else None,
+                    partner=partner, auto_verdict=case.verdict)
+    if case.status == wf.REMOVED:
+        case.next_check_at = now  # reported again after removal: check soon whether it came back
+    session.add(report)
+    session.flush()
+    audit.record(session, flagger, "hotline:report:receive", f"hotline:case:{case.id}",
+                 {"receipt": report.receipt, "source": source, "joined": case.report_count > 1})
+    return report
+
+
+def submit_batch(session: Session, items: list[ReportInput], source: str, levels: wf.ServiceLevels, *,
+                 flagger: User | None, partner: str = "", now: datetime | None = None) -> list[Report]:
+    """All reports of a batch or none: every problem is named with its row (1-based)."""
+    if len(items) > MAX_BATCH:
+        raise InvalidInput(f"a batch holds at most {MAX_BATCH} reports")
+    problems = [p for i, item in enumerate(items, start=1) for p in validate(item, i)[1]]
+    keys = [i.client_key for i in items if i.client_key]
+    if len(keys) != len(set(keys)):
+        problems.append(Problem(None, "client_key", "the same client key appears twice in this batch"))
+    if problems:
+        raise InvalidInput(problems)
+    return [submit(session, item, source, levels, flagger=flagger, partner=partner, now=now) for item in items]
+
+
+def parse_csv(text: str) -> list[ReportInput]:
+    """Partner hotlines' CSV: header with at least `url`; optional content_type, where_found,
+    description, immediate_danger, client_key (their own reference, which makes re-imports idempotent)."""
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
+    if not reader.fieldnames or "url" not in reader.fieldnames:
+        raise InvalidInput([Problem(1, "url", "the header must name a url column")])
+    return [ReportInput.from_mapping({k: (v or "").strip() for k, v in row.items() if k}) for row in reader]

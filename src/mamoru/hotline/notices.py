@@ -1,0 +1,133 @@
+"""Deletion requests and alerts: composed from Japanese and English templates, sent through a Mailer.
+
+A deletion request goes to the provider's abuse contact in the provider's language; it is re-sent
+every MAMORU_HOTLINE_RESEND_HOURS until removal is verified, and after
+MAMORU_HOTLINE_ESCALATE_DAYS the case is escalated (a stronger request, and a note to the
+hotline's escalation contact). Mail holds the URL and the assessment, never content.
+"""
+
+from __future__ import annotations
+
+import smtplib
+from datetime import datetime, timedelta
+from pathlib import Path
+
+from jinja2 import Environment, FileSystemLoader, StrictUndefined
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mamoru import audit
+from mamoru.auth.models import User
+from mamoru.db import utcnow
+from mamoru.errors import Conflict, InvalidInput, PermissionDenied
+from mamoru.hotline import workflow as wf
+from mamoru.hotline.mail import Mailer, OutgoingMail, new_message_id
+from mamoru.hotline.models import CaseEvent, DeletionRequest, HotlineCase, Provider
+from mamoru.hotline.settings import HotlineSettings
+from mamoru.plan.models import DefinitionTerm
+
+TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=False,
+                        undefined=StrictUndefined, keep_trailing_newline=True)
+
+
+def render_mail(name: str, to: str, **context: object) -> OutgoingMail:
+    text = TEMPLATES.get_template(name).render(**context)
+    subject, _, body = text.partition("\n")
+    return OutgoingMail(to=to, subject=subject.strip(), body=body.lstrip("\n"))
+
+
+def _legal_basis_text(session: Session, case: HotlineCase, lang: str) -> str:
+    code = case.assessments[-1].legal_basis if case.assessments else None
+    term = session.scalars(select(DefinitionTerm).where(DefinitionTerm.code == code)).first() if code else None
+    if term is None:
+        return code or ""
+    return (term.title_ja if lang == "ja" else term.title_en) or term.title_en
+
+
+def compose_deletion_request(session: Session, case: HotlineCase, provider: Provider, kind: str,
+                             hs: HotlineSettings) -> OutgoingMail:
+    lang = provider.language if provider.language in ("ja", "en") else "en"
+    first = case.first_notice_at
+    assessed = case.assessments[-1].at if case.assessments else None
+    return render_mail(f"deletion_request.{lang}.txt", provider.abuse_email, case_number=case.number, url=case.url,
+                       provider_name=provider.name, kind=kind, legal_basis=_legal_basis_text(session, case, lang),
+                       assessed_on=f"{assessed:%Y-%m-%d}" if assessed else "",
+                       first_sent=f"{first:%Y-%m-%d %H:%M} UTC" if first else "", sender_name=hs.sender_name)
+
+
+def send_deletion_request(session: Session, case: HotlineCase, mailer: Mailer, hs: HotlineSettings,
+                          actor: User | None = None, now: datetime | None = None) -> DeletionRequest:
+    """Send (or re-send) the deletion request now. Refused while the police hold the case."""
+    now = now or utcnow()
+    if case.police_hold:
+        raise PermissionDenied("the police asked to hold this case: no deletion request is sent")
+    if case.status not in (wf.NOTICE_PENDING, wf.REMOVAL_PENDING):
+        raise Conflict(f"a case that is {case.status} gets no deletion request (refer it to the police first)")
+    provider = case.provider
+    if provider is None:
+        raise InvalidInput("no provider with an abuse contact is known for this case: trace it or choose a provider")
+    sent_before = session.scalar(select(func.count()).select_from(DeletionRequest).where(
+        DeletionRequest.case_id == case.id, DeletionRequest.delivered)) or 0
+    escalate = wf.should_escalate(case.first_notice_at, case.escalated_at is not None, now, hs.levels)
+    kind = "initial" if sent_before == 0 else ("escalation" if escalate else "resend")
+    mail = compose_deletion_request(session, case, provider, kind, hs)
+    first_id = session.scalars(select(DeletionRequest.message_id).where(
+        DeletionRequest.case_id == case.id, DeletionRequest.delivered).order_by(DeletionRequest.id).limit(1)).first()
+    mail = OutgoingMail(mail.to, mail.subject, mail.body, message_id=new_message_id(), in_reply_to=first_id or "")
+    row = DeletionRequest(case_id=case.id, at=now, kind=kind, to=mail.to, language=provider.language,
+                          message_id=mail.message_id)
+    try:
+        mailer.send(mail)
+        row.delivered = True
+    except (OSError, smtplib.SMTPException) as exc:
+        row.error = f"{type(exc).__name__}: {exc}"[:500]
+    session.add(row)
+    if row.delivered:
+        case.first_notice_at = case.first_notice_at or now
+        case.next_notice_at = now + timedelta(hours=hs.levels.resend_hours)
+        if case.next_check_at is None:
+            case.next_check_at = now
+        if kind == "escalation":
+            case.escalated_at = now
+            _notify_escalation(session, case, provider, mailer, hs, sent_before + 1, now)
+        from mamoru.hotline.service import _move  # one place moves cases
+
+        _move(session, case, wf.NOTICE_SENT, actor or "system", now, {"kind": kind, "to": mail.to})
+    else:
+        case.next_notice_at = now + timedelta(hours=1)  # try again soon
+        audit.record(session, actor, "hotline:notice:failed", f"hotline:case:{case.id}", {"error": row.error})
+    session.flush()
+    return row
+
+
+def _notify_escalation(session: Session, case: HotlineCase, provider: Provider, mailer: Mailer, hs: HotlineSettings,
+                       sent: int, now: datetime) -> None:
+    if not hs.escalation_email:
+        return
+    first = case.first_notice_at
+    mail = render_mail("escalation.txt", hs.escalation_email, case_number=case.number, url=case.url,
+                       days=hs.levels.escalate_days, first_sent=f"{first:%Y-%m-%d}" if first else "", sent=sent,
+                       provider_name=provider.name, abuse_to=provider.abuse_email)
+    try:
+        mailer.send(mail)
+    except (OSError, smtplib.SMTPException):
+        return
+    session.add(CaseEvent(case_id=case.id, at=now, kind="escalation_notified", detail={"to": hs.escalation_email}))
+
+
+def alert_police(session: Session, case: HotlineCase, mailer: Mailer, hs: HotlineSettings, now: datetime | None = None) -> bool:
+    """A child possibly in immediate danger: tell the police contact at once (retried by the worker)."""
+    now = now or utcnow()
+    if case.police_alerted_at is not None or not case.immediate_danger or not hs.police_email:
+        return False
+    first = case.reports[0].received_at if case.reports else case.opened_at
+    mail = render_mail("police_alert.txt", hs.police_email, case_number=case.number, url=case.url,
+                       received=f"{first:%Y-%m-%d %H:%M} UTC", report_count=case.report_count)
+    try:
+        mailer.send(mail)
+    except (OSError, smtplib.SMTPException):
+        return False
+    case.police_alerted_at = now
+    session.add(CaseEvent(case_id=case.id, at=now, kind="police_alerted", detail={"to": hs.police_email}))
+    audit.record(session, None, "hotline:case:police-alert", f"hotline:case:{case.id}", {"to": hs.police_email})
+    return True

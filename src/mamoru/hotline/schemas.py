@@ -1,0 +1,109 @@
+"""JSON shapes of the hotline API."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from pydantic import BaseModel, Field
+
+from mamoru.hotline.models import Assessment, HotlineCase, Report
+
+
+class ReportIn(BaseModel):
+    url: str = Field(..., description="The address as found; kept exactly as given.")
+    content_type: str = Field("", description="image, video, live, text or other")
+    where_found: str = ""
+    description: str = ""
+    contact: str = ""
+    immediate_danger: bool = False
+    client_key: str | None = Field(None, description="The flagger's own key: sending it again returns the same report.")
+
+
+class BatchIn(BaseModel):
+    reports: list[ReportIn]
+
+
+class ReportOut(BaseModel):
+    receipt: str
+    case: str
+    received_at: datetime
+    labelled: str | None = Field(None, description="Verdict taken from an earlier assessment of the same URL.")
+    client_key: str | None = None
+
+    @classmethod
+    def of(cls, r: Report) -> ReportOut:
+        return cls(receipt=r.receipt, case=f"C{r.case_id:07d}", received_at=r.received_at, labelled=r.auto_verdict,
+                   client_key=r.client_key)
+
+
+class AssessmentIn(BaseModel):
+    verdict: str
+    legal_basis: str | None = None
+    content_type: str = ""
+    severity: str | None = None
+    age_band: str | None = None
+    hosting_country: str | None = None
+    note: str = ""
+
+
+class ReferralIn(BaseModel):
+    police_unit: str = ""
+    reference: str = ""
+    hold: bool = False
+    note: str = ""
+
+
+class HoldIn(BaseModel):
+    hold: bool
+    reason: str = ""
+
+
+class ForwardIn(BaseModel):
+    partner: str
+    reference: str = ""
+
+
+class HashIn(BaseModel):
+    algorithm: str
+    value: str
+
+
+class ReviewIn(BaseModel):
+    upheld: bool
+    reason: str = ""
+    new_verdict: str | None = None
+    legal_basis: str | None = None
+
+
+class ProviderIn(BaseModel):
+    name: str
+    abuse_email: str
+    language: str = "ja"
+    country: str = "JP"
+    networks: list[str] = []
+    domains: list[str] = []
+
+
+def assessment_out(a: Assessment) -> dict[str, Any]:
+    return {"id": a.id, "at": a.at, "analyst": a.analyst, "verdict": a.verdict, "legal_basis": a.legal_basis,
+            "content_type": a.content_type, "severity": a.severity, "age_band": a.age_band,
+            "hosting_country": a.hosting_country, "kind": a.kind, "review": a.review_outcome,
+            "reviewed_by": a.reviewed_by, "review_reason": a.review_reason}
+
+
+def case_out(c: HotlineCase, full: bool = False) -> dict[str, Any]:
+    out: dict[str, Any] = {
+        "id": c.id, "number": c.number, "status": c.status, "url": c.url, "canonical_url": c.canonical_url,
+        "priority": c.priority, "immediate_danger": c.immediate_danger, "trusted": c.trusted,
+        "report_count": c.report_count, "opened_at": c.opened_at, "due_at": c.due_at, "verdict": c.verdict,
+        "hosting_country": c.hosting_country, "police_hold": c.police_hold, "removed_at": c.removed_at,
+        "reappearances": c.reappearances, "last_check_outcome": c.last_check_outcome,
+    }
+    if full:
+        out["assessments"] = [assessment_out(a) for a in c.assessments]
+        out["events"] = [{"at": e.at, "kind": e.kind, "actor": e.actor, "from": e.from_status, "to": e.to_status,
+                          "detail": e.detail} for e in c.events]
+        out["trace"] = {"addresses": c.addresses, "network": c.network,
+                        "provider": c.provider.name if c.provider else None}
+    return out

@@ -1,0 +1,86 @@
+"""The hotline's own settings, read from the MAMORU_HOTLINE_* variables carried in Settings.extra.
+
+Mail goes through the shared SMTP settings (MAMORU_SMTP_*, MAMORU_MAIL_FROM). Documented in
+config.SETTINGS_DOC and docs/settings.md like every other setting.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+
+from mamoru.config import Settings
+from mamoru.hotline.workflow import ServiceLevels
+
+
+def _float(extra: dict[str, str], name: str, default: float) -> float:
+    value = extra.get(name)
+    return float(value) if value not in (None, "") else default
+
+
+def _bool(extra: dict[str, str], name: str) -> bool:
+    return (extra.get(name) or "").strip().lower() in {"1", "true", "yes", "on"}
+
+
+def _rate(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
+    """"N/S": N requests per S seconds."""
+    if not text:
+        return default
+    n, _, s = text.partition("/")
+    return int(n), int(s or 60)
+
+
+@dataclass(frozen=True)
+class HotlineSettings:
+    levels: ServiceLevels = field(default_factory=ServiceLevels)
+    check_timeout: float = 10.0
+    check_max_redirects: int = 5
+    check_proxy: str = ""
+    # Test-only: lets removal checks reach loopback so tests can use a local HTTP server.
+    check_allow_loopback_for_tests: bool = False
+    dns_server: str = ""  # ip[:port] of the resolver dnspython asks; empty: the system's
+    police_email: str = ""
+    escalation_email: str = ""
+    sender_name: str = "mamoru hotline"
+    public_rate: tuple[int, int] = (10, 600)
+    flagger_rate: tuple[int, int] = (600, 60)
+    rate_store: str = "memory"  # memory or database
+    mail_backend: str = "console"  # smtp, console, memory
+    mail_from: str = "mamoru@localhost"
+    smtp_host: str = "localhost"
+    smtp_port: int = 25
+    smtp_user: str = ""
+    smtp_password: str = ""
+    smtp_starttls: bool = False
+    smtp_ssl: bool = False
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> HotlineSettings:
+        x = settings.extra
+        levels = ServiceLevels(
+            assess_hours=_float(x, "MAMORU_HOTLINE_SLA_HOURS", 24.0),
+            danger_assess_hours=_float(x, "MAMORU_HOTLINE_DANGER_SLA_HOURS", 1.0),
+            resend_hours=_float(x, "MAMORU_HOTLINE_RESEND_HOURS", 24.0),
+            escalate_days=_float(x, "MAMORU_HOTLINE_ESCALATE_DAYS", 7.0),
+            check_hours=_float(x, "MAMORU_HOTLINE_CHECK_HOURS", 6.0),
+        )
+        return cls(
+            levels=levels,
+            check_timeout=_float(x, "MAMORU_HOTLINE_CHECK_TIMEOUT", 10.0),
+            check_max_redirects=int(x.get("MAMORU_HOTLINE_CHECK_MAX_REDIRECTS") or 5),
+            check_proxy=x.get("MAMORU_HOTLINE_CHECK_PROXY") or "",
+            check_allow_loopback_for_tests=_bool(x, "MAMORU_HOTLINE_CHECK_ALLOW_LOOPBACK_FOR_TESTS"),
+            dns_server=x.get("MAMORU_HOTLINE_DNS_SERVER") or "",
+            police_email=x.get("MAMORU_HOTLINE_POLICE_EMAIL") or "",
+            escalation_email=x.get("MAMORU_HOTLINE_ESCALATION_EMAIL") or "",
+            public_rate=_rate(x.get("MAMORU_HOTLINE_PUBLIC_RATE"), (10, 600)),
+            flagger_rate=_rate(x.get("MAMORU_HOTLINE_FLAGGER_RATE"), (600, 60)),
+            rate_store=(x.get("MAMORU_HOTLINE_RATE_STORE") or "memory").lower(),
+            mail_backend=settings.mail_backend,
+            mail_from=settings.mail_from,
+            smtp_host=settings.smtp_host,
+            smtp_port=settings.smtp_port,
+            smtp_user=settings.smtp_user,
+            smtp_password=settings.smtp_password,
+            smtp_starttls=settings.smtp_starttls,
+            smtp_ssl=_bool(x, "MAMORU_HOTLINE_SMTP_SSL"),
+        )

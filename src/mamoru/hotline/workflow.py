@@ -1,0 +1,132 @@
+"""The life of a hotline case as a pure transition table, plus the pure rules around it.
+
+No database or web imports: the service asks `next_status()` what a step leads to, and
+`route_after_assessment()` which step an assessment is. Automation (deletion requests, re-sends,
+removal checks) asks `automation_allowed()`, which is false while the police hold a case.
+
+    queued --assess(actionable, Japan)--> referral_pending --refer--> notice_pending
+        --notice_sent--> removal_pending --verified_removed--> removed --reappeared--> removal_pending
+    queued --assess(actionable, abroad)--> forward_pending --forwarded--> removal_pending
+    queued --assess(not actionable)--> closed --reopen--> queued
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime, timedelta
+
+QUEUED = "queued"
+REFERRAL_PENDING = "referral_pending"
+NOTICE_PENDING = "notice_pending"
+FORWARD_PENDING = "forward_pending"
+REMOVAL_PENDING = "removal_pending"
+REMOVED = "removed"
+CLOSED = "closed"
+
+STATUSES = (QUEUED, REFERRAL_PENDING, NOTICE_PENDING, FORWARD_PENDING, REMOVAL_PENDING, REMOVED, CLOSED)
+OPEN_STATUSES = frozenset({QUEUED, REFERRAL_PENDING, NOTICE_PENDING, FORWARD_PENDING, REMOVAL_PENDING})
+
+# Verdicts of an assessment (labels are translated in the UI).
+CSAM = "csam"  # illegal child sexual abuse material (child pornography)
+SOLICITATION = "solicitation"  # solicitation of child prostitution, ads of businesses focused on children
+HARMFUL = "harmful"  # harmful but not illegal
+NOT_ILLEGAL = "not_illegal"
+UNREACHABLE = "unreachable"
+VERDICTS = (CSAM, SOLICITATION, HARMFUL, NOT_ILLEGAL, UNREACHABLE)
+ACTIONABLE = frozenset({CSAM, SOLICITATION})
+
+# Steps (events) that move a case.
+ASSESS_DOMESTIC = "assess_actionable_domestic"
+ASSESS_ABROAD = "assess_actionable_abroad"
+ASSESS_NO_ACTION = "assess_no_action"
+REFER = "refer"
+NOTICE_SENT = "notice_sent"
+FORWARDED = "forwarded"
+VERIFIED_REMOVED = "verified_removed"
+REAPPEARED = "reappeared"
+REOPEN = "reopen"
+
+_ASSESSABLE = (QUEUED, REFERRAL_PENDING, NOTICE_PENDING, FORWARD_PENDING, REMOVAL_PENDING, CLOSED)
+
+TRANSITIONS: dict[tuple[str, str], str] = {
+    **{(s, ASSESS_DOMESTIC): REFERRAL_PENDING for s in (QUEUED, CLOSED, FORWARD_PENDING)},
+    **{(s, ASSESS_ABROAD): FORWARD_PENDING for s in (QUEUED, CLOSED, REFERRAL_PENDING)},
+    **{(s, ASSESS_NO_ACTION): CLOSED for s in _ASSESSABLE},
+    # A reassessment that keeps the case actionable where it already is leaves it there.
+    (REFERRAL_PENDING, ASSESS_DOMESTIC): REFERRAL_PENDING,
+    (NOTICE_PENDING, ASSESS_DOMESTIC): NOTICE_PENDING,
+    (REMOVAL_PENDING, ASSESS_DOMESTIC): REMOVAL_PENDING,
+    (FORWARD_PENDING, ASSESS_ABROAD): FORWARD_PENDING,
+    (REMOVAL_PENDING, ASSESS_ABROAD): REMOVAL_PENDING,
+    (NOTICE_PENDING, ASSESS_ABROAD): FORWARD_PENDING,
+    (REFERRAL_PENDING, REFER): NOTICE_PENDING,
+    (NOTICE_PENDING, NOTICE_SENT): REMOVAL_PENDING,
+    (REMOVAL_PENDING, NOTICE_SENT): REMOVAL_PENDING,  # a re-send
+    (FORWARD_PENDING, FORWARDED): REMOVAL_PENDING,
+    (REMOVAL_PENDING, VERIFIED_REMOVED): REMOVED,
+    (REMOVED, REAPPEARED): REMOVAL_PENDING,
+    (CLOSED, REOPEN): QUEUED,
+}
+
+
+class TransitionRefused(ValueError):
+    """The step does not apply to a case in this status."""
+
+
+def next_status(status: str, event: str) -> str:
+    try:
+        return TRANSITIONS[(status, event)]
+    except KeyError:
+        raise TransitionRefused(f"a case that is {status} cannot take the step {event}") from None
+
+
+def allowed_events(status: str) -> list[str]:
+    return sorted(e for (s, e) in TRANSITIONS if s == status)
+
+
+def route_after_assessment(verdict: str, hosting_country: str | None) -> str:
+    """Actionable material hosted in Japan goes to the police first; abroad, to the partner hotline."""
+    if verdict not in VERDICTS:
+        raise ValueError(f"unknown verdict {verdict!r}; choose one of {', '.join(VERDICTS)}")
+    if verdict not in ACTIONABLE:
+        return ASSESS_NO_ACTION
+    if (hosting_country or "").upper() in ("JP", ""):
+        return ASSESS_DOMESTIC
+    return ASSESS_ABROAD
+
+
+def automation_allowed(status: str, police_hold: bool) -> bool:
+    """Whether scheduled work (notices, re-sends, checks) may touch the case at all."""
+    return not police_hold and status in (NOTICE_PENDING, REMOVAL_PENDING, REMOVED)
+
+
+def is_open(status: str) -> bool:
+    return status in OPEN_STATUSES
+
+
+# --- triage priority and service levels -----------------------------------------------------------
+
+CONTENT_TYPE_WEIGHT = {"video": 30, "image": 30, "live": 40, "text": 10, "other": 5, "": 0}
+
+
+def priority(immediate_danger: bool, trusted_flagger: bool, content_type: str) -> int:
+    """Higher first: a child possibly in immediate danger, then trusted flaggers, then content type.
+    Within one priority the queue is ordered by age (oldest first)."""
+    return (1000 if immediate_danger else 0) + (100 if trusted_flagger else 0) + CONTENT_TYPE_WEIGHT.get(content_type, 0)
+
+
+@dataclass(frozen=True)
+class ServiceLevels:
+    assess_hours: float = 24.0
+    danger_assess_hours: float = 1.0
+    resend_hours: float = 24.0
+    escalate_days: float = 7.0
+    check_hours: float = 6.0
+
+
+def assessment_due(opened_at: datetime, immediate_danger: bool, levels: ServiceLevels) -> datetime:
+    return opened_at + timedelta(hours=levels.danger_assess_hours if immediate_danger else levels.assess_hours)
+
+
+def should_escalate(first_notice_at: datetime | None, escalated: bool, now: datetime, levels: ServiceLevels) -> bool:
+    return first_notice_at is not None and not escalated and now - first_notice_at >= timedelta(days=levels.escalate_days)

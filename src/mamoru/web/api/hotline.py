@@ -1,0 +1,172 @@
+"""JSON API of the hotline under /api/v1/hotline: trusted-flagger intake (single, batch, CSV from
+partner hotlines), case work for analysts, exports, providers and figures."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+from sqlalchemy.orm import Session
+
+from mamoru.auth import roles
+from mamoru.auth.models import User
+from mamoru.hotline import export, figures, intake, notices
+from mamoru.hotline import schemas as sc
+from mamoru.hotline import service as svc
+from mamoru.hotline.models import Assessment
+from mamoru.hotline.runtime import HotlineRuntime, for_app
+from mamoru.web.deps import Principal, get_principal, get_session, require_roles, require_scope
+
+router = APIRouter(prefix="/api/v1/hotline", tags=["hotline"])
+ANALYSTS = require_roles(roles.ANALYST, roles.SENIOR_ANALYST)
+FIGURE_READERS = require_roles(roles.ANALYST, roles.SENIOR_ANALYST, roles.COORDINATOR, roles.ADMINISTRATOR, roles.AUDITOR)
+
+
+def runtime(request: Request) -> HotlineRuntime:
+    return for_app(request.app.state)
+
+
+def _flagger_limit(rt: HotlineRuntime, principal: Principal, cost: int = 1) -> None:
+    key = f"token:{principal.token.id}" if principal.token is not None else f"user:{principal.user.id if principal.user else 0}"
+    limit, window = rt.settings.flagger_rate
+    for _ in range(max(cost, 1)):
+        if not rt.limiter.allow(key, limit, window):
+            raise HTTPException(429, f"rate limit: at most {limit} reports per {window} s for this token",
+                                headers={"Retry-After": str(window)})
+
+
+@router.post("/reports", response_model=sc.ReportOut, status_code=201, summary="Submit one report (trusted flagger)")
+def submit_report(body: sc.ReportIn, request: Request, response: Response, session: Session = Depends(get_session),
+                  user: User = Depends(require_scope("flagger")), principal: Principal = Depends(get_principal)) -> sc.ReportOut:
+    rt = runtime(request)
+    _flagger_limit(rt, principal)
+    report = intake.submit(session, intake.ReportInput(**body.model_dump()), "flagger", rt.settings.levels, flagger=user)
+    return sc.ReportOut.of(report)
+
+
+@router.post("/reports/batch", response_model=list[sc.ReportOut], status_code=201,
+             summary="Submit a batch (all or none; idempotent per client_key)")
+def submit_batch(body: sc.BatchIn, request: Request, session: Session = Depends(get_session),
+                 user: User = Depends(require_scope("flagger")), principal: Principal = Depends(get_principal)) -> list[sc.ReportOut]:
+    rt = runtime(request)
+    _flagger_limit(rt, principal, len(body.reports))
+    items = [intake.ReportInput(**r.model_dump()) for r in body.reports]
+    return [sc.ReportOut.of(r) for r in intake.submit_batch(session, items, "flagger", rt.settings.levels, flagger=user)]
+
+
+@router.post("/reports/csv", response_model=list[sc.ReportOut], status_code=201,
+             summary="Import a partner hotline's CSV (header with url; client_key makes re-imports idempotent)")
+async def import_csv(request: Request, partner: str = Query(..., description="The partner hotline's name"),
+                     user: User = Depends(require_scope("flagger")), principal: Principal = Depends(get_principal),
+                     session: Session = Depends(get_session)) -> list[sc.ReportOut]:
+    body = await request.body()
+    if len(body) > 5_000_000:
+        raise HTTPException(413, "a CSV import is at most 5 MB")
+    items = intake.parse_csv(body.decode("utf-8", errors="replace"))
+    rt = runtime(request)
+    _flagger_limit(rt, principal, len(items))
+    reports = intake.submit_batch(session, items, "partner", rt.settings.levels, flagger=user, partner=partner)
+    return [sc.ReportOut.of(r) for r in reports]
+
+
+@router.get("/queue", summary="Cases waiting for assessment, most urgent first")
+def get_queue(session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> list[dict[str, Any]]:
+    return [sc.case_out(c) for c in svc.queue(session)]
+
+
+@router.get("/cases/{case_id}", summary="One case with its assessments and history")
+def get_case(case_id: int, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    return sc.case_out(svc.read_case(session, case_id, user), full=True)
+
+
+@router.post("/cases/{case_id}/assessments", summary="Assess a case")
+def assess(case_id: int, body: sc.AssessmentIn, session: Session = Depends(get_session),
+           user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    case = svc.get_case(session, case_id)
+    a = svc.assess(session, case, user, **body.model_dump())
+    return {"assessment": sc.assessment_out(a), "case": sc.case_out(case)}
+
+
+@router.post("/assessments/{assessment_id}/review", summary="Quality assurance by a senior analyst")
+def review(assessment_id: int, body: sc.ReviewIn, session: Session = Depends(get_session),
+           user: User = Depends(require_roles(roles.SENIOR_ANALYST))) -> dict[str, Any]:
+    a = session.get(Assessment, assessment_id)
+    if a is None:
+        raise HTTPException(404, "no such assessment")
+    new = svc.review(session, a, user, body.upheld, body.reason, body.new_verdict, body.legal_basis)
+    return {"reviewed": sc.assessment_out(a), "new": sc.assessment_out(new) if new else None}
+
+
+@router.post("/cases/{case_id}/trace", summary="Resolve the host and find network, country and provider")
+def trace(case_id: int, request: Request, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    case = svc.get_case(session, case_id)
+    svc.apply_trace(session, case, runtime(request).resolver, user)
+    return sc.case_out(case, full=True)
+
+
+@router.post("/cases/{case_id}/referral", summary="Record the referral to the police")
+def refer(case_id: int, body: sc.ReferralIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    case = svc.get_case(session, case_id)
+    svc.refer_to_police(session, case, user, **body.model_dump())
+    return sc.case_out(case)
+
+
+@router.post("/cases/{case_id}/hold", summary="Set or release a police hold (stops all automation)")
+def hold(case_id: int, body: sc.HoldIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    case = svc.get_case(session, case_id)
+    svc.set_hold(session, case, user, body.hold, body.reason)
+    return sc.case_out(case)
+
+
+@router.post("/cases/{case_id}/forward", summary="Record forwarding to the partner hotline abroad")
+def forward(case_id: int, body: sc.ForwardIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    case = svc.get_case(session, case_id)
+    svc.forward_abroad(session, case, user, body.partner, body.reference)
+    return sc.case_out(case)
+
+
+@router.post("/cases/{case_id}/deletion-requests", summary="Send the deletion request now")
+def send_notice(case_id: int, request: Request, session: Session = Depends(get_session),
+                user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    rt = runtime(request)
+    case = svc.get_case(session, case_id)
+    row = notices.send_deletion_request(session, case, rt.mailer, rt.settings, user)
+    return {"kind": row.kind, "to": row.to, "delivered": row.delivered, "error": row.error, "case": sc.case_out(case)}
+
+
+@router.post("/cases/{case_id}/hashes", status_code=201, summary="Record a hash computed in the analyst's environment")
+def add_hash(case_id: int, body: sc.HashIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    case = svc.get_case(session, case_id)
+    svc.add_hash(session, case, user, body.algorithm, body.value)
+    return sc.case_out(case, full=True)
+
+
+@router.get("/cases/{case_id}/referral.json", summary="Referral record (no content, no reporter contact)")
+def referral_json(case_id: int, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    return export.referral_record(session, svc.read_case(session, case_id, user))
+
+
+@router.get("/cases/{case_id}/referral.pdf", summary="Referral record as PDF")
+def referral_pdf(case_id: int, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> Response:
+    case = svc.read_case(session, case_id, user)
+    return Response(export.referral_pdf(session, case), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{case.number}-referral.pdf"'})
+
+
+@router.get("/providers", summary="The provider directory")
+def list_providers(session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> list[dict[str, Any]]:
+    return [{"id": p.id, "name": p.name, "abuse_email": p.abuse_email, "language": p.language, "country": p.country,
+             "networks": p.networks, "domains": p.domains} for p in svc.providers(session)]
+
+
+@router.post("/providers", status_code=201, summary="Add or update a provider")
+def save_provider(body: sc.ProviderIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    p = svc.add_provider(session, user, **body.model_dump())
+    return {"id": p.id, "name": p.name}
+
+
+@router.get("/figures", summary="Counts, times and rates per fiscal year or month")
+def get_figures(by: str = Query("fy", pattern="^(fy|month)$"), session: Session = Depends(get_session),
+                user: User = Depends(FIGURE_READERS)) -> list[dict[str, Any]]:
+    return figures.compute(session, by)
