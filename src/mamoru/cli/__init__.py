@@ -31,6 +31,8 @@ serve_cli.register(app)
 
 # Other domains register below, one line each (keep alphabetical within the block).
 # -- domain registrations --
+from mamoru.cli import blocklist as blocklist_cli  # noqa: E402
+app.add_typer(blocklist_cli.app, name="blocklist")
 from mamoru.cli import followup as followup_cli  # noqa: E402
 followup_cli.register(app)
 from mamoru.cli import hashing as hashing_cli  # noqa: E402

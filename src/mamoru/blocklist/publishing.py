@@ -1,0 +1,123 @@
+"""Publish the list: every format and the delta, built, signed and stored in one transaction.
+
+A publication is for one list version. It holds a signed snapshot in each format and, when an
+earlier version was published, a signed delta from it. Everything is built and signed in memory
+first and written in the caller's transaction, so a failure leaves no partial publication.
+The signing key is a file outside the database (MAMORU_BLOCKLIST_KEY).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from dataclasses import dataclass
+from pathlib import Path
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mamoru import audit
+from mamoru.auth.models import User
+from mamoru.blocklist import signing
+from mamoru.blocklist.compiler import FILE_NAMES, FORMATS, RpzOptions, compile_all
+from mamoru.blocklist.models import BlocklistArtifact, BlocklistPublication, FeedAccess
+from mamoru.blocklist.service import active_entries, compare, current_version
+from mamoru.config import Settings
+from mamoru.errors import Conflict, NotFound
+
+
+@dataclass(frozen=True)
+class BlocklistSettings:
+    key_path: Path
+    splash: str | None
+    review_days: int
+
+    @classmethod
+    def from_settings(cls, settings: Settings) -> BlocklistSettings:
+        env = settings.extra
+        key = env.get("MAMORU_BLOCKLIST_KEY")
+        return cls(key_path=Path(key) if key else settings.var_dir / "keys" / "blocklist.key",
+                   splash=env.get("MAMORU_BLOCKLIST_SPLASH") or None,
+                   review_days=int(env.get("MAMORU_BLOCKLIST_REVIEW_DAYS") or 180))
+
+
+def delta_name(from_version: int, to_version: int) -> str:
+    return f"blocklist-delta-{from_version}-{to_version}.json"
+
+
+def latest_publication(session: Session) -> BlocklistPublication | None:
+    return session.scalar(select(BlocklistPublication).order_by(BlocklistPublication.version.desc()).limit(1))
+
+
+def publish(session: Session, actor: User | None, cfg: BlocklistSettings) -> BlocklistPublication:
+    version = current_version(session)
+    previous = latest_publication(session)
+    if previous is not None and previous.version == version:
+        raise Conflict(f"version {version} is already published; nothing changed since")
+    key = signing.load_or_create_key(cfg.key_path)
+    entries = active_entries(session, version)
+    artifacts = compile_all(entries, version, RpzOptions(splash=cfg.splash))
+    files: list[BlocklistArtifact] = []
+    for fmt in FORMATS:
+        art = artifacts[fmt]
+        sig = signing.sign(art.data, key, name=FILE_NAMES[fmt], fmt=fmt, version=version)
+        files.append(BlocklistArtifact(kind="snapshot", format=fmt, version=version, data=art.data,
+                                       sha256=art.sha256, signature=sig))
+    if previous is not None:
+        data = compare(session, previous.version, version).to_bytes()
+        sig = signing.sign(data, key, name=delta_name(previous.version, version), fmt="delta", version=version,
+                           from_version=previous.version)
+        files.append(BlocklistArtifact(kind="delta", format="json", version=version, from_version=previous.version,
+                                       data=data, sha256=hashlib.sha256(data).hexdigest(), signature=sig))
+    pub = BlocklistPublication(version=version, previous_version=previous.version if previous else None,
+                               published_by=actor.username if actor else "cli",
+                               key_id=signing.key_id(key.public_key()), entry_count=len(entries))
+    session.add(pub)
+    session.flush()
+    for f in files:
+        f.publication_id = pub.id
+        session.add(f)
+    session.flush()
+    audit.record(session, actor, "blocklist:publish", f"blocklist-version:{version}",
+                 {"entries": len(entries), "key_id": pub.key_id, "previous": pub.previous_version,
+                  "sha256": {f.format if f.kind == "snapshot" else "delta": f.sha256 for f in files}})
+    return pub
+
+
+def snapshot(session: Session, fmt: str, version: int | None = None) -> BlocklistArtifact:
+    """A published snapshot: the latest, or that of `version`."""
+    if fmt not in FORMATS:
+        raise NotFound(f"no format {fmt!r}; choose {', '.join(FORMATS)}")
+    q = select(BlocklistArtifact).where(BlocklistArtifact.kind == "snapshot", BlocklistArtifact.format == fmt)
+    q = q.where(BlocklistArtifact.version == version) if version is not None else q
+    art = session.scalar(q.order_by(BlocklistArtifact.version.desc()).limit(1))
+    if art is None:
+        raise NotFound("nothing published yet" if version is None else f"version {version} was not published")
+    return art
+
+
+def deltas_since(session: Session, version: int) -> list[BlocklistArtifact]:
+    """The chain of published deltas from `version` to the latest publication, in order."""
+    chain: list[BlocklistArtifact] = []
+    at = version
+    while True:
+        nxt = session.scalar(select(BlocklistArtifact).where(BlocklistArtifact.kind == "delta",
+                                                             BlocklistArtifact.from_version == at))
+        if nxt is None:
+            break
+        chain.append(nxt)
+        at = nxt.version
+    latest = latest_publication(session)
+    if latest is not None and at != latest.version and version <= latest.version:
+        raise NotFound(f"no chain of deltas from version {version}; fetch a snapshot")
+    return chain
+
+
+def log_access(session: Session, user: User, token_id: int | None, art: BlocklistArtifact | None, *,
+               kind: str, fmt: str, version: int, from_version: int | None, status: int) -> None:
+    session.add(FeedAccess(user_id=user.id, token_id=token_id, kind=kind, format=fmt,
+                           version=art.version if art else version, from_version=from_version, status=status))
+    session.flush()
+
+
+def feed_access_log(session: Session, limit: int = 200) -> list[FeedAccess]:
+    return list(session.scalars(select(FeedAccess).order_by(FeedAccess.id.desc()).limit(limit)))

@@ -1,0 +1,267 @@
+"""The blocking list's rules: propose, confirm (four eyes), remove, review, appeals, versions.
+
+Every change is written to the audit log. Every change of the active list (an entry confirmed,
+an entry removed) increments the list version by one. Roles: hotline analysts, senior analysts and
+administrators propose and confirm; nobody confirms an entry they proposed, nor one proposed by an
+account they created or by the account that created theirs (so an administrator cannot confirm
+through a second account of their own making).
+"""
+
+from __future__ import annotations
+
+import hashlib
+from collections.abc import Iterable, Sequence
+from datetime import date, timedelta
+
+from sqlalchemy import func, or_, select, text
+from sqlalchemy.orm import Session
+
+from mamoru import audit, urls
+from mamoru.auth import roles
+from mamoru.auth.models import User
+from mamoru.blocklist.compiler import KINDS, ListedEntry, is_dns_name
+from mamoru.blocklist.delta import Delta, make_delta
+from mamoru.blocklist.models import BlocklistAppeal, BlocklistEntry, BlocklistVersion
+from mamoru.db import utcnow
+from mamoru.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
+
+CRITERIA = ("purpose", "confirmed", "same-operator", "no-alternative")
+CRITERIA_TEXT = {
+    "purpose": "the site exists chiefly to spread the material",
+    "confirmed": "at least one clearly abusive item was confirmed",
+    "same-operator": "the operator is the same across the domain",
+    "no-alternative": "no effective alternative such as deletion is available",
+}
+EDITOR_ROLES = frozenset({roles.ANALYST, roles.SENIOR_ANALYST, roles.ADMINISTRATOR})
+DECIDER_ROLES = frozenset({roles.SENIOR_ANALYST, roles.ADMINISTRATOR})
+DEFAULT_CATEGORY = "csam"
+DEFAULT_REVIEW_DAYS = 180
+_PG_LOCK_KEY = 7_261_006  # advisory lock serialising version numbers on PostgreSQL
+
+
+def _value_key(kind: str, value: str) -> str:
+    return hashlib.sha256(f"{kind}:{value}".encode()).hexdigest()
+
+
+def canonical_value(kind: str, raw: str) -> str:
+    """The stored form of an entry's value; InvalidInput says why a value cannot be listed."""
+    if kind not in KINDS:
+        raise InvalidInput([Problem(None, "kind", f"choose url, host or domain, not {kind!r}")])
+    try:
+        value = urls.canonicalize(raw) if kind == "url" else urls.canonicalize_host(raw)
+    except ValueError as exc:
+        raise InvalidInput([Problem(None, kind, str(exc))]) from None
+    if kind != "url" and not is_dns_name(value):
+        raise InvalidInput([Problem(None, kind, f"{value!r} is not a DNS name that can be blocked "
+                                    "(an IP address or a bare top-level domain); list a URL instead")])
+    return value
+
+
+def _require_role(user: User | None, allowed: frozenset[str], what: str) -> User:
+    if user is None:
+        raise PermissionDenied(f"{what} needs a named user (--as USERNAME)")
+    if user.role not in allowed:
+        raise PermissionDenied(f"{what} needs the role {' or '.join(sorted(allowed))}; {user.username} is {user.role}")
+    return user
+
+
+def get_entry(session: Session, entry_id: int) -> BlocklistEntry:
+    entry = session.get(BlocklistEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"no blocking list entry {entry_id}")
+    return entry
+
+
+def propose(session: Session, actor: User | None, kind: str, raw: str, reason: str, *,
+            criteria: Iterable[str] = (), category: str = DEFAULT_CATEGORY, case_ref: str | None = None,
+            review_days: int = DEFAULT_REVIEW_DAYS) -> BlocklistEntry:
+    user = _require_role(actor, EDITOR_ROLES, "proposing an entry")
+    value = canonical_value(kind, raw)
+    given = sorted({c.strip() for c in criteria if c.strip()})
+    unknown = [c for c in given if c not in CRITERIA]
+    if unknown:
+        raise InvalidInput([Problem(None, "criteria", f"unknown criteria {', '.join(unknown)}; "
+                                    f"use {','.join(CRITERIA)}")])
+    if kind == "domain":
+        missing = [c for c in CRITERIA if c not in given]
+        if missing:
+            raise InvalidInput([Problem(None, "criteria", "a domain is listed whole only when all four criteria "
+                                        f"hold; missing: {', '.join(missing)} "
+                                        f"({'; '.join(CRITERIA_TEXT[c] for c in missing)}). List a URL or host instead.")])
+    if not reason.strip() and not (case_ref or "").strip():
+        raise InvalidInput([Problem(None, "reason", "give a reason or the hotline case it comes from")])
+    key = _value_key(kind, value)
+    dup = session.scalar(select(BlocklistEntry).where(BlocklistEntry.value_key == key,
+                                                      BlocklistEntry.status.in_(("proposed", "active"))))
+    if dup is not None:
+        raise Conflict(f"{kind} {value} is already {dup.status} as entry {dup.id}")
+    entry = BlocklistEntry(kind=kind, value=value, value_key=key, entered_as=raw, category=category.strip() or DEFAULT_CATEGORY,
+                           case_ref=(case_ref or "").strip() or None, reason=reason.strip(), criteria=given,
+                           status="proposed", proposed_by_id=user.id, proposed_at=utcnow(),
+                           review_on=date.today() + timedelta(days=review_days))
+    session.add(entry)
+    session.flush()
+    audit.record(session, user, "blocklist:entry:propose", f"blocklist-entry:{entry.id}",
+                 {"kind": kind, "value": value, "criteria": given, "case_ref": entry.case_ref})
+    return entry
+
+
+def four_eyes_refusal(proposer: User, confirmer: User) -> str | None:
+    """Why `confirmer` may not confirm an entry `proposer` made, or None when they may."""
+    if confirmer.id == proposer.id:
+        return "you proposed this entry: a second, different person must confirm it"
+    if confirmer.created_by_id is not None and confirmer.created_by_id == proposer.id:
+        return "your account was created by the proposer: a person independent of the proposer must confirm it"
+    if proposer.created_by_id is not None and proposer.created_by_id == confirmer.id:
+        return "the proposer's account was created by you: a person independent of the proposer must confirm it"
+    return None
+
+
+def _next_version(session: Session, actor: User | None, action: str, entry: BlocklistEntry, note: str) -> int:
+    if session.get_bind().dialect.name == "postgresql":
+        session.execute(text("SELECT pg_advisory_xact_lock(:k)"), {"k": _PG_LOCK_KEY})
+    number = current_version(session) + 1
+    session.add(BlocklistVersion(number=number, at=utcnow(), actor=actor.username if actor else "cli",
+                                 action=action, entry_id=entry.id, note=note))
+    session.flush()
+    return number
+
+
+def confirm(session: Session, actor: User | None, entry_id: int) -> BlocklistEntry:
+    user = _require_role(actor, EDITOR_ROLES, "confirming an entry")
+    entry = get_entry(session, entry_id)
+    if entry.status != "proposed":
+        raise Conflict(f"entry {entry.id} is {entry.status}, not awaiting confirmation")
+    refusal = four_eyes_refusal(entry.proposed_by, user)
+    if refusal is not None:
+        audit.record(session, user, "blocklist:entry:confirm-refused", f"blocklist-entry:{entry.id}", {"why": refusal})
+        raise PermissionDenied(f"entry {entry.id}: {refusal}")
+    entry.status, entry.confirmed_by_id, entry.confirmed_at = "active", user.id, utcnow()
+    entry.added_version = _next_version(session, user, "add", entry, "confirmed")
+    audit.record(session, user, "blocklist:entry:confirm", f"blocklist-entry:{entry.id}",
+                 {"version": entry.added_version})
+    return entry
+
+
+def reject(session: Session, actor: User | None, entry_id: int, reason: str) -> BlocklistEntry:
+    """Withdraw (the proposer) or reject (anyone else) an entry not yet confirmed."""
+    user = _require_role(actor, EDITOR_ROLES, "rejecting an entry")
+    entry = get_entry(session, entry_id)
+    if entry.status != "proposed":
+        raise Conflict(f"entry {entry.id} is {entry.status}; only a proposed entry can be rejected")
+    entry.status, entry.closed_at, entry.closed_reason = "rejected", utcnow(), reason.strip()
+    audit.record(session, user, "blocklist:entry:reject", f"blocklist-entry:{entry.id}", {"reason": reason})
+    return entry
+
+
+def remove(session: Session, actor: User | None, entry_id: int, reason: str, *, action: str = "remove") -> BlocklistEntry:
+    """Take an active entry off the list (content removed, appeal upheld, review lapsed)."""
+    if actor is not None:
+        _require_role(actor, EDITOR_ROLES, "removing an entry")
+    if not reason.strip():
+        raise InvalidInput([Problem(None, "reason", "say why the entry leaves the list")])
+    entry = get_entry(session, entry_id)
+    if entry.status != "active":
+        raise Conflict(f"entry {entry.id} is {entry.status}, not on the list")
+    entry.status, entry.closed_at, entry.closed_reason = "removed", utcnow(), reason.strip()
+    entry.removed_version = _next_version(session, actor, "remove", entry, reason.strip())
+    audit.record(session, actor, f"blocklist:entry:{action}", f"blocklist-entry:{entry.id}",
+                 {"reason": reason, "version": entry.removed_version})
+    return entry
+
+
+def content_removed(session: Session, actor: User | None, entry_id: int) -> BlocklistEntry:
+    """The hotline verified the content is gone: the entry leaves the list."""
+    return remove(session, actor, entry_id, "content verified as removed by the hotline", action="content-removed")
+
+
+def reverify(session: Session, actor: User | None, entry_id: int, next_review: date) -> BlocklistEntry:
+    user = _require_role(actor, EDITOR_ROLES, "re-verifying an entry")
+    entry = get_entry(session, entry_id)
+    if entry.status != "active":
+        raise Conflict(f"entry {entry.id} is {entry.status}, not on the list")
+    if next_review <= date.today():
+        raise InvalidInput([Problem(None, "review_on", "the next review date must be in the future")])
+    old, entry.review_on = entry.review_on, next_review
+    audit.record(session, user, "blocklist:entry:reverify", f"blocklist-entry:{entry.id}",
+                 {"from": old.isoformat(), "to": next_review.isoformat()})
+    return entry
+
+
+def review_due(session: Session, today: date) -> list[BlocklistEntry]:
+    return list(session.scalars(select(BlocklistEntry).where(BlocklistEntry.status == "active",
+                                                             BlocklistEntry.review_on <= today)
+                                .order_by(BlocklistEntry.review_on, BlocklistEntry.id)))
+
+
+def expire(session: Session, today: date, actor: User | None = None) -> list[BlocklistEntry]:
+    """Remove active entries whose review date has passed without re-verification (none: no change)."""
+    lapsed = [e for e in review_due(session, today) if e.review_on < today]
+    return [remove(session, actor, e.id, f"review date {e.review_on.isoformat()} passed without re-verification",
+                   action="expire") for e in lapsed]
+
+
+def record_appeal(session: Session, actor: User | None, entry_id: int, appellant: str, grounds: str) -> BlocklistAppeal:
+    entry = get_entry(session, entry_id)
+    if not appellant.strip() or not grounds.strip():
+        raise InvalidInput([Problem(None, "appeal", "name the appellant and state the grounds")])
+    appeal = BlocklistAppeal(entry_id=entry.id, appellant=appellant.strip(), grounds=grounds.strip(),
+                             recorded_by_id=actor.id if actor else None, received_at=utcnow())
+    session.add(appeal)
+    session.flush()
+    audit.record(session, actor, "blocklist:appeal:record", f"blocklist-entry:{entry.id}", {"appeal": appeal.id})
+    return appeal
+
+
+def decide_appeal(session: Session, actor: User | None, appeal_id: int, upheld: bool, reason: str) -> BlocklistAppeal:
+    """A senior analyst or administrator who neither proposed nor confirmed the entry decides."""
+    user = _require_role(actor, DECIDER_ROLES, "deciding an appeal")
+    appeal = session.get(BlocklistAppeal, appeal_id)
+    if appeal is None:
+        raise NotFound(f"no appeal {appeal_id}")
+    if appeal.status != "pending":
+        raise Conflict(f"appeal {appeal.id} was already decided ({appeal.status})")
+    if user.id in (appeal.entry.proposed_by_id, appeal.entry.confirmed_by_id):
+        raise PermissionDenied("you proposed or confirmed this entry: someone else decides the appeal")
+    if not reason.strip():
+        raise InvalidInput([Problem(None, "reason", "give the reason for the decision")])
+    appeal.status = "upheld" if upheld else "rejected"
+    appeal.decided_by_id, appeal.decided_at, appeal.decision_reason = user.id, utcnow(), reason.strip()
+    audit.record(session, user, "blocklist:appeal:decide", f"blocklist-entry:{appeal.entry_id}",
+                 {"appeal": appeal.id, "status": appeal.status})
+    if upheld and appeal.entry.status == "active":
+        remove(session, user, appeal.entry_id, f"appeal {appeal.id} upheld: {reason.strip()}", action="appeal-upheld")
+    return appeal
+
+
+# --- versions ------------------------------------------------------------------------------------
+
+def current_version(session: Session) -> int:
+    return session.scalar(select(func.max(BlocklistVersion.number))) or 0
+
+
+def active_entries(session: Session, version: int | None = None) -> list[ListedEntry]:
+    """The list as it stood at `version` (default: now), ordered by entry id."""
+    v = current_version(session) if version is None else version
+    rows = session.execute(
+        select(BlocklistEntry.id, BlocklistEntry.kind, BlocklistEntry.value, BlocklistEntry.category)
+        .where(BlocklistEntry.added_version <= v,
+               or_(BlocklistEntry.removed_version.is_(None), BlocklistEntry.removed_version > v))
+        .order_by(BlocklistEntry.id))
+    return [ListedEntry(r[0], r[1], r[2], r[3]) for r in rows]
+
+
+def compare(session: Session, from_version: int, to_version: int) -> Delta:
+    now = current_version(session)
+    for v in (from_version, to_version):
+        if not 0 <= v <= now:
+            raise InvalidInput([Problem(None, "version", f"version {v} does not exist (the list is at {now})")])
+    return make_delta(active_entries(session, from_version), active_entries(session, to_version),
+                      from_version, to_version)
+
+
+def entries(session: Session, status: str | None = None, limit: int = 500) -> Sequence[BlocklistEntry]:
+    q = select(BlocklistEntry).order_by(BlocklistEntry.id.desc()).limit(limit)
+    if status:
+        q = q.where(BlocklistEntry.status == status)
+    return list(session.scalars(q))

@@ -1,0 +1,308 @@
+"""`mamoru blocklist`: propose, confirm, review, export, check, publish and verify the blocking list."""
+
+from __future__ import annotations
+
+from datetime import date
+from pathlib import Path
+from typing import TYPE_CHECKING
+
+import typer
+
+from mamoru.cli.common import (
+    AS_OPTION,
+    domain_errors,
+    err,
+    fail,
+    load_settings,
+    open_database,
+    resolve_actor,
+    write_stdout,
+)
+
+app = typer.Typer(help="The blocking list: reviewed, versioned, signed entries for ISPs and filtering services.",
+                  no_args_is_help=True)
+key_app = typer.Typer(help="The list's signing key (kept outside the database).", no_args_is_help=True)
+app.add_typer(key_app, name="key")
+
+
+if TYPE_CHECKING:
+    from mamoru.blocklist.publishing import BlocklistSettings
+
+
+def _cfg() -> BlocklistSettings:
+    from mamoru.blocklist.publishing import BlocklistSettings
+
+    return BlocklistSettings.from_settings(load_settings())
+
+
+@app.command("propose")
+def propose(url: str | None = typer.Option(None, "--url", help="A URL (its canonical form is listed)."),
+            host: str | None = typer.Option(None, "--host", help="One host name, exactly."),
+            domain: str | None = typer.Option(None, "--domain", help="A domain and all its subdomains."),
+            reason: str = typer.Option(..., "--reason", help="Why, or the hotline case it comes from."),
+            criteria: str = typer.Option("", "--criteria",
+                                         help="Listing criteria met, comma-separated: purpose,confirmed,same-operator,"
+                                              "no-alternative (all four needed for a domain)."),
+            category: str = typer.Option("csam", "--category", help="Category label."),
+            case: str | None = typer.Option(None, "--case", help="Hotline case reference."),
+            as_user: str | None = AS_OPTION) -> None:
+    """Propose an entry; prints the new entry's id as the last word. A second person must confirm it."""
+    from mamoru.blocklist import service
+
+    given = [(k, v) for k, v in (("url", url), ("host", host), ("domain", domain)) if v is not None]
+    if len(given) != 1:
+        fail("give exactly one of --url, --host, --domain", 2)
+    kind, raw = given[0]
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        actor = resolve_actor(s, as_user)
+        e = service.propose(s, actor, kind, raw, reason, criteria=criteria.split(","), category=category,
+                            case_ref=case, review_days=_cfg().review_days)
+        typer.echo(f"proposed {e.kind} {e.value}, awaiting confirmation by a second person: {e.id}")
+
+
+@app.command("confirm")
+def confirm(entry_id: int = typer.Argument(..., metavar="ID"), as_user: str | None = AS_OPTION) -> None:
+    """Confirm a proposed entry (not your own, nor one by an account you created or that created yours)."""
+    from mamoru.blocklist import service
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        e = service.confirm(s, resolve_actor(s, as_user), entry_id)
+        typer.echo(f"entry {e.id} is on the list from version {e.added_version}")
+
+
+@app.command("reject")
+def reject(entry_id: int = typer.Argument(..., metavar="ID"), reason: str = typer.Option(..., "--reason"),
+           as_user: str | None = AS_OPTION) -> None:
+    """Reject (or, as its proposer, withdraw) an entry that is not yet confirmed."""
+    from mamoru.blocklist import service
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        e = service.reject(s, resolve_actor(s, as_user), entry_id, reason)
+        typer.echo(f"entry {e.id} rejected")
+
+
+@app.command("remove")
+def remove(entry_id: int = typer.Argument(..., metavar="ID"),
+           reason: str = typer.Option("", "--reason", help="Why it leaves the list."),
+           content_removed: bool = typer.Option(False, "--content-removed",
+                                                help="The hotline verified the content is gone."),
+           as_user: str | None = AS_OPTION) -> None:
+    """Take an active entry off the list (a new list version)."""
+    from mamoru.blocklist import service
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        actor = resolve_actor(s, as_user)
+        e = (service.content_removed(s, actor, entry_id) if content_removed
+             else service.remove(s, actor, entry_id, reason))
+        typer.echo(f"entry {e.id} removed in version {e.removed_version}")
+
+
+@app.command("reverify")
+def reverify(entry_id: int = typer.Argument(..., metavar="ID"),
+             next_review: str = typer.Option(..., "--next-review", help="YYYY-MM-DD"),
+             as_user: str | None = AS_OPTION) -> None:
+    """Record that an entry was re-verified, with its next review date."""
+    from mamoru.blocklist import service
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        try:
+            day = date.fromisoformat(next_review)
+        except ValueError:
+            fail(f"--next-review {next_review!r} is not a date (YYYY-MM-DD)", 2)
+        e = service.reverify(s, resolve_actor(s, as_user), entry_id, day)
+        typer.echo(f"entry {e.id} next review {e.review_on.isoformat()}")
+
+
+@app.command("review-due")
+def review_due() -> None:
+    """List active entries due for review today (CSV: id, kind, value, review_on)."""
+    from mamoru.blocklist import service
+
+    db = open_database(load_settings())
+    with db.session() as s:
+        typer.echo("id,kind,value,review_on")
+        for e in service.review_due(s, date.today()):
+            typer.echo(f"{e.id},{e.kind},{e.value},{e.review_on.isoformat()}")
+
+
+@app.command("expire")
+def expire(as_user: str | None = AS_OPTION) -> None:
+    """Remove entries whose review date passed without re-verification (each a new version)."""
+    from mamoru.blocklist import service
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        gone = service.expire(s, date.today(), resolve_actor(s, as_user))
+        err.print(f"{len(gone)} entries expired")
+
+
+@app.command("appeal")
+def appeal(entry_id: int = typer.Argument(..., metavar="ID"), appellant: str = typer.Option(..., "--appellant"),
+           grounds: str = typer.Option(..., "--grounds"), as_user: str | None = AS_OPTION) -> None:
+    """Record a site owner's appeal against an entry; prints the appeal's id as the last word."""
+    from mamoru.blocklist import service
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        a = service.record_appeal(s, resolve_actor(s, as_user), entry_id, appellant, grounds)
+        typer.echo(f"appeal recorded: {a.id}")
+
+
+@app.command("decide-appeal")
+def decide_appeal(appeal_id: int = typer.Argument(..., metavar="APPEAL_ID"),
+                  uphold: bool = typer.Option(..., "--uphold/--dismiss", help="Uphold removes the entry."),
+                  reason: str = typer.Option(..., "--reason"), as_user: str | None = AS_OPTION) -> None:
+    """Decide an appeal (senior analyst or administrator who neither proposed nor confirmed the entry)."""
+    from mamoru.blocklist import service
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        a = service.decide_appeal(s, resolve_actor(s, as_user), appeal_id, uphold, reason)
+        typer.echo(f"appeal {a.id} {a.status}")
+
+
+@app.command("list")
+def list_(status: str | None = typer.Option(None, "--status", help="proposed, active, rejected, removed.")) -> None:
+    """Entries as CSV (newest first): id, kind, value, status, category, proposer, confirmer, review_on."""
+    from mamoru.blocklist import service
+
+    db = open_database(load_settings())
+    with db.session() as s:
+        typer.echo("id,kind,value,status,category,proposed_by,confirmed_by,review_on")
+        for e in service.entries(s, status):
+            typer.echo(f"{e.id},{e.kind},{e.value},{e.status},{e.category},{e.proposed_by.username},"
+                       f"{e.confirmed_by.username if e.confirmed_by else ''},{e.review_on.isoformat()}")
+
+
+@app.command("compare")
+def compare(from_version: int = typer.Argument(...), to_version: int = typer.Argument(...)) -> None:
+    """What changed between two list versions: `+ ID kind value` and `- ID` lines."""
+    from mamoru.blocklist import service
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        d = service.compare(s, from_version, to_version)
+        for i in d.removed:
+            typer.echo(f"- {i}")
+        for e in d.added:
+            typer.echo(f"+ {e.id} {e.kind} {e.value}")
+
+
+@app.command("export")
+def export(fmt: str = typer.Option(..., "--format", help="rpz, hosts, csv, json or hashed.")) -> None:
+    """Write the active entries in one format to standard output (unsigned; `publish` signs)."""
+    from mamoru.blocklist import service
+    from mamoru.blocklist.compiler import FORMATS, RpzOptions, compile_format
+
+    if fmt not in FORMATS:
+        fail(f"--format must be one of {', '.join(FORMATS)}", 2)
+    db = open_database(load_settings())
+    with db.session() as s:
+        v = service.current_version(s)
+        write_stdout(compile_format(fmt, service.active_entries(s, v), v, RpzOptions(splash=_cfg().splash)).data)
+
+
+@app.command("check")
+def check(urls: list[str] = typer.Argument(..., metavar="URL..."),
+          hashed: Path | None = typer.Option(None, "--hashed", help="Check against this hashed-form file instead "
+                                                                    "of the database.")) -> None:
+    """Print `blocked ENTRY_ID` (the most specific entry) or `clear` for each URL, in order; exit 0 either way."""
+    from mamoru.blocklist.checker import Checker, HashedChecker
+
+    checker: Checker | HashedChecker
+    if hashed is not None:
+        try:
+            checker = HashedChecker.from_bytes(hashed.read_bytes())
+        except (OSError, ValueError) as exc:
+            fail(f"{hashed}: {exc}", 2)
+    else:
+        from mamoru.blocklist import service
+
+        db = open_database(load_settings())
+        with db.session() as s:
+            checker = Checker(service.active_entries(s))
+    bad = False
+    for u in urls:
+        try:
+            hit = checker.check(u)
+        except ValueError as exc:
+            err.print(f"mamoru: {u!r}: {exc}", markup=False)
+            typer.echo("invalid")
+            bad = True
+            continue
+        typer.echo("clear" if hit is None else f"blocked {hit}")
+    if bad:
+        raise typer.Exit(2)
+
+
+@app.command("publish")
+def publish(out: Path | None = typer.Option(None, "--out", help="Also write the files and their .sig here."),
+            as_user: str | None = AS_OPTION) -> None:
+    """Build and sign every format and the delta from the last publication, all at once or not at all."""
+    from sqlalchemy import select
+
+    from mamoru.blocklist import publishing
+    from mamoru.blocklist.compiler import FILE_NAMES
+    from mamoru.blocklist.models import BlocklistArtifact
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        pub = publishing.publish(s, resolve_actor(s, as_user), _cfg())
+        files = list(s.scalars(select(BlocklistArtifact).where(BlocklistArtifact.publication_id == pub.id)))
+        if out is not None:
+            out.mkdir(parents=True, exist_ok=True)
+            for f in files:
+                name = (FILE_NAMES[f.format] if f.kind == "snapshot"
+                        else publishing.delta_name(f.from_version or 0, f.version))
+                (out / name).write_bytes(f.data)
+                (out / (name + ".sig")).write_bytes(f.signature)
+        typer.echo(f"published version {pub.version}: {pub.entry_count} entries, {len(files)} signed files, "
+                   f"key {pub.key_id}")
+
+
+@app.command("verify")
+def verify(file: Path = typer.Argument(..., help="A published file."),
+           key: Path = typer.Option(..., "--key", help="The list's public key (PEM)."),
+           signature: Path | None = typer.Option(None, "--signature", help="Default: FILE.sig")) -> None:
+    """Check a published file against its signature and the public key; exit 1 when it does not verify."""
+    from mamoru.blocklist import signing
+
+    sig_path = signature or file.with_name(file.name + ".sig")
+    try:
+        data, sig, pub = file.read_bytes(), sig_path.read_bytes(), signing.load_public_key(key)
+    except (OSError, ValueError) as exc:
+        fail(str(exc), 2)
+    try:
+        st = signing.verify(data, sig, pub)
+    except signing.BadSignature as exc:
+        fail(f"{file}: does NOT verify: {exc}", 1)
+    frm = f" from version {st.from_version}" if st.from_version is not None else ""
+    typer.echo(f"ok: {file.name} is {st.name} ({st.format}), version {st.version}{frm}, signed by key {st.key_id}")
+
+
+@key_app.command("show")
+def key_show() -> None:
+    """Print the current public key (PEM) and its id (on standard error)."""
+    from mamoru.blocklist import signing
+
+    key = signing.load_or_create_key(_cfg().key_path).public_key()
+    write_stdout(signing.public_pem(key))
+    err.print(f"key id {signing.key_id(key)}")
+
+
+@key_app.command("rotate")
+def key_rotate() -> None:
+    """Make a new signing key; the old one is kept aside (retired) and its public key stays published."""
+    from mamoru import audit
+    from mamoru.blocklist import signing
+
+    old, new = signing.rotate_key(_cfg().key_path)
+    db = open_database(load_settings())
+    with db.session() as s:
+        audit.record(s, None, "blocklist:key:rotate", f"blocklist-key:{new}", {"retired": old})
+    typer.echo(f"new key {new}" + (f"; retired {old}" if old else ""))
