@@ -18,6 +18,7 @@ from mamoru.db import Database
 from mamoru.errors import DomainError, InvalidInput
 from mamoru.web import deps
 from mamoru.web.api import auth as api_auth
+from mamoru.web.api import blocklist as api_blocklist
 from mamoru.web.api import followup as api_followup
 from mamoru.web.api import hotline as api_hotline
 from mamoru.web.api import plan as api_plan
@@ -39,6 +40,7 @@ ROUTERS: list[Any] = [
     ui_auth.router,
     ui_plan.router,
     # -- domain registrations --
+    api_blocklist.router,
     api_followup.router,
     ui_followup.router,
     api_hotline.router,
