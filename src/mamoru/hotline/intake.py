@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import csv
 import io
+import re
 import secrets
 from dataclasses import dataclass
 from datetime import datetime
@@ -30,6 +31,8 @@ CONTENT_TYPES = ("image", "video", "live", "text", "other")
 SOURCES = ("public", "flagger", "partner")
 LIMITS = {"url": 2048, "content_type": 32, "where_found": 2000, "description": 5000, "contact": 500, "client_key": 100}
 MAX_BATCH = 1000
+_HOST_RE = re.compile(r"\[[0-9a-f:.]+\]|(?:[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?\.)+(?:[a-z0-9-]*[a-z0-9]|xn--[a-z0-9-]+)\.?"
+                      r"|[0-9]+(?:\.[0-9]+){3}")
 
 
 @dataclass
@@ -66,9 +69,12 @@ def validate(inp: ReportInput, row: int | None = None) -> tuple[str, list[Proble
         problems.append(Problem(row, "url", "the address (URL) is required"))
     elif not any(p.field == "url" for p in problems):
         try:
-            canonical = urls.canonicalize(inp.url.strip())
-            if not canonical.startswith(("http://", "https://")):
+            parts = urls.parse(inp.url.strip())
+            canonical = parts.url
+            if parts.scheme not in ("http", "https"):
                 problems.append(Problem(row, "url", "only http and https addresses can be reported"))
+            elif not _HOST_RE.fullmatch(parts.host):
+                problems.append(Problem(row, "url", "the host name is not a usable internet name or address"))
             elif len(canonical) > LIMITS["url"]:
                 problems.append(Problem(row, "url", "too long once canonicalised"))
         except ValueError as exc:
