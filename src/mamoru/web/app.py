@@ -25,6 +25,7 @@ from mamoru.web.api import plan as api_plan
 from mamoru.web.api import system as api_system
 from mamoru.web.templating import render
 from mamoru.web.ui import auth as ui_auth
+from mamoru.web.ui import blocklist as ui_blocklist
 from mamoru.web.ui import followup as ui_followup
 from mamoru.web.ui import hotline as ui_hotline
 from mamoru.web.ui import plan as ui_plan
@@ -41,6 +42,7 @@ ROUTERS: list[Any] = [
     ui_plan.router,
     # -- domain registrations --
     api_blocklist.router,
+    ui_blocklist.router,
     api_followup.router,
     ui_followup.router,
     api_hotline.router,
