@@ -38,6 +38,22 @@ SETTINGS_DOC: dict[str, str] = {
     "MAMORU_SMTP_USER": "SMTP login name (empty: no login).",
     "MAMORU_SMTP_PASSWORD": "SMTP password.",
     "MAMORU_SMTP_STARTTLS": "1 to use STARTTLS with the SMTP server (default 0).",
+    "MAMORU_HOTLINE_SLA_HOURS": "Hotline: hours within which a report should be assessed (default 24).",
+    "MAMORU_HOTLINE_DANGER_SLA_HOURS": "Hotline: hours to assess a report saying a child may be in immediate danger (default 1).",
+    "MAMORU_HOTLINE_RESEND_HOURS": "Hotline: hours between re-sends of a deletion request until removal is verified (default 24).",
+    "MAMORU_HOTLINE_ESCALATE_DAYS": "Hotline: days after the first deletion request before the case is escalated (default 7).",
+    "MAMORU_HOTLINE_CHECK_HOURS": "Hotline: hours between removal checks of an open URL (removed URLs: four times that, for 90 days; default 6).",
+    "MAMORU_HOTLINE_CHECK_TIMEOUT": "Hotline: overall seconds one removal check may take, redirects included (default 10).",
+    "MAMORU_HOTLINE_CHECK_MAX_REDIRECTS": "Hotline: redirects a removal check follows (default 5).",
+    "MAMORU_HOTLINE_CHECK_PROXY": "Hotline: outbound proxy URL for removal checks (empty: direct, connecting to the address it checked).",
+    "MAMORU_HOTLINE_CHECK_ALLOW_LOOPBACK_FOR_TESTS": "Test only: 1 lets removal checks reach loopback addresses (a local test server). Never set in production.",
+    "MAMORU_HOTLINE_DNS_SERVER": "Hotline: DNS server (ip or ip:port) for tracing and removal checks (empty: the system's resolvers).",
+    "MAMORU_HOTLINE_POLICE_EMAIL": "Hotline: police contact alerted at once when a report says a child may be in immediate danger.",
+    "MAMORU_HOTLINE_ESCALATION_EMAIL": "Hotline: who is told when a deletion request is escalated.",
+    "MAMORU_HOTLINE_PUBLIC_RATE": "Hotline: public reports allowed per client as N/SECONDS (default 10/600).",
+    "MAMORU_HOTLINE_FLAGGER_RATE": "Hotline: reports allowed per trusted-flagger token as N/SECONDS (default 600/60).",
+    "MAMORU_HOTLINE_RATE_STORE": "Hotline: where rate-limit counters live: memory (one process) or database (shared, short expiry).",
+    "MAMORU_HOTLINE_SMTP_SSL": "Hotline: 1 to speak SMTP over implicit TLS (port 465) instead of plain or STARTTLS.",
 }
 
 

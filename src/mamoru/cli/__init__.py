@@ -37,6 +37,8 @@ from mamoru.cli import followup as followup_cli  # noqa: E402
 followup_cli.register(app)
 from mamoru.cli import hashing as hashing_cli  # noqa: E402
 hashing_cli.register(app)
+from mamoru.cli import hotline as hotline_cli  # noqa: E402
+app.add_typer(hotline_cli.app, name="hotline")
 from mamoru.cli import url as url_cli  # noqa: E402
 app.add_typer(url_cli.app, name="url")
 

@@ -1,0 +1,128 @@
+"""`mamoru hotline`: the scheduled worker, IP-range and provider data, partner CSV import, referral
+exports and figures."""
+
+from __future__ import annotations
+
+import json
+import time
+from pathlib import Path
+
+import typer
+
+from mamoru.cli.common import (
+    AS_OPTION,
+    domain_errors,
+    err,
+    fail,
+    load_settings,
+    open_database,
+    resolve_actor,
+    write_stdout,
+)
+
+app = typer.Typer(help="The hotline: reports, assessment, referral, deletion requests and removal checks.",
+                  no_args_is_help=True)
+
+
+@app.command("work")
+def work(once: bool = typer.Option(False, "--once", help="Do what is due now, then exit."),
+         interval: float = typer.Option(60.0, "--interval", help="Seconds between rounds when not --once.")) -> None:
+    """Run the scheduled work: police alerts, deletion requests and re-sends, escalation, removal checks.
+
+    Cases the police hold are never touched. Several workers may run at once on PostgreSQL.
+    """
+    from mamoru.hotline.automation import run_due
+    from mamoru.hotline.runtime import build
+
+    settings = load_settings()
+    db = open_database(settings)
+    rt = build(settings, db)
+    while True:
+        s = run_due(db, rt.settings, rt.mailer, rt.checker)
+        err.print(f"alerts {s.alerts}, deletion requests {s.notices}, checks {s.checks} "
+                  f"(removed {s.removed}, reappeared {s.reappeared}), failures {s.failures}")
+        if once:
+            return
+        time.sleep(interval)
+
+
+@app.command("import-ip-ranges")
+def import_ip_ranges(path: Path = typer.Argument(..., exists=True, dir_okay=False),
+                     as_user: str | None = AS_OPTION) -> None:
+    """Replace the IP-range data (CSV: cidr,network,country[,asn]); a bad row rejects the whole file."""
+    from mamoru import audit
+    from mamoru.hotline.tracing import import_ip_ranges as do_import
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        actor = resolve_actor(s, as_user)
+        n = do_import(s, path.read_text(encoding="utf-8"))
+        audit.record(s, actor, "hotline:ip-ranges:import", f"file:{path.name}", {"rows": n})
+    err.print(f"{n} IP ranges imported")
+
+
+@app.command("provider")
+def provider(name: str, abuse_email: str = typer.Option(..., "--email"),
+             language: str = typer.Option("ja", "--language", help="ja or en: the language of deletion requests."),
+             country: str = typer.Option("JP", "--country"),
+             network: list[str] = typer.Option([], "--network", help="Network name from the IP data (repeatable)."),
+             domain: list[str] = typer.Option([], "--domain", help="A site the provider operates (repeatable)."),
+             as_user: str | None = AS_OPTION) -> None:
+    """Add or update a provider in the directory."""
+    from mamoru.hotline.service import add_provider
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        p = add_provider(s, resolve_actor(s, as_user), name, abuse_email, language, country, network, domain)
+        err.print(f"provider {p.name} saved")
+
+
+@app.command("import-csv")
+def import_csv(path: Path = typer.Argument(..., exists=True, dir_okay=False),
+               partner: str = typer.Option(..., "--partner", help="The partner hotline's name."),
+               as_user: str = typer.Option(..., "--as", help="The trusted-flagger account the reports come through.")) -> None:
+    """Import a partner hotline's CSV of reports (all rows or none; client_key makes it idempotent)."""
+    from mamoru.hotline import intake
+    from mamoru.hotline.settings import HotlineSettings
+
+    settings = load_settings()
+    db = open_database(settings)
+    with domain_errors(), db.session() as s:
+        actor = resolve_actor(s, as_user)
+        items = intake.parse_csv(path.read_text(encoding="utf-8"))
+        reports = intake.submit_batch(s, items, "partner", HotlineSettings.from_settings(settings).levels,
+                                      flagger=actor, partner=partner)
+        for r in reports:
+            typer.echo(f"{r.receipt}\tC{r.case_id:07d}\t{r.url}")
+
+
+@app.command("referral")
+def referral(case: str = typer.Argument(..., help="Case number (C0000012) or id."),
+             fmt: str = typer.Option("json", "--format", help="json or pdf"),
+             as_user: str | None = AS_OPTION) -> None:
+    """Write a case's referral record (no content, no reporter contact) to standard output."""
+    from mamoru import audit
+    from mamoru.hotline import export, service
+
+    if fmt not in ("json", "pdf"):
+        fail("--format must be json or pdf")
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        c = service.get_case(s, int(case.lstrip("Cc")))
+        audit.record_read(s, resolve_actor(s, as_user), "hotline:case:export", f"hotline:case:{c.id}", {"format": fmt})
+        if fmt == "pdf":
+            write_stdout(export.referral_pdf(s, c))
+        else:
+            write_stdout(json.dumps(export.referral_record(s, c), ensure_ascii=False, indent=2) + "\n")
+
+
+@app.command("figures")
+def figures_cmd(by: str = typer.Option("fy", "--by", help="fy (fiscal year) or month")) -> None:
+    """Print the hotline's figures as JSON: counts, times to assessment and removal, rates."""
+    from mamoru.hotline import figures
+
+    if by not in ("fy", "month"):
+        fail("--by must be fy or month")
+    db = open_database(load_settings())
+    with db.session() as s:
+        write_stdout(json.dumps(figures.compute(s, by), ensure_ascii=False, indent=2) + "\n")
