@@ -1,6 +1,7 @@
-"""The hotline's own settings, read from the MAMORU_HOTLINE_* variables carried in Settings.extra.
+"""The hotline's own settings, read from the hotline variables (MAMORU_HOTLINE_SLA_HOURS and the
+others listed in config.SETTINGS_DOC) carried in Settings.extra.
 
-Mail goes through the shared SMTP settings (MAMORU_SMTP_*, MAMORU_MAIL_FROM). Documented in
+Mail goes through the shared SMTP settings (MAMORU_SMTP_HOST and so on, MAMORU_MAIL_FROM). Documented in
 config.SETTINGS_DOC and docs/settings.md like every other setting.
 """
 
