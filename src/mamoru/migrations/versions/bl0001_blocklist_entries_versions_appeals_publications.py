@@ -103,7 +103,7 @@ def upgrade() -> None:
     sa.Column('at', mamoru.db.UTCDateTime(timezone=True), nullable=False),
     sa.Column('user_id', sa.Integer(), nullable=False),
     sa.Column('token_id', sa.Integer(), nullable=True),
-    sa.Column('kind', sa.String(length=8), nullable=False),
+    sa.Column('kind', sa.String(length=16), nullable=False),
     sa.Column('format', sa.String(length=16), nullable=False),
     sa.Column('version', sa.Integer(), nullable=False),
     sa.Column('from_version', sa.Integer(), nullable=True),
