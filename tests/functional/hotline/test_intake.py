@@ -50,7 +50,7 @@ def test_malformed_and_oversize_reports_are_refused_and_nothing_is_stored(hl_cli
     before = _count(database, Report)
     token = _token(hl_client)
     r = hl_client.post("/report", data={"url": "javascript:alert(1)", "csrf_token": token})
-    assert r.status_code == 422 and "not a usable address" in r.text
+    assert r.status_code == 422 and "アドレスとして読み取れません" in r.text
     r = hl_client.post("/report", data={"url": "http://ok.example.test/", "description": "x" * 25_000, "csrf_token": token})
     assert r.status_code == 413
     r = hl_client.post("/report", data={"url": "http://ok.example.test/", "content_type": "sculpture", "csrf_token": token})

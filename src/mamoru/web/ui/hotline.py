@@ -18,7 +18,8 @@ from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import Assessment, DeletionRequest, PoliceReferral, RemovalCheck
 from mamoru.hotline.ratelimit import client_key
 from mamoru.hotline.runtime import for_app
-from mamoru.web.deps import current_user_optional, get_session, require_roles
+from mamoru.web.deps import current_user_optional, get_lang, get_session, require_roles
+from mamoru.web.i18n import gettext
 from mamoru.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -45,18 +46,19 @@ def report_submit(request: Request, url: str = Form(""), content_type: str = For
     values = {"url": url, "content_type": content_type, "where_found": where_found, "description": description,
               "contact": contact, "immediate_danger": immediate_danger}
     if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
-        return _form_page(request, {}, ["The report is too large. Shorten the description and try again."], 413)
+        return _form_page(request, {}, [gettext(get_lang(request), "The report is too large. Shorten the description and try again.")], 413)
     limit, window = rt.settings.public_rate
     address = request.client.host if request.client else "unknown"
     if not rt.limiter.allow("public:" + client_key(rt.secret, address), limit, window):
-        return _form_page(request, values, ["Too many reports from this connection. Please try again later."], 429)
+        return _form_page(request, values, [gettext(get_lang(request), "Too many reports from this connection. Please try again later.")], 429)
     inp = intake.ReportInput(url=url, content_type=content_type, where_found=where_found, description=description,
                              contact=contact, immediate_danger=bool(immediate_danger))
     try:
         report = intake.submit(session, inp, "public", rt.settings.levels)
     except InvalidInput as exc:
         session.rollback()
-        return _form_page(request, values, [str(p) for p in exc.problems], 422)
+        lang = get_lang(request)
+        return _form_page(request, values, [gettext(lang, p.reason.split(":")[0]) for p in exc.problems], 422)
     if report.immediate_danger:
         notices.alert_police(session, report.case, rt.mailer, rt.settings)
     return render(request, "pages/hotline/receipt.html", {"receipt": report.receipt})
