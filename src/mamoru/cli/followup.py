@@ -118,3 +118,70 @@ def round_import(round_id: int = typer.Argument(..., help="The round's id."),
         rows = spreadsheet.read(file.read_bytes(), fmt)
         result = spreadsheet.import_rows(s, get_round(s, round_id), rows, resolve_actor(s, as_user))
     err.print(f"{len(result.changed)} entries changed, {result.unchanged} unchanged")
+
+
+@report_app.command("followup")
+def report_followup(round_id: int = typer.Option(..., "--round", help="The round's id."),
+                    lang: str = typer.Option("ja", "--lang", help="ja or en."),
+                    fmt: str = typer.Option("html", "--format", help="html, pdf or md."),
+                    output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of standard output.")) -> None:
+    """Generate a round's follow-up report (a round not yet published is marked as a draft on every page)."""
+    from mamoru.followup.report import FORMATS, render
+    from mamoru.followup.rounds import get_round
+
+    if lang not in ("ja", "en"):
+        fail(f"--lang {lang!r}: choose ja or en", 2)
+    if fmt not in FORMATS:
+        fail(f"--format {fmt!r}: choose html, pdf or md", 2)
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        data = render(s, get_round(s, round_id), lang, fmt)
+    if output:
+        output.write_bytes(data)
+        err.print(f"report written to {output}")
+    else:
+        write_stdout(data)
+
+
+@indicator_app.command("load")
+def indicator_load(as_user: str | None = AS_OPTION) -> None:
+    """Load the follow-up's shipped reference data (indicators with sourced values, WePROTECT framework,
+    consultation services, bodies and meetings). Safe to run twice."""
+    from mamoru.followup.reference import load_reference
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        added = load_reference(s, resolve_actor(s, as_user))
+    err.print("added " + (", ".join(f"{n} {k}" for k, n in added.items()) if added else "nothing (already loaded)"))
+
+
+@indicator_app.command("list")
+def indicator_list() -> None:
+    """List indicators: code, latest value and period, title."""
+    from mamoru.followup.indicators import indicators, series
+
+    db = open_database(load_settings())
+    with db.session() as s:
+        for ind in indicators(s):
+            pts = series(s, ind)
+            last = f"{pts[-1].value:g} ({pts[-1].period}, {pts[-1].status})" if pts else "-"
+            typer.echo(f"{ind.code}\t{last}\t{ind.title_en}")
+
+
+@indicator_app.command("add")
+def indicator_add(code: str = typer.Argument(..., help="Indicator code."),
+                  period: str = typer.Option(..., "--period", help="2023, 2011-07 or FY2023."),
+                  value: float = typer.Option(..., "--value"),
+                  source: str = typer.Option(..., "--source", help="Where the value was published."),
+                  status: str = typer.Option("final", "--status", help="provisional or final."),
+                  published_on: str | None = typer.Option(None, "--published-on", help="ISO 8601 date."),
+                  category: str = typer.Option("", "--category", help="Breakdown category (e.g. an age band)."),
+                  as_user: str | None = AS_OPTION) -> None:
+    """Enter a value; a value already entered for the period is superseded and kept."""
+    from mamoru.followup.indicators import add_value, get_indicator
+
+    day = _iso(published_on, "--published-on") if published_on else None
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        add_value(s, resolve_actor(s, as_user), get_indicator(s, code), period, value, status, source, day, category)
+    err.print(f"{code} {period}: {value:g} ({status})")

@@ -107,3 +107,216 @@ class EntryVersion(Base):
     by: Mapped[str] = mapped_column(String(64))
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     entry: Mapped[RoundEntry] = relationship(back_populates="versions")
+
+
+# --- indicators ---------------------------------------------------------------------------------
+
+class Indicator(Base):
+    """What the plan watches: a statistic with unit, direction, period type, source and links."""
+
+    __tablename__ = "fu_indicators"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    code: Mapped[str] = mapped_column(String(64), unique=True)
+    title_en: Mapped[str] = mapped_column(Text)
+    title_ja: Mapped[str] = mapped_column(Text)
+    unit_en: Mapped[str] = mapped_column(String(64), default="")
+    unit_ja: Mapped[str] = mapped_column(String(64), default="")
+    direction: Mapped[str] = mapped_column(String(8), default="lower")  # higher or lower is better
+    period_type: Mapped[str] = mapped_column(String(16), default="calendar")  # calendar or fiscal
+    source_en: Mapped[str] = mapped_column(Text, default="")
+    source_ja: Mapped[str] = mapped_column(Text, default="")
+    note_en: Mapped[str] = mapped_column(Text, default="")
+    note_ja: Mapped[str] = mapped_column(Text, default="")
+    pillars: Mapped[list[int]] = mapped_column(JSON, default=list)
+    measures: Mapped[list[str]] = mapped_column(JSON, default=list)  # measure stable ids
+    breakdown: Mapped[list[str]] = mapped_column(JSON, default=list)  # categories, e.g. age bands
+    target_value: Mapped[float | None] = mapped_column(nullable=True)
+    target_period: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    provider: Mapped[str | None] = mapped_column(String(64), nullable=True)  # code of a registered provider
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    values: Mapped[list[IndicatorValue]] = relationship(back_populates="indicator", order_by="IndicatorValue.id")
+
+
+class IndicatorValue(Base):
+    """One value for one period; a correction supersedes it and both are kept."""
+
+    __tablename__ = "fu_indicator_values"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    indicator_id: Mapped[int] = mapped_column(ForeignKey("fu_indicators.id"), index=True)
+    period: Mapped[str] = mapped_column(String(16))  # "2022", "2011-07", "FY2023"
+    category: Mapped[str] = mapped_column(String(64), default="")
+    value: Mapped[float] = mapped_column()
+    status: Mapped[str] = mapped_column(String(16), default="final")  # provisional or final
+    source: Mapped[str] = mapped_column(Text, default="")
+    published_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    entered_by: Mapped[str] = mapped_column(String(64), default="cli")
+    entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("fu_indicator_values.id"), nullable=True)
+    indicator: Mapped[Indicator] = relationship(back_populates="values")
+
+
+# --- prefectures --------------------------------------------------------------------------------
+
+class PrefectureStatus(Base):
+    """Where a prefecture stands on a measure carried out by prefectures (ordinances, centres)."""
+
+    __tablename__ = "fu_prefecture_status"
+    __table_args__ = (UniqueConstraint("measure_id", "prefecture_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id"), index=True)
+    prefecture_id: Mapped[int] = mapped_column(ForeignKey("prefectures.id"))
+    status: Mapped[str] = mapped_column(String(16))  # done, in_progress, none, unknown
+    since: Mapped[date | None] = mapped_column(Date, nullable=True)
+    note: Mapped[str] = mapped_column(Text, default="")
+    updated_by: Mapped[str] = mapped_column(String(64), default="cli")
+    updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+# --- meetings and decisions ---------------------------------------------------------------------
+
+class BodyProfile(Base):
+    """Chair and secretariat of a body (the registry's `bodies`), with its names over time."""
+
+    __tablename__ = "fu_body_profiles"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    body_id: Mapped[int] = mapped_column(ForeignKey("bodies.id"), unique=True)
+    kind: Mapped[str] = mapped_column(String(32), default="")
+    chair_en: Mapped[str] = mapped_column(Text, default="")
+    chair_ja: Mapped[str] = mapped_column(Text, default="")
+    secretariat_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), nullable=True)
+    parent_body_id: Mapped[int | None] = mapped_column(ForeignKey("bodies.id"), nullable=True)
+    names: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{name_en, name_ja, from, to}]
+    secretariat: Mapped[Agency | None] = relationship()
+
+
+class Meeting(Base):
+    __tablename__ = "fu_meetings"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    number: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    held_on: Mapped[date] = mapped_column(Date)
+    title_en: Mapped[str] = mapped_column(Text)
+    title_ja: Mapped[str] = mapped_column(Text)
+    body_keys: Mapped[list[str]] = mapped_column(JSON, default=list)  # several bodies: a joint meeting
+    attendees: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{name, title, agency}]
+    agenda: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{en, ja}]
+    materials: Mapped[list[dict[str, Any]]] = mapped_column(JSON, default=list)  # [{title, url}]
+    public: Mapped[bool] = mapped_column(Boolean, default=True)
+    decisions: Mapped[list[Decision]] = relationship(back_populates="meeting", order_by="Decision.id")
+    actions: Mapped[list[ActionItem]] = relationship(back_populates="meeting", order_by="ActionItem.id")
+
+
+DECISION_KINDS = ("adopt_plan", "approve_round_report", "amend_founding_decision", "other")
+
+
+class Decision(Base):
+    __tablename__ = "fu_decisions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("fu_meetings.id"), index=True)
+    kind: Mapped[str] = mapped_column(String(32))
+    text_en: Mapped[str] = mapped_column(Text, default="")
+    text_ja: Mapped[str] = mapped_column(Text, default="")
+    round_id: Mapped[int | None] = mapped_column(ForeignKey("fu_rounds.id"), nullable=True)
+    plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), nullable=True)
+    meeting: Mapped[Meeting] = relationship(back_populates="decisions")
+
+
+class ActionItem(Base):
+    __tablename__ = "fu_action_items"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("fu_meetings.id"), index=True)
+    measure_id: Mapped[int | None] = mapped_column(ForeignKey("measures.id"), nullable=True)
+    owner_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), nullable=True)
+    text_en: Mapped[str] = mapped_column(Text, default="")
+    text_ja: Mapped[str] = mapped_column(Text, default="")
+    due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
+    done: Mapped[bool] = mapped_column(Boolean, default=False)
+    meeting: Mapped[Meeting] = relationship(back_populates="actions")
+    measure: Mapped[Measure | None] = relationship()
+    owner: Mapped[Agency | None] = relationship()
+
+
+# --- WePROTECT Model National Response ---------------------------------------------------------
+
+class Capability(Base):
+    __tablename__ = "fu_capabilities"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    framework: Mapped[str] = mapped_column(String(32), default="weprotect-mnr-2016")
+    number: Mapped[int] = mapped_column(Integer)
+    domain_key: Mapped[str] = mapped_column(String(32))
+    domain_en: Mapped[str] = mapped_column(String(100))
+    domain_ja: Mapped[str] = mapped_column(String(100))
+    title_en: Mapped[str] = mapped_column(Text)
+    title_ja: Mapped[str] = mapped_column(Text)
+    __table_args__ = (UniqueConstraint("framework", "number"),)
+
+
+class MeasureCapability(Base):
+    __tablename__ = "fu_measure_capabilities"
+    __table_args__ = (UniqueConstraint("measure_id", "capability_id"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id"), index=True)
+    capability_id: Mapped[int] = mapped_column(ForeignKey("fu_capabilities.id"), index=True)
+    mapped_by: Mapped[str] = mapped_column(String(64), default="cli")
+
+
+class MaturityAssessment(Base):
+    """A self-assessment of one capability: phase 1 (building) to 4 (maturity), with its date."""
+
+    __tablename__ = "fu_maturity"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    capability_id: Mapped[int] = mapped_column(ForeignKey("fu_capabilities.id"), index=True)
+    phase: Mapped[int] = mapped_column(Integer)
+    assessed_on: Mapped[date] = mapped_column(Date)
+    note: Mapped[str] = mapped_column(Text, default="")
+    by: Mapped[str] = mapped_column(String(64), default="cli")
+
+
+# --- publication: help services and awareness material -----------------------------------------
+
+class ConsultationService(Base):
+    """A place children and families can call: national ones shipped, prefectural ones kept by the office."""
+
+    __tablename__ = "fu_consultation_services"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key: Mapped[str] = mapped_column(String(64), unique=True)
+    scope: Mapped[str] = mapped_column(String(16), default="national")  # national or prefectural
+    prefecture_id: Mapped[int | None] = mapped_column(ForeignKey("prefectures.id"), nullable=True)
+    name_en: Mapped[str] = mapped_column(Text)
+    name_ja: Mapped[str] = mapped_column(Text)
+    phone: Mapped[str] = mapped_column(String(32), default="")
+    hours_en: Mapped[str] = mapped_column(Text, default="")
+    hours_ja: Mapped[str] = mapped_column(Text, default="")
+    what_en: Mapped[str] = mapped_column(Text, default="")
+    what_ja: Mapped[str] = mapped_column(Text, default="")
+    url: Mapped[str] = mapped_column(Text, default="")
+    position: Mapped[int] = mapped_column(Integer, default=0)
+    active: Mapped[bool] = mapped_column(Boolean, default=True)
+
+
+class AwarenessMaterial(Base):
+    """Material a ministry publishes (filtering, safe internet use), linked from the measure producing it."""
+
+    __tablename__ = "fu_awareness_materials"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measure_id: Mapped[int | None] = mapped_column(ForeignKey("measures.id"), nullable=True, index=True)
+    agency_id: Mapped[int | None] = mapped_column(ForeignKey("agencies.id"), nullable=True)
+    title_en: Mapped[str] = mapped_column(Text)
+    title_ja: Mapped[str] = mapped_column(Text)
+    url: Mapped[str] = mapped_column(Text)
+    audience: Mapped[str] = mapped_column(String(32), default="families")  # children, families, schools
+    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    measure: Mapped[Measure | None] = relationship()
+    agency: Mapped[Agency | None] = relationship()

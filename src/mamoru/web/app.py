@@ -27,6 +27,7 @@ from mamoru.web.templating import render
 from mamoru.web.ui import auth as ui_auth
 from mamoru.web.ui import blocklist as ui_blocklist
 from mamoru.web.ui import followup as ui_followup
+from mamoru.web.ui import portal as ui_portal
 from mamoru.web.ui import hotline as ui_hotline
 from mamoru.web.ui import plan as ui_plan
 
@@ -45,6 +46,7 @@ ROUTERS: list[Any] = [
     ui_blocklist.router,
     api_followup.router,
     ui_followup.router,
+    ui_portal.router,
     api_hotline.router,
     ui_hotline.router,
 ]

@@ -195,3 +195,183 @@ def statuses_set(request: Request, key: str = Form(...), label_en: str = Form(..
         return render(request, "pages/followup/statuses.html", {"statuses": rsvc.ensure_statuses(session),
                                                                 "problems": exc.problems, "css": CSS}, status_code=422)
     return RedirectResponse("/followup/statuses", status_code=303)
+
+
+# --- report, indicators, prefectures, meetings, alignment, help services -------------------------
+
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+
+
+@router.get("/followup/rounds/{round_id}/report")
+def round_report(round_id: int, request: Request, lang: str = "ja", format: str = "html",
+                 session: Session = Depends(get_session), user: User = Depends(require_roles(*STAFF))) -> Response:
+    from mamoru.followup.report import FORMATS
+    from mamoru.followup.report import render as render_report
+
+    if format not in FORMATS or lang not in ("ja", "en"):
+        raise InvalidInput("format html, pdf or md; lang ja or en")
+    data = render_report(session, rsvc.get_round(session, round_id), lang, format)
+    media = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "md": "text/markdown; charset=utf-8"}[format]
+    headers = {"Content-Security-Policy": REPORT_CSP}
+    if format != "html":
+        headers["Content-Disposition"] = f'attachment; filename="followup-round-{round_id}-{lang}.{format}"'
+    return Response(data, media_type=media, headers=headers)
+
+
+@router.get("/followup/indicators", response_class=HTMLResponse)
+def indicators_page(request: Request, session: Session = Depends(get_session),
+                    user: User = Depends(require_roles(*STAFF))) -> Response:
+    from mamoru.followup import indicators as isvc
+
+    rows = [(i, isvc.series(session, i)) for i in isvc.indicators(session)]
+    return render(request, "pages/followup/indicators.html", {"rows": rows, "problems": [], "css": CSS})
+
+
+@router.post("/followup/indicators/values", response_class=HTMLResponse)
+def indicator_value(request: Request, code: str = Form(...), period: str = Form(...), value: float = Form(...),
+                    status: str = Form("final"), source: str = Form(""), published_on: str = Form(""),
+                    category: str = Form(""), session: Session = Depends(get_session),
+                    user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    from mamoru.followup import indicators as isvc
+
+    try:
+        day = date.fromisoformat(published_on) if published_on else None
+        isvc.add_value(session, user, isvc.get_indicator(session, code), period, value, status, source, day, category)
+    except (InvalidInput, ValueError) as exc:
+        session.rollback()
+        rows = [(i, isvc.series(session, i)) for i in isvc.indicators(session)]
+        problems = exc.problems if isinstance(exc, InvalidInput) else [str(exc)]
+        return render(request, "pages/followup/indicators.html", {"rows": rows, "problems": problems, "css": CSS},
+                      status_code=422)
+    return RedirectResponse(f"/followup/indicators#ind-{code}", status_code=303)
+
+
+@router.get("/followup/prefectures", response_class=HTMLResponse)
+def prefectures_page(request: Request, measure: str | None = None, session: Session = Depends(get_session),
+                     user: User = Depends(require_roles(*STAFF))) -> Response:
+    from mamoru.followup import prefectures as psvc
+    from mamoru.plan import service as plan_svc
+
+    plan = plan_svc.default_plan(session)
+    all_measures = [m for p in plan_svc.plan_pillars(session, plan) for m in p.measures]
+    chosen = plan_svc.get_measure(session, measure) if measure else None
+    rows = psvc.table(session, chosen) if chosen else []
+    lang = request.state.lang if hasattr(request.state, "lang") else "ja"
+    svg = psvc.svg_map(rows, lang, chosen.code) if chosen else ""
+    return render(request, "pages/followup/prefectures.html", {
+        "measures": all_measures, "chosen": chosen, "rows": rows, "svg": svg, "statuses": psvc.STATUSES,
+        "with_status": psvc.measures_with_status(session), "counts": psvc.counts(rows) if rows else {}, "css": CSS})
+
+
+@router.post("/followup/prefectures", response_class=HTMLResponse)
+def prefecture_set(request: Request, measure: str = Form(...), prefecture: str = Form(...), status: str = Form(...),
+                   since: str = Form(""), note: str = Form(""), session: Session = Depends(get_session),
+                   user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    from mamoru.followup import prefectures as psvc
+    from mamoru.plan import service as plan_svc
+
+    psvc.set_status(session, user, plan_svc.get_measure(session, measure), prefecture, status,
+                    date.fromisoformat(since) if since else None, note)
+    return RedirectResponse(f"/followup/prefectures?measure={measure}", status_code=303)
+
+
+@router.get("/followup/meetings", response_class=HTMLResponse)
+def meetings_page(request: Request, session: Session = Depends(get_session),
+                  user: User = Depends(require_roles(*STAFF))) -> Response:
+    from mamoru.followup import meetings as msvc
+    from mamoru.followup.models import DECISION_KINDS
+
+    return render(request, "pages/followup/meetings.html", {
+        "bodies": msvc.bodies(session), "meetings": msvc.meetings(session), "kinds": DECISION_KINDS, "css": CSS})
+
+
+@router.post("/followup/meetings", response_class=HTMLResponse)
+def meeting_record(request: Request, held_on: str = Form(...), number: str = Form(""), title_en: str = Form(""),
+                   title_ja: str = Form(""), bodies: str = Form(...), agenda: str = Form(""),
+                   attendees: str = Form(""), materials: str = Form(""), session: Session = Depends(get_session),
+                   user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    from mamoru.followup import meetings as msvc
+
+    m = msvc.record_meeting(
+        session, user, date.fromisoformat(held_on), title_en, title_ja, bodies.replace(",", " ").split(),
+        int(number) if number.strip() else None,
+        attendees=[{"name": line.strip()} for line in attendees.splitlines() if line.strip()],
+        agenda=[{"ja": line.strip(), "en": ""} for line in agenda.splitlines() if line.strip()],
+        materials=[{"url": u, "title": t.strip()} for u, _, t in
+                   (line.strip().partition(" ") for line in materials.splitlines() if line.strip())])
+    return RedirectResponse(f"/followup/meetings#meeting-{m.id}", status_code=303)
+
+
+@router.post("/followup/meetings/{meeting_id}/decisions", response_class=HTMLResponse)
+def meeting_decision(meeting_id: int, request: Request, kind: str = Form(...), text_en: str = Form(""),
+                     text_ja: str = Form(""), round_id: str = Form(""), session: Session = Depends(get_session),
+                     user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    from mamoru.followup import meetings as msvc
+
+    msvc.add_decision(session, user, msvc.get_meeting(session, meeting_id), kind, text_en, text_ja,
+                      int(round_id) if round_id.strip() else None)
+    return RedirectResponse(f"/followup/meetings#meeting-{meeting_id}", status_code=303)
+
+
+@router.post("/followup/meetings/{meeting_id}/actions", response_class=HTMLResponse)
+def meeting_action(meeting_id: int, request: Request, text_ja: str = Form(""), text_en: str = Form(""),
+                   measure: str = Form(""), owner: str = Form(""), due_on: str = Form(""),
+                   session: Session = Depends(get_session),
+                   user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    from mamoru.followup import meetings as msvc
+
+    msvc.add_action(session, user, msvc.get_meeting(session, meeting_id), text_en, text_ja, measure or None,
+                    owner or None, date.fromisoformat(due_on) if due_on else None)
+    return RedirectResponse(f"/followup/meetings#meeting-{meeting_id}", status_code=303)
+
+
+@router.get("/followup/alignment", response_class=HTMLResponse)
+def alignment_page(request: Request, session: Session = Depends(get_session),
+                   user: User = Depends(require_roles(*STAFF))) -> Response:
+    from mamoru.followup import alignment as asvc
+
+    cov = asvc.coverage(session)
+    return render(request, "pages/followup/alignment.html", {
+        "coverage": cov, "gaps": [c for c in cov if not c.measures], "phases": asvc.PHASES, "css": CSS,
+        "today": date.today()})
+
+
+@router.post("/followup/alignment", response_class=HTMLResponse)
+def alignment_set(request: Request, action: str = Form(...), capability: int = Form(...), measure: str = Form(""),
+                  phase: int = Form(0), assessed_on: str = Form(""), note: str = Form(""),
+                  session: Session = Depends(get_session),
+                  user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    from mamoru.followup import alignment as asvc
+    from mamoru.plan import service as plan_svc
+
+    if action == "assess":
+        asvc.assess(session, user, capability, phase, date.fromisoformat(assessed_on) if assessed_on else date.today(), note)
+    else:
+        asvc.map_measure(session, user, plan_svc.get_measure(session, measure), capability, action == "map")
+    return RedirectResponse("/followup/alignment", status_code=303)
+
+
+@router.get("/followup/help-services", response_class=HTMLResponse)
+def services_page(request: Request, session: Session = Depends(get_session),
+                  user: User = Depends(require_roles(*STAFF))) -> Response:
+    from mamoru.followup import publication as pub
+
+    return render(request, "pages/followup/services.html", {
+        "services": pub.services(session), "materials": pub.materials(session), "prefectures": pub.prefectures(session),
+        "css": CSS, "problems": []})
+
+
+@router.post("/followup/help-services", response_class=HTMLResponse)
+def services_add(request: Request, kind: str = Form(...), prefecture: str = Form(""), name_ja: str = Form(""),
+                 name_en: str = Form(""), phone: str = Form(""), hours_ja: str = Form(""), hours_en: str = Form(""),
+                 what_ja: str = Form(""), what_en: str = Form(""), url: str = Form(""), measure: str = Form(""),
+                 title_ja: str = Form(""), title_en: str = Form(""), audience: str = Form("families"),
+                 session: Session = Depends(get_session),
+                 user: User = Depends(require_roles(roles.COORDINATOR, roles.AGENCY_OFFICER))) -> Response:
+    from mamoru.followup import publication as pub
+
+    if kind == "material":
+        pub.add_material(session, user, measure or None, title_en, title_ja, url, audience)
+    else:
+        pub.add_service(session, user, prefecture, name_en, name_ja, phone, hours_en, hours_ja, what_en, what_ja, url)
+    return RedirectResponse("/followup/help-services", status_code=303)

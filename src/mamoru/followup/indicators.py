@@ -1,0 +1,160 @@
+"""Indicators: definitions, values per period (provisional or final, corrections kept), and providers.
+
+Another part of mamoru computes an indicator by registering a provider:
+
+    from mamoru.followup.indicators import Computed, register_provider
+    register_provider("hotline.median_removal_days", lambda session, indicator: [Computed("FY2024", 2.5)])
+
+An indicator whose `provider` names a registered function shows the computed values for periods
+that have no entered value (entered, published figures win for the same period and category).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from dataclasses import dataclass
+from datetime import date
+
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session, selectinload
+
+from mamoru import audit
+from mamoru.auth import roles
+from mamoru.auth.models import User
+from mamoru.errors import InvalidInput, NotFound, PermissionDenied, Problem
+from mamoru.followup.models import EntryStatus, Indicator, IndicatorValue, PrefectureStatus, ReportingRound, RoundEntry
+from mamoru.plan.models import Measure
+
+VALUE_STATUSES = ("provisional", "final")
+
+
+@dataclass(frozen=True)
+class Computed:
+    period: str
+    value: float
+    category: str = ""
+    note: str = ""
+
+
+@dataclass(frozen=True)
+class Point:
+    """One value as shown: entered (with source) or computed by a provider."""
+
+    period: str
+    value: float
+    category: str
+    status: str  # provisional, final or computed
+    source: str
+    published_on: date | None
+    superseded: list[IndicatorValue]
+
+
+Provider = Callable[[Session, Indicator], list[Computed]]
+_PROVIDERS: dict[str, Provider] = {}
+
+
+def register_provider(code: str, function: Provider) -> None:
+    """Let `function(session, indicator)` compute the values of indicators whose provider is `code`."""
+    _PROVIDERS[code] = function
+
+
+def provider_for(code: str | None) -> Provider | None:
+    return _PROVIDERS.get(code) if code else None
+
+
+def indicators(session: Session) -> list[Indicator]:
+    """All indicators with every value loaded (two statements)."""
+    return list(session.scalars(select(Indicator).order_by(Indicator.position, Indicator.id)
+                                .options(selectinload(Indicator.values))))
+
+
+def get_indicator(session: Session, code: str) -> Indicator:
+    ind = session.scalar(select(Indicator).where(Indicator.code == code).options(selectinload(Indicator.values)))
+    if ind is None:
+        raise NotFound(f"no indicator {code!r}")
+    return ind
+
+
+def series(session: Session, ind: Indicator) -> list[Point]:
+    """Current values by period (superseded ones attached), plus computed values for other periods."""
+    points: dict[tuple[str, str], Point] = {}
+    old: dict[tuple[str, str], list[IndicatorValue]] = {}
+    for v in ind.values:
+        if v.superseded_by_id is not None:
+            old.setdefault((v.period, v.category), []).append(v)
+    for v in ind.values:
+        if v.superseded_by_id is None:
+            points[(v.period, v.category)] = Point(v.period, v.value, v.category, v.status, v.source, v.published_on,
+                                                   old.get((v.period, v.category), []))
+    provider = provider_for(ind.provider)
+    if provider is not None:
+        for c in provider(session, ind):
+            points.setdefault((c.period, c.category), Point(c.period, c.value, c.category, "computed",
+                                                            c.note or ind.source_en, None, []))
+    return sorted(points.values(), key=lambda p: (p.period, p.category))
+
+
+def add_value(session: Session, actor: User | None, ind: Indicator, period: str, value: float, status: str = "final",
+              source: str = "", published_on: date | None = None, category: str = "", note: str = "") -> IndicatorValue:
+    """Enter a value; one already current for that period and category is superseded, not lost."""
+    if actor is not None and actor.role != roles.COORDINATOR:
+        raise PermissionDenied("only the plan office enters indicator values")
+    problems = []
+    if status not in VALUE_STATUSES:
+        problems.append(Problem(None, "status", "provisional or final"))
+    if not period.strip() or len(period) > 16:
+        problems.append(Problem(None, "period", "a year (2023), month (2011-07) or fiscal year (FY2023)"))
+    if not source.strip():
+        problems.append(Problem(None, "source", "every value needs its source"))
+    if ind.breakdown and category and category not in ind.breakdown:
+        problems.append(Problem(None, "category", f"one of {', '.join(ind.breakdown)}"))
+    if problems:
+        raise InvalidInput(problems)
+    new = IndicatorValue(indicator_id=ind.id, period=period.strip(), value=float(value), status=status,
+                         source=source.strip(), published_on=published_on, category=category, note=note,
+                         entered_by=actor.username if actor else "cli")
+    session.add(new)
+    session.flush()
+    for old in ind.values:
+        if old.id != new.id and old.superseded_by_id is None and old.period == new.period and old.category == category:
+            old.superseded_by_id = new.id
+    audit.record(session, actor, "followup:indicator:value", f"indicator:{ind.code}",
+                 {"period": period, "value": value, "status": status, "source": source})
+    session.refresh(ind)
+    return new
+
+
+# --- providers computed from data the registry already holds -----------------------------------
+
+def implemented_share(session: Session, ind: Indicator) -> list[Computed]:
+    """Per published round: share of its measures with an accepted entry whose status counts as implemented."""
+    impl = (select(RoundEntry.round_id, func.count(func.distinct(RoundEntry.measure_id)))
+            .join(EntryStatus, RoundEntry.status_id == EntryStatus.id)
+            .join(ReportingRound, RoundEntry.round_id == ReportingRound.id)
+            .where(ReportingRound.state == "published", RoundEntry.state == "accepted", EntryStatus.implemented.is_(True))
+            .group_by(RoundEntry.round_id))
+    total = (select(RoundEntry.round_id, func.count(func.distinct(RoundEntry.measure_id)))
+             .join(ReportingRound, RoundEntry.round_id == ReportingRound.id)
+             .where(ReportingRound.state == "published").group_by(RoundEntry.round_id))
+    years = {r.id: r.fiscal_years for r in session.scalars(select(ReportingRound).where(ReportingRound.state == "published"))}
+    done = {rid: n for rid, n in session.execute(impl)}
+    out = []
+    for rid, n in session.execute(total):
+        if n:
+            out.append(Computed(f"FY{max(years[rid])}", round(100 * done.get(rid, 0) / n, 1), note=f"round {rid}"))
+    return out
+
+
+def prefectures_done(session: Session, ind: Indicator) -> list[Computed]:
+    """Prefectures whose status is `done` on the indicator's linked measure, as of today."""
+    if not ind.measures:
+        return []
+    n = session.scalar(select(func.count()).select_from(PrefectureStatus).join(Measure)
+                       .where(Measure.uid == ind.measures[0], PrefectureStatus.status == "done")) or 0
+    today = date.today()
+    fy = today.year if today.month >= 4 else today.year - 1
+    return [Computed(f"FY{fy}", float(n), note="prefecture status recorded by the plan office")]
+
+
+register_provider("followup.implemented_share", implemented_share)
+register_provider("followup.prefectures_done", prefectures_done)

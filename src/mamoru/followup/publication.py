@@ -1,0 +1,130 @@
+"""What the public portal shows, and the help services and awareness material behind it.
+
+Only published rounds and their accepted entries reach the portal; drafts, returned or submitted
+entries and unpublished rounds never do. Queries here are fixed in number whatever the number of
+rounds or measures, so the portal's cost does not grow with the plan's history.
+"""
+
+from __future__ import annotations
+
+import re
+from dataclasses import dataclass
+
+from sqlalchemy import case, func, select
+from sqlalchemy.orm import Session, selectinload
+
+from mamoru import audit
+from mamoru.auth import roles
+from mamoru.auth.models import User
+from mamoru.errors import InvalidInput, PermissionDenied, Problem
+from mamoru.followup.models import AwarenessMaterial, ConsultationService, ReportingRound, RoundEntry
+from mamoru.plan.models import Agency, Measure, Prefecture
+
+_URL = re.compile(r"^https?://[^\s]+$")
+AUDIENCES = ("children", "families", "schools", "businesses")
+
+
+@dataclass
+class PublishedRound:
+    round: ReportingRound
+    accepted: int
+    total: int
+
+
+def published_rounds(session: Session) -> list[PublishedRound]:
+    """Published rounds, newest first, with accepted and total entry counts (two statements)."""
+    rows = list(session.scalars(select(ReportingRound).where(ReportingRound.state == "published")
+                                .order_by(ReportingRound.id.desc())))
+    counts = {rid: (acc or 0, n) for rid, acc, n in session.execute(
+        select(RoundEntry.round_id, func.sum(case((RoundEntry.state == "accepted", 1), else_=0)),
+               func.count()).join(ReportingRound).where(ReportingRound.state == "published")
+        .group_by(RoundEntry.round_id))}
+    return [PublishedRound(r, *counts.get(r.id, (0, 0))) for r in rows]
+
+
+def services(session: Session) -> list[ConsultationService]:
+    """Active services: national ones first (in their order), then prefectural ones by prefecture."""
+    return list(session.scalars(select(ConsultationService).where(ConsultationService.active.is_(True))
+                                .order_by(ConsultationService.scope != "national", ConsultationService.prefecture_id,
+                                          ConsultationService.position, ConsultationService.id)))
+
+
+def prefectures(session: Session) -> list[Prefecture]:
+    return list(session.scalars(select(Prefecture).order_by(Prefecture.code)))
+
+
+def materials(session: Session, published_only: bool = False) -> list[AwarenessMaterial]:
+    stmt = (select(AwarenessMaterial).order_by(AwarenessMaterial.measure_id, AwarenessMaterial.id)
+            .options(selectinload(AwarenessMaterial.measure), selectinload(AwarenessMaterial.agency)))
+    if published_only:
+        stmt = stmt.where(AwarenessMaterial.published.is_(True))
+    return list(session.scalars(stmt))
+
+
+def add_service(session: Session, actor: User | None, prefecture_code: str, name_en: str, name_ja: str, phone: str,
+                hours_en: str, hours_ja: str, what_en: str, what_ja: str, url: str) -> ConsultationService:
+    """A prefectural consultation service (the plan office keeps these)."""
+    if actor is not None and actor.role != roles.COORDINATOR:
+        raise PermissionDenied("prefectural consultation services are kept by the plan office")
+    pref = session.scalar(select(Prefecture).where(Prefecture.code == prefecture_code.zfill(2)))
+    problems = []
+    if pref is None:
+        problems.append(Problem(None, "prefecture", "a JIS code from 01 to 47"))
+    if not name_ja.strip() or not phone.strip():
+        problems.append(Problem(None, "name_ja", "a Japanese name and a phone number are needed"))
+    if url and not _URL.match(url):
+        problems.append(Problem(None, "url", "an http(s) address"))
+    if problems:
+        raise InvalidInput(problems)
+    assert pref is not None
+    n = session.scalar(select(func.count()).select_from(ConsultationService)) or 0
+    svc = ConsultationService(key=f"pref-{pref.code}-{n + 1}", scope="prefectural", prefecture_id=pref.id,
+                              name_en=name_en.strip() or name_ja.strip(), name_ja=name_ja.strip(), phone=phone.strip(),
+                              hours_en=hours_en, hours_ja=hours_ja, what_en=what_en, what_ja=what_ja, url=url.strip())
+    session.add(svc)
+    session.flush()
+    audit.record(session, actor, "followup:service:add", f"service:{svc.key}", {"prefecture": pref.code})
+    return svc
+
+
+def add_material(session: Session, actor: User | None, measure_uid: str | None, title_en: str, title_ja: str,
+                 url: str, audience: str = "families") -> AwarenessMaterial:
+    """Awareness material linked from the measure that produces it (its agency's officers or the office)."""
+    measure = session.scalar(select(Measure).where(Measure.uid == measure_uid)) if measure_uid else None
+    problems = []
+    if measure_uid and measure is None:
+        problems.append(Problem(None, "measure", f"no measure {measure_uid!r}"))
+    if not _URL.match(url or ""):
+        problems.append(Problem(None, "url", "an http(s) address"))
+    if not (title_ja.strip() or title_en.strip()):
+        problems.append(Problem(None, "title", "a title in at least one language"))
+    if audience not in AUDIENCES:
+        problems.append(Problem(None, "audience", f"one of {', '.join(AUDIENCES)}"))
+    if problems:
+        raise InvalidInput(problems)
+    agency = None
+    if actor is not None and actor.role == roles.AGENCY_OFFICER:
+        agency = session.scalar(select(Agency).where(Agency.code == actor.agency_code))
+        if measure is None or agency is None or not any(a.agency_id == agency.id or a.agency_on_today_id == agency.id
+                                                          for a in _assignments(measure)):
+            raise PermissionDenied("an agency officer links material to their own agency's measures")
+    elif actor is not None and actor.role != roles.COORDINATOR:
+        raise PermissionDenied("material is added by the plan office or the measure's agency")
+    mat = AwarenessMaterial(measure_id=measure.id if measure else None, agency_id=agency.id if agency else None,
+                            title_en=title_en.strip(), title_ja=title_ja.strip(), url=url.strip(), audience=audience)
+    session.add(mat)
+    session.flush()
+    audit.record(session, actor, "followup:material:add", f"material:{mat.id}", {"measure": measure_uid})
+    return mat
+
+
+@dataclass
+class _Assignment:
+    agency_id: int
+    agency_on_today_id: int
+
+
+def _assignments(measure: Measure) -> list[_Assignment]:
+    from datetime import date
+
+    return [_Assignment(a.agency_id, a.agency_on(date.today()).id) for a in measure.assignments]

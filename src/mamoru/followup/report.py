@@ -1,0 +1,171 @@
+"""The follow-up report of a round, in Japanese or English, as HTML, PDF (WeasyPrint) or Markdown.
+
+Per pillar, each measure with its agencies, status and narrative; summary tables; SVG charts
+(status by pillar, indicator trends) and prefecture maps. Any round can be rendered: a round not yet
+published is marked as a draft on every page. With `public=True` only accepted entries are shown
+(what the portal may show); otherwise every entry's latest saved content with its state.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass, field
+from datetime import date
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session, selectinload
+
+from mamoru.followup import charts, prefectures
+from mamoru.followup.entries import ENTRY_LOAD
+from mamoru.followup.indicators import indicators, series
+from mamoru.followup.models import EntryStatus, ReportingRound, RoundEntry
+from mamoru.followup.rounds import ensure_statuses, round_label
+from mamoru.plan.models import Measure, MeasureAssignment, Pillar, Plan
+from mamoru.web.i18n import fmt_date, gettext, pick
+
+FORMATS = ("html", "pdf", "md")
+HEADLINE = ("cp-victims", "sns-victims", "cp-cases-cleared", "measures-implemented-share")
+
+
+@dataclass
+class MeasureBlock:
+    measure: Measure
+    entries: list[RoundEntry] = field(default_factory=list)
+
+
+@dataclass
+class PillarBlock:
+    pillar: Pillar
+    measures: list[MeasureBlock] = field(default_factory=list)
+    counts: dict[str, int] = field(default_factory=dict)
+
+
+@dataclass
+class ReportData:
+    round: ReportingRound
+    plan: Plan
+    lang: str
+    draft: bool
+    public: bool
+    label: str
+    pillars: list[PillarBlock]
+    statuses: list[EntryStatus]
+    status_chart: str
+    indicator_charts: list[tuple[Any, str]]
+    maps: list[tuple[Measure, str, dict[str, int]]]
+    generated_on: date
+
+
+def build(session: Session, r: ReportingRound, lang: str, public: bool = False) -> ReportData:
+    """Everything the report shows, loaded in a fixed number of statements."""
+    plan = session.get(Plan, r.plan_id)
+    assert plan is not None
+    pillars = list(session.scalars(select(Pillar).where(Pillar.plan_id == plan.id).order_by(Pillar.number).options(
+        selectinload(Pillar.measures).selectinload(Measure.assignments).selectinload(MeasureAssignment.agency))))
+    stmt = select(RoundEntry).where(RoundEntry.round_id == r.id).order_by(RoundEntry.id).options(*ENTRY_LOAD)
+    if public:
+        stmt = stmt.where(RoundEntry.state == "accepted")
+    by_measure: dict[int, list[RoundEntry]] = {}
+    for e in session.scalars(stmt):
+        by_measure.setdefault(e.measure_id, []).append(e)
+    statuses = ensure_statuses(session)
+    blocks = []
+    for p in pillars:
+        block = PillarBlock(p, [MeasureBlock(m, by_measure.get(m.id, [])) for m in p.measures])
+        for mb in block.measures:
+            for e in mb.entries:
+                key = e.status.key if e.status else "none"
+                block.counts[key] = block.counts.get(key, 0) + 1
+        blocks.append(block)
+    legend = [(s.key, pick(s, "label", lang), s.colour) for s in statuses] + \
+        [("none", gettext(lang, "No status"), "#dddddd")]
+    chart = charts.stacked_bars(gettext(lang, "Status by pillar"),
+                                [(f"{b.pillar.number}. {pick(b.pillar, 'title', lang)}", b.counts) for b in blocks], legend)
+    return ReportData(round=r, plan=plan, lang=lang, draft=not r.published, public=public, label=round_label(r, lang),
+                      pillars=blocks, statuses=statuses, status_chart=chart,
+                      indicator_charts=_indicator_charts(session, lang), maps=_maps(session, lang),
+                      generated_on=date.today())
+
+
+def _indicator_charts(session: Session, lang: str) -> list[tuple[Any, str]]:
+    out = []
+    for ind in indicators(session):
+        if ind.code not in HEADLINE:
+            continue
+        pts = [(p.period, p.value) for p in series(session, ind) if not p.category]
+        unit = pick(ind, "unit", lang)
+        out.append((ind, charts.line_chart(pick(ind, "title", lang), pts, unit, target=ind.target_value)))
+    return out
+
+
+def _maps(session: Session, lang: str) -> list[tuple[Measure, str, dict[str, int]]]:
+    out = []
+    for m in prefectures.measures_with_status(session):
+        rows = prefectures.table(session, m)
+        title = f"{m.code} {pick(m, 'title', lang)}"
+        out.append((m, prefectures.svg_map(rows, lang, title), prefectures.counts(rows)))
+    return out
+
+
+def render_html(data: ReportData) -> str:
+    from mamoru.web.templating import templates
+
+    lang = data.lang
+    tpl = templates.env.get_template("pages/followup/report_doc.html")
+    return tpl.render(d=data, lang=lang, _=lambda msgid, **kw: gettext(lang, msgid, **kw),
+                      pick=lambda obj, f: pick(obj, f, lang), fmt_date=lambda d: fmt_date(d, lang),
+                      pref_statuses=prefectures.STATUSES)
+
+
+def render_pdf(data: ReportData) -> bytes:
+    from weasyprint import HTML
+
+    pdf = HTML(string=render_html(data), base_url=".").write_pdf()
+    assert pdf is not None
+    return bytes(pdf)
+
+
+def render_md(data: ReportData) -> str:
+    lang = data.lang
+
+    def _(msgid: str, **kw: Any) -> str:
+        return gettext(lang, msgid, **kw)
+
+    out = []
+    if data.draft:
+        out.append(f"> **{_('DRAFT: not yet approved or published')}**\n")
+    out.append(f"# {pick(data.round, 'title', lang)}\n")
+    out.append(f"{_('Plan')}: {pick(data.plan, 'title', lang)}  \n{_('Fiscal years')}: {data.label}  \n"
+               f"{_('Generated')}: {fmt_date(data.generated_on, lang)}\n")
+    out.append(f"## {_('Summary')}\n")
+    keys = [s.key for s in data.statuses] + ["none"]
+    out.append("| " + _("Pillar") + " | " + " | ".join(pick(s, "label", lang) for s in data.statuses)
+               + f" | {_('No status')} |")
+    out.append("|---" * (len(keys) + 1) + "|")
+    for b in data.pillars:
+        out.append(f"| {b.pillar.number} | " + " | ".join(str(b.counts.get(k, 0)) for k in keys) + " |")
+    for b in data.pillars:
+        out.append(f"\n## {b.pillar.number}. {pick(b.pillar, 'title', lang)}\n")
+        for mb in b.measures:
+            m = mb.measure
+            agencies = ", ".join(pick(a.agency, "name", lang) for a in m.assignments)
+            out.append(f"### {m.code} {pick(m, 'title', lang)}\n\n*{agencies}*\n")
+            for e in mb.entries:
+                status = pick(e.status, "label", lang) if e.status else _("No status")
+                state = "" if data.public else f" ({_(e.state.capitalize())})"
+                out.append(f"- **{pick(e.agency, 'name', lang)}**: {status}{state}")
+                text = pick(e, "narrative", lang)
+                if text:
+                    out.append("  " + text.replace("\n", "\n  "))
+            if not mb.entries:
+                out.append(f"- {_('No accepted report.')}")
+    return "\n".join(out) + "\n"
+
+
+def render(session: Session, r: ReportingRound, lang: str, fmt: str, public: bool = False) -> bytes:
+    data = build(session, r, lang, public)
+    if fmt == "pdf":
+        return render_pdf(data)
+    if fmt == "md":
+        return render_md(data).encode("utf-8")
+    return render_html(data).encode("utf-8")

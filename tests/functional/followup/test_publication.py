@@ -1,0 +1,193 @@
+"""Indicators, prefecture status, meetings, WePROTECT alignment, the report and the public portal
+(drafts and unpublished data never on the portal)."""
+
+from __future__ import annotations
+
+import re
+import shutil
+import subprocess
+from datetime import date
+
+import pytest
+from sqlalchemy import select
+from tests.functional.followup.conftest import open_test_round
+
+from mamoru.auth import roles
+from mamoru.errors import InvalidInput, PermissionDenied
+from mamoru.followup import alignment, meetings, prefectures, publication
+from mamoru.followup import entries as svc
+from mamoru.followup import indicators as isvc
+from mamoru.followup.models import RoundEntry
+from mamoru.followup.reference import load_reference
+from mamoru.followup.report import build, render, render_md
+from mamoru.followup.rounds import publish_round
+from mamoru.followup.workflow import Content
+from mamoru.plan.models import Measure
+
+
+@pytest.fixture
+def ref(fu):  # type: ignore[no-untyped-def]
+    load_reference(fu)
+    fu.commit()
+    return fu
+
+
+def _accept(session, code: str, agency: str, ja: str, en: str = "", status: str = "implemented") -> RoundEntry:  # type: ignore[no-untyped-def]
+    from mamoru.plan.models import Agency
+
+    e = session.scalar(select(RoundEntry).join(Measure, RoundEntry.measure_id == Measure.id)
+                       .join(Agency, RoundEntry.agency_id == Agency.id).where(Measure.code == code, Agency.code == agency))
+    svc.save_entry(session, e, None, Content(status, en, ja, [], []), submit=True)
+    svc.accept_entry(session, e, None)
+    return e
+
+
+def test_shipped_indicators_have_sources_and_corrections(ref) -> None:  # type: ignore[no-untyped-def]
+    assert load_reference(ref) == {}  # second load adds nothing
+    inds = {i.code: i for i in isvc.indicators(ref)}
+    assert {"cp-victims", "sns-victims", "minors-filtering-share", "jk-business-count", "victims-by-age",
+            "prefectures-jk-ordinance", "ihc-reports"} <= set(inds)
+    assert all(v.source for i in inds.values() for v in i.values)
+    sns = {p.period: p for p in isvc.series(ref, inds["sns-victims"])}
+    assert sns["2019"].value == 2082 and sns["2019"].status == "final"
+    assert [o.value for o in sns["2019"].superseded] == [2095]
+    assert inds["victims-by-age"].values == [] and "junior-high" in inds["victims-by-age"].breakdown
+    # a correction supersedes without losing the earlier value
+    isvc.add_value(ref, None, inds["cp-victims"], "2022", 1490, source="NPA final figures (test)")
+    cp = {p.period: p for p in isvc.series(ref, isvc.get_indicator(ref, "cp-victims"))}
+    assert cp["2022"].value == 1490 and cp["2022"].superseded[0].value == 1487
+    with pytest.raises(InvalidInput):
+        isvc.add_value(ref, None, inds["cp-victims"], "2023", 1, source="")
+
+
+def test_provider_hook_and_registry_provider(ref) -> None:  # type: ignore[no-untyped-def]
+    r = open_test_round(ref)
+    _accept(ref, "1-2", "CAO", "実施した。")
+    _accept(ref, "3-1", "NPA", "継続中。", status="in_progress")
+    ind = isvc.get_indicator(ref, "measures-implemented-share")
+    assert isvc.series(ref, ind) == []  # nothing published yet: drafts never feed public figures
+    publish_round(ref, None, r)
+    pts = isvc.series(ref, ind)
+    assert [(p.period, p.value, p.status) for p in pts] == [("FY2023", round(100 / 7, 1), "computed")]
+    isvc.register_provider("hotline.reports_received", lambda s, i: [isvc.Computed("2025", 600000.0), isvc.Computed("2024", 1.0)])
+    try:
+        ihc = {p.period: p for p in isvc.series(ref, isvc.get_indicator(ref, "ihc-reports"))}
+        assert ihc["2025"].status == "computed" and ihc["2024"].value == 546556  # published figure wins
+    finally:
+        isvc._PROVIDERS.pop("hotline.reports_received")
+
+
+def test_prefecture_status_table_map_and_indicator(ref, make_user) -> None:  # type: ignore[no-untyped-def]
+    m = ref.scalar(select(Measure).where(Measure.code == "2-1"))
+    for code in ("13", "27", "47"):
+        prefectures.set_status(ref, None, m, code, "done", date(2017, 7, 1))
+    prefectures.set_status(ref, None, m, "1", "in_progress")
+    with pytest.raises(PermissionDenied):
+        prefectures.set_status(ref, make_user(roles.AGENCY_OFFICER, agency="NPA"), m, "02", "done")
+    rows = prefectures.table(ref, m)
+    assert len(rows) == 47 and prefectures.counts(rows) == {"done": 3, "in_progress": 1, "none": 0, "unknown": 43}
+    svg = prefectures.svg_map(rows, "ja", "2-1")
+    assert svg.count("<rect") == 47 and 'data-pref="13"' in svg and "東京都" in svg
+    ind = isvc.get_indicator(ref, "prefectures-jk-ordinance")
+    ind.measures = [m.uid]
+    assert isvc.series(ref, ind)[0].value == 3
+
+
+def test_meetings_and_alignment(ref) -> None:  # type: ignore[no-untyped-def]
+    ms = meetings.meetings(ref)
+    assert ms and ms[0].number == 16 and ms[0].decisions[0].kind == "approve_round_report"
+    joint = meetings.record_meeting(ref, None, date(2025, 3, 1), "Joint meeting", "合同会議",
+                                    ["liaison-meeting", "public-private-council"], attendees=[{"name": "A"}])
+    meetings.add_decision(ref, None, joint, "amend_founding_decision", "Founding decision amended", "申合せ改正")
+    meetings.add_action(ref, None, joint, "Survey filtering use", "フィルタリング利用調査", "t-1-01", "CFA", date(2025, 9, 30))
+    with pytest.raises(InvalidInput):
+        meetings.record_meeting(ref, None, date(2025, 3, 1), "x", "x", ["no-such-body"])
+    bodies = {b.key: p for b, p in meetings.bodies(ref)}
+    assert bodies["liaison-meeting"].names and bodies["ministerial-meeting-crime"].chair_en == "Prime Minister"
+    cov = alignment.coverage(ref)
+    assert len(cov) == 21 and all(not c.measures for c in cov)
+    m = ref.scalar(select(Measure).where(Measure.code == "3-1"))
+    alignment.map_measure(ref, None, m, 4)
+    alignment.assess(ref, None, 4, 3, date(2025, 1, 10))
+    alignment.assess(ref, None, 4, 2, date(2024, 1, 10))
+    cov = {c.capability.number: c for c in alignment.coverage(ref)}
+    assert [x.code for x in cov[4].measures] == ["3-1"] and sum(1 for c in cov.values() if not c.measures) == 20
+    assert cov[4].maturity.phase == 3 and len(cov[4].history) == 2
+
+
+def test_report_marks_drafts_and_public_shows_only_accepted(ref) -> None:  # type: ignore[no-untyped-def]
+    r = open_test_round(ref, (2022, 2023))
+    _accept(ref, "1-2", "CAO", "広報週間を実施した。", "A publicity week was held.")
+    e = ref.scalar(select(RoundEntry).join(Measure).where(Measure.code == "3-2").limit(1))
+    svc.save_entry(ref, e, None, Content("in_progress", "", "下書きの記述（非公開）", [], []))
+    md = render_md(build(ref, r, "ja"))
+    assert "草案" in md.splitlines()[0] and "下書きの記述（非公開）" in md and "令和4年度・令和5年度" in md
+    public = render_md(build(ref, r, "ja", public=True))
+    assert "下書きの記述（非公開）" not in public and "広報週間を実施した。" in public
+    html = render(ref, r, "en", "html").decode()
+    assert 'id="draft-mark"' in html and "<svg" in html and "FY2022 and FY2023" in html
+    publish_round(ref, None, r)
+    assert 'id="draft-mark"' not in render(ref, r, "en", "html").decode()
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+def test_pdf_renders_japanese(ref, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    r = open_test_round(ref)
+    _accept(ref, "1-1", "NPA", "フィルタリングの普及啓発を実施した。")
+    pdf = render(ref, r, "ja", "pdf")
+    assert pdf.startswith(b"%PDF")
+    path = tmp_path / "report.pdf"
+    path.write_bytes(pdf)
+    text = subprocess.run(["pdftotext", "-layout", str(path), "-"], capture_output=True, text=True, check=True).stdout
+    assert "子供の性被害防止プランに基づく施策の実施状況" in text   # the Japanese title heading
+    assert "概要" in text and "草案" in text                           # a Japanese section heading; draft mark
+    first = subprocess.run(["pdftotext", "-f", "2", "-l", "2", str(path), "-"], capture_output=True, text=True).stdout
+    assert "草案" in first or not first.strip()  # every page carries the draft mark
+
+
+def test_portal_shows_published_only(client, ref) -> None:  # type: ignore[no-untyped-def]
+    r = open_test_round(ref)
+    _accept(ref, "1-2", "CAO", "公開される記述。")
+    e = ref.scalar(select(RoundEntry).join(Measure).where(Measure.code == "3-1").limit(1))
+    svc.save_entry(ref, e, None, Content("in_progress", "", "非公開の下書き", [], []))
+    ref.commit()
+    home = client.get("/portal?lang=ja").text
+    assert 'id="no-rounds"' in home
+    assert client.get(f"/portal/rounds/{r.id}").status_code == 404
+    publish_round(ref, None, r)
+    ref.commit()
+    home = client.get("/portal?lang=ja").text
+    assert f'href="/portal/rounds/{r.id}"' in home and "<svg" in home
+    page = client.get(f"/portal/rounds/{r.id}?lang=ja").text
+    assert "公開される記述。" in page and "非公開の下書き" not in page
+    for path in ("/portal/indicators", "/portal/help", "/portal/awareness"):
+        for lang in ("ja", "en"):
+            assert client.get(f"{path}?lang={lang}").status_code == 200, path
+    help_ja = client.get("/portal/help?lang=ja").text
+    assert all(n in help_ja for n in ("189", "#9110", "#8891", "0120-007-110")) and 'href="tel:189"' in help_ja
+    assert "Children's Human Rights 110" in client.get("/portal/help?lang=en").text.replace("&#39;", "'")
+    assert 'name="viewport"' in help_ja
+
+
+def test_awareness_material_linked_from_measure(client, ref, make_user) -> None:  # type: ignore[no-untyped-def]
+    mic = make_user(roles.AGENCY_OFFICER, agency="MIC")
+    publication.add_material(ref, mic, "t-1-01", "Filtering guide for parents", "保護者向けフィルタリングガイド",
+                             "https://www.soumu.go.jp/example-filtering")
+    with pytest.raises(PermissionDenied):
+        publication.add_material(ref, mic, "t-1-02", "x", "x", "https://example.org/")
+    ref.commit()
+    page = client.get("/portal/awareness?lang=ja").text
+    assert "保護者向けフィルタリングガイド" in page and re.search(r'href="/measures/t-1-01">1-1', page)
+
+
+def test_staff_pages_render(client, ref, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
+    r = open_test_round(ref)
+    login_as(make_user(roles.COORDINATOR))
+    for path in ("/followup", f"/followup/rounds/{r.id}", f"/followup/rounds/{r.id}/entries", "/followup/indicators",
+                 "/followup/prefectures?measure=t-2-01", "/followup/meetings", "/followup/alignment",
+                 "/followup/help-services", "/followup/statuses", f"/followup/rounds/{r.id}/report?lang=en"):
+        for lang in ("ja", "en"):
+            resp = client.get(path + ("&" if "?" in path else "?") + f"lang={lang}")
+            assert resp.status_code == 200, (path, lang, resp.text[:300])
+    md = client.get(f"/followup/rounds/{r.id}/report?lang=ja&format=md")
+    assert md.status_code == 200 and md.text.startswith("> **")
