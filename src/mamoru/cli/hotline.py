@@ -19,6 +19,9 @@ from mamoru.cli.common import (
     resolve_actor,
     write_stdout,
 )
+from mamoru.hotline import indicators as hotline_indicators
+
+hotline_indicators.register()  # the follow-up's computed indicators read the hotline's figures
 
 app = typer.Typer(help="The hotline: reports, assessment, referral, deletion requests and removal checks.",
                   no_args_is_help=True)

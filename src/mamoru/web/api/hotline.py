@@ -12,6 +12,7 @@ from sqlalchemy.orm import Session
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.hotline import export, figures, intake, notices
+from mamoru.hotline import indicators as hotline_indicators
 from mamoru.hotline import schemas as sc
 from mamoru.hotline import service as svc
 from mamoru.hotline.models import Assessment
@@ -19,6 +20,7 @@ from mamoru.hotline.runtime import HotlineRuntime, for_app
 from mamoru.web.deps import Principal, get_principal, get_session, require_roles, require_scope
 
 router = APIRouter(prefix="/api/v1/hotline", tags=["hotline"])
+hotline_indicators.register()  # the follow-up's computed indicators read the hotline's figures
 ANALYSTS = require_roles(roles.ANALYST, roles.SENIOR_ANALYST)
 FIGURE_READERS = require_roles(roles.ANALYST, roles.SENIOR_ANALYST, roles.COORDINATOR, roles.ADMINISTRATOR, roles.AUDITOR)
 

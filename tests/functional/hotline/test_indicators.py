@@ -1,0 +1,55 @@
+"""The hotline's figures reach the plan's follow-up as computed indicators, per fiscal year."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime, timedelta
+
+import pytest
+
+from mamoru.hotline import indicators as hl_indicators
+from mamoru.hotline import intake, service
+from mamoru.hotline.checker import CheckResult
+from mamoru.hotline.workflow import ServiceLevels
+
+
+def _removed_case(session, analyst, url, opened, removed_after):  # type: ignore[no-untyped-def]
+    report = intake.submit(session, intake.ReportInput(url=url), "public", ServiceLevels(), now=opened)
+    case = report.case
+    service.assess(session, case, analyst, "csam", legal_basis="child-pornography", hosting_country="NL",
+                   now=opened + timedelta(hours=3))
+    service.forward_abroad(session, case, analyst, "Partner", now=opened + timedelta(hours=4))
+    if removed_after is not None:
+        service.record_check(session, case, CheckResult("removed", 404), 6, now=opened + removed_after)
+    return case
+
+
+def test_fiscal_year_values(session, make_user, definitions) -> None:  # type: ignore[no-untyped-def]
+    analyst = make_user("analyst")
+    march = datetime(2031, 3, 20, 3, tzinfo=UTC)  # FY2030
+    april = datetime(2031, 4, 10, 3, tzinfo=UTC)  # FY2031
+    _removed_case(session, analyst, "http://fy.example.test/a", march, timedelta(days=2))
+    _removed_case(session, analyst, "http://fy.example.test/b", april, timedelta(days=4))
+    _removed_case(session, analyst, "http://fy.example.test/c", april, None)
+    rate = hl_indicators.compute(session, "removal_rate", fiscal=True)
+    assert rate["FY2030"] == 100.0 and rate["FY2031"] == 50.0
+    assert hl_indicators.compute(session, "median_removal_days", fiscal=True)["FY2031"] == 4.0
+    assert hl_indicators.compute(session, "reports_received", fiscal=False)["2031"] >= 3
+
+
+def test_registered_with_the_follow_up(session, make_user, definitions) -> None:  # type: ignore[no-untyped-def]
+    followup = pytest.importorskip("mamoru.followup.indicators")
+    from mamoru.followup.models import Indicator
+
+    assert hl_indicators.register()
+    ind = Indicator(code="test-hotline-removal", title_en="Removal rate", title_ja="削除率", period_type="fiscal",
+                    provider="hotline.removal_rate")
+    session.add(ind)
+    session.flush()
+    analyst = make_user("analyst")
+    opened = datetime(2032, 5, 1, tzinfo=UTC)
+    case = _removed_case(session, analyst, "http://fu.example.test/x", opened, None)
+    before = {p.period: p.value for p in followup.series(session, ind)}
+    service.record_check(session, case, CheckResult("removed", 404), 6, now=opened + timedelta(days=1))
+    after = {p.period: p.value for p in followup.series(session, ind)}
+    assert before.get("FY2032") != after["FY2032"]
+    assert after["FY2032"] > (before.get("FY2032") or 0)
