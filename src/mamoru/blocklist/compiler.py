@@ -105,25 +105,30 @@ def compile_rpz(entries: Sequence[ListedEntry], version: int, options: RpzOption
 
 
 def _names_under(domains: set[str], names: Iterable[str]) -> dict[str, list[str]]:
-    """For each listed domain, the other listed names that fall under it."""
+    """For each listed domain, the other listed names that fall under it (valid DNS names only)."""
     found: dict[str, list[str]] = {}
     for name in names:
-        labels = name.split(".")
-        for i in range(1, len(labels) - 1):
-            suffix = ".".join(labels[i:])
-            if suffix in domains:
+        last = name.rfind(".")
+        i = name.find(".")
+        while 0 <= i < last:
+            suffix = name[i + 1:]
+            if suffix in domains and is_dns_name(name):
                 found.setdefault(suffix, []).append(name)
+            i = name.find(".", i + 1)
     return found
 
 
 def _host_of(e: ListedEntry) -> str:
-    return e.value.split("://", 1)[1].split("/", 1)[0] if e.kind == "url" else e.value
+    if e.kind != "url":
+        return e.value
+    rest = e.value[e.value.index("://") + 3:]
+    return rest[:rest.find("/")] if "/" in rest else rest
 
 
 def compile_hosts(entries: Sequence[ListedEntry], version: int, sink: str = "0.0.0.0") -> Artifact:
     dns = _dns_entries(entries)
     domains = {e.value for e in dns if e.kind == "domain"}
-    known = _names_under(domains, {_host_of(e) for e in entries if is_dns_name(_host_of(e))})
+    known = _names_under(domains, {_host_of(e) for e in entries}) if domains else {}
     lines = [
         f"# mamoru blocking list, version {version}. hosts file.",
         "# A domain entry blocks the domain and all its subdomains, but a hosts file cannot express",
