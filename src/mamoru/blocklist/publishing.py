@@ -97,6 +97,9 @@ def snapshot(session: Session, fmt: str, version: int | None = None) -> Blocklis
 
 def deltas_since(session: Session, version: int) -> list[BlocklistArtifact]:
     """The chain of published deltas from `version` to the latest publication, in order."""
+    latest = latest_publication(session)
+    if latest is not None and version > latest.version:
+        raise NotFound(f"version {version} is newer than the latest publication ({latest.version})")
     chain: list[BlocklistArtifact] = []
     at = version
     while True:
@@ -106,8 +109,7 @@ def deltas_since(session: Session, version: int) -> list[BlocklistArtifact]:
             break
         chain.append(nxt)
         at = nxt.version
-    latest = latest_publication(session)
-    if latest is not None and at != latest.version and version <= latest.version:
+    if latest is not None and at != latest.version:
         raise NotFound(f"no chain of deltas from version {version}; fetch a snapshot")
     return chain
 

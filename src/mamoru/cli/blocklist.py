@@ -211,7 +211,8 @@ def export(fmt: str = typer.Option(..., "--format", help="rpz, hosts, csv, json 
 def check(urls: list[str] = typer.Argument(..., metavar="URL..."),
           hashed: Path | None = typer.Option(None, "--hashed", help="Check against this hashed-form file instead "
                                                                     "of the database.")) -> None:
-    """Print `blocked ENTRY_ID` (the most specific entry) or `clear` for each URL, in order; exit 0 either way."""
+    """Print `blocked ENTRY_ID` (the most specific entry) or `clear` for each URL, in order; exit 0 either way
+    (a URL that cannot be read prints `invalid`, with the reason on standard error, and exit 2)."""
     from mamoru.blocklist.checker import Checker, HashedChecker
 
     checker: Checker | HashedChecker

@@ -67,6 +67,8 @@ def test_subscriber_snapshot_then_three_deltas_ends_equal(session: Session, clie
         last_body, last_sig = body, signature
 
     assert version == index["latest_version"] == service.current_version(session)
+    assert client.get(f"/api/v1/blocklist/deltas?since={version}", headers=auth).json()["deltas"] == []
+    assert client.get(f"/api/v1/blocklist/deltas?since={version + 1}", headers=auth).status_code == 404
     assert entries == service.active_entries(session)
     tampered = bytearray(last_body)
     tampered[len(tampered) // 2] ^= 0x01
