@@ -60,10 +60,11 @@ def test_roles_outside_the_hotline_cannot_propose_or_confirm(session: Session, m
     e = service.propose(session, analyst, "url", f"http://bad-{tag}.example/x", "case")
     # (agency officers need a loaded plan's agency to exist; their role is outside the hotline like these)
     for role in sorted(set(roles.ALL_ROLES) - service.EDITOR_ROLES - {roles.AGENCY_OFFICER}):
+        outsider = make_user(role)
         with pytest.raises(PermissionDenied):
-            service.confirm(session, make_user(role), e.id)
+            service.confirm(session, outsider, e.id)
         with pytest.raises(PermissionDenied):
-            service.propose(session, make_user(role), "url", "http://other.example/", "x")
+            service.propose(session, outsider, "url", "http://other.example/", "x")
 
 
 def test_confirmation_by_a_second_person_activates_and_versions(session: Session, make_user, tag: str) -> None:
