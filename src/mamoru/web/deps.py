@@ -52,10 +52,10 @@ def get_session(request: Request) -> Iterator[Session]:
 def get_lang(request: Request) -> str:
     q = request.query_params.get("lang")
     if q in LANGS:
-        return q  # type: ignore[return-value]
+        return q
     c = request.cookies.get(LANG_COOKIE)
     if c in LANGS:
-        return c  # type: ignore[return-value]
+        return c
     return negotiate(request.headers.get("accept-language"), request.app.state.settings.default_lang)
 
 

@@ -22,7 +22,7 @@ def _lang(request: Request) -> str:
     if lang is None:
         lang = deps.get_lang(request)
         request.state.lang = lang
-    return lang  # type: ignore[no-any-return]
+    return lang
 
 
 def render(request: Request, name: str, context: dict[str, Any] | None = None,
