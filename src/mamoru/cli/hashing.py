@@ -82,7 +82,7 @@ def _write(outcomes, out, total: int, for_bank: bool) -> int:  # type: ignore[no
             if outcome.error is not None:
                 failed += 1
                 message = f"mamoru: {outcome.path}: {outcome.error}"
-                (progress.console.print(message, markup=False, highlight=False) if progress
+                (progress.console.print(message, markup=False, highlight=False, soft_wrap=True) if progress
                  else print(message, file=sys.stderr))
             else:
                 item += 1
