@@ -16,6 +16,10 @@ def _svg(width: int, height: int, body: list[str], title: str) -> str:
             f"<title>{escape(title)}</title>{''.join(body)}</svg>")
 
 
+def _short(label: str, n: int) -> str:
+    return label if len(label) <= n else label[: n - 1] + "…"
+
+
 def stacked_bars(title: str, rows: Sequence[tuple[str, dict[str, int]]],
                  legend: Sequence[tuple[str, str, str]], width: int = 640) -> str:
     """Horizontal stacked bars: rows of (label, {key: count}); legend of (key, label, colour)."""
@@ -26,7 +30,7 @@ def stacked_bars(title: str, rows: Sequence[tuple[str, dict[str, int]]],
     for i, (label, counts) in enumerate(rows):
         y = top + i * (bar_h + gap)
         total = sum(counts.values()) or 1
-        body.append(f'<text x="{left - 6}" y="{y + 13}" font-size="11" text-anchor="end">{escape(label[:22])}</text>')
+        body.append(f'<text x="{left - 6}" y="{y + 13}" font-size="11" text-anchor="end">{escape(_short(label, 12))}</text>')
         x = float(left)
         for key, _lab, colour in legend:
             w = span * counts.get(key, 0) / total
@@ -39,7 +43,7 @@ def stacked_bars(title: str, rows: Sequence[tuple[str, dict[str, int]]],
     for _key, lab, colour in legend:
         body.append(f'<rect x="{x}" y="{ly - 9}" width="10" height="10" fill="{colour}"/>'
                     f'<text x="{x + 14}" y="{ly}" font-size="10">{escape(lab)}</text>')
-        x += 16 + 7 * len(lab) + 12
+        x += 16 + sum(11 if ord(ch) > 0x2E80 else 6 for ch in lab) + 12
     return _svg(width, height, body, title)
 
 

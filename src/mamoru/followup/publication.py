@@ -43,10 +43,22 @@ def published_rounds(session: Session) -> list[PublishedRound]:
 
 
 def services(session: Session) -> list[ConsultationService]:
-    """Active services: national ones first (in their order), then prefectural ones by prefecture."""
-    return list(session.scalars(select(ConsultationService).where(ConsultationService.active.is_(True))
+    """Active services: national ones first (in their order), then prefectural ones by prefecture.
+
+    Until `mamoru indicator load` has stored the shipped national services, they are read from the
+    shipped data, so the help page is never empty on a fresh installation.
+    """
+    rows = list(session.scalars(select(ConsultationService).where(ConsultationService.active.is_(True))
                                 .order_by(ConsultationService.scope != "national", ConsultationService.prefecture_id,
                                           ConsultationService.position, ConsultationService.id)))
+    if not any(s.scope == "national" for s in rows):
+        from mamoru.followup.reference import read
+
+        shipped = [ConsultationService(key=r["key"], scope="national", phone=r["phone"], position=i, **{
+            k: r[k] for k in ("name_en", "name_ja", "hours_en", "hours_ja", "what_en", "what_ja", "url")})
+            for i, r in enumerate(read("help-services.yaml")["services"], start=1)]
+        rows = shipped + rows
+    return rows
 
 
 def prefectures(session: Session) -> list[Prefecture]:

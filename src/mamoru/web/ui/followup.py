@@ -51,6 +51,7 @@ def round_open(request: Request, fy: str = Form(...), due: str = Form(...), sess
         rows = [(x, rsvc.state_totals(session, x)) for x in rsvc.rounds(session)]
         return render(request, "pages/followup/rounds.html", {"rows": rows, "label": rsvc.round_label,
                                                               "problems": problems, "css": CSS}, status_code=422)
+    session.commit()  # before the redirect: the next GET must see it
     return RedirectResponse(f"/followup/rounds/{r.id}", status_code=303)
 
 
@@ -79,6 +80,7 @@ def entries_page(round_id: int, request: Request, agency: str | None = None, sta
 def round_publish(round_id: int, request: Request, session: Session = Depends(get_session),
                   user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
     rsvc.publish_round(session, user, rsvc.get_round(session, round_id))
+    session.commit()  # before the redirect: the next GET must see it
     return RedirectResponse(f"/followup/rounds/{round_id}", status_code=303)
 
 
@@ -146,6 +148,7 @@ def entry_save(entry_id: int, request: Request, action: str = Form("save"), stat
         ctx = _entry_ctx(session, esvc.get_entry(session, entry_id), user, problems)
         ctx.update(figures_text=figures, evidence_text=evidence)
         return render(request, "pages/followup/entry.html", ctx, status_code=422)
+    session.commit()  # before the redirect: the next GET must see it
     return RedirectResponse(f"/followup/entries/{entry_id}", status_code=303)
 
 
@@ -163,6 +166,7 @@ def entry_review(entry_id: int, request: Request, decision: str = Form(...), com
         session.rollback()
         return render(request, "pages/followup/entry.html",
                       _entry_ctx(session, esvc.get_entry(session, entry_id), user, list(exc.problems)), status_code=422)
+    session.commit()  # before the redirect: the next GET must see it
     return RedirectResponse(f"/followup/entries/{entry_id}", status_code=303)
 
 
@@ -194,6 +198,7 @@ def statuses_set(request: Request, key: str = Form(...), label_en: str = Form(..
         session.rollback()
         return render(request, "pages/followup/statuses.html", {"statuses": rsvc.ensure_statuses(session),
                                                                 "problems": exc.problems, "css": CSS}, status_code=422)
+    session.commit()  # before the redirect: the next GET must see it
     return RedirectResponse("/followup/statuses", status_code=303)
 
 
@@ -243,6 +248,7 @@ def indicator_value(request: Request, code: str = Form(...), period: str = Form(
         problems = exc.problems if isinstance(exc, InvalidInput) else [str(exc)]
         return render(request, "pages/followup/indicators.html", {"rows": rows, "problems": problems, "css": CSS},
                       status_code=422)
+    session.commit()  # before the redirect: the next GET must see it
     return RedirectResponse(f"/followup/indicators#ind-{code}", status_code=303)
 
 
@@ -272,6 +278,7 @@ def prefecture_set(request: Request, measure: str = Form(...), prefecture: str =
 
     psvc.set_status(session, user, plan_svc.get_measure(session, measure), prefecture, status,
                     date.fromisoformat(since) if since else None, note)
+    session.commit()  # before the redirect: the next GET must see it
     return RedirectResponse(f"/followup/prefectures?measure={measure}", status_code=303)
 
 
@@ -299,6 +306,7 @@ def meeting_record(request: Request, held_on: str = Form(...), number: str = For
         agenda=[{"ja": line.strip(), "en": ""} for line in agenda.splitlines() if line.strip()],
         materials=[{"url": u, "title": t.strip()} for u, _, t in
                    (line.strip().partition(" ") for line in materials.splitlines() if line.strip())])
+    session.commit()  # before the redirect: the next GET must see it
     return RedirectResponse(f"/followup/meetings#meeting-{m.id}", status_code=303)
 
 
@@ -310,6 +318,7 @@ def meeting_decision(meeting_id: int, request: Request, kind: str = Form(...), t
 
     msvc.add_decision(session, user, msvc.get_meeting(session, meeting_id), kind, text_en, text_ja,
                       int(round_id) if round_id.strip() else None)
+    session.commit()  # before the redirect: the next GET must see it
     return RedirectResponse(f"/followup/meetings#meeting-{meeting_id}", status_code=303)
 
 
@@ -322,6 +331,7 @@ def meeting_action(meeting_id: int, request: Request, text_ja: str = Form(""), t
 
     msvc.add_action(session, user, msvc.get_meeting(session, meeting_id), text_en, text_ja, measure or None,
                     owner or None, date.fromisoformat(due_on) if due_on else None)
+    session.commit()  # before the redirect: the next GET must see it
     return RedirectResponse(f"/followup/meetings#meeting-{meeting_id}", status_code=303)
 
 
@@ -348,6 +358,7 @@ def alignment_set(request: Request, action: str = Form(...), capability: int = F
         asvc.assess(session, user, capability, phase, date.fromisoformat(assessed_on) if assessed_on else date.today(), note)
     else:
         asvc.map_measure(session, user, plan_svc.get_measure(session, measure), capability, action == "map")
+    session.commit()  # before the redirect: the next GET must see it
     return RedirectResponse("/followup/alignment", status_code=303)
 
 
@@ -374,4 +385,5 @@ def services_add(request: Request, kind: str = Form(...), prefecture: str = Form
         pub.add_material(session, user, measure or None, title_en, title_ja, url, audience)
     else:
         pub.add_service(session, user, prefecture, name_en, name_ja, phone, hours_en, hours_ja, what_en, what_ja, url)
+    session.commit()  # before the redirect: the next GET must see it
     return RedirectResponse("/followup/help-services", status_code=303)

@@ -1,0 +1,105 @@
+"""Follow-up benchmark: 88 measures (one to nine agencies each, about 300 entries a round) x 10 rounds.
+
+Prints the p95 time of the coordinator dashboard, the public portal home and report generation (HTML
+and PDF), on SQLite and, when MAMORU_TEST_POSTGRES_URL (or --postgres URL) is given, PostgreSQL.
+Target on a 2-core machine: dashboard and portal p95 under 100 ms.
+
+    .venv/bin/python bench/followup.py [--requests 40] [--postgres postgresql://postgres@127.0.0.1:5432/test]
+"""
+
+from __future__ import annotations
+
+import argparse
+import os
+import re
+import statistics
+import tempfile
+import time
+import uuid
+from pathlib import Path
+
+from fastapi.testclient import TestClient
+from sqlalchemy import create_engine, func, select, text
+
+from mamoru.auth.service import create_user
+from mamoru.config import Settings
+from mamoru.db import Database, normalize_url
+from mamoru.followup.demo import fill
+from mamoru.followup.models import ReportingRound, RoundEntry
+from mamoru.followup.report import render
+from mamoru.migrate import upgrade
+from mamoru.web.app import create_app
+
+PASSWORD = "bench-password-123"
+
+
+def p95(samples: list[float]) -> float:
+    return statistics.quantiles(samples, n=20)[18] if len(samples) >= 20 else max(samples)
+
+
+def timed(fn, n: int) -> list[float]:  # type: ignore[no-untyped-def]
+    fn()  # warm up
+    out = []
+    for _ in range(n):
+        t = time.perf_counter()
+        fn()
+        out.append((time.perf_counter() - t) * 1000)
+    return out
+
+
+def run(url: str, label: str, n: int, tmp: Path) -> None:
+    db = Database.from_url(url)
+    upgrade(db.engine)
+    t0 = time.perf_counter()
+    with db.session() as s:
+        fill(s, measures=88, rounds=10)
+        create_user(s, "bench-office", "coordinator", PASSWORD)
+    with db.session() as s:
+        newest = s.scalar(select(ReportingRound).order_by(ReportingRound.id.desc()))
+        published = s.scalar(select(ReportingRound).where(ReportingRound.state == "published").order_by(ReportingRound.id.desc()))
+        per_round = s.scalar(select(func.count()).where(RoundEntry.round_id == newest.id))
+        total = s.scalar(select(func.count()).select_from(RoundEntry))
+    print(f"[{label}] filled 88 measures x 10 rounds: {per_round} entries a round, {total} in all "
+          f"({time.perf_counter() - t0:.1f} s)")
+    app = create_app(Settings(var_dir=tmp, database_url=url, secret_key="bench", mail_backend="memory"), db)
+    with TestClient(app) as client:
+        page = client.get("/login")
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        client.post("/login", data={"username": "bench-office", "password": PASSWORD, "csrf_token": token, "next": "/"})
+        results = {
+            "coordinator dashboard": timed(lambda: client.get(f"/followup/rounds/{newest.id}").raise_for_status(), n),
+            "portal home": timed(lambda: client.get("/portal").raise_for_status(), n),
+        }
+    with db.session() as s:
+        r = s.get(ReportingRound, published.id)
+        results["report html (ja)"] = timed(lambda: render(s, r, "ja", "html"), max(5, n // 4))
+        results["report pdf (ja)"] = timed(lambda: render(s, r, "ja", "pdf"), 3)
+    for name, samples in results.items():
+        target = "  (target < 100 ms)" if name in ("coordinator dashboard", "portal home") else ""
+        print(f"[{label}] {name:24s} p95 {p95(samples):8.1f} ms   median {statistics.median(samples):8.1f} ms{target}")
+    db.engine.dispose()
+
+
+def main() -> None:
+    ap = argparse.ArgumentParser(description=__doc__)
+    ap.add_argument("--requests", type=int, default=40)
+    ap.add_argument("--postgres", default=os.environ.get("MAMORU_TEST_POSTGRES_URL"))
+    args = ap.parse_args()
+    with tempfile.TemporaryDirectory() as tmp:
+        run(f"sqlite:///{tmp}/bench.db", "sqlite", args.requests, Path(tmp))
+        if args.postgres:
+            admin = create_engine(normalize_url(args.postgres), isolation_level="AUTOCOMMIT")
+            name = f"mamoru_bench_{uuid.uuid4().hex[:8]}"
+            with admin.connect() as c:
+                c.execute(text(f'CREATE DATABASE "{name}"'))
+            try:
+                run(normalize_url(args.postgres).rsplit("/", 1)[0] + f"/{name}", "postgresql", args.requests, Path(tmp))
+            finally:
+                with admin.connect() as c:
+                    c.execute(text(f'DROP DATABASE IF EXISTS "{name}" WITH (FORCE)'))
+        else:
+            print("PostgreSQL skipped: set MAMORU_TEST_POSTGRES_URL or pass --postgres URL")
+
+
+if __name__ == "__main__":
+    main()

@@ -1,0 +1,94 @@
+"""A whole reporting round in headless Chromium: the coordinator opens it, two agency officers submit,
+one entry is returned and resubmitted, the coordinator accepts and publishes, and the public portal
+shows it (without logging in)."""
+
+from __future__ import annotations
+
+import re
+
+import pytest
+from tests.conftest import TEST_PASSWORD
+
+pytestmark = pytest.mark.browser
+
+
+def _login(page, server, username: str) -> None:  # type: ignore[no-untyped-def]
+    page.context.clear_cookies()
+    page.goto(server.url + "/login")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    page.click("button[type=submit]")
+    page.wait_for_url(re.compile(r".*/$"))
+
+
+def _submit(page, selector: str) -> None:  # type: ignore[no-untyped-def]
+    """Click a form's button and wait for the page the server redirects to."""
+    with page.expect_navigation():
+        page.click(selector)
+
+
+def _report(page, server, round_url: str, narrative: str) -> str:  # type: ignore[no-untyped-def]
+    """As an agency officer: open the first own entry, fill it in and submit it; returns its URL."""
+    page.goto(round_url + "?lang=en")
+    page.click("#my-entries a >> nth=0")
+    entry_url = page.url
+    page.select_option("#entry-form select[name=status]", "implemented")
+    page.fill("#entry-form textarea[name=narrative_ja]", narrative)
+    page.fill("#entry-form textarea[name=narrative_en]", "Done as planned.")
+    _submit(page, "#submit-entry")
+    assert page.inner_text("#entry-state") == "Submitted", page.inner_text("main")
+    assert page.locator("#entry-form").count() == 0  # locked
+    return str(entry_url)
+
+
+def test_whole_round(page, server) -> None:  # type: ignore[no-untyped-def]
+    for args in (("office", "coordinator"), ("npa-rep", "agency_officer", "NPA"), ("mic-rep", "agency_officer", "MIC")):
+        extra = ["--agency", args[2]] if len(args) == 3 else []
+        r = server.cli("user", "add", args[0], "--role", args[1], *extra, "--as", "admin")
+        assert r.returncode in (0, 2), r.stderr
+    _login(page, server, "office")
+    page.goto(server.url + "/followup?lang=en")
+    page.fill("#open-round input[name=fy]", "2024")
+    page.fill("#open-round input[name=due]", "2025-07-31")
+    _submit(page, "#open-round button[type=submit]")
+    page.wait_for_url(re.compile(r".*/followup/rounds/\d+$"))
+    round_url = page.url
+    assert "FY2024" in page.inner_text("#round-title") or "令和6年度" in page.inner_text("#round-title")
+
+    _login(page, server, "npa-rep")
+    npa_entry = _report(page, server, round_url, "警察庁として取締りを強化した。")
+    _login(page, server, "mic-rep")
+    mic_entry = _report(page, server, round_url, "総務省としてフィルタリングの普及啓発を行った。")
+
+    _login(page, server, "office")
+    page.goto(npa_entry + "?lang=en")
+    page.fill("#review-form textarea[name=comment]", "検挙件数を追記してください")
+    _submit(page, "#return-entry")
+    assert page.inner_text("#entry-state") == "Returned"
+
+    _login(page, server, "npa-rep")
+    page.goto(npa_entry + "?lang=en")
+    assert "検挙件数を追記してください" in page.inner_text("#return-comment")
+    page.fill("#entry-form textarea[name=narrative_ja]", "警察庁として取締りを強化した（検挙3,035件）。")
+    _submit(page, "#submit-entry")
+    assert page.inner_text("#entry-state") == "Submitted"
+
+    _login(page, server, "office")
+    for url in (npa_entry, mic_entry):
+        page.goto(url + "?lang=en")
+        _submit(page, "#accept-entry")
+        assert page.inner_text("#entry-state") == "Accepted", page.inner_text("main")[:600]
+    page.goto(npa_entry + "?lang=en")
+    assert page.locator("#versions tbody tr").count() == 6  # save, submit, return, save, submit, accept
+    page.goto(round_url + "?lang=en")
+    _submit(page, "#publish-form button")
+    assert page.inner_text("#round-state") == "Published"
+
+    page.context.clear_cookies()
+    page.goto(server.url + "/portal?lang=ja")
+    page.click("#published-rounds a >> nth=0")
+    body = page.inner_text("main")
+    assert "警察庁として取締りを強化した（検挙3,035件）。" in body
+    assert "総務省としてフィルタリングの普及啓発を行った。" in body
+    page.goto(server.url + "/portal/help?lang=ja")
+    assert "189" in page.inner_text("main") and "#8891" in page.inner_text("main")
