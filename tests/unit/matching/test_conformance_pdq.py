@@ -28,13 +28,14 @@ def test_the_reference_data_is_there() -> None:
     assert len(REFERENCE) >= 16 and len(DIH) == 8 and len(BRIDGE_MODS) >= 10
 
 
-@pytest.mark.parametrize("row", REFERENCE, ids=[r["image"] for r in REFERENCE])
-def test_hash_is_within_10_of_the_cpp_reference_when_quality_is_80_or_more(
-        row: dict[str, str]) -> None:
-    ours = hash_file(PDQ / row["image"])
-    if ours.quality < 80:
-        pytest.skip(f"quality {ours.quality}: the reference's criterion covers quality >= 80")
-    assert hamming_distance(ours.pdq, row["pdq_hex"]) <= 10
+def test_hash_is_within_10_of_the_cpp_reference_when_quality_is_80_or_more() -> None:
+    """The reference's criterion covers images of quality 80 or more; each is checked, none skipped."""
+    far = []
+    for row in REFERENCE:
+        ours = hash_file(PDQ / row["image"])
+        if ours.quality >= 80 and hamming_distance(ours.pdq, row["pdq_hex"]) > 10:
+            far.append((row["image"], hamming_distance(ours.pdq, row["pdq_hex"])))
+    assert far == []
 
 
 def test_most_reference_images_are_covered_by_the_quality_criterion() -> None:
