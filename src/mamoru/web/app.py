@@ -17,6 +17,7 @@ from mamoru.config import Settings
 from mamoru.db import Database
 from mamoru.errors import DomainError, InvalidInput
 from mamoru.web import deps
+from mamoru.web.commit import CommitBeforeResponse
 from mamoru.web.api import auth as api_auth
 from mamoru.web.api import blocklist as api_blocklist
 from mamoru.web.api import followup as api_followup
@@ -57,7 +58,9 @@ PROCESS_ROLES: dict[str, set[str]] = {
     "portal": {"mamoru.web.ui.plan", "mamoru.web.api.plan", "mamoru.web.ui.portal", "mamoru.web.api.portal"},
     "office": {"mamoru.web.ui.plan", "mamoru.web.api.plan", "mamoru.web.ui.auth", "mamoru.web.api.auth",
                "mamoru.web.ui.followup", "mamoru.web.api.followup"},
-    "hotline": {"mamoru.web.ui.auth", "mamoru.web.api.auth", "mamoru.web.ui.hotline", "mamoru.web.api.hotline"},
+    "hotline": {"mamoru.web.ui.auth", "mamoru.web.api.auth", "mamoru.web.ui.hotline", "mamoru.web.api.hotline",
+                "mamoru.web.ui.blocklist", "mamoru.web.api.blocklist_staff", "mamoru.web.ui.matching",
+                "mamoru.web.api.banks"},
     "matcher": {"mamoru.web.api.matching"},
     "feed": {"mamoru.web.api.blocklist"},
 }
@@ -103,6 +106,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     _install_error_handlers(app)
     return app
 
+    app.add_middleware(CommitBeforeResponse)
 
 def app_from_env() -> FastAPI:
     """Factory for `mamoru serve` (uvicorn --factory)."""
