@@ -104,9 +104,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         app.include_router(router)
     _install_middleware(app, settings)
     _install_error_handlers(app)
-    return app
-
     app.add_middleware(CommitBeforeResponse)
+    return app
 
 def app_from_env() -> FastAPI:
     """Factory for `mamoru serve` (uvicorn --factory)."""
