@@ -16,7 +16,7 @@ def register(app: typer.Typer) -> None:
 
 
 def setup(admin: str = typer.Option("admin", "--admin", help="Username of the first administrator.")) -> None:
-    """Migrate, load the shipped plan, and create the first administrator if there is none.
+    """Migrate, load the shipped plan and reference data, and create the first administrator if there is none.
 
     The administrator's password comes from MAMORU_ADMIN_PASSWORD, else one is generated and
     printed once.
@@ -34,6 +34,10 @@ def setup(admin: str = typer.Option("admin", "--admin", help="Username of the fi
     with db.session() as s:
         result = load_plan(s, None)
         err.print(f"plan data {result.data_version}: {result.total_added} rows added")
+        from mamoru.followup.reference import load_reference
+
+        added = load_reference(s, None)
+        err.print(f"follow-up reference data: {sum(added.values()) if added else 0} rows added")
         if s.scalar(select(User).where(User.role == roles.ADMINISTRATOR)) is None:
             given = os.environ.get("MAMORU_ADMIN_PASSWORD")
             password = given or generate_password()

@@ -97,13 +97,13 @@ def test_meetings_and_alignment(ref) -> None:  # type: ignore[no-untyped-def]
     ms = meetings.meetings(ref)
     assert ms and ms[0].number == 16 and ms[0].decisions[0].kind == "approve_round_report"
     joint = meetings.record_meeting(ref, None, date(2025, 3, 1), "Joint meeting", "合同会議",
-                                    ["liaison-meeting", "public-private-council"], attendees=[{"name": "A"}])
+                                    ["dg-liaison-meeting", "public-private-council"], attendees=[{"name": "A"}])
     meetings.add_decision(ref, None, joint, "amend_founding_decision", "Founding decision amended", "申合せ改正")
     meetings.add_action(ref, None, joint, "Survey filtering use", "フィルタリング利用調査", "t-1-01", "CFA", date(2025, 9, 30))
     with pytest.raises(InvalidInput):
         meetings.record_meeting(ref, None, date(2025, 3, 1), "x", "x", ["no-such-body"])
     bodies = {b.key: p for b, p in meetings.bodies(ref)}
-    assert bodies["liaison-meeting"].names and bodies["ministerial-meeting-crime"].chair_en == "Prime Minister"
+    assert bodies["dg-liaison-meeting"].names and bodies["ministerial-meeting-crime"].chair_en == "Prime Minister"
     cov = alignment.coverage(ref)
     assert len(cov) == 21 and all(not c.measures for c in cov)
     m = ref.scalar(select(Measure).where(Measure.code == "3-1"))
