@@ -11,3 +11,4 @@ from mamoru.plan import models as plan_models  # noqa: F401
 from mamoru.followup import models as followup_models  # noqa: F401
 from mamoru.hotline import models as hotline_models  # noqa: F401
 from mamoru.blocklist import models as blocklist_models  # noqa: F401
+from mamoru.matching import models as matching_models  # noqa: F401

@@ -31,6 +31,8 @@ serve_cli.register(app)
 
 # Other domains register below, one line each (keep alphabetical within the block).
 # -- domain registrations --
+from mamoru.cli import bank as bank_cli  # noqa: E402
+app.add_typer(bank_cli.app, name="bank")
 from mamoru.cli import blocklist as blocklist_cli  # noqa: E402
 app.add_typer(blocklist_cli.app, name="blocklist")
 from mamoru.cli import followup as followup_cli  # noqa: E402
@@ -39,6 +41,8 @@ from mamoru.cli import hashing as hashing_cli  # noqa: E402
 hashing_cli.register(app)
 from mamoru.cli import hotline as hotline_cli  # noqa: E402
 app.add_typer(hotline_cli.app, name="hotline")
+from mamoru.cli import match as match_cli  # noqa: E402
+match_cli.register(app)
 from mamoru.cli import url as url_cli  # noqa: E402
 app.add_typer(url_cli.app, name="url")
 

@@ -202,12 +202,15 @@ class MultiIndex:
         plan = self.plan(max_distance)
         if plan is None or self.size == 0 or len(qs) < 2 * threads:
             return [self.query(q, max_distance) for q in qs]
-        per_query = 32
+        per_query = 256
         rows, dists, counts = k.query_many(self.hashes, qs, max_distance, *self._args(plan),
                                            per_query, 1 << 16, threads)
         out = []
-        for i, c in enumerate(counts):
-            if 0 <= c <= per_query:
+        none = Hits.empty()
+        for i, c in enumerate(counts.tolist()):
+            if c == 0:
+                out.append(none)
+            elif 0 < c <= per_query:
                 out.append(Hits.of(rows[i, :c], dists[i, :c]))
             else:
                 out.append(self.query(qs[i], max_distance))

@@ -22,6 +22,7 @@ from mamoru.web.api import auth as api_auth
 from mamoru.web.api import blocklist as api_blocklist
 from mamoru.web.api import followup as api_followup
 from mamoru.web.api import hotline as api_hotline
+from mamoru.web.api import matching as api_matching
 from mamoru.web.api import plan as api_plan
 from mamoru.web.api import system as api_system
 from mamoru.web.templating import render
@@ -50,6 +51,7 @@ ROUTERS: list[Any] = [
     ui_portal.router,
     api_hotline.router,
     ui_hotline.router,
+    api_matching.router,
 ]
 
 # Which routers each process role serves, by the module that defines them (see docs/security.md).
@@ -106,6 +108,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     _install_error_handlers(app)
     app.add_middleware(CommitBeforeResponse)
     return app
+
 
 def app_from_env() -> FastAPI:
     """Factory for `mamoru serve` (uvicorn --factory)."""

@@ -1,0 +1,107 @@
+"""One match request, as the API and the CLI share it: check, look up, label, count.
+
+A platform (role `platform`) matches only the banks it chose, at distance 31 at most (a wider
+radius would let a caller probe the banks bit by bit) and sees category labels only for banks whose
+choice allows them. Hotline staff on the command line match any bank. What a query leaves behind is
+only counters: queries and matched queries per platform and day, matches per bank.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Collection, Sequence
+from dataclasses import dataclass, field
+from typing import Any
+
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mamoru.auth import roles
+from mamoru.auth.models import User
+from mamoru.errors import InvalidInput, PermissionDenied, Problem
+from mamoru.matching.banks import HEX_DIGITS, normalise_hash
+from mamoru.matching.index import DEFAULT_DISTANCE, MAX_DISTANCE, pdq_words
+from mamoru.matching.matcher import AnsweredBy, Match, Matcher
+from mamoru.matching.models import HashBank, HashBankEntry
+from mamoru.matching.service import count_queries, platform_banks
+
+MAX_HASHES = 1000
+PLATFORM_MAX_DISTANCE = 31
+
+
+@dataclass(frozen=True)
+class QueryResult:
+    query: str
+    matches: list[dict[str, Any]] = field(default_factory=list)
+
+
+@dataclass(frozen=True)
+class MatchAnswer:
+    results: list[QueryResult]
+    answered_by: AnsweredBy
+
+    def as_dict(self) -> dict[str, Any]:
+        return {"answered_by": self.answered_by.as_dict(),
+                "results": [{"query": r.query, "matches": r.matches} for r in self.results]}
+
+
+def _checked(hashes: Sequence[str], signal: str, distance: int, user: User | None) -> list[str]:
+    if signal not in HEX_DIGITS:
+        raise InvalidInput([Problem(None, "signal", "one of pdq, md5, sha1, sha256")])
+    if not 1 <= len(hashes) <= MAX_HASHES:
+        raise InvalidInput([Problem(None, "hashes", f"send 1 to {MAX_HASHES} hashes")])
+    if not 0 <= distance <= MAX_DISTANCE:
+        raise InvalidInput([Problem(None, "distance", f"between 0 and {MAX_DISTANCE}")])
+    if user is not None and user.role == roles.PLATFORM and distance > PLATFORM_MAX_DISTANCE:
+        raise PermissionDenied(f"platforms match at distance {PLATFORM_MAX_DISTANCE} or less")
+    out, problems = [], []
+    for i, h in enumerate(hashes):
+        try:
+            out.append(normalise_hash(signal, h))
+        except ValueError as exc:
+            problems.append(Problem(i + 1, "hashes", str(exc)))
+    if problems:
+        raise InvalidInput(problems)
+    return out
+
+
+def _lookup(matcher: Matcher, signal: str, hashes: list[str], distance: int,
+            banks: Collection[int] | None) -> tuple[list[list[Match]], AnsweredBy]:
+    if signal == "pdq":
+        return matcher.match_pdq(pdq_words(hashes), distance, banks)
+    return matcher.match_exact(signal, [bytes.fromhex(h) for h in hashes], banks)
+
+
+def answer(session: Session, matcher: Matcher, user: User | None, hashes: Sequence[str],
+           signal: str = "pdq", distance: int = DEFAULT_DISTANCE,
+           bank_names: Collection[str] | None = None) -> MatchAnswer:
+    """Match the hashes; `user` None is the command line (all banks, labels shown, no counters)."""
+    checked = _checked(hashes, signal, distance, user)
+    is_platform = user is not None and user.role == roles.PLATFORM
+    chosen = platform_banks(session, user) if is_platform and user is not None else {}
+    names = dict(session.execute(select(HashBank.id, HashBank.name)).all())
+    if is_platform:
+        banks: set[int] | None = set(chosen)
+    elif bank_names is not None:
+        banks = {i for i, n in names.items() if n in set(bank_names)}
+    else:
+        banks = None
+    found, by = _lookup(matcher, signal, checked, distance, banks)
+    ids = {m.entry_id for ms in found for m in ms}
+    labels = dict(session.execute(select(HashBankEntry.id, HashBankEntry.category)
+                                  .where(HashBankEntry.id.in_(ids))).all()) if ids else {}
+    results = []
+    per_bank: Counter[int] = Counter()
+    for h, ms in zip(checked, found, strict=True):
+        out = []
+        for m in ms:
+            row: dict[str, Any] = {"bank": names.get(m.bank_id, str(m.bank_id)),
+                                   "entry_id": m.entry_id, "distance": m.distance}
+            if not is_platform or chosen[m.bank_id].show_labels:
+                row["category"] = labels.get(m.entry_id, "")
+            out.append(row)
+            per_bank[m.bank_id] += 1
+        results.append(QueryResult(h, out))
+    if user is not None:
+        count_queries(session, user, len(checked), sum(1 for r in results if r.matches), per_bank)
+    return MatchAnswer(results, by)

@@ -1,0 +1,184 @@
+"""Hash banks as the hotline keeps them: create, import, export, disable, and platforms' choices.
+
+Every change to entries takes the next `match_state` version and is audited (an import is one
+event with its counts; a disable or enable is one event per entry). Matching itself is in
+`runtime` (snapshot, overlay, answering queries); this module is what the CLI, the API and the
+pages call to change the banks.
+"""
+
+from __future__ import annotations
+
+from collections import Counter
+from collections.abc import Iterable
+from datetime import date
+
+from sqlalchemy import func, insert, select
+from sqlalchemy.orm import Session
+
+from mamoru import audit
+from mamoru.auth.models import User
+from mamoru.db import utcnow
+from mamoru.errors import Conflict, InvalidInput, NotFound, Problem
+from mamoru.matching.banks import EntryIn, EntryOut, export_entries, parse_bank_file
+from mamoru.matching.models import (
+    SOURCES,
+    HashBank,
+    HashBankEntry,
+    MatchCount,
+    MatchState,
+    PlatformBank,
+    QueryCount,
+)
+
+
+def current_version(session: Session) -> int:
+    return session.scalar(select(MatchState.version).where(MatchState.id == 1)) or 0
+
+
+def next_version(session: Session) -> int:
+    """Take the next change number (row-locked on PostgreSQL, so concurrent writers queue)."""
+    state = session.scalars(select(MatchState).where(MatchState.id == 1).with_for_update()).first()
+    if state is None:
+        state = MatchState(id=1, version=0)
+        session.add(state)
+    state.version += 1
+    session.flush()
+    return state.version
+
+
+def create_bank(session: Session, name: str, actor: User | None, description: str = "",
+                owner_organisation: str = "", source: str = "own_hotline") -> HashBank:
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise InvalidInput([Problem(None, "name", "a bank name has 1 to 100 characters")])
+    if source not in SOURCES:
+        raise InvalidInput([Problem(None, "source", f"one of {', '.join(SOURCES)}")])
+    if session.scalar(select(HashBank.id).where(HashBank.name == name)) is not None:
+        raise Conflict(f"a bank named {name!r} exists already")
+    bank = HashBank(name=name, description=description, owner_organisation=owner_organisation,
+                    source=source, created_by_id=actor.id if actor else None)
+    session.add(bank)
+    session.flush()
+    audit.record(session, actor, "match:bank:create", f"hash_bank:{bank.id}",
+                 {"name": name, "source": source, "owner": owner_organisation})
+    return bank
+
+
+def get_bank(session: Session, name: str) -> HashBank:
+    bank = session.scalars(select(HashBank).where(HashBank.name == name)).first()
+    if bank is None:
+        raise NotFound(f"no hash bank named {name!r}")
+    return bank
+
+
+def list_banks(session: Session) -> list[tuple[HashBank, int]]:
+    """Every bank with its number of live entries."""
+    counts = dict(session.execute(
+        select(HashBankEntry.bank_id, func.count()).where(HashBankEntry.disabled_at.is_(None))
+        .group_by(HashBankEntry.bank_id)).all())
+    banks = session.scalars(select(HashBank).order_by(HashBank.name)).all()
+    return [(b, counts.get(b.id, 0)) for b in banks]
+
+
+def add_entries(session: Session, bank: HashBank, entries: list[EntryIn], actor: User | None,
+                how: str = "import") -> int:
+    """Store the entries as one change; returns the version they carry."""
+    version = next_version(session)
+    now = utcnow()
+    rows = [{"bank_id": bank.id, "signal": e.signal, "hash": e.hash, "category": e.category,
+             "case_ref": e.case_ref, "item": e.item, "expires_at": e.expires_at,
+             "added_by_id": actor.id if actor else None, "added_at": now,
+             "changed_version": version, "disabled_reason": ""} for e in entries]
+    for start in range(0, len(rows), 5000):
+        session.execute(insert(HashBankEntry), rows[start:start + 5000])
+    per_signal = Counter(e.signal for e in entries)
+    audit.record(session, actor, f"match:bank:{how}", f"hash_bank:{bank.id}",
+                 {"bank": bank.name, "entries": len(entries), "by_signal": dict(per_signal),
+                  "version": version})
+    return version
+
+
+def import_file(session: Session, bank_name: str, data: bytes, fmt: str, signal: str,
+                actor: User | None) -> int:
+    """Parse the whole file first; any bad line refuses the import. Returns entries added."""
+    bank = get_bank(session, bank_name)
+    entries = parse_bank_file(data, fmt, signal)
+    add_entries(session, bank, entries, actor)
+    return len(entries)
+
+
+def export_bank(session: Session, bank_name: str, fmt: str, signal: str | None = None) -> str:
+    bank = get_bank(session, bank_name)
+    rows = session.scalars(select(HashBankEntry).where(HashBankEntry.bank_id == bank.id)
+                           .order_by(HashBankEntry.id)).all()
+    out = [EntryOut(r.signal, r.hash, r.category, r.case_ref, r.item, r.added_at, r.expires_at,
+                    r.disabled_at is not None) for r in rows]
+    return export_entries(out, fmt, signal)
+
+
+def set_entry_disabled(session: Session, entry_id: int, disabled: bool, actor: User | None,
+                       reason: str = "") -> HashBankEntry:
+    entry = session.get(HashBankEntry, entry_id)
+    if entry is None:
+        raise NotFound(f"no hash bank entry {entry_id}")
+    if (entry.disabled_at is not None) == disabled:
+        return entry
+    entry.changed_version = next_version(session)
+    entry.disabled_at = utcnow() if disabled else None
+    entry.disabled_by_id = actor.id if (actor and disabled) else None
+    entry.disabled_reason = reason if disabled else ""
+    audit.record(session, actor, f"match:entry:{'disable' if disabled else 'enable'}",
+                 f"hash_bank_entry:{entry.id}", {"bank_id": entry.bank_id, "reason": reason,
+                                                 "version": entry.changed_version})
+    return entry
+
+
+def choose_banks(session: Session, platform: User, bank_names: Iterable[str],
+                 show_labels: bool, actor: User | None) -> list[PlatformBank]:
+    """Replace the platform's bank selection."""
+    banks = [get_bank(session, n) for n in bank_names]
+    for old in session.scalars(select(PlatformBank).where(PlatformBank.user_id == platform.id)):
+        session.delete(old)
+    session.flush()
+    chosen = [PlatformBank(user_id=platform.id, bank_id=b.id, show_labels=show_labels) for b in banks]
+    session.add_all(chosen)
+    audit.record(session, actor, "match:platform:banks", f"user:{platform.username}",
+                 {"banks": [b.name for b in banks], "show_labels": show_labels})
+    session.flush()
+    return chosen
+
+
+def platform_banks(session: Session, user: User) -> dict[int, PlatformBank]:
+    return {p.bank_id: p for p in session.scalars(
+        select(PlatformBank).where(PlatformBank.user_id == user.id))}
+
+
+def count_queries(session: Session, user: User, queries: int, matched: int,
+                  per_bank: Counter[int]) -> None:
+    """The only trace a query leaves: daily counts of queries, matched queries, matches per bank."""
+    today = date.today()
+    qc = session.scalars(select(QueryCount).where(QueryCount.user_id == user.id,
+                                                  QueryCount.day == today).with_for_update()).first()
+    if qc is None:
+        qc = QueryCount(user_id=user.id, day=today, queries=0, matched=0)
+        session.add(qc)
+    qc.queries += queries
+    qc.matched += matched
+    for bank_id, n in per_bank.items():
+        mc = session.scalars(select(MatchCount).where(
+            MatchCount.user_id == user.id, MatchCount.bank_id == bank_id,
+            MatchCount.day == today).with_for_update()).first()
+        if mc is None:
+            mc = MatchCount(user_id=user.id, bank_id=bank_id, day=today, matches=0)
+            session.add(mc)
+        mc.matches += n
+    session.flush()
+
+
+def match_counts(session: Session) -> list[tuple[str, str, int]]:
+    """(platform username, bank name, matches) totals, largest first."""
+    rows = session.execute(
+        select(User.username, HashBank.name, func.sum(MatchCount.matches))
+        .join(User, User.id == MatchCount.user_id).join(HashBank, HashBank.id == MatchCount.bank_id)
+        .group_by(User.username, HashBank.name).order_by(func.sum(MatchCount.matches).desc()))
+    return [(u, b, int(n)) for u, b, n in rows]

@@ -1,0 +1,101 @@
+"""The matching API under /api/v1/match: hashes in, matches out. There is no image upload.
+
+A platform would otherwise be sending the very material the service exists to stop, so only hashes
+are accepted (the platform hashes on its own machines with `mamoru hash` or the hashing module).
+Tokens need the `match` scope; each token is rate limited (MAMORU_MATCH_RATE, requests per window,
+per process) and its queries are counted per day; unmatched queries leave nothing else.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from mamoru.auth.models import User
+from mamoru.db import Database
+from mamoru.matching.answers import MAX_HASHES, answer
+from mamoru.matching.runtime import MatchRuntime
+from mamoru.matching.service import platform_banks
+from mamoru.web.deps import Principal, get_principal, get_session, require_scope
+
+router = APIRouter(prefix="/api/v1/match", tags=["matching"])
+
+
+class MatchRequest(BaseModel):
+    hashes: list[str] = Field(..., min_length=1, max_length=MAX_HASHES,
+                              description="PDQ hashes (64 hex digits) or digests of the signal type")
+    signal: str = Field("pdq", description="pdq, md5, sha1 or sha256")
+    distance: int = Field(31, ge=0, le=63, description="Largest Hamming distance (PDQ only)")
+    dihedral: bool = Field(False, description="Also match the hashes' rotations and flips")
+
+
+class RateLimiter:
+    """Sliding window per key, in this process."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, limit: int, window: float) -> bool:
+        now = time.monotonic()
+        with self._lock:
+            q = self._seen.setdefault(key, deque())
+            while q and q[0] <= now - window:
+                q.popleft()
+            if len(q) >= limit:
+                return False
+            q.append(now)
+            return True
+
+
+def _state(request: Request) -> tuple[MatchRuntime, RateLimiter]:
+    st = request.app.state
+    if getattr(st, "matching_runtime", None) is None:
+        db: Database = st.database
+        st.matching_runtime = MatchRuntime.from_settings(st.settings, db)
+        st.matching_limiter = RateLimiter()
+    return st.matching_runtime, st.matching_limiter
+
+
+def _rate(request: Request) -> tuple[int, int]:
+    text = request.app.state.settings.extra.get("MAMORU_MATCH_RATE") or "600/60"
+    n, _, secs = text.partition("/")
+    return int(n), int(secs or 60)
+
+
+@router.post("", summary="Match up to 1,000 hashes against the banks this platform chose")
+def match(body: MatchRequest, request: Request, session: Session = Depends(get_session),
+          principal: Principal = Depends(get_principal),
+          user: User = Depends(require_scope("match"))) -> dict[str, Any]:
+    runtime, limiter = _state(request)
+    limit, window = _rate(request)
+    key = f"token:{principal.token.id}" if principal.token is not None else f"user:{user.id}"
+    if not limiter.allow(key, limit, window):
+        raise HTTPException(429, f"rate limit: at most {limit} requests per {window} s",
+                            headers={"Retry-After": str(window)})
+    if body.dihedral:
+        raise HTTPException(422, "dihedral matching of a bare hash is not available yet: hash the "
+                                 "image's eight rotations and flips with the hashing module and "
+                                 "send them as hashes")
+    result = answer(session, runtime.matcher(), user, body.hashes, body.signal, body.distance)
+    return result.as_dict()
+
+
+@router.get("/banks", summary="The banks this account matches against")
+def banks(session: Session = Depends(get_session),
+          user: User = Depends(require_scope("match"))) -> list[dict[str, Any]]:
+    return [{"bank": p.bank.name, "owner": p.bank.owner_organisation, "labels": p.show_labels}
+            for p in platform_banks(session, user).values()]
+
+
+@router.get("/status", summary="Which snapshot and overlay answer now, and how fresh they are")
+def status(request: Request, user: User = Depends(require_scope("match"))) -> dict[str, Any]:
+    runtime, _ = _state(request)
+    by = runtime.matcher().answered_by()
+    return by.as_dict() | {"checked_seconds_ago": round(runtime.staleness_seconds(), 3)}

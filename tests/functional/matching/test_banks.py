@@ -1,0 +1,130 @@
+"""Banks on both databases: imports all or nothing, exports, audit, snapshot, overlay, expiry."""
+
+from __future__ import annotations
+
+import json
+import secrets
+from datetime import timedelta
+from pathlib import Path
+
+import numpy as np
+import pytest
+from sqlalchemy import func, select
+from sqlalchemy.orm import Session
+
+from mamoru.audit import AuditEvent
+from mamoru.db import Database, utcnow
+from mamoru.errors import Conflict, InvalidInput
+from mamoru.matching import synthetic
+from mamoru.matching.index import words_hex
+from mamoru.matching.models import HashBank, HashBankEntry
+from mamoru.matching.runtime import MatchRuntime, build_snapshot
+from mamoru.matching.service import (
+    create_bank,
+    current_version,
+    export_bank,
+    import_file,
+    set_entry_disabled,
+)
+
+
+def pdq_hexes(n: int, seed: int) -> list[str]:
+    return words_hex(synthetic.uniform(n, np.random.default_rng(seed)))
+
+
+def flip(h: str, bits: int) -> str:
+    return f"{int(h, 16) ^ ((1 << bits) - 1):064x}"
+
+
+@pytest.fixture()
+def bank(session: Session) -> str:
+    name = f"confirmed-{secrets.token_hex(4)}"  # unique: SQLite tests share one database file
+    create_bank(session, name, None, "confirmed by analysts", "Internet Hotline Center")
+    session.commit()
+    return name
+
+
+def test_each_format_imports_and_exports(session: Session, bank: str) -> None:
+    v0 = current_version(session)
+    hexes = pdq_hexes(3, 1)
+    md5 = "0123456789abcdef0123456789abcdef"
+    sha1 = "0123456789abcdef0123456789abcdef01234567"
+    assert import_file(session, bank, "\n".join(hexes).encode(), "lines", "pdq", None) == 3
+    csv_text = f"signal,hash,category,case_ref\nmd5,{md5},A1,HL-1\n"
+    assert import_file(session, bank, csv_text.encode(), "csv", "pdq", None) == 1
+    te_text = f"pdq {flip(hexes[0], 3)}\nvideo_md5 {md5.replace('0', 'f')}\n"
+    assert import_file(session, bank, te_text.encode(), "te", "pdq", None) == 2
+    vic = {"value": [{"Media": [{"MD5": md5.replace("1", "e"), "SHA1": sha1, "Category": 1}]}]}
+    assert import_file(session, bank, json.dumps(vic).encode(), "vic", "pdq", None) == 2
+    session.commit()
+    exported = export_bank(session, bank, "csv")
+    assert exported.count("\n") == 1 + 8 and "md5,0123456789abcdef0123456789abcdef,A1,HL-1" in exported
+    assert export_bank(session, bank, "lines", "pdq").split() == hexes + [flip(hexes[0], 3)]
+    assert json.loads(export_bank(session, bank, "vic"))["value"][-1] == {"SHA1": sha1, "Category": "1"}
+    assert current_version(session) == v0 + 4
+
+
+def test_bad_lines_are_reported_and_nothing_is_stored(session: Session, bank: str) -> None:
+    good = pdq_hexes(2, 2)
+    text = f"{good[0]}\nnot-a-hash\n{good[1]}\n{good[1][:-1]}\n"
+    with pytest.raises(InvalidInput) as caught:
+        import_file(session, bank, text.encode(), "lines", "pdq", None)
+    assert [p.row for p in caught.value.problems] == [2, 4]
+    assert session.scalar(select(func.count()).select_from(HashBankEntry).join(HashBank)
+                          .where(HashBank.name == bank)) == 0
+    with pytest.raises(InvalidInput) as caught:
+        import_file(session, bank, b"signal,hash\nsha1,abc\n", "csv", "pdq", None)
+    assert caught.value.problems[0].row == 2
+    with pytest.raises(Conflict):
+        create_bank(session, bank, None)
+
+
+def test_changes_are_audited(session: Session, bank: str) -> None:
+    import_file(session, bank, "\n".join(pdq_hexes(2, 3)).encode(), "lines", "pdq", None)
+    entry = session.scalars(select(HashBankEntry).join(HashBank).where(HashBank.name == bank)).first()
+    assert entry is not None
+    set_entry_disabled(session, entry.id, True, None, "wrong image")
+    set_entry_disabled(session, entry.id, False, None)
+    actions = session.scalars(select(AuditEvent.action).order_by(AuditEvent.seq)).all()
+    assert actions[-4:] == ["match:bank:create", "match:bank:import", "match:entry:disable",
+                            "match:entry:enable"]
+
+
+def test_runtime_sees_additions_and_disablings_without_a_rebuild(
+        database: Database, session: Session, bank: str, tmp_path: Path) -> None:
+    first = pdq_hexes(50, 4)
+    import_file(session, bank, "\n".join(first).encode(), "lines", "pdq", None)
+    session.commit()
+    v = current_version(session)
+    runtime = MatchRuntime(database, tmp_path / "snaps", poll=0)
+    found, by = runtime.matcher().match_pdq(np.frombuffer(bytes.fromhex(flip(first[7], 9)), np.uint64), 31)
+    assert [m.distance for m in found[0]] == [9] and by.snapshot_version == v
+    later = pdq_hexes(1, 5)
+    import_file(session, bank, later[0].encode(), "lines", "pdq", None)
+    target = session.scalars(select(HashBankEntry).where(HashBankEntry.hash == first[7])).one()
+    set_entry_disabled(session, target.id, True, None, "test")
+    session.commit()
+    m = runtime.matcher()
+    q = np.frombuffer(bytes.fromhex(later[0] + first[7]), np.uint64).reshape(2, 4)
+    found, by = m.match_pdq(q, 31)
+    assert len(found[0]) == 1 and found[1] == []
+    assert (by.snapshot_version, by.overlay_version, by.overlay_added, by.overlay_disabled) == (v, v + 2, 1, 1)
+    with database.session() as s:
+        build_snapshot(s, tmp_path / "snaps")
+    found, by = runtime.matcher().match_pdq(q, 31)
+    assert len(found[0]) == 1 and found[1] == [] and by.snapshot_version == v + 2 and by.overlay_added == 0
+
+
+def test_expired_entries_stop_matching(database: Database, session: Session, bank: str,
+                                       tmp_path: Path) -> None:
+    h = pdq_hexes(1, 6)[0]
+    soon = (utcnow() + timedelta(days=1)).isoformat()
+    gone = (utcnow() - timedelta(days=1)).isoformat()
+    text = f"hash,expires_at\n{h},{soon}\n{flip(h, 40)},{gone}\n"
+    import_file(session, bank, text.encode(), "csv", "pdq", None)
+    session.commit()
+    runtime = MatchRuntime(database, tmp_path / "snaps", poll=0)
+    found, _ = runtime.matcher().match_pdq(np.frombuffer(bytes.fromhex(flip(h, 40)), np.uint64), 0)
+    assert found == [[]]
+    found, _ = runtime.matcher().match_pdq(np.frombuffer(bytes.fromhex(h), np.uint64), 0)
+    assert len(found[0]) == 1
