@@ -1,0 +1,115 @@
+"""POST /api/v1/match: platforms' banks, labels, the distance cap, limits, counters, no uploads."""
+
+from __future__ import annotations
+
+import secrets
+from collections.abc import Callable
+from pathlib import Path
+from typing import Any
+
+import numpy as np
+import pytest
+from sqlalchemy import select
+from sqlalchemy.orm import Session
+
+from mamoru.auth import roles
+from mamoru.config import Settings
+from mamoru.db import Database
+from mamoru.matching import synthetic
+from mamoru.matching.index import words_hex
+from mamoru.matching.models import MatchCount, QueryCount
+from mamoru.matching.service import choose_banks, create_bank, import_file
+
+
+def hexes(n: int, seed: int) -> list[str]:
+    return words_hex(synthetic.uniform(n, np.random.default_rng(seed)))
+
+
+def near(h: str, bits: int) -> str:
+    return f"{int(h, 16) ^ ((1 << bits) - 1):064x}"
+
+
+@pytest.fixture()
+def world(session: Session, make_user: Callable[..., Any], api_token: Callable[..., str]) -> dict[str, Any]:
+    tag = secrets.token_hex(3)
+    shared, other = hexes(5, 31), hexes(5, 32)
+    for name, hs in ((f"shared-{tag}", shared), (f"other-{tag}", other)):
+        create_bank(session, name, None)
+        import_file(session, name, "".join(f"{h},A1\n" for h in hs).join(["hash,category\n", ""]).encode(),
+                    "csv", "pdq", None)
+    platform = make_user(roles.PLATFORM)
+    choose_banks(session, platform, [f"shared-{tag}"], show_labels=False, actor=None)
+    session.commit()
+    return {"tag": tag, "shared": shared, "other": other, "platform": platform,
+            "token": api_token(platform, ["match"])}
+
+
+def post(client: Any, token: str, **body: Any) -> Any:
+    return client.post("/api/v1/match", json=body, headers={"Authorization": f"Bearer {token}"})
+
+
+def test_platform_matches_only_its_banks_without_labels(client: Any, world: dict[str, Any]) -> None:
+    q = [near(world["shared"][0], 12), world["other"][0], hexes(1, 33)[0]]
+    r = post(client, world["token"], hashes=q)
+    assert r.status_code == 200, r.text
+    body = r.json()
+    first, second, third = body["results"]
+    assert [(m["bank"], m["distance"]) for m in first["matches"]] == [(f"shared-{world['tag']}", 12)]
+    assert "category" not in first["matches"][0]
+    assert second["matches"] == [] and third["matches"] == []
+    assert set(body["answered_by"]) == {"snapshot_version", "overlay_version", "overlay_added",
+                                        "overlay_disabled"}
+
+
+def test_labels_when_the_choice_allows(client: Any, session: Session, world: dict[str, Any]) -> None:
+    choose_banks(session, world["platform"], [f"shared-{world['tag']}"], show_labels=True, actor=None)
+    session.commit()
+    r = post(client, world["token"], hashes=[world["shared"][1]])
+    assert r.json()["results"][0]["matches"][0]["category"] == "A1"
+
+
+def test_refusals(client: Any, world: dict[str, Any], make_user: Callable[..., Any],
+                  api_token: Callable[..., str]) -> None:
+    assert post(client, world["token"], hashes=[world["shared"][0]], distance=40).status_code == 403
+    assert post(client, world["token"], hashes=["00" * 32] * 1001).status_code == 422
+    bad = post(client, world["token"], hashes=[world["shared"][0], "zz"])
+    assert bad.status_code == 422 and "row 2" in bad.text
+    assert post(client, world["token"], hashes=[world["shared"][0]], dihedral=True).status_code == 422
+    files = {"file": ("a.png", b"\x89PNG....", "image/png")}
+    upload = client.post("/api/v1/match", files=files, headers={"Authorization": f"Bearer {world['token']}"})
+    assert upload.status_code == 422  # hashes only: there is no image upload
+    assert client.post("/api/v1/match", json={"hashes": [world["shared"][0]]}).status_code in (401, 403)
+
+
+def test_counts_are_all_that_queries_leave(client: Any, session: Session, world: dict[str, Any]) -> None:
+    post(client, world["token"], hashes=[world["shared"][2], hexes(1, 34)[0]])
+    post(client, world["token"], hashes=[hexes(1, 35)[0]])
+    qc = session.scalars(select(QueryCount).where(QueryCount.user_id == world["platform"].id)).one()
+    assert (qc.queries, qc.matched) == (3, 1)
+    mc = session.scalars(select(MatchCount).where(MatchCount.user_id == world["platform"].id)).all()
+    assert [m.matches for m in mc] == [1]
+
+
+def test_rate_limit(database: Database, tmp_path: Path, world: dict[str, Any]) -> None:
+    from fastapi.testclient import TestClient
+
+    from mamoru.web.app import create_app
+
+    settings = Settings(var_dir=tmp_path, database_url="sqlite://", secret_key="t",
+                        audit_key_path=tmp_path / "audit.key", extra={"MAMORU_MATCH_RATE": "2/60"})
+    with TestClient(create_app(settings, database)) as c:
+        codes = [post(c, world["token"], hashes=[world["shared"][0]]).status_code for _ in range(3)]
+    assert codes == [200, 200, 429]
+
+
+def test_matcher_process_role_serves_the_match_api(database: Database, tmp_path: Path,
+                                                   world: dict[str, Any]) -> None:
+    from fastapi.testclient import TestClient
+
+    from mamoru.web.app import create_app
+
+    settings = Settings(var_dir=tmp_path, database_url="sqlite://", secret_key="t",
+                        audit_key_path=tmp_path / "audit.key", role="matcher")
+    with TestClient(create_app(settings, database)) as c:
+        assert post(c, world["token"], hashes=[world["shared"][0]]).status_code == 200
+        assert c.get("/login").status_code == 404
