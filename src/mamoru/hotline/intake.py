@@ -1,7 +1,10 @@
 """Taking reports in: the public form, trusted flaggers (single, batch, idempotent on a client key)
 and CSV imports from partner hotlines.
 
-A report is kept exactly as entered. Its URL's canonical form (mamoru.urls, the Safe Browsing rules)
+A report is kept exactly as entered. Received reports are not written to the audit log one by one:
+hl_reports is itself an append-only record (receipt, time, source, flagger), and a per-report audit
+event would push every public submission through the audit chain's single lock; an account's batch
+or CSV import is audited as one event. Its URL's canonical form (mamoru.urls, the Safe Browsing rules)
 decides which case it joins: one case per canonical URL. A URL already assessed is labelled from that
 assessment and not queued again. Nothing here makes any request to the reported address.
 """
@@ -17,7 +20,6 @@ from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mamoru import audit, urls
@@ -25,7 +27,7 @@ from mamoru.auth.models import User
 from mamoru.db import utcnow
 from mamoru.errors import InvalidInput, Problem
 from mamoru.hotline import workflow as wf
-from mamoru.hotline.models import CaseEvent, HotlineCase, Report
+from mamoru.hotline.models import HotlineCase, Report
 
 CONTENT_TYPES = ("image", "video", "live", "text", "other")
 SOURCES = ("public", "flagger", "partner")
@@ -86,28 +88,13 @@ def new_receipt(now: datetime) -> str:
     return f"R{now:%y%m%d}-{secrets.token_hex(4).upper()}"
 
 
-def _case_for(session: Session, canonical: str, inp: ReportInput, levels: wf.ServiceLevels, now: datetime) -> tuple[HotlineCase, bool]:
-    case = session.scalars(select(HotlineCase).where(HotlineCase.canonical_url == canonical)).first()
-    if case is not None:
-        return case, False
-    case = HotlineCase(canonical_url=canonical, url=inp.url.strip(), status=wf.QUEUED, content_type=inp.content_type,
-                       opened_at=now, due_at=wf.assessment_due(now, inp.immediate_danger, levels), report_count=0,
-                       addresses=[])
-    try:
-        with session.begin_nested():
-            session.add(case)
-            session.flush()
-    except IntegrityError:  # another report of the same URL created it just now
-        found = session.scalars(select(HotlineCase).where(HotlineCase.canonical_url == canonical)).first()
-        assert found is not None
-        return found, False
-    session.add(CaseEvent(case_id=case.id, at=now, kind="opened", to_status=wf.QUEUED))
-    return case, True
-
-
 def submit(session: Session, inp: ReportInput, source: str, levels: wf.ServiceLevels, *,
            flagger: User | None = None, partner: str = "", now: datetime | None = None) -> Report:
-    """Store one report (or return the earlier one with the same flagger and client key)."""
+    """Store one report (or return the earlier one with the same flagger and client key).
+
+    Two first reports of one URL racing each other make the second transaction fail on the unique
+    canonical URL (IntegrityError); callers retry the transaction once, and the retry joins the case.
+    """
     now = now or utcnow()
     canonical, problems = validate(inp)
     if problems:
@@ -117,25 +104,29 @@ def submit(session: Session, inp: ReportInput, source: str, levels: wf.ServiceLe
                                                        Report.client_key == inp.client_key)).first()
         if earlier is not None:
             return earlier
-    case, _created = _case_for(session, canonical, inp, levels, now)
     trusted = source in ("flagger", "partner")
-    case.report_count += 1
-    case.immediate_danger = case.immediate_danger or inp.immediate_danger
-    case.trusted = case.trusted or trusted
-    if inp.immediate_danger and case.status == wf.QUEUED:
-        case.due_at = min(case.due_at, wf.assessment_due(now, True, levels))
-    case.priority = wf.priority(case.immediate_danger, case.trusted, case.content_type or inp.content_type)
-    report = Report(receipt=new_receipt(now), case_id=case.id, received_at=now, source=source, url=inp.url,
+    case = session.scalars(select(HotlineCase).where(HotlineCase.canonical_url == canonical)).first()
+    if case is None:
+        case = HotlineCase(canonical_url=canonical, url=inp.url.strip(), status=wf.QUEUED, content_type=inp.content_type,
+                           opened_at=now, due_at=wf.assessment_due(now, inp.immediate_danger, levels), report_count=1,
+                           immediate_danger=inp.immediate_danger, trusted=trusted, addresses=[],
+                           priority=wf.priority(inp.immediate_danger, trusted, inp.content_type))
+    else:
+        case.report_count += 1
+        case.immediate_danger = case.immediate_danger or inp.immediate_danger
+        case.trusted = case.trusted or trusted
+        if inp.immediate_danger and case.status == wf.QUEUED:
+            case.due_at = min(case.due_at, wf.assessment_due(now, True, levels))
+        case.priority = wf.priority(case.immediate_danger, case.trusted, case.content_type or inp.content_type)
+        if case.status == wf.REMOVED:
+            case.next_check_at = now  # reported again after removal: check soon whether it came back
+    report = Report(receipt=new_receipt(now), case=case, received_at=now, source=source, url=inp.url,
                     content_type=inp.content_type, where_found=inp.where_found, description=inp.description,
                     contact=inp.contact, immediate_danger=inp.immediate_danger,
                     flagger_id=flagger.id if flagger else None, client_key=inp.client_key if flagger else None,
                     partner=partner, auto_verdict=case.verdict)
-    if case.status == wf.REMOVED:
-        case.next_check_at = now  # reported again after removal: check soon whether it came back
     session.add(report)
     session.flush()
-    audit.record(session, flagger, "hotline:report:receive", f"hotline:case:{case.id}",
-                 {"receipt": report.receipt, "source": source, "joined": case.report_count > 1})
     return report
 
 
@@ -150,7 +141,11 @@ def submit_batch(session: Session, items: list[ReportInput], source: str, levels
         problems.append(Problem(None, "client_key", "the same client key appears twice in this batch"))
     if problems:
         raise InvalidInput(problems)
-    return [submit(session, item, source, levels, flagger=flagger, partner=partner, now=now) for item in items]
+    reports = [submit(session, item, source, levels, flagger=flagger, partner=partner, now=now) for item in items]
+    if len(items) > 1 or source == "partner":  # an account's bulk submission is an action worth auditing
+        audit.record(session, flagger, "hotline:reports:batch", f"hotline:source:{source}",
+                     {"count": len(reports), "partner": partner, "first": reports[0].receipt if reports else None})
+    return reports
 
 
 def parse_csv(text: str) -> list[ReportInput]:

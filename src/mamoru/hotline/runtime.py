@@ -7,8 +7,14 @@ resolver) the same way.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from collections.abc import Iterator
+from concurrent.futures import ThreadPoolExecutor
+from contextlib import contextmanager
+from dataclasses import dataclass, field
 from typing import Any
+
+from sqlalchemy import text
+from sqlalchemy.orm import Session
 
 from mamoru.config import Settings
 from mamoru.db import Database
@@ -28,6 +34,7 @@ class HotlineRuntime:
     checker: RemovalChecker
     limiter: RateLimiter
     secret: str
+    intake_executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, "hotline-intake"))
 
 
 def build(settings: Settings, database: Database) -> HotlineRuntime:
@@ -43,3 +50,20 @@ def for_app(state: Any) -> HotlineRuntime:
         rt = build(state.settings, state.database)
         state.hotline_runtime = rt
     return rt
+
+
+@contextmanager
+def write_transaction(database: Database) -> Iterator[Session]:
+    """A short unit of work committed before the response is sent.
+
+    The intake hot path uses this instead of the request-scoped session: that one commits after the
+    response, in a worker thread, and under load the requests waiting for a connection can take every
+    thread and starve the commits that would free them. On SQLite the transaction starts with
+    the write lock, so writers queue on the busy timeout instead of failing with "database is locked"
+    when a deferred transaction cannot be upgraded. SQLAlchemy emits a plain (deferred) BEGIN, so the
+    first statement is a write that changes nothing: it takes the write lock before anything is read.
+    """
+    with database.session() as s:
+        if database.is_sqlite:
+            s.execute(text("UPDATE hl_rate_counters SET hits = hits WHERE 1 = 0"))
+        yield s

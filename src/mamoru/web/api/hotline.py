@@ -3,21 +3,26 @@ partner hotlines), case work for analysts, exports, providers and figures."""
 
 from __future__ import annotations
 
+import asyncio
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
+from fastapi.security import HTTPBearer
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mamoru.auth import roles
+from mamoru.auth import service as auth_service
 from mamoru.auth.models import User
 from mamoru.hotline import export, figures, intake, notices
 from mamoru.hotline import indicators as hotline_indicators
 from mamoru.hotline import schemas as sc
 from mamoru.hotline import service as svc
 from mamoru.hotline.models import Assessment
-from mamoru.hotline.runtime import HotlineRuntime, for_app
-from mamoru.web.deps import Principal, get_principal, get_session, require_roles, require_scope
+from mamoru.hotline.runtime import HotlineRuntime, for_app, write_transaction
+from mamoru.web.deps import get_session, require_roles
 
 router = APIRouter(prefix="/api/v1/hotline", tags=["hotline"])
 hotline_indicators.register()  # the follow-up's computed indicators read the hotline's figures
@@ -29,47 +34,78 @@ def runtime(request: Request) -> HotlineRuntime:
     return for_app(request.app.state)
 
 
-def _flagger_limit(rt: HotlineRuntime, principal: Principal, cost: int = 1) -> None:
-    key = f"token:{principal.token.id}" if principal.token is not None else f"user:{principal.user.id if principal.user else 0}"
-    limit, window = rt.settings.flagger_rate
-    for _ in range(max(cost, 1)):
-        if not rt.limiter.allow(key, limit, window):
-            raise HTTPException(429, f"rate limit: at most {limit} reports per {window} s for this token",
-                                headers={"Retry-After": str(window)})
-
-
-@router.post("/reports", response_model=sc.ReportOut, status_code=201, summary="Submit one report (trusted flagger)")
-def submit_report(body: sc.ReportIn, request: Request, response: Response, session: Session = Depends(get_session),
-                  user: User = Depends(require_scope("flagger")), principal: Principal = Depends(get_principal)) -> sc.ReportOut:
-    rt = runtime(request)
-    _flagger_limit(rt, principal)
-    report = intake.submit(session, intake.ReportInput(**body.model_dump()), "flagger", rt.settings.levels, flagger=user)
-    return sc.ReportOut.of(report)
-
-
-@router.post("/reports/batch", response_model=list[sc.ReportOut], status_code=201,
-             summary="Submit a batch (all or none; idempotent per client_key)")
-def submit_batch(body: sc.BatchIn, request: Request, session: Session = Depends(get_session),
-                 user: User = Depends(require_scope("flagger")), principal: Principal = Depends(get_principal)) -> list[sc.ReportOut]:
-    rt = runtime(request)
-    _flagger_limit(rt, principal, len(body.reports))
-    items = [intake.ReportInput(**r.model_dump()) for r in body.reports]
-    return [sc.ReportOut.of(r) for r in intake.submit_batch(session, items, "flagger", rt.settings.levels, flagger=user)]
-
-
-@router.post("/reports/csv", response_model=list[sc.ReportOut], status_code=201,
-             summary="Import a partner hotline's CSV (header with url; client_key makes re-imports idempotent)")
-async def import_csv(request: Request, partner: str = Query(..., description="The partner hotline's name"),
-                     user: User = Depends(require_scope("flagger")), principal: Principal = Depends(get_principal),
-                     session: Session = Depends(get_session)) -> list[sc.ReportOut]:
+async def _csv_body(request: Request) -> bytes:
     body = await request.body()
     if len(body) > 5_000_000:
         raise HTTPException(413, "a CSV import is at most 5 MB")
-    items = intake.parse_csv(body.decode("utf-8", errors="replace"))
+    return body
+
+
+def _flagger(s: Session, request: Request) -> tuple[User, int]:
+    """The trusted flagger behind a Bearer token holding the `flagger` scope, and the token's id."""
+    bearer = request.headers.get("authorization", "")
+    tok = auth_service.find_token(s, bearer[7:].strip()) if bearer.lower().startswith("bearer ") else None
+    if tok is None:
+        raise HTTPException(401, "a valid trusted-flagger API token is needed", headers={"WWW-Authenticate": "Bearer"})
+    if "flagger" not in (tok.scopes or []):
+        raise HTTPException(403, "this API token lacks the scope 'flagger'")
+    return tok.user, tok.id
+
+
+def _store(request: Request, items: Callable[[], list[intake.ReportInput]], source: str,
+           partner: str = "") -> list[sc.ReportOut]:
+    """Authenticate, count against the token's own limit and store, in one short transaction that
+    commits before the response (see runtime.write_transaction), in one worker thread."""
     rt = runtime(request)
-    _flagger_limit(rt, principal, len(items))
-    reports = intake.submit_batch(session, items, "partner", rt.settings.levels, flagger=user, partner=partner)
-    return [sc.ReportOut.of(r) for r in reports]
+    limit, window = rt.settings.flagger_rate
+    for attempt in (1, 2):
+        try:
+            with write_transaction(request.app.state.database) as s:
+                user, token_id = _flagger(s, request)
+                batch = items()
+                if attempt == 1:
+                    for _ in range(max(len(batch), 1)):
+                        if not rt.limiter.allow(f"token:{token_id}", limit, window):
+                            raise HTTPException(429, f"rate limit: at most {limit} reports per {window} s for this token",
+                                                headers={"Retry-After": str(window)})
+                reports = intake.submit_batch(s, batch, source, rt.settings.levels, flagger=user, partner=partner)
+                return [sc.ReportOut.of(r) for r in reports]
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _store_async(request: Request, items: Callable[[], list[intake.ReportInput]], source: str,
+                       partner: str = "") -> list[sc.ReportOut]:
+    """Run `_store` on the hotline's own few intake threads: a handful of threads doing database work
+    keeps the interpreter lock from convoying under load, while the event loop reads requests."""
+    executor = runtime(request).intake_executor
+    return await asyncio.get_running_loop().run_in_executor(executor, _store, request, items, source, partner)
+
+
+BEARER = HTTPBearer(description="A trusted flagger's API token (scope flagger)", auto_error=False)
+
+
+@router.post("/reports", response_model=sc.ReportOut, status_code=201, summary="Submit one report (trusted flagger)",
+             dependencies=[Depends(BEARER)])
+async def submit_report(body: sc.ReportIn, request: Request) -> sc.ReportOut:
+    return (await _store_async(request, lambda: [intake.ReportInput(**body.model_dump())], "flagger"))[0]
+
+
+@router.post("/reports/batch", response_model=list[sc.ReportOut], status_code=201,
+             summary="Submit a batch (all or none; idempotent per client_key)", dependencies=[Depends(BEARER)])
+async def submit_batch(body: sc.BatchIn, request: Request) -> list[sc.ReportOut]:
+    return await _store_async(request, lambda: [intake.ReportInput(**r.model_dump()) for r in body.reports], "flagger")
+
+
+@router.post("/reports/csv", response_model=list[sc.ReportOut], status_code=201,
+             summary="Import a partner hotline's CSV (header with url; client_key makes re-imports idempotent)",
+             dependencies=[Depends(BEARER)])
+async def import_csv(request: Request, body: bytes = Depends(_csv_body),
+                     partner: str = Query(..., description="The partner hotline's name")) -> list[sc.ReportOut]:
+    return await _store_async(request, lambda: intake.parse_csv(body.decode("utf-8", errors="replace")), "partner",
+                              partner)
 
 
 @router.get("/queue", summary="Cases waiting for assessment, most urgent first")

@@ -6,6 +6,7 @@ from __future__ import annotations
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mamoru.auth import roles
@@ -54,7 +55,11 @@ def report_submit(request: Request, url: str = Form(""), content_type: str = For
     inp = intake.ReportInput(url=url, content_type=content_type, where_found=where_found, description=description,
                              contact=contact, immediate_danger=bool(immediate_danger))
     try:
-        report = intake.submit(session, inp, "public", rt.settings.levels)
+        try:
+            report = intake.submit(session, inp, "public", rt.settings.levels)
+        except IntegrityError:  # the same URL's first report arrived at the same moment: join its case
+            session.rollback()
+            report = intake.submit(session, inp, "public", rt.settings.levels)
     except InvalidInput as exc:
         session.rollback()
         lang = get_lang(request)
