@@ -1,0 +1,22 @@
+"""A short run of bench/intake.py: a real server process, a steady rate, and nothing accepted is lost."""
+
+from __future__ import annotations
+
+import importlib.util
+from pathlib import Path
+
+import pytest
+
+BENCH = Path(__file__).resolve().parents[3] / "bench" / "intake.py"
+
+
+@pytest.mark.slow
+def test_intake_bench_smoke_loses_nothing() -> None:
+    spec = importlib.util.spec_from_file_location("bench_intake", BENCH)
+    assert spec is not None and spec.loader is not None
+    bench = importlib.util.module_from_spec(spec)
+    spec.loader.exec_module(bench)
+    result = bench.run(rate=40, seconds=2, database_url=None, workers=1)
+    assert result["errors"] == 0 and result["refused"] == 0, result
+    assert result["accepted"] == result["sent"] == 80
+    assert result["stored"] == 80 and result["lost"] == 0
