@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import importlib.util
+import sys
 from pathlib import Path
 
 import pytest
@@ -15,6 +16,7 @@ def test_intake_bench_smoke_loses_nothing() -> None:
     spec = importlib.util.spec_from_file_location("bench_intake", BENCH)
     assert spec is not None and spec.loader is not None
     bench = importlib.util.module_from_spec(spec)
+    sys.modules[spec.name] = bench  # dataclasses look their module up
     spec.loader.exec_module(bench)
     result = bench.run(rate=40, seconds=2, database_url=None, workers=1)
     assert result["errors"] == 0 and result["refused"] == 0, result
