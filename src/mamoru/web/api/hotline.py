@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from mamoru.auth import roles
 from mamoru.auth import service as auth_service
 from mamoru.auth.models import User
-from mamoru.hotline import export, figures, intake, notices
+from mamoru.hotline import export, figures, intake, notices, outcomes
 from mamoru.hotline import indicators as hotline_indicators
 from mamoru.hotline import schemas as sc
 from mamoru.hotline import service as svc
@@ -178,6 +178,17 @@ def add_hash(case_id: int, body: sc.HashIn, session: Session = Depends(get_sessi
     case = svc.get_case(session, case_id)
     svc.add_hash(session, case, user, body.algorithm, body.value)
     return sc.case_out(case, full=True)
+
+
+@router.post("/cases/{case_id}/blocklist-proposal", status_code=201,
+             summary="Propose the URL of a case assessed as illegal for the blocking list (confirmed there by someone else)")
+def propose_to_blocklist(case_id: int, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    return {"blocklist_entry": outcomes.propose_to_blocklist(session, svc.get_case(session, case_id), user)}
+
+
+@router.post("/cases/{case_id}/hash-bank", status_code=201, summary="Add the case's hashes to the hotline's hash bank")
+def send_hashes(case_id: int, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    return {"added": outcomes.send_hashes_to_bank(session, svc.get_case(session, case_id), user)}
 
 
 @router.get("/cases/{case_id}/referral.json", summary="Referral record (no content, no reporter contact)")

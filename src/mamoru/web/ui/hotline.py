@@ -13,7 +13,7 @@ from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.db import utcnow
 from mamoru.errors import DomainError, InvalidInput
-from mamoru.hotline import figures, intake, notices
+from mamoru.hotline import figures, intake, notices, outcomes
 from mamoru.hotline import service as svc
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import Assessment, DeletionRequest, PoliceReferral, RemovalCheck
@@ -170,6 +170,20 @@ def guidance(case_id: int, request: Request, route: str = Form(""), session: Ses
              user: User = Depends(ANALYSTS)) -> Response:
     case = svc.get_case(session, case_id)
     return _act(request, session, user, case_id, lambda: svc.set_guidance_route(session, case, user, route))
+
+
+@router.post("/hotline/cases/{case_id}/blocklist", response_class=HTMLResponse)
+def propose_to_blocklist(case_id: int, request: Request, session: Session = Depends(get_session),
+                         user: User = Depends(ANALYSTS)) -> Response:
+    case = svc.get_case(session, case_id)
+    return _act(request, session, user, case_id, lambda: outcomes.propose_to_blocklist(session, case, user))
+
+
+@router.post("/hotline/cases/{case_id}/hash-bank", response_class=HTMLResponse)
+def send_hashes(case_id: int, request: Request, session: Session = Depends(get_session),
+                user: User = Depends(ANALYSTS)) -> Response:
+    case = svc.get_case(session, case_id)
+    return _act(request, session, user, case_id, lambda: outcomes.send_hashes_to_bank(session, case, user))
 
 
 @router.post("/hotline/assessments/{assessment_id}/review", response_class=HTMLResponse)
