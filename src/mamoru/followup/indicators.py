@@ -14,6 +14,7 @@ from __future__ import annotations
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import date
+from typing import Any
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -22,7 +23,15 @@ from mamoru import audit
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.errors import InvalidInput, NotFound, PermissionDenied, Problem
-from mamoru.followup.models import EntryStatus, Indicator, IndicatorValue, PrefectureStatus, ReportingRound, RoundEntry
+from mamoru.followup.models import (
+    EntryStatus,
+    Indicator,
+    IndicatorValue,
+    PrefecturePublication,
+    PrefectureStatus,
+    ReportingRound,
+    RoundEntry,
+)
 from mamoru.plan.models import Measure
 
 VALUE_STATUSES = ("provisional", "final")
@@ -124,6 +133,42 @@ def add_value(session: Session, actor: User | None, ind: Indicator, period: str,
     return new
 
 
+DIRECTIONS = ("higher", "lower")
+PERIOD_TYPES = ("calendar", "fiscal")
+DEFINITION_FIELDS = ("title_en", "title_ja", "unit_en", "unit_ja", "direction", "period_type", "source_en",
+                     "source_ja", "note_en", "note_ja", "pillars", "measures", "breakdown", "target_value",
+                     "target_period", "provider")
+
+
+def define_indicator(session: Session, actor: User | None, code: str, fields: dict[str, Any]) -> Indicator:
+    """Create an indicator or change its definition (the plan office); values are kept as they are."""
+    if actor is not None and actor.role != roles.COORDINATOR:
+        raise PermissionDenied("only the plan office defines indicators")
+    problems = [Problem(None, k, "not a field of an indicator definition") for k in fields if k not in DEFINITION_FIELDS]
+    if not code.strip() or len(code) > 64 or not code.replace("-", "").replace("_", "").isalnum():
+        problems.append(Problem(None, "code", "letters, digits, - and _ (at most 64)"))
+    if fields.get("direction", "lower") not in DIRECTIONS:
+        problems.append(Problem(None, "direction", "higher or lower (which is better)"))
+    if fields.get("period_type", "calendar") not in PERIOD_TYPES:
+        problems.append(Problem(None, "period_type", "calendar or fiscal"))
+    ind = session.scalar(select(Indicator).where(Indicator.code == code))
+    if ind is None and not (fields.get("title_en") or fields.get("title_ja")):
+        problems.append(Problem(None, "title", "a new indicator needs a title in at least one language"))
+    if problems:
+        raise InvalidInput(problems)
+    if ind is None:
+        last = session.scalar(select(func.max(Indicator.position))) or 0
+        ind = Indicator(code=code, title_en="", title_ja="", position=last + 1, pillars=[], measures=[], breakdown=[])
+        session.add(ind)
+    for k, v in fields.items():
+        setattr(ind, k, v)
+    ind.title_en = ind.title_en or ind.title_ja
+    ind.title_ja = ind.title_ja or ind.title_en
+    session.flush()
+    audit.record(session, actor, "followup:indicator:define", f"indicator:{code}", {"fields": sorted(fields)})
+    return ind
+
+
 # --- providers computed from data the registry already holds -----------------------------------
 
 def implemented_share(session: Session, ind: Indicator) -> list[Computed]:
@@ -149,6 +194,9 @@ def prefectures_done(session: Session, ind: Indicator) -> list[Computed]:
     """Prefectures whose status is `done` on the indicator's linked measure, as of today."""
     if not ind.measures:
         return []
+    published = select(PrefecturePublication.measure_id)
+    if session.scalar(select(Measure.id).where(Measure.uid == ind.measures[0], Measure.id.in_(published))) is None:
+        return []  # not published: the public indicator must not reveal it
     n = session.scalar(select(func.count()).select_from(PrefectureStatus).join(Measure)
                        .where(Measure.uid == ind.measures[0], PrefectureStatus.status == "done")) or 0
     today = date.today()

@@ -3,13 +3,14 @@ attendees, agenda, materials, decisions and action items linked to measures."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, timedelta
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
 from mamoru import audit
+from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from mamoru.followup.models import DECISION_KINDS, ActionItem, BodyProfile, Decision, Meeting
@@ -36,10 +37,12 @@ def meetings(session: Session, public_only: bool = False) -> list[Meeting]:
 
 
 def get_meeting(session: Session, meeting_id: int) -> Meeting:
-    for m in meetings(session):
-        if m.id == meeting_id:
-            return m
-    raise NotFound(f"no meeting {meeting_id}")
+    m = session.scalar(select(Meeting).where(Meeting.id == meeting_id).options(
+        selectinload(Meeting.decisions), selectinload(Meeting.actions).selectinload(ActionItem.measure),
+        selectinload(Meeting.actions).selectinload(ActionItem.owner)))
+    if m is None:
+        raise NotFound(f"no meeting {meeting_id}")
+    return m
 
 
 def record_meeting(session: Session, actor: User | None, held_on: date, title_en: str, title_ja: str,
@@ -52,6 +55,8 @@ def record_meeting(session: Session, actor: User | None, held_on: date, title_en
         problems.append(Problem(None, "bodies", "name at least one body (several for a joint meeting)"))
     if not (title_en.strip() or title_ja.strip()):
         problems.append(Problem(None, "title", "a title in at least one language"))
+    problems += [Problem(None, "materials", f"{x.get('url')!r} is not an http(s) address")
+                 for x in materials or [] if not str(x.get("url", "")).startswith(("http://", "https://"))]
     if problems:
         raise InvalidInput(problems)
     m = Meeting(held_on=held_on, number=number, title_en=title_en.strip(), title_ja=title_ja.strip(),
@@ -94,3 +99,78 @@ def add_action(session: Session, actor: User | None, meeting: Meeting, text_en: 
     audit.record(session, actor, "followup:meeting:action", f"meeting:{meeting.id}",
                  {"measure": measure_uid, "owner": owner_code})
     return a
+
+
+def update_body(session: Session, actor: User | None, key: str, chair_en: str | None = None,
+                chair_ja: str | None = None, secretariat: str | None = None,
+                rename: tuple[str, str, date] | None = None) -> tuple[Body, BodyProfile]:
+    """Change a body's chair or secretariat, or rename it from a date (the earlier name is kept in its history)."""
+    _office(actor)
+    body = session.scalar(select(Body).where(Body.key == key))
+    if body is None:
+        raise NotFound(f"no body {key!r}")
+    prof = session.scalar(select(BodyProfile).where(BodyProfile.body_id == body.id))
+    if prof is None:
+        prof = BodyProfile(body_id=body.id, names=[])
+        session.add(prof)
+    if secretariat is not None:
+        agency = session.scalar(select(Agency).where(Agency.code == secretariat.upper()))
+        if agency is None:
+            raise InvalidInput([Problem(None, "secretariat", f"no agency {secretariat!r}")])
+        prof.secretariat_id = agency.id
+    prof.chair_en = prof.chair_en if chair_en is None else chair_en.strip()
+    prof.chair_ja = prof.chair_ja if chair_ja is None else chair_ja.strip()
+    if rename is not None:
+        prof.names = _renamed(body, list(prof.names or []), *rename)
+        body.name_en, body.name_ja = rename[0].strip() or body.name_en, rename[1].strip() or body.name_ja
+    session.flush()
+    audit.record(session, actor, "followup:body:update", f"body:{key}",
+                 {"chair": chair_en or chair_ja, "secretariat": secretariat, "renamed": rename is not None})
+    return body, prof
+
+
+def _renamed(body: Body, names: list[dict[str, Any]], name_en: str, name_ja: str, since: date) -> list[dict[str, Any]]:
+    if not (name_en.strip() or name_ja.strip()):
+        raise InvalidInput([Problem(None, "name", "a new name in at least one language")])
+    if any(n.get("from") and str(n["from"]) >= since.isoformat() for n in names):
+        raise InvalidInput([Problem(None, "since", "after the start of the current name")])
+    if not names:  # the name so far becomes the first entry of the history
+        names = [{"name_en": body.name_en, "name_ja": body.name_ja, "from": "", "to": ""}]
+    last = dict(names[-1])
+    last["to"] = (since - timedelta(days=1)).isoformat()
+    return names[:-1] + [last, {"name_en": name_en.strip() or body.name_en, "name_ja": name_ja.strip() or body.name_ja,
+                                "from": since.isoformat(), "to": ""}]
+
+
+def action_items(session: Session, owner_code: str | None = None, overdue_on: date | None = None,
+                 include_done: bool = True) -> list[ActionItem]:
+    """Action items by due date (none last), optionally one agency's, or those open and past due on a day."""
+    stmt = (select(ActionItem).options(selectinload(ActionItem.measure), selectinload(ActionItem.owner),
+                                       selectinload(ActionItem.meeting))
+            .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id))
+    if owner_code:
+        stmt = stmt.join(Agency, ActionItem.owner_id == Agency.id).where(Agency.code == owner_code.upper())
+    if overdue_on is not None:
+        stmt = stmt.where(ActionItem.done.is_(False), ActionItem.due_on < overdue_on)
+    elif not include_done:
+        stmt = stmt.where(ActionItem.done.is_(False))
+    return list(session.scalars(stmt))
+
+
+def get_action(session: Session, action_id: int) -> ActionItem:
+    a = session.get(ActionItem, action_id)
+    if a is None:
+        raise NotFound(f"no action item {action_id}")
+    return a
+
+
+def set_action_done(session: Session, actor: User | None, item: ActionItem, done: bool) -> ActionItem:
+    """Mark an action item done (or open again): the plan office, or an officer of the owner agency."""
+    own = (actor is not None and actor.role == roles.AGENCY_OFFICER and item.owner is not None
+           and actor.agency_code == item.owner.code)
+    if actor is not None and actor.role != roles.COORDINATOR and not own:
+        raise PermissionDenied("the plan office or the owner agency's officers mark an action item done")
+    item.done = done
+    session.flush()
+    audit.record(session, actor, "followup:action:done" if done else "followup:action:reopen", f"action:{item.id}")
+    return item

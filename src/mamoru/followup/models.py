@@ -176,6 +176,17 @@ class PrefectureStatus(Base):
     updated_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
+class PrefecturePublication(Base):
+    """A measure whose per-prefecture status the plan office has published (the public sees it)."""
+
+    __tablename__ = "fu_prefecture_publications"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id"), unique=True)
+    published_by: Mapped[str] = mapped_column(String(64), default="cli")
+    published_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # --- meetings and decisions ---------------------------------------------------------------------
 
 class BodyProfile(Base):

@@ -14,7 +14,7 @@ from mamoru.auth.models import User
 from mamoru.db import utcnow
 from mamoru.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from mamoru.followup.charts import tile_map
-from mamoru.followup.models import PrefectureStatus
+from mamoru.followup.models import PrefecturePublication, PrefectureStatus
 from mamoru.followup.reference import prefecture_grid
 from mamoru.plan.models import Measure, Prefecture
 
@@ -42,15 +42,38 @@ def table(session: Session, measure: Measure) -> list[Row]:
     return [Row(p, rows.get(p.id)) for p in prefs]
 
 
-def measures_with_status(session: Session) -> list[Measure]:
+def measures_with_status(session: Session, published_only: bool = False) -> list[Measure]:
     ids = select(PrefectureStatus.measure_id).distinct()
-    return list(session.scalars(select(Measure).where(Measure.id.in_(ids)).order_by(Measure.id)))
+    stmt = select(Measure).where(Measure.id.in_(ids)).order_by(Measure.id)
+    if published_only:
+        stmt = stmt.where(Measure.id.in_(select(PrefecturePublication.measure_id)))
+    return list(session.scalars(stmt))
+
+
+def publication(session: Session, measure: Measure) -> PrefecturePublication | None:
+    return session.scalar(select(PrefecturePublication).where(PrefecturePublication.measure_id == measure.id))
+
+
+def publish(session: Session, actor: User | None, measure: Measure, published: bool = True) -> None:
+    """Show (or stop showing) a measure's prefecture status to the public; later changes show at once."""
+    _office(actor)
+    row = publication(session, measure)
+    if published and row is None:
+        session.add(PrefecturePublication(measure_id=measure.id, published_by=actor.username if actor else "cli"))
+    elif not published and row is not None:
+        session.delete(row)
+    audit.record(session, actor, "followup:prefecture:publish", f"measure:{measure.uid}", {"published": published})
+    session.flush()
+
+
+def _office(actor: User | None) -> None:
+    if actor is not None and actor.role != "coordinator":
+        raise PermissionDenied("prefecture status is entered and published by the plan office")
 
 
 def set_status(session: Session, actor: User | None, measure: Measure, code: str, status: str,
                since: date | None = None, note: str = "") -> PrefectureStatus:
-    if actor is not None and actor.role != "coordinator":
-        raise PermissionDenied("prefecture status is entered by the plan office")
+    _office(actor)
     if status not in COLOURS:
         raise InvalidInput([Problem(None, "status", f"one of {', '.join(COLOURS)}")])
     pref = session.scalar(select(Prefecture).where(Prefecture.code == code.zfill(2)))

@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session, selectinload
 from mamoru import audit
 from mamoru.auth import roles
 from mamoru.auth.models import User
-from mamoru.errors import InvalidInput, PermissionDenied, Problem
+from mamoru.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from mamoru.followup.models import AwarenessMaterial, ConsultationService, ReportingRound, RoundEntry
 from mamoru.plan.models import Agency, Measure, Prefecture
 
@@ -42,14 +42,16 @@ def published_rounds(session: Session) -> list[PublishedRound]:
     return [PublishedRound(r, *counts.get(r.id, (0, 0))) for r in rows]
 
 
-def services(session: Session) -> list[ConsultationService]:
+def services(session: Session, include_inactive: bool = False) -> list[ConsultationService]:
     """Active services: national ones first (in their order), then prefectural ones by prefecture.
 
     Until `mamoru indicator load` has stored the shipped national services, they are read from the
     shipped data, so the help page is never empty on a fresh installation.
     """
-    rows = list(session.scalars(select(ConsultationService).where(ConsultationService.active.is_(True))
-                                .order_by(ConsultationService.scope != "national", ConsultationService.prefecture_id,
+    stmt = select(ConsultationService)
+    if not include_inactive:
+        stmt = stmt.where(ConsultationService.active.is_(True))
+    rows = list(session.scalars(stmt.order_by(ConsultationService.scope != "national", ConsultationService.prefecture_id,
                                           ConsultationService.position, ConsultationService.id)))
     if not any(s.scope == "national" for s in rows):
         from mamoru.followup.reference import read
@@ -96,6 +98,38 @@ def add_service(session: Session, actor: User | None, prefecture_code: str, name
     session.add(svc)
     session.flush()
     audit.record(session, actor, "followup:service:add", f"service:{svc.key}", {"prefecture": pref.code})
+    return svc
+
+
+SERVICE_FIELDS = ("name_en", "name_ja", "phone", "hours_en", "hours_ja", "what_en", "what_ja", "url", "active")
+
+
+def get_service(session: Session, key: str) -> ConsultationService:
+    svc = session.scalar(select(ConsultationService).where(ConsultationService.key == key))
+    if svc is None:
+        raise NotFound(f"no consultation service {key!r}")
+    return svc
+
+
+def update_service(session: Session, actor: User | None, key: str, fields: dict[str, object]) -> ConsultationService:
+    """Change a prefectural service or withdraw it (active false); national ones come with the shipped data."""
+    if actor is not None and actor.role != roles.COORDINATOR:
+        raise PermissionDenied("prefectural consultation services are kept by the plan office")
+    svc = get_service(session, key)
+    if svc.scope == "national":
+        raise Conflict("national services are shipped with mamoru's data; change help-services.yaml")
+    problems = [Problem(None, k, "not a field of a service") for k in fields if k not in SERVICE_FIELDS]
+    url = str(fields.get("url", svc.url) or "")
+    if url and not _URL.match(url):
+        problems.append(Problem(None, "url", "an http(s) address"))
+    if not str(fields.get("name_ja", svc.name_ja)).strip() or not str(fields.get("phone", svc.phone)).strip():
+        problems.append(Problem(None, "name_ja", "a Japanese name and a phone number are needed"))
+    if problems:
+        raise InvalidInput(problems)
+    for k, v in fields.items():
+        setattr(svc, k, v.strip() if isinstance(v, str) else v)
+    session.flush()
+    audit.record(session, actor, "followup:service:update", f"service:{svc.key}", {"fields": sorted(fields)})
     return svc
 
 

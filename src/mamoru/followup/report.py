@@ -83,7 +83,7 @@ def build(session: Session, r: ReportingRound, lang: str, public: bool = False) 
                                 [(f"{b.pillar.number}. {pick(b.pillar, 'title', lang)}", b.counts) for b in blocks], legend)
     return ReportData(round=r, plan=plan, lang=lang, draft=not r.published, public=public, label=round_label(r, lang),
                       pillars=blocks, statuses=statuses, status_chart=chart,
-                      indicator_charts=_indicator_charts(session, lang), maps=_maps(session, lang),
+                      indicator_charts=_indicator_charts(session, lang), maps=_maps(session, lang, public),
                       generated_on=date.today())
 
 
@@ -98,9 +98,9 @@ def _indicator_charts(session: Session, lang: str) -> list[tuple[Any, str]]:
     return out
 
 
-def _maps(session: Session, lang: str) -> list[tuple[Measure, str, dict[str, int]]]:
+def _maps(session: Session, lang: str, public: bool) -> list[tuple[Measure, str, dict[str, int]]]:
     out = []
-    for m in prefectures.measures_with_status(session):
+    for m in prefectures.measures_with_status(session, published_only=public):
         rows = prefectures.table(session, m)
         title = f"{m.code} {pick(m, 'title', lang)}"
         out.append((m, prefectures.svg_map(rows, lang, title), prefectures.counts(rows)))

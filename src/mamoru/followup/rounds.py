@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from typing import Any
 
 from sqlalchemy import case, func, select
 from sqlalchemy.orm import Session, selectinload
@@ -182,7 +183,7 @@ class Completion:
         return round(100 * self.submitted / self.total) if self.total else 0
 
 
-def _counts(session: Session, r: ReportingRound, group: list, today: date) -> list[tuple]:  # type: ignore[type-arg]
+def _counts(session: Session, r: ReportingRound, group: list[Any], today: date) -> list[tuple[Any, ...]]:
     overdue = case((RoundEntry.state.in_(("draft", "returned")) & (RoundEntry.due_on < today), 1), else_=0)
     stmt = (select(*group, RoundEntry.state, func.count(), func.sum(overdue))
             .select_from(RoundEntry).where(RoundEntry.round_id == r.id).group_by(*group, RoundEntry.state))
@@ -196,7 +197,7 @@ def completion(session: Session, r: ReportingRound, today: date | None = None) -
     today = today or date.today()
     out: dict[str, list[Completion]] = {"agency": [], "pillar": []}
     overdue: dict[str, int] = {}
-    specs = {"agency": [Agency.code, Agency.name_en, Agency.name_ja],
+    specs: dict[str, list[Any]] = {"agency": [Agency.code, Agency.name_en, Agency.name_ja],
              "pillar": [Pillar.number, Pillar.title_en, Pillar.title_ja]}
     for kind, cols in specs.items():
         rows: dict[str, Completion] = {}

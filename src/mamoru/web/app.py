@@ -21,9 +21,14 @@ from mamoru.web.commit import CommitBeforeResponse
 from mamoru.web.api import auth as api_auth
 from mamoru.web.api import blocklist as api_blocklist
 from mamoru.web.api import followup as api_followup
+from mamoru.web.api import followup_alignment as api_followup_alignment
+from mamoru.web.api import followup_indicators as api_followup_indicators
+from mamoru.web.api import followup_meetings as api_followup_meetings
+from mamoru.web.api import followup_prefectures as api_followup_prefectures
 from mamoru.web.api import hotline as api_hotline
 from mamoru.web.api import matching as api_matching
 from mamoru.web.api import plan as api_plan
+from mamoru.web.api import portal as api_portal
 from mamoru.web.api import system as api_system
 from mamoru.web.templating import render
 from mamoru.web.ui import auth as ui_auth
@@ -47,6 +52,11 @@ ROUTERS: list[Any] = [
     api_blocklist.router,
     ui_blocklist.router,
     api_followup.router,
+    api_followup_indicators.router,
+    api_followup_prefectures.router,
+    api_followup_meetings.router,
+    api_followup_alignment.router,
+    api_portal.router,
     ui_followup.router,
     ui_portal.router,
     api_hotline.router,
@@ -59,7 +69,9 @@ ROUTERS: list[Any] = [
 PROCESS_ROLES: dict[str, set[str]] = {
     "portal": {"mamoru.web.ui.plan", "mamoru.web.api.plan", "mamoru.web.ui.portal", "mamoru.web.api.portal"},
     "office": {"mamoru.web.ui.plan", "mamoru.web.api.plan", "mamoru.web.ui.auth", "mamoru.web.api.auth",
-               "mamoru.web.ui.followup", "mamoru.web.api.followup"},
+               "mamoru.web.ui.followup", "mamoru.web.api.followup", "mamoru.web.api.followup_indicators",
+               "mamoru.web.api.followup_prefectures", "mamoru.web.api.followup_meetings",
+               "mamoru.web.api.followup_alignment", "mamoru.web.api.portal"},
     "hotline": {"mamoru.web.ui.auth", "mamoru.web.api.auth", "mamoru.web.ui.hotline", "mamoru.web.api.hotline",
                 "mamoru.web.ui.blocklist", "mamoru.web.api.blocklist_staff", "mamoru.web.ui.matching",
                 "mamoru.web.api.banks"},

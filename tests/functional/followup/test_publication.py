@@ -90,6 +90,8 @@ def test_prefecture_status_table_map_and_indicator(ref, make_user) -> None:  # t
     assert svg.count("<rect") == 47 and 'data-pref="13"' in svg and "東京都" in svg
     ind = isvc.get_indicator(ref, "prefectures-jk-ordinance")
     ind.measures = [m.uid]
+    assert isvc.series(ref, ind) == []  # not published: the public indicator does not reveal it
+    prefectures.publish(ref, None, m)
     assert isvc.series(ref, ind)[0].value == 3
 
 

@@ -27,7 +27,7 @@ def mail_backend(request: Request) -> MailBackend:
     return backend_from_settings(request.app.state.settings)
 
 
-def _staff(user: User) -> User:
+def staff_only(user: User) -> User:
     if user.role not in STAFF:
         raise PermissionDenied("this needs a plan-office, agency, auditor or administrator account")
     return user
@@ -59,7 +59,7 @@ def _round_out(session: Session, r: Any) -> dict[str, Any]:
 
 @router.get("/rounds", summary="Reporting rounds")
 def list_rounds(session: Session = Depends(get_session), user: User = Depends(require_scope("plan:read"))) -> list[dict[str, Any]]:
-    _staff(user)
+    staff_only(user)
     return [_round_out(session, r) for r in rsvc.rounds(session)]
 
 
@@ -74,7 +74,7 @@ def open_round(body: RoundIn, session: Session = Depends(get_session),
 @router.get("/rounds/{round_id}", summary="A round with completion by agency and pillar")
 def get_round(round_id: int, session: Session = Depends(get_session),
               user: User = Depends(require_scope("plan:read"))) -> dict[str, Any]:
-    _staff(user)
+    staff_only(user)
     r = rsvc.get_round(session, round_id)
     comp = rsvc.completion(session, r)
     return {**_round_out(session, r), "completion": {k: [
@@ -93,7 +93,7 @@ def publish(round_id: int, session: Session = Depends(get_session),
 @router.get("/rounds/{round_id}/entries", summary="A round's entries (an agency officer sees their own)")
 def list_entries(round_id: int, agency: str | None = None, state: str | None = None,
                  session: Session = Depends(get_session), user: User = Depends(require_scope("plan:read"))) -> list[dict[str, Any]]:
-    _staff(user)
+    staff_only(user)
     if user.role == roles.AGENCY_OFFICER:
         agency = user.agency_code
     return esvc.entry_rows(esvc.round_entries(session, rsvc.get_round(session, round_id), agency, state))
@@ -151,7 +151,7 @@ def diff(entry_id: int, a: int, b: int, session: Session = Depends(get_session),
 @router.get("/rounds/{round_id}/export.{fmt}", summary="Export entries as xlsx or csv")
 def export(round_id: int, fmt: str, session: Session = Depends(get_session),
            user: User = Depends(require_scope("plan:read"))) -> Response:
-    _staff(user)
+    staff_only(user)
     agency = user.agency_code if user.role == roles.AGENCY_OFFICER else None
     data = spreadsheet.write(spreadsheet.export_rows(session, rsvc.get_round(session, round_id), agency),
                              "csv" if fmt == "csv" else "xlsx")

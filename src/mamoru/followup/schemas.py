@@ -1,0 +1,191 @@
+"""API shapes of the follow-up's indicators, prefecture status and consultation services (pydantic),
+built from models by the `*_out` functions so the API modules stay thin. Meetings and the WePROTECT
+alignment have theirs in schemas_meetings.py."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from pydantic import BaseModel, Field
+
+from mamoru.followup.indicators import Point
+from mamoru.followup.models import ConsultationService, Indicator, IndicatorValue
+from mamoru.followup.prefectures import Row
+from mamoru.plan.models import Measure
+
+
+class IndicatorDefinitionIn(BaseModel):
+    """Fields of a definition; those left out keep their value (a new indicator needs a title)."""
+
+    title_en: str | None = None
+    title_ja: str | None = None
+    unit_en: str | None = None
+    unit_ja: str | None = None
+    direction: str | None = Field(None, description="higher or lower: which is better")
+    period_type: str | None = Field(None, description="calendar or fiscal")
+    source_en: str | None = None
+    source_ja: str | None = None
+    note_en: str | None = None
+    note_ja: str | None = None
+    pillars: list[int] | None = None
+    measures: list[str] | None = Field(None, description="Stable ids of linked measures.")
+    breakdown: list[str] | None = Field(None, description="Categories, for example age bands.")
+    target_value: float | None = None
+    target_period: str | None = None
+    provider: str | None = Field(None, description="Code of a registered provider that computes values.")
+
+
+class IndicatorValueIn(BaseModel):
+    period: str = Field(description="2023 (calendar year), 2011-07 (month) or FY2023 (fiscal year).")
+    value: float
+    status: str = Field("final", description="provisional or final")
+    source: str = Field(description="Where the value was published; required.")
+    published_on: date | None = None
+    category: str = Field("", description="A breakdown category of the indicator, or empty.")
+    note: str = ""
+
+
+class IndicatorValueOut(BaseModel):
+    id: int
+    period: str
+    category: str
+    value: float
+    status: str
+    source: str
+    published_on: date | None
+    note: str
+    superseded_by: int | None = Field(description="The correction that replaced this value, if any.")
+
+
+class PointOut(BaseModel):
+    period: str
+    category: str
+    value: float
+    status: str = Field(description="provisional, final or computed (by a provider)")
+    source: str
+    published_on: date | None
+    supersedes: list[float] = Field(description="Earlier values for the same period, kept after corrections.")
+
+
+class IndicatorOut(BaseModel):
+    code: str
+    title_en: str
+    title_ja: str
+    unit_en: str
+    unit_ja: str
+    direction: str
+    period_type: str
+    source_en: str
+    source_ja: str
+    pillars: list[int]
+    measures: list[str]
+    breakdown: list[str]
+    target_value: float | None
+    target_period: str | None
+    provider: str | None
+    current: list[PointOut] = Field(description="Current values by period, computed ones included.")
+    values: list[IndicatorValueOut] | None = Field(None, description="Every entered value, superseded ones too.")
+
+
+def value_out(v: IndicatorValue) -> IndicatorValueOut:
+    return IndicatorValueOut(id=v.id, period=v.period, category=v.category, value=v.value, status=v.status,
+                             source=v.source, published_on=v.published_on, note=v.note, superseded_by=v.superseded_by_id)
+
+
+def point_out(p: Point) -> PointOut:
+    return PointOut(period=p.period, category=p.category, value=p.value, status=p.status, source=p.source,
+                    published_on=p.published_on, supersedes=[o.value for o in p.superseded])
+
+
+def indicator_out(ind: Indicator, points: list[Point], with_values: bool = False) -> IndicatorOut:
+    return IndicatorOut(code=ind.code, title_en=ind.title_en, title_ja=ind.title_ja, unit_en=ind.unit_en,
+                        unit_ja=ind.unit_ja, direction=ind.direction, period_type=ind.period_type,
+                        source_en=ind.source_en, source_ja=ind.source_ja, pillars=list(ind.pillars or []),
+                        measures=list(ind.measures or []), breakdown=list(ind.breakdown or []),
+                        target_value=ind.target_value, target_period=ind.target_period, provider=ind.provider,
+                        current=[point_out(p) for p in points],
+                        values=[value_out(v) for v in ind.values] if with_values else None)
+
+
+# --- prefecture status ---------------------------------------------------------------------------
+
+class PrefectureStatusIn(BaseModel):
+    status: str = Field(description="done, in_progress, none or unknown")
+    since: date | None = None
+    note: str = ""
+
+
+class PrefectureStatusOut(BaseModel):
+    code: str = Field(description="JIS prefecture code, 01 to 47.")
+    name_en: str
+    name_ja: str
+    status: str
+    since: date | None
+    note: str
+
+
+class MeasurePrefecturesOut(BaseModel):
+    measure: str = Field(description="The measure's stable id.")
+    code: str
+    title_en: str
+    title_ja: str
+    published: bool
+    counts: dict[str, int]
+    prefectures: list[PrefectureStatusOut]
+
+
+def prefectures_out(measure: Measure, rows: list[Row], published: bool, counts: dict[str, int]) -> MeasurePrefecturesOut:
+    return MeasurePrefecturesOut(
+        measure=measure.uid, code=measure.code, title_en=measure.title_en, title_ja=measure.title_ja,
+        published=published, counts=counts,
+        prefectures=[PrefectureStatusOut(code=r.prefecture.code, name_en=r.prefecture.name_en,
+                                         name_ja=r.prefecture.name_ja, status=r.status.status if r.status else "unknown",
+                                         since=r.status.since if r.status else None,
+                                         note=r.status.note if r.status else "") for r in rows])
+
+
+# --- consultation services -----------------------------------------------------------------------
+
+class ServiceIn(BaseModel):
+    prefecture: str = Field(description="JIS code of the prefecture (01 to 47).")
+    name_ja: str
+    name_en: str = ""
+    phone: str
+    hours_ja: str = ""
+    hours_en: str = ""
+    what_ja: str = Field("", description="What the service helps with, in plain words.")
+    what_en: str = ""
+    url: str = ""
+
+
+class ServicePatch(BaseModel):
+    name_ja: str | None = None
+    name_en: str | None = None
+    phone: str | None = None
+    hours_ja: str | None = None
+    hours_en: str | None = None
+    what_ja: str | None = None
+    what_en: str | None = None
+    url: str | None = None
+    active: bool | None = Field(None, description="false withdraws the service from the portal.")
+
+
+class ServiceOut(BaseModel):
+    key: str
+    scope: str = Field(description="national (shipped) or prefectural (kept by the plan office)")
+    prefecture: str | None
+    name_en: str
+    name_ja: str
+    phone: str
+    hours_en: str
+    hours_ja: str
+    what_en: str
+    what_ja: str
+    url: str
+    active: bool
+
+
+def service_out(s: ConsultationService, codes: dict[int, str]) -> ServiceOut:
+    return ServiceOut(key=s.key, scope=s.scope, prefecture=codes.get(s.prefecture_id) if s.prefecture_id else None,
+                      name_en=s.name_en, name_ja=s.name_ja, phone=s.phone, hours_en=s.hours_en, hours_ja=s.hours_ja,
+                      what_en=s.what_en, what_ja=s.what_ja, url=s.url, active=s.active is not False)
