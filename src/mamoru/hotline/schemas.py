@@ -69,6 +69,10 @@ class HashIn(BaseModel):
     value: str
 
 
+class AssignIn(BaseModel):
+    username: str | None = None
+
+
 class ReviewIn(BaseModel):
     upheld: bool
     reason: str = ""
@@ -99,6 +103,7 @@ def case_out(c: HotlineCase, full: bool = False) -> dict[str, Any]:
         "report_count": c.report_count, "opened_at": c.opened_at, "due_at": c.due_at, "verdict": c.verdict,
         "hosting_country": c.hosting_country, "police_hold": c.police_hold, "removed_at": c.removed_at,
         "reappearances": c.reappearances, "last_check_outcome": c.last_check_outcome,
+        "assigned_to": c.assigned_to.username if c.assigned_to else None,
     }
     if full:
         out["assessments"] = [assessment_out(a) for a in c.assessments]

@@ -233,3 +233,17 @@ def test_child_in_danger_goes_first_and_alerts_police(hl_client, database, smtp_
     assert alert["To"] == "police@example.test" and "urgent.example.test" in alert.get_payload(decode=True).decode()
     with database.session() as s:
         assert s.scalars(select(Report).where(Report.url == "http://urgent.example.test/live")).one().source == "public"
+
+
+def test_assignment_and_qa_sample(hl_client, make_user, api_token, definitions) -> None:  # type: ignore[no-untyped-def]
+    analyst, h = _analyst(make_user, api_token)
+    senior, hs = _analyst(make_user, api_token, "senior_analyst")
+    case_id = _case_id(_report(hl_client, h, "http://assign.example.test/1")["case"])
+    r = hl_client.post(f"/api/v1/hotline/cases/{case_id}/assign", headers=hs, json={"username": analyst.username})
+    assert r.json()["assigned_to"] == analyst.username
+    assert hl_client.post(f"/api/v1/hotline/cases/{case_id}/assign", headers=hs,
+                          json={"username": senior.username + "-nobody"}).status_code == 404
+    hl_client.post(f"/api/v1/hotline/cases/{case_id}/assessments", headers=h, json={"verdict": "harmful"})
+    sample = hl_client.get("/api/v1/hotline/qa/sample?size=200", headers=hs).json()
+    assert case_id in [a["case_id"] for a in sample]
+    assert hl_client.get("/api/v1/hotline/qa/sample", headers=h).status_code == 403

@@ -126,6 +126,25 @@ def assess(case_id: int, body: sc.AssessmentIn, session: Session = Depends(get_s
     return {"assessment": sc.assessment_out(a), "case": sc.case_out(case)}
 
 
+@router.get("/qa/sample", summary="A random sample of assessments not yet reviewed (senior analysts)")
+def qa_sample(size: int = Query(10, ge=1, le=200), seed: int | None = None, session: Session = Depends(get_session),
+              user: User = Depends(require_roles(roles.SENIOR_ANALYST))) -> list[dict[str, Any]]:
+    return [{**sc.assessment_out(a), "case_id": a.case_id} for a in svc.qa_sample(session, size, seed)
+            if a.analyst != user.username]
+
+
+@router.post("/cases/{case_id}/assign", summary="Assign a case to an analyst (or unassign with null)")
+def assign(case_id: int, body: sc.AssignIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    from mamoru.auth.service import get_user
+
+    analyst = get_user(session, body.username) if body.username else None
+    if body.username and analyst is None:
+        raise HTTPException(404, f"no user {body.username!r}")
+    case = svc.get_case(session, case_id)
+    svc.assign(session, case, analyst, user)
+    return sc.case_out(case)
+
+
 @router.post("/assessments/{assessment_id}/review", summary="Quality assurance by a senior analyst")
 def review(assessment_id: int, body: sc.ReviewIn, session: Session = Depends(get_session),
            user: User = Depends(require_roles(roles.SENIOR_ANALYST))) -> dict[str, Any]:
