@@ -260,8 +260,34 @@ def compare(session: Session, from_version: int, to_version: int) -> Delta:
                       from_version, to_version)
 
 
-def entries(session: Session, status: str | None = None, limit: int = 500) -> Sequence[BlocklistEntry]:
+def entries(session: Session, status: str | None = None, limit: int = 500, *, search: str | None = None,
+            kind: str | None = None) -> Sequence[BlocklistEntry]:
+    """Entries, newest first; `search` matches part of the value or the hotline case reference."""
     q = select(BlocklistEntry).order_by(BlocklistEntry.id.desc()).limit(limit)
     if status:
         q = q.where(BlocklistEntry.status == status)
+    if kind:
+        q = q.where(BlocklistEntry.kind == kind)
+    if search and search.strip():
+        pattern = "%" + search.strip().lower().replace("\\", "\\\\").replace("%", "\\%").replace("_", "\\_") + "%"
+        q = q.where(or_(func.lower(BlocklistEntry.value).like(pattern, escape="\\"),
+                        func.lower(BlocklistEntry.case_ref).like(pattern, escape="\\")))
     return list(session.scalars(q))
+
+
+def appeals(session: Session, status: str | None = None, entry_id: int | None = None,
+            limit: int = 500) -> list[BlocklistAppeal]:
+    """Appeals, oldest first (the order they are to be decided in)."""
+    q = select(BlocklistAppeal).order_by(BlocklistAppeal.id).limit(limit)
+    if status:
+        q = q.where(BlocklistAppeal.status == status)
+    if entry_id is not None:
+        q = q.where(BlocklistAppeal.entry_id == entry_id)
+    return list(session.scalars(q))
+
+
+def get_appeal(session: Session, appeal_id: int) -> BlocklistAppeal:
+    appeal = session.get(BlocklistAppeal, appeal_id)
+    if appeal is None:
+        raise NotFound(f"no appeal {appeal_id}")
+    return appeal
