@@ -52,11 +52,12 @@ SETTINGS_DOC: dict[str, str] = {
     "MAMORU_HOTLINE_ESCALATION_EMAIL": "Hotline: who is told when a deletion request is escalated.",
     "MAMORU_HOTLINE_PUBLIC_RATE": "Hotline: public reports allowed per client as N/SECONDS (default 10/600).",
     "MAMORU_HOTLINE_FLAGGER_RATE": "Hotline: reports allowed per trusted-flagger token as N/SECONDS (default 600/60).",
-    "MAMORU_HOTLINE_RATE_STORE": "Hotline: where rate-limit counters live: memory (one process) or database (shared, short expiry).",
+    "MAMORU_HOTLINE_RATE_STORE": "Hotline: where rate-limit counters live: memory (one process), database (shared, short expiry) or redis (default memory; redis when MAMORU_HOTLINE_REDIS_URL is set).",
     "MAMORU_HOTLINE_SMTP_SSL": "Hotline: 1 to speak SMTP over implicit TLS (port 465) instead of plain or STARTTLS.",
     "MAMORU_MATCH_SNAPSHOT_DIR": "Matching: folder of index snapshot files that matcher processes memory-map (default: var/matching).",
     "MAMORU_MATCH_POLL_SECONDS": "Matching: seconds between a matcher's checks for bank changes and newer snapshots (default 2).",
     "MAMORU_MATCH_RATE": "Matching: match requests allowed per API token as N/SECONDS, per process (default 600/60).",
+    "MAMORU_HOTLINE_REDIS_URL": "Hotline: Redis for shared rate-limit counters, redis://host[:port][/db] (keys expire on their own).",
 }
 
 

@@ -21,7 +21,7 @@ from mamoru.db import Database
 from mamoru.hotline.automation import checker_from_settings
 from mamoru.hotline.checker import RemovalChecker
 from mamoru.hotline.mail import Mailer, mailer_from_settings
-from mamoru.hotline.ratelimit import DatabaseRateLimiter, MemoryRateLimiter, RateLimiter
+from mamoru.hotline.ratelimit import DatabaseRateLimiter, MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from mamoru.hotline.settings import HotlineSettings
 from mamoru.hotline.tracing import DnsResolver, Resolver
 
@@ -39,7 +39,11 @@ class HotlineRuntime:
 
 def build(settings: Settings, database: Database) -> HotlineRuntime:
     hs = HotlineSettings.from_settings(settings)
-    limiter: RateLimiter = DatabaseRateLimiter(database) if hs.rate_store == "database" else MemoryRateLimiter()
+    limiter: RateLimiter = MemoryRateLimiter()
+    if hs.rate_store == "database":
+        limiter = DatabaseRateLimiter(database)
+    elif hs.rate_store == "redis":
+        limiter = RedisRateLimiter(hs.redis_url or "redis://127.0.0.1:6379/0")
     return HotlineRuntime(settings=hs, mailer=mailer_from_settings(hs), resolver=DnsResolver(hs.dns_server),
                           checker=checker_from_settings(hs), limiter=limiter, secret=settings.resolved_secret_key())
 

@@ -44,7 +44,8 @@ class HotlineSettings:
     sender_name: str = "mamoru hotline"
     public_rate: tuple[int, int] = (10, 600)
     flagger_rate: tuple[int, int] = (600, 60)
-    rate_store: str = "memory"  # memory or database
+    rate_store: str = "memory"  # memory, database or redis
+    redis_url: str = ""
     mail_backend: str = "console"  # smtp, console, memory
     mail_from: str = "mamoru@localhost"
     smtp_host: str = "localhost"
@@ -75,7 +76,8 @@ class HotlineSettings:
             escalation_email=x.get("MAMORU_HOTLINE_ESCALATION_EMAIL") or "",
             public_rate=_rate(x.get("MAMORU_HOTLINE_PUBLIC_RATE"), (10, 600)),
             flagger_rate=_rate(x.get("MAMORU_HOTLINE_FLAGGER_RATE"), (600, 60)),
-            rate_store=(x.get("MAMORU_HOTLINE_RATE_STORE") or "memory").lower(),
+            rate_store=(x.get("MAMORU_HOTLINE_RATE_STORE") or ("redis" if x.get("MAMORU_HOTLINE_REDIS_URL") else "memory")).lower(),
+            redis_url=x.get("MAMORU_HOTLINE_REDIS_URL") or "",
             mail_backend=settings.mail_backend,
             mail_from=settings.mail_from,
             smtp_host=settings.smtp_host,
