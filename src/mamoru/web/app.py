@@ -20,7 +20,6 @@ from mamoru.web import deps
 from mamoru.web.commit import CommitBeforeResponse
 from mamoru.web.api import auth as api_auth
 from mamoru.web.api import blocklist as api_blocklist
-from mamoru.web.api import blocklist_staff as api_blocklist_staff
 from mamoru.web.api import followup as api_followup
 from mamoru.web.api import followup_alignment as api_followup_alignment
 from mamoru.web.api import followup_indicators as api_followup_indicators
@@ -34,7 +33,11 @@ from mamoru.web.api import system as api_system
 from mamoru.web.templating import render
 from mamoru.web.ui import auth as ui_auth
 from mamoru.web.ui import blocklist as ui_blocklist
-from mamoru.web.ui import followup as ui_followup
+from mamoru.web.ui import followup_alignment as ui_followup_alignment
+from mamoru.web.ui import followup_entries as ui_followup_entries
+from mamoru.web.ui import followup_indicators as ui_followup_indicators
+from mamoru.web.ui import followup_meetings as ui_followup_meetings
+from mamoru.web.ui import followup_rounds as ui_followup_rounds
 from mamoru.web.ui import portal as ui_portal
 from mamoru.web.ui import hotline as ui_hotline
 from mamoru.web.ui import plan as ui_plan
@@ -51,7 +54,6 @@ ROUTERS: list[Any] = [
     ui_plan.router,
     # -- domain registrations --
     api_blocklist.router,
-    api_blocklist_staff.router,
     ui_blocklist.router,
     api_followup.router,
     api_followup_indicators.router,
@@ -59,7 +61,11 @@ ROUTERS: list[Any] = [
     api_followup_meetings.router,
     api_followup_alignment.router,
     api_portal.router,
-    ui_followup.router,
+    ui_followup_rounds.router,
+    ui_followup_entries.router,
+    ui_followup_indicators.router,
+    ui_followup_meetings.router,
+    ui_followup_alignment.router,
     ui_portal.router,
     api_hotline.router,
     ui_hotline.router,
@@ -71,7 +77,8 @@ ROUTERS: list[Any] = [
 PROCESS_ROLES: dict[str, set[str]] = {
     "portal": {"mamoru.web.ui.plan", "mamoru.web.api.plan", "mamoru.web.ui.portal", "mamoru.web.api.portal"},
     "office": {"mamoru.web.ui.plan", "mamoru.web.api.plan", "mamoru.web.ui.auth", "mamoru.web.api.auth",
-               "mamoru.web.ui.followup", "mamoru.web.api.followup", "mamoru.web.api.followup_indicators",
+               "mamoru.web.ui.followup_rounds", "mamoru.web.ui.followup_entries", "mamoru.web.ui.followup_indicators",
+               "mamoru.web.ui.followup_meetings", "mamoru.web.ui.followup_alignment", "mamoru.web.api.followup", "mamoru.web.api.followup_indicators",
                "mamoru.web.api.followup_prefectures", "mamoru.web.api.followup_meetings",
                "mamoru.web.api.followup_alignment", "mamoru.web.api.portal"},
     "hotline": {"mamoru.web.ui.auth", "mamoru.web.api.auth", "mamoru.web.ui.hotline", "mamoru.web.api.hotline",

@@ -10,6 +10,7 @@ from sqlalchemy.orm import Session
 from mamoru.auth.models import User
 from mamoru.followup import charts, publication
 from mamoru.followup import indicators as isvc
+from mamoru.followup.models import Indicator
 from mamoru.followup.report import HEADLINE, build
 from mamoru.followup.rounds import get_round, round_label
 from mamoru.web.deps import current_user_optional, get_session
@@ -26,7 +27,7 @@ def _lang(request: Request) -> str:
     return lang_of(request)
 
 
-def _charts(session: Session, lang: str, codes: tuple[str, ...] | None = None) -> list[tuple[object, str, list[isvc.Point]]]:
+def _charts(session: Session, lang: str, codes: tuple[str, ...] | None = None) -> list[tuple[Indicator, str, list[isvc.Point]]]:
     out = []
     for ind in isvc.indicators(session):
         if codes is not None and ind.code not in codes:
