@@ -61,6 +61,44 @@ def propose(url: str | None = typer.Option(None, "--url", help="A URL (its canon
         typer.echo(f"proposed {e.kind} {e.value}, awaiting confirmation by a second person: {e.id}")
 
 
+@app.command("propose-case")
+def propose_case(ref: str = typer.Argument(..., metavar="CASE", help="Hotline case number (C0000042), id or URL."),
+                 host: bool = typer.Option(False, "--host", help="List the case's host name instead of its URL."),
+                 domain: bool = typer.Option(False, "--domain", help="List the case's host as a domain (all four "
+                                                                      "criteria needed)."),
+                 criteria: str = typer.Option("", "--criteria", help="Listing criteria met, comma-separated."),
+                 reason: str = typer.Option("", "--reason", help="Default: the case number and verdict."),
+                 as_user: str | None = AS_OPTION) -> None:
+    """Propose an entry from a hotline case assessed as illegal; prints the entry's id as the last word."""
+    from mamoru.blocklist import hotline_link
+
+    if host and domain:
+        fail("give at most one of --host, --domain", 2)
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        e = hotline_link.propose_from_case(s, resolve_actor(s, as_user), ref,
+                                           kind="host" if host else "domain" if domain else "url",
+                                           criteria=criteria.split(","), reason=reason, review_days=_cfg().review_days)
+        typer.echo(f"proposed {e.kind} {e.value} from hotline case {e.case_ref}, awaiting confirmation by a "
+                   f"second person: {e.id}")
+
+
+@app.command("sync-removed")
+def sync_removed(as_user: str | None = AS_OPTION) -> None:
+    """Take URL entries off the list once the hotline verified their content as removed (host and domain
+    entries of such cases become due for review); does nothing when nothing changed."""
+    from mamoru.blocklist import hotline_link
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        r = hotline_link.sync_removed(s, resolve_actor(s, as_user))
+        for e in r.removed:
+            typer.echo(f"removed {e.id} {e.value} (hotline case {e.case_ref or '-'}) in version {e.removed_version}")
+        for e in r.to_review:
+            typer.echo(f"review {e.id} {e.kind} {e.value} (hotline case {e.case_ref})")
+        err.print(f"{len(r.removed)} entries left the list; {len(r.to_review)} are due for review")
+
+
 @app.command("confirm")
 def confirm(entry_id: int = typer.Argument(..., metavar="ID"), as_user: str | None = AS_OPTION) -> None:
     """Confirm a proposed entry (not your own, nor one by an account you created or that created yours)."""
