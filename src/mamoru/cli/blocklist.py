@@ -85,8 +85,7 @@ def propose_case(ref: str = typer.Argument(..., metavar="CASE", help="Hotline ca
 
 @app.command("sync-removed")
 def sync_removed(as_user: str | None = AS_OPTION) -> None:
-    """Take URL entries off the list once the hotline verified their content as removed (host and domain
-    entries of such cases become due for review); does nothing when nothing changed."""
+    """Take URL entries off the list once the hotline verified their content removed (host, domain: review)."""
     from mamoru.blocklist import hotline_link
 
     db = open_database(load_settings())
