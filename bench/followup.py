@@ -16,18 +16,22 @@ import statistics
 import tempfile
 import time
 import uuid
+from datetime import date, timedelta
 from pathlib import Path
 
 from fastapi.testclient import TestClient
 from sqlalchemy import create_engine, func, select, text
+from sqlalchemy.orm import Session
 
 from mamoru.auth.service import create_user
 from mamoru.config import Settings
 from mamoru.db import Database, normalize_url
+from mamoru.followup import meetings
 from mamoru.followup.demo import fill
 from mamoru.followup.models import ReportingRound, RoundEntry
 from mamoru.followup.report import render
 from mamoru.migrate import upgrade
+from mamoru.plan.models import Agency, Measure
 from mamoru.web.app import create_app
 
 PASSWORD = "bench-password-123"
@@ -47,6 +51,19 @@ def timed(fn, n: int) -> list[float]:  # type: ignore[no-untyped-def]
     return out
 
 
+def _action_items(session: Session, n: int) -> None:
+    """n action items over 30 meetings, owners and measures drawn from the filled plan, half of them past due."""
+    agencies = list(session.scalars(select(Agency.code)))
+    uids = list(session.scalars(select(Measure.uid)))
+    for k in range(30):
+        m = meetings.record_meeting(session, None, date(2015 + k % 10, 6, 1), f"Meeting {k}", f"第{k}回会議",
+                                    ["dg-liaison-meeting"], k + 1)
+        for i in range(n // 30):
+            due = date(2020, 1, 1) + timedelta(days=(k * 97 + i * 131) % 4000)
+            meetings.add_action(session, None, m, f"Item {i}", f"対応{i}", uids[(k + i) % len(uids)],
+                                agencies[(k + i) % len(agencies)], due)
+
+
 def run(url: str, label: str, n: int, tmp: Path) -> None:
     db = Database.from_url(url)
     upgrade(db.engine)
@@ -54,6 +71,7 @@ def run(url: str, label: str, n: int, tmp: Path) -> None:
     with db.session() as s:
         fill(s, measures=88, rounds=10)
         create_user(s, "bench-office", "coordinator", PASSWORD)
+        _action_items(s, 300)
     with db.session() as s:
         newest = s.scalar(select(ReportingRound).order_by(ReportingRound.id.desc()))
         published = s.scalar(select(ReportingRound).where(ReportingRound.state == "published").order_by(ReportingRound.id.desc()))
@@ -69,6 +87,8 @@ def run(url: str, label: str, n: int, tmp: Path) -> None:
         results = {
             "coordinator dashboard": timed(lambda: client.get(f"/followup/rounds/{newest.id}").raise_for_status(), n),
             "portal home": timed(lambda: client.get("/portal").raise_for_status(), n),
+            "indicators API (public)": timed(lambda: client.get("/api/v1/followup/indicators").raise_for_status(), n),
+            "action items page (300)": timed(lambda: client.get("/followup/actions").raise_for_status(), n),
         }
     with db.session() as s:
         r = s.get(ReportingRound, published.id)

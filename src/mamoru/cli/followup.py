@@ -1,4 +1,5 @@
-"""`mamoru round`, `mamoru report followup` and `mamoru indicator`: the plan's yearly follow-up."""
+"""`mamoru round`, `mamoru report followup`, `mamoru indicator`, `mamoru meeting` and `mamoru prefecture`:
+the plan's yearly follow-up."""
 
 from __future__ import annotations
 
@@ -21,12 +22,16 @@ from mamoru.cli.common import (
 round_app = typer.Typer(help="Reporting rounds of the plan's yearly follow-up.", no_args_is_help=True)
 report_app = typer.Typer(help="Reports generated from mamoru's data.", no_args_is_help=True)
 indicator_app = typer.Typer(help="Indicators the plan watches: definitions and values.", no_args_is_help=True)
+meeting_app = typer.Typer(help="Meetings of the bodies that steer the plan, and their action items.", no_args_is_help=True)
+prefecture_app = typer.Typer(help="Per-prefecture status of measures carried out by prefectures.", no_args_is_help=True)
 
 
 def register(app: typer.Typer) -> None:
     app.add_typer(round_app, name="round")
     app.add_typer(report_app, name="report")
     app.add_typer(indicator_app, name="indicator")
+    app.add_typer(meeting_app, name="meeting")
+    app.add_typer(prefecture_app, name="prefecture")
 
 
 def _iso(value: str, option: str) -> date:
@@ -185,3 +190,53 @@ def indicator_add(code: str = typer.Argument(..., help="Indicator code."),
     with domain_errors(), db.session() as s:
         add_value(s, resolve_actor(s, as_user), get_indicator(s, code), period, value, status, source, day, category)
     err.print(f"{code} {period}: {value:g} ({status})")
+
+
+@meeting_app.command("actions")
+def meeting_actions(owner: str | None = typer.Option(None, "--owner", help="Only this owner agency's items (code)."),
+                    overdue: bool = typer.Option(False, "--overdue", help="Only open items past their due date.")) -> None:
+    """List action items by due date: id, due date, owner, state, measure, text (exit 1 when --overdue finds any)."""
+    from mamoru.followup.meetings import action_items
+
+    today = date.today()
+    db = open_database(load_settings())
+    with db.session() as s:
+        items = action_items(s, owner, today if overdue else None)
+        for a in items:
+            state = "done" if a.done else ("overdue" if a.due_on and a.due_on < today else "open")
+            typer.echo(f"{a.id}\t{a.due_on.isoformat() if a.due_on else '-'}\t{a.owner.code if a.owner else '-'}\t"
+                       f"{state}\t{a.measure.uid if a.measure else '-'}\t{a.text_ja or a.text_en}")
+        found = len(items)
+    if overdue and found:
+        raise typer.Exit(1)
+
+
+@prefecture_app.command("set")
+def prefecture_set(measure: str = typer.Argument(..., help="The measure's stable id."),
+                   prefecture: str = typer.Argument(..., help="JIS code, 01 to 47."),
+                   status: str = typer.Argument(..., help="done, in_progress, none or unknown."),
+                   since: str | None = typer.Option(None, "--since", help="ISO 8601 date."),
+                   note: str = typer.Option("", "--note"), as_user: str | None = AS_OPTION) -> None:
+    """Record a prefecture's status on a measure (the plan office)."""
+    from mamoru.followup.prefectures import set_status
+    from mamoru.plan.service import get_measure
+
+    day = _iso(since, "--since") if since else None
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        set_status(s, resolve_actor(s, as_user), get_measure(s, measure), prefecture, status, day, note)
+    err.print(f"{measure} {prefecture.zfill(2)}: {status}")
+
+
+@prefecture_app.command("publish")
+def prefecture_publish(measure: str = typer.Argument(..., help="The measure's stable id."),
+                       withdraw: bool = typer.Option(False, "--withdraw", help="Stop showing it to the public."),
+                       as_user: str | None = AS_OPTION) -> None:
+    """Show a measure's prefecture status on the public portal and API (or withdraw it)."""
+    from mamoru.followup.prefectures import publish
+    from mamoru.plan.service import get_measure
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        publish(s, resolve_actor(s, as_user), get_measure(s, measure), not withdraw)
+    err.print(f"{measure}: prefecture status {'withdrawn from' if withdraw else 'published to'} the public")
