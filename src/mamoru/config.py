@@ -31,6 +31,7 @@ SETTINGS_DOC: dict[str, str] = {
     "MAMORU_BLOCKLIST_KEY": "Path of the Ed25519 private key that signs published blocking lists; keep it outside the database (default: var/keys/blocklist.key; `mamoru blocklist key rotate` retires it beside it).",
     "MAMORU_BLOCKLIST_SPLASH": "DNS name of a notice page that RPZ entries point to (CNAME); empty: blocked names answer NXDOMAIN (default).",
     "MAMORU_BLOCKLIST_REVIEW_DAYS": "Days until a new blocking list entry is due for re-verification (default 180).",
+    "MAMORU_BLOCKLIST_APPEAL_CONTACT": "Where site owners send an appeal against a blocking list entry (an e-mail address or web address), shown on the public notice page /blocked (empty: the page names the hotline without an address).",
     "MAMORU_MAIL_BACKEND": "How mail is sent: smtp (production), console (printed to standard error; the default) or memory (tests).",
     "MAMORU_MAIL_FROM": "Sender address of mail mamoru sends (default mamoru@localhost).",
     "MAMORU_SMTP_HOST": "SMTP server for the smtp mail backend (default localhost).",

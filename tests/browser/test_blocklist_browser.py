@@ -1,6 +1,6 @@
 """In headless Chromium: an analyst proposes a domain with all four listing criteria, cannot confirm
 it (the page says why), a senior analyst confirms it, and `mamoru blocklist export --format rpz`
-then holds the domain and its wildcard."""
+then holds the domain and its wildcard; the public notice page for blocked names answers."""
 
 from __future__ import annotations
 
@@ -53,3 +53,7 @@ def test_four_eyes_from_proposal_to_rpz(page, server) -> None:  # type: ignore[n
     assert rpz.returncode == 0, rpz.stderr
     names = {line.split()[0] for line in rpz.stdout.splitlines() if " CNAME " in f" {line} "}
     assert {DOMAIN, f"*.{DOMAIN}"} <= names
+
+    page.context.clear_cookies()
+    page.goto(server.url + "/blocked?lang=en")
+    assert "Basic Plan" in page.inner_text("main") and DOMAIN not in page.content()

@@ -30,6 +30,7 @@ class BlocklistSettings:
     key_path: Path
     splash: str | None
     review_days: int
+    appeal_contact: str = ""
 
     @classmethod
     def from_settings(cls, settings: Settings) -> BlocklistSettings:
@@ -37,7 +38,8 @@ class BlocklistSettings:
         key = env.get("MAMORU_BLOCKLIST_KEY")
         return cls(key_path=Path(key) if key else settings.var_dir / "keys" / "blocklist.key",
                    splash=env.get("MAMORU_BLOCKLIST_SPLASH") or None,
-                   review_days=int(env.get("MAMORU_BLOCKLIST_REVIEW_DAYS") or 180))
+                   review_days=int(env.get("MAMORU_BLOCKLIST_REVIEW_DAYS") or 180),
+                   appeal_contact=(env.get("MAMORU_BLOCKLIST_APPEAL_CONTACT") or "").strip())
 
 
 def delta_name(from_version: int, to_version: int) -> str:

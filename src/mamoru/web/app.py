@@ -33,6 +33,7 @@ from mamoru.web.api import system as api_system
 from mamoru.web.templating import render
 from mamoru.web.ui import auth as ui_auth
 from mamoru.web.ui import blocklist as ui_blocklist
+from mamoru.web.ui import blocklist_notice as ui_blocklist_notice
 from mamoru.web.ui import followup_alignment as ui_followup_alignment
 from mamoru.web.ui import followup_entries as ui_followup_entries
 from mamoru.web.ui import followup_indicators as ui_followup_indicators
@@ -55,6 +56,7 @@ ROUTERS: list[Any] = [
     # -- domain registrations --
     api_blocklist.router,
     ui_blocklist.router,
+    ui_blocklist_notice.router,
     api_followup.router,
     api_followup_indicators.router,
     api_followup_prefectures.router,
@@ -75,7 +77,8 @@ ROUTERS: list[Any] = [
 # Which routers each process role serves, by the module that defines them (see docs/security.md).
 # "all" serves everything (development, `make run`). A role not listed here serves nothing extra.
 PROCESS_ROLES: dict[str, set[str]] = {
-    "portal": {"mamoru.web.ui.plan", "mamoru.web.api.plan", "mamoru.web.ui.portal", "mamoru.web.api.portal"},
+    "portal": {"mamoru.web.ui.plan", "mamoru.web.api.plan", "mamoru.web.ui.portal", "mamoru.web.api.portal",
+               "mamoru.web.ui.blocklist_notice"},
     "office": {"mamoru.web.ui.plan", "mamoru.web.api.plan", "mamoru.web.ui.auth", "mamoru.web.api.auth",
                "mamoru.web.ui.followup_rounds", "mamoru.web.ui.followup_entries", "mamoru.web.ui.followup_indicators",
                "mamoru.web.ui.followup_meetings", "mamoru.web.ui.followup_alignment", "mamoru.web.api.followup", "mamoru.web.api.followup_indicators",
