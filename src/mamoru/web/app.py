@@ -20,6 +20,7 @@ from mamoru.web import deps
 from mamoru.web.commit import CommitBeforeResponse
 from mamoru.web.api import auth as api_auth
 from mamoru.web.api import blocklist as api_blocklist
+from mamoru.web.api import blocklist_staff as api_blocklist_staff
 from mamoru.web.api import followup as api_followup
 from mamoru.web.api import followup_alignment as api_followup_alignment
 from mamoru.web.api import followup_indicators as api_followup_indicators
@@ -55,6 +56,7 @@ ROUTERS: list[Any] = [
     ui_plan.router,
     # -- domain registrations --
     api_blocklist.router,
+    api_blocklist_staff.router,
     ui_blocklist.router,
     ui_blocklist_notice.router,
     api_followup.router,
