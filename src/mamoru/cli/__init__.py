@@ -43,6 +43,8 @@ from mamoru.cli import hotline as hotline_cli  # noqa: E402
 app.add_typer(hotline_cli.app, name="hotline")
 from mamoru.cli import match as match_cli  # noqa: E402
 match_cli.register(app)
+from mamoru.cli import separation as separation_cli  # noqa: E402
+separation_cli.register(db_cli.app)
 from mamoru.cli import url as url_cli  # noqa: E402
 app.add_typer(url_cli.app, name="url")
 
