@@ -6,6 +6,7 @@ the reason (a refused confirmation is kept in the audit log)."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import date, timedelta
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -105,10 +106,11 @@ def confirm_submit(entry_id: int, request: Request, session: Session = Depends(g
     return RedirectResponse(f"/blocklist/entries/{entry_id}", status_code=303)
 
 
-def _act(request: Request, session: Session, user: User, entry_id: int, back: str, action: object) -> Response:
+def _act(request: Request, session: Session, user: User, entry_id: int, back: str,
+         action: Callable[[], object]) -> Response:
     """Run a service call; on a refusal show the entry page with the reason, else go back."""
     try:
-        action()  # type: ignore[operator]
+        action()
     except DomainError as exc:
         session.rollback()
         problems = [str(p) for p in exc.problems] if isinstance(exc, InvalidInput) else [str(exc)]
