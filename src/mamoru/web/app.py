@@ -42,6 +42,7 @@ from mamoru.web.ui import followup_meetings as ui_followup_meetings
 from mamoru.web.ui import followup_rounds as ui_followup_rounds
 from mamoru.web.ui import portal as ui_portal
 from mamoru.web.ui import hotline as ui_hotline
+from mamoru.web.ui import matching as ui_matching
 from mamoru.web.ui import plan as ui_plan
 
 access_log = logging.getLogger("mamoru.access")
@@ -74,6 +75,7 @@ ROUTERS: list[Any] = [
     api_hotline.router,
     ui_hotline.router,
     api_matching.router,
+    ui_matching.router,
 ]
 
 # Which routers each process role serves, by the module that defines them (see docs/security.md).

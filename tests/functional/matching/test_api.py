@@ -113,3 +113,12 @@ def test_matcher_process_role_serves_the_match_api(database: Database, tmp_path:
     with TestClient(create_app(settings, database)) as c:
         assert post(c, world["token"], hashes=[world["shared"][0]]).status_code == 200
         assert c.get("/login").status_code == 404
+
+
+def test_banks_page_for_hotline_staff_only(client: Any, world: dict[str, Any],
+                                           make_user: Callable[..., Any], login_as: Any) -> None:
+    login_as(make_user(roles.ANALYST))
+    page = client.get("/matching?lang=en")
+    assert page.status_code == 200 and f"shared-{world['tag']}" in page.text
+    login_as(world["platform"])
+    assert client.get("/matching").status_code == 403
