@@ -4,6 +4,7 @@ Pure: bytes in, `EntryIn` values out (or text out). A file is read whole and eve
 reported with its line number and reason before anything is stored, so an import is all or
 nothing. Accepted formats:
 - `lines`: one hash a line, of the signal type given (default pdq); blank lines and # comments skipped.
+A hash given twice in one file is stored once.
 - `csv`: a header, then either a `hash` column (with optional `signal`, `category`, `case_ref`,
   `item`, `expires_at`) or the columns that `mamoru hash` writes (`pdq`, `md5`, `sha1`, `sha256`,
   optional `item`, `category`, `case_ref`): one entry per hash given. A `path` column is ignored.
@@ -178,7 +179,13 @@ def parse_bank_file(data: bytes, fmt: str, signal: str = "pdq") -> list[EntryIn]
         raise InvalidInput(problems)
     if not entries:
         raise InvalidInput("the file holds no hashes")
-    return entries
+    seen: set[tuple[str, str]] = set()
+    unique = []
+    for e in entries:  # `mamoru hash --for-bank` repeats the file digests on every variant row
+        if (e.signal, e.hash) not in seen:
+            seen.add((e.signal, e.hash))
+            unique.append(e)
+    return unique
 
 
 @dataclass(frozen=True)

@@ -128,3 +128,15 @@ def test_expired_entries_stop_matching(database: Database, session: Session, ban
     assert found == [[]]
     found, _ = runtime.matcher().match_pdq(np.frombuffer(bytes.fromhex(h), np.uint64), 0)
     assert len(found[0]) == 1
+
+
+def test_hash_for_bank_output_imports_each_hash_once(session: Session, bank: str) -> None:
+    a, b, c = pdq_hexes(3, 7)
+    md5, sha256 = "ab" * 16, "cd" * 32
+    text = ("path,pdq,quality,md5,sha256,sha1,item,variant\n"
+            f"x.jpg,{a},90,{md5},{sha256},,1,original\n"
+            f"x.jpg,{b},88,{md5},{sha256},,1,crop95\n"
+            f"y.jpg,{c},91,{'ef' * 16},{'01' * 32},,2,original\n")
+    assert import_file(session, bank, text.encode(), "csv", "pdq", None) == 7
+    exported = export_bank(session, bank, "csv")
+    assert exported.count(md5) == 1 and f"pdq,{b},,,1," in exported
