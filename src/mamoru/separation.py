@@ -95,8 +95,9 @@ def roles_sql(prefix: str = "mamoru", roles: list[str] | None = None) -> list[st
             raise ValueError(f"unknown process role {role!r}; choose {', '.join(PROCESS_GRANTS)}")
         user = role_name(prefix, role)
         read, write = tables_for(role)
+        # Identifiers only: role names pass _IDENT, table names come from the models (no user input).
         statements.append(
-            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{user}') "
+            f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{user}') "  # nosec B608
             f"THEN CREATE ROLE {user} LOGIN; END IF; END $$")
         statements.append(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {user}")
         statements.append(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {user}")
@@ -117,6 +118,6 @@ def drop_roles_sql(prefix: str = "mamoru", roles: list[str] | None = None) -> li
     out: list[str] = []
     for role in roles or list(PROCESS_GRANTS):
         user = role_name(prefix, role)
-        out.append(f"DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{user}') "
+        out.append(f"DO $$ BEGIN IF EXISTS"  # nosec B608 (role name checked by _IDENT) (SELECT FROM pg_roles WHERE rolname = '{user}') "
                    f"THEN EXECUTE 'DROP OWNED BY {user}'; EXECUTE 'DROP ROLE {user}'; END IF; END $$")
     return out
