@@ -21,7 +21,7 @@ REPO = Path(__file__).resolve().parents[2]
 ACCEPTED: dict[tuple[str, str], str] = {
     ("src/mamoru/auth/service.py", "B105"): "'mmr_' is the public prefix of API tokens, not a password",
     ("src/mamoru/config.py", "B105"): "help texts of the *_PASSWORD / SECRET settings, not values",
-    ("src/mamoru/web/ui/auth.py", "B105"): ""new_token": None is a template variable (no token shown yet), not a password",
+    ("src/mamoru/web/ui/auth.py", "B105"): "'new_token': None is a template variable (no token shown yet), not a password",
     ("src/mamoru/backup.py", "B608"): "table and column names come from the models' metadata, not from input",
     ("src/mamoru/blocklist/compiler.py", "B104"): "0.0.0.0 is the sink address written into the hosts file; nothing binds",
     ("src/mamoru/followup/demo.py", "B311"): "random values for demonstration data only",

@@ -1,0 +1,375 @@
+"""Authorization matrix: every route of the app (HTML and API) against every role.
+
+The routes come from the app's route table (create_app with process role "all"), so a route
+added without a rule here fails `test_every_route_has_a_rule`. For each route and role the test
+makes one request (HTML routes with a logged-in session cookie and the CSRF header; API routes with
+a Bearer token holding every scope the role may hold) and classifies the answer: *denied* is 401,
+403, or a redirect to /login; anything else (200, 404 for an id of another kind, 409, 422 for an
+empty body...) means the request got past the door. This checks the door (the route's role and
+scope dependencies, and service checks reached with an empty body); agency scoping and four-eyes
+with real bodies are tested by each domain's own tests.
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Iterator
+from datetime import date
+from typing import Any
+
+import pytest
+from fastapi.testclient import TestClient
+from tests.conftest import login
+from tests.security.routes import flat_routes
+
+from mamoru.auth import roles as R
+
+ANON = "anonymous"
+ROLES = [ANON, *R.ALL_ROLES]
+EVERYONE = frozenset(ROLES)
+SIGNED_IN = frozenset(R.ALL_ROLES)
+NOBODY: frozenset[str] = frozenset()
+HOTLINE = frozenset({R.ANALYST, R.SENIOR_ANALYST})
+OFFICE_READ = frozenset({R.ADMINISTRATOR, R.COORDINATOR, R.AGENCY_OFFICER, R.AUDITOR})
+PLAN_WRITE_SCOPE = frozenset({R.ADMINISTRATOR, R.COORDINATOR, R.AGENCY_OFFICER})  # then checked by the service
+COORD = frozenset({R.COORDINATOR})
+COORD_OR_AGENCY = frozenset({R.COORDINATOR, R.AGENCY_OFFICER})
+BLOCKLIST_READ = frozenset({R.ADMINISTRATOR, R.AUDITOR, R.ANALYST, R.SENIOR_ANALYST})
+BLOCKLIST_EDIT = frozenset({R.ADMINISTRATOR, R.ANALYST, R.SENIOR_ANALYST})
+BLOCKLIST_SENIOR = frozenset({R.ADMINISTRATOR, R.SENIOR_ANALYST})
+AUDIT = frozenset({R.ADMINISTRATOR, R.AUDITOR})
+
+
+def roles(*names: str) -> frozenset[str]:
+    return frozenset(names)
+
+
+# "METHOD path" -> the roles whose request gets past the door. Reviewed route by route (2026-11-28);
+# a new route must be added here with the roles that should reach it.
+RULES: dict[str, frozenset[str]] = {
+    "GET /": EVERYONE,
+    "GET /account": SIGNED_IN,
+    "POST /account/tokens": SIGNED_IN,
+    "GET /admin/users": roles('administrator'),
+    "POST /admin/users": roles('administrator'),
+    "GET /agencies": EVERYONE,
+    "GET /agencies/{code}": EVERYONE,
+    "POST /agencies/{code}/edit": COORD,
+    "POST /agencies/{code}/profile": COORD_OR_AGENCY,
+    "GET /api/v1/agencies": EVERYONE,
+    "GET /api/v1/agencies/{code}": EVERYONE,
+    "PATCH /api/v1/agencies/{code}": PLAN_WRITE_SCOPE,
+    "GET /api/v1/agencies/{code}/profile": OFFICE_READ,
+    "PUT /api/v1/agencies/{code}/profile": PLAN_WRITE_SCOPE,
+    "GET /api/v1/audit": AUDIT,
+    "GET /api/v1/blocklist/access-log": AUDIT,
+    "GET /api/v1/blocklist/appeals": BLOCKLIST_READ,
+    "POST /api/v1/blocklist/appeals/{appeal_id}/decision": BLOCKLIST_SENIOR,
+    "GET /api/v1/blocklist/deltas": roles('subscriber'),
+    "GET /api/v1/blocklist/deltas/{from_version}/{to_version}": roles('subscriber'),
+    "GET /api/v1/blocklist/deltas/{from_version}/{to_version}/signature": roles('subscriber'),
+    "GET /api/v1/blocklist/entries": BLOCKLIST_READ,
+    "POST /api/v1/blocklist/entries": BLOCKLIST_EDIT,
+    "GET /api/v1/blocklist/entries/review-due": BLOCKLIST_READ,
+    "GET /api/v1/blocklist/entries/{entry_id}": BLOCKLIST_READ,
+    "POST /api/v1/blocklist/entries/{entry_id}/appeals": BLOCKLIST_EDIT,
+    "POST /api/v1/blocklist/entries/{entry_id}/confirm": BLOCKLIST_EDIT,
+    "POST /api/v1/blocklist/entries/{entry_id}/reject": BLOCKLIST_EDIT,
+    "POST /api/v1/blocklist/entries/{entry_id}/remove": BLOCKLIST_EDIT,
+    "POST /api/v1/blocklist/entries/{entry_id}/reverify": BLOCKLIST_EDIT,
+    "GET /api/v1/blocklist/keys": EVERYONE,
+    "POST /api/v1/blocklist/publications": BLOCKLIST_SENIOR,
+    "GET /api/v1/blocklist/snapshots/{fmt}": roles('subscriber'),
+    "GET /api/v1/blocklist/snapshots/{fmt}/signature": roles('subscriber'),
+    "GET /api/v1/blocklist/version": BLOCKLIST_READ,
+    "GET /api/v1/blocklist/versions/compare": BLOCKLIST_READ,
+    "GET /api/v1/definitions": EVERYONE,
+    "GET /api/v1/docs": EVERYONE,
+    "GET /api/v1/followup/actions": OFFICE_READ,
+    "PATCH /api/v1/followup/actions/{action_id}": PLAN_WRITE_SCOPE,
+    "GET /api/v1/followup/alignment": OFFICE_READ,
+    "POST /api/v1/followup/alignment/capabilities/{number}/assessments": PLAN_WRITE_SCOPE,
+    "DELETE /api/v1/followup/alignment/capabilities/{number}/measures/{measure}": COORD,
+    "PUT /api/v1/followup/alignment/capabilities/{number}/measures/{measure}": COORD,
+    "GET /api/v1/followup/bodies": OFFICE_READ,
+    "PATCH /api/v1/followup/bodies/{key}": PLAN_WRITE_SCOPE,
+    "GET /api/v1/followup/entries/{entry_id}": OFFICE_READ,
+    "PUT /api/v1/followup/entries/{entry_id}": PLAN_WRITE_SCOPE,
+    "POST /api/v1/followup/entries/{entry_id}/accept": COORD,
+    "GET /api/v1/followup/entries/{entry_id}/diff": OFFICE_READ,
+    "POST /api/v1/followup/entries/{entry_id}/return": PLAN_WRITE_SCOPE,
+    "POST /api/v1/followup/entries/{entry_id}/submit": COORD_OR_AGENCY,
+    "GET /api/v1/followup/indicators": EVERYONE,
+    "GET /api/v1/followup/indicators/{code}": EVERYONE,
+    "PUT /api/v1/followup/indicators/{code}": PLAN_WRITE_SCOPE,
+    "GET /api/v1/followup/indicators/{code}/computed": EVERYONE,
+    "POST /api/v1/followup/indicators/{code}/values": PLAN_WRITE_SCOPE,
+    "GET /api/v1/followup/meetings": OFFICE_READ,
+    "POST /api/v1/followup/meetings": PLAN_WRITE_SCOPE,
+    "GET /api/v1/followup/meetings/{meeting_id}": OFFICE_READ,
+    "POST /api/v1/followup/meetings/{meeting_id}/actions": PLAN_WRITE_SCOPE,
+    "POST /api/v1/followup/meetings/{meeting_id}/decisions": PLAN_WRITE_SCOPE,
+    "GET /api/v1/followup/prefectures": EVERYONE,
+    "GET /api/v1/followup/prefectures/{measure}": EVERYONE,
+    "POST /api/v1/followup/prefectures/{measure}/publish": COORD,
+    "POST /api/v1/followup/prefectures/{measure}/withdraw": COORD,
+    "PUT /api/v1/followup/prefectures/{measure}/{prefecture}": PLAN_WRITE_SCOPE,
+    "GET /api/v1/followup/rounds": OFFICE_READ,
+    "POST /api/v1/followup/rounds": PLAN_WRITE_SCOPE,
+    "GET /api/v1/followup/rounds/{round_id}": OFFICE_READ,
+    "GET /api/v1/followup/rounds/{round_id}/entries": OFFICE_READ,
+    "GET /api/v1/followup/rounds/{round_id}/export.{fmt}": OFFICE_READ,
+    "POST /api/v1/followup/rounds/{round_id}/import": PLAN_WRITE_SCOPE,
+    "POST /api/v1/followup/rounds/{round_id}/publish": COORD,
+    "GET /api/v1/followup/services": EVERYONE,
+    "POST /api/v1/followup/services": PLAN_WRITE_SCOPE,
+    "PATCH /api/v1/followup/services/{key}": PLAN_WRITE_SCOPE,
+    "GET /api/v1/health": EVERYONE,
+    "POST /api/v1/hotline/assessments/{assessment_id}/review": roles('senior_analyst'),
+    "GET /api/v1/hotline/cases/{case_id}": HOTLINE,
+    "POST /api/v1/hotline/cases/{case_id}/assessments": HOTLINE,
+    "POST /api/v1/hotline/cases/{case_id}/assign": HOTLINE,
+    "POST /api/v1/hotline/cases/{case_id}/blocklist-proposal": HOTLINE,
+    "POST /api/v1/hotline/cases/{case_id}/deletion-requests": HOTLINE,
+    "POST /api/v1/hotline/cases/{case_id}/forward": HOTLINE,
+    "POST /api/v1/hotline/cases/{case_id}/hash-bank": HOTLINE,
+    "POST /api/v1/hotline/cases/{case_id}/hashes": HOTLINE,
+    "POST /api/v1/hotline/cases/{case_id}/hold": HOTLINE,
+    "POST /api/v1/hotline/cases/{case_id}/referral": HOTLINE,
+    "GET /api/v1/hotline/cases/{case_id}/referral.json": HOTLINE,
+    "GET /api/v1/hotline/cases/{case_id}/referral.pdf": HOTLINE,
+    "POST /api/v1/hotline/cases/{case_id}/trace": HOTLINE,
+    "GET /api/v1/hotline/figures": roles('administrator', 'coordinator', 'auditor', 'analyst', 'senior_analyst'),
+    "GET /api/v1/hotline/providers": HOTLINE,
+    "POST /api/v1/hotline/providers": HOTLINE,
+    "GET /api/v1/hotline/qa/sample": roles('senior_analyst'),
+    "GET /api/v1/hotline/queue": HOTLINE,
+    "POST /api/v1/hotline/reports": HOTLINE,
+    "POST /api/v1/hotline/reports/batch": HOTLINE,
+    "POST /api/v1/hotline/reports/csv": HOTLINE,
+    "POST /api/v1/match": roles('platform'),
+    "GET /api/v1/match/banks": roles('platform'),
+    "GET /api/v1/match/status": roles('platform'),
+    "GET /api/v1/me": SIGNED_IN,
+    "GET /api/v1/measures": EVERYONE,
+    "GET /api/v1/measures/{uid}": EVERYONE,
+    "PATCH /api/v1/measures/{uid}": PLAN_WRITE_SCOPE,
+    "GET /api/v1/openapi.json": EVERYONE,
+    "GET /api/v1/plans": EVERYONE,
+    "GET /api/v1/plans/{key}": EVERYONE,
+    "PATCH /api/v1/plans/{key}": PLAN_WRITE_SCOPE,
+    "GET /api/v1/plans/{key}/pillars/{number}": EVERYONE,
+    "PATCH /api/v1/plans/{key}/pillars/{number}": PLAN_WRITE_SCOPE,
+    "GET /api/v1/prefectures": EVERYONE,
+    "GET /api/v1/timeline": EVERYONE,
+    "POST /api/v1/tokens": SIGNED_IN,
+    "GET /api/v1/users": roles('administrator'),
+    "POST /api/v1/users": roles('administrator'),
+    "GET /audit": AUDIT,
+    "GET /blocked": EVERYONE,
+    "GET /blocklist": BLOCKLIST_READ,
+    "GET /blocklist/appeals": BLOCKLIST_READ,
+    "POST /blocklist/appeals": BLOCKLIST_EDIT,
+    "POST /blocklist/appeals/{appeal_id}/decide": BLOCKLIST_SENIOR,
+    "GET /blocklist/entries/{entry_id}": BLOCKLIST_READ,
+    "POST /blocklist/entries/{entry_id}/confirm": BLOCKLIST_EDIT,
+    "POST /blocklist/entries/{entry_id}/remove": BLOCKLIST_EDIT,
+    "POST /blocklist/entries/{entry_id}/reverify": BLOCKLIST_EDIT,
+    "GET /blocklist/propose": BLOCKLIST_EDIT,
+    "POST /blocklist/propose": BLOCKLIST_EDIT,
+    "GET /blocklist/review": BLOCKLIST_READ,
+    "GET /definitions": EVERYONE,
+    "GET /docs/oauth2-redirect": EVERYONE,
+    "GET /followup": OFFICE_READ,
+    "GET /followup/actions": OFFICE_READ,
+    "POST /followup/actions/{action_id}": COORD_OR_AGENCY,
+    "GET /followup/alignment": OFFICE_READ,
+    "POST /followup/alignment": COORD,
+    "GET /followup/alignment/maturity": OFFICE_READ,
+    "POST /followup/bodies/{key}": COORD,
+    "GET /followup/entries/{entry_id}": OFFICE_READ,
+    "POST /followup/entries/{entry_id}": COORD_OR_AGENCY,
+    "GET /followup/entries/{entry_id}/diff": OFFICE_READ,
+    "POST /followup/entries/{entry_id}/review": COORD,
+    "GET /followup/help-services": OFFICE_READ,
+    "POST /followup/help-services": COORD_OR_AGENCY,
+    "POST /followup/help-services/{key}": COORD,
+    "GET /followup/indicators": OFFICE_READ,
+    "POST /followup/indicators/values": COORD,
+    "GET /followup/meetings": OFFICE_READ,
+    "POST /followup/meetings": COORD,
+    "GET /followup/meetings/{meeting_id}": OFFICE_READ,
+    "POST /followup/meetings/{meeting_id}/actions": COORD,
+    "POST /followup/meetings/{meeting_id}/decisions": COORD,
+    "GET /followup/prefectures": OFFICE_READ,
+    "POST /followup/prefectures": COORD,
+    "POST /followup/prefectures/publication": COORD,
+    "POST /followup/rounds": COORD,
+    "GET /followup/rounds/{round_id}": OFFICE_READ,
+    "GET /followup/rounds/{round_id}/entries": OFFICE_READ,
+    "GET /followup/rounds/{round_id}/export.{fmt}": OFFICE_READ,
+    "POST /followup/rounds/{round_id}/import": COORD_OR_AGENCY,
+    "POST /followup/rounds/{round_id}/publish": COORD,
+    "GET /followup/rounds/{round_id}/report": OFFICE_READ,
+    "GET /followup/statuses": OFFICE_READ,
+    "POST /followup/statuses": COORD,
+    "GET /hotline": HOTLINE,
+    "POST /hotline/assessments/{assessment_id}/review": roles('senior_analyst'),
+    "GET /hotline/cases/{case_id}": HOTLINE,
+    "POST /hotline/cases/{case_id}/assess": HOTLINE,
+    "POST /hotline/cases/{case_id}/blocklist": HOTLINE,
+    "POST /hotline/cases/{case_id}/forward": HOTLINE,
+    "POST /hotline/cases/{case_id}/guidance": HOTLINE,
+    "POST /hotline/cases/{case_id}/hash": HOTLINE,
+    "POST /hotline/cases/{case_id}/hash-bank": HOTLINE,
+    "POST /hotline/cases/{case_id}/hold": HOTLINE,
+    "POST /hotline/cases/{case_id}/notice": HOTLINE,
+    "POST /hotline/cases/{case_id}/provider": HOTLINE,
+    "POST /hotline/cases/{case_id}/refer": HOTLINE,
+    "POST /hotline/cases/{case_id}/trace": HOTLINE,
+    "GET /hotline/figures": roles('administrator', 'coordinator', 'auditor', 'analyst', 'senior_analyst'),
+    "GET /hotline/providers": HOTLINE,
+    "POST /hotline/providers": HOTLINE,
+    "GET /login": EVERYONE,
+    "POST /login": EVERYONE,
+    "POST /logout": SIGNED_IN,
+    "GET /matching": BLOCKLIST_READ,
+    "GET /measures/{uid}": EVERYONE,
+    "POST /measures/{uid}/amend": COORD,
+    "GET /plans/{key}": EVERYONE,
+    "GET /plans/{key}/pillars/{number}": EVERYONE,
+    "POST /plans/{key}/pillars/{number}/edit": COORD,
+    "GET /portal": EVERYONE,
+    "GET /portal/awareness": EVERYONE,
+    "GET /portal/help": EVERYONE,
+    "GET /portal/indicators": EVERYONE,
+    "GET /portal/rounds/{round_id}": EVERYONE,
+    "GET /report": EVERYONE,
+    "POST /report": EVERYONE,
+    "GET /timeline": EVERYONE,
+}
+
+SKIP_PROBE = {("POST", "/logout")}  # probed last, it ends the session
+
+
+def rule_for(method: str, path: str) -> frozenset[str] | None:
+    return RULES.get(f"{method} {path}")
+
+
+@pytest.fixture
+def world(session: Any, loaded: Any, make_user: Any, api_token: Any, app: Any) -> Iterator[dict[str, Any]]:
+    """Real objects to fill path parameters, one user per role, their tokens."""
+    from mamoru.plan.models import Agency, Measure, Plan
+
+    users = {role: make_user(role, agency="NPA" if role == R.AGENCY_OFFICER else None) for role in R.ALL_ROLES}
+    tokens = {role: api_token(u, sorted(R.ROLE_SCOPES.get(role, ()))) for role, u in users.items()}
+    plan = session.query(Plan).first()
+    measure = session.query(Measure).order_by(Measure.id).first()
+    agency = session.query(Agency).filter_by(code="NPA").one()
+    params = {"key": plan.key, "number": "1", "uid": measure.uid, "code": agency.code, "measure": measure.uid,
+              "prefecture": "13", "fmt": "csv", "from_version": "0", "to_version": "1", "round_id": "1",
+              "entry_id": "1", "appeal_id": "1", "case_id": "1", "assessment_id": "1", "meeting_id": "1",
+              "action_id": "1"}
+    params.update(_domain_ids(session, users))
+    yield {"users": users, "tokens": tokens, "params": params, "app": app}
+
+
+def _domain_ids(session: Any, users: dict[str, Any]) -> dict[str, str]:
+    """Ids of a reporting round, a hotline case and a blocklist entry (best effort per domain)."""
+    out: dict[str, str] = {}
+    from mamoru.followup import rounds
+
+    r = rounds.open_round(session, users[R.COORDINATOR], [2024], date(2030, 1, 1))
+    out["round_id"] = str(r.id)
+    from mamoru.followup.models import RoundEntry
+
+    entry = session.query(RoundEntry).filter_by(round_id=r.id).first()
+    out["entry_id"] = str(entry.id)
+    from mamoru.hotline import intake
+    from mamoru.hotline import workflow as wf
+
+    report = intake.submit(session, intake.ReportInput(url="http://example.test/a"), "public", wf.ServiceLevels())
+    out["case_id"] = str(report.case_id)
+    session.commit()
+    return out
+
+
+# Query strings and JSON bodies that let a request reach checks made after validation.
+QUERIES = {"/api/v1/followup/entries/{entry_id}/diff": "?a=1&b=1", "/api/v1/blocklist/deltas": "?since=0",
+           "/api/v1/blocklist/versions/compare": "?from=0&to=0", "/api/v1/hotline/reports/csv": "?partner=x"}
+BODIES: dict[str, Any] = {
+    "/api/v1/hotline/reports": {"url": "http://example.test/matrix"},
+    "/api/v1/hotline/reports/batch": {"reports": [{"url": "http://example.test/matrix"}]},
+}
+
+
+def fill(path: str, params: dict[str, str]) -> str:
+    return re.sub(r"\{(\w+)\}", lambda m: params.get(m.group(1), "1"), path) + QUERIES.get(path, "")
+
+
+def is_api(path: str) -> bool:
+    return path.startswith("/api/")
+
+
+def probe(client: TestClient, method: str, path: str, url: str, token: str | None, csrf: str | None) -> int:
+    api = is_api(path)
+    headers = {"accept": "application/json" if api else "text/html"}
+    if api and token:
+        headers["authorization"] = f"Bearer {token}"
+    if csrf and method not in {"GET", "HEAD"}:
+        headers["x-csrf-token"] = csrf
+    r = client.request(method, url, headers=headers, json=BODIES.get(path), follow_redirects=False)
+    if r.status_code in (302, 303, 307) and r.headers.get("location", "").startswith("/login"):
+        return 401
+    return r.status_code
+
+
+def observe(world: dict[str, Any]) -> dict[tuple[str, str], dict[str, int]]:
+    routes = [(m, p) for m, p, _ in flat_routes(world["app"])]
+    seen: dict[tuple[str, str], dict[str, int]] = {rt: {} for rt in routes}
+    for role in ROLES:
+        with TestClient(world["app"], raise_server_exceptions=False) as client:
+            if role == ANON:
+                page = client.get("/login")
+                csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+            else:
+                csrf = login(client, world["users"][role].username)
+            token = world["tokens"].get(role)
+            for method, path in sorted(routes, key=lambda rt: rt in SKIP_PROBE):
+                url = fill(path, world["params"])
+                seen[(method, path)][role] = probe(client, method, path, url, token, csrf)
+    return seen
+
+
+def test_every_route_has_a_rule(app: Any) -> None:
+    missing = sorted({f"{m} {p}" for m, p, _ in flat_routes(app) if rule_for(m, p) is None})
+    assert missing == [], "routes without an authorization rule (add one to RULES):\n" + "\n".join(missing)
+
+
+def test_authorization_matrix(world: dict[str, Any]) -> None:
+    seen = observe(world)
+    if os.environ.get("MAMORU_MATRIX_PRINT"):
+        for (m, p), by_role in sorted(seen.items(), key=lambda kv: kv[0][1]):
+            allowed = [r for r in ROLES if by_role[r] not in (401, 403)]
+            print(f"RULE\t{m}\t{p}\t{' '.join(allowed)}")
+    wrong = []
+    for (method, path), by_role in seen.items():
+        allowed = rule_for(method, path)
+        if allowed is None:
+            continue
+        for role, status in by_role.items():
+            denied = status in (401, 403)
+            if denied == (role in allowed):
+                wrong.append(f"{method} {path} as {role}: {status}, expected {'allow' if role in allowed else 'deny'}")
+    assert wrong == [], "\n".join(sorted(wrong))
+    crashes = sorted({f"{m} {p}" for (m, p), by_role in seen.items() for st in by_role.values() if st >= 500})
+    assert [c for c in crashes if c not in KNOWN_5XX] == [], crashes
+
+
+# Known server errors found by this matrix, reported to their owners; remove a line when fixed.
+KNOWN_5XX = {
+    # hotline UI: refer on a case still queued raises workflow.TransitionRefused, unhandled -> 500
+    # (the API maps it to 409); reported to the hotline engineer.
+    "POST /hotline/cases/{case_id}/refer",
+}
