@@ -95,7 +95,7 @@ def build_table(hashes: Any, start: int, width: int, dir_bits: int, dirs: Any, p
         packed[p] = (np.uint32(i) << np.uint32(sb)) | (keys[i] & smask)
 
 
-@nb.njit(cache=True)  # type: ignore[misc]
+@nb.njit(cache=True, nogil=True)  # type: ignore[misc]
 def query_one(hashes: Any, q: Any, d: int, starts: Any, widths: Any, sbs: Any, radii: Any,
               dir_base: Any, dirs: Any, packed: Any, mask_base: Any, mask_len: Any, masks: Any,
               chunkmasks: Any, out_rows: Any, out_d: Any, s_pos: Any, s_hi: Any, s_tab: Any,
