@@ -105,8 +105,11 @@ def read_rows(data: bytes, fmt: str) -> list[tuple[int, dict[str, Any]]]:
         except UnicodeDecodeError as exc:
             raise InvalidInput(f"file is not UTF-8 text (byte {exc.start})") from exc
         reader = csv.DictReader(io.StringIO(text))
-        _check_header(reader.fieldnames or [])
-        return [(i, dict(r)) for i, r in enumerate(reader, start=2)]
+        try:
+            _check_header(reader.fieldnames or [])
+            return [(i, dict(r)) for i, r in enumerate(reader, start=2)]
+        except csv.Error as exc:  # a stray carriage return or NUL: say where instead of failing with 500
+            raise InvalidInput(f"row {reader.line_num}: not readable as CSV ({exc})") from exc
     if fmt == "xlsx":
         from openpyxl import load_workbook
 
