@@ -118,6 +118,7 @@ def drop_roles_sql(prefix: str = "mamoru", roles: list[str] | None = None) -> li
     out: list[str] = []
     for role in roles or list(PROCESS_GRANTS):
         user = role_name(prefix, role)
-        out.append(f"DO $$ BEGIN IF EXISTS"  # nosec B608 (role name checked by _IDENT) (SELECT FROM pg_roles WHERE rolname = '{user}') "
+        # role name checked by _IDENT (plain identifier)
+        out.append(f"DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{user}') "  # nosec B608
                    f"THEN EXECUTE 'DROP OWNED BY {user}'; EXECUTE 'DROP ROLE {user}'; END IF; END $$")
     return out
