@@ -48,7 +48,7 @@ def servers(tmp_path: Path) -> Iterator[tuple[list[str], dict[str, str], dict[st
         cli(env, "plan", "load")
         for name, role in (("ana", "analyst"), ("plat", "platform")):
             cli(env, "user", "add", name, "--role", role)
-        tokens = {"ana": cli(env, "token", "create", "ana", "--scopes", "flagger").split()[-1],
+        tokens = {"ana": cli(env, "token", "create", "ana", "--scopes", "flagger,blocklist").split()[-1],
                   "plat": cli(env, "token", "create", "plat", "--scopes", "match").split()[-1]}
         cli(env, "bank", "create", "shared")
         cli(env, "bank", "choose", "plat", "shared")

@@ -47,6 +47,8 @@ def test_portal_process_on_sqlite_serves_no_hotline_bank_or_blocklist_route(tmp_
     assert "/portal" in paths and "/" in paths
     leaked = [p for p in paths if p.startswith(FORBIDDEN_PREFIXES)]
     assert leaked == [], leaked
+    writing = [f"{m} {p}" for m, p, _ in flat_routes(create_app(settings)) if m not in ("GET", "HEAD")]
+    assert writing == [], writing  # the portal only reads: no login, no plan edits, no imports
     everything = [p for _, p, _ in flat_routes(create_app(Settings(
         var_dir=tmp_path, database_url="sqlite://", secret_key="k", audit_key_path=tmp_path / "a.key")))]
     assert any(p.startswith("/api/v1/hotline") for p in everything)  # the filter above can see them

@@ -45,15 +45,16 @@ SCOPES: dict[str, str] = {
     "match": "query the hash-matching service",
     "feed": "fetch the blocking list feed",
     "flagger": "submit reports as a trusted flagger",
+    "blocklist": "read and change the blocking list's entries, appeals and versions, as the holder's role allows",
 }
 
 ROLE_SCOPES: dict[str, frozenset[str]] = {
-    ADMINISTRATOR: frozenset({"plan:read", "plan:write", "audit:read"}),
+    ADMINISTRATOR: frozenset({"plan:read", "plan:write", "audit:read", "blocklist"}),
     COORDINATOR: frozenset({"plan:read", "plan:write"}),
     AGENCY_OFFICER: frozenset({"plan:read", "plan:write"}),
-    AUDITOR: frozenset({"plan:read", "audit:read"}),
-    ANALYST: frozenset({"plan:read", "flagger"}),
-    SENIOR_ANALYST: frozenset({"plan:read", "flagger"}),
+    AUDITOR: frozenset({"plan:read", "audit:read", "blocklist"}),
+    ANALYST: frozenset({"plan:read", "flagger", "blocklist"}),
+    SENIOR_ANALYST: frozenset({"plan:read", "flagger", "blocklist"}),
     PLATFORM: frozenset({"match"}),
     SUBSCRIBER: frozenset({"feed"}),
 }

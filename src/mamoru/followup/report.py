@@ -118,8 +118,12 @@ def render_html(data: ReportData) -> str:
 
 
 def render_pdf(data: ReportData) -> bytes:
+    from PIL import ImageFile
     from weasyprint import HTML
 
+    # WeasyPrint turns on Pillow's process-wide LOAD_TRUNCATED_IMAGES when imported; mamoru's
+    # reports embed no images, and the image hasher must refuse truncated files, so put it back.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     pdf = HTML(string=render_html(data), base_url=".").write_pdf()
     assert pdf is not None
     return bytes(pdf)

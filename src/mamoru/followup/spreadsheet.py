@@ -18,6 +18,7 @@ from sqlalchemy.orm import Session
 
 from mamoru import audit
 from mamoru.auth.models import User
+from mamoru.xlsx import append_row
 from mamoru.errors import InvalidInput, Problem
 from mamoru.followup import workflow
 from mamoru.followup.entries import (
@@ -66,7 +67,7 @@ def write(rows: list[dict[str, str]], fmt: str) -> bytes:
     for cell in ws[1]:
         cell.font = Font(bold=True)
     for row in rows:
-        ws.append([row[c] for c in COLUMNS])
+        append_row(ws, [row[c] for c in COLUMNS])
     for i, name in enumerate(COLUMNS, start=1):
         ws.column_dimensions[get_column_letter(i)].width = 50 if name.startswith(("narrative", "measure_title")) else 14
     for row in ws.iter_rows(min_row=2):

@@ -15,6 +15,7 @@ from __future__ import annotations
 import hashlib
 import io
 import os
+import struct
 import warnings
 from dataclasses import dataclass
 from pathlib import Path
@@ -22,7 +23,7 @@ from pathlib import Path
 import numpy as np
 import numpy.typing as npt
 import pdqhash  # type: ignore[import-untyped]
-from PIL import Image, ImageOps, UnidentifiedImageError
+from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from mamoru.errors import DomainError
 
@@ -121,7 +122,7 @@ def open_image(data: bytes, limits: ImageLimits = DEFAULT_LIMITS) -> Image.Image
         raise ImageTooLarge(f"refused before decoding: {exc}") from None
     except UnidentifiedImageError:
         raise ImageUnreadable("not an image file (format not recognised)") from None
-    except (OSError, SyntaxError, ValueError, EOFError) as exc:
+    except (OSError, SyntaxError, ValueError, EOFError, TypeError, IndexError, KeyError, struct.error) as exc:
         raise ImageUnreadable(f"corrupt image header: {exc}") from None
     width, height = image.size
     if width < 1 or height < 1:
@@ -133,6 +134,9 @@ def open_image(data: bytes, limits: ImageLimits = DEFAULT_LIMITS) -> Image.Image
     factor = _reduction_factor(width, height, limits)
     if factor > 1 and image.format == "JPEG":
         image.draft(image.mode, (width // factor, height // factor))
+    # Pillow's LOAD_TRUNCATED_IMAGES is process-wide and other libraries (WeasyPrint) turn it on
+    # when imported; a truncated file must be refused, never hashed with its missing part grey.
+    ImageFile.LOAD_TRUNCATED_IMAGES = False
     try:
         with warnings.catch_warnings():
             warnings.simplefilter("ignore")
@@ -141,6 +145,10 @@ def open_image(data: bytes, limits: ImageLimits = DEFAULT_LIMITS) -> Image.Image
         raise ImageTooLarge(f"refused: {exc}") from None
     except (OSError, SyntaxError, ValueError, EOFError, MemoryError) as exc:
         raise ImageUnreadable(f"cannot decode image: {exc}") from None
+    except (TypeError, IndexError, KeyError, struct.error) as exc:
+        # Pillow's decoders raise these on crafted files (a TIFF with a float strip offset, found
+        # by fuzzing): the file is corrupt, not our bug, and must be refused like any other.
+        raise ImageUnreadable(f"corrupt image data ({type(exc).__name__}: {exc})") from None
     factor = _reduction_factor(image.width, image.height, limits)
     if factor > 1:
         image = image.reduce(factor)
@@ -241,14 +249,13 @@ def hash_file(path: str | os.PathLike[str], limits: ImageLimits = DEFAULT_LIMITS
     return hash_bytes(read_file(path, limits), limits)
 
 
+_HEX_DIGITS = frozenset("0123456789abcdefABCDEF")
+
+
 def is_pdq_hex(text: str) -> bool:
-    if len(text) != PDQ_HEX_DIGITS:
-        return False
-    try:
-        int(text, 16)
-    except ValueError:
-        return False
-    return True
+    """Exactly 64 ASCII hex digits: no "0x", sign, underscore, space or non-ASCII digit (all of
+    which `int(text, 16)` would take)."""
+    return len(text) == PDQ_HEX_DIGITS and all(c in _HEX_DIGITS for c in text)
 
 
 def hamming_distance(a: str, b: str) -> int:

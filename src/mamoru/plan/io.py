@@ -71,12 +71,14 @@ def write_rows(rows: list[dict[str, str]], fmt: str) -> bytes:
     if fmt == "xlsx":
         from openpyxl import Workbook
 
+        from mamoru.xlsx import append_row
+
         wb = Workbook()
         ws = wb.active
         ws.title = "measures"
         ws.append(COLUMNS)
         for r in rows:
-            ws.append([r[c] for c in COLUMNS])
+            append_row(ws, [r[c] for c in COLUMNS])
         out = io.BytesIO()
         wb.save(out)
         return out.getvalue()

@@ -11,6 +11,7 @@ from fastapi import FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import HTMLResponse, JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import DataError
 
 from mamoru import __version__
 from mamoru.config import Settings
@@ -18,6 +19,7 @@ from mamoru.db import Database
 from mamoru.errors import DomainError, InvalidInput
 from mamoru.web import deps
 from mamoru.web.commit import CommitBeforeResponse
+from mamoru.web.limits import BodyLimit
 from mamoru.web.api import auth as api_auth
 from mamoru.web.api import blocklist as api_blocklist
 from mamoru.web.api import blocklist_staff as api_blocklist_staff
@@ -89,8 +91,7 @@ PROCESS_ROLES: dict[str, set[str]] = {
                "mamoru.web.api.followup_prefectures", "mamoru.web.api.followup_meetings",
                "mamoru.web.api.followup_alignment", "mamoru.web.api.portal"},
     "hotline": {"mamoru.web.ui.auth", "mamoru.web.api.auth", "mamoru.web.ui.hotline", "mamoru.web.api.hotline",
-                "mamoru.web.ui.blocklist", "mamoru.web.api.blocklist_staff", "mamoru.web.ui.matching",
-                "mamoru.web.api.banks"},
+                "mamoru.web.ui.blocklist", "mamoru.web.api.blocklist_staff", "mamoru.web.ui.matching"},
     "matcher": {"mamoru.web.api.matching"},
     "feed": {"mamoru.web.api.blocklist"},
 }
@@ -110,7 +111,23 @@ def routers_for_role(role: str) -> list[Any]:
     if role not in PROCESS_ROLES:
         raise ValueError(f"unknown process role {role!r}; choose all, {', '.join(PROCESS_ROLES)}")
     allowed = PROCESS_ROLES[role] | {"mamoru.web.api.system"}
-    return [r for r in ROUTERS if _router_module(r) in allowed]
+    chosen = [r for r in ROUTERS if _router_module(r) in allowed]
+    if role in READ_ONLY_ROLES:
+        chosen = [_reading_routes(r) for r in chosen]
+    return chosen
+
+
+READ_ONLY_ROLES = {"portal"}
+"""Roles that serve only GET and HEAD routes of their modules (the portal's database user can
+only read; a write route there would be a 500, or worse, a way in)."""
+
+
+def _reading_routes(router: Any) -> Any:
+    from fastapi import APIRouter
+
+    reading = APIRouter()
+    reading.routes = [r for r in router.routes if set(getattr(r, "methods", None) or {"GET"}) <= {"GET", "HEAD"}]
+    return reading
 
 
 CSP = ("default-src 'self'; script-src 'self'; style-src 'self'; img-src 'self' data:; "
@@ -134,7 +151,9 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         app.include_router(router)
     _install_middleware(app, settings)
     _install_error_handlers(app)
+    app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(CommitBeforeResponse)
+    app.add_middleware(BodyLimit)  # outermost: refuses oversize bodies before anything reads them
     return app
 
 
@@ -207,12 +226,70 @@ def _install_error_handlers(app: FastAPI) -> None:
                                                         "problems": problems}, status_code=422)
         return JSONResponse({"detail": "invalid input", "problems": problems}, status_code=422)
 
+    @app.exception_handler(DataError)
+    async def data_error(request: Request, exc: DataError) -> Response:
+        # A value the database cannot hold (an id above PostgreSQL's INTEGER range in a path or
+        # query): bad input, not a server fault. The session has already been rolled back.
+        message = "a value is out of the range the database can hold"
+        if _wants_html(request):
+            return render(request, "pages/error.html", {"status": 422, "message": message, "problems": []},
+                          status_code=422)
+        return JSONResponse({"detail": message, "problems": []}, status_code=422)
+
     @app.exception_handler(404)
     async def not_found(request: Request, exc: Exception) -> Response:
         if _wants_html(request):
             return render(request, "pages/error.html", {"status": 404, "message": "page not found", "problems": []},
                           status_code=404)
         return JSONResponse({"detail": "not found"}, status_code=404)
+
+
+ERROR_SCHEMA = {
+    "title": "Error",
+    "type": "object",
+    "description": "Every refusal (4xx): a plain message and, for bad input, where and why.",
+    "required": ["detail"],
+    "properties": {
+        "detail": {"title": "Detail", "type": "string"},
+        "problems": {"title": "Problems", "type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
+    },
+}
+PROBLEM_SCHEMA = {
+    "title": "Problem",
+    "type": "object",
+    "required": ["row", "field", "reason"],
+    "properties": {
+        "row": {"title": "Row", "anyOf": [{"type": "integer"}, {"type": "null"}]},
+        "field": {"title": "Field", "type": "string"},
+        "reason": {"title": "Reason", "type": "string"},
+    },
+}
+
+
+def _openapi(app: FastAPI) -> dict[str, Any]:
+    """FastAPI's document, with the error bodies mamoru really sends: every 4xx answers `Error`
+    ({"detail": text, "problems": [...]}), including 422 (FastAPI would promise its own
+    HTTPValidationError, which the handlers above replace)."""
+    if app.openapi_schema:
+        return app.openapi_schema
+    from fastapi.openapi.utils import get_openapi
+
+    doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
+    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
+    schemas.pop("HTTPValidationError", None)
+    schemas.pop("ValidationError", None)
+    schemas["Error"] = ERROR_SCHEMA
+    schemas["Problem"] = PROBLEM_SCHEMA
+    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
+    for path_item in doc.get("paths", {}).values():
+        for operation in path_item.values():
+            responses = operation.setdefault("responses", {})
+            if "422" in responses:
+                responses["422"] = {"description": "Invalid input: what is wrong and where", "content": error}
+            responses.setdefault("4XX", {"description": "Refused (not signed in, not allowed, not found, "
+                                                        "conflict, too large): see detail", "content": error})
+    app.openapi_schema = doc
+    return doc
 
 
 def error_page(request: Request, status: int, message: str) -> HTMLResponse:

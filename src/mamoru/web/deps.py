@@ -40,6 +40,12 @@ def get_session(request: Request) -> Iterator[Session]:
     s = db.sessionmaker()
     request.state.db_session = s
     try:
+        # SQLite: every request's unit of work takes the write lock at BEGIN and waits its turn
+        # on the busy timeout. Reads may write too (feed access log, a token's last use), and a
+        # deferred transaction that reads and then writes fails at once with "database is
+        # locked" when another writer got in between. SQLite serializes writers anyway; on
+        # PostgreSQL (production) this is a no-op.
+        db.begin_for_writing(s)
         yield s
         s.commit()
     except BaseException:
@@ -150,13 +156,18 @@ def current_user(user: User | None = Depends(current_user_optional)) -> User:
     return user
 
 
-def require_roles(*roles: str) -> Callable[..., User]:
-    def dep(user: User = Depends(current_user)) -> User:
+def require_roles(*roles: str, scope: str | None = None) -> Callable[..., User]:
+    """A user with one of `roles`; with `scope`, an API token must also hold that scope (a
+    browser session holds every scope of its role)."""
+
+    def dep(principal: Principal = Depends(get_principal), user: User = Depends(current_user)) -> User:
         if user.role not in roles:
             raise HTTPException(403, f"this needs the role {' or '.join(roles)}")
+        if scope is not None and not principal.has_scope(scope):
+            raise HTTPException(403, f"this API token lacks the scope {scope!r}")
         return user
 
-    dep.__name__ = f"require_roles_{'_'.join(roles)}"
+    dep.__name__ = f"require_roles_{'_'.join(roles)}" + (f"_scope_{scope.replace(':', '_')}" if scope else "")
     return dep
 
 

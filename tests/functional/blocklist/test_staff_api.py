@@ -29,8 +29,8 @@ def _key(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     settings.extra["MAMORU_BLOCKLIST_KEY"] = str(tmp_path / "bl.key")
 
 
-def _h(api_token, user) -> dict[str, str]:  # type: ignore[no-untyped-def]
-    return {"Authorization": f"Bearer {api_token(user, ['plan:read'])}"}
+def _h(api_token, user, scopes: tuple[str, ...] = ("plan:read", "blocklist")) -> dict[str, str]:  # type: ignore[no-untyped-def]
+    return {"Authorization": f"Bearer {api_token(user, list(scopes))}"}
 
 
 def _propose(client, h, value: str, kind: str = "host", **extra) -> dict:  # type: ignore[no-untyped-def]
@@ -141,3 +141,16 @@ def test_outsiders_and_openapi(client, make_user, api_token) -> None:
     doc = client.get("/api/v1/openapi.json").json()
     assert {"BlocklistEntryIn", "BlocklistEntryOut", "BlocklistAppealOut", "BlocklistCompareOut", "BlocklistPublicationOut"} <= set(doc["components"]["schemas"])
     assert "403" in doc["paths"][f"{API}/entries/{{entry_id}}/confirm"]["post"]["responses"]
+
+
+def test_a_token_without_the_blocklist_scope_is_refused(client, make_user, api_token) -> None:  # type: ignore[no-untyped-def]
+    """The role alone is not enough: an analyst's token made for reading the plan cannot touch the list."""
+    analyst = make_user("analyst")
+    if True:
+        r = client.post(f"{API}/entries", json={"kind": "host", "value": "scope.example.test", "reason": "case"},
+                        headers=_h(api_token, analyst, ("plan:read",)))
+        assert r.status_code == 403 and "blocklist" in r.json()["detail"]
+        r = client.get(f"{API}/entries", headers=_h(api_token, analyst, ("plan:read",)))
+        assert r.status_code == 403
+        r = client.get(f"{API}/entries", headers=_h(api_token, analyst))
+        assert r.status_code == 200

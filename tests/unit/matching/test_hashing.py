@@ -182,6 +182,19 @@ def test_bad_files_are_refused_with_a_reason(data: bytes, reason: str) -> None:
         hash_bytes(data)
 
 
+def test_truncated_files_are_refused_even_after_another_library_allows_them() -> None:
+    """WeasyPrint (follow-up PDFs) sets Pillow's process-wide LOAD_TRUNCATED_IMAGES when imported."""
+    from PIL import ImageFile
+
+    before = ImageFile.LOAD_TRUNCATED_IMAGES
+    ImageFile.LOAD_TRUNCATED_IMAGES = True
+    try:
+        with pytest.raises(ImageUnreadable, match="truncated"):
+            hash_bytes(_encoded(PHOTO, "JPEG")[:3000])
+    finally:
+        ImageFile.LOAD_TRUNCATED_IMAGES = before
+
+
 def test_a_folder_or_a_missing_file_is_refused(tmp_path: Path) -> None:
     with pytest.raises(ImageUnreadable, match="not a regular file"):
         hash_file(tmp_path)

@@ -36,9 +36,9 @@ from mamoru.errors import PermissionDenied
 from mamoru.web.deps import get_session, get_settings, require_roles
 
 router = APIRouter(prefix="/api/v1/blocklist", tags=["blocklist (staff)"])
-EDITORS = require_roles(*sorted(service.EDITOR_ROLES))
-DECIDERS = require_roles(*sorted(service.DECIDER_ROLES))
-READERS = require_roles(*sorted(service.EDITOR_ROLES | {roles.AUDITOR}))
+EDITORS = require_roles(*sorted(service.EDITOR_ROLES), scope="blocklist")
+DECIDERS = require_roles(*sorted(service.DECIDER_ROLES), scope="blocklist")
+READERS = require_roles(*sorted(service.EDITOR_ROLES | {roles.AUDITOR}), scope="blocklist")
 Status = Literal["proposed", "active", "rejected", "removed"]
 
 

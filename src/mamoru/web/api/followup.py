@@ -18,6 +18,7 @@ from mamoru.followup import rounds as rsvc
 from mamoru.followup import spreadsheet, workflow
 from mamoru.followup.notify import MailBackend, backend_from_settings
 from mamoru.web.deps import get_session, require_scope
+from mamoru.web.limits import read_upload
 
 router = APIRouter(prefix="/api/v1/followup", tags=["followup"])
 STAFF = (roles.COORDINATOR, roles.AGENCY_OFFICER, roles.AUDITOR, roles.ADMINISTRATOR)
@@ -163,5 +164,5 @@ def export(round_id: int, fmt: str, session: Session = Depends(get_session),
 async def import_(round_id: int, file: UploadFile = File(...), session: Session = Depends(get_session),
                   user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
     fmt = "csv" if (file.filename or "").lower().endswith(".csv") else "xlsx"
-    rows = spreadsheet.read(await file.read(), fmt)
+    rows = spreadsheet.read(await read_upload(file), fmt)
     return spreadsheet.summary(spreadsheet.import_rows(session, rsvc.get_round(session, round_id), rows, user))

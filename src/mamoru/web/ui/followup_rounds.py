@@ -17,6 +17,7 @@ from mamoru.followup import rounds as rsvc
 from mamoru.followup import spreadsheet
 from mamoru.followup.notify import MailBackend, backend_from_settings
 from mamoru.web.deps import get_session, require_roles
+from mamoru.web.limits import read_upload
 from mamoru.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -111,7 +112,7 @@ async def round_import(round_id: int, request: Request, file: UploadFile = File(
     r = rsvc.get_round(session, round_id)
     fmt = "csv" if (file.filename or "").lower().endswith(".csv") else "xlsx"
     try:
-        result = spreadsheet.import_rows(session, r, spreadsheet.read(await file.read(), fmt), user)
+        result = spreadsheet.import_rows(session, r, spreadsheet.read(await read_upload(file), fmt), user)
     except InvalidInput as exc:
         session.rollback()
         return render(request, "pages/followup/import.html", {"r": r, "problems": exc.problems, "result": None,

@@ -1,0 +1,91 @@
+"""A ceiling on request bodies, enforced before any route reads them.
+
+Every upload mamoru takes is small (a CSV of URLs, a follow-up spreadsheet, a JSON batch of
+hashes); the largest route limit is 5 MB. A body over MAX_REQUEST_BYTES is refused with 413: at
+once when Content-Length says so, otherwise as soon as the streamed body passes the ceiling.
+Nothing of the refused body is kept or logged.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any
+
+MAX_REQUEST_BYTES = 8 * 1024 * 1024
+UPLOAD_LIMIT_BYTES = 5 * 1024 * 1024
+"""Per-route limit for spreadsheet and CSV uploads (checked by the routes)."""
+
+
+class _TooLarge(Exception):
+    pass
+
+
+class BodyLimit:
+    """Pure ASGI middleware: 413 for request bodies over `max_bytes`."""
+
+    def __init__(self, app: Any, max_bytes: int = MAX_REQUEST_BYTES) -> None:
+        self.app = app
+        self.max_bytes = max_bytes
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        length = dict(scope.get("headers") or []).get(b"content-length")
+        if length is not None:
+            try:
+                declared = int(length)
+            except ValueError:
+                await self._refuse(send, 400, "Content-Length is not a number")
+                return
+            if declared > self.max_bytes:
+                await self._refuse(send, 413, self._message())
+                return
+        seen = 0
+        started = False
+
+        async def counting_receive() -> dict[str, Any]:
+            nonlocal seen
+            message: dict[str, Any] = await receive()
+            if message["type"] == "http.request":
+                seen += len(message.get("body", b""))
+                if seen > self.max_bytes:
+                    raise _TooLarge
+            return message
+
+        async def tracking_send(message: dict[str, Any]) -> None:
+            nonlocal started
+            if message["type"] == "http.response.start":
+                started = True
+            await send(message)
+
+        try:
+            await self.app(scope, counting_receive, tracking_send)
+        except* _TooLarge:  # Starlette's BaseHTTPMiddleware re-raises it inside an ExceptionGroup
+            if not started:
+                await self._refuse(send, 413, self._message())
+
+    def _message(self) -> str:
+        return f"the request body is over the limit of {self.max_bytes // (1024 * 1024)} MB"
+
+    @staticmethod
+    async def _refuse(send: Any, status: int, detail: str) -> None:
+        body = json.dumps({"detail": detail, "problems": []}).encode()
+        await send({"type": "http.response.start", "status": status,
+                    "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                                (b"connection", b"close")]})
+        await send({"type": "http.response.body", "body": body})
+
+
+async def read_upload(file: Any, limit: int = UPLOAD_LIMIT_BYTES) -> bytes:
+    """The bytes of an uploaded file (a Starlette UploadFile), or 413 when it is over `limit`.
+    Reads at most limit + 1 bytes; the parser's spooled temporary file is removed on close."""
+    from fastapi import HTTPException
+
+    try:
+        data: bytes = await file.read(limit + 1)
+    finally:
+        await file.close()
+    if len(data) > limit:
+        raise HTTPException(413, f"an uploaded file is at most {limit // (1024 * 1024)} MB")
+    return data
