@@ -55,6 +55,8 @@ SETTINGS_DOC: dict[str, str] = {
     "MAMORU_HOTLINE_FLAGGER_RATE": "Hotline: reports allowed per trusted-flagger token as N/SECONDS (default 600/60).",
     "MAMORU_HOTLINE_RATE_STORE": "Hotline: where rate-limit counters live: memory (one process), database (shared, short expiry) or redis (default memory; redis when MAMORU_HOTLINE_REDIS_URL is set).",
     "MAMORU_HOTLINE_SMTP_SSL": "Hotline: 1 to speak SMTP over implicit TLS (port 465) instead of plain or STARTTLS.",
+    "MAMORU_HOTLINE_CONTACT_KEY": "Hotline: path of the key file that seals reporters' contact details in the database (AES-256-GCM; one base64 key a line, the first seals, the others only open); give it to hotline processes only, keep it outside the database and its backups (default: var/keys/contact.key, created on first use).",
+    "MAMORU_HOTLINE_CONTACT_RETENTION_DAYS": "Hotline: days a reporter's contact details are kept after the report arrives; the hotline worker then clears them and audits how many (default 365).",
     "MAMORU_MATCH_SNAPSHOT_DIR": "Matching: folder of index snapshot files that matcher processes memory-map (default: var/matching).",
     "MAMORU_MATCH_POLL_SECONDS": "Matching: seconds between a matcher's checks for bank changes and newer snapshots (default 2).",
     "MAMORU_MATCH_RATE": "Matching: match requests allowed per API token as N/SECONDS, per process (default 600/60).",

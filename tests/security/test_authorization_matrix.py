@@ -368,8 +368,4 @@ def test_authorization_matrix(world: dict[str, Any]) -> None:
 
 
 # Known server errors found by this matrix, reported to their owners; remove a line when fixed.
-KNOWN_5XX = {
-    # hotline UI: refer on a case still queued raises workflow.TransitionRefused, unhandled -> 500
-    # (the API maps it to 409); reported to the hotline engineer.
-    "POST /hotline/cases/{case_id}/refer",
-}
+KNOWN_5XX: set[str] = set()

@@ -1,11 +1,12 @@
 """`mamoru hotline`: the scheduled worker, IP-range and provider data, partner CSV import, referral
-exports and figures."""
+exports, figures, and the upkeep of reporters' contacts (sealing, purge after the retention period)."""
 
 from __future__ import annotations
 
 import json
 import time
 from pathlib import Path
+from typing import TYPE_CHECKING
 
 import typer
 
@@ -21,6 +22,9 @@ from mamoru.cli.common import (
 )
 from mamoru.hotline import indicators as hotline_indicators
 
+if TYPE_CHECKING:
+    from mamoru.hotline.contacts import SealSummary
+
 hotline_indicators.register()  # the follow-up's computed indicators read the hotline's figures
 
 app = typer.Typer(help="The hotline: reports, assessment, referral, deletion requests and removal checks.",
@@ -30,23 +34,68 @@ app = typer.Typer(help="The hotline: reports, assessment, referral, deletion req
 @app.command("work")
 def work(once: bool = typer.Option(False, "--once", help="Do what is due now, then exit."),
          interval: float = typer.Option(60.0, "--interval", help="Seconds between rounds when not --once.")) -> None:
-    """Run the scheduled work: police alerts, deletion requests and re-sends, escalation, removal checks.
+    """Run the scheduled work: police alerts, deletion requests and re-sends, escalation, removal checks, contact purge.
 
+    Reporters' contacts older than MAMORU_HOTLINE_CONTACT_RETENTION_DAYS are cleared every round; on
+    start, contacts stored in plain text or under a retired key are sealed (as seal-contacts does).
     Cases the police hold are never touched. Several workers may run at once on PostgreSQL.
     """
     from mamoru.hotline.automation import run_due
+    from mamoru.hotline.contacts import seal_stored
     from mamoru.hotline.runtime import build
 
     settings = load_settings()
     db = open_database(settings)
     rt = build(settings, db)
+    with db.session() as session:
+        _print_sealed(seal_stored(session, rt.contacts))
     while True:
         s = run_due(db, rt.settings, rt.mailer, rt.checker)
         err.print(f"alerts {s.alerts}, deletion requests {s.notices}, checks {s.checks} "
-                  f"(removed {s.removed}, reappeared {s.reappeared}), failures {s.failures}")
+                  f"(removed {s.removed}, reappeared {s.reappeared}), failures {s.failures}, "
+                  f"contacts purged {s.contacts_purged}")
         if once:
             return
         time.sleep(interval)
+
+
+def _print_sealed(summary: SealSummary) -> None:
+    err.print(f"contacts sealed {summary.sealed}, re-sealed with the current key {summary.resealed}, "
+              f"unreadable (key not in the key file) {summary.unreadable}")
+
+
+@app.command("seal-contacts")
+def seal_contacts(as_user: str | None = AS_OPTION) -> None:
+    """Seal reporters' contacts stored in plain text or under a retired key.
+
+    Plain text: rows from before sealing began (migration hl0002). A retired key: one that is no longer
+    first in MAMORU_HOTLINE_CONTACT_KEY. Audited with counts, never contents; the worker does this on
+    start.
+    """
+    from mamoru.hotline.contacts import seal_stored
+    from mamoru.hotline.runtime import contact_cipher
+
+    settings = load_settings()
+    db = open_database(settings)
+    with domain_errors(), db.session() as s:
+        _print_sealed(seal_stored(s, contact_cipher(settings), resolve_actor(s, as_user)))
+
+
+@app.command("purge-contacts")
+def purge_contacts(as_user: str | None = AS_OPTION) -> None:
+    """Clear reporters' contacts older than the retention period.
+
+    Clears the contact of every report received more than MAMORU_HOTLINE_CONTACT_RETENTION_DAYS ago
+    (the worker does this every round). Audited with the count, never the contents.
+    """
+    from mamoru.hotline.contacts import purge_expired
+    from mamoru.hotline.settings import HotlineSettings
+
+    settings = load_settings()
+    db = open_database(settings)
+    with domain_errors(), db.session() as s:
+        n = purge_expired(s, HotlineSettings.from_settings(settings).contact_retention_days, resolve_actor(s, as_user))
+    err.print(f"{n} contacts purged")
 
 
 @app.command("import-ip-ranges")
@@ -86,15 +135,17 @@ def import_csv(path: Path = typer.Argument(..., exists=True, dir_okay=False),
                as_user: str = typer.Option(..., "--as", help="The trusted-flagger account the reports come through.")) -> None:
     """Import a partner hotline's CSV of reports (all rows or none; client_key makes it idempotent)."""
     from mamoru.hotline import intake
+    from mamoru.hotline.runtime import contact_cipher
     from mamoru.hotline.settings import HotlineSettings
 
     settings = load_settings()
+    hs = HotlineSettings.from_settings(settings)
     db = open_database(settings)
     with domain_errors(), db.session() as s:
         actor = resolve_actor(s, as_user)
         items = intake.parse_csv(path.read_text(encoding="utf-8"))
-        reports = intake.submit_batch(s, items, "partner", HotlineSettings.from_settings(settings).levels,
-                                      flagger=actor, partner=partner)
+        reports = intake.submit_batch(s, items, "partner", hs.levels, flagger=actor, partner=partner,
+                                      contacts=contact_cipher(settings, hs) if any(i.contact for i in items) else None)
         for r in reports:
             typer.echo(f"{r.receipt}\tC{r.case_id:07d}\t{r.url}")
 

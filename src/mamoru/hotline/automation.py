@@ -1,8 +1,9 @@
 """The hotline's scheduled work, as one plain function: `run_due(database, ...)`.
 
 Each case carries when its next automatic step is due (police alert, deletion request or re-send,
-removal check). `run_due` does the due ones, each case in its own transaction, and nothing when
-nothing is due. On PostgreSQL a case is claimed with FOR UPDATE SKIP LOCKED, so several workers can
+removal check), and each report holding a reporter's contact since when it holds it. `run_due` does
+the due ones, each case in its own transaction, clears contacts past the retention period, and
+does nothing when nothing is due. On PostgreSQL a case is claimed with FOR UPDATE SKIP LOCKED, so several workers can
 run side by side without doing the same case twice. A case the police hold is never touched.
 """
 
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.db import Database, utcnow
 from mamoru.errors import DomainError
-from mamoru.hotline import notices
+from mamoru.hotline import contacts, notices
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.checker import RemovalChecker
 from mamoru.hotline.mail import Mailer
@@ -35,6 +36,7 @@ class RunSummary:
     removed: int = 0
     reappeared: int = 0
     failures: int = 0
+    contacts_purged: int = 0
 
     def total(self) -> int:
         return self.alerts + self.notices + self.checks
@@ -100,6 +102,9 @@ def run_due(database: Database, hs: HotlineSettings, mailer: Mailer, checker: Re
         summary.reappeared += int(before == wf.REMOVED and case.status == wf.REMOVAL_PENDING)
     _each(database, select(HotlineCase.id).where(check_cond & not_held).order_by(HotlineCase.next_check_at),
           check_cond, limit, check, summary)
+
+    with database.session() as s:  # reads only reports still holding a contact older than the retention
+        summary.contacts_purged = contacts.purge_expired(s, hs.contact_retention_days, None, now)
     return summary
 
 

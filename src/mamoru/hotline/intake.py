@@ -7,6 +7,8 @@ event would push every public submission through the audit chain's single lock; 
 or CSV import is audited as one event. Its URL's canonical form (mamoru.urls, the Safe Browsing rules)
 decides which case it joins: one case per canonical URL. A URL already assessed is labelled from that
 assessment and not queued again. Nothing here makes any request to the reported address.
+A reporter's contact is sealed before it is stored (hotline/contacts.py); intake refuses to store one
+without the contact cipher.
 """
 
 from __future__ import annotations
@@ -27,6 +29,7 @@ from mamoru.auth.models import User
 from mamoru.db import utcnow
 from mamoru.errors import InvalidInput, Problem
 from mamoru.hotline import workflow as wf
+from mamoru.hotline.contacts import ContactCipher, seal_new
 from mamoru.hotline.models import HotlineCase, Report
 
 CONTENT_TYPES = ("image", "video", "live", "text", "other")
@@ -89,7 +92,8 @@ def new_receipt(now: datetime) -> str:
 
 
 def submit(session: Session, inp: ReportInput, source: str, levels: wf.ServiceLevels, *,
-           flagger: User | None = None, partner: str = "", now: datetime | None = None) -> Report:
+           flagger: User | None = None, partner: str = "", now: datetime | None = None,
+           contacts: ContactCipher | None = None) -> Report:
     """Store one report (or return the earlier one with the same flagger and client key).
 
     Two first reports of one URL racing each other make the second transaction fail on the unique
@@ -104,6 +108,8 @@ def submit(session: Session, inp: ReportInput, source: str, levels: wf.ServiceLe
                                                        Report.client_key == inp.client_key)).first()
         if earlier is not None:
             return earlier
+    receipt = new_receipt(now)
+    sealed_contact = seal_new(contacts, receipt, inp.contact)
     trusted = source in ("flagger", "partner")
     case = session.scalars(select(HotlineCase).where(HotlineCase.canonical_url == canonical)).first()
     if case is None:
@@ -120,9 +126,10 @@ def submit(session: Session, inp: ReportInput, source: str, levels: wf.ServiceLe
         case.priority = wf.priority(case.immediate_danger, case.trusted, case.content_type or inp.content_type)
         if case.status == wf.REMOVED:
             case.next_check_at = now  # reported again after removal: check soon whether it came back
-    report = Report(receipt=new_receipt(now), case=case, received_at=now, source=source, url=inp.url,
+    report = Report(receipt=receipt, case=case, received_at=now, source=source, url=inp.url,
                     content_type=inp.content_type, where_found=inp.where_found, description=inp.description,
-                    contact=inp.contact, immediate_danger=inp.immediate_danger,
+                    contact=sealed_contact, contact_kept_since=now if inp.contact else None,
+                    immediate_danger=inp.immediate_danger,
                     flagger_id=flagger.id if flagger else None, client_key=inp.client_key if flagger else None,
                     partner=partner, auto_verdict=case.verdict)
     session.add(report)
@@ -131,7 +138,8 @@ def submit(session: Session, inp: ReportInput, source: str, levels: wf.ServiceLe
 
 
 def submit_batch(session: Session, items: list[ReportInput], source: str, levels: wf.ServiceLevels, *,
-                 flagger: User | None, partner: str = "", now: datetime | None = None) -> list[Report]:
+                 flagger: User | None, partner: str = "", now: datetime | None = None,
+                 contacts: ContactCipher | None = None) -> list[Report]:
     """All reports of a batch or none: every problem is named with its row (1-based)."""
     if len(items) > MAX_BATCH:
         raise InvalidInput(f"a batch holds at most {MAX_BATCH} reports")
@@ -141,7 +149,8 @@ def submit_batch(session: Session, items: list[ReportInput], source: str, levels
         problems.append(Problem(None, "client_key", "the same client key appears twice in this batch"))
     if problems:
         raise InvalidInput(problems)
-    reports = [submit(session, item, source, levels, flagger=flagger, partner=partner, now=now) for item in items]
+    reports = [submit(session, item, source, levels, flagger=flagger, partner=partner, now=now, contacts=contacts)
+               for item in items]
     if len(items) > 1 or source == "partner":  # an account's bulk submission is an action worth auditing
         audit.record(session, flagger, "hotline:reports:batch", f"hotline:source:{source}",
                      {"count": len(reports), "partner": partner, "first": reports[0].receipt if reports else None})
@@ -151,7 +160,11 @@ def submit_batch(session: Session, items: list[ReportInput], source: str, levels
 def parse_csv(text: str) -> list[ReportInput]:
     """Partner hotlines' CSV: header with at least `url`; optional content_type, where_found,
     description, immediate_danger, client_key (their own reference, which makes re-imports idempotent)."""
-    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff")))
-    if not reader.fieldnames or "url" not in reader.fieldnames:
-        raise InvalidInput([Problem(1, "url", "the header must name a url column")])
-    return [ReportInput.from_mapping({k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
+    reader = csv.DictReader(io.StringIO(text.lstrip("\ufeff"), newline=""))  # a lone CR ends a line, as in files
+    try:
+        if not reader.fieldnames or "url" not in reader.fieldnames:
+            raise InvalidInput([Problem(1, "url", "the header must name a url column")])
+        return [ReportInput.from_mapping({k: (v or "").strip() for k, v in row.items() if k}) for row in reader]
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit: name the line
+        reason = str(exc).split(" - ")[0]
+        raise InvalidInput([Problem(reader.line_num + 1, "csv", f"not readable as CSV: {reason}")]) from None

@@ -67,7 +67,8 @@ class HotlineCase(Base):
 
 
 class Report(Base):
-    """One report as the reporter entered it. No client address is kept."""
+    """One report as the reporter entered it (the contact sealed, and cleared after the retention
+    period). No client address is kept."""
 
     __tablename__ = "hl_reports"
     __table_args__ = (UniqueConstraint("flagger_id", "client_key"),)
@@ -81,7 +82,11 @@ class Report(Base):
     content_type: Mapped[str] = mapped_column(String(32), default="")
     where_found: Mapped[str] = mapped_column(Text, default="")
     description: Mapped[str] = mapped_column(Text, default="")
+    # Sealed (hotline/contacts.py): "hlc1:<key id>:<ciphertext>"; plain only in rows from before hl0002.
     contact: Mapped[str] = mapped_column(Text, default="")
+    # When the contact held was received (the purge's clock); null when none is held.
+    contact_kept_since: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
+    contact_purged_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     immediate_danger: Mapped[bool] = mapped_column(Boolean, default=False)
     flagger_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
     client_key: Mapped[str | None] = mapped_column(String(100), nullable=True)

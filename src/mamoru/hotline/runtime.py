@@ -1,5 +1,6 @@
 """What the hotline's doors (web, API, CLI) need besides a session: its settings, the mailer, the DNS
-resolver, the removal checker and the rate limiter, built once from Settings.
+resolver, the removal checker, the rate limiter and the reporters' contact key, built once from
+Settings (only hotline processes build it, so only they load the contact key).
 
 The web app keeps one HotlineRuntime on app.state; tests put in their own (memory mailer, static
 resolver) the same way.
@@ -20,6 +21,7 @@ from mamoru.config import Settings
 from mamoru.db import Database
 from mamoru.hotline.automation import checker_from_settings
 from mamoru.hotline.checker import RemovalChecker
+from mamoru.hotline.contacts import ContactCipher, cipher_for_role
 from mamoru.hotline.mail import Mailer, mailer_from_settings
 from mamoru.hotline.ratelimit import DatabaseRateLimiter, MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from mamoru.hotline.settings import HotlineSettings
@@ -34,6 +36,7 @@ class HotlineRuntime:
     checker: RemovalChecker
     limiter: RateLimiter
     secret: str
+    contacts: ContactCipher
     intake_executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, "hotline-intake"))
 
 
@@ -45,7 +48,14 @@ def build(settings: Settings, database: Database) -> HotlineRuntime:
     elif hs.rate_store == "redis":
         limiter = RedisRateLimiter(hs.redis_url or "redis://127.0.0.1:6379/0")
     return HotlineRuntime(settings=hs, mailer=mailer_from_settings(hs), resolver=DnsResolver(hs.dns_server),
-                          checker=checker_from_settings(hs), limiter=limiter, secret=settings.resolved_secret_key())
+                          checker=checker_from_settings(hs), limiter=limiter, secret=settings.resolved_secret_key(),
+                          contacts=contact_cipher(settings, hs))
+
+
+def contact_cipher(settings: Settings, hs: HotlineSettings | None = None) -> ContactCipher:
+    hs = hs or HotlineSettings.from_settings(settings)
+    path = hs.contact_key_path or settings.var_dir / "keys" / "contact.key"
+    return cipher_for_role(settings.role, path)
 
 
 def for_app(state: Any) -> HotlineRuntime:

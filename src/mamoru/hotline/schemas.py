@@ -7,6 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from mamoru.hotline.contacts import ContactView
 from mamoru.hotline.models import Assessment, HotlineCase, Report
 
 
@@ -94,6 +95,15 @@ def assessment_out(a: Assessment) -> dict[str, Any]:
             "content_type": a.content_type, "severity": a.severity, "age_band": a.age_band,
             "hosting_country": a.hosting_country, "kind": a.kind, "review": a.review_outcome,
             "reviewed_by": a.reviewed_by, "review_reason": a.review_reason}
+
+
+def report_out(r: Report, contact: ContactView) -> dict[str, Any]:
+    """One report as an analyst sees it; contact_state says whether the contact was sealed, stored
+    plain (before sealing began), purged after the retention period, unreadable, or none was given."""
+    return {"receipt": r.receipt, "received_at": r.received_at, "source": r.source, "url": r.url,
+            "content_type": r.content_type, "where_found": r.where_found, "description": r.description,
+            "immediate_danger": r.immediate_danger, "partner": r.partner, "contact": contact.text,
+            "contact_state": contact.state, "contact_purged_at": r.contact_purged_at}
 
 
 def case_out(c: HotlineCase, full: bool = False) -> dict[str, Any]:

@@ -66,10 +66,18 @@ def _event(session: Session, case: HotlineCase, kind: str, actor: User | str | N
                           to_status=case.status if before is not None else None, detail=detail or {}))
 
 
+def _next_status(case: HotlineCase, event: str) -> str:
+    """The status after `event`; a step that does not apply now is a Conflict (409 at every door)."""
+    try:
+        return wf.next_status(case.status, event)
+    except wf.TransitionRefused as exc:
+        raise Conflict(str(exc)) from None
+
+
 def _move(session: Session, case: HotlineCase, event: str, actor: User | str | None, now: datetime,
           detail: dict[str, object] | None = None) -> None:
     before = case.status
-    case.status = wf.next_status(before, event)
+    case.status = _next_status(case, event)
     if case.status in (wf.CLOSED, wf.REMOVED):
         case.closed_at = now
     elif before in (wf.CLOSED, wf.REMOVED):
@@ -139,6 +147,8 @@ def assess(session: Session, case: HotlineCase, actor: User | str, verdict: str,
     now = now or utcnow()
     country = (hosting_country or case.hosting_country or "").upper() or None
     _check_assessment(session, verdict, legal_basis or None, severity or None, age_band or None, country)
+    step = wf.route_after_assessment(verdict, country)
+    _next_status(case, step)  # refused before anything is written
     name = actor.username if isinstance(actor, User) else actor
     a = Assessment(case_id=case.id, at=now, analyst=name, verdict=verdict, legal_basis=legal_basis or None,
                    content_type=content_type, severity=severity or None, age_band=age_band or None,
@@ -148,7 +158,6 @@ def assess(session: Session, case: HotlineCase, actor: User | str, verdict: str,
     case.verdict, case.hosting_country = verdict, country
     if case.first_assessed_at is None:
         case.first_assessed_at = now
-    step = wf.route_after_assessment(verdict, country)
     _move(session, case, step, actor if isinstance(actor, User) else name, now,
           {"verdict": verdict, "assessment": a.id, "kind": kind})
     for r in case.reports:
@@ -273,10 +282,10 @@ def apply_trace(session: Session, case: HotlineCase, resolver: Resolver, actor: 
 def refer_to_police(session: Session, case: HotlineCase, actor: User, *, police_unit: str = "", reference: str = "",
                     hold: bool = False, note: str = "", now: datetime | None = None) -> PoliceReferral:
     now = now or utcnow()
+    _move(session, case, wf.REFER, actor, now, {"police_unit": police_unit, "reference": reference, "hold": hold})
     ref = PoliceReferral(case_id=case.id, at=now, by=actor.username, police_unit=police_unit, reference=reference,
                          hold_requested=hold, note=note)
     session.add(ref)
-    _move(session, case, wf.REFER, actor, now, {"police_unit": police_unit, "reference": reference, "hold": hold})
     if hold:
         set_hold(session, case, actor, True, "requested with the referral", now)
     else:
@@ -306,10 +315,10 @@ def forward_abroad(session: Session, case: HotlineCase, actor: User, partner: st
     now = now or utcnow()
     if not partner.strip():
         raise InvalidInput([Problem(None, "partner", "name the partner hotline")])
+    _move(session, case, wf.FORWARDED, actor, now, {"partner": partner.strip(), "country": case.hosting_country})
     fwd = PartnerForward(case_id=case.id, at=now, by=actor.username, country=case.hosting_country or "",
                          partner=partner.strip(), reference=reference)
     session.add(fwd)
-    _move(session, case, wf.FORWARDED, actor, now, {"partner": partner.strip(), "country": case.hosting_country})
     case.next_check_at = now
     return fwd
 

@@ -8,6 +8,7 @@ config.SETTINGS_DOC and docs/settings.md like every other setting.
 from __future__ import annotations
 
 from dataclasses import dataclass, field
+from pathlib import Path
 
 from mamoru.config import Settings
 from mamoru.hotline.workflow import ServiceLevels
@@ -28,6 +29,13 @@ def _rate(text: str | None, default: tuple[int, int]) -> tuple[int, int]:
         return default
     n, _, s = text.partition("/")
     return int(n), int(s or 60)
+
+
+def _retention(extra: dict[str, str]) -> float:
+    days = _float(extra, "MAMORU_HOTLINE_CONTACT_RETENTION_DAYS", 365.0)
+    if days <= 0:
+        raise ValueError("MAMORU_HOTLINE_CONTACT_RETENTION_DAYS must be a positive number of days")
+    return days
 
 
 @dataclass(frozen=True)
@@ -54,6 +62,8 @@ class HotlineSettings:
     smtp_password: str = ""
     smtp_starttls: bool = False
     smtp_ssl: bool = False
+    contact_key_path: Path | None = None  # None: tests hand the runtime a cipher of their own
+    contact_retention_days: float = 365.0
 
     @classmethod
     def from_settings(cls, settings: Settings) -> HotlineSettings:
@@ -86,4 +96,6 @@ class HotlineSettings:
             smtp_password=settings.smtp_password,
             smtp_starttls=settings.smtp_starttls,
             smtp_ssl=_bool(x, "MAMORU_HOTLINE_SMTP_SSL"),
+            contact_key_path=Path(x.get("MAMORU_HOTLINE_CONTACT_KEY") or settings.var_dir / "keys" / "contact.key"),
+            contact_retention_days=_retention(x),
         )

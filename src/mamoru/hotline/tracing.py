@@ -84,25 +84,36 @@ def address_key(addr: str | ipaddress.IPv4Address | ipaddress.IPv6Address) -> st
     return f"{value:032x}"
 
 
+def _ip_range(row: dict[str, str]) -> IpRange:
+    if row.get("cidr"):
+        net = ipaddress.ip_network(row["cidr"].strip(), strict=False)
+        first, last = net.network_address, net.broadcast_address
+    else:
+        first, last = ipaddress.ip_address(row["first"].strip()), ipaddress.ip_address(row["last"].strip())
+    country = (row.get("country") or "").strip().upper()
+    if len(country) != 2:
+        raise ValueError("country must be a two-letter code")
+    asn = int(row["asn"]) if (row.get("asn") or "").strip() else None
+    return IpRange(first=address_key(first), last=address_key(last), network=(row.get("network") or "").strip(),
+                   country=country, asn=asn)
+
+
 def import_ip_ranges(session: Session, text: str, replace: bool = True) -> int:
     """CSV with header `cidr,network,country[,asn]` (or `first,last,...`). All rows or none."""
     rows: list[IpRange] = []
     problems: list[Problem] = []
-    for n, row in enumerate(csv.DictReader(io.StringIO(text)), start=2):
-        try:
-            if row.get("cidr"):
-                net = ipaddress.ip_network(row["cidr"].strip(), strict=False)
-                first, last = net.network_address, net.broadcast_address
-            else:
-                first, last = ipaddress.ip_address(row["first"].strip()), ipaddress.ip_address(row["last"].strip())
-            country = (row.get("country") or "").strip().upper()
-            if len(country) != 2:
-                raise ValueError("country must be a two-letter code")
-            asn = int(row["asn"]) if (row.get("asn") or "").strip() else None
-            rows.append(IpRange(first=address_key(first), last=address_key(last), network=(row.get("network") or "").strip(),
-                                country=country, asn=asn))
-        except (ValueError, KeyError, TypeError) as exc:
-            problems.append(Problem(n, "cidr", str(exc)))
+    # newline="": the csv module sees line ends as they are, so a lone carriage return ends a line
+    # (as in its own reading of files) and one inside quotes stays in the field.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    try:
+        for row in reader:
+            try:
+                rows.append(_ip_range(row))
+            except (ValueError, KeyError, TypeError) as exc:
+                problems.append(Problem(reader.line_num, "cidr", str(exc)))
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit: name the line, store nothing
+        reason = str(exc).split(" - ")[0]  # without the module's hint about opening files
+        raise InvalidInput([Problem(reader.line_num + 1, "csv", f"not readable as CSV: {reason}")]) from None
     if problems:
         raise InvalidInput(problems)
     if replace:

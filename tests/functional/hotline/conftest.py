@@ -16,6 +16,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mamoru.hotline.checker import RemovalChecker
+from mamoru.hotline.contacts import ContactCipher
 from mamoru.hotline.mail import SmtpMailer
 from mamoru.hotline.ratelimit import MemoryRateLimiter
 from mamoru.hotline.runtime import HotlineRuntime
@@ -132,7 +133,7 @@ def runtime(hotline_settings: HotlineSettings) -> HotlineRuntime:
     return HotlineRuntime(settings=hs, mailer=SmtpMailer(hs.smtp_host, hs.smtp_port, "hotline@example.test"),
                           resolver=resolver,
                           checker=RemovalChecker(resolver, timeout=5.0, max_redirects=3, allow_loopback=True),
-                          limiter=MemoryRateLimiter(), secret="test-secret")
+                          limiter=MemoryRateLimiter(), secret="test-secret", contacts=ContactCipher.generate())
 
 
 @pytest.fixture

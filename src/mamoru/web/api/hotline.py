@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from mamoru.auth import roles
 from mamoru.auth import service as auth_service
 from mamoru.auth.models import User
-from mamoru.hotline import export, figures, intake, notices, outcomes
+from mamoru.hotline import contacts, export, figures, intake, notices, outcomes
 from mamoru.hotline import indicators as hotline_indicators
 from mamoru.hotline import schemas as sc
 from mamoru.hotline import service as svc
@@ -68,7 +68,8 @@ def _store(request: Request, items: Callable[[], list[intake.ReportInput]], sour
                         if not rt.limiter.allow(f"token:{token_id}", limit, window):
                             raise HTTPException(429, f"rate limit: at most {limit} reports per {window} s for this token",
                                                 headers={"Retry-After": str(window)})
-                reports = intake.submit_batch(s, batch, source, rt.settings.levels, flagger=user, partner=partner)
+                reports = intake.submit_batch(s, batch, source, rt.settings.levels, flagger=user, partner=partner,
+                                              contacts=rt.contacts)
                 return [sc.ReportOut.of(r) for r in reports]
         except IntegrityError:
             if attempt == 2:
@@ -113,9 +114,12 @@ def get_queue(session: Session = Depends(get_session), user: User = Depends(ANAL
     return [sc.case_out(c) for c in svc.queue(session)]
 
 
-@router.get("/cases/{case_id}", summary="One case with its assessments and history")
-def get_case(case_id: int, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
-    return sc.case_out(svc.read_case(session, case_id, user), full=True)
+@router.get("/cases/{case_id}", summary="One case with its assessments, history and reports (reporters' contacts opened)")
+def get_case(case_id: int, request: Request, session: Session = Depends(get_session),
+             user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    case = svc.read_case(session, case_id, user)
+    views = contacts.reveal_for_case(session, runtime(request).contacts, case, user)
+    return {**sc.case_out(case, full=True), "reports": [sc.report_out(r, views[r.id]) for r in case.reports]}
 
 
 @router.post("/cases/{case_id}/assessments", summary="Assess a case")

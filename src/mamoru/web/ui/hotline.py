@@ -56,10 +56,10 @@ def report_submit(request: Request, url: str = Form(""), content_type: str = For
                              contact=contact, immediate_danger=bool(immediate_danger))
     try:
         try:
-            report = intake.submit(session, inp, "public", rt.settings.levels)
+            report = intake.submit(session, inp, "public", rt.settings.levels, contacts=rt.contacts)
         except IntegrityError:  # the same URL's first report arrived at the same moment: join its case
             session.rollback()
-            report = intake.submit(session, inp, "public", rt.settings.levels)
+            report = intake.submit(session, inp, "public", rt.settings.levels, contacts=rt.contacts)
     except InvalidInput as exc:
         session.rollback()
         lang = get_lang(request)
