@@ -62,10 +62,6 @@ def normalize_url(url: str) -> str:
     return url
 
 
-SQLITE_BEGIN_OPTION = "mamoru_sqlite_begin"
-"""Execution option read by the SQLite BEGIN hook: "IMMEDIATE" for units of work that write."""
-
-
 def make_engine(url: str, **kwargs: Any) -> Engine:
     """Create an engine; SQLite gets foreign keys on and a busy timeout for concurrent writers."""
     url = normalize_url(url)
@@ -86,11 +82,7 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         @event.listens_for(engine, "begin")
         def _sqlite_begin(conn: Any) -> None:
-            # A unit of work that will write asks for IMMEDIATE (see `write_session`): it takes
-            # the write lock at BEGIN, waiting on the busy timeout, instead of failing with
-            # "database is locked" when a deferred reader later tries to become a writer.
-            mode = conn.get_execution_options().get(SQLITE_BEGIN_OPTION, "")
-            conn.exec_driver_sql("BEGIN IMMEDIATE" if mode == "IMMEDIATE" else "BEGIN")
+            conn.exec_driver_sql("BEGIN")
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
@@ -111,13 +103,6 @@ class Database:
     @property
     def is_sqlite(self) -> bool:
         return self.engine.dialect.name == "sqlite"
-
-    def begin_for_writing(self, session: Session) -> None:
-        """On SQLite, start `session`'s transaction with BEGIN IMMEDIATE (a no-op elsewhere, and
-        when the session already holds a connection). Call before the first statement of a unit
-        of work that writes, so concurrent writers queue on the lock instead of failing."""
-        if self.is_sqlite and not session.in_transaction():
-            session.connection(execution_options={SQLITE_BEGIN_OPTION: "IMMEDIATE"})
 
     @contextmanager
     def session(self) -> Iterator[Session]:

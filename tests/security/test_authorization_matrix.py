@@ -283,8 +283,12 @@ def _domain_ids(session: Any, users: dict[str, Any]) -> dict[str, str]:
     r = rounds.open_round(session, users[R.COORDINATOR], [2024], date(2030, 1, 1))
     out["round_id"] = str(r.id)
     from mamoru.followup.models import RoundEntry
+    from mamoru.plan.models import Agency
 
-    entry = session.query(RoundEntry).filter_by(round_id=r.id).first()
+    npa = session.query(Agency).filter_by(code="NPA").one()
+    # an entry the agency officer (NPA) answers: their allowed routes must be reached with it
+    entry = (session.query(RoundEntry).filter_by(round_id=r.id, agency_id=npa.id)
+             .order_by(RoundEntry.id).first())
     out["entry_id"] = str(entry.id)
     from mamoru.hotline import intake
     from mamoru.hotline import workflow as wf

@@ -19,7 +19,7 @@ from mamoru.db import Database
 from mamoru.errors import DomainError, InvalidInput
 from mamoru.web import deps
 from mamoru.web.commit import CommitBeforeResponse
-from mamoru.web.limits import BodyLimit
+from mamoru.web.limits import BodyLimit, OneAtATime
 from mamoru.web.api import auth as api_auth
 from mamoru.web.api import blocklist as api_blocklist
 from mamoru.web.api import blocklist_staff as api_blocklist_staff
@@ -153,6 +153,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     _install_error_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
     app.add_middleware(CommitBeforeResponse)
+    if app.state.database.is_sqlite:
+        app.add_middleware(OneAtATime)  # embedded SQLite: requests queue instead of fighting for the lock
     app.add_middleware(BodyLimit)  # outermost: refuses oversize bodies before anything reads them
     return app
 

@@ -40,12 +40,6 @@ def get_session(request: Request) -> Iterator[Session]:
     s = db.sessionmaker()
     request.state.db_session = s
     try:
-        # SQLite: every request's unit of work takes the write lock at BEGIN and waits its turn
-        # on the busy timeout. Reads may write too (feed access log, a token's last use), and a
-        # deferred transaction that reads and then writes fails at once with "database is
-        # locked" when another writer got in between. SQLite serializes writers anyway; on
-        # PostgreSQL (production) this is a no-op.
-        db.begin_for_writing(s)
         yield s
         s.commit()
     except BaseException:

@@ -8,7 +8,9 @@ Nothing of the refused body is kept or logged.
 
 from __future__ import annotations
 
+import asyncio
 import json
+import weakref
 from typing import Any
 
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
@@ -89,3 +91,29 @@ async def read_upload(file: Any, limit: int = UPLOAD_LIMIT_BYTES) -> bytes:
     if len(data) > limit:
         raise HTTPException(413, f"an uploaded file is at most {limit // (1024 * 1024)} MB")
     return data
+
+
+class OneAtATime:
+    """Pure ASGI middleware for an app on embedded SQLite: one HTTP request at a time.
+
+    SQLite allows one writer, and a request's transaction spans several worker threads
+    (dependencies, endpoint, commit). Waiting for the lock inside a thread can starve the thread
+    that would release it, and not waiting fails with "database is locked" (both measured with
+    bench/load.py). Queueing whole requests on an asyncio lock, in the event loop, holds no thread
+    and no connection while waiting. Static files skip the queue. PostgreSQL apps don't use this.
+    """
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+        self.locks: weakref.WeakKeyDictionary[Any, asyncio.Lock] = weakref.WeakKeyDictionary()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or str(scope.get("path", "")).startswith("/static/"):
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()  # one lock per event loop (test clients start their own)
+        lock = self.locks.get(loop)
+        if lock is None:
+            lock = self.locks[loop] = asyncio.Lock()
+        async with lock:
+            await self.app(scope, receive, send)

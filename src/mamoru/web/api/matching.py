@@ -83,7 +83,12 @@ def match(body: MatchRequest, request: Request, session: Session = Depends(get_s
         raise HTTPException(422, "dihedral matching of a bare hash is not available yet: hash the "
                                  "image's eight rotations and flips with the hashing module and "
                                  "send them as hashes")
-    result = answer(session, runtime.matcher(), user, body.hashes, body.signal, body.distance)
+    # End the request's transaction (authentication may have noted the token's use) before the
+    # matcher refreshes: a refresh can write (the first snapshot) in a transaction of its own, and
+    # on SQLite a reading transaction older than that write could no longer write itself.
+    session.commit()
+    matcher = runtime.matcher()
+    result = answer(session, matcher, user, body.hashes, body.signal, body.distance)
     return result.as_dict()
 
 
