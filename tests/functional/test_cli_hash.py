@@ -125,3 +125,17 @@ def test_progress_bar_goes_to_the_terminal_only(folder: Path) -> None:
     assert b"hashing" in shown and b"a-notes.txt" in shown
     assert "hashing" not in result.stdout.splitlines()[1]
     assert len(rows(result.stdout)) == 4
+
+
+def test_dihedral_adds_the_eight_turns_that_match_a_turned_copy() -> None:
+    folder = PDQ / "images" / "dih"
+    result = mamoru_hash("--dihedral", folder / "bridge-1-original.jpg", folder / "bridge-2-rotate-90.jpg")
+    assert result.returncode == 0, result.stderr
+    assert result.stdout.startswith("path,pdq,quality,md5,sha256,sha1,pdq_dihedral\n")
+    original, turned = rows(result.stdout)
+    eight = turned["pdq_dihedral"].split(",")
+    assert len(eight) == 8 and eight[0] == turned["pdq"]
+    assert hamming_distance(turned["pdq"], original["pdq"]) > 31
+    assert min(hamming_distance(h, original["pdq"]) for h in eight) <= 31
+    refused = mamoru_hash("--dihedral", "--for-bank", folder)
+    assert refused.returncode == 2 and "--dihedral" in refused.stderr

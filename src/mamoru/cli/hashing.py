@@ -19,13 +19,17 @@ from mamoru.matching.hashrun import HashMode, HashOutcome, find_files, hash_many
 
 HEADER = ["path", "pdq", "quality", "md5", "sha256", "sha1"]
 BANK_HEADER = [*HEADER, "item", "variant"]
+DIHEDRAL_HEADER = [*HEADER, "pdq_dihedral"]
 
 
 def _rows(outcome: HashOutcome, item: int, for_bank: bool) -> list[list[str]]:
     h = outcome.hashes
     assert h is not None
     if not for_bank:
-        return [[outcome.path, h.pdq, str(h.quality), h.md5, h.sha256, h.sha1]]
+        row = [outcome.path, h.pdq, str(h.quality), h.md5, h.sha256, h.sha1]
+        if outcome.variants:  # --dihedral: the eight turns, comma-separated, as POST /api/v1/match takes them
+            row.append(",".join(v.pdq for v in outcome.variants))
+        return [row]
     return [[outcome.path, v.pdq, str(v.quality), h.md5, h.sha256, h.sha1, str(item), v.variant]
             for v in outcome.variants]
 
@@ -48,6 +52,11 @@ def hash_command(
     trim_borders: bool = typer.Option(
         False, "--trim-borders",
         help="Query side: trim uniform borders (letterbox, frames) before hashing."),
+    dihedral: bool = typer.Option(
+        False, "--dihedral",
+        help="Add a `pdq_dihedral` column: the image's eight rotations and flips' PDQ hashes, "
+             "comma-separated (original, rotate90, rotate180, rotate270, flipx, flipy, flipplus1, "
+             "flipminus1), for a match request with \"dihedral\": true."),
     workers: int = typer.Option(0, "--workers", help="Processes to hash with (0: all cores)."),
     max_pixels: int = typer.Option(
         ImageLimits.max_pixels, "--max-pixels",
@@ -58,11 +67,16 @@ def hash_command(
     """Hash images (PDQ with quality, MD5, SHA-256, SHA-1) to CSV on standard output."""
     if for_bank and trim_borders:
         raise typer.BadParameter("--for-bank already includes the trimmed image; use one")
-    mode = HashMode.bank if for_bank else HashMode.trimmed if trim_borders else HashMode.plain
+    if for_bank and dihedral:
+        raise typer.BadParameter("--dihedral is for queries; a bank's hash set is --for-bank alone")
+    if dihedral:
+        mode = HashMode.trimmed_dihedral if trim_borders else HashMode.dihedral
+    else:
+        mode = HashMode.bank if for_bank else HashMode.trimmed if trim_borders else HashMode.plain
     limits = ImageLimits(max_file_bytes=max_file_mb * 2**20, max_pixels=max_pixels)
     files = list(find_files(paths))
     out = csv.writer(sys.stdout, lineterminator="\n")
-    out.writerow(BANK_HEADER if for_bank else HEADER)
+    out.writerow(BANK_HEADER if for_bank else DIHEDRAL_HEADER if dihedral else HEADER)
     outcomes = hash_many(files, mode, workers=workers or None, limits=limits)
     failed = _write(outcomes, out, len(files), for_bank)
     sys.stdout.flush()

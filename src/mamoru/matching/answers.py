@@ -21,6 +21,7 @@ from mamoru.auth.models import User
 from mamoru.errors import InvalidInput, PermissionDenied, Problem
 from mamoru.matching.banks import HEX_DIGITS, normalise_hash
 from mamoru.matching.index import DEFAULT_DISTANCE, MAX_DISTANCE, pdq_words
+from mamoru.matching.hashing import DIHEDRAL_NAMES
 from mamoru.matching.matcher import AnsweredBy, Match, Matcher
 from mamoru.matching.models import HashBank, HashBankEntry
 from mamoru.matching.service import count_queries, platform_banks
@@ -105,3 +106,47 @@ def answer(session: Session, matcher: Matcher, user: User | None, hashes: Sequen
     if user is not None:
         count_queries(session, user, len(checked), sum(1 for r in results if r.matches), per_bank)
     return MatchAnswer(results, by)
+
+
+DIHEDRAL_GROUP = len(DIHEDRAL_NAMES)
+
+
+def answer_dihedral(session: Session, matcher: Matcher, user: User | None, groups: Sequence[str],
+                    distance: int = DEFAULT_DISTANCE, bank_names: Collection[str] | None = None) -> MatchAnswer:
+    """Dihedral matching: each query is one image's eight PDQ hashes (its rotations and flips, as
+    `mamoru hash --dihedral` writes them), comma-separated in DIHEDRAL_NAMES order. A bank entry
+    matches the image when it is within `distance` of any of the eight; each match names the
+    variant that came closest. The eight count as eight queries against the platform's limits.
+
+    The hashes must come from the image: PDQ's rotations cannot be derived exactly from a hash
+    (the median threshold is taken over coefficients that the rotation changes)."""
+    problems: list[Problem] = []
+    flat: list[str] = []
+    for row, group in enumerate(groups, start=1):
+        parts = [p.strip() for p in group.split(",")]
+        if len(parts) != DIHEDRAL_GROUP:
+            problems.append(Problem(row, "hashes", f"with dihedral, each query is {DIHEDRAL_GROUP} PDQ hashes "
+                                                   f"separated by commas ({', '.join(DIHEDRAL_NAMES)})"))
+        flat.extend(parts)
+    if problems:
+        raise InvalidInput(problems)
+    if len(flat) > MAX_HASHES:
+        raise InvalidInput([Problem(None, "hashes", f"with dihedral, send at most {MAX_HASHES // DIHEDRAL_GROUP} "
+                                                    f"images ({MAX_HASHES} hashes)")])
+    try:
+        flat_answer = answer(session, matcher, user, flat, "pdq", distance, bank_names)
+    except InvalidInput as exc:  # name the image and the variant, not the position in the flat list
+        raise InvalidInput([Problem((p.row - 1) // DIHEDRAL_GROUP + 1 if p.row else None, p.field,
+                                    f"{DIHEDRAL_NAMES[(p.row - 1) % DIHEDRAL_GROUP]}: {p.reason}" if p.row else p.reason)
+                            for p in exc.problems]) from None
+    results = []
+    for i, group in enumerate(groups):
+        best: dict[tuple[str, int], dict[str, Any]] = {}
+        variants = flat_answer.results[i * DIHEDRAL_GROUP:(i + 1) * DIHEDRAL_GROUP]
+        for name, result in zip(DIHEDRAL_NAMES, variants, strict=True):
+            for m in result.matches:
+                key = (m["bank"], m["entry_id"])
+                if key not in best or m["distance"] < best[key]["distance"]:
+                    best[key] = {**m, "variant": name}
+        results.append(QueryResult(group, sorted(best.values(), key=lambda m: (m["distance"], m["bank"], m["entry_id"]))))
+    return MatchAnswer(results, flat_answer.answered_by)

@@ -17,12 +17,14 @@ from pathlib import Path
 from mamoru.matching.crops import VariantHash, bank_hashes, query_hashes, trim_uniform_borders
 from mamoru.matching.hashing import (
     DEFAULT_LIMITS,
+    DIHEDRAL_NAMES,
     FileHashes,
     ImageLimits,
     ImageRefused,
     digests,
     image_pixels,
     open_image,
+    pdq_dihedral,
     pdq_hash,
     read_file,
 )
@@ -33,6 +35,8 @@ class HashMode(StrEnum):
     trimmed = "trimmed"  # uniform borders trimmed first (query side)
     bank = "bank"  # plus the bank's hash set (image, trimmed, central crops)
     query = "query"  # plus the query's hash set (image and trimmed, eight turns each)
+    dihedral = "dihedral"  # plus the image's eight rotations and flips (for "dihedral": true)
+    trimmed_dihedral = "trimmed_dihedral"  # the same, of the image with uniform borders trimmed
 
 
 @dataclass
@@ -65,7 +69,10 @@ def hash_one(path: str, mode: HashMode = HashMode.plain,
         data = read_file(path, limits)
         image = open_image(data, limits)
         pixels = image_pixels(image)
-        pdq = pdq_hash(trim_uniform_borders(pixels) if mode is HashMode.trimmed else pixels)
+        trimmed = mode in (HashMode.trimmed, HashMode.trimmed_dihedral)
+        if trimmed:
+            pixels = trim_uniform_borders(pixels)
+        pdq = pdq_hash(pixels)
         md5, sha1, sha256 = digests(data)
         hashes = FileHashes(pdq.hex, pdq.quality, md5, sha1, sha256, image.width, image.height)
         variants: list[VariantHash] = []
@@ -73,6 +80,9 @@ def hash_one(path: str, mode: HashMode = HashMode.plain,
             variants = bank_hashes(pixels)
         elif mode is HashMode.query:
             variants = query_hashes(pixels)
+        elif mode in (HashMode.dihedral, HashMode.trimmed_dihedral):
+            turns, quality = pdq_dihedral(pixels)
+            variants = [VariantHash(name, h, quality) for name, h in zip(DIHEDRAL_NAMES, turns, strict=True)]
         return HashOutcome(path, hashes, variants)
     except ImageRefused as exc:
         return HashOutcome(path, error=exc.reason)

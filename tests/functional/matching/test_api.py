@@ -74,7 +74,8 @@ def test_refusals(client: Any, world: dict[str, Any], make_user: Callable[..., A
     assert post(client, world["token"], hashes=["00" * 32] * 1001).status_code == 422
     bad = post(client, world["token"], hashes=[world["shared"][0], "zz"])
     assert bad.status_code == 422 and "row 2" in bad.text
-    assert post(client, world["token"], hashes=[world["shared"][0]], dihedral=True).status_code == 422
+    lone = post(client, world["token"], hashes=[world["shared"][0]], dihedral=True)
+    assert lone.status_code == 422 and "8 PDQ hashes" in lone.text  # a bare hash has no rotations
     files = {"file": ("a.png", b"\x89PNG....", "image/png")}
     upload = client.post("/api/v1/match", files=files, headers={"Authorization": f"Bearer {world['token']}"})
     assert upload.status_code == 422  # hashes only: there is no image upload
@@ -122,3 +123,35 @@ def test_banks_page_for_hotline_staff_only(client: Any, world: dict[str, Any],
     assert page.status_code == 200 and f"shared-{world['tag']}" in page.text
     login_as(world["platform"])
     assert client.get("/matching").status_code == 403
+
+
+def test_dihedral_matching_finds_a_rotated_copy(client: Any, session: Session, world: dict[str, Any]) -> None:
+    """The bank holds the reference bridge photo's hash (../shared/conformance/pdq, benign); the
+    platform holds a copy flipped about the diagonal, hashes it with `mamoru hash --dihedral`'s
+    eight variants and matches the original, naming the variant."""
+    from tests.conftest import SHARED
+
+    from mamoru.matching.hashing import DIHEDRAL_NAMES, hash_file, hamming_distance, open_image, image_pixels, pdq_dihedral
+
+    folder = SHARED / "conformance" / "pdq" / "images" / "dih"
+    original = hash_file(folder / "bridge-1-original.jpg").pdq
+    tag = world["tag"]
+    import_file(session, f"shared-{tag}", f"hash,category\n{original},B2\n".encode(), "csv", "pdq", None)
+    session.commit()
+    copy = (folder / "bridge-8-flip-minus-1.jpg").read_bytes()
+    variants, _ = pdq_dihedral(image_pixels(open_image(copy)))
+    assert hamming_distance(variants[0], original) > 31  # the copy as it is does not match
+    plain = post(client, world["token"], hashes=[variants[0]])
+    assert plain.json()["results"][0]["matches"] == []
+    r = post(client, world["token"], hashes=[",".join(variants), ",".join(hexes(8, 77))], dihedral=True)
+    assert r.status_code == 200, r.text
+    first, second = r.json()["results"]
+    assert len(first["matches"]) == 1
+    match = first["matches"][0]
+    assert match["bank"] == f"shared-{tag}" and match["distance"] <= 31
+    assert match["variant"] in DIHEDRAL_NAMES and match["variant"] != "original"
+    assert second["matches"] == []
+    bad = post(client, world["token"], hashes=[",".join([*variants[:7], "zz"])], dihedral=True)
+    assert bad.status_code == 422 and "flipminus1" in bad.text and "row 1" in bad.text
+    many = post(client, world["token"], hashes=[",".join(variants)] * 126, dihedral=True)
+    assert many.status_code == 422 and "125 images" in many.text

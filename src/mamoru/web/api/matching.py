@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.auth.models import User
 from mamoru.db import Database
-from mamoru.matching.answers import MAX_HASHES, answer
+from mamoru.matching.answers import MAX_HASHES, answer, answer_dihedral
 from mamoru.matching.runtime import MatchRuntime
 from mamoru.matching.service import platform_banks
 from mamoru.web.deps import Principal, get_principal, get_session, require_scope
@@ -32,7 +32,11 @@ class MatchRequest(BaseModel):
                               description="PDQ hashes (64 hex digits) or digests of the signal type")
     signal: str = Field("pdq", description="pdq, md5, sha1 or sha256")
     distance: int = Field(31, ge=0, le=63, description="Largest Hamming distance (PDQ only)")
-    dihedral: bool = Field(False, description="Also match the hashes' rotations and flips")
+    dihedral: bool = Field(False, description=(
+        "Match each image in its eight rotations and flips: every item of `hashes` is then the eight "
+        "PDQ hashes of one image, comma-separated (`mamoru hash --dihedral` writes them), at most 125 "
+        "images; each match names the `variant` that came closest. PDQ's rotations cannot be derived "
+        "from a single hash, so they must be hashed from the image."))
 
 
 class RateLimiter:
@@ -79,16 +83,17 @@ def match(body: MatchRequest, request: Request, session: Session = Depends(get_s
     if not limiter.allow(key, limit, window):
         raise HTTPException(429, f"rate limit: at most {limit} requests per {window} s",
                             headers={"Retry-After": str(window)})
-    if body.dihedral:
-        raise HTTPException(422, "dihedral matching of a bare hash is not available yet: hash the "
-                                 "image's eight rotations and flips with the hashing module and "
-                                 "send them as hashes")
     # End the request's transaction (authentication may have noted the token's use) before the
     # matcher refreshes: a refresh can write (the first snapshot) in a transaction of its own, and
     # on SQLite a reading transaction older than that write could no longer write itself.
     session.commit()
     matcher = runtime.matcher()
-    result = answer(session, matcher, user, body.hashes, body.signal, body.distance)
+    if body.dihedral:
+        if body.signal != "pdq":
+            raise HTTPException(422, "dihedral matching is for PDQ hashes")
+        result = answer_dihedral(session, matcher, user, body.hashes, body.distance)
+    else:
+        result = answer(session, matcher, user, body.hashes, body.signal, body.distance)
     return result.as_dict()
 
 
