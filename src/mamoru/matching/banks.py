@@ -97,29 +97,37 @@ def parse_lines(text: str, signal: str, te: bool = False) -> tuple[list[EntryIn]
 
 def _csv_row(row: dict[str, str], signal: str) -> list[EntryIn]:
     meta = {k: (row.get(k) or "").strip() for k in _META}
-    common = {"category": meta["category"], "case_ref": meta["case_ref"] or None,
-              "item": meta["item"] or None, "expires_at": _expiry(row.get("expires_at") or "")}
+    expires_at = _expiry(row.get("expires_at") or "")
+
+    def entry(sig: str, text: str) -> EntryIn:
+        return EntryIn(sig, normalise_hash(sig, text), category=meta["category"], case_ref=meta["case_ref"] or None,
+                       item=meta["item"] or None, expires_at=expires_at)
+
     if "hash" in row:
-        sig = (row.get("signal") or "").strip().lower() or signal
-        return [EntryIn(sig, normalise_hash(sig, row["hash"] or ""), **common)]
-    out = [EntryIn(s, normalise_hash(s, row[s]), **common)
-           for s in HEX_DIGITS if (row.get(s) or "").strip()]
+        return [entry((row.get("signal") or "").strip().lower() or signal, row["hash"] or "")]
+    out = [entry(s, row[s]) for s in HEX_DIGITS if (row.get(s) or "").strip()]
     if not out:
         raise ValueError("no hash on this line")
     return out
 
 
 def parse_csv(text: str, signal: str) -> tuple[list[EntryIn], list[Problem]]:
-    reader = csv.DictReader(io.StringIO(text))
-    cols = set(reader.fieldnames or [])
-    if "hash" not in cols and not cols & set(HEX_DIGITS):
-        return [], [Problem(1, "header", "needs a hash column (or pdq, md5, sha1, sha256 columns)")]
-    entries, problems = [], []
-    for row in reader:
-        try:
-            entries.extend(_csv_row(row, signal))
-        except ValueError as exc:
-            problems.append(Problem(reader.line_num, "hash", str(exc)))
+    # newline="": the csv module splits records itself ("\n", "\r\n" or a lone "\r"), so a
+    # carriage return ends a line and one inside quotes stays in its field, as the csv docs ask.
+    reader = csv.DictReader(io.StringIO(text, newline=""))
+    entries: list[EntryIn] = []
+    problems: list[Problem] = []
+    try:
+        cols = set(reader.fieldnames or [])
+        if "hash" not in cols and not cols & set(HEX_DIGITS):
+            return [], [Problem(1, "header", "needs a hash column (or pdq, md5, sha1, sha256 columns)")]
+        for row in reader:
+            try:
+                entries.extend(_csv_row(row, signal))
+            except ValueError as exc:
+                problems.append(Problem(reader.line_num, "hash", str(exc)))
+    except csv.Error as exc:  # e.g. a field over the csv module's size limit: the rest is unreadable
+        problems.append(Problem(max(reader.reader.line_num, 1), "csv", f"not readable as CSV from here on ({exc})"))
     return entries, problems
 
 
