@@ -1,15 +1,20 @@
 """PostgreSQL users and grants per process role, so a process can read only what its role needs.
 
-mamoru runs as separate processes (MAMORU_ROLE: portal, office, hotline, matcher, feed). Settings
+mamoru runs as separate processes (MAMORU_ROLE: portal, office, hotline, intake, matcher, feed). Settings
 keep the credentials apart; this module makes the database enforce it too. Which tables a role may
 touch is computed from the models, by the domain module that defines them, so a table added to a
 domain follows its domain's grants without anyone editing a list:
 
 - portal: SELECT on the published plan and follow-up tables only (no users, sessions, tokens,
   audit log, hotline cases, hash banks or blocking list);
+- intake (the public report form alone): INSERT on the hotline's inbox (hl_inbox) and USAGE on its
+  id sequence, nothing else of any domain: no SELECT even on hl_inbox, so it cannot read back what
+  others reported; plus the rate-limit counters (hl_rate_counters: keyed hashes with an expiry, used
+  when MAMORU_HOTLINE_RATE_STORE=database);
 - office, hotline, matcher, feed: read and write their own domains, read the plan, read the
   auth tables (to check logins and tokens) and append to the audit log (INSERT and SELECT only:
-  no role gets UPDATE or DELETE on audit_events, so the chain stays append-only at the database too).
+  no role gets UPDATE or DELETE on audit_events, so the chain stays append-only at the database too);
+  the matcher may also INSERT into hl_inbox (platforms' match reports), and read nothing there.
 
 `mamoru db roles` prints the SQL (or applies it with --apply, as the database owner). Roles are
 created without a password: set one with ALTER ROLE, or use certificate or peer authentication.
@@ -28,6 +33,8 @@ HOTLINE = "mamoru.hotline.models"
 MATCHING = "mamoru.matching.models"
 BLOCKLIST = "mamoru.blocklist.models"
 ALEMBIC = "alembic_version"
+INBOX = "hl_inbox"
+RATE_COUNTERS = "hl_rate_counters"
 
 
 @dataclass(frozen=True)
@@ -37,6 +44,8 @@ class RoleGrants:
     read: frozenset[str]
     write: frozenset[str]
     audit_append: bool
+    insert_only: frozenset[str] = frozenset()  # tables it may INSERT into and not read (with their id sequence)
+    counters: frozenset[str] = frozenset()  # tables it reads and writes whole (rate-limit counters)
 
 
 PROCESS_GRANTS: dict[str, RoleGrants] = {
@@ -45,7 +54,10 @@ PROCESS_GRANTS: dict[str, RoleGrants] = {
                          audit_append=True),
     "hotline": RoleGrants(read=frozenset({PLAN, AUTH, HOTLINE, MATCHING, BLOCKLIST}),
                           write=frozenset({AUTH, HOTLINE, MATCHING, BLOCKLIST}), audit_append=True),
-    "matcher": RoleGrants(read=frozenset({AUTH, MATCHING}), write=frozenset({AUTH, MATCHING}), audit_append=True),
+    "intake": RoleGrants(read=frozenset(), write=frozenset(), audit_append=False,
+                         insert_only=frozenset({INBOX}), counters=frozenset({RATE_COUNTERS})),
+    "matcher": RoleGrants(read=frozenset({AUTH, MATCHING}), write=frozenset({AUTH, MATCHING}), audit_append=True,
+                          insert_only=frozenset({INBOX})),
     "feed": RoleGrants(read=frozenset({AUTH, BLOCKLIST}), write=frozenset({AUTH, BLOCKLIST}), audit_append=True),
 }
 
@@ -110,7 +122,21 @@ def roles_sql(prefix: str = "mamoru", roles: list[str] | None = None) -> list[st
             statements.append(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {user}")
         if PROCESS_GRANTS[role].audit_append:
             statements.append(f"GRANT SELECT, INSERT ON audit_events TO {user}")
+        statements.extend(_table_grants(PROCESS_GRANTS[role], user))
     return statements
+
+
+def _table_grants(grants: RoleGrants, user: str) -> list[str]:
+    """Grants on single tables: INSERT without SELECT (the INSERT must not ask for RETURNING), and
+    whole use of counter tables; each with the sequence of its id column (SERIAL: <table>_id_seq)."""
+    out: list[str] = []
+    for table in sorted(grants.insert_only):
+        out.append(f"GRANT INSERT ON {table} TO {user}")
+        out.append(f"GRANT USAGE ON SEQUENCE {table}_id_seq TO {user}")
+    for table in sorted(grants.counters):
+        out.append(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {user}")
+        out.append(f"GRANT USAGE, SELECT ON SEQUENCE {table}_id_seq TO {user}")
+    return out
 
 
 def drop_roles_sql(prefix: str = "mamoru", roles: list[str] | None = None) -> list[str]:

@@ -150,6 +150,7 @@ RULES: dict[str, frozenset[str]] = {
     "POST /api/v1/hotline/reports/csv": HOTLINE,
     "POST /api/v1/match": roles('platform'),
     "GET /api/v1/match/banks": roles('platform'),
+    "POST /api/v1/match/reports": roles('platform'),
     "GET /api/v1/match/status": roles('platform'),
     "GET /api/v1/me": SIGNED_IN,
     "GET /api/v1/measures": EVERYONE,

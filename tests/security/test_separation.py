@@ -7,6 +7,7 @@ import os
 import secrets
 import subprocess
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 
 import pytest
@@ -38,6 +39,33 @@ def test_every_table_belongs_to_a_domain_and_the_portal_reads_only_published_pla
         assert "audit_events" not in writes, f"{role} could rewrite the audit chain"
 
 
+def test_intake_may_insert_into_the_inbox_and_read_nothing() -> None:
+    from mamoru.separation import roles_sql
+
+    assert tables_for("intake") == ([], [])
+    grants = [g for g in roles_sql("mamoru", ["intake"]) if g.startswith("GRANT")]
+    assert grants == ["GRANT USAGE ON SCHEMA public TO mamoru_intake",
+                      "GRANT SELECT ON alembic_version TO mamoru_intake",
+                      "GRANT INSERT ON hl_inbox TO mamoru_intake",
+                      "GRANT USAGE ON SEQUENCE hl_inbox_id_seq TO mamoru_intake",
+                      "GRANT SELECT, INSERT, UPDATE, DELETE ON hl_rate_counters TO mamoru_intake",
+                      "GRANT USAGE, SELECT ON SEQUENCE hl_rate_counters_id_seq TO mamoru_intake"]
+    matcher = roles_sql("mamoru", ["matcher"])
+    assert "GRANT INSERT ON hl_inbox TO mamoru_matcher" in matcher
+    assert "hl_inbox" not in " ".join(g for g in matcher if g.startswith("GRANT SELECT"))
+
+
+def test_intake_process_on_sqlite_serves_the_report_form_and_nothing_else(tmp_path: Path) -> None:
+    from mamoru.web.app import create_app
+
+    settings = Settings(var_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'i.db'}", secret_key="k",
+                        audit_key_path=tmp_path / "a.key", role="intake")
+    routes = {(m, p) for m, p, _ in flat_routes(create_app(settings))}
+    assert {("GET", "/report"), ("POST", "/report"), ("GET", "/api/v1/health")} <= routes
+    assert [p for _, p in routes if p.startswith(FORBIDDEN_PREFIXES) and p != "/report"] == []
+    assert [p for _, p in routes if p.startswith(("/login", "/account", "/admin", "/api/v1/me"))] == []
+
+
 def test_portal_process_on_sqlite_serves_no_hotline_bank_or_blocklist_route(tmp_path: Path) -> None:
     from mamoru.web.app import create_app
 
@@ -67,66 +95,147 @@ def as_user(url: str, user: str) -> str:
     return make_url(url).set(username=user, password=None).render_as_string(hide_password=False)
 
 
-@pytest.mark.skipif(not PG_URL, reason="needs MAMORU_TEST_POSTGRES_URL")
-def test_portal_user_serves_pages_and_cannot_read_cases_banks_or_blocklist(tmp_path: Path) -> None:
-    from fastapi.testclient import TestClient
-
+@pytest.fixture(scope="module")
+def separated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+    """A fresh PostgreSQL database, migrated, the plan loaded, and every process role's user made by
+    `mamoru db roles --apply`: (owner URL, role prefix)."""
+    if not PG_URL:
+        pytest.skip("needs MAMORU_TEST_POSTGRES_URL")
     from mamoru.migrate import upgrade
     from mamoru.plan.loader import load_plan
-    from mamoru.web.app import create_app
+    from mamoru.separation import drop_roles_sql
 
     url, drop = fresh_postgres_database("mamoru_sep")
     prefix = f"msep_{secrets.token_hex(3)}"
     owner = make_engine(url)
     try:
         upgrade(owner)
-        owner_db = Database(owner)
-        with owner_db.session() as s:
+        with Database(owner).session() as s:
             load_plan(s, None)
-        env = {"MAMORU_VAR_DIR": str(tmp_path), "MAMORU_DATABASE_URL": url, "PATH": os.environ.get("PATH", "")}
+        env = {"MAMORU_VAR_DIR": str(tmp_path_factory.mktemp("roles")), "MAMORU_DATABASE_URL": url,
+               "PATH": os.environ.get("PATH", "")}
         r = subprocess.run([sys.executable, "-m", "mamoru.cli", "db", "roles", "--prefix", prefix, "--apply"],
                            env=env, capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
-        portal_url = as_user(url, f"{prefix}_portal")
-        # The portal's environment: its own database user, no hotline, bank or blocklist settings.
-        portal_env = {"MAMORU_ROLE": "portal", "MAMORU_DATABASE_URL": portal_url, "MAMORU_VAR_DIR": str(tmp_path),
-                      "MAMORU_SECRET_KEY": "portal-secret"}
-        settings = Settings.from_env(portal_env)
-        assert not [k for k in settings.extra if k.startswith(("MAMORU_HOTLINE", "MAMORU_BLOCKLIST", "MAMORU_MATCH"))]
-        app = create_app(settings)
-        with TestClient(app) as client:
-            for page in PORTAL_PAGES:
-                resp = client.get(page)
-                assert resp.status_code == 200, (page, resp.status_code, resp.text[:300])
-            assert client.get("/api/v1/hotline/cases").status_code == 404
-        portal_engine = create_engine(portal_url)
-        try:
-            with portal_engine.connect() as conn:
-                assert conn.execute(text("SELECT count(*) FROM measures")).scalar_one() > 0
-            for table in SECRET_TABLES:
-                with portal_engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
-                    conn.execute(text(f"SELECT * FROM {table} LIMIT 1"))
-            with portal_engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
-                conn.execute(text("UPDATE measures SET code = code"))
-        finally:
-            portal_engine.dispose()
-        feed_engine = create_engine(as_user(url, f"{prefix}_feed"))
-        try:
-            with feed_engine.connect() as conn:
-                conn.execute(text("SELECT count(*) FROM blocklist_entries"))
-                with pytest.raises(ProgrammingError, match="permission denied"):
-                    conn.execute(text("SELECT * FROM hl_cases LIMIT 1"))
-            with feed_engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
-                conn.execute(text("DELETE FROM audit_events"))
-        finally:
-            feed_engine.dispose()
+        yield url, prefix
     finally:
         owner.dispose()
-        from mamoru.separation import drop_roles_sql
-
         admin = create_engine(url)
         with admin.begin() as conn:
             for stmt in drop_roles_sql(prefix):
                 conn.execute(text(stmt))
         admin.dispose()
         drop()
+
+
+def test_portal_user_serves_pages_and_cannot_read_cases_banks_or_blocklist(separated: tuple[str, str],
+                                                                           tmp_path: Path) -> None:
+    from fastapi.testclient import TestClient
+
+    from mamoru.web.app import create_app
+
+    url, prefix = separated
+    portal_url = as_user(url, f"{prefix}_portal")
+    # The portal's environment: its own database user, no hotline, bank or blocklist settings.
+    portal_env = {"MAMORU_ROLE": "portal", "MAMORU_DATABASE_URL": portal_url, "MAMORU_VAR_DIR": str(tmp_path),
+                  "MAMORU_SECRET_KEY": "portal-secret"}
+    settings = Settings.from_env(portal_env)
+    assert not [k for k in settings.extra if k.startswith(("MAMORU_HOTLINE", "MAMORU_BLOCKLIST", "MAMORU_MATCH"))]
+    app = create_app(settings)
+    with TestClient(app) as client:
+        for page in PORTAL_PAGES:
+            resp = client.get(page)
+            assert resp.status_code == 200, (page, resp.status_code, resp.text[:300])
+        assert client.get("/api/v1/hotline/cases").status_code == 404
+    portal_engine = create_engine(portal_url)
+    try:
+        with portal_engine.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM measures")).scalar_one() > 0
+        for table in SECRET_TABLES:
+            with portal_engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
+                conn.execute(text(f"SELECT * FROM {table} LIMIT 1"))
+        with portal_engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
+            conn.execute(text("UPDATE measures SET code = code"))
+    finally:
+        portal_engine.dispose()
+    feed_engine = create_engine(as_user(url, f"{prefix}_feed"))
+    try:
+        with feed_engine.connect() as conn:
+            conn.execute(text("SELECT count(*) FROM blocklist_entries"))
+            with pytest.raises(ProgrammingError, match="permission denied"):
+                conn.execute(text("SELECT * FROM hl_cases LIMIT 1"))
+        with feed_engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
+            conn.execute(text("DELETE FROM audit_events"))
+    finally:
+        feed_engine.dispose()
+
+
+def test_intake_user_serves_the_form_inserts_into_the_inbox_and_reads_nothing(separated: tuple[str, str],
+                                                                              tmp_path: Path) -> None:
+    """The public intake as its own database user, with the shared (database) rate limiter and the
+    hotline's public key only: the form works, the report lands in hl_inbox with its contact sealed,
+    and that user can read no secret table, not even the inbox; the hotline's user drains it."""
+    import re
+
+    from fastapi.testclient import TestClient
+
+    from mamoru.hotline import inbox
+    from mamoru.hotline.contact_keys import ContactCipher
+    from mamoru.hotline.mail import MemoryMailer
+    from mamoru.hotline.models import Report
+    from mamoru.hotline.settings import HotlineSettings
+    from mamoru.web.app import create_app
+
+    url, prefix = separated
+    hotline_keys = ContactCipher.from_file(tmp_path / "hotline" / "contact.key")
+    public = tmp_path / "intake" / "contact.pub"
+    public.parent.mkdir()
+    public.write_text(hotline_keys.public_line() + "\n")
+    intake_url = as_user(url, f"{prefix}_intake")
+    intake_env = {"MAMORU_ROLE": "intake", "MAMORU_DATABASE_URL": intake_url, "MAMORU_VAR_DIR": str(tmp_path / "intake"),
+                  "MAMORU_SECRET_KEY": "intake-secret", "MAMORU_HOTLINE_RATE_STORE": "database",
+                  "MAMORU_HOTLINE_CONTACT_PUBLIC_KEY": str(public)}
+    with TestClient(create_app(Settings.from_env(intake_env))) as client:
+        page = client.get("/report")
+        assert page.status_code == 200, page.text[:300]
+        assert client.get("/api/v1/health").json()["role"] == "intake"
+        token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        r = client.post("/report", data={"url": "http://separated.example.test/", "contact": "sep@example.test",
+                                         "csrf_token": token})
+        assert r.status_code == 200, r.text[:300]
+        receipt = re.search(r'id="receipt">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
+        assert client.post("/report", data={"url": "ftp://x.example.test/", "csrf_token": token}).status_code == 422
+        assert client.get("/hotline").status_code == 404 and client.get("/login").status_code == 404
+    owner = create_engine(url)
+    try:
+        with owner.connect() as conn:
+            row = conn.execute(text("SELECT url, contact FROM hl_inbox WHERE receipt = :r"), {"r": receipt}).one()
+        assert row.url == "http://separated.example.test/"
+        assert hotline_keys.open(receipt, row.contact) == "sep@example.test"
+    finally:
+        owner.dispose()
+    intake_engine = create_engine(intake_url)
+    try:
+        for table in [*SECRET_TABLES, "hl_inbox", "hl_providers", "measures"]:
+            with intake_engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
+                conn.execute(text(f"SELECT * FROM {table} LIMIT 1"))
+        with intake_engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
+            conn.execute(text("DELETE FROM hl_inbox"))
+    finally:
+        intake_engine.dispose()
+    matcher_engine = create_engine(as_user(url, f"{prefix}_matcher"))
+    try:
+        with matcher_engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
+            conn.execute(text("SELECT * FROM hl_inbox LIMIT 1"))
+    finally:
+        matcher_engine.dispose()
+    hotline_db = Database(make_engine(as_user(url, f"{prefix}_hotline")))
+    try:
+        assert inbox.drain(hotline_db, HotlineSettings(), MemoryMailer()).drained == 1
+        with hotline_db.session() as s:
+            from sqlalchemy import select
+
+            stored = s.scalars(select(Report).where(Report.receipt == receipt)).one()
+            assert hotline_keys.open(receipt, stored.contact) == "sep@example.test"
+    finally:
+        hotline_db.engine.dispose()

@@ -1,5 +1,6 @@
-"""`mamoru hotline`: the scheduled worker, IP-range and provider data, partner CSV import, referral
-exports, figures, and the upkeep of reporters' contacts (sealing, purge after the retention period)."""
+"""`mamoru hotline`: the scheduled worker and the inbox, IP-range and provider data, partner CSV
+import, referral exports, figures, and reporters' contacts (keys, sealing, purge after the retention
+period)."""
 
 from __future__ import annotations
 
@@ -34,9 +35,10 @@ app = typer.Typer(help="The hotline: reports, assessment, referral, deletion req
 @app.command("work")
 def work(once: bool = typer.Option(False, "--once", help="Do what is due now, then exit."),
          interval: float = typer.Option(60.0, "--interval", help="Seconds between rounds when not --once.")) -> None:
-    """Run the scheduled work: police alerts, deletion requests and re-sends, escalation, removal checks, contact purge.
+    """Run the scheduled work: inbox, police alerts, deletion requests and re-sends, escalation, removal checks, contact purge.
 
-    Reporters' contacts older than MAMORU_HOTLINE_CONTACT_RETENTION_DAYS are cleared every round; on
+    Every round first drains the inbox (reports from the public intake process and platforms' match
+    reports become reports and cases, as drain-inbox does). Reporters' contacts older than MAMORU_HOTLINE_CONTACT_RETENTION_DAYS are cleared every round; on
     start, contacts stored in plain text or under a retired key are sealed (as seal-contacts does).
     Cases the police hold are never touched. Several workers may run at once on PostgreSQL.
     """
@@ -51,7 +53,7 @@ def work(once: bool = typer.Option(False, "--once", help="Do what is due now, th
         _print_sealed(seal_stored(session, rt.contacts))
     while True:
         s = run_due(db, rt.settings, rt.mailer, rt.checker)
-        err.print(f"alerts {s.alerts}, deletion requests {s.notices}, checks {s.checks} "
+        err.print(f"inbox reports stored {s.drained}, alerts {s.alerts}, deletion requests {s.notices}, checks {s.checks} "
                   f"(removed {s.removed}, reappeared {s.reappeared}), failures {s.failures}, "
                   f"contacts purged {s.contacts_purged}")
         if once:
@@ -62,6 +64,60 @@ def work(once: bool = typer.Option(False, "--once", help="Do what is due now, th
 def _print_sealed(summary: SealSummary) -> None:
     err.print(f"contacts sealed {summary.sealed}, re-sealed with the current key {summary.resealed}, "
               f"unreadable (key not in the key file) {summary.unreadable}")
+
+
+@app.command("drain-inbox")
+def drain_inbox() -> None:
+    """Store the reports waiting in the inbox now, then exit (the worker does this every round).
+
+    Reports taken by the public intake process (MAMORU_ROLE=intake) and platforms' match reports wait
+    in the inbox; each becomes a report and case with the receipt its reporter was given, and leaves
+    the inbox in the same transaction. A child possibly in immediate danger: the police are alerted.
+    Exits 1 when a row could not be stored (it stays in the inbox; the log says why).
+    """
+    from mamoru.hotline.inbox import drain
+    from mamoru.hotline.mail import mailer_from_settings
+    from mamoru.hotline.settings import HotlineSettings
+
+    settings = load_settings()
+    hs = HotlineSettings.from_settings(settings)
+    s = drain(open_database(settings), hs, mailer_from_settings(hs))
+    err.print(f"inbox reports stored {s.drained}, police alerts {s.alerts}, failures {s.failures}")
+    if s.failures:
+        raise typer.Exit(1)
+
+
+@app.command("contact-key")
+def contact_key(rotate: bool = typer.Option(False, "--rotate", help="Put a new X25519 key first (it seals from now on); "
+                                                                     "the older keys stay to open what they sealed."),
+                public_out: Path | None = typer.Option(None, "--public-out", help="Write the public key file the "
+                                                       "intake process seals with (MAMORU_HOTLINE_CONTACT_PUBLIC_KEY).")) -> None:
+    """Show the reporters' contact key in use; rotate it; write the public key for the intake process.
+
+    Reads MAMORU_HOTLINE_CONTACT_KEY (created if missing) on a hotline host and prints the public
+    key line (`x25519-public:...`) of the key that seals; copy it, or the --public-out file, to the
+    intake host. After --rotate, run seal-contacts (or restart the worker) to re-seal stored
+    contacts, and give the intake the new public key.
+    """
+    from mamoru.hotline.contact_keys import cipher_for_role, write_private
+    from mamoru.hotline.settings import HotlineSettings
+
+    settings = load_settings()
+    path = HotlineSettings.from_settings(settings).contact_key_path or settings.var_dir / "keys" / "contact.key"
+    try:
+        cipher = cipher_for_role(settings.role, path)
+        if rotate:
+            header = [ln for ln in path.read_text().splitlines() if ln.startswith("#")]
+            cipher = cipher.rotated()
+            write_private(path, "\n".join([*header, *(k.line() for k in cipher.keys)]) + "\n")
+        line = cipher.public_line()
+    except (PermissionError, ValueError) as exc:
+        fail(str(exc))
+    if public_out is not None:
+        public_out.parent.mkdir(parents=True, exist_ok=True)
+        public_out.write_text(f"# mamoru reporters' contact public key {cipher.key_id}\n{line}\n")
+    typer.echo(line)
+    err.print(f"contact key {cipher.key_id} seals; {len(cipher.keys)} key(s) in {path}")
 
 
 @app.command("seal-contacts")

@@ -1,9 +1,10 @@
 """The hotline's scheduled work, as one plain function: `run_due(database, ...)`.
 
 Each case carries when its next automatic step is due (police alert, deletion request or re-send,
-removal check), and each report holding a reporter's contact since when it holds it. `run_due` does
-the due ones, each case in its own transaction, clears contacts past the retention period, and
-does nothing when nothing is due. On PostgreSQL a case is claimed with FOR UPDATE SKIP LOCKED, so several workers can
+removal check), and each report holding a reporter's contact since when it holds it. `run_due` first
+drains the inbox (reports from the public intake process and platforms' match reports become
+reports and cases, hotline/inbox.py), then does the due ones, each case in its own transaction,
+clears contacts past the retention period, and does nothing when nothing is due. On PostgreSQL a case is claimed with FOR UPDATE SKIP LOCKED, so several workers can
 run side by side without doing the same case twice. A case the police hold is never touched.
 """
 
@@ -19,7 +20,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.db import Database, utcnow
 from mamoru.errors import DomainError
-from mamoru.hotline import contacts, notices
+from mamoru.hotline import contacts, inbox, notices
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.checker import RemovalChecker
 from mamoru.hotline.mail import Mailer
@@ -37,6 +38,7 @@ class RunSummary:
     reappeared: int = 0
     failures: int = 0
     contacts_purged: int = 0
+    drained: int = 0
 
     def total(self) -> int:
         return self.alerts + self.notices + self.checks
@@ -70,6 +72,8 @@ def run_due(database: Database, hs: HotlineSettings, mailer: Mailer, checker: Re
             now: datetime | None = None, limit: int = 500) -> RunSummary:
     now = now or utcnow()
     summary = RunSummary()
+    drained = inbox.drain(database, hs, mailer, now=now)
+    summary.drained, summary.alerts, summary.failures = drained.drained, drained.alerts, drained.failures
     not_held = HotlineCase.police_hold.is_(False)
 
     alert_cond = HotlineCase.immediate_danger.is_(True) & HotlineCase.police_alerted_at.is_(None)

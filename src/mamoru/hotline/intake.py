@@ -29,11 +29,12 @@ from mamoru.auth.models import User
 from mamoru.db import utcnow
 from mamoru.errors import InvalidInput, Problem
 from mamoru.hotline import workflow as wf
-from mamoru.hotline.contacts import ContactCipher, seal_new
+from mamoru.hotline.contacts import Sealer, seal_new
 from mamoru.hotline.models import HotlineCase, Report
 
 CONTENT_TYPES = ("image", "video", "live", "text", "other")
-SOURCES = ("public", "flagger", "partner")
+SOURCES = ("public", "flagger", "partner", "platform")
+TRUSTED_SOURCES = ("flagger", "partner", "platform")
 LIMITS = {"url": 2048, "content_type": 32, "where_found": 2000, "description": 5000, "contact": 500, "client_key": 100}
 MAX_BATCH = 1000
 _HOST_RE = re.compile(r"\[[0-9a-f:.]+\]|(?:[a-z0-9_](?:[a-z0-9_-]*[a-z0-9_])?\.)+(?:[a-z0-9-]*[a-z0-9]|xn--[a-z0-9-]+)\.?"
@@ -93,8 +94,11 @@ def new_receipt(now: datetime) -> str:
 
 def submit(session: Session, inp: ReportInput, source: str, levels: wf.ServiceLevels, *,
            flagger: User | None = None, partner: str = "", now: datetime | None = None,
-           contacts: ContactCipher | None = None) -> Report:
+           contacts: Sealer | None = None, receipt: str | None = None, sealed_contact: str | None = None) -> Report:
     """Store one report (or return the earlier one with the same flagger and client key).
+
+    A report drained from the inbox (hotline/inbox.py) comes with its receipt, and its contact
+    already sealed (`sealed_contact`; `inp.contact` is then left empty).
 
     Two first reports of one URL racing each other make the second transaction fail on the unique
     canonical URL (IntegrityError); callers retry the transaction once, and the retry joins the case.
@@ -108,9 +112,10 @@ def submit(session: Session, inp: ReportInput, source: str, levels: wf.ServiceLe
                                                        Report.client_key == inp.client_key)).first()
         if earlier is not None:
             return earlier
-    receipt = new_receipt(now)
-    sealed_contact = seal_new(contacts, receipt, inp.contact)
-    trusted = source in ("flagger", "partner")
+    receipt = receipt or new_receipt(now)
+    if sealed_contact is None:
+        sealed_contact = seal_new(contacts, receipt, inp.contact)
+    trusted = source in TRUSTED_SOURCES
     case = session.scalars(select(HotlineCase).where(HotlineCase.canonical_url == canonical)).first()
     if case is None:
         case = HotlineCase(canonical_url=canonical, url=inp.url.strip(), status=wf.QUEUED, content_type=inp.content_type,
@@ -128,7 +133,7 @@ def submit(session: Session, inp: ReportInput, source: str, levels: wf.ServiceLe
             case.next_check_at = now  # reported again after removal: check soon whether it came back
     report = Report(receipt=receipt, case=case, received_at=now, source=source, url=inp.url,
                     content_type=inp.content_type, where_found=inp.where_found, description=inp.description,
-                    contact=sealed_contact, contact_kept_since=now if inp.contact else None,
+                    contact=sealed_contact, contact_kept_since=now if sealed_contact else None,
                     immediate_danger=inp.immediate_danger,
                     flagger_id=flagger.id if flagger else None, client_key=inp.client_key if flagger else None,
                     partner=partner, auto_verdict=case.verdict)
@@ -139,7 +144,7 @@ def submit(session: Session, inp: ReportInput, source: str, levels: wf.ServiceLe
 
 def submit_batch(session: Session, items: list[ReportInput], source: str, levels: wf.ServiceLevels, *,
                  flagger: User | None, partner: str = "", now: datetime | None = None,
-                 contacts: ContactCipher | None = None) -> list[Report]:
+                 contacts: Sealer | None = None) -> list[Report]:
     """All reports of a batch or none: every problem is named with its row (1-based)."""
     if len(items) > MAX_BATCH:
         raise InvalidInput(f"a batch holds at most {MAX_BATCH} reports")

@@ -257,3 +257,26 @@ class RateCounter(Base):
     window: Mapped[int] = mapped_column(Integer)
     hits: Mapped[int] = mapped_column(Integer, default=0)
     expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)
+
+
+class InboxReport(Base):
+    """A report accepted by a process that may not touch cases (the public intake, a platform's match
+    report through the matcher): written once, never read there. The hotline worker turns each row
+    into a report and case (`hotline.inbox.drain`) with the same receipt and deletes it, in one
+    transaction. Nothing here says anything about cases; the contact is already sealed."""
+
+    __tablename__ = "hl_inbox"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    receipt: Mapped[str] = mapped_column(String(24), unique=True)
+    received_at: Mapped[datetime] = mapped_column(UTCDateTime)
+    source: Mapped[str] = mapped_column(String(16))  # public, platform
+    url: Mapped[str] = mapped_column(Text)
+    content_type: Mapped[str] = mapped_column(String(32), default="")
+    where_found: Mapped[str] = mapped_column(Text, default="")
+    description: Mapped[str] = mapped_column(Text, default="")
+    contact: Mapped[str] = mapped_column(Text, default="")  # sealed (hotline/contacts.py), or empty
+    immediate_danger: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A platform's match report: the account, and the matches the server re-checked (bank, entry, distance).
+    platform_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    matches: Mapped[list[dict[str, object]] | None] = mapped_column(JSON, nullable=True)

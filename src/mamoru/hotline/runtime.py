@@ -1,6 +1,8 @@
 """What the hotline's doors (web, API, CLI) need besides a session: its settings, the mailer, the DNS
 resolver, the removal checker, the rate limiter and the reporters' contact key, built once from
-Settings (only hotline processes build it, so only they load the contact key).
+Settings (only hotline processes build it, so only they load the contact key). The public intake
+process builds a `PublicFormRuntime` instead: its limits, the rate limiter and the hotline's public
+contact key, which seals and opens nothing.
 
 The web app keeps one HotlineRuntime on app.state; tests put in their own (memory mailer, static
 resolver) the same way.
@@ -21,7 +23,7 @@ from mamoru.config import Settings
 from mamoru.db import Database
 from mamoru.hotline.automation import checker_from_settings
 from mamoru.hotline.checker import RemovalChecker
-from mamoru.hotline.contacts import ContactCipher, cipher_for_role
+from mamoru.hotline.contacts import ContactCipher, Sealer, cipher_for_role, sealer_for_role
 from mamoru.hotline.mail import Mailer, mailer_from_settings
 from mamoru.hotline.ratelimit import DatabaseRateLimiter, MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from mamoru.hotline.settings import HotlineSettings
@@ -40,16 +42,36 @@ class HotlineRuntime:
     intake_executor: ThreadPoolExecutor = field(default_factory=lambda: ThreadPoolExecutor(4, "hotline-intake"))
 
 
+@dataclass
+class PublicFormRuntime:
+    """What the public report form needs in the intake process (MAMORU_ROLE=intake)."""
+
+    settings: HotlineSettings
+    limiter: RateLimiter
+    secret: str
+    contacts: Sealer
+
+
+def _limiter(hs: HotlineSettings, database: Database) -> RateLimiter:
+    if hs.rate_store == "database":
+        return DatabaseRateLimiter(database)
+    if hs.rate_store == "redis":
+        return RedisRateLimiter(hs.redis_url or "redis://127.0.0.1:6379/0")
+    return MemoryRateLimiter()
+
+
 def build(settings: Settings, database: Database) -> HotlineRuntime:
     hs = HotlineSettings.from_settings(settings)
-    limiter: RateLimiter = MemoryRateLimiter()
-    if hs.rate_store == "database":
-        limiter = DatabaseRateLimiter(database)
-    elif hs.rate_store == "redis":
-        limiter = RedisRateLimiter(hs.redis_url or "redis://127.0.0.1:6379/0")
     return HotlineRuntime(settings=hs, mailer=mailer_from_settings(hs), resolver=DnsResolver(hs.dns_server),
-                          checker=checker_from_settings(hs), limiter=limiter, secret=settings.resolved_secret_key(),
-                          contacts=contact_cipher(settings, hs))
+                          checker=checker_from_settings(hs), limiter=_limiter(hs, database),
+                          secret=settings.resolved_secret_key(), contacts=contact_cipher(settings, hs))
+
+
+def build_public_form(settings: Settings, database: Database) -> PublicFormRuntime:
+    hs = HotlineSettings.from_settings(settings)
+    path = hs.contact_public_key_path or settings.var_dir / "keys" / "contact.pub"
+    return PublicFormRuntime(settings=hs, limiter=_limiter(hs, database), secret=settings.resolved_secret_key(),
+                             contacts=sealer_for_role(settings.role, path))
 
 
 def contact_cipher(settings: Settings, hs: HotlineSettings | None = None) -> ContactCipher:
@@ -64,6 +86,17 @@ def for_app(state: Any) -> HotlineRuntime:
         rt = build(state.settings, state.database)
         state.hotline_runtime = rt
     return rt
+
+
+def for_public_form(state: Any) -> HotlineRuntime | PublicFormRuntime:
+    """The runtime the public form uses: the intake's own in an intake process, else the hotline's."""
+    if state.settings.role != "intake":
+        return for_app(state)
+    rt = getattr(state, "public_form_runtime", None)
+    if rt is None:
+        rt = build_public_form(state.settings, state.database)
+        state.public_form_runtime = rt
+    return rt  # type: ignore[no-any-return]
 
 
 @contextmanager

@@ -63,6 +63,7 @@ class HotlineSettings:
     smtp_starttls: bool = False
     smtp_ssl: bool = False
     contact_key_path: Path | None = None  # None: tests hand the runtime a cipher of their own
+    contact_public_key_path: Path | None = None  # the intake process seals with this public key alone
     contact_retention_days: float = 365.0
 
     @classmethod
@@ -97,5 +98,7 @@ class HotlineSettings:
             smtp_starttls=settings.smtp_starttls,
             smtp_ssl=_bool(x, "MAMORU_HOTLINE_SMTP_SSL"),
             contact_key_path=Path(x.get("MAMORU_HOTLINE_CONTACT_KEY") or settings.var_dir / "keys" / "contact.key"),
+            contact_public_key_path=Path(x.get("MAMORU_HOTLINE_CONTACT_PUBLIC_KEY")
+                                         or settings.var_dir / "keys" / "contact.pub"),
             contact_retention_days=_retention(x),
         )

@@ -44,6 +44,7 @@ from mamoru.web.ui import followup_meetings as ui_followup_meetings
 from mamoru.web.ui import followup_rounds as ui_followup_rounds
 from mamoru.web.ui import portal as ui_portal
 from mamoru.web.ui import hotline as ui_hotline
+from mamoru.web.ui import report as ui_report
 from mamoru.web.ui import matching as ui_matching
 from mamoru.web.ui import plan as ui_plan
 
@@ -76,6 +77,7 @@ ROUTERS: list[Any] = [
     ui_portal.router,
     api_hotline.router,
     ui_hotline.router,
+    ui_report.router,
     api_matching.router,
     ui_matching.router,
 ]
@@ -91,7 +93,10 @@ PROCESS_ROLES: dict[str, set[str]] = {
                "mamoru.web.api.followup_prefectures", "mamoru.web.api.followup_meetings",
                "mamoru.web.api.followup_alignment", "mamoru.web.api.portal"},
     "hotline": {"mamoru.web.ui.auth", "mamoru.web.api.auth", "mamoru.web.ui.hotline", "mamoru.web.api.hotline",
-                "mamoru.web.ui.blocklist", "mamoru.web.api.blocklist_staff", "mamoru.web.ui.matching"},
+                "mamoru.web.ui.report", "mamoru.web.ui.blocklist", "mamoru.web.api.blocklist_staff",
+                "mamoru.web.ui.matching"},
+    # The public report form alone: it writes to the hotline's inbox and reads nothing (hotline/inbox.py).
+    "intake": {"mamoru.web.ui.report"},
     "matcher": {"mamoru.web.api.matching"},
     "feed": {"mamoru.web.api.blocklist"},
 }

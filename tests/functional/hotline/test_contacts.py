@@ -43,7 +43,7 @@ def test_form_and_flagger_contacts_are_sealed_and_opened_for_the_analyst(hl_clie
         {"url": "http://contact.example.test/a", "description": "no contact given"}]})
     assert r.status_code == 201, r.text
     raw = " ".join(_raw_contacts(database))
-    assert "example.test" not in raw and raw.count("hlc1:") == 2
+    assert "example.test" not in raw and raw.count("hlc2:") == 2
 
     case_id = int(r.json()[0]["case"][1:])
     case = hl_client.get(f"/api/v1/hotline/cases/{case_id}", headers=h).json()
@@ -61,9 +61,9 @@ def test_worker_clears_contacts_past_the_retention(hl_client, database, runtime,
     case_id = int(r.json()["case"][1:])
     hs = replace(runtime.settings, contact_retention_days=30)
     summary = run_due(database, hs, runtime.mailer, runtime.checker, now=utcnow() + timedelta(days=29))
-    assert summary.contacts_purged == 0 and "hlc1:" in " ".join(_raw_contacts(database))
+    assert summary.contacts_purged == 0 and "hlc2:" in " ".join(_raw_contacts(database))
     summary = run_due(database, hs, runtime.mailer, runtime.checker, now=utcnow() + timedelta(days=31))
-    assert summary.contacts_purged == 1 and "hlc1:" not in " ".join(_raw_contacts(database))
+    assert summary.contacts_purged == 1 and "hlc2:" not in " ".join(_raw_contacts(database))
     report = hl_client.get(f"/api/v1/hotline/cases/{case_id}", headers=h).json()["reports"][0]
     assert (report["contact"], report["contact_state"]) == ("", "purged") and report["contact_purged_at"]
     purge = _audit(database, "hotline:contacts:purge")[-1]
@@ -90,4 +90,4 @@ def test_plain_rows_from_before_sealing_are_marked_then_sealed(session) -> None:
     assert seal_stored(session, rotated) == type(summary)()  # nothing left: nothing done
     event = session.scalars(select(AuditEvent).where(AuditEvent.action == "hotline:contacts:seal")).one()
     assert json.loads(event.detail) == {"sealed": 1, "resealed": 1, "unreadable": 0, "key": new_key.key_id}
-    assert session.scalar(select(Report.contact).where(Report.id == plain.id)).startswith(f"hlc1:{new_key.key_id}:")
+    assert session.scalar(select(Report.contact).where(Report.id == plain.id)).startswith(f"hlc2:{new_key.key_id}:")

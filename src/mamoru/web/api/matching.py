@@ -4,6 +4,8 @@ A platform would otherwise be sending the very material the service exists to st
 are accepted (the platform hashes on its own machines with `mamoru hash` or the hashing module).
 Tokens need the `match` scope; each token is rate limited (MAMORU_MATCH_RATE, requests per window,
 per process) and its queries are counted per day; unmatched queries leave nothing else.
+`POST /api/v1/match/reports` lets a platform report to the hotline a URL whose hashes match
+(matching/reports.py): re-checked here, then written to the hotline's inbox.
 """
 
 from __future__ import annotations
@@ -17,12 +19,14 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
 
+from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.db import Database
 from mamoru.matching.answers import MAX_HASHES, answer, answer_dihedral
+from mamoru.matching.reports import MAX_REPORT_HASHES, report_match
 from mamoru.matching.runtime import MatchRuntime
 from mamoru.matching.service import platform_banks
-from mamoru.web.deps import Principal, get_principal, get_session, require_scope
+from mamoru.web.deps import Principal, get_principal, get_session, require_roles, require_scope
 
 router = APIRouter(prefix="/api/v1/match", tags=["matching"])
 
@@ -37,6 +41,18 @@ class MatchRequest(BaseModel):
         "PDQ hashes of one image, comma-separated (`mamoru hash --dihedral` writes them), at most 125 "
         "images; each match names the `variant` that came closest. PDQ's rotations cannot be derived "
         "from a single hash, so they must be hashed from the image."))
+
+
+class MatchReportIn(BaseModel):
+    url: str = Field(..., min_length=1, max_length=2048, description="Where the platform found the content")
+    hashes: list[str] = Field(..., min_length=1, max_length=MAX_REPORT_HASHES,
+                              description="The content's hashes (PDQ: 64 hex digits); at least one must match")
+    signal: str = Field("pdq", description="pdq, md5, sha1 or sha256")
+    note: str = Field("", max_length=5000, description="What the platform wants the hotline to know")
+
+
+class MatchReportOut(BaseModel):
+    receipt: str = Field(..., description="The hotline's receipt number of the report")
 
 
 class RateLimiter:
@@ -73,16 +89,21 @@ def _rate(request: Request) -> tuple[int, int]:
     return int(n), int(secs or 60)
 
 
-@router.post("", summary="Match up to 1,000 hashes against the banks this platform chose")
-def match(body: MatchRequest, request: Request, session: Session = Depends(get_session),
-          principal: Principal = Depends(get_principal),
-          user: User = Depends(require_scope("match"))) -> dict[str, Any]:
+def _count_request(request: Request, principal: Principal, user: User) -> MatchRuntime:
     runtime, limiter = _state(request)
     limit, window = _rate(request)
     key = f"token:{principal.token.id}" if principal.token is not None else f"user:{user.id}"
     if not limiter.allow(key, limit, window):
         raise HTTPException(429, f"rate limit: at most {limit} requests per {window} s",
                             headers={"Retry-After": str(window)})
+    return runtime
+
+
+@router.post("", summary="Match up to 1,000 hashes against the banks this platform chose")
+def match(body: MatchRequest, request: Request, session: Session = Depends(get_session),
+          principal: Principal = Depends(get_principal),
+          user: User = Depends(require_scope("match"))) -> dict[str, Any]:
+    runtime = _count_request(request, principal, user)
     # End the request's transaction (authentication may have noted the token's use) before the
     # matcher refreshes: a refresh can write (the first snapshot) in a transaction of its own, and
     # on SQLite a reading transaction older than that write could no longer write itself.
@@ -95,6 +116,17 @@ def match(body: MatchRequest, request: Request, session: Session = Depends(get_s
     else:
         result = answer(session, matcher, user, body.hashes, body.signal, body.distance)
     return result.as_dict()
+
+
+@router.post("/reports", response_model=MatchReportOut, status_code=201,
+             summary="Report to the hotline a URL whose content matches the banks (re-checked here)")
+def report(body: MatchReportIn, request: Request, session: Session = Depends(get_session),
+           principal: Principal = Depends(get_principal),
+           user: User = Depends(require_roles(roles.PLATFORM, scope="match"))) -> MatchReportOut:
+    runtime = _count_request(request, principal, user)
+    session.commit()  # as in match(): the matcher may refresh in a transaction of its own
+    receipt = report_match(session, runtime.matcher(), user, body.url, body.hashes, body.note, body.signal)
+    return MatchReportOut(receipt=receipt)
 
 
 @router.get("/banks", summary="The banks this account matches against")

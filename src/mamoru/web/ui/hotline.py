@@ -1,72 +1,29 @@
-"""Hotline pages: the public report form (no login, receipt number) and the analysts' pages (queue,
-case, figures, provider directory). Pages show URLs and metadata only: no previews, no content."""
+"""Hotline pages for analysts: queue, case (with the reporters' contacts, opened and audited as the
+API does), figures, provider directory. Pages show URLs and metadata only: no previews, no content.
+The public report form is web/ui/report.py (the `intake` process role serves it alone)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.db import utcnow
 from mamoru.errors import DomainError, InvalidInput
-from mamoru.hotline import figures, intake, notices, outcomes
+from mamoru.hotline import contacts, figures, intake, notices, outcomes
 from mamoru.hotline import service as svc
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import Assessment, DeletionRequest, PoliceReferral, RemovalCheck
-from mamoru.hotline.ratelimit import client_key
 from mamoru.hotline.runtime import for_app
-from mamoru.web.deps import current_user_optional, get_lang, get_session, require_roles
-from mamoru.web.i18n import gettext
+from mamoru.web.deps import get_session, require_roles
 from mamoru.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 ANALYSTS = require_roles(roles.ANALYST, roles.SENIOR_ANALYST)
 FIGURE_READERS = require_roles(roles.ANALYST, roles.SENIOR_ANALYST, roles.COORDINATOR, roles.ADMINISTRATOR, roles.AUDITOR)
-MAX_FORM_BYTES = 20_000
-
-
-def _form_page(request: Request, values: dict[str, str], problems: list[str], status: int = 200) -> Response:
-    return render(request, "pages/hotline/report.html", {"values": values, "problems": problems,
-                                                         "content_types": intake.CONTENT_TYPES}, status_code=status)
-
-
-@router.get("/report", response_class=HTMLResponse)
-def report_form(request: Request, user: User | None = Depends(current_user_optional)) -> Response:
-    return _form_page(request, {}, [])
-
-
-@router.post("/report", response_class=HTMLResponse)
-def report_submit(request: Request, url: str = Form(""), content_type: str = Form(""), where_found: str = Form(""),
-                  description: str = Form(""), contact: str = Form(""), immediate_danger: str = Form(""),
-                  session: Session = Depends(get_session), user: User | None = Depends(current_user_optional)) -> Response:
-    rt = for_app(request.app.state)
-    values = {"url": url, "content_type": content_type, "where_found": where_found, "description": description,
-              "contact": contact, "immediate_danger": immediate_danger}
-    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
-        return _form_page(request, {}, [gettext(get_lang(request), "The report is too large. Shorten the description and try again.")], 413)
-    limit, window = rt.settings.public_rate
-    address = request.client.host if request.client else "unknown"
-    if not rt.limiter.allow("public:" + client_key(rt.secret, address), limit, window):
-        return _form_page(request, values, [gettext(get_lang(request), "Too many reports from this connection. Please try again later.")], 429)
-    inp = intake.ReportInput(url=url, content_type=content_type, where_found=where_found, description=description,
-                             contact=contact, immediate_danger=bool(immediate_danger))
-    try:
-        try:
-            report = intake.submit(session, inp, "public", rt.settings.levels, contacts=rt.contacts)
-        except IntegrityError:  # the same URL's first report arrived at the same moment: join its case
-            session.rollback()
-            report = intake.submit(session, inp, "public", rt.settings.levels, contacts=rt.contacts)
-    except InvalidInput as exc:
-        session.rollback()
-        lang = get_lang(request)
-        return _form_page(request, values, [gettext(lang, p.reason.split(":")[0]) for p in exc.problems], 422)
-    if report.immediate_danger:
-        notices.alert_police(session, report.case, rt.mailer, rt.settings)
-    return render(request, "pages/hotline/receipt.html", {"receipt": report.receipt})
 
 
 @router.get("/hotline", response_class=HTMLResponse)
@@ -78,6 +35,7 @@ def queue_page(request: Request, session: Session = Depends(get_session), user: 
 def _case_page(request: Request, session: Session, user: User, case_id: int, problems: list[str] | None = None,
                status: int = 200) -> Response:
     case = svc.read_case(session, case_id, user)
+    views = contacts.reveal_for_case(session, for_app(request.app.state).contacts, case, user)
     ctx = {
         "case": case, "problems": problems or [], "verdicts": wf.VERDICTS, "content_types": intake.CONTENT_TYPES,
         "legal_bases": svc.legal_bases(session), "severities": svc.labels(session, "severity"),
@@ -86,6 +44,8 @@ def _case_page(request: Request, session: Session, user: User, case_id: int, pro
         "requests": list(session.scalars(select(DeletionRequest).where(DeletionRequest.case_id == case.id).order_by(DeletionRequest.id))),
         "checks": list(session.scalars(select(RemovalCheck).where(RemovalCheck.case_id == case.id).order_by(RemovalCheck.id.desc()).limit(20))),
         "hashes": svc.case_hashes(session, case), "is_senior": user.role == roles.SENIOR_ANALYST,
+        "contacts": views,
+        "platform_matches": [e for e in case.events if e.kind == "platform_match"],
     }
     return render(request, "pages/hotline/case.html", ctx, status_code=status)
 
