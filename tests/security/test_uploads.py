@@ -1,8 +1,9 @@
 """Uploads for import through the web: size limits, no temporary copies left behind, no content logged.
 
-Upload paths: the hotline's partner CSV import (POST /api/v1/hotline/reports/csv) and the follow-up
-spreadsheet import (POST /api/v1/followup/rounds/{id}/import). (Hash banks are imported only from
-the command line.) The temporary directory is a private one for the test, watched before and after.
+Upload paths: the hotline's partner CSV import (POST /api/v1/hotline/reports/csv), the follow-up
+spreadsheet import (POST /api/v1/followup/rounds/{id}/import), and the hash bank import (POST
+/api/v1/banks/{name}/import and the banks page's POST /matching/import). The temporary directory is
+a private one for the test, watched before and after.
 """
 
 from __future__ import annotations
@@ -68,6 +69,41 @@ def test_followup_import_refuses_oversize(app: Any, loaded: Any, make_user: Any,
     assert os.listdir(private_tmp) == []
     assert MARKER not in caplog.text
     assert r.status_code == 413, r.text[:200]
+
+
+@pytest.mark.parametrize("door", ["api", "page"])
+def test_bank_import_refuses_oversize_stores_nothing_and_leaves_no_temp_file(
+        app: Any, session: Any, make_user: Any, api_token: Any, private_tmp: Path,
+        caplog: pytest.LogCaptureFixture, door: str) -> None:
+    import secrets
+
+    from sqlalchemy import func, select
+    from tests.conftest import login
+
+    from mamoru.matching.models import HashBankEntry
+    from mamoru.matching.service import create_bank
+
+    name = f"upload-{secrets.token_hex(4)}"
+    create_bank(session, name, None)
+    session.commit()
+    senior = make_user("senior_analyst")
+    line = ("5e" * 32 + "\n").encode()  # a good PDQ hash a line, 6 MB of them
+    body = line * (6 * 1024 * 1024 // len(line))
+    caplog.set_level(logging.DEBUG)
+    with TestClient(app) as client:
+        if door == "api":
+            r = client.post(f"/api/v1/banks/{name}/import", data={"format": "lines"},
+                            files={"file": ("big.txt", body, "text/plain")},
+                            headers={"Authorization": f"Bearer {api_token(senior, ['banks'])}"})
+        else:
+            csrf = login(client, senior.username)
+            r = client.post("/matching/import", data={"csrf_token": csrf, "bank": name, "format": "lines"},
+                            files={"file": ("big.txt", body, "text/plain")})
+    assert r.status_code == 413, r.text[:200]
+    assert session.scalar(select(func.count()).select_from(HashBankEntry)
+                          .where(HashBankEntry.hash == line.decode().strip())) == 0
+    assert os.listdir(private_tmp) == []
+    assert line.decode().strip() not in caplog.text
 
 
 def test_a_streamed_body_without_length_is_cut_off_at_the_ceiling(app: Any, make_user: Any, api_token: Any) -> None:

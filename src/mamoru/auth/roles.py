@@ -46,15 +46,16 @@ SCOPES: dict[str, str] = {
     "feed": "fetch the blocking list feed",
     "flagger": "submit reports as a trusted flagger",
     "blocklist": "read and change the blocking list's entries, appeals and versions, as the holder's role allows",
+    "banks": "read and change the hash banks and platforms' bank choices, as the holder's role allows",
 }
 
 ROLE_SCOPES: dict[str, frozenset[str]] = {
-    ADMINISTRATOR: frozenset({"plan:read", "plan:write", "audit:read", "blocklist"}),
+    ADMINISTRATOR: frozenset({"plan:read", "plan:write", "audit:read", "blocklist", "banks"}),
     COORDINATOR: frozenset({"plan:read", "plan:write"}),
     AGENCY_OFFICER: frozenset({"plan:read", "plan:write"}),
-    AUDITOR: frozenset({"plan:read", "audit:read", "blocklist"}),
-    ANALYST: frozenset({"plan:read", "flagger", "blocklist"}),
-    SENIOR_ANALYST: frozenset({"plan:read", "flagger", "blocklist"}),
+    AUDITOR: frozenset({"plan:read", "audit:read", "blocklist", "banks"}),
+    ANALYST: frozenset({"plan:read", "flagger", "blocklist", "banks"}),
+    SENIOR_ANALYST: frozenset({"plan:read", "flagger", "blocklist", "banks"}),
     PLATFORM: frozenset({"match"}),
     SUBSCRIBER: frozenset({"feed"}),
 }

@@ -16,6 +16,7 @@ from sqlalchemy import func, insert, select
 from sqlalchemy.orm import Session
 
 from mamoru import audit
+from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.db import utcnow
 from mamoru.errors import Conflict, InvalidInput, NotFound, Problem
@@ -29,6 +30,14 @@ from mamoru.matching.models import (
     PlatformBank,
     QueryCount,
 )
+
+# Who may do what through the web pages and the API (the command line is the operators' own tool and
+# names the person with --as). Analysts add their cases' hashes through the case (hotline outcomes);
+# changing banks by hand is for senior analysts and administrators; platforms' choices for
+# administrators, who keep the platforms' accounts.
+BANK_READERS = frozenset({roles.ANALYST, roles.SENIOR_ANALYST, roles.ADMINISTRATOR, roles.AUDITOR})
+BANK_EDITORS = frozenset({roles.SENIOR_ANALYST, roles.ADMINISTRATOR})
+PLATFORM_CHOOSERS = frozenset({roles.ADMINISTRATOR})
 
 
 def current_version(session: Session) -> int:
@@ -53,6 +62,8 @@ def create_bank(session: Session, name: str, actor: User | None, description: st
         raise InvalidInput([Problem(None, "name", "a bank name has 1 to 100 characters")])
     if source not in SOURCES:
         raise InvalidInput([Problem(None, "source", f"one of {', '.join(SOURCES)}")])
+    if len(owner_organisation) > 200:
+        raise InvalidInput([Problem(None, "owner_organisation", "at most 200 characters")])
     if session.scalar(select(HashBank.id).where(HashBank.name == name)) is not None:
         raise Conflict(f"a bank named {name!r} exists already")
     bank = HashBank(name=name, description=description, owner_organisation=owner_organisation,
@@ -116,11 +127,29 @@ def export_bank(session: Session, bank_name: str, fmt: str, signal: str | None =
     return export_entries(out, fmt, signal)
 
 
-def set_entry_disabled(session: Session, entry_id: int, disabled: bool, actor: User | None,
-                       reason: str = "") -> HashBankEntry:
+def get_entry(session: Session, entry_id: int) -> HashBankEntry:
     entry = session.get(HashBankEntry, entry_id)
     if entry is None:
         raise NotFound(f"no hash bank entry {entry_id}")
+    return entry
+
+
+def usernames(session: Session, ids: Iterable[int | None]) -> dict[int, str]:
+    """Usernames of the given user ids (who added or disabled entries)."""
+    wanted = {i for i in ids if i is not None}
+    if not wanted:
+        return {}
+    return dict(session.execute(select(User.id, User.username).where(User.id.in_(wanted))).all())
+
+
+def set_entry_disabled(session: Session, entry_id: int, disabled: bool, actor: User | None,
+                       reason: str = "") -> HashBankEntry:
+    """Disable (a reason is required: it stays in the audit log) or enable an entry; no change when
+    it is already so."""
+    reason = reason.strip()
+    if disabled and not reason:
+        raise InvalidInput([Problem(None, "reason", "say why the entry is disabled")])
+    entry = get_entry(session, entry_id)
     if (entry.disabled_at is not None) == disabled:
         return entry
     entry.changed_version = next_version(session)
@@ -135,8 +164,10 @@ def set_entry_disabled(session: Session, entry_id: int, disabled: bool, actor: U
 
 def choose_banks(session: Session, platform: User, bank_names: Iterable[str],
                  show_labels: bool, actor: User | None) -> list[PlatformBank]:
-    """Replace the platform's bank selection."""
-    banks = [get_bank(session, n) for n in bank_names]
+    """Replace the platform's bank selection (a bank named twice is chosen once)."""
+    if platform.role != roles.PLATFORM:
+        raise InvalidInput([Problem(None, "platform", f"{platform.username!r} is not a platform account")])
+    banks = [get_bank(session, n) for n in dict.fromkeys(bank_names)]
     for old in session.scalars(select(PlatformBank).where(PlatformBank.user_id == platform.id)):
         session.delete(old)
     session.flush()
@@ -151,6 +182,16 @@ def choose_banks(session: Session, platform: User, bank_names: Iterable[str],
 def platform_banks(session: Session, user: User) -> dict[int, PlatformBank]:
     return {p.bank_id: p for p in session.scalars(
         select(PlatformBank).where(PlatformBank.user_id == user.id))}
+
+
+def platform_choices(session: Session) -> list[tuple[User, list[PlatformBank]]]:
+    """Every active platform account with the banks it matches (none: nothing matches)."""
+    platforms = session.scalars(select(User).where(User.role == roles.PLATFORM, User.active.is_(True))
+                                .order_by(User.username)).all()
+    chosen: dict[int, list[PlatformBank]] = {}
+    for p in session.scalars(select(PlatformBank).join(HashBank).order_by(HashBank.name)):
+        chosen.setdefault(p.user_id, []).append(p)
+    return [(u, chosen.get(u.id, [])) for u in platforms]
 
 
 def count_queries(session: Session, user: User, queries: int, matched: int,

@@ -21,6 +21,7 @@ from mamoru.web import deps
 from mamoru.web.commit import CommitBeforeResponse
 from mamoru.web.limits import BodyLimit, OneAtATime
 from mamoru.web.api import auth as api_auth
+from mamoru.web.api import banks as api_banks
 from mamoru.web.api import blocklist as api_blocklist
 from mamoru.web.api import blocklist_staff as api_blocklist_staff
 from mamoru.web.api import followup as api_followup
@@ -79,6 +80,7 @@ ROUTERS: list[Any] = [
     ui_hotline.router,
     ui_report.router,
     api_matching.router,
+    api_banks.router,
     ui_matching.router,
 ]
 
@@ -94,7 +96,7 @@ PROCESS_ROLES: dict[str, set[str]] = {
                "mamoru.web.api.followup_alignment", "mamoru.web.api.portal"},
     "hotline": {"mamoru.web.ui.auth", "mamoru.web.api.auth", "mamoru.web.ui.hotline", "mamoru.web.api.hotline",
                 "mamoru.web.ui.report", "mamoru.web.ui.blocklist", "mamoru.web.api.blocklist_staff",
-                "mamoru.web.ui.matching"},
+                "mamoru.web.ui.matching", "mamoru.web.api.banks"},
     # The public report form alone: it writes to the hotline's inbox and reads nothing (hotline/inbox.py).
     "intake": {"mamoru.web.ui.report"},
     "matcher": {"mamoru.web.api.matching"},
