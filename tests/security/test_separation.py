@@ -58,8 +58,15 @@ def test_intake_may_insert_into_the_inbox_and_read_nothing() -> None:
 def test_intake_process_on_sqlite_serves_the_report_form_and_nothing_else(tmp_path: Path) -> None:
     from mamoru.web.app import create_app
 
+    from mamoru.hotline.contact_keys import ContactCipher
+
     settings = Settings(var_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'i.db'}", secret_key="k",
                         audit_key_path=tmp_path / "a.key", role="intake")
+    with pytest.raises(FileNotFoundError, match="public contact key"):
+        create_app(settings)  # no public key: the intake does not start (it never makes or reads the private key)
+    assert not (tmp_path / "keys" / "contact.key").exists()
+    (tmp_path / "keys").mkdir()
+    (tmp_path / "keys" / "contact.pub").write_text(ContactCipher.generate().public_line() + "\n")
     routes = {(m, p) for m, p, _ in flat_routes(create_app(settings))}
     assert {("GET", "/report"), ("POST", "/report"), ("GET", "/api/v1/health")} <= routes
     assert [p for _, p in routes if p.startswith(FORBIDDEN_PREFIXES) and p != "/report"] == []

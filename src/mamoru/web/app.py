@@ -156,6 +156,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routers_for_role(settings.role):
         app.include_router(router)
+    if settings.role == "intake":
+        ui_report.prepare(app.state)  # the public contact key must be there before the first reporter is
     _install_middleware(app, settings)
     _install_error_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -33,6 +33,9 @@ def intake_client(settings: Any, database: Any, runtime: HotlineRuntime) -> Any:
     """An intake process on the test database: the hotline's public key only, its own limiter."""
     from mamoru.web.app import create_app
 
+    public = settings.var_dir / "keys" / "contact.pub"  # the intake refuses to start without it
+    public.parent.mkdir(parents=True, exist_ok=True)
+    public.write_text(runtime.contacts.public_line() + "\n")
     app = create_app(replace(settings, role="intake"), database)
     app.state.public_form_runtime = PublicFormRuntime(settings=runtime.settings, limiter=MemoryRateLimiter(),
                                                       secret="test-secret", contacts=runtime.contacts.sealer())

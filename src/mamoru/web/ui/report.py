@@ -14,6 +14,8 @@ read sessions), and the form's CSRF check is the anonymous double-submit cookie.
 
 from __future__ import annotations
 
+from typing import Any
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.exc import IntegrityError
@@ -29,6 +31,12 @@ from mamoru.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 MAX_FORM_BYTES = 20_000
+
+
+def prepare(state: Any) -> None:
+    """Build the intake's runtime when the app is made, so that a missing or bad public contact key
+    stops the process at start instead of failing the first reporter."""
+    for_public_form(state)
 
 
 def is_intake(request: Request) -> bool:
