@@ -1,6 +1,7 @@
 """A whole reporting round in headless Chromium: the coordinator opens it, two agency officers submit,
 one entry is returned and resubmitted, the coordinator accepts and publishes, and the public portal
-shows it (without logging in)."""
+shows it (without logging in). Awareness material: added as a draft, published, shown on the portal
+in both languages."""
 
 from __future__ import annotations
 
@@ -92,3 +93,42 @@ def test_whole_round(page, server) -> None:  # type: ignore[no-untyped-def]
     assert "総務省としてフィルタリングの普及啓発を行った。" in body
     page.goto(server.url + "/portal/help?lang=ja")
     assert "189" in page.inner_text("main") and "#8891" in page.inner_text("main")
+
+
+def test_awareness_material_published_to_the_portal(page, server) -> None:  # type: ignore[no-untyped-def]
+    """The coordinator adds material linked to a measure (a draft the portal does not show), publishes it,
+    and the public portal's awareness page shows it in Japanese and in English, linked to the measure."""
+    r = server.cli("user", "add", "office", "--role", "coordinator", "--as", "admin")
+    assert r.returncode in (0, 2), r.stderr  # 2: made by the test above
+    _login(page, server, "office")
+    page.goto(server.url + "/followup/materials?lang=en")
+    form = "#material-form"
+    page.select_option(f"{form} select[name=measure]", index=1)
+    measure_uid = page.eval_on_selector(f"{form} select[name=measure]", "s => s.value")
+    page.select_option(f"{form} select[name=agency]", "MIC")
+    page.fill(f"{form} input[name=title_ja]", "スマホのフィルタリング 保護者向けガイド")
+    page.fill(f"{form} input[name=title_en]", "Phone filtering: a guide for parents")
+    page.fill(f"{form} input[name=url]", "https://www.soumu.go.jp/main_sosiki/joho_tsusin/kyouiku_joho-ka/jyouhou_tsusin.html")
+    _submit(page, f"{form} button[type=submit]")
+    row = page.locator("#materials tr[data-state]", has_text="Phone filtering: a guide for parents")
+    assert row.get_attribute("data-state") == "draft", page.inner_text("main")[:600]
+    material_row = str(row.get_attribute("id"))
+
+    page.context.clear_cookies()
+    page.goto(server.url + "/portal/awareness?lang=ja")
+    assert "スマホのフィルタリング" not in page.inner_text("main")  # a draft stays off the portal
+
+    _login(page, server, "office")
+    page.goto(server.url + "/followup/materials?lang=ja")
+    _submit(page, f"#{material_row} .publish-material")
+    assert page.get_attribute(f"#{material_row}", "data-state") == "published"
+
+    page.context.clear_cookies()
+    page.goto(server.url + "/portal/awareness?lang=ja")
+    item = page.locator("#materials li", has_text="スマホのフィルタリング 保護者向けガイド")
+    assert "総務省" in item.inner_text()
+    assert item.locator(f'a[href="/measures/{measure_uid}"]').count() == 1
+    page.goto(server.url + "/portal/awareness?lang=en")
+    item = page.locator("#materials li", has_text="Phone filtering: a guide for parents")
+    assert "Ministry of Internal Affairs and Communications" in item.inner_text()
+    assert item.locator(f'a[href="/measures/{measure_uid}"]').count() == 1

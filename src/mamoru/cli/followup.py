@@ -1,5 +1,5 @@
 """`mamoru round`, `mamoru report followup`, `mamoru indicator`, `mamoru meeting` and `mamoru prefecture`:
-the plan's yearly follow-up."""
+the plan's yearly follow-up (`mamoru material` and `mamoru helpline` live in followup_publication.py)."""
 
 from __future__ import annotations
 
@@ -32,6 +32,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(indicator_app, name="indicator")
     app.add_typer(meeting_app, name="meeting")
     app.add_typer(prefecture_app, name="prefecture")
+    from mamoru.cli import followup_publication
+
+    followup_publication.register(app)
 
 
 def _iso(value: str, option: str) -> date:

@@ -13,11 +13,11 @@ from mamoru import audit
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.errors import InvalidInput, NotFound, PermissionDenied, Problem
-from mamoru.followup.models import DECISION_KINDS, ActionItem, BodyProfile, Decision, Meeting
-from mamoru.plan.models import Agency, Body, Measure
+from mamoru.followup.models import DECISION_KINDS, ActionItem, BodyProfile, Decision, Meeting, ReportingRound
+from mamoru.plan.models import Agency, Body, Measure, Plan
 
 
-def _office(actor: User | None) -> None:
+def office_only(actor: User | None) -> None:
     if actor is not None and actor.role != "coordinator":
         raise PermissionDenied("meetings are recorded by the plan office")
 
@@ -29,7 +29,8 @@ def bodies(session: Session) -> list[tuple[Body, BodyProfile | None]]:
 
 def meetings(session: Session, public_only: bool = False) -> list[Meeting]:
     stmt = (select(Meeting).order_by(Meeting.held_on.desc())
-            .options(selectinload(Meeting.decisions), selectinload(Meeting.actions).selectinload(ActionItem.measure),
+            .options(selectinload(Meeting.decisions), selectinload(Meeting.corrections),
+                     selectinload(Meeting.actions).selectinload(ActionItem.measure),
                      selectinload(Meeting.actions).selectinload(ActionItem.owner)))
     if public_only:
         stmt = stmt.where(Meeting.public.is_(True))
@@ -38,17 +39,16 @@ def meetings(session: Session, public_only: bool = False) -> list[Meeting]:
 
 def get_meeting(session: Session, meeting_id: int) -> Meeting:
     m = session.scalar(select(Meeting).where(Meeting.id == meeting_id).options(
-        selectinload(Meeting.decisions), selectinload(Meeting.actions).selectinload(ActionItem.measure),
+        selectinload(Meeting.decisions), selectinload(Meeting.corrections),
+        selectinload(Meeting.actions).selectinload(ActionItem.measure),
         selectinload(Meeting.actions).selectinload(ActionItem.owner)))
     if m is None:
         raise NotFound(f"no meeting {meeting_id}")
     return m
 
 
-def record_meeting(session: Session, actor: User | None, held_on: date, title_en: str, title_ja: str,
-                   body_keys: list[str], number: int | None = None, attendees: list[dict[str, Any]] | None = None,
-                   agenda: list[dict[str, Any]] | None = None, materials: list[dict[str, Any]] | None = None) -> Meeting:
-    _office(actor)
+def meeting_problems(session: Session, title_en: str, title_ja: str, body_keys: list[str],
+                      materials: list[dict[str, Any]] | None) -> list[Problem]:
     known = set(session.scalars(select(Body.key)))
     problems = [Problem(None, "bodies", f"no body {k!r}") for k in body_keys if k not in known]
     if not body_keys:
@@ -57,6 +57,14 @@ def record_meeting(session: Session, actor: User | None, held_on: date, title_en
         problems.append(Problem(None, "title", "a title in at least one language"))
     problems += [Problem(None, "materials", f"{x.get('url')!r} is not an http(s) address")
                  for x in materials or [] if not str(x.get("url", "")).startswith(("http://", "https://"))]
+    return problems
+
+
+def record_meeting(session: Session, actor: User | None, held_on: date, title_en: str, title_ja: str,
+                   body_keys: list[str], number: int | None = None, attendees: list[dict[str, Any]] | None = None,
+                   agenda: list[dict[str, Any]] | None = None, materials: list[dict[str, Any]] | None = None) -> Meeting:
+    office_only(actor)
+    problems = meeting_problems(session, title_en, title_ja, body_keys, materials)
     if problems:
         raise InvalidInput(problems)
     m = Meeting(held_on=held_on, number=number, title_en=title_en.strip(), title_ja=title_ja.strip(),
@@ -69,9 +77,10 @@ def record_meeting(session: Session, actor: User | None, held_on: date, title_en
 
 def add_decision(session: Session, actor: User | None, meeting: Meeting, kind: str, text_en: str, text_ja: str,
                  round_id: int | None = None, plan_id: int | None = None) -> Decision:
-    _office(actor)
-    if kind not in DECISION_KINDS:
-        raise InvalidInput([Problem(None, "kind", f"one of {', '.join(DECISION_KINDS)}")])
+    office_only(actor)
+    problems = decision_problems(session, kind, round_id, plan_id)
+    if problems:
+        raise InvalidInput(problems)
     d = Decision(meeting_id=meeting.id, kind=kind, text_en=text_en.strip(), text_ja=text_ja.strip(),
                  round_id=round_id, plan_id=plan_id)
     session.add(d)
@@ -80,9 +89,20 @@ def add_decision(session: Session, actor: User | None, meeting: Meeting, kind: s
     return d
 
 
+def decision_problems(session: Session, kind: str, round_id: int | None, plan_id: int | None) -> list[Problem]:
+    problems = []
+    if kind not in DECISION_KINDS:
+        problems.append(Problem(None, "kind", f"one of {', '.join(DECISION_KINDS)}"))
+    if round_id is not None and session.get(ReportingRound, round_id) is None:
+        problems.append(Problem(None, "round_id", f"no round {round_id}"))
+    if plan_id is not None and session.get(Plan, plan_id) is None:
+        problems.append(Problem(None, "plan_id", f"no plan {plan_id}"))
+    return problems
+
+
 def add_action(session: Session, actor: User | None, meeting: Meeting, text_en: str, text_ja: str,
                measure_uid: str | None, owner_code: str | None, due_on: date | None) -> ActionItem:
-    _office(actor)
+    office_only(actor)
     measure = session.scalar(select(Measure).where(Measure.uid == measure_uid)) if measure_uid else None
     owner = session.scalar(select(Agency).where(Agency.code == owner_code.upper())) if owner_code else None
     problems = []
@@ -105,7 +125,7 @@ def update_body(session: Session, actor: User | None, key: str, chair_en: str | 
                 chair_ja: str | None = None, secretariat: str | None = None,
                 rename: tuple[str, str, date] | None = None) -> tuple[Body, BodyProfile]:
     """Change a body's chair or secretariat, or rename it from a date (the earlier name is kept in its history)."""
-    _office(actor)
+    office_only(actor)
     body = session.scalar(select(Body).where(Body.key == key))
     if body is None:
         raise NotFound(f"no body {key!r}")

@@ -220,6 +220,8 @@ class Meeting(Base):
     public: Mapped[bool] = mapped_column(Boolean, default=True)
     decisions: Mapped[list[Decision]] = relationship(back_populates="meeting", order_by="Decision.id")
     actions: Mapped[list[ActionItem]] = relationship(back_populates="meeting", order_by="ActionItem.id")
+    corrections: Mapped[list[MeetingCorrection]] = relationship(back_populates="meeting",
+                                                                order_by="MeetingCorrection.id")
 
 
 DECISION_KINDS = ("adopt_plan", "approve_round_report", "amend_founding_decision", "other")
@@ -236,6 +238,22 @@ class Decision(Base):
     round_id: Mapped[int | None] = mapped_column(ForeignKey("fu_rounds.id"), nullable=True)
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), nullable=True)
     meeting: Mapped[Meeting] = relationship(back_populates="decisions")
+
+
+class MeetingCorrection(Base):
+    """A change to a recorded meeting or one of its decisions, with its reason and the values before and
+    after, kept like a measure's amendments so the record of what was decided is never silently rewritten."""
+
+    __tablename__ = "fu_meeting_corrections"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    meeting_id: Mapped[int] = mapped_column(ForeignKey("fu_meetings.id"), index=True)
+    decision_id: Mapped[int | None] = mapped_column(ForeignKey("fu_decisions.id"), nullable=True)  # None: the meeting
+    reason: Mapped[str] = mapped_column(Text)
+    changes: Mapped[dict[str, list[Any]]] = mapped_column(JSON)  # field -> [before, after]
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    meeting: Mapped[Meeting] = relationship(back_populates="corrections")
 
 
 class ActionItem(Base):
@@ -317,7 +335,9 @@ class ConsultationService(Base):
 
 
 class AwarenessMaterial(Base):
-    """Material a ministry publishes (filtering, safe internet use), linked from the measure producing it."""
+    """Material a ministry publishes (filtering, safe internet use), linked from the measure producing it.
+
+    Added as a draft; the portal shows it once published. Retired material is kept but never shown again."""
 
     __tablename__ = "fu_awareness_materials"
 
@@ -328,6 +348,8 @@ class AwarenessMaterial(Base):
     title_ja: Mapped[str] = mapped_column(Text)
     url: Mapped[str] = mapped_column(Text)
     audience: Mapped[str] = mapped_column(String(32), default="families")  # children, families, schools
-    published: Mapped[bool] = mapped_column(Boolean, default=True)
+    published: Mapped[bool] = mapped_column(Boolean, default=False)  # added as a draft, then published
+    retired_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)  # withdrawn for good, kept
+    retired_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     measure: Mapped[Measure | None] = relationship()
     agency: Mapped[Agency | None] = relationship()

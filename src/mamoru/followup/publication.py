@@ -1,4 +1,4 @@
-"""What the public portal shows, and the help services and awareness material behind it.
+"""What the public portal shows, and the help services behind it (awareness material: materials.py).
 
 Only published rounds and their accepted entries reach the portal; drafts, returned or submitted
 entries and unpublished rounds never do. Queries here are fixed in number whatever the number of
@@ -11,17 +11,16 @@ import re
 from dataclasses import dataclass
 
 from sqlalchemy import case, func, select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session
 
 from mamoru import audit
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
-from mamoru.followup.models import AwarenessMaterial, ConsultationService, ReportingRound, RoundEntry
-from mamoru.plan.models import Agency, Measure, Prefecture
+from mamoru.followup.models import ConsultationService, ReportingRound, RoundEntry
+from mamoru.plan.models import Prefecture
 
 _URL = re.compile(r"^https?://[^\s]+$")
-AUDIENCES = ("children", "families", "schools", "businesses")
 
 
 @dataclass
@@ -65,14 +64,6 @@ def services(session: Session, include_inactive: bool = False) -> list[Consultat
 
 def prefectures(session: Session) -> list[Prefecture]:
     return list(session.scalars(select(Prefecture).order_by(Prefecture.code)))
-
-
-def materials(session: Session, published_only: bool = False) -> list[AwarenessMaterial]:
-    stmt = (select(AwarenessMaterial).order_by(AwarenessMaterial.measure_id, AwarenessMaterial.id)
-            .options(selectinload(AwarenessMaterial.measure), selectinload(AwarenessMaterial.agency)))
-    if published_only:
-        stmt = stmt.where(AwarenessMaterial.published.is_(True))
-    return list(session.scalars(stmt))
 
 
 def add_service(session: Session, actor: User | None, prefecture_code: str, name_en: str, name_ja: str, phone: str,
@@ -131,46 +122,3 @@ def update_service(session: Session, actor: User | None, key: str, fields: dict[
     session.flush()
     audit.record(session, actor, "followup:service:update", f"service:{svc.key}", {"fields": sorted(fields)})
     return svc
-
-
-def add_material(session: Session, actor: User | None, measure_uid: str | None, title_en: str, title_ja: str,
-                 url: str, audience: str = "families") -> AwarenessMaterial:
-    """Awareness material linked from the measure that produces it (its agency's officers or the office)."""
-    measure = session.scalar(select(Measure).where(Measure.uid == measure_uid)) if measure_uid else None
-    problems = []
-    if measure_uid and measure is None:
-        problems.append(Problem(None, "measure", f"no measure {measure_uid!r}"))
-    if not _URL.match(url or ""):
-        problems.append(Problem(None, "url", "an http(s) address"))
-    if not (title_ja.strip() or title_en.strip()):
-        problems.append(Problem(None, "title", "a title in at least one language"))
-    if audience not in AUDIENCES:
-        problems.append(Problem(None, "audience", f"one of {', '.join(AUDIENCES)}"))
-    if problems:
-        raise InvalidInput(problems)
-    agency = None
-    if actor is not None and actor.role == roles.AGENCY_OFFICER:
-        agency = session.scalar(select(Agency).where(Agency.code == actor.agency_code))
-        if measure is None or agency is None or not any(a.agency_id == agency.id or a.agency_on_today_id == agency.id
-                                                          for a in _assignments(measure)):
-            raise PermissionDenied("an agency officer links material to their own agency's measures")
-    elif actor is not None and actor.role != roles.COORDINATOR:
-        raise PermissionDenied("material is added by the plan office or the measure's agency")
-    mat = AwarenessMaterial(measure_id=measure.id if measure else None, agency_id=agency.id if agency else None,
-                            title_en=title_en.strip(), title_ja=title_ja.strip(), url=url.strip(), audience=audience)
-    session.add(mat)
-    session.flush()
-    audit.record(session, actor, "followup:material:add", f"material:{mat.id}", {"measure": measure_uid})
-    return mat
-
-
-@dataclass
-class _Assignment:
-    agency_id: int
-    agency_on_today_id: int
-
-
-def _assignments(measure: Measure) -> list[_Assignment]:
-    from datetime import date
-
-    return [_Assignment(a.agency_id, a.agency_on(date.today()).id) for a in measure.assignments]

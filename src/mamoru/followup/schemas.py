@@ -1,15 +1,16 @@
-"""API shapes of the follow-up's indicators, prefecture status and consultation services (pydantic),
-built from models by the `*_out` functions so the API modules stay thin. Meetings and the WePROTECT
-alignment have theirs in schemas_meetings.py."""
+"""API shapes of the follow-up's indicators, prefecture status, consultation services and awareness
+material (pydantic), built from models by the `*_out` functions so the API modules stay thin. Meetings
+and the WePROTECT alignment have theirs in schemas_meetings.py."""
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 
 from pydantic import BaseModel, Field
 
 from mamoru.followup.indicators import Point
-from mamoru.followup.models import ConsultationService, Indicator, IndicatorValue
+from mamoru.followup.materials import state_of
+from mamoru.followup.models import AwarenessMaterial, ConsultationService, Indicator, IndicatorValue
 from mamoru.followup.prefectures import Row
 from mamoru.plan.models import Measure
 
@@ -189,3 +190,48 @@ def service_out(s: ConsultationService, codes: dict[int, str]) -> ServiceOut:
     return ServiceOut(key=s.key, scope=s.scope, prefecture=codes.get(s.prefecture_id) if s.prefecture_id else None,
                       name_en=s.name_en, name_ja=s.name_ja, phone=s.phone, hours_en=s.hours_en, hours_ja=s.hours_ja,
                       what_en=s.what_en, what_ja=s.what_ja, url=s.url, active=s.active is not False)
+
+
+class MaterialIn(BaseModel):
+    measure: str | None = Field(None, description="Stable id of the measure that produces it (an agency officer: "
+                                                  "one of their own agency's measures).")
+    agency: str | None = Field(None, description="Code of the publishing agency; an agency officer's own is recorded.")
+    title_ja: str = ""
+    title_en: str = ""
+    url: str = Field(description="http(s) address of the material.")
+    audience: str = Field("families", description="children, families, schools or businesses")
+
+
+class MaterialPatch(BaseModel):
+    """Fields to change; those left out keep their value. A published material stays published."""
+
+    measure: str | None = None
+    agency: str | None = Field(None, description="Agency code; an empty string names none.")
+    title_ja: str | None = None
+    title_en: str | None = None
+    url: str | None = None
+    audience: str | None = None
+
+
+class MaterialRetireIn(BaseModel):
+    reason: str = Field("", description="Why it is withdrawn for good (kept in the audit log).")
+
+
+class MaterialOut(BaseModel):
+    id: int
+    measure: str | None = Field(description="Stable id of the measure that produces it.")
+    measure_code: str | None
+    agency: str | None = Field(description="Code of the publishing agency.")
+    title_en: str
+    title_ja: str
+    url: str
+    audience: str
+    state: str = Field(description="draft (not on the portal), published, or retired (withdrawn for good)")
+    retired_at: datetime | None
+
+
+def material_out(m: AwarenessMaterial) -> MaterialOut:
+    return MaterialOut(id=m.id, measure=m.measure.uid if m.measure else None,
+                       measure_code=m.measure.code if m.measure else None, agency=m.agency.code if m.agency else None,
+                       title_en=m.title_en, title_ja=m.title_ja, url=m.url, audience=m.audience, state=state_of(m),
+                       retired_at=m.retired_at)

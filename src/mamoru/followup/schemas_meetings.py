@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
@@ -87,6 +87,49 @@ class DecisionOut(DecisionIn):
     id: int
 
 
+class DecisionPatch(BaseModel):
+    """A correction of a decision: the fields to change (those left out keep their value) and why."""
+
+    reason: str = Field(description="Why the decision is corrected; kept with the correction.")
+    kind: str | None = Field(None, description="adopt_plan, approve_round_report, amend_founding_decision or other")
+    text_en: str | None = None
+    text_ja: str | None = None
+    round_id: int | None = Field(None, description="The round whose report was approved (null: none).")
+    plan_id: int | None = None
+
+
+class MeetingPatch(BaseModel):
+    """A correction of a meeting's record: the fields to change (those left out keep their value) and why."""
+
+    reason: str = Field(description="Why the record is corrected; kept with the correction.")
+    held_on: date | None = None
+    number: int | None = Field(None, description="The meeting's number (null: none).")
+    title_en: str | None = None
+    title_ja: str | None = None
+    bodies: list[str] | None = Field(None, description="Body keys; several for a joint meeting.")
+    attendees: list[Attendee] | None = None
+    agenda: list[AgendaItem] | None = None
+    materials: list[Material] | None = None
+
+
+NULLABLE = {"number", "round_id", "plan_id"}
+
+
+def patch_values(body: MeetingPatch | DecisionPatch) -> dict[str, Any]:
+    """The fields a correction sets (an explicit null only where a field may be empty)."""
+    values = body.model_dump(exclude_unset=True, exclude={"reason"})
+    return {k: v for k, v in values.items() if v is not None or k in NULLABLE}
+
+
+class CorrectionOut(BaseModel):
+    id: int
+    decision_id: int | None = Field(description="The decision corrected; null for the meeting's own record.")
+    reason: str
+    changes: dict[str, list[Any]] = Field(description="field -> [before, after]")
+    by: str
+    at: datetime
+
+
 class ActionItemIn(BaseModel):
     text_en: str = ""
     text_ja: str = ""
@@ -124,6 +167,7 @@ class MeetingOut(BaseModel):
     materials: list[dict[str, Any]]
     decisions: list[DecisionOut]
     actions: list[ActionItemOut]
+    corrections: list[CorrectionOut] = Field(description="Corrections of the record and its decisions, oldest first.")
 
 
 def decision_out(d: Decision) -> DecisionOut:
@@ -141,7 +185,9 @@ def meeting_out(m: Meeting, today: date) -> MeetingOut:
     return MeetingOut(id=m.id, number=m.number, held_on=m.held_on, title_en=m.title_en, title_ja=m.title_ja,
                       bodies=list(m.body_keys), joint=len(m.body_keys) > 1, attendees=list(m.attendees or []),
                       agenda=list(m.agenda or []), materials=list(m.materials or []),
-                      decisions=[decision_out(d) for d in m.decisions], actions=[action_out(a, today) for a in m.actions])
+                      decisions=[decision_out(d) for d in m.decisions], actions=[action_out(a, today) for a in m.actions],
+                      corrections=[CorrectionOut(id=c.id, decision_id=c.decision_id, reason=c.reason,
+                                                 changes=dict(c.changes), by=c.by, at=c.at) for c in m.corrections])
 
 
 # --- WePROTECT alignment -------------------------------------------------------------------------

@@ -18,7 +18,6 @@ from sqlalchemy.orm import Session
 
 from mamoru import audit
 from mamoru.auth.models import User
-from mamoru.xlsx import append_row
 from mamoru.errors import InvalidInput, Problem
 from mamoru.followup import workflow
 from mamoru.followup.entries import (
@@ -31,6 +30,7 @@ from mamoru.followup.entries import (
     round_entries,
 )
 from mamoru.followup.models import ReportingRound, RoundEntry
+from mamoru.xlsx import append_row
 
 COLUMNS = ["entry_id", "version", "measure_id", "code", "pillar", "measure_title_ja", "measure_title_en", "agency",
            "state", "status", "progress", "narrative_ja", "narrative_en", "figures", "evidence"]

@@ -27,6 +27,7 @@ from mamoru.web.api import blocklist_staff as api_blocklist_staff
 from mamoru.web.api import followup as api_followup
 from mamoru.web.api import followup_alignment as api_followup_alignment
 from mamoru.web.api import followup_indicators as api_followup_indicators
+from mamoru.web.api import followup_materials as api_followup_materials
 from mamoru.web.api import followup_meetings as api_followup_meetings
 from mamoru.web.api import followup_prefectures as api_followup_prefectures
 from mamoru.web.api import hotline as api_hotline
@@ -41,6 +42,7 @@ from mamoru.web.ui import blocklist_notice as ui_blocklist_notice
 from mamoru.web.ui import followup_alignment as ui_followup_alignment
 from mamoru.web.ui import followup_entries as ui_followup_entries
 from mamoru.web.ui import followup_indicators as ui_followup_indicators
+from mamoru.web.ui import followup_materials as ui_followup_materials
 from mamoru.web.ui import followup_meetings as ui_followup_meetings
 from mamoru.web.ui import followup_rounds as ui_followup_rounds
 from mamoru.web.ui import portal as ui_portal
@@ -69,12 +71,14 @@ ROUTERS: list[Any] = [
     api_followup_prefectures.router,
     api_followup_meetings.router,
     api_followup_alignment.router,
+    api_followup_materials.router,
     api_portal.router,
     ui_followup_rounds.router,
     ui_followup_entries.router,
     ui_followup_indicators.router,
     ui_followup_meetings.router,
     ui_followup_alignment.router,
+    ui_followup_materials.router,
     ui_portal.router,
     api_hotline.router,
     ui_hotline.router,
@@ -93,7 +97,8 @@ PROCESS_ROLES: dict[str, set[str]] = {
                "mamoru.web.ui.followup_rounds", "mamoru.web.ui.followup_entries", "mamoru.web.ui.followup_indicators",
                "mamoru.web.ui.followup_meetings", "mamoru.web.ui.followup_alignment", "mamoru.web.api.followup", "mamoru.web.api.followup_indicators",
                "mamoru.web.api.followup_prefectures", "mamoru.web.api.followup_meetings",
-               "mamoru.web.api.followup_alignment", "mamoru.web.api.portal"},
+               "mamoru.web.api.followup_alignment", "mamoru.web.api.portal", "mamoru.web.ui.followup_materials",
+               "mamoru.web.api.followup_materials"},
     "hotline": {"mamoru.web.ui.auth", "mamoru.web.api.auth", "mamoru.web.ui.hotline", "mamoru.web.api.hotline",
                 "mamoru.web.ui.report", "mamoru.web.ui.blocklist", "mamoru.web.api.blocklist_staff",
                 "mamoru.web.ui.matching", "mamoru.web.api.banks"},

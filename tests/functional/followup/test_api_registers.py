@@ -106,6 +106,17 @@ def test_consultation_services_national_shipped_prefectural_kept_by_office(clien
     assert "03-0000-0000" not in {s["phone"] for s in client.get("/api/v1/followup/services").json()}
 
 
+def test_withdrawn_services_listed_for_staff_only(client, people) -> None:  # type: ignore[no-untyped-def]
+    svc = {"prefecture": "27", "name_ja": "大阪府 こども相談", "phone": "06-0000-0000"}
+    key = client.post("/api/v1/followup/services", json=svc, headers=people.office).json()["key"]
+    client.patch(f"/api/v1/followup/services/{key}", json={"active": False}, headers=people.office)
+    assert key not in {s["key"] for s in client.get("/api/v1/followup/services?withdrawn=true").json()}
+    staff = client.get("/api/v1/followup/services?withdrawn=true", headers=people.office).json()
+    assert {s["key"]: s["active"] for s in staff}[key] is False
+    restored = client.patch(f"/api/v1/followup/services/{key}", json={"active": True}, headers=people.office)
+    assert restored.json()["active"] is True and key in {s["key"] for s in client.get("/api/v1/followup/services").json()}
+
+
 def test_bodies_meetings_decisions_and_action_items(client, people) -> None:  # type: ignore[no-untyped-def]
     bodies = {b["key"]: b for b in client.get("/api/v1/followup/bodies", headers=people.officer).json()}
     assert bodies["ministerial-meeting-crime"]["chair_en"] == "Prime Minister" and bodies["dg-liaison-meeting"]["names"]

@@ -38,7 +38,8 @@ def test_meeting_decisions_and_action_items_by_owner_and_overdue(client, ref, ma
     page = client.get(f"{url}?lang=ja").text
     assert "第17回 合同会議" in page and "合同会議" in page and "フォローアップ報告の了承" in page and "報告を了承した。" in page
     assert "資料1" in page and page.count('class="fu-overdue"') == 2 and "期限超過" in page
-    assert client.get(f"{url}?lang=en").text.count("Approve a round&#39;s report") == 2  # the label and the select option
+    # the label, the new decision's select option and the correction form's selected option
+    assert client.get(f"{url}?lang=en").text.count("Approve a round&#39;s report") == 3
     listing = client.get("/followup/actions?owner=NPA&lang=en").text
     dues = re.findall(r'data-action="\d+"><td>([^<]+)</td><td>(\w+)</td>', listing)
     assert [o for _d, o in dues] == ["NPA", "NPA"] and "2020" in dues[0][0] and "2099" in dues[1][0]

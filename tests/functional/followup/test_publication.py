@@ -14,7 +14,7 @@ from tests.functional.followup.conftest import open_test_round
 
 from mamoru.auth import roles
 from mamoru.errors import InvalidInput, PermissionDenied
-from mamoru.followup import alignment, meetings, prefectures, publication
+from mamoru.followup import alignment, materials, meetings, prefectures
 from mamoru.followup import entries as svc
 from mamoru.followup import indicators as isvc
 from mamoru.followup.models import RoundEntry
@@ -173,13 +173,16 @@ def test_portal_shows_published_only(client, ref) -> None:  # type: ignore[no-un
 
 def test_awareness_material_linked_from_measure(client, ref, make_user) -> None:  # type: ignore[no-untyped-def]
     mic = make_user(roles.AGENCY_OFFICER, agency="MIC")
-    publication.add_material(ref, mic, "t-1-01", "Filtering guide for parents", "保護者向けフィルタリングガイド",
-                             "https://www.soumu.go.jp/example-filtering")
+    m = materials.add_material(ref, mic, "t-1-01", "Filtering guide for parents", "保護者向けフィルタリングガイド",
+                               "https://www.soumu.go.jp/example-filtering")
     with pytest.raises(PermissionDenied):
-        publication.add_material(ref, mic, "t-1-02", "x", "x", "https://example.org/")
+        materials.add_material(ref, mic, "t-1-02", "x", "x", "https://example.org/")
+    ref.commit()
+    assert "保護者向けフィルタリングガイド" not in client.get("/portal/awareness?lang=ja").text  # a draft until published
+    materials.set_published(ref, mic, m, True)
     ref.commit()
     page = client.get("/portal/awareness?lang=ja").text
-    assert "保護者向けフィルタリングガイド" in page and re.search(r'href="/measures/t-1-01">1-1', page)
+    assert "保護者向けフィルタリングガイド" in page and re.search(r'href="/measures/t-1-01">1-1', page) and "総務省" in page
 
 
 def test_staff_pages_render(client, ref, make_user, login_as) -> None:  # type: ignore[no-untyped-def]

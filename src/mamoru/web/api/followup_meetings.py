@@ -1,6 +1,7 @@
 """JSON API of the bodies that steer the plan and their meetings: chairs, secretariats and names over
 time; meetings with attendees, agenda and materials; decisions; action items by owner agency and due
-date. Staff read; the plan office writes; an owner agency's officers mark their items done."""
+date; corrections of a meeting or a decision, kept with their reason. Staff read; the plan office
+writes; an owner agency's officers mark their items done."""
 
 from __future__ import annotations
 
@@ -12,6 +13,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.auth.models import User
 from mamoru.errors import InvalidInput
+from mamoru.followup import meeting_corrections as corrections
 from mamoru.followup import meetings as msvc
 from mamoru.followup import schemas_meetings as sc
 from mamoru.web.api.followup import staff_only
@@ -65,6 +67,24 @@ def get_meeting(meeting_id: int, session: Session = Depends(get_session),
                 user: User = Depends(require_scope("plan:read"))) -> sc.MeetingOut:
     staff_only(user)
     return sc.meeting_out(msvc.get_meeting(session, meeting_id), date.today())
+
+
+@router.patch("/meetings/{meeting_id}", response_model=sc.MeetingOut, responses=REFUSED,
+              summary="Correct a meeting's record, with a reason (coordinator); the values before are kept")
+def correct_meeting(meeting_id: int, body: sc.MeetingPatch, session: Session = Depends(get_session),
+                    user: User = Depends(require_scope("plan:write"))) -> sc.MeetingOut:
+    corrections.correct_meeting(session, user, msvc.get_meeting(session, meeting_id), sc.patch_values(body), body.reason)
+    return sc.meeting_out(msvc.get_meeting(session, meeting_id), date.today())
+
+
+@router.patch("/meetings/{meeting_id}/decisions/{decision_id}", response_model=sc.DecisionOut, responses=REFUSED,
+              summary="Correct a decision, with a reason (coordinator); the values before are kept")
+def correct_decision(meeting_id: int, decision_id: int, body: sc.DecisionPatch, session: Session = Depends(get_session),
+                     user: User = Depends(require_scope("plan:write"))) -> sc.DecisionOut:
+    m = msvc.get_meeting(session, meeting_id)
+    d = corrections.get_decision(session, m, decision_id)
+    corrections.correct_decision(session, user, m, d, sc.patch_values(body), body.reason)
+    return sc.decision_out(d)
 
 
 @router.post("/meetings/{meeting_id}/decisions", status_code=201, response_model=sc.DecisionOut, responses=REFUSED,

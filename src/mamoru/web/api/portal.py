@@ -1,16 +1,20 @@
 """Public JSON API of the follow-up (no login): indicators with their sources, published prefecture
-status, and the consultation services. Served by the portal process too, so it only reads; staff
-signed in or holding a token also see prefecture status not yet published."""
+status, the consultation services and published awareness material. Served by the portal process too,
+so it only reads; staff signed in or holding a token also see what is not yet published (prefecture
+status, withdrawn services, draft and retired material)."""
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends
+from typing import Literal
+
+from fastapi import APIRouter, Depends, Query
 from sqlalchemy.orm import Session
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.errors import NotFound
 from mamoru.followup import indicators as isvc
+from mamoru.followup import materials as msvc
 from mamoru.followup import prefectures as psvc
 from mamoru.followup import publication
 from mamoru.followup import schemas as sc
@@ -77,9 +81,35 @@ def get_prefecture_status(measure: str, session: Session = Depends(get_session),
 
 @router.get("/services", response_model=list[sc.ServiceOut],
             summary="Consultation services: national ones shipped, prefectural ones kept by the plan office (public)")
-def list_services(prefecture: str | None = None, session: Session = Depends(get_session)) -> list[sc.ServiceOut]:
+def list_services(prefecture: str | None = None,
+                  withdrawn: bool = Query(False, description="Staff: include withdrawn prefectural services."),
+                  session: Session = Depends(get_session),
+                  user: User | None = Depends(current_user_optional)) -> list[sc.ServiceOut]:
     codes = {p.id: p.code for p in publication.prefectures(session)}
-    rows = publication.services(session)
+    rows = publication.services(session, include_inactive=withdrawn and _is_staff(user))
     if prefecture:
         rows = [s for s in rows if s.scope == "national" or codes.get(s.prefecture_id or 0) == prefecture.zfill(2)]
     return [sc.service_out(s, codes) for s in rows]
+
+
+@router.get("/materials", response_model=list[sc.MaterialOut],
+            summary="Awareness material by measure: published for the public; staff also see drafts and retired")
+def list_materials(state: Literal["draft", "published", "retired"] | None = Query(
+                       None, description="Only material in this state (the public sees published material only)."),
+                   session: Session = Depends(get_session),
+                   user: User | None = Depends(current_user_optional)) -> list[sc.MaterialOut]:
+    if not _is_staff(user):
+        rows = msvc.materials(session, published_only=True) if state in (None, "published") else []
+    else:
+        rows = msvc.materials(session, state=state)
+    return [sc.material_out(m) for m in rows]
+
+
+@router.get("/materials/{material_id}", response_model=sc.MaterialOut,
+            summary="One awareness material (the public: published material only)")
+def get_material(material_id: int, session: Session = Depends(get_session),
+                 user: User | None = Depends(current_user_optional)) -> sc.MaterialOut:
+    m = msvc.get_material(session, material_id)
+    if msvc.state_of(m) != "published" and not _is_staff(user):
+        raise NotFound(f"no published awareness material {material_id}")
+    return sc.material_out(m)

@@ -1,6 +1,7 @@
 """Pages of the WePROTECT alignment (coverage with the capabilities no measure addresses, mapping,
-dated maturity self-assessments) and of the consultation services and awareness material the portal
-shows (prefectural services kept by the plan office; national ones come with the data)."""
+dated maturity self-assessments) and of the consultation services the portal shows (prefectural
+services kept by the plan office; national ones come with the data). Awareness material has its own
+page (followup_materials.py)."""
 
 from __future__ import annotations
 
@@ -16,6 +17,7 @@ from mamoru.auth.models import User
 from mamoru.errors import DomainError
 from mamoru.followup import alignment as asvc
 from mamoru.followup import publication as pub
+from mamoru.followup.materials import add_material
 from mamoru.plan import service as plan_svc
 from mamoru.web.deps import get_session, require_roles
 from mamoru.web.templating import render
@@ -67,7 +69,7 @@ def alignment_set(request: Request, action: str = Form(...), capability: int = F
 
 def _services_page(request: Request, session: Session, problems: Any = (), status: int = 200) -> Response:
     return render(request, "pages/followup/services.html", {
-        "services": pub.services(session, include_inactive=True), "materials": pub.materials(session),
+        "services": pub.services(session, include_inactive=True),
         "prefectures": pub.prefectures(session), "css": CSS, "problems": list(problems)}, status_code=status)
 
 
@@ -85,8 +87,8 @@ def services_add(request: Request, kind: str = Form(...), prefecture: str = Form
                  session: Session = Depends(get_session),
                  user: User = Depends(require_roles(roles.COORDINATOR, roles.AGENCY_OFFICER))) -> Response:
     try:
-        if kind == "material":
-            pub.add_material(session, user, measure or None, title_en, title_ja, url, audience)
+        if kind == "material":  # forms of earlier pages; material is kept on /followup/materials now
+            add_material(session, user, measure or None, title_en, title_ja, url, audience)
         else:
             pub.add_service(session, user, prefecture, name_en, name_ja, phone, hours_en, hours_ja, what_en,
                             what_ja, url)

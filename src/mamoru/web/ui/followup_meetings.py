@@ -1,5 +1,6 @@
 """Pages of the bodies that steer the plan and their meetings: record a meeting (joint ones too),
-its decisions and action items, and the action items by owner agency and due date, overdue first."""
+its decisions and action items, correct the record or a decision (with a reason, kept), and the
+action items by owner agency and due date, overdue first."""
 
 from __future__ import annotations
 
@@ -13,6 +14,7 @@ from sqlalchemy.orm import Session
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.errors import DomainError
+from mamoru.followup import meeting_corrections as corrections
 from mamoru.followup import meetings as msvc
 from mamoru.followup import rounds as rsvc
 from mamoru.followup.models import DECISION_KINDS
@@ -69,8 +71,8 @@ def _meeting_page(request: Request, session: Session, meeting_id: int, problems:
     return render(request, "pages/followup/meeting.html", {
         "m": msvc.get_meeting(session, meeting_id), "kinds": DECISION_KINDS, "rounds": rsvc.rounds(session),
         "label": rsvc.round_label, "measures": [m for p in plan_svc.plan_pillars(session, plan) for m in p.measures],
-        "agencies": plan_svc.agencies(session), "today": date.today(), "problems": list(problems), "css": CSS},
-        status_code=status)
+        "bodies": msvc.bodies(session), "agencies": plan_svc.agencies(session), "today": date.today(),
+        "problems": list(problems), "css": CSS}, status_code=status)
 
 
 @router.get("/followup/meetings/{meeting_id}", response_class=HTMLResponse)
@@ -91,6 +93,42 @@ def meeting_decision(meeting_id: int, request: Request, kind: str = Form(...), t
         return _meeting_page(request, session, meeting_id, problems_of(exc), 422)
     session.commit()  # before the redirect: the next GET must see it
     return RedirectResponse(f"/followup/meetings/{meeting_id}#decisions", status_code=303)
+
+
+@router.post("/followup/meetings/{meeting_id}/edit", response_class=HTMLResponse)
+def meeting_correct(meeting_id: int, request: Request, held_on: str = Form(...), number: str = Form(""),
+                    title_en: str = Form(""), title_ja: str = Form(""), bodies: list[str] = Form([]),
+                    agenda: str = Form(""), attendees: str = Form(""), materials: str = Form(""),
+                    reason: str = Form(""), session: Session = Depends(get_session),
+                    user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    try:
+        values = {"held_on": date.fromisoformat(held_on), "number": int(number) if number.strip() else None,
+                  "title_en": title_en, "title_ja": title_ja, "bodies": bodies,
+                  "attendees": _lines(attendees, ("name", "title", "agency")), "agenda": _lines(agenda, ("ja", "en")),
+                  "materials": _lines(materials, ("url", "title"))}
+        corrections.correct_meeting(session, user, msvc.get_meeting(session, meeting_id), values, reason)
+    except (DomainError, ValueError) as exc:
+        session.rollback()
+        return _meeting_page(request, session, meeting_id, problems_of(exc), 422)
+    session.commit()  # before the redirect: the next GET must see it
+    return RedirectResponse(f"/followup/meetings/{meeting_id}#corrections", status_code=303)
+
+
+@router.post("/followup/meetings/{meeting_id}/decisions/{decision_id}", response_class=HTMLResponse)
+def decision_correct(meeting_id: int, decision_id: int, request: Request, kind: str = Form(...),
+                     text_en: str = Form(""), text_ja: str = Form(""), round_id: str = Form(""),
+                     reason: str = Form(""), session: Session = Depends(get_session),
+                     user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    try:
+        m = msvc.get_meeting(session, meeting_id)
+        values = {"kind": kind, "text_en": text_en, "text_ja": text_ja,
+                  "round_id": int(round_id) if round_id.strip() else None}
+        corrections.correct_decision(session, user, m, corrections.get_decision(session, m, decision_id), values, reason)
+    except (DomainError, ValueError) as exc:
+        session.rollback()
+        return _meeting_page(request, session, meeting_id, problems_of(exc), 422)
+    session.commit()  # before the redirect: the next GET must see it
+    return RedirectResponse(f"/followup/meetings/{meeting_id}#decision-{decision_id}", status_code=303)
 
 
 @router.post("/followup/meetings/{meeting_id}/actions", response_class=HTMLResponse)

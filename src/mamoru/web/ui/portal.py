@@ -8,7 +8,7 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from mamoru.auth.models import User
-from mamoru.followup import charts, publication
+from mamoru.followup import charts, materials, publication
 from mamoru.followup import indicators as isvc
 from mamoru.followup.models import Indicator
 from mamoru.followup.report import HEADLINE, build
@@ -73,5 +73,5 @@ def portal_help(request: Request, session: Session = Depends(get_session),
 @router.get("/portal/awareness", response_class=HTMLResponse)
 def portal_awareness(request: Request, session: Session = Depends(get_session),
                      user: User | None = Depends(current_user_optional)) -> Response:
-    return render(request, "pages/portal/awareness.html", {"materials": publication.materials(session, True),
+    return render(request, "pages/portal/awareness.html", {"materials": materials.materials(session, True),
                                                            "css": CSS})
