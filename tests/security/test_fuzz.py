@@ -37,13 +37,25 @@ def image_seeds(folder: Path) -> None:
             n += 1
 
 
-def test_the_tiff_found_by_the_fuzzer_is_refused_clearly() -> None:
-    """A crafted 213-byte TIFF once made Pillow raise TypeError out of hash_bytes (found by fuzzing)."""
+FOUND = sorted((Path(__file__).parent / "data").glob("fuzz-*"))
+
+
+@pytest.mark.parametrize("found", FOUND, ids=[p.name for p in FOUND])
+def test_files_found_by_the_fuzzer_are_refused_or_hashed_never_crash(found: Path) -> None:
+    """Inputs the fuzzer once broke hash_bytes with: a crafted 213-byte TIFF (TypeError out of
+    Pillow) and a tall palette GIF (Image.reduce refused mode "P"). Each must now be hashed or
+    refused with a reason, under the harness's limits and the default ones."""
     from mamoru.matching import hashing
 
-    data = (Path(__file__).parent / "data" / "fuzz-tiff-typeerror.tif").read_bytes()
-    with pytest.raises(hashing.ImageRefused):
-        hashing.hash_bytes(data)
+    data = found.read_bytes()
+    for limits in (hashing.ImageLimits(max_file_bytes=1 << 20, max_pixels=1 << 20, max_side=4096, hash_pixels=1 << 16),
+                   hashing.DEFAULT_LIMITS):
+        try:
+            result = hashing.hash_bytes(data, limits)
+        except hashing.ImageRefused as refused:
+            assert str(refused)
+        else:
+            assert len(result.pdq) == 64
 
 
 @pytest.mark.slow

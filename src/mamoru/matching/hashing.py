@@ -151,8 +151,22 @@ def open_image(data: bytes, limits: ImageLimits = DEFAULT_LIMITS) -> Image.Image
         raise ImageUnreadable(f"corrupt image data ({type(exc).__name__}: {exc})") from None
     factor = _reduction_factor(image.width, image.height, limits)
     if factor > 1:
-        image = image.reduce(factor)
+        image = _reduce(image, factor)
     return _upright(image)
+
+
+def _reduce(image: Image.Image, factor: int) -> Image.Image:
+    """Box-reduce by `factor`. Palette indices must not be averaged and Pillow cannot reduce
+    bilevel or 16-bit images, so those are first converted as image_pixels would read them."""
+    target = {"1": "L", "P": "RGB", "PA": "RGB"}.get(image.mode)
+    if target is None and image.mode.startswith("I;16"):
+        target = "I"
+    try:
+        if target is not None:
+            image = image.convert(target)
+        return image.reduce(factor)
+    except (ValueError, OSError) as exc:
+        raise ImageUnsupported(f"pixel mode {image.mode} cannot be reduced: {exc}") from None
 
 
 def _upright(image: Image.Image) -> Image.Image:

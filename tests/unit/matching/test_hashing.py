@@ -170,6 +170,19 @@ def test_large_images_are_reduced_before_hashing_and_hash_nearly_the_same() -> N
     assert hamming_distance(reduced, hash_bytes(data).pdq) <= 20
 
 
+@pytest.mark.parametrize("mode", ["P", "1", "I;16"])
+def test_large_images_in_modes_pillow_cannot_reduce_are_reduced_as_they_are_read(mode: str) -> None:
+    # Found by fuzzing: a large palette GIF reached Image.reduce, which refuses "P", "1" and
+    # 16-bit modes. Reduced after conversion, they hash nearly like the plain image, reduced.
+    image = _deep(mode) if mode.startswith("I;16") else (PHOTO.convert(mode) if mode == "P" else GREY.convert(mode))
+    limits = ImageLimits(hash_pixels=50_000)
+    small = open_image(_encoded(image, "TIFF" if mode.startswith("I;16") else "PNG"), limits)
+    assert small.size == (160, 120)
+    plain = image.convert("RGB") if mode == "P" else (GREY if mode.startswith("I;16") else image.convert("L"))
+    expected = pdq_hash(image_pixels(open_image(_encoded(plain, "PNG"), limits))).hex
+    assert hamming_distance(pdq_hash(image_pixels(small)).hex, expected) <= 16
+
+
 @pytest.mark.parametrize(("data", "reason"), [
     (b"", "not an image"),
     (b"hello, this is text", "not an image"),
