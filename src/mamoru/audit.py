@@ -23,6 +23,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey,
 from sqlalchemy import Integer, String, Text, func, select, text
 from sqlalchemy.orm import Mapped, Session, mapped_column
 
+from mamoru import files
 from mamoru.db import Base, UTCDateTime, utcnow
 
 if TYPE_CHECKING:
@@ -100,27 +101,12 @@ def count(session: Session) -> int:
 # --- checkpoints -------------------------------------------------------------------------------
 
 def load_or_create_key(path: Path) -> Ed25519PrivateKey:
-    """The checkpoint signing key; created (mode 0600) with its public key beside it if missing."""
-    if path.exists():
-        key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-        if not isinstance(key, Ed25519PrivateKey):
-            raise ValueError(f"{path} is not an Ed25519 private key")
-        return key
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = Ed25519PrivateKey.generate()
-    path.write_bytes(key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                       serialization.NoEncryption()))
-    path.chmod(0o600)
-    public_key_path(path).write_bytes(public_pem(key.public_key()))
-    return key
+    """The checkpoint signing key; created whole (mode 0600 from the start) with its public key beside it."""
+    return files.load_or_create_key(path)
 
 
-def public_key_path(private_path: Path) -> Path:
-    return private_path.with_name(private_path.name + ".pub")
-
-
-def public_pem(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
+public_key_path = files.public_key_path
+public_pem = files.public_pem
 
 
 def load_public_key(path: Path) -> Ed25519PublicKey:

@@ -172,11 +172,6 @@ def writing_started(fifo_fd: int, proc: subprocess.Popen[bytes], timeout: float)
 
 
 @pytest.mark.slow
-@pytest.mark.xfail(strict=True, reason="reported to the lead (cli/blocklist.py publish): --out files are written "
-                   "inside the transaction, before the commit, in place and without a temporary name; a kill "
-                   "then leaves files of a version the database does not hold, or a half-written file beside "
-                   "the old signature. Fix: write after the commit (temporary name, fsync, rename), and let a "
-                   "rerun with --out write the files of an already published version")
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_publish_out_files_follow_the_database(backend: str, tmp_path: Path) -> None:
     """`blocklist.json` in DIR is a FIFO: the moment publish writes it, the process is held (the pipe

@@ -3,6 +3,9 @@ recomputed after a checkpoint is caught by that checkpoint."""
 
 from __future__ import annotations
 
+from pathlib import Path
+
+import pytest
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
@@ -100,3 +103,33 @@ def test_truncated_log_is_reported(session: Session, tmp_path) -> None:  # type:
     session.flush()
     result = audit.verify(session, cp, key.public_key())
     assert not result.ok and "no longer in the log" in result.problems[0]
+
+
+def test_the_checkpoint_key_is_private_from_creation_and_never_half_written(
+        tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Before, the key was written in place and then chmod-ed: readable by others for a moment, and a
+    kill part-way left a truncated PEM that stopped every later checkpoint."""
+    from mamoru import files
+
+    path = tmp_path / "audit.key"
+
+    def interrupted(src: object, dst: object) -> None:
+        raise OSError("interrupted")
+
+    monkeypatch.setattr(files.os, "link", interrupted)
+    with pytest.raises(OSError, match="interrupted"):
+        audit.load_or_create_key(path)
+    assert list(tmp_path.iterdir()) == []
+    monkeypatch.undo()
+    created: list[int] = []
+    real_open = files.os.open
+
+    def watching_open(name: object, flags: int, mode: int = 0o777) -> int:
+        created.append(mode)
+        return real_open(name, flags, mode)
+
+    monkeypatch.setattr(files.os, "open", watching_open)
+    key = audit.load_or_create_key(path)
+    monkeypatch.undo()
+    assert created[0] == 0o600 and path.stat().st_mode & 0o777 == 0o600
+    assert audit.load_public_key(audit.public_key_path(path)).public_bytes_raw() == key.public_key().public_bytes_raw()

@@ -11,8 +11,6 @@ from __future__ import annotations
 import base64
 import hashlib
 import json
-import os
-import secrets
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
@@ -20,6 +18,8 @@ from typing import Any
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+
+from mamoru import files
 
 SIGNATURE_FORMAT = "mamoru-blocklist-signature/1"
 
@@ -44,61 +44,20 @@ def key_id(key: Ed25519PublicKey) -> str:
 
 
 def public_pem(key: Ed25519PublicKey) -> bytes:
-    return key.public_bytes(serialization.Encoding.PEM, serialization.PublicFormat.SubjectPublicKeyInfo)
-
-
-def _write_file(path: Path, data: bytes, mode: int) -> Path:
-    """`data` in a new file beside `path` (created with `mode`, so never readable by others even for
-    a moment), flushed to disk; returns its temporary name for the caller to put in place."""
-    tmp = path.with_name(f".{path.name}.{secrets.token_hex(6)}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, mode)
-    try:
-        with os.fdopen(fd, "wb") as f:
-            f.write(data)
-            f.flush()
-            os.fsync(f.fileno())
-    except BaseException:
-        tmp.unlink(missing_ok=True)
-        raise
-    return tmp
+    return files.public_pem(key)
 
 
 def _write_public_key(path: Path, key: Ed25519PublicKey) -> None:
-    """`path` (a public key file) replaced whole: a reader sees the old file or the new, never part."""
-    os.replace(_write_file(path, public_pem(key), 0o644), path)
+    files.replace(path, public_pem(key))
 
 
 def _write_new_key(path: Path) -> Ed25519PrivateKey:
-    """Create the key file whole or not at all: written under a temporary name, then linked into place.
-    A process killed meanwhile leaves no key (the next use makes one), never a truncated key that
-    would stop every later publication; when two processes create it at once, both use the first."""
-    path.parent.mkdir(parents=True, exist_ok=True)
-    key = Ed25519PrivateKey.generate()
-    tmp = _write_file(path, key.private_bytes(serialization.Encoding.PEM, serialization.PrivateFormat.PKCS8,
-                                              serialization.NoEncryption()), 0o600)
-    try:
-        os.link(tmp, path)
-    except FileExistsError:
-        return load_or_create_key(path)
-    finally:
-        tmp.unlink()
-    _write_public_key(path.with_name(path.name + ".pub"), key.public_key())
-    return key
+    """Create the key file whole or not at all (a kill meanwhile leaves no key, never a truncated one)."""
+    return files.create_key(path)
 
 
 def load_or_create_key(path: Path) -> Ed25519PrivateKey:
-    if not path.exists():
-        return _write_new_key(path)
-    key = serialization.load_pem_private_key(path.read_bytes(), password=None)
-    if not isinstance(key, Ed25519PrivateKey):
-        raise ValueError(f"{path} is not an Ed25519 private key")
-    pub = path.with_name(path.name + ".pub")
-    if not pub.exists():  # a process stopped between the key and its public key: finish the job
-        try:
-            _write_public_key(pub, key.public_key())
-        except OSError:  # a process that may only read the key (the feed); the key is what counts
-            pass
-    return key
+    return files.load_or_create_key(path)
 
 
 def rotate_key(path: Path) -> tuple[str | None, str]:

@@ -279,7 +279,8 @@ def check(urls: list[str] = typer.Argument(..., metavar="URL..."),
 
 
 @app.command("publish")
-def publish(out: Path | None = typer.Option(None, "--out", help="Also write the files and their .sig here."),
+def publish(out: Path | None = typer.Option(None, "--out", help="Also write the files and their .sig here "
+                                           "(after the database holds them; rerun to write them again)."),
             as_user: str | None = AS_OPTION) -> None:
     """Build and sign every format and the delta from the last publication, all at once or not at all."""
     from sqlalchemy import select
@@ -287,20 +288,51 @@ def publish(out: Path | None = typer.Option(None, "--out", help="Also write the 
     from mamoru.blocklist import publishing
     from mamoru.blocklist.compiler import FILE_NAMES
     from mamoru.blocklist.models import BlocklistArtifact
+    from mamoru.errors import Conflict
 
     db = open_database(load_settings())
-    with domain_errors(), db.session() as s:
-        pub = publishing.publish(s, resolve_actor(s, as_user), _cfg())
-        files = list(s.scalars(select(BlocklistArtifact).where(BlocklistArtifact.publication_id == pub.id)))
-        if out is not None:
-            out.mkdir(parents=True, exist_ok=True)
-            for f in files:
+    written: list[tuple[str, bytes, bytes]] = []
+    with domain_errors():
+        with db.session() as s:
+            try:
+                pub = publishing.publish(s, resolve_actor(s, as_user), _cfg())
+                fresh = True
+            except Conflict:
+                # Nothing changed since the last publication: with --out, its files are written again
+                # (a run killed after the commit but before the files were in place is finished so).
+                latest = publishing.latest_publication(s)
+                if out is None or latest is None:
+                    raise
+                pub, fresh = latest, False
+            version, entries, key = pub.version, pub.entry_count, pub.key_id
+            for f in s.scalars(select(BlocklistArtifact).where(BlocklistArtifact.publication_id == pub.id)):
                 name = (FILE_NAMES[f.format] if f.kind == "snapshot"
                         else publishing.delta_name(f.from_version or 0, f.version))
-                (out / name).write_bytes(f.data)
-                (out / (name + ".sig")).write_bytes(f.signature)
-        typer.echo(f"published version {pub.version}: {pub.entry_count} entries, {len(files)} signed files, "
-                   f"key {pub.key_id}")
+                written.append((name, f.data, f.signature))
+        # Only what the database holds (committed above) reaches DIR; each file is written under a
+        # temporary name, flushed and renamed, the signature after its file.
+        if out is not None:
+            _write_published(out, written)
+    where = f"; written to {out}" if out is not None else ""
+    if fresh:
+        typer.echo(f"published version {version}: {entries} entries, {len(written)} signed files, key {key}{where}")
+    else:
+        typer.echo(f"version {version} was already published and nothing changed since: its {len(written)} "
+                   f"signed files{where}")
+
+
+def _write_published(out: Path, written: list[tuple[str, bytes, bytes]]) -> None:
+    from mamoru import files
+
+    try:
+        out.mkdir(parents=True, exist_ok=True)
+        for name, data, signature in written:
+            files.replace(out / name, data)
+            files.replace(out / (name + ".sig"), signature)
+        files.sync_folder(out)
+    except OSError as exc:
+        fail(f"the publication is stored, but writing its files to {out} failed: {exc}; "
+             "run `mamoru blocklist publish --out DIR` again to write them", 1)
 
 
 @app.command("verify")

@@ -29,6 +29,8 @@ from cryptography.hazmat.primitives.asymmetric.x25519 import X25519PrivateKey, X
 from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from cryptography.hazmat.primitives.kdf.hkdf import HKDF
 
+from mamoru import files
+
 AES_PREFIX = "hlc1:"  # AES-256-GCM with a shared key (before sealed boxes)
 BOX_PREFIX = "hlc2:"  # sealed box to an X25519 public key
 PREFIXES = (AES_PREFIX, BOX_PREFIX)
@@ -121,13 +123,7 @@ def _key_lines(path: Path) -> list[str]:
 def write_private(path: Path, text: str) -> None:
     """Write a key file whole: under a temporary name, mode 0600 from creation, then renamed."""
     path.parent.mkdir(parents=True, exist_ok=True)
-    tmp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(tmp, os.O_WRONLY | os.O_CREAT | os.O_EXCL, 0o600)
-    with os.fdopen(fd, "w") as f:
-        f.write(text)
-        f.flush()
-        os.fsync(f.fileno())
-    os.replace(tmp, path)
+    files.replace(path, text.encode(), 0o600)
 
 
 @dataclass(frozen=True)

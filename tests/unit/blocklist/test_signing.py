@@ -7,6 +7,7 @@ from pathlib import Path
 
 import pytest
 
+from mamoru import files
 from mamoru.blocklist import signing
 
 
@@ -57,7 +58,7 @@ def test_a_key_creation_that_fails_half_way_leaves_no_key_and_the_next_use_makes
     def interrupted(src: object, dst: object) -> None:
         raise OSError("interrupted")
 
-    monkeypatch.setattr(signing.os, "link", interrupted)
+    monkeypatch.setattr(files.os, "link", interrupted)
     with pytest.raises(OSError, match="interrupted"):
         signing.load_or_create_key(path)
     assert list(tmp_path.iterdir()) == []
@@ -80,7 +81,7 @@ def test_two_processes_creating_the_key_at_once_both_sign_with_the_first(
                                                   serialization.NoEncryption()))
         real_link(src, dst)
 
-    monkeypatch.setattr(signing.os, "link", link_after_the_other_process)
+    monkeypatch.setattr(files.os, "link", link_after_the_other_process)
     key = signing.load_or_create_key(path)
     monkeypatch.undo()
     assert signing.key_id(key.public_key()) == signing.key_id(first.public_key())
