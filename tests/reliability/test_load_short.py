@@ -7,7 +7,6 @@ import importlib.util
 from pathlib import Path
 
 import pytest
-
 from tests.conftest import PG_URL, fresh_postgres_database
 
 REPO = Path(__file__).resolve().parents[2]

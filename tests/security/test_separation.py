@@ -56,9 +56,8 @@ def test_intake_may_insert_into_the_inbox_and_read_nothing() -> None:
 
 
 def test_intake_process_on_sqlite_serves_the_report_form_and_nothing_else(tmp_path: Path) -> None:
-    from mamoru.web.app import create_app
-
     from mamoru.hotline.contact_keys import ContactCipher
+    from mamoru.web.app import create_app
 
     settings = Settings(var_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'i.db'}", secret_key="k",
                         audit_key_path=tmp_path / "a.key", role="intake")

@@ -51,8 +51,9 @@ def import_(name: str = typer.Argument(..., help="The bank to add to."),
         fail(f"{file}: no such file", 2)
     db = open_database(load_settings())
     with domain_errors(), db.session() as s:
-        n = import_file(s, name, file.read_bytes(), fmt, signal, resolve_actor(s, as_user))
-    err.print(f"imported {n} entries into {name!r}")
+        result = import_file(s, name, file.read_bytes(), fmt, signal, resolve_actor(s, as_user))
+    already = f" ({result.already} already in the bank, not added again)" if result.already else ""
+    err.print(f"imported {result.imported} entries into {name!r}{already}")
 
 
 @app.command("export")

@@ -39,7 +39,6 @@ def send_hashes_to_bank(session: Session, case: HotlineCase, actor: User, bank_n
     from mamoru.errors import NotFound
     from mamoru.matching import service as matching
     from mamoru.matching.banks import EntryIn
-    from mamoru.matching.models import HashBankEntry
 
     _require_illegal(case)
     hashes = list(session.scalars(select(ContentHash).where(ContentHash.case_id == case.id).order_by(ContentHash.id)))
@@ -50,9 +49,8 @@ def send_hashes_to_bank(session: Session, case: HotlineCase, actor: User, bank_n
     except NotFound:
         bank = matching.create_bank(session, bank_name, actor, "Hashes of content the hotline assessed as illegal",
                                     source="own_hotline")
-    have = set(session.execute(select(HashBankEntry.signal, HashBankEntry.hash).where(HashBankEntry.bank_id == bank.id)))
-    new = [EntryIn(signal=h.algorithm, hash=h.value, category=case.verdict or "", case_ref=case.number)
-           for h in hashes if (h.algorithm, h.value) not in have]
+    new = matching.not_in_bank(session, bank, [
+        EntryIn(signal=h.algorithm, hash=h.value, category=case.verdict or "", case_ref=case.number) for h in hashes])
     if new:
         matching.add_entries(session, bank, new, actor, how="hotline")
     return len(new)

@@ -20,8 +20,8 @@ from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.errors import InvalidInput, PermissionDenied, Problem
 from mamoru.matching.banks import HEX_DIGITS, normalise_hash
-from mamoru.matching.index import DEFAULT_DISTANCE, MAX_DISTANCE, pdq_words
 from mamoru.matching.hashing import DIHEDRAL_NAMES
+from mamoru.matching.index import DEFAULT_DISTANCE, MAX_DISTANCE, pdq_words
 from mamoru.matching.matcher import AnsweredBy, Match, Matcher
 from mamoru.matching.models import HashBank, HashBankEntry
 from mamoru.matching.service import count_queries, platform_banks

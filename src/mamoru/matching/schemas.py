@@ -53,6 +53,7 @@ class HashBankOut(BaseModel):
 class BankImportOut(BaseModel):
     bank: str
     imported: int = Field(description="Entries stored (a hash given twice in the file is stored once).")
+    already: int = Field(0, description="Hashes the bank already held (enabled or disabled): not stored again.")
     version: int = Field(description="The bank data version that carries them.")
 
 

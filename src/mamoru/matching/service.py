@@ -10,6 +10,7 @@ from __future__ import annotations
 
 from collections import Counter
 from collections.abc import Iterable
+from dataclasses import dataclass
 from datetime import date
 
 from sqlalchemy import func, insert, select
@@ -109,13 +110,47 @@ def add_entries(session: Session, bank: HashBank, entries: list[EntryIn], actor:
     return version
 
 
+def not_in_bank(session: Session, bank: HashBank, entries: list[EntryIn]) -> list[EntryIn]:
+    """The entries whose (signal, hash) the bank does not hold yet, enabled or disabled, each once.
+    Looked up in chunks through the (bank, signal, hash) index, so a large bank is never read whole."""
+    fresh: list[EntryIn] = []
+    seen: set[tuple[str, str]] = set()
+    by_signal: dict[str, list[EntryIn]] = {}
+    for e in entries:
+        if (e.signal, e.hash) not in seen:
+            seen.add((e.signal, e.hash))
+            by_signal.setdefault(e.signal, []).append(e)
+    have: set[tuple[str, str]] = set()
+    for signal, group in by_signal.items():
+        for start in range(0, len(group), 1000):
+            chunk = [e.hash for e in group[start:start + 1000]]
+            have.update((signal, h) for h in session.scalars(
+                select(HashBankEntry.hash).where(HashBankEntry.bank_id == bank.id, HashBankEntry.signal == signal,
+                                                 HashBankEntry.hash.in_(chunk))))
+    for e in entries:
+        key = (e.signal, e.hash)
+        if key in seen and key not in have:
+            fresh.append(e)
+            seen.discard(key)
+    return fresh
+
+
+@dataclass(frozen=True)
+class ImportResult:
+    imported: int
+    already: int  # hashes the bank held already (enabled or disabled): not stored again
+
+
 def import_file(session: Session, bank_name: str, data: bytes, fmt: str, signal: str,
-                actor: User | None) -> int:
-    """Parse the whole file first; any bad line refuses the import. Returns entries added."""
+                actor: User | None) -> ImportResult:
+    """Parse the whole file first; any bad line refuses the import. Hashes the bank already holds are
+    skipped (importing the same file twice adds nothing), and a disabled entry stays disabled."""
     bank = get_bank(session, bank_name)
     entries = parse_bank_file(data, fmt, signal)
-    add_entries(session, bank, entries, actor)
-    return len(entries)
+    fresh = not_in_bank(session, bank, entries)
+    if fresh:
+        add_entries(session, bank, fresh, actor)
+    return ImportResult(len(fresh), len(entries) - len(fresh))
 
 
 def export_bank(session: Session, bank_name: str, fmt: str, signal: str | None = None) -> str:

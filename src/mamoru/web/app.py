@@ -18,8 +18,6 @@ from mamoru.config import Settings
 from mamoru.db import Database
 from mamoru.errors import DomainError, InvalidInput
 from mamoru.web import deps
-from mamoru.web.commit import CommitBeforeResponse
-from mamoru.web.limits import BodyLimit, OneAtATime
 from mamoru.web.api import auth as api_auth
 from mamoru.web.api import banks as api_banks
 from mamoru.web.api import blocklist as api_blocklist
@@ -35,6 +33,8 @@ from mamoru.web.api import matching as api_matching
 from mamoru.web.api import plan as api_plan
 from mamoru.web.api import portal as api_portal
 from mamoru.web.api import system as api_system
+from mamoru.web.commit import CommitBeforeResponse
+from mamoru.web.limits import BodyLimit, OneAtATime
 from mamoru.web.templating import render
 from mamoru.web.ui import auth as ui_auth
 from mamoru.web.ui import blocklist as ui_blocklist
@@ -45,11 +45,11 @@ from mamoru.web.ui import followup_indicators as ui_followup_indicators
 from mamoru.web.ui import followup_materials as ui_followup_materials
 from mamoru.web.ui import followup_meetings as ui_followup_meetings
 from mamoru.web.ui import followup_rounds as ui_followup_rounds
-from mamoru.web.ui import portal as ui_portal
 from mamoru.web.ui import hotline as ui_hotline
-from mamoru.web.ui import report as ui_report
 from mamoru.web.ui import matching as ui_matching
 from mamoru.web.ui import plan as ui_plan
+from mamoru.web.ui import portal as ui_portal
+from mamoru.web.ui import report as ui_report
 
 access_log = logging.getLogger("mamoru.access")
 STATIC_DIR = Path(__file__).parent / "static"

@@ -131,7 +131,14 @@ def test_dihedral_matching_finds_a_rotated_copy(client: Any, session: Session, w
     eight variants and matches the original, naming the variant."""
     from tests.conftest import SHARED
 
-    from mamoru.matching.hashing import DIHEDRAL_NAMES, hash_file, hamming_distance, open_image, image_pixels, pdq_dihedral
+    from mamoru.matching.hashing import (
+        DIHEDRAL_NAMES,
+        hamming_distance,
+        hash_file,
+        image_pixels,
+        open_image,
+        pdq_dihedral,
+    )
 
     folder = SHARED / "conformance" / "pdq" / "images" / "dih"
     original = hash_file(folder / "bridge-1-original.jpg").pdq

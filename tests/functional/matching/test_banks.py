@@ -49,13 +49,13 @@ def test_each_format_imports_and_exports(session: Session, bank: str) -> None:
     hexes = pdq_hexes(3, 1)
     md5 = "0123456789abcdef0123456789abcdef"
     sha1 = "0123456789abcdef0123456789abcdef01234567"
-    assert import_file(session, bank, "\n".join(hexes).encode(), "lines", "pdq", None) == 3
+    assert import_file(session, bank, "\n".join(hexes).encode(), "lines", "pdq", None).imported == 3
     csv_text = f"signal,hash,category,case_ref\nmd5,{md5},A1,HL-1\n"
-    assert import_file(session, bank, csv_text.encode(), "csv", "pdq", None) == 1
+    assert import_file(session, bank, csv_text.encode(), "csv", "pdq", None).imported == 1
     te_text = f"pdq {flip(hexes[0], 3)}\nvideo_md5 {md5.replace('0', 'f')}\n"
-    assert import_file(session, bank, te_text.encode(), "te", "pdq", None) == 2
+    assert import_file(session, bank, te_text.encode(), "te", "pdq", None).imported == 2
     vic = {"value": [{"Media": [{"MD5": md5.replace("1", "e"), "SHA1": sha1, "Category": 1}]}]}
-    assert import_file(session, bank, json.dumps(vic).encode(), "vic", "pdq", None) == 2
+    assert import_file(session, bank, json.dumps(vic).encode(), "vic", "pdq", None).imported == 2
     session.commit()
     exported = export_bank(session, bank, "csv")
     assert exported.count("\n") == 1 + 8 and "md5,0123456789abcdef0123456789abcdef,A1,HL-1" in exported
@@ -137,6 +137,27 @@ def test_hash_for_bank_output_imports_each_hash_once(session: Session, bank: str
             f"x.jpg,{a},90,{md5},{sha256},,1,original\n"
             f"x.jpg,{b},88,{md5},{sha256},,1,crop95\n"
             f"y.jpg,{c},91,{'ef' * 16},{'01' * 32},,2,original\n")
-    assert import_file(session, bank, text.encode(), "csv", "pdq", None) == 7
+    assert import_file(session, bank, text.encode(), "csv", "pdq", None).imported == 7
     exported = export_bank(session, bank, "csv")
     assert exported.count(md5) == 1 and f"pdq,{b},,,1," in exported
+
+
+def test_importing_the_same_file_again_adds_nothing_and_a_disabled_entry_stays_disabled(
+        session: Session, bank: str) -> None:
+    hexes = pdq_hexes(4, 11)
+    first = import_file(session, bank, "\n".join(hexes[:3]).encode(), "lines", "pdq", None)
+    assert (first.imported, first.already) == (3, 0)
+    entry = session.scalars(select(HashBankEntry).join(HashBank)
+                            .where(HashBank.name == bank, HashBankEntry.hash == hexes[0])).one()
+    set_entry_disabled(session, entry.id, True, None, "wrong image")
+    v = current_version(session)
+    again = import_file(session, bank, "\n".join(hexes[:3]).encode(), "lines", "pdq", None)
+    assert (again.imported, again.already) == (0, 3) and current_version(session) == v
+    more = import_file(session, bank, "\n".join(hexes).encode(), "lines", "pdq", None)
+    assert (more.imported, more.already) == (1, 3)
+    rows = session.scalars(select(HashBankEntry).join(HashBank).where(HashBank.name == bank)).all()
+    assert sorted(r.hash for r in rows) == sorted(hexes)
+    assert session.get(HashBankEntry, entry.id).disabled_at is not None
+    other = f"other-{secrets.token_hex(4)}"
+    create_bank(session, other, None, "another bank", "partner")
+    assert import_file(session, other, "\n".join(hexes).encode(), "lines", "pdq", None).imported == 4

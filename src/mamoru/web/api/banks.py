@@ -72,8 +72,9 @@ async def import_file(name: str, file: UploadFile = File(..., description="The h
                       signal: Signal = Form("pdq", description="Signal type of a lines file."),
                       session: Session = Depends(get_session), user: User = Depends(EDITORS)) -> BankImportOut:
     data = await read_upload(file)
-    n = service.import_file(session, name, data, fmt, signal, user)
-    return BankImportOut(bank=name, imported=n, version=service.current_version(session))
+    result = service.import_file(session, name, data, fmt, signal, user)
+    return BankImportOut(bank=name, imported=result.imported, already=result.already,
+                         version=service.current_version(session))
 
 
 @router.get("/{name}/export", response_class=Response, responses=EXPORT_RESPONSES,

@@ -47,7 +47,7 @@ def _page(request: Request, session: Session, user: User, form: str | None = Non
         "platforms": service.platform_choices(session),
         "can_edit": user.role in service.BANK_EDITORS, "can_choose": user.role in service.PLATFORM_CHOOSERS,
         "formats": FORMATS, "signals": SIGNALS, "sources": SOURCES,
-        "done": done, "done_bank": q.get("bank", ""), "done_n": q.get("n", ""), "done_entry": q.get("entry", ""),
+        "done": done, "done_bank": q.get("bank", ""), "done_n": q.get("n", ""), "done_already": q.get("already", ""), "done_entry": q.get("entry", ""),
         "done_platform": q.get("platform", ""),
         "form": form, "problems": problems or [], "values": values or {}}, status_code=status)
 
@@ -91,8 +91,8 @@ async def import_submit(request: Request, bank: str = Form(""), fmt: str = Form(
     data = await read_upload(file)
 
     def run() -> dict[str, str]:
-        n = service.import_file(session, bank, data, fmt, signal, user)
-        return {"done": "imported", "bank": bank, "n": str(n)}
+        result = service.import_file(session, bank, data, fmt, signal, user)
+        return {"done": "imported", "bank": bank, "n": str(result.imported), "already": str(result.already)}
 
     return _act(request, session, user, "import", {"bank": bank, "format": fmt, "signal": signal}, run)
 
