@@ -37,6 +37,10 @@ def work(once: bool = typer.Option(False, "--once", help="Do what is due now, th
          interval: float = typer.Option(60.0, "--interval", help="Seconds between rounds when not --once.")) -> None:
     """Run the scheduled work: inbox, police alerts, deletion requests and re-sends, escalation, removal checks, contact purge.
 
+    URL entries on the blocking list whose content a removal check verified as removed leave the
+    list (as `mamoru blocklist sync-removed` does), on the first round and whenever a round finds
+    content removed; host and domain entries of such cases become due for review.
+
     Every round first drains the inbox (reports from the public intake process and platforms' match
     reports become reports and cases, as drain-inbox does). Reporters' contacts older than MAMORU_HOTLINE_CONTACT_RETENTION_DAYS are cleared every round; on
     start, contacts stored in plain text or under a retired key are sealed (as seal-contacts does).
@@ -51,11 +55,14 @@ def work(once: bool = typer.Option(False, "--once", help="Do what is due now, th
     rt = build(settings, db)
     with db.session() as session:
         _print_sealed(seal_stored(session, rt.contacts))
+    first = True
     while True:
-        s = run_due(db, rt.settings, rt.mailer, rt.checker)
+        s = run_due(db, rt.settings, rt.mailer, rt.checker, catch_up=first)
+        first = False
         err.print(f"inbox reports stored {s.drained}, alerts {s.alerts}, deletion requests {s.notices}, checks {s.checks} "
                   f"(removed {s.removed}, reappeared {s.reappeared}), failures {s.failures}, "
-                  f"contacts purged {s.contacts_purged}")
+                  f"contacts purged {s.contacts_purged}, blocking-list entries taken off {s.delisted} "
+                  f"(host and domain entries due for review {s.to_review})")
         if once:
             return
         time.sleep(interval)

@@ -39,6 +39,8 @@ class RunSummary:
     failures: int = 0
     contacts_purged: int = 0
     drained: int = 0
+    delisted: int = 0  # blocking-list URL entries taken off because their content was verified removed
+    to_review: int = 0  # host and domain entries of such cases made due for review
 
     def total(self) -> int:
         return self.alerts + self.notices + self.checks
@@ -69,7 +71,10 @@ def _each(database: Database, query: Select[Any], condition: Any, limit: int,
 
 
 def run_due(database: Database, hs: HotlineSettings, mailer: Mailer, checker: RemovalChecker,
-            now: datetime | None = None, limit: int = 500) -> RunSummary:
+            now: datetime | None = None, limit: int = 500, catch_up: bool = True) -> RunSummary:
+    """One round. After the removal checks, the blocking list follows the verified removals
+    (blocklist.hotline_link.sync_removed): in every round that found content removed, and, with
+    `catch_up`, whatever the round found (the worker's first round, and every `--once` run)."""
     now = now or utcnow()
     summary = RunSummary()
     drained = inbox.drain(database, hs, mailer, now=now)
@@ -106,6 +111,13 @@ def run_due(database: Database, hs: HotlineSettings, mailer: Mailer, checker: Re
         summary.reappeared += int(before == wf.REMOVED and case.status == wf.REMOVAL_PENDING)
     _each(database, select(HotlineCase.id).where(check_cond & not_held).order_by(HotlineCase.next_check_at),
           check_cond, limit, check, summary)
+
+    if summary.removed or catch_up:
+        from mamoru.blocklist import hotline_link
+
+        with database.session() as s:
+            synced = hotline_link.sync_removed(s, None, now.date())
+            summary.delisted, summary.to_review = len(synced.removed), len(synced.to_review)
 
     with database.session() as s:  # reads only reports still holding a contact older than the retention
         summary.contacts_purged = contacts.purge_expired(s, hs.contact_retention_days, None, now)

@@ -63,9 +63,18 @@ def test_report_to_verified_removal(hl_client, database, runtime, reported_site,
     assert traced["hosting_country"] == "JP"
     assert _assess_and_refer(hl_client, h, case_id)["status"] == "notice_pending"
     assert reported_site.requests == [], "intake and assessment must not touch the reported address"
+    # The confirmed URL goes on the blocking list (four eyes) ...
+    from mamoru.auth import roles
+    from mamoru.blocklist import hotline_link
+    from mamoru.blocklist import service as blocklist
+
+    with database.session() as s:
+        number = s.get(HotlineCase, case_id).number
+        entry_id = hotline_link.propose_from_case(s, s.merge(analyst), number).id
+        blocklist.confirm(s, s.merge(make_user(roles.SENIOR_ANALYST)), entry_id)
 
     summary = run_due(database, runtime.settings, runtime.mailer, runtime.checker)
-    assert summary.notices == 1 and summary.checks == 1
+    assert summary.notices == 1 and summary.checks == 1 and summary.delisted == 0
     [mail] = smtp_server.by_subject("削除依頼")
     assert mail["To"] == "abuse@hosting.example.test"
     assert url in mail.get_payload(decode=True).decode("utf-8")
@@ -73,8 +82,14 @@ def test_report_to_verified_removal(hl_client, database, runtime, reported_site,
 
     reported_site.status = 404
     later = utcnow() + timedelta(hours=7)
-    summary = run_due(database, runtime.settings, runtime.mailer, runtime.checker, now=later)
+    summary = run_due(database, runtime.settings, runtime.mailer, runtime.checker, now=later, catch_up=False)
     assert summary.removed == 1
+    # ... and leaves it in the same round, without anyone running `blocklist sync-removed`.
+    assert summary.delisted == 1
+    with database.session() as s:
+        from mamoru.blocklist.models import BlocklistEntry
+
+        assert s.get(BlocklistEntry, entry_id).status == "removed"
     case = hl_client.get(f"/api/v1/hotline/cases/{case_id}", headers=h).json()
     assert case["status"] == "removed" and case["removed_at"]
     fy = f"FY{figures.fiscal_year(utcnow())}"
