@@ -2,46 +2,26 @@
 
 from __future__ import annotations
 
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.functional.matching.banks_data import hexes, near, two_banks
 
 from mamoru.auth import roles
 from mamoru.config import Settings
 from mamoru.db import Database
-from mamoru.matching import synthetic
-from mamoru.matching.index import words_hex
 from mamoru.matching.models import MatchCount, QueryCount
-from mamoru.matching.service import choose_banks, create_bank, import_file
-
-
-def hexes(n: int, seed: int) -> list[str]:
-    return words_hex(synthetic.uniform(n, np.random.default_rng(seed)))
-
-
-def near(h: str, bits: int) -> str:
-    return f"{int(h, 16) ^ ((1 << bits) - 1):064x}"
+from mamoru.matching.service import choose_banks, import_file
 
 
 @pytest.fixture()
 def world(session: Session, make_user: Callable[..., Any], api_token: Callable[..., str]) -> dict[str, Any]:
-    tag = secrets.token_hex(3)
-    shared, other = hexes(5, 31), hexes(5, 32)
-    for name, hs in ((f"shared-{tag}", shared), (f"other-{tag}", other)):
-        create_bank(session, name, None)
-        import_file(session, name, "".join(f"{h},A1\n" for h in hs).join(["hash,category\n", ""]).encode(),
-                    "csv", "pdq", None)
-    platform = make_user(roles.PLATFORM)
-    choose_banks(session, platform, [f"shared-{tag}"], show_labels=False, actor=None)
-    session.commit()
-    return {"tag": tag, "shared": shared, "other": other, "platform": platform,
-            "token": api_token(platform, ["match"])}
+    return two_banks(session, make_user, api_token, chosen="shared", other="other", seeds=(31, 32), n=5,
+                     label="A1", show_labels=False)
 
 
 def post(client: Any, token: str, **body: Any) -> Any:

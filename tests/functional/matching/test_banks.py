@@ -11,12 +11,11 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from tests.functional.matching.banks_data import hexes, near
 
 from mamoru.audit import AuditEvent
 from mamoru.db import Database, utcnow
 from mamoru.errors import Conflict, InvalidInput
-from mamoru.matching import synthetic
-from mamoru.matching.index import words_hex
 from mamoru.matching.models import HashBank, HashBankEntry
 from mamoru.matching.runtime import MatchRuntime, build_snapshot
 from mamoru.matching.service import (
@@ -27,13 +26,7 @@ from mamoru.matching.service import (
     set_entry_disabled,
 )
 
-
-def pdq_hexes(n: int, seed: int) -> list[str]:
-    return words_hex(synthetic.uniform(n, np.random.default_rng(seed)))
-
-
-def flip(h: str, bits: int) -> str:
-    return f"{int(h, 16) ^ ((1 << bits) - 1):064x}"
+pdq_hexes, flip = hexes, near
 
 
 @pytest.fixture()

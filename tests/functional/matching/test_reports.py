@@ -7,16 +7,15 @@ from __future__ import annotations
 
 import json
 import re
-import secrets
 from collections.abc import Callable
 from pathlib import Path
 from typing import Any
 
-import numpy as np
 import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from tests.functional.matching.banks_data import hexes, near, two_banks
 
 from mamoru.audit import AuditEvent
 from mamoru.auth import roles
@@ -26,33 +25,13 @@ from mamoru.hotline import inbox
 from mamoru.hotline.mail import MemoryMailer
 from mamoru.hotline.models import CaseEvent, InboxReport, Report
 from mamoru.hotline.settings import HotlineSettings
-from mamoru.matching import synthetic
-from mamoru.matching.index import words_hex
 from mamoru.matching.models import HashBankEntry
-from mamoru.matching.service import choose_banks, create_bank, import_file
-
-
-def hexes(n: int, seed: int) -> list[str]:
-    return words_hex(synthetic.uniform(n, np.random.default_rng(seed)))
-
-
-def near(h: str, bits: int) -> str:
-    return f"{int(h, 16) ^ ((1 << bits) - 1):064x}"
 
 
 @pytest.fixture()
 def world(session: Session, make_user: Callable[..., Any], api_token: Callable[..., str]) -> dict[str, Any]:
-    tag = secrets.token_hex(3)
-    chosen, other = hexes(3, 41), hexes(3, 42)
-    for name, hs in ((f"chosen-{tag}", chosen), (f"other-{tag}", other)):
-        create_bank(session, name, None)
-        import_file(session, name, "".join(f"{h},LABEL-A1\n" for h in hs).join(["hash,category\n", ""]).encode(),
-                    "csv", "pdq", None)
-    platform = make_user(roles.PLATFORM)
-    choose_banks(session, platform, [f"chosen-{tag}"], show_labels=True, actor=None)
-    session.commit()
-    return {"tag": tag, "chosen": chosen, "other": other, "platform": platform,
-            "token": api_token(platform, ["match"])}
+    return two_banks(session, make_user, api_token, chosen="chosen", other="other", seeds=(41, 42), n=3,
+                     label="LABEL-A1", show_labels=True)
 
 
 def report(client: Any, token: str, **body: Any) -> Any:
