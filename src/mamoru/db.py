@@ -116,3 +116,21 @@ class Database:
             raise
         finally:
             s.close()
+
+
+def add_to_counter(session: Session, model: type[Base], key: dict[str, Any], add: dict[str, int]) -> None:
+    """Add `add` to the counter row of `model` identified by `key` (its unique columns), creating the
+    row when it is the first: one INSERT ... ON CONFLICT DO UPDATE, so two requests counting at once
+    neither lose a count nor collide on the unique key (PostgreSQL and SQLite alike)."""
+    dialect = session.get_bind().dialect.name
+    if dialect == "postgresql":
+        from sqlalchemy.dialects.postgresql import insert
+    elif dialect == "sqlite":
+        from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
+    else:  # pragma: no cover - only PostgreSQL and SQLite are supported
+        raise RuntimeError(f"no upsert for {dialect}")
+    table = model.__table__
+    stmt = insert(table).values(**key, **add)
+    stmt = stmt.on_conflict_do_update(index_elements=list(key),
+                                      set_={c: table.c[c] + stmt.excluded[c] for c in add})
+    session.execute(stmt)

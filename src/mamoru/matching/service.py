@@ -19,7 +19,7 @@ from sqlalchemy.orm import Session
 from mamoru import audit
 from mamoru.auth import roles
 from mamoru.auth.models import User
-from mamoru.db import utcnow
+from mamoru.db import add_to_counter, utcnow
 from mamoru.errors import Conflict, InvalidInput, NotFound, Problem
 from mamoru.matching.banks import EntryIn, EntryOut, export_entries, parse_bank_file
 from mamoru.matching.models import (
@@ -47,13 +47,11 @@ def current_version(session: Session) -> int:
 
 def next_version(session: Session) -> int:
     """Take the next change number (row-locked on PostgreSQL, so concurrent writers queue)."""
-    state = session.scalars(select(MatchState).where(MatchState.id == 1).with_for_update()).first()
-    if state is None:
-        state = MatchState(id=1, version=0)
-        session.add(state)
-    state.version += 1
     session.flush()
-    return state.version
+    add_to_counter(session, MatchState, {"id": 1}, {"version": 1})  # the first change creates the row
+    version = session.scalar(select(MatchState.version).where(MatchState.id == 1))
+    assert version is not None
+    return version
 
 
 def create_bank(session: Session, name: str, actor: User | None, description: str = "",
@@ -233,22 +231,9 @@ def count_queries(session: Session, user: User, queries: int, matched: int,
                   per_bank: Counter[int]) -> None:
     """The only trace a query leaves: daily counts of queries, matched queries, matches per bank."""
     today = date.today()
-    qc = session.scalars(select(QueryCount).where(QueryCount.user_id == user.id,
-                                                  QueryCount.day == today).with_for_update()).first()
-    if qc is None:
-        qc = QueryCount(user_id=user.id, day=today, queries=0, matched=0)
-        session.add(qc)
-    qc.queries += queries
-    qc.matched += matched
-    for bank_id, n in per_bank.items():
-        mc = session.scalars(select(MatchCount).where(
-            MatchCount.user_id == user.id, MatchCount.bank_id == bank_id,
-            MatchCount.day == today).with_for_update()).first()
-        if mc is None:
-            mc = MatchCount(user_id=user.id, bank_id=bank_id, day=today, matches=0)
-            session.add(mc)
-        mc.matches += n
-    session.flush()
+    add_to_counter(session, QueryCount, {"user_id": user.id, "day": today}, {"queries": queries, "matched": matched})
+    for bank_id, n in sorted(per_bank.items()):  # one order for every request: no deadlock between two
+        add_to_counter(session, MatchCount, {"user_id": user.id, "bank_id": bank_id, "day": today}, {"matches": n})
 
 
 def match_counts(session: Session) -> list[tuple[str, str, int]]:
