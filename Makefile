@@ -31,6 +31,10 @@ run: setup
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
 
+lint: install-test
+	$(BIN)/ruff check src tests fuzz
+	$(BIN)/mypy
+
 docs: install
 	$(BIN)/python -m mamoru.devtools.clidoc > docs/cli.md
 

@@ -9,9 +9,9 @@ from __future__ import annotations
 from collections.abc import Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any
+from typing import Any, cast
 
-from sqlalchemy import DateTime, MetaData, create_engine, event
+from sqlalchemy import DateTime, MetaData, Table, create_engine, event
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
@@ -129,7 +129,7 @@ def add_to_counter(session: Session, model: type[Base], key: dict[str, Any], add
         from sqlalchemy.dialects.sqlite import insert  # type: ignore[assignment]
     else:  # pragma: no cover - only PostgreSQL and SQLite are supported
         raise RuntimeError(f"no upsert for {dialect}")
-    table = model.__table__
+    table = cast(Table, model.__table__)
     stmt = insert(table).values(**key, **add)
     stmt = stmt.on_conflict_do_update(index_elements=list(key),
                                       set_={c: table.c[c] + stmt.excluded[c] for c in add})

@@ -60,7 +60,8 @@ def _match_images(session: Session, matcher: object, bank_ids: set[int], path: P
     from mamoru.matching.matcher import Matcher
 
     assert isinstance(matcher, Matcher)
-    rows, failed = [], 0
+    rows: list[tuple[str, int, int, int]] = []
+    failed = 0
     for outcome in hash_many(list(find_files([path])), HashMode.query):
         if outcome.hashes is None:
             err.print(f"{outcome.path}: {outcome.error}", markup=False)

@@ -30,7 +30,8 @@ from mamoru.db import Database, utcnow
 from mamoru.errors import Conflict, InvalidInput
 from mamoru.hotline import intake, notices
 from mamoru.hotline import workflow as wf
-from mamoru.hotline.contacts import Sealer, seal_new
+from mamoru.hotline.contact_keys import Sealer
+from mamoru.hotline.contacts import seal_new
 from mamoru.hotline.mail import Mailer
 from mamoru.hotline.models import CaseEvent, HotlineCase, InboxReport, Report
 from mamoru.hotline.settings import HotlineSettings

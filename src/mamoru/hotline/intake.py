@@ -29,7 +29,8 @@ from mamoru.auth.models import User
 from mamoru.db import utcnow
 from mamoru.errors import InvalidInput, Problem
 from mamoru.hotline import workflow as wf
-from mamoru.hotline.contacts import Sealer, seal_new
+from mamoru.hotline.contact_keys import Sealer
+from mamoru.hotline.contacts import seal_new
 from mamoru.hotline.models import HotlineCase, Report
 
 CONTENT_TYPES = ("image", "video", "live", "text", "other")

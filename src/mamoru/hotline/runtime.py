@@ -23,7 +23,7 @@ from mamoru.config import Settings
 from mamoru.db import Database
 from mamoru.hotline.automation import checker_from_settings
 from mamoru.hotline.checker import RemovalChecker
-from mamoru.hotline.contacts import ContactCipher, Sealer, cipher_for_role, sealer_for_role
+from mamoru.hotline.contact_keys import ContactCipher, Sealer, cipher_for_role, sealer_for_role
 from mamoru.hotline.mail import Mailer, mailer_from_settings
 from mamoru.hotline.ratelimit import DatabaseRateLimiter, MemoryRateLimiter, RateLimiter, RedisRateLimiter
 from mamoru.hotline.settings import HotlineSettings
@@ -96,7 +96,7 @@ def for_public_form(state: Any) -> HotlineRuntime | PublicFormRuntime:
     if rt is None:
         rt = build_public_form(state.settings, state.database)
         state.public_form_runtime = rt
-    return rt  # type: ignore[no-any-return]
+    return rt
 
 
 @contextmanager

@@ -22,7 +22,7 @@ from pathlib import Path
 
 import numpy as np
 import numpy.typing as npt
-import pdqhash  # type: ignore[import-untyped]
+import pdqhash
 from PIL import Image, ImageFile, ImageOps, UnidentifiedImageError
 
 from mamoru.errors import DomainError

@@ -82,7 +82,8 @@ def words_hex(words: Words) -> list[str]:
 
 def distances(hashes: Words, query: Words) -> npt.NDArray[np.int32]:
     """Hamming distance from one query to every hash (NumPy, obviously right)."""
-    return np.bitwise_count(hashes ^ query.reshape(1, 4)).sum(axis=1, dtype=np.int32)
+    counts: npt.NDArray[np.int32] = np.bitwise_count(hashes ^ query.reshape(1, 4)).sum(axis=1, dtype=np.int32)
+    return counts
 
 
 class BruteForceIndex:

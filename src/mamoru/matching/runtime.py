@@ -17,7 +17,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 
 import numpy as np
-from sqlalchemy import or_, select
+from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
 from mamoru.config import Settings
@@ -40,7 +40,7 @@ def poll_seconds(settings: Settings) -> float:
     return float(settings.extra.get("MAMORU_MATCH_POLL_SECONDS") or 2)
 
 
-def _live(now: datetime) -> object:
+def _live(now: datetime) -> ColumnElement[bool]:
     return (HashBankEntry.disabled_at.is_(None)) & or_(HashBankEntry.expires_at.is_(None),
                                                        HashBankEntry.expires_at > now)
 

@@ -100,7 +100,7 @@ def write_snapshot(path: str | os.PathLike[str], data: SnapshotData,
             for name, arr in arrays.items():
                 if arr.size:
                     f.seek(placed[name]["offset"])
-                    f.write(memoryview(np.ascontiguousarray(arr).reshape(-1)).cast("B"))
+                    f.write(np.ascontiguousarray(arr).reshape(-1).view(np.uint8).data)
             f.truncate(max(offset, HEADER_BYTES))
             f.flush()
             os.fsync(f.fileno())
