@@ -5,6 +5,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import pytest
+from sqlalchemy import select
 
 from mamoru.hotline import indicators as hl_indicators
 from mamoru.hotline import intake, service
@@ -53,3 +54,41 @@ def test_registered_with_the_follow_up(session, make_user, definitions) -> None:
     after = {p.period: p.value for p in followup.series(session, ind)}
     assert before.get("FY2032") != after["FY2032"]
     assert after["FY2032"] > (before.get("FY2032") or 0)
+
+
+SHIPPED_FOR_DELETION = {"hotline.removal_rate": 80.0, "hotline.median_removal_days": 2.5,
+                        "hotline.p90_removal_days": 7.9, "hotline.reappearance_rate": 25.0}
+
+
+def test_shipped_indicators_for_the_deletion_of_images(loaded, make_user, definitions) -> None:  # type: ignore[no-untyped-def]
+    """The shipped follow-up data registers removal rate, time to removal and reappearance as fiscal-year
+    indicators linked to the plan's measures on images on the internet, and they compute from cases."""
+    from mamoru.followup import indicators as isvc
+    from mamoru.followup.reference import load_reference, read
+    from mamoru.plan.models import Measure
+
+    session = loaded
+    shipped = {row.get("provider"): row for row in read("indicators.yaml")["indicators"]}
+    assert {p for p in shipped if p and p.startswith("hotline.")} <= {f"hotline.{c}" for c in hl_indicators.CODES}
+    load_reference(session)
+    assert hl_indicators.register()
+    inds = {i.provider: i for i in isvc.indicators(session) if i.provider in SHIPPED_FOR_DELETION}
+    assert set(inds) == set(SHIPPED_FOR_DELETION)
+    for ind in inds.values():
+        assert ind.period_type == "fiscal" and 3 in ind.pillars
+        assert "bp17-3-02" in ind.measures
+        found = set(session.scalars(select(Measure.uid).where(Measure.uid.in_(ind.measures))))
+        assert found == set(ind.measures), f"{ind.code} links measures the plan does not have"
+
+    analyst = make_user("analyst")
+    opened = datetime(2033, 6, 1, 3, tzinfo=UTC)  # FY2033
+    for i, days in enumerate((1, 2, 3, 10)):
+        case = _removed_case(session, analyst, f"http://del.example.test/{i}", opened + timedelta(minutes=i),
+                             timedelta(days=days))
+        if days == 3:  # it comes back after removal: one reappearance among four removed
+            service.record_check(session, case, CheckResult("present", 200), 6,
+                                 now=opened + timedelta(minutes=i, days=5))
+    _removed_case(session, analyst, "http://del.example.test/kept", opened + timedelta(minutes=9), None)
+    for provider, expected in SHIPPED_FOR_DELETION.items():
+        values = {p.period: (p.value, p.status) for p in isvc.series(session, inds[provider])}
+        assert values.get("FY2033") == (expected, "computed"), provider
