@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint
+from sqlalchemy import Boolean, Date, ForeignKey, Index, Integer, String, Text, UniqueConstraint, true
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mamoru.auth.models import User
@@ -79,7 +79,8 @@ class MatchSnapshot(Base):
 
 
 class PlatformBank(Base):
-    """A platform's choice of a bank to match against, and whether it sees category labels."""
+    """A bank offered to a platform (by an administrator, who also decides whether the platform sees
+    category labels), and whether the platform has chosen to match against it."""
 
     __tablename__ = "match_platform_banks"
     __table_args__ = (UniqueConstraint("user_id", "bank_id", name="uq_match_platform_banks_pair"),)
@@ -88,6 +89,8 @@ class PlatformBank(Base):
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     bank_id: Mapped[int] = mapped_column(ForeignKey("hash_banks.id"))
     show_labels: Mapped[bool] = mapped_column(Boolean, default=False)
+    # The administrator offers the bank (the row); the platform chooses whether it matches against it.
+    selected: Mapped[bool] = mapped_column(Boolean, default=True, server_default=true())
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
     bank: Mapped[HashBank] = relationship()

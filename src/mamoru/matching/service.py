@@ -197,14 +197,18 @@ def set_entry_disabled(session: Session, entry_id: int, disabled: bool, actor: U
 
 def choose_banks(session: Session, platform: User, bank_names: Iterable[str],
                  show_labels: bool, actor: User | None) -> list[PlatformBank]:
-    """Replace the platform's bank selection (a bank named twice is chosen once)."""
+    """Replace the banks offered to the platform (a bank named twice is offered once). A bank offered
+    before keeps the platform's own choice (selected or not); a newly offered bank is selected."""
     if platform.role != roles.PLATFORM:
         raise InvalidInput([Problem(None, "platform", f"{platform.username!r} is not a platform account")])
     banks = [get_bank(session, n) for n in dict.fromkeys(bank_names)]
+    was_selected: dict[int, bool] = {}
     for old in session.scalars(select(PlatformBank).where(PlatformBank.user_id == platform.id)):
+        was_selected[old.bank_id] = old.selected
         session.delete(old)
     session.flush()
-    chosen = [PlatformBank(user_id=platform.id, bank_id=b.id, show_labels=show_labels) for b in banks]
+    chosen = [PlatformBank(user_id=platform.id, bank_id=b.id, show_labels=show_labels,
+                           selected=was_selected.get(b.id, True)) for b in banks]
     session.add_all(chosen)
     audit.record(session, actor, "match:platform:banks", f"user:{platform.username}",
                  {"banks": [b.name for b in banks], "show_labels": show_labels})
@@ -212,9 +216,29 @@ def choose_banks(session: Session, platform: User, bank_names: Iterable[str],
     return chosen
 
 
-def platform_banks(session: Session, user: User) -> dict[int, PlatformBank]:
-    return {p.bank_id: p for p in session.scalars(
-        select(PlatformBank).where(PlatformBank.user_id == user.id))}
+def platform_banks(session: Session, user: User, offered: bool = False) -> dict[int, PlatformBank]:
+    """The banks the platform matches against (those it selected), or with `offered` every bank an
+    administrator offers it."""
+    q = select(PlatformBank).where(PlatformBank.user_id == user.id)
+    if not offered:
+        q = q.where(PlatformBank.selected.is_(True))
+    return {p.bank_id: p for p in session.scalars(q)}
+
+
+def select_banks(session: Session, platform: User, bank_names: Iterable[str]) -> list[PlatformBank]:
+    """The platform's own choice among the banks offered to it: it matches against exactly these
+    (none: nothing matches). A bank not offered to it is refused, named, and nothing changes."""
+    offered = {p.bank.name: p for p in platform_banks(session, platform, offered=True).values()}
+    wanted = list(dict.fromkeys(n.strip() for n in bank_names))
+    refused = [n for n in wanted if n not in offered]
+    if refused:
+        raise InvalidInput([Problem(None, "banks", f"bank {n!r} is not offered to this platform") for n in refused])
+    for name, p in offered.items():
+        p.selected = name in wanted
+    audit.record(session, platform, "match:platform:select", f"user:{platform.username}",
+                 {"banks": sorted(wanted), "offered": sorted(offered)})
+    session.flush()
+    return [offered[n] for n in sorted(offered)]
 
 
 def platform_choices(session: Session) -> list[tuple[User, list[PlatformBank]]]:

@@ -11,6 +11,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.functional.matching.banks_data import hexes, near, two_banks
 
+from mamoru.audit import AuditEvent
 from mamoru.auth import roles
 from mamoru.config import Settings
 from mamoru.db import Database
@@ -142,3 +143,32 @@ def test_dihedral_matching_finds_a_rotated_copy(client: Any, session: Session, w
     assert bad.status_code == 422 and "flipminus1" in bad.text and "row 1" in bad.text
     many = post(client, world["token"], hashes=[",".join(variants)] * 126, dihedral=True)
     assert many.status_code == 422 and "125 images" in many.text
+
+
+def test_a_platform_chooses_among_the_banks_offered_to_it(client: Any, session: Session,
+                                                          world: dict[str, Any]) -> None:
+    tag, token = world["tag"], world["token"]
+    auth = {"Authorization": f"Bearer {token}"}
+    # The administrator offers both banks; the platform has matched against the first until now.
+    choose_banks(session, world["platform"], [f"shared-{tag}", f"other-{tag}"], show_labels=False, actor=None)
+    session.commit()
+    listed = client.get("/api/v1/match/banks", headers=auth).json()
+    assert [(b["bank"], b["selected"]) for b in listed] == [(f"other-{tag}", True), (f"shared-{tag}", True)]
+
+    r = client.put("/api/v1/match/banks", json={"banks": [f"other-{tag}"]}, headers=auth)
+    assert r.status_code == 200, r.text
+    assert [(b["bank"], b["selected"]) for b in r.json()] == [(f"other-{tag}", True), (f"shared-{tag}", False)]
+    found = post(client, token, hashes=[world["shared"][0], world["other"][0]]).json()["results"]
+    assert found[0]["matches"] == [] and [m["bank"] for m in found[1]["matches"]] == [f"other-{tag}"]
+
+    refused = client.put("/api/v1/match/banks", json={"banks": ["not-offered", f"shared-{tag}"]}, headers=auth)
+    assert refused.status_code == 422 and "not-offered" in refused.text
+    assert [b["selected"] for b in client.get("/api/v1/match/banks", headers=auth).json()] == [True, False]
+    # Offering again keeps the platform's own choice; an empty choice matches nothing.
+    choose_banks(session, world["platform"], [f"shared-{tag}", f"other-{tag}"], show_labels=True, actor=None)
+    session.commit()
+    assert [b["selected"] for b in client.get("/api/v1/match/banks", headers=auth).json()] == [True, False]
+    assert client.put("/api/v1/match/banks", json={"banks": []}, headers=auth).status_code == 200
+    assert all(r["matches"] == [] for r in post(client, token, hashes=[world["other"][0]]).json()["results"])
+    events = session.scalars(select(AuditEvent.action).where(AuditEvent.action == "match:platform:select")).all()
+    assert len(events) == 2

@@ -25,7 +25,7 @@ from mamoru.db import Database
 from mamoru.matching.answers import MAX_HASHES, answer, answer_dihedral
 from mamoru.matching.reports import MAX_REPORT_HASHES, report_match
 from mamoru.matching.runtime import MatchRuntime
-from mamoru.matching.service import platform_banks
+from mamoru.matching.service import platform_banks, select_banks
 from mamoru.web.deps import Principal, get_principal, get_session, require_roles, require_scope
 
 router = APIRouter(prefix="/api/v1/match", tags=["matching"])
@@ -129,11 +129,37 @@ def report(body: MatchReportIn, request: Request, session: Session = Depends(get
     return MatchReportOut(receipt=receipt)
 
 
-@router.get("/banks", summary="The banks this account matches against")
+class BankChoiceOut(BaseModel):
+    bank: str
+    owner: str = Field(..., description="The bank's owner organisation")
+    labels: bool = Field(..., description="Whether matches in this bank carry their category label "
+                                          "(an administrator's decision)")
+    selected: bool = Field(..., description="Whether this platform matches against the bank (its own choice)")
+
+
+class BankChoiceIn(BaseModel):
+    banks: list[str] = Field(..., max_length=1000, description=(
+        "The banks, among those offered to this platform, to match against; the others are left out "
+        "(an empty list: nothing matches)"))
+
+
+def _choices(rows: Any) -> list[BankChoiceOut]:
+    return [BankChoiceOut(bank=p.bank.name, owner=p.bank.owner_organisation, labels=p.show_labels,
+                          selected=p.selected) for p in sorted(rows, key=lambda p: p.bank.name)]
+
+
+@router.get("/banks", response_model=list[BankChoiceOut],
+            summary="The banks offered to this platform, and which of them it matches against")
 def banks(session: Session = Depends(get_session),
-          user: User = Depends(require_scope("match"))) -> list[dict[str, Any]]:
-    return [{"bank": p.bank.name, "owner": p.bank.owner_organisation, "labels": p.show_labels}
-            for p in platform_banks(session, user).values()]
+          user: User = Depends(require_scope("match"))) -> list[BankChoiceOut]:
+    return _choices(platform_banks(session, user, offered=True).values())
+
+
+@router.put("/banks", response_model=list[BankChoiceOut],
+            summary="Choose which of the offered banks this platform matches against (audited)")
+def choose(body: BankChoiceIn, session: Session = Depends(get_session),
+           user: User = Depends(require_roles(roles.PLATFORM, scope="match"))) -> list[BankChoiceOut]:
+    return _choices(select_banks(session, user, body.banks))
 
 
 @router.get("/status", summary="Which snapshot and overlay answer now, and how fresh they are")
