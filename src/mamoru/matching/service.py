@@ -59,6 +59,9 @@ def create_bank(session: Session, name: str, actor: User | None, description: st
     name = name.strip()
     if not name or len(name) > 100:
         raise InvalidInput([Problem(None, "name", "a bank name has 1 to 100 characters")])
+    if "/" in name or "\\" in name or any(ord(c) < 32 or ord(c) == 127 for c in name):
+        # The name is part of API paths (/api/v1/banks/{name}) and file names of exports.
+        raise InvalidInput([Problem(None, "name", "a bank name cannot hold '/', '\\' or control characters")])
     if source not in SOURCES:
         raise InvalidInput([Problem(None, "source", f"one of {', '.join(SOURCES)}")])
     if len(owner_organisation) > 200:

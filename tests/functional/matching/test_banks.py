@@ -154,3 +154,9 @@ def test_importing_the_same_file_again_adds_nothing_and_a_disabled_entry_stays_d
     other = f"other-{secrets.token_hex(4)}"
     create_bank(session, other, None, "another bank", "partner")
     assert import_file(session, other, "\n".join(hexes).encode(), "lines", "pdq", None).imported == 4
+
+
+@pytest.mark.parametrize("name", ["a/b", "back\\slash", "tab\there", ""])
+def test_bank_names_that_cannot_be_used_in_a_path_are_refused(session: Session, name: str) -> None:
+    with pytest.raises(InvalidInput):
+        create_bank(session, name, None)
