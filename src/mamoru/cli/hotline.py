@@ -192,6 +192,38 @@ def provider(name: str, abuse_email: str = typer.Option(..., "--email"),
         err.print(f"provider {p.name} saved")
 
 
+@app.command("labels")
+def list_labels(kind: str | None = typer.Option(None, "--kind", help="severity or age_band (default: both).")) -> None:
+    """List the assessment labels, retired ones included (kind, code, position, offered, English, Japanese; tab-separated)."""
+    from mamoru.hotline import labels
+
+    if kind is not None and kind not in labels.KINDS:
+        fail(f"--kind must be one of {', '.join(labels.KINDS)}")
+    db = open_database(load_settings())
+    with db.session() as s:
+        for lb in labels.all_labels(s, kind):
+            typer.echo(f"{lb.kind}\t{lb.code}\t{lb.position}\t{'offered' if lb.active else 'retired'}\t{lb.title_en}\t{lb.title_ja}")
+
+
+@app.command("label")
+def label(kind: str = typer.Argument(..., help="severity or age_band"),
+          code: str = typer.Argument(..., help="The label's code (lower-case letters, digits, - and _)."),
+          title_en: str | None = typer.Option(None, "--en", help="English title."),
+          title_ja: str | None = typer.Option(None, "--ja", help="Japanese title."),
+          position: int | None = typer.Option(None, "--position", help="Order in the assessment form."),
+          active: bool | None = typer.Option(None, "--offered/--retired",
+                                             help="Offer the label to analysts, or retire it (kept on earlier assessments)."),
+          as_user: str | None = AS_OPTION) -> None:
+    """Add an assessment label or change one (a senior analyst with --as; audited). Options left out stay as they are."""
+    from mamoru.hotline import labels
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        lb = labels.save_label(s, resolve_actor(s, as_user), kind, code,
+                               labels.LabelChange(title_en=title_en, title_ja=title_ja, position=position, active=active))
+        err.print(f"label {lb.kind}:{lb.code} saved ({'offered' if lb.active else 'retired'})")
+
+
 @app.command("import-csv")
 def import_csv(path: Path = typer.Argument(..., exists=True, dir_okay=False),
                partner: str = typer.Option(..., "--partner", help="The partner hotline's name."),

@@ -81,6 +81,15 @@ class ReviewIn(BaseModel):
     legal_basis: str | None = None
 
 
+class LabelIn(BaseModel):
+    """Fields of an assessment label to set; a field left out stays as it is (a new label needs a title)."""
+
+    title_en: str | None = Field(None, max_length=200)
+    title_ja: str | None = Field(None, max_length=200)
+    position: int | None = Field(None, ge=0, le=10_000, description="Order in the assessment form.")
+    active: bool | None = Field(None, description="False retires the label: kept on earlier assessments, no longer offered.")
+
+
 class ProviderIn(BaseModel):
     name: str
     abuse_email: str

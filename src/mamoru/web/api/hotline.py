@@ -16,7 +16,7 @@ from sqlalchemy.orm import Session
 from mamoru.auth import roles
 from mamoru.auth import service as auth_service
 from mamoru.auth.models import User
-from mamoru.hotline import contacts, export, figures, intake, notices, outcomes
+from mamoru.hotline import contacts, export, figures, intake, labels, notices, outcomes
 from mamoru.hotline import indicators as hotline_indicators
 from mamoru.hotline import schemas as sc
 from mamoru.hotline import service as svc
@@ -236,6 +236,18 @@ def list_providers(session: Session = Depends(get_session), user: User = Depends
 def save_provider(body: sc.ProviderIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
     p = svc.add_provider(session, user, **body.model_dump())
     return {"id": p.id, "name": p.name}
+
+
+@router.get("/labels", summary="Assessment labels (severity, age band), retired ones included")
+def list_labels(kind: str | None = Query(None, pattern="^(severity|age_band)$"), session: Session = Depends(get_session),
+                user: User = Depends(ANALYSTS)) -> list[dict[str, Any]]:
+    return [labels.label_out(lb) for lb in labels.all_labels(session, kind)]
+
+
+@router.put("/labels/{kind}/{code}", summary="Add or change an assessment label (senior analysts; audited)")
+def save_label(kind: str, code: str, body: sc.LabelIn, session: Session = Depends(get_session),
+               user: User = Depends(require_roles(roles.SENIOR_ANALYST))) -> dict[str, Any]:
+    return labels.label_out(labels.save_label(session, user, kind, code, labels.LabelChange(**body.model_dump())))
 
 
 @router.get("/figures", summary="Counts, times and rates per fiscal year or month")

@@ -13,7 +13,7 @@ from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.db import utcnow
 from mamoru.errors import DomainError, InvalidInput
-from mamoru.hotline import contacts, figures, intake, notices, outcomes
+from mamoru.hotline import contacts, figures, intake, labels, notices, outcomes
 from mamoru.hotline import service as svc
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import Assessment, DeletionRequest, PoliceReferral, RemovalCheck
@@ -180,3 +180,33 @@ def save_provider(request: Request, name: str = Form(""), abuse_email: str = For
         return render(request, "pages/hotline/providers.html", {"providers": svc.providers(session),
                                                                 "problems": [str(p) for p in exc.problems]}, status_code=422)
     return RedirectResponse("/hotline/providers", status_code=303)
+
+
+def _labels_page(request: Request, session: Session, user: User, problems: list[str] | None = None,
+                 status: int = 200) -> Response:
+    return render(request, "pages/hotline/labels.html", {"labels": labels.all_labels(session), "kinds": labels.KINDS,
+                                                         "is_senior": user.role == roles.SENIOR_ANALYST,
+                                                         "problems": problems or []}, status_code=status)
+
+
+@router.get("/hotline/labels", response_class=HTMLResponse)
+def labels_page(request: Request, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> Response:
+    return _labels_page(request, session, user)
+
+
+@router.post("/hotline/labels", response_class=HTMLResponse)
+def save_label(request: Request, kind: str = Form(""), code: str = Form(""), title_en: str = Form(""),
+               title_ja: str = Form(""), position: str = Form(""), active: str = Form(""),
+               session: Session = Depends(get_session), user: User = Depends(require_roles(roles.SENIOR_ANALYST))) -> Response:
+    """Empty titles or position leave the label's as they are; the checkbox sets whether it is offered."""
+    try:
+        if position.strip() and not position.strip().isdigit():
+            raise InvalidInput("position: a number from 0 to 10000")
+        change = labels.LabelChange(title_en=title_en or None, title_ja=title_ja or None,
+                                    position=int(position) if position.strip() else None, active=bool(active))
+        labels.save_label(session, user, kind, code, change)
+    except DomainError as exc:
+        session.rollback()
+        problems = [str(p) for p in exc.problems] if isinstance(exc, InvalidInput) else [str(exc)]
+        return _labels_page(request, session, user, problems, exc.status)
+    return RedirectResponse("/hotline/labels", status_code=303)
