@@ -92,7 +92,8 @@ class PdqHash:
 
 @dataclass(frozen=True)
 class FileHashes:
-    """Everything `mamoru hash` reports for one file."""
+    """Everything `mamoru hash` reports for one file; width and height are those of the image as
+    hashed (upright, and box-reduced when it had more than ImageLimits.hash_pixels)."""
 
     pdq: str
     quality: int
