@@ -3,7 +3,9 @@
 The record holds what mamoru holds: URLs, report metadata, assessments, hashes and the trace, never
 content. Reporters' contact details are left out (the police ask the hotline if they need them).
 The PDF is written directly (one font, text lines, pages): Japanese text uses the standard
-Adobe-Japan1 font HeiseiKakuGo-W5, which PDF readers supply, so no font file is embedded.
+Adobe-Japan1 font HeiseiKakuGo-W5, which PDF readers supply, so no font file is embedded. ASCII is
+set half-width (declared in the font's /W) and lines are wrapped by width, so a long URL or a referral
+line is continued on the next line rather than running off the page.
 """
 
 from __future__ import annotations
@@ -72,11 +74,32 @@ def _pdf_text(s: str) -> str:
     return "<" + s.encode("utf-16-be", "replace").hex().upper() + ">"
 
 
+FONT_SIZE = 9
+MARGIN = 40
+PAGE_WIDTH = 595
+LINE_EMS = (PAGE_WIDTH - 2 * MARGIN) / FONT_SIZE  # what fits between the margins, in em
+
+
+def _ems(ch: str) -> float:
+    """Advance of a character: ASCII maps to CIDs 1-95, declared half-width below; the rest full-width."""
+    return 0.5 if " " <= ch <= "~" else 1.0
+
+
+def wrap(line: str, width: float = LINE_EMS) -> list[str]:
+    """Split a line into pieces no wider than `width` em (an empty line stays one empty line)."""
+    pieces, current, used = [], "", 0.0
+    for ch in line:
+        if current and used + _ems(ch) > width:
+            pieces.append(current)
+            current, used = "", 0.0
+        current += ch
+        used += _ems(ch)
+    return [*pieces, current]
+
+
 def text_pdf(lines: list[str], per_page: int = 50) -> bytes:
     """A minimal PDF 1.4: A4 pages of text lines in a CID font (UniJIS-UCS2-H covers Japanese)."""
-    wrapped: list[str] = []
-    for line in lines:
-        wrapped += [line[i:i + 90] for i in range(0, max(len(line), 1), 90)]
+    wrapped = [piece for line in lines for piece in wrap(line)]
     pages = [wrapped[i:i + per_page] for i in range(0, len(wrapped), per_page)] or [[]]
     objects: list[bytes] = []
     n_pages = len(pages)
@@ -85,9 +108,9 @@ def text_pdf(lines: list[str], per_page: int = 50) -> bytes:
     objects.append(f"<< /Type /Pages /Kids [{kids}] /Count {n_pages} >>".encode())
     objects.append(b"<< /Type /Font /Subtype /Type0 /BaseFont /HeiseiKakuGo-W5 /Encoding /UniJIS-UCS2-H "
                    b"/DescendantFonts [<< /Type /Font /Subtype /CIDFontType0 /BaseFont /HeiseiKakuGo-W5 "
-                   b"/CIDSystemInfo << /Registry (Adobe) /Ordering (Japan1) /Supplement 2 >> /DW 1000 >>] >>")
+                   b"/CIDSystemInfo << /Registry (Adobe) /Ordering (Japan1) /Supplement 2 >> /DW 1000 /W [1 95 500] >>] >>")
     for i, page in enumerate(pages):
-        ops = ["BT", "/F1 9 Tf", "12 TL", "40 800 Td"] + [f"{_pdf_text(line)} Tj T*" for line in page] + ["ET"]
+        ops = ["BT", f"/F1 {FONT_SIZE} Tf", "12 TL", f"{MARGIN} 800 Td"] + [f"{_pdf_text(line)} Tj T*" for line in page] + ["ET"]
         stream = "\n".join(ops).encode("ascii")
         objects.append(f"<< /Type /Page /Parent 2 0 R /MediaBox [0 0 595 842] /Resources << /Font << /F1 3 0 R >> >> "
                        f"/Contents {5 + 2 * i} 0 R >>".encode())
