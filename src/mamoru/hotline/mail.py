@@ -2,11 +2,16 @@
 
 Deletion requests thread their re-sends (In-Reply-To the first request), so each message gets a
 Message-ID chosen here and recorded on the DeletionRequest.
+
+With STARTTLS or SMTPS the server's certificate and name are verified against the system's trusted
+authorities (OpenSSL's SSL_CERT_FILE / SSL_CERT_DIR name another bundle): a deletion request names an
+address of illegal content and must not go to whoever sits in the middle.
 """
 
 from __future__ import annotations
 
 import smtplib
+import ssl as tlslib
 import sys
 from dataclasses import dataclass, field
 from email.message import EmailMessage
@@ -59,13 +64,16 @@ class SmtpMailer:
     starttls: bool = False
     ssl: bool = False
     timeout: float = 10.0
+    tls_context: tlslib.SSLContext | None = None  # None: verify against the system's trusted authorities
 
     def send(self, mail: OutgoingMail) -> str:
         msg = build_message(mail, self.sender, self.sender_name)
-        cls = smtplib.SMTP_SSL if self.ssl else smtplib.SMTP
-        with cls(self.host, self.port, timeout=self.timeout) as smtp:
+        context = self.tls_context or tlslib.create_default_context()
+        smtp = (smtplib.SMTP_SSL(self.host, self.port, timeout=self.timeout, context=context) if self.ssl
+                else smtplib.SMTP(self.host, self.port, timeout=self.timeout))
+        with smtp:
             if self.starttls and not self.ssl:
-                smtp.starttls()
+                smtp.starttls(context=context)
             if self.username:
                 smtp.login(self.username, self.password)
             smtp.send_message(msg)
