@@ -76,22 +76,30 @@ class HashedChecker:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> HashedChecker:
+        """Read the hashed form back; ValueError naming the line for anything that is not it."""
         text = data.decode("ascii")
         if not text.startswith(f"# {HASHED_FORMAT}"):
             raise ValueError("not a mamoru hashed blocking list")
         tables: dict[str, dict[bytes, int]] = {"u": {}, "h": {}, "d": {}}
         prefix_bytes, version = DEFAULT_PREFIX_BYTES, 0
-        for line in text.splitlines():
-            if line.startswith("# prefix-bytes:"):
-                prefix_bytes = int(line.split(":", 1)[1])
-            elif line.startswith("# version:"):
-                version = int(line.split(":", 1)[1])
-            elif line and not line.startswith("#"):
-                kind, prefix, ident = line.split(" ")
-                table, key, eid = tables[kind], bytes.fromhex(prefix), int(ident)
-                old = table.get(key)
-                if old is None or eid < old:
-                    table[key] = eid
+        for n, line in enumerate(text.splitlines(), start=1):
+            try:
+                if line.startswith("# prefix-bytes:"):
+                    prefix_bytes = int(line.split(":", 1)[1])
+                    if not 1 <= prefix_bytes <= 32:
+                        raise ValueError("a SHA-256 prefix is 1 to 32 bytes")
+                elif line.startswith("# version:"):
+                    version = int(line.split(":", 1)[1])
+                elif line and not line.startswith("#"):
+                    kind, prefix, ident = line.split(" ")
+                    if kind not in tables:
+                        raise ValueError(f"kind {kind!r} is not u, h or d")
+                    table, key, eid = tables[kind], bytes.fromhex(prefix), int(ident)
+                    old = table.get(key)
+                    if old is None or eid < old:
+                        table[key] = eid
+            except ValueError as exc:
+                raise ValueError(f"line {n}: {exc}") from None
         return cls(tables["u"], tables["h"], tables["d"], prefix_bytes, version)
 
     def check(self, url: str) -> int | None:

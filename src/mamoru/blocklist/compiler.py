@@ -18,6 +18,7 @@ import json
 import re
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
+from typing import Any
 
 KINDS = ("url", "host", "domain")
 FORMATS = ("rpz", "hosts", "csv", "json", "hashed")
@@ -162,13 +163,42 @@ def compile_json(entries: Sequence[ListedEntry], version: int) -> Artifact:
     return Artifact("json", version, json.dumps(doc, ensure_ascii=False, separators=(",", ":")).encode("utf-8"))
 
 
+def read_document(data: bytes, fmt: str, what: str) -> dict[str, Any]:
+    """The JSON object of a subscriber's file, or ValueError when it is not one of `fmt`."""
+    try:
+        doc = json.loads(data)
+    except RecursionError:
+        raise ValueError(f"not a {what}: nested too deeply") from None
+    if not isinstance(doc, dict) or doc.get("format") != fmt:
+        raise ValueError(f"not a {what}")
+    return doc
+
+
+def whole_number(value: object, what: str) -> int:
+    """An id or version from a subscriber's file: an integer (or its digits), else ValueError."""
+    if isinstance(value, bool) or not isinstance(value, int | str):
+        raise ValueError(f"{what} is not a whole number: {value!r:.40}")
+    return int(value)
+
+
+def listed_entries(items: object, what: str = "entries") -> list[ListedEntry]:
+    """Entries as `entry_dicts` writes them, checked: ValueError names the first bad one."""
+    if not isinstance(items, list):
+        raise ValueError(f"{what} is not a list")
+    out = []
+    for n, d in enumerate(items, start=1):
+        if not isinstance(d, dict) or d.get("kind") not in KINDS or not isinstance(d.get("value"), str):
+            raise ValueError(f"{what}, item {n}: not an entry with an id, a kind ({', '.join(KINDS)}) and a value")
+        out.append(ListedEntry(whole_number(d.get("id"), f"{what}, item {n}: the id"), d["kind"], d["value"],
+                               str(d.get("category", ""))))
+    return out
+
+
 def parse_json_snapshot(data: bytes) -> tuple[int, list[ListedEntry]]:
-    doc = json.loads(data)
-    if doc.get("format") != JSON_FORMAT:
-        raise ValueError("not a mamoru blocking list JSON snapshot")
-    entries = [ListedEntry(int(d["id"]), str(d["kind"]), str(d["value"]), str(d.get("category", "")))
-               for d in doc["entries"]]
-    return int(doc["version"]), entries
+    """Read a JSON snapshot back; ValueError (with a reason) for anything that is not one."""
+    doc = read_document(data, JSON_FORMAT, "mamoru blocking list JSON snapshot")
+    entries = listed_entries(doc.get("entries"))
+    return whole_number(doc.get("version"), "the version"), entries
 
 
 def hash_prefix(expression: str, prefix_bytes: int = DEFAULT_PREFIX_BYTES) -> bytes:

@@ -11,7 +11,7 @@ import json
 from collections.abc import Sequence
 from dataclasses import dataclass
 
-from mamoru.blocklist.compiler import ListedEntry, entry_dicts
+from mamoru.blocklist.compiler import ListedEntry, entry_dicts, listed_entries, read_document, whole_number
 
 DELTA_FORMAT = "mamoru-blocklist-delta/1"
 
@@ -30,12 +30,15 @@ class Delta:
 
     @classmethod
     def from_bytes(cls, data: bytes) -> Delta:
-        doc = json.loads(data)
-        if doc.get("format") != DELTA_FORMAT:
-            raise ValueError("not a mamoru blocking list delta")
-        added = tuple(ListedEntry(int(d["id"]), str(d["kind"]), str(d["value"]), str(d.get("category", "")))
-                      for d in doc["added"])
-        return cls(int(doc["from_version"]), int(doc["to_version"]), added, tuple(int(i) for i in doc["removed"]))
+        """Read a delta back; ValueError (with a reason) for anything that is not one."""
+        doc = read_document(data, DELTA_FORMAT, "mamoru blocking list delta")
+        added = tuple(listed_entries(doc.get("added"), "added"))
+        removed = doc.get("removed")
+        if not isinstance(removed, list):
+            raise ValueError("removed is not a list")
+        return cls(whole_number(doc.get("from_version"), "from_version"),
+                   whole_number(doc.get("to_version"), "to_version"), added,
+                   tuple(whole_number(i, f"removed, item {n}") for n, i in enumerate(removed, start=1)))
 
 
 def make_delta(old: Sequence[ListedEntry], new: Sequence[ListedEntry], from_version: int, to_version: int) -> Delta:
