@@ -167,3 +167,25 @@ def test_plan_pillar_agency_records_changed_by_coordinator_only(client, loaded, 
     assert r.status_code == 200
     actions = [e.action for e in loaded.scalars(select(audit.AuditEvent)).all()]
     assert "pillar:update" in actions and "plan:update" in actions
+
+
+def test_hsts_is_sent_over_tls_and_not_over_plain_http(app, loaded, settings, database) -> None:  # type: ignore[no-untyped-def]
+    """HSTS when the request came over TLS, or when the app is told it sits behind a TLS proxy
+    (MAMORU_SECURE_COOKIES; `mamoru serve` does not trust X-Forwarded-Proto)."""
+    from dataclasses import replace
+
+    from fastapi.testclient import TestClient
+
+    from mamoru.web.app import create_app
+
+    with TestClient(app, base_url="https://testserver") as tls:
+        hsts = tls.get("/").headers.get("strict-transport-security", "")
+        assert tls.get("/login").headers.get("strict-transport-security") == hsts
+    max_age = int(re.search(r"max-age=(\d+)", hsts).group(1))  # type: ignore[union-attr]
+    assert max_age >= 365 * 86400 and "includeSubDomains" in hsts
+    with TestClient(app) as plain:
+        assert "strict-transport-security" not in plain.get("/").headers
+        assert "strict-transport-security" not in plain.get("/", headers={"X-Forwarded-Proto": "https"}).headers
+    behind_proxy = create_app(replace(settings, secure_cookies=True), database)
+    with TestClient(behind_proxy) as proxied:
+        assert proxied.get("/").headers.get("strict-transport-security") == hsts

@@ -124,3 +124,112 @@ def test_a_streamed_body_without_length_is_cut_off_at_the_ceiling(app: Any, make
                         headers={"Authorization": f"Bearer {token}", "content-type": "text/csv"})
     assert r.status_code == 413, r.text[:200]
     assert "limit" in r.json()["detail"]
+
+
+# -- uploads that succeed: the parser's spooled copy (on disk past 1 MB) is gone afterwards -------
+
+def open_files_under(folder: Path) -> list[str]:
+    """Files this process holds open under `folder` (unlinked temporary files included)."""
+    found = []
+    for fd in os.listdir("/proc/self/fd"):
+        try:
+            target = os.readlink(f"/proc/self/fd/{fd}")
+        except OSError:
+            continue
+        if target.startswith(str(folder)):
+            found.append(target)
+    return found
+
+
+@pytest.fixture
+def disk_copies(private_tmp: Path, monkeypatch: pytest.MonkeyPatch) -> list[Any]:
+    """Every temporary file the upload parser rolls over to disk (SpooledTemporaryFile -> TemporaryFile)."""
+    made: list[Any] = []
+    real = tempfile.TemporaryFile
+
+    def counting(*args: Any, **kwargs: Any) -> Any:
+        f = real(*args, **kwargs)
+        made.append(f)
+        return f
+
+    monkeypatch.setattr(tempfile, "TemporaryFile", counting)
+    return made
+
+
+def assert_no_copy_left(private_tmp: Path, disk_copies: list[Any]) -> None:
+    assert disk_copies, "the upload never reached the disk: the test would prove nothing"
+    assert all(f.closed for f in disk_copies)
+    assert os.listdir(private_tmp) == [] and open_files_under(private_tmp) == []
+
+
+def test_the_temporary_directory_probe_sees_an_open_unlinked_file(private_tmp: Path) -> None:
+    with tempfile.TemporaryFile() as f:  # unlinked at once on Linux: only its descriptor shows it
+        assert os.listdir(private_tmp) == [] and len(open_files_under(private_tmp)) == 1
+    assert f.closed and open_files_under(private_tmp) == []
+
+
+def test_bank_import_that_succeeds_leaves_no_temporary_copy(app: Any, session: Any, make_user: Any, api_token: Any,
+                                                           private_tmp: Path, disk_copies: list[Any]) -> None:
+    import secrets
+
+    from mamoru.matching.service import create_bank
+
+    name = f"upload-ok-{secrets.token_hex(4)}"
+    create_bank(session, name, None)
+    session.commit()
+    hashes = [secrets.token_hex(32) for _ in range(20_000)]  # 1.3 MB: past the parser's 1 MB spool
+    body = ("\n".join(hashes) + "\n").encode()
+    token = api_token(make_user("senior_analyst"), ["banks"])
+    with TestClient(app) as client:
+        r = client.post(f"/api/v1/banks/{name}/import", data={"format": "lines"},
+                        files={"file": ("ok.txt", body, "text/plain")}, headers={"Authorization": f"Bearer {token}"})
+    assert r.status_code == 201, r.text[:300]
+    assert r.json()["imported"] == len(set(hashes))
+    assert_no_copy_left(private_tmp, disk_copies)
+
+
+def _padded_sheet(session: Any, r: Any) -> bytes:
+    """The round's exported sheet with one narrative edited and a memo column: over 1 MB in all."""
+    import csv
+    import io
+
+    from mamoru.followup.spreadsheet import COLUMNS, export_rows
+
+    rows = export_rows(session, r)
+    rows[0]["narrative_en"] = "Edited through an upload."
+    pad = min(100_000, 1_400_000 // len(rows) + 1)  # each cell under the csv module's field limit
+    buf = io.StringIO()
+    w = csv.DictWriter(buf, fieldnames=[*COLUMNS, "memo"], lineterminator="\n")
+    w.writeheader()
+    w.writerows(dict(row, memo="m" * pad) for row in rows)
+    data = buf.getvalue().encode()
+    assert 1024 * 1024 < len(data) < 5 * 1024 * 1024
+    return data
+
+
+@pytest.mark.parametrize("door", ["api", "page"])
+def test_followup_import_that_succeeds_leaves_no_temporary_copy(app: Any, loaded: Any, make_user: Any,
+                                                               api_token: Any, private_tmp: Path,
+                                                               disk_copies: list[Any], door: str) -> None:
+    from tests.conftest import login
+
+    from mamoru.followup import rounds
+    from mamoru.followup.entries import round_entries
+
+    coordinator = make_user("coordinator")
+    r0 = rounds.open_round(loaded, coordinator, [2024], date(2030, 1, 1))
+    loaded.commit()
+    body = _padded_sheet(loaded, r0)
+    with TestClient(app) as client:
+        if door == "api":
+            res = client.post(f"/api/v1/followup/rounds/{r0.id}/import", files={"file": ("sheet.csv", body, "text/csv")},
+                              headers={"Authorization": f"Bearer {api_token(coordinator, ['plan:read', 'plan:write'])}"})
+            assert res.status_code == 200 and len(res.json()["changed"]) == 1, res.text[:300]
+        else:
+            csrf = login(client, coordinator.username)
+            res = client.post(f"/followup/rounds/{r0.id}/import", data={"csrf_token": csrf},
+                              files={"file": ("sheet.csv", body, "text/csv")})
+            assert res.status_code == 200, res.text[:300]
+    loaded.expire_all()
+    assert [e.narrative_en for e in round_entries(loaded, r0)][0] == "Edited through an upload."
+    assert_no_copy_left(private_tmp, disk_copies)
