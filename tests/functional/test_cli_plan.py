@@ -145,3 +145,79 @@ def test_audit_verify_and_checkpoint(loaded_cli: Cli, tmp_path: Path) -> None:
 def test_db_check_passes_on_migrated_database(cli: Cli) -> None:
     r = cli("db", "check")
     assert r.exit_code == 0, r.output
+
+
+def test_db_check_fails_naming_what_the_database_has_beyond_the_models(cli: Cli) -> None:
+    engine = make_engine(cli.env["MAMORU_DATABASE_URL"])
+    with engine.begin() as c:
+        c.execute(text("ALTER TABLE timeline_events ADD COLUMN stray_note VARCHAR(20)"))
+        c.execute(text("CREATE TABLE stray_table (id INTEGER PRIMARY KEY)"))
+    engine.dispose()
+    r = cli("db", "check")
+    assert r.exit_code == 1
+    assert "column timeline_events.stray_note is in the database but not in the models" in r.stderr
+    assert "table stray_table is in the database but not in the models" in r.stderr
+    assert "models and migrations agree" not in r.stderr
+
+
+def test_db_check_fails_when_a_model_change_has_no_migration(cli: Cli) -> None:
+    """A column added to a model without a migration: simulated on a copy of the models' metadata."""
+    from sqlalchemy import Column, MetaData, String
+
+    from mamoru.db import Base
+    from mamoru.migrate import differences
+
+    changed = MetaData()
+    for table in Base.metadata.tables.values():
+        table.to_metadata(changed)
+    changed.tables["timeline_events"].append_column(Column("source_url", String(300)))
+    engine = make_engine(cli.env["MAMORU_DATABASE_URL"])
+    try:
+        assert differences(engine) == []
+        assert differences(engine, changed) == [
+            "column timeline_events.source_url is in the models but not in the database (a migration is missing)"]
+    finally:
+        engine.dispose()
+
+
+def test_db_check_fails_on_an_unmigrated_database(cli: Cli, tmp_path: Path) -> None:
+    r = cli("db", "check", env={"MAMORU_DATABASE_URL": f"sqlite:///{tmp_path / 'empty.db'}"})
+    assert r.exit_code == 1
+    assert "database is not at head" in r.stderr and "table plans is in the models but not in the database" in r.stderr
+
+
+def _audit_actors(cli: Cli, action: str) -> list[tuple[str, str]]:
+    engine = make_engine(cli.env["MAMORU_DATABASE_URL"])
+    with engine.connect() as c:
+        rows = c.execute(text("SELECT actor, target FROM audit_events WHERE action = :a ORDER BY seq"), {"a": action}).all()
+    engine.dispose()
+    return [(r[0], r[1]) for r in rows]
+
+
+def test_cli_edits_record_the_acting_user_or_the_command_line(loaded_cli: Cli, tmp_path: Path) -> None:
+    loaded_cli("user", "add", "coord", "--role", "coordinator")
+    first, second = (r["id"] for r in _rows(_export(loaded_cli))[:2])
+    assert loaded_cli("plan", "amend", first, "--reason", "r1", "--title-en", "By coord", "--as", "coord").exit_code == 0
+    assert loaded_cli("plan", "amend", second, "--reason", "r2", "--title-en", "By the operator").exit_code == 0
+    assert _audit_actors(loaded_cli, "measure:amend") == [("coord", f"measure:{first}"), ("cli", f"measure:{second}")]
+    engine = make_engine(loaded_cli.env["MAMORU_DATABASE_URL"])
+    with engine.connect() as c:
+        by = c.execute(text('SELECT "by" FROM measure_amendments ORDER BY id')).scalars().all()
+    engine.dispose()
+    assert by == ["coord", "cli"]
+
+    rows = _rows(_export(loaded_cli))
+    rows[2]["title_en"] = "Imported wording"
+    f = tmp_path / "one.csv"
+    with f.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    assert loaded_cli("plan", "import", str(f), "--as", "coord").exit_code == 0
+    rows[2]["title_en"] = "Imported again"
+    with f.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    assert loaded_cli("plan", "import", str(f)).exit_code == 0
+    assert [a for a, _ in _audit_actors(loaded_cli, "plan:import")] == ["coord", "cli"]

@@ -133,8 +133,6 @@ RULES: dict[str, frozenset[str]] = {
     "POST /api/v1/followup/prefectures/{measure}/withdraw": COORD,
     "PUT /api/v1/followup/prefectures/{measure}/{prefecture}": PLAN_WRITE_SCOPE,
     "GET /api/v1/followup/rounds": OFFICE_READ,
-    "GET /api/v1/followup/statuses": OFFICE_READ,
-    "PUT /api/v1/followup/statuses/{key}": PLAN_WRITE_SCOPE,
     "POST /api/v1/followup/rounds": PLAN_WRITE_SCOPE,
     "GET /api/v1/followup/rounds/{round_id}": OFFICE_READ,
     "GET /api/v1/followup/rounds/{round_id}/entries": OFFICE_READ,
@@ -178,6 +176,7 @@ RULES: dict[str, frozenset[str]] = {
     "GET /api/v1/measures": EVERYONE,
     "GET /api/v1/measures/{uid}": EVERYONE,
     "PATCH /api/v1/measures/{uid}": PLAN_WRITE_SCOPE,
+    "PUT /api/v1/measures/{uid}/agencies/{code}/succession": PLAN_WRITE_SCOPE,
     "GET /api/v1/openapi.json": EVERYONE,
     "GET /api/v1/plans": EVERYONE,
     "GET /api/v1/plans/{key}": EVERYONE,
@@ -186,6 +185,7 @@ RULES: dict[str, frozenset[str]] = {
     "PATCH /api/v1/plans/{key}/pillars/{number}": PLAN_WRITE_SCOPE,
     "GET /api/v1/prefectures": EVERYONE,
     "GET /api/v1/timeline": EVERYONE,
+    "PATCH /api/v1/timeline/{event}": PLAN_WRITE_SCOPE,
     "POST /api/v1/tokens": SIGNED_IN,
     "GET /api/v1/users": roles('administrator'),
     "POST /api/v1/users": roles('administrator'),
@@ -284,6 +284,7 @@ RULES: dict[str, frozenset[str]] = {
     "GET /report": EVERYONE,
     "POST /report": EVERYONE,
     "GET /timeline": EVERYONE,
+    "POST /timeline/{event}/edit": COORD,
 }
 
 SKIP_PROBE = {("POST", "/logout")}  # probed last, it ends the session

@@ -1,4 +1,4 @@
-"""`mamoru plan`: load the shipped plan, import and export measure lists, amend a measure."""
+"""`mamoru plan`: load the shipped plan, import and export measure lists, amend a measure, record successions."""
 
 from __future__ import annotations
 
@@ -46,7 +46,16 @@ def import_(file: Path = typer.Argument(..., help="CSV, XLSX or YAML file of mea
             plan: str | None = typer.Option(None, "--plan", help="Plan key (default: the plan pages open on)."),
             reason: str = typer.Option("import of the full measure list", "--reason", help="Reason recorded on each amendment."),
             as_user: str | None = AS_OPTION) -> None:
-    """Import a full measure list, matched on stable ids; all rows or none."""
+    """Import a full measure list, matched on stable ids; all rows or none.
+
+    Columns: id, code, pillar, title_en, title_ja, description_en, description_ja, origin, main, \
+agencies (codes in the plan's order, separated by ;), lead, lineage, predecessors, successions.
+
+    successions: which agency succession applies to which of the row's agencies, as \
+AGENCY=succession-key pairs separated by ; (for example MHLW=mhlw-children-to-cfa-2023; in YAML a \
+mapping). Each agency must be among the row's agencies and be the succession's predecessor. A file \
+without the column leaves recorded successions as they are; an empty cell clears them (docs/plan.md).
+    """
     from mamoru.plan.io import detect_format, import_measures, read_rows
     from mamoru.plan.service import get_plan
 
@@ -59,14 +68,15 @@ def import_(file: Path = typer.Argument(..., help="CSV, XLSX or YAML file of mea
         with db.session() as s:
             result = import_measures(s, get_plan(s, plan), rows, resolve_actor(s, as_user), reason)
     err.print(f"imported {len(rows)} rows: {len(result.created)} created, {len(result.amended)} amended, "
-              f"{len(result.reassigned)} with new agencies, {result.unchanged} unchanged")
+              f"{len(result.reassigned)} with new agencies, {len(result.successions)} with new successions, "
+              f"{result.unchanged} unchanged")
 
 
 @app.command("export")
 def export(fmt: str = typer.Option("csv", "--format", help="csv, xlsx or yaml."),
            plan: str | None = typer.Option(None, "--plan", help="Plan key (default: the plan pages open on)."),
            output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of standard output.")) -> None:
-    """Write the plan's measures: columns id, code, pillar, title_en, title_ja, ..., origin, main, agencies, lead."""
+    """Write the plan's measures: columns id, code, pillar, title_en, ..., agencies, lead, lineage, predecessors, successions."""
     from mamoru.plan.io import FORMATS, export_rows, write_rows
     from mamoru.plan.service import get_plan
 
@@ -107,3 +117,30 @@ def amend(measure_id: str = typer.Argument(..., help="The measure's stable id (e
     with domain_errors(), db.session() as s:
         changes = amend_measure(s, get_measure(s, measure_id), resolve_actor(s, as_user), values, reason, day)
     err.print(f"amended {measure_id}: {', '.join(changes) or 'nothing changed'}")
+
+
+@app.command("succession")
+def succession(measure_id: str = typer.Argument(..., help="The measure's stable id (e.g. bp17-4-03)."),
+               agency: str = typer.Argument(..., help="Code of the agency the plan lists on the measure (e.g. MHLW)."),
+               key: str | None = typer.Argument(None, help="Key of the agency succession (e.g. mhlw-children-to-cfa-2023)."),
+               clear: bool = typer.Option(False, "--clear", help="Remove the succession recorded on this assignment."),
+               reason: str = typer.Option(..., "--reason", help="Why the succession applies (or no longer does)."),
+               as_user: str | None = AS_OPTION) -> None:
+    """Record that an agency succession applies to one measure's assignment (plan office only).
+
+    A succession can be partial (only MHLW's child-related measures moved to the Children and \
+Families Agency), so it is recorded per measure: the measure keeps the agency as the plan wrote it, \
+and reports roll up to the successor from the succession's date.
+    """
+    from mamoru.plan.service import get_measure
+    from mamoru.plan.successions import set_succession
+
+    if (key is not None) == clear:
+        fail("give a succession key, or --clear (not both)", 2)
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        change = set_succession(s, get_measure(s, measure_id), agency, key, resolve_actor(s, as_user), reason)
+    if change is None:
+        err.print(f"{measure_id} {agency.upper()}: already so, nothing changed")
+    else:
+        err.print(f"{measure_id} {agency.upper()}: succession {change[0] or 'none'} -> {change[1] or 'none'}")

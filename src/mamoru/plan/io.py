@@ -1,7 +1,9 @@
 """Import and export of a plan's full measure list as CSV, XLSX or YAML.
 
 Rows are matched on the measure's stable id, so a spreadsheet round trip keeps ids while codes and
-origins can be corrected. A file is validated whole before anything is written: one bad row and
+origins can be corrected. The `successions` column records, per assignment, which agency succession
+applies (see `plan.successions`); a file without that column leaves recorded successions alone. A
+file is validated whole before anything is written: one bad row and
 nothing of the file is imported, and every problem is reported with its row, field and reason.
 """
 
@@ -24,11 +26,20 @@ from mamoru import audit
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.errors import InvalidInput, PermissionDenied, Problem
-from mamoru.plan.models import LINEAGE_KINDS, Agency, Measure, MeasureAssignment, MeasureLineage, Plan
+from mamoru.plan import successions as succ
+from mamoru.plan.models import (
+    LINEAGE_KINDS,
+    Agency,
+    AgencySuccession,
+    Measure,
+    MeasureAssignment,
+    MeasureLineage,
+    Plan,
+)
 from mamoru.plan.service import amend_measure, plan_pillars, validate_measure_values
 
 COLUMNS = ["id", "code", "pillar", "title_en", "title_ja", "description_en", "description_ja",
-           "origin", "main", "agencies", "lead", "lineage", "predecessors"]
+           "origin", "main", "agencies", "lead", "lineage", "predecessors", "successions"]
 REQUIRED = {"code", "pillar", "title_en", "agencies"}
 FORMATS = ("csv", "xlsx", "yaml")
 MAX_ROWS = 5000
@@ -50,6 +61,7 @@ def export_rows(session: Session, plan: Plan) -> list[dict[str, str]]:
                 "agencies": ";".join(a.agency.code for a in m.assignments), "lead": ";".join(lead),
                 "lineage": m.lineage[0].kind if m.lineage else "",
                 "predecessors": ";".join(x.predecessor.uid for x in m.lineage if x.predecessor is not None),
+                "successions": succ.format_column(m),
             })
     return rows
 
@@ -66,7 +78,8 @@ def write_rows(rows: list[dict[str, str]], fmt: str) -> bytes:
             {**r, "pillar": int(r["pillar"]), "main": r["main"] == "true",
              "agencies": [c for c in r["agencies"].split(";") if c],
              "lead": [c for c in r["lead"].split(";") if c],
-             "predecessors": [c for c in r["predecessors"].split(";") if c]} for r in rows]}
+             "predecessors": [c for c in r["predecessors"].split(";") if c],
+             "successions": dict(p.split("=", 1) for p in r["successions"].split(";") if p)} for r in rows]}
         return yaml.safe_dump(doc, allow_unicode=True, sort_keys=False).encode("utf-8")
     if fmt == "xlsx":
         from openpyxl import Workbook
@@ -161,6 +174,7 @@ class ImportResult:
     created: list[str] = field(default_factory=list)
     amended: list[str] = field(default_factory=list)
     reassigned: list[str] = field(default_factory=list)
+    successions: list[str] = field(default_factory=list)
     unchanged: int = 0
 
 
@@ -174,6 +188,7 @@ class _Row:
     lead: list[str]
     lineage: str
     predecessors: list[str]
+    successions: dict[str, str] | None  # None: the file has no successions column; keep what is recorded
 
 
 def _s(v: Any) -> str:
@@ -191,6 +206,7 @@ def _validate(session: Session, plan: Plan, rows: list[tuple[int, dict[str, Any]
     known = {a.code for a in session.scalars(select(Agency))}
     pillars = {p.number for p in plan_pillars(session, plan)}
     existing = {m.uid: m for m in session.scalars(select(Measure))}
+    known_successions = succ.known(session)
     seen_ids: dict[str, int] = {}
     seen_codes: dict[str, int] = {}
     out: list[_Row] = []
@@ -237,8 +253,9 @@ def _validate(session: Session, plan: Plan, rows: list[tuple[int, dict[str, Any]
         lineage = _s(raw.get("lineage")).lower()
         preds = [c.strip() for c in re.split(r"[;,]", _s(raw.get("predecessors"))) if c.strip()]
         problems.extend(_check_lineage(n, lineage, preds, existing, plan))
+        successions = _check_successions(n, raw, agencies, known_successions, problems)
         if len(problems) == before:
-            out.append(_Row(n, uid, values, pillar, agencies, lead, lineage, preds))
+            out.append(_Row(n, uid, values, pillar, agencies, lead, lineage, preds, successions))
     # A code must not collide with a measure of the plan that the file does not mention.
     file_ids = {r.uid for r in out if r.uid}
     for m in existing.values():
@@ -247,6 +264,17 @@ def _validate(session: Session, plan: Plan, rows: list[tuple[int, dict[str, Any]
     if problems:
         raise InvalidInput(problems)
     return out
+
+
+def _check_successions(n: int, raw: dict[str, Any], agencies: list[str],
+                       known: dict[str, AgencySuccession], problems: list[Problem]) -> dict[str, str] | None:
+    if succ.COLUMN not in raw:
+        return None
+    parsed, bad = succ.parse_column(raw[succ.COLUMN], n)
+    problems.extend(bad)
+    for code, key in parsed.items():
+        problems.extend(succ.check(n, code, key, agencies, known))
+    return parsed
 
 
 def _check_lineage(n: int, kind: str, preds: list[str], existing: dict[str, Measure], plan: Plan) -> list[Problem]:
@@ -280,6 +308,7 @@ def import_measures(session: Session, plan: Plan, rows: list[tuple[int, dict[str
     pillars = {p.number: p for p in plan_pillars(session, plan)}
     agencies = {a.code: a for a in session.scalars(select(Agency))}
     existing = {m.uid: m for m in session.scalars(select(Measure).where(Measure.plan_id == plan.id))}
+    known_successions = succ.known(session)
     result = ImportResult()
     with session.begin_nested():
         positions: dict[int, int] = {}
@@ -287,7 +316,7 @@ def import_measures(session: Session, plan: Plan, rows: list[tuple[int, dict[str
             positions[r.pillar] = positions.get(r.pillar, 0) + 1
             m = existing.get(r.uid or "")
             if m is None:
-                m = _create(session, plan, pillars[r.pillar], r, agencies, positions[r.pillar], actor)
+                m = _create(session, plan, pillars[r.pillar], r, (agencies, known_successions), positions[r.pillar], actor)
                 result.created.append(m.uid)
                 continue
             changes = amend_measure(session, m, actor, r.values, reason)
@@ -302,27 +331,37 @@ def import_measures(session: Session, plan: Plan, rows: list[tuple[int, dict[str
             if _reassign(m, r, agencies):
                 result.reassigned.append(m.uid)
                 audit.record(session, actor, "measure:agencies:set", f"measure:{m.uid}", {"agencies": r.agencies, "lead": r.lead})
+            moved = succ.apply(m, r.successions, known_successions) if r.successions is not None else {}
+            if moved:
+                result.successions.append(m.uid)
+                audit.record(session, actor, "measure:succession:set", f"measure:{m.uid}",
+                             {"changes": moved, "reason": reason})
             if changes:
                 result.amended.append(m.uid)
-            elif m.uid not in result.reassigned:
+            elif m.uid not in result.reassigned and not moved:
                 result.unchanged += 1
         session.flush()
-        if result.created or result.amended or result.reassigned:
+        if result.created or result.amended or result.reassigned or result.successions:
             audit.record(session, actor, "plan:import", f"plan:{plan.key}", {
-                "created": len(result.created), "amended": len(result.amended), "reassigned": len(result.reassigned)})
+                "created": len(result.created), "amended": len(result.amended), "reassigned": len(result.reassigned),
+                "successions": len(result.successions)})
     return result
 
 
-def _create(session: Session, plan: Plan, pillar: Any, r: _Row, agencies: dict[str, Agency], pos: int,
-            actor: User | None) -> Measure:
+def _create(session: Session, plan: Plan, pillar: Any, r: _Row,
+            known: tuple[dict[str, Agency], dict[str, AgencySuccession]], pos: int, actor: User | None) -> Measure:
+    agencies, successions = known
     uid = r.uid or f"m-{secrets.token_hex(4)}"
     m = Measure(uid=uid, plan_id=plan.id, pillar_id=pillar.id, position=pos, code_provisional=False, **r.values)
     for i, c in enumerate(r.agencies, start=1):
-        m.assignments.append(MeasureAssignment(agency=agencies[c], position=i, role="lead" if c in r.lead else None))
+        key = (r.successions or {}).get(c)
+        m.assignments.append(MeasureAssignment(agency=agencies[c], position=i, role="lead" if c in r.lead else None,
+                                               succession=successions[key] if key else None))
     session.add(m)
     session.flush()
     _set_lineage(session, m, r)
-    audit.record(session, actor, "measure:create", f"measure:{uid}", {"code": m.code, "agencies": r.agencies})
+    audit.record(session, actor, "measure:create", f"measure:{uid}",
+                 {"code": m.code, "agencies": r.agencies, "successions": r.successions or {}})
     return m
 
 

@@ -114,7 +114,14 @@ class AmendmentIn(BaseModel):
     main: bool | None = None
 
 
+class SuccessionIn(BaseModel):
+    succession: str | None = Field(description="Key of the agency succession (e.g. mhlw-children-to-cfa-2023); "
+                                               "null removes the one recorded.")
+    reason: str = Field(min_length=1, max_length=2000)
+
+
 class TimelineOut(BaseModel):
+    key: str = Field(description="Stable key of the event (used to edit it).")
     date: date
     precision: str
     kind: str
@@ -189,7 +196,7 @@ def profile_out(agency: Agency, p: AgencyProfile) -> AgencyProfileOut:
 
 
 def timeline_out(e: TimelineEvent) -> TimelineOut:
-    return TimelineOut(date=e.on, precision=e.precision, kind=e.kind, body=e.body.key if e.body else None,
+    return TimelineOut(key=e.key, date=e.on, precision=e.precision, kind=e.kind, body=e.body.key if e.body else None,
                        title_en=e.title_en, title_ja=e.title_ja, description_en=e.description_en,
                        description_ja=e.description_ja)
 
@@ -217,3 +224,18 @@ class AgencyUpdateIn(BaseModel):
     valid_to: date | None = None
     note_en: str | None = Field(None, max_length=4000)
     note_ja: str | None = Field(None, max_length=4000)
+
+
+_Day = date  # the field below is named `date`, like TimelineOut's, and would hide the type
+
+
+class TimelineUpdateIn(BaseModel):
+    reason: str = Field(min_length=1, max_length=2000)
+    date: _Day | None = None
+    precision: str | None = Field(None, description="day, month or year: how much of the date is known.")
+    kind: str | None = Field(None, max_length=32)
+    body: str | None = Field(None, max_length=64, description="Key of the body; an empty string removes it.")
+    title_en: str | None = Field(None, max_length=2000)
+    title_ja: str | None = Field(None, max_length=2000)
+    description_en: str | None = Field(None, max_length=20000)
+    description_ja: str | None = Field(None, max_length=20000)

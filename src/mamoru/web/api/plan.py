@@ -5,16 +5,15 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Depends, Query
-from pydantic import Field
 from sqlalchemy.orm import Session
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.errors import NotFound
-from mamoru.followup import materials as msvc
-from mamoru.followup import schemas as fsc
 from mamoru.plan import schemas as sc
 from mamoru.plan import service as svc
+from mamoru.plan import successions as succ_svc
+from mamoru.plan import timeline as timeline_svc
 from mamoru.plan.models import Plan
 from mamoru.web.deps import current_user_optional, get_session, require_roles, require_scope
 
@@ -75,23 +74,13 @@ def list_measures(plan: str | None = None, pillar: int | None = None,
     return out
 
 
-class MeasureDetailOut(sc.MeasureOut):
-    materials: list[fsc.MaterialOut] = Field(
-        description="Awareness material the measure produces: published material for the public; staff also see "
-                    "drafts (state) but never retired material. Kept through /api/v1/followup/materials/{id}.")
-
-
-@router.get("/measures/{uid}", response_model=MeasureDetailOut,
-            summary="One measure with its amendments and the awareness material it produces")
-def get_measure(uid: str, session: Session = Depends(get_session),
-                user: User | None = Depends(current_user_optional)) -> MeasureDetailOut:
+@router.get("/measures/{uid}", response_model=sc.MeasureOut, summary="One measure with its amendments")
+def get_measure(uid: str, session: Session = Depends(get_session), user: User | None = Depends(current_user_optional)) -> sc.MeasureOut:
     m = svc.get_measure(session, uid)
     plan = session.get(Plan, m.plan_id)
     assert plan is not None
     _visible(plan, user)
-    out = sc.measure_out(m, plan.key, m.pillar.number, date.today(), with_amendments=True)
-    rows = msvc.for_measure(session, m, include_drafts=msvc.sees_drafts(user))
-    return MeasureDetailOut(**out.model_dump(), materials=[fsc.material_out(x) for x in rows])
+    return sc.measure_out(m, plan.key, m.pillar.number, date.today(), with_amendments=True)
 
 
 @router.patch("/measures/{uid}", response_model=sc.MeasureOut,
@@ -180,3 +169,25 @@ def patch_agency(code: str, body: sc.AgencyUpdateIn, session: Session = Depends(
     agency = svc.get_agency(session, code)
     svc.update_agency(session, agency, user, body.model_dump(exclude_none=True))
     return sc.agency_out(agency)
+
+
+@router.put("/measures/{uid}/agencies/{code}/succession", response_model=sc.MeasureOut,
+            summary="Record the agency succession that applies to one of a measure's agencies (coordinator; reason required)",
+            responses={403: {"description": "not the plan office"}, 404: {"description": "no such measure"}})
+def put_succession(uid: str, code: str, body: sc.SuccessionIn, session: Session = Depends(get_session),
+                   user: User = Depends(require_scope("plan:write"))) -> sc.MeasureOut:
+    m = svc.get_measure(session, uid)
+    succ_svc.set_succession(session, m, code, body.succession, user, body.reason)
+    plan = session.get(Plan, m.plan_id)
+    assert plan is not None
+    return sc.measure_out(svc.get_measure(session, uid), plan.key, m.pillar.number, date.today())
+
+
+@router.patch("/timeline/{event}", response_model=sc.TimelineOut,
+              summary="Correct a timeline event (coordinator; reason required)",
+              responses={403: {"description": "not the plan office"}, 404: {"description": "no such event"}})
+def patch_timeline_event(event: str, body: sc.TimelineUpdateIn, session: Session = Depends(get_session),
+                         user: User = Depends(require_scope("plan:write"))) -> sc.TimelineOut:
+    e = timeline_svc.get_event(session, event)
+    timeline_svc.update_event(session, e, user, body.model_dump(exclude={"reason"}, exclude_none=True), body.reason)
+    return sc.timeline_out(e)

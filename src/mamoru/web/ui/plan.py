@@ -3,7 +3,6 @@
 from __future__ import annotations
 
 from datetime import date
-from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -12,9 +11,8 @@ from sqlalchemy.orm import Session
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.errors import InvalidInput, NotFound
-from mamoru.followup import materials as msvc
 from mamoru.plan import service as svc
-from mamoru.plan.models import Measure, Plan
+from mamoru.plan.models import Plan
 from mamoru.web.deps import current_user_optional, get_session, require_roles
 from mamoru.web.templating import render
 
@@ -70,16 +68,7 @@ def measure_page(uid: str, request: Request, session: Session = Depends(get_sess
     can_amend = user is not None and roles.can_edit_plan_text(user.role)
     return render(request, "pages/measure.html", {"plan": plan, "m": m, "today": date.today(),
                                                   "can_amend": can_amend, "problems": [],
-                                                  "successors": svc.successors(session, m),
-                                                  **_materials(session, m, user)})
-
-
-def _materials(session: Session, m: Measure, user: User | None) -> dict[str, Any]:
-    """The awareness material the measure produces (drafts too for staff) and who may keep it."""
-    keeps = user is not None and user.role in (roles.COORDINATOR, roles.AGENCY_OFFICER) and bool(
-        msvc.linkable(session, user, [m]))
-    return {"materials": msvc.for_measure(session, m, include_drafts=msvc.sees_drafts(user)),
-            "keeps_material": keeps}
+                                                  "successors": svc.successors(session, m)})
 
 
 @router.post("/measures/{uid}/amend", response_class=HTMLResponse)
@@ -97,10 +86,9 @@ def measure_amend(uid: str, request: Request, reason: str = Form(""), title_en: 
         session.rollback()
         problems = exc.problems if isinstance(exc, InvalidInput) else []
         plan = session.get(Plan, m.plan_id)
-        m = svc.get_measure(session, uid)
-        return render(request, "pages/measure.html", {"plan": plan, "m": m, "today": date.today(),
+        return render(request, "pages/measure.html", {"plan": plan, "m": svc.get_measure(session, uid), "today": date.today(),
                                                       "can_amend": True, "problems": problems or [str(exc)],
-                                                      "successors": [], **_materials(session, m, user)},
+                                                      "successors": []},
                       status_code=422)
     return RedirectResponse(f"/measures/{uid}", status_code=303)
 
@@ -144,7 +132,18 @@ def agency_profile_update(code: str, request: Request, focal_point: str = Form("
 @router.get("/timeline", response_class=HTMLResponse)
 def timeline_page(request: Request, session: Session = Depends(get_session),
                   user: User | None = Depends(current_user_optional)) -> Response:
-    return render(request, "pages/timeline.html", {"events": svc.timeline(session)})
+    return _timeline(request, session, user)
+
+
+def _timeline(request: Request, session: Session, user: User | None, failed: str | None = None,
+              problems: list[object] | None = None) -> Response:
+    from mamoru.plan import timeline as tl
+
+    editing = user is not None and user.role == roles.COORDINATOR
+    return render(request, "pages/timeline.html", {
+        "events": svc.timeline(session), "can_edit": editing, "bodies": tl.bodies(session) if editing else [],
+        "precisions": tl.PRECISIONS, "failed": failed, "problems": problems or []},
+        status_code=422 if problems else 200)
 
 
 @router.get("/definitions", response_class=HTMLResponse)
@@ -186,3 +185,23 @@ def agency_edit(code: str, request: Request, name_en: str = Form(...), name_ja: 
             "agency": agency, "measures": svc.agency_measures(session, agency), "today": date.today(),
             "profile": svc.agency_profile(session, agency), "can_edit": True, "problems": problems}, status_code=422)
     return RedirectResponse(f"/agencies/{agency.code}", status_code=303)
+
+
+@router.post("/timeline/{event}/edit", response_class=HTMLResponse)
+def timeline_edit(event: str, request: Request, on: str = Form(""), precision: str = Form("day"),
+                  kind: str = Form(""), body: str = Form(""), title_en: str = Form(""), title_ja: str = Form(""),
+                  description_en: str = Form(""), description_ja: str = Form(""), reason: str = Form(""),
+                  session: Session = Depends(get_session), user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    from mamoru.plan import timeline as tl
+
+    e = tl.get_event(session, event)
+    values: dict[str, object] = {"precision": precision, "kind": kind.strip(), "body": body.strip(), "title_en": title_en,
+                                 "title_ja": title_ja, "description_en": description_en, "description_ja": description_ja}
+    try:
+        values["date"] = date.fromisoformat(on)
+        tl.update_event(session, e, user, values, reason)
+    except (InvalidInput, ValueError) as exc:
+        session.rollback()
+        problems = exc.problems if isinstance(exc, InvalidInput) else ["date: must be a date (YYYY-MM-DD)"]
+        return _timeline(request, session, user, failed=event, problems=list(problems))
+    return RedirectResponse(f"/timeline#{event}", status_code=303)
