@@ -133,6 +133,8 @@ RULES: dict[str, frozenset[str]] = {
     "POST /api/v1/followup/prefectures/{measure}/withdraw": COORD,
     "PUT /api/v1/followup/prefectures/{measure}/{prefecture}": PLAN_WRITE_SCOPE,
     "GET /api/v1/followup/rounds": OFFICE_READ,
+    "GET /api/v1/followup/statuses": OFFICE_READ,
+    "PUT /api/v1/followup/statuses/{key}": PLAN_WRITE_SCOPE,
     "POST /api/v1/followup/rounds": PLAN_WRITE_SCOPE,
     "GET /api/v1/followup/rounds/{round_id}": OFFICE_READ,
     "GET /api/v1/followup/rounds/{round_id}/entries": OFFICE_READ,

@@ -145,7 +145,10 @@ def report_followup(round_id: int = typer.Option(..., "--round", help="The round
     with domain_errors(), db.session() as s:
         data = render(s, get_round(s, round_id), lang, fmt)
     if output:
-        output.write_bytes(data)
+        try:
+            output.write_bytes(data)
+        except OSError as exc:
+            fail(f"cannot write the report to {output}: {exc.strerror or exc}", 1)
         err.print(f"report written to {output}")
     else:
         write_stdout(data)

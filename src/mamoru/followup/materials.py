@@ -50,6 +50,23 @@ def materials(session: Session, published_only: bool = False, state: str | None 
     return list(session.scalars(stmt))
 
 
+def sees_drafts(actor: User | None) -> bool:
+    """Staff of the plan office, the agencies, audit and administration see material before it is published."""
+    return actor is not None and actor.role in (roles.COORDINATOR, roles.AGENCY_OFFICER, roles.AUDITOR,
+                                                roles.ADMINISTRATOR)
+
+
+def for_measure(session: Session, measure: Measure, include_drafts: bool = False) -> list[AwarenessMaterial]:
+    """The material a measure produces, for its page: published material, and drafts too when asked
+    (for staff); retired material never (one statement plus one load)."""
+    stmt = (select(AwarenessMaterial).where(AwarenessMaterial.measure_id == measure.id,
+                                            AwarenessMaterial.retired_at.is_(None))
+            .order_by(AwarenessMaterial.id).options(selectinload(AwarenessMaterial.agency)))
+    if not include_drafts:
+        stmt = stmt.where(AwarenessMaterial.published.is_(True))
+    return list(session.scalars(stmt))
+
+
 def get_material(session: Session, material_id: int) -> AwarenessMaterial:
     m = session.get(AwarenessMaterial, material_id)
     if m is None:

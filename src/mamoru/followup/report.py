@@ -41,6 +41,23 @@ class PillarBlock:
 
 
 @dataclass
+class IndicatorChart:
+    """A headline indicator's trend: the points drawn and the SVG line chart."""
+    indicator: Any
+    points: list[tuple[str, float]]
+    svg: str
+
+
+@dataclass
+class PrefectureMap:
+    """A measure's per-prefecture status: the 47 rows, the SVG tile map and the count per status."""
+    measure: Measure
+    rows: list[prefectures.Row]
+    svg: str
+    counts: dict[str, int]
+
+
+@dataclass
 class ReportData:
     round: ReportingRound
     plan: Plan
@@ -51,8 +68,8 @@ class ReportData:
     pillars: list[PillarBlock]
     statuses: list[EntryStatus]
     status_chart: str
-    indicator_charts: list[tuple[Any, str]]
-    maps: list[tuple[Measure, str, dict[str, int]]]
+    indicator_charts: list[IndicatorChart]
+    maps: list[PrefectureMap]
     generated_on: date
 
 
@@ -87,23 +104,24 @@ def build(session: Session, r: ReportingRound, lang: str, public: bool = False) 
                       generated_on=date.today())
 
 
-def _indicator_charts(session: Session, lang: str) -> list[tuple[Any, str]]:
+def _indicator_charts(session: Session, lang: str) -> list[IndicatorChart]:
     out = []
     for ind in indicators(session):
         if ind.code not in HEADLINE:
             continue
         pts = [(p.period, p.value) for p in series(session, ind) if not p.category]
         unit = pick(ind, "unit", lang)
-        out.append((ind, charts.line_chart(pick(ind, "title", lang), pts, unit, target=ind.target_value)))
+        out.append(IndicatorChart(ind, pts, charts.line_chart(pick(ind, "title", lang), pts, unit,
+                                                               target=ind.target_value)))
     return out
 
 
-def _maps(session: Session, lang: str, public: bool) -> list[tuple[Measure, str, dict[str, int]]]:
+def _maps(session: Session, lang: str, public: bool) -> list[PrefectureMap]:
     out = []
     for m in prefectures.measures_with_status(session, published_only=public):
         rows = prefectures.table(session, m)
         title = f"{m.code} {pick(m, 'title', lang)}"
-        out.append((m, prefectures.svg_map(rows, lang, title), prefectures.counts(rows)))
+        out.append(PrefectureMap(m, rows, prefectures.svg_map(rows, lang, title), prefectures.counts(rows)))
     return out
 
 
@@ -148,6 +166,7 @@ def render_md(data: ReportData) -> str:
     out.append("|---" * (len(keys) + 1) + "|")
     for b in data.pillars:
         out.append(f"| {b.pillar.number} | " + " | ".join(str(b.counts.get(k, 0)) for k in keys) + " |")
+    out += _md_indicators(data) + _md_maps(data)
     for b in data.pillars:
         out.append(f"\n## {b.pillar.number}. {pick(b.pillar, 'title', lang)}\n")
         for mb in b.measures:
@@ -164,6 +183,48 @@ def render_md(data: ReportData) -> str:
             if not mb.entries:
                 out.append(f"- {_('No accepted report.')}")
     return "\n".join(out) + "\n"
+
+
+def _md_number(value: float) -> str:
+    return f"{value:,g}" if abs(value) < 1e6 else f"{value:,.0f}"
+
+
+def _md_indicators(data: ReportData) -> list[str]:
+    """The values behind the HTML report's trend charts, one table per headline indicator."""
+    lang = data.lang
+    out = [f"\n## {gettext(lang, 'Indicators')}"]
+    for c in data.indicator_charts:
+        unit = pick(c.indicator, "unit", lang)
+        out.append(f"\n### {pick(c.indicator, 'title', lang)}\n")
+        if not c.points:
+            out.append(gettext(lang, "No values yet."))
+        else:
+            out.append(f"| {gettext(lang, 'Period')} | {gettext(lang, 'Value')}" + (f" ({unit})" if unit else "") + " |")
+            out.append("|---|---:|")
+            out += [f"| {period} | {_md_number(value)} |" for period, value in c.points]
+        if c.indicator.target_value is not None:
+            out.append(f"\n{gettext(lang, 'Target value')}: {_md_number(c.indicator.target_value)} {unit}".rstrip())
+        source = pick(c.indicator, "source", lang)
+        if source:
+            out.append(f"\n{gettext(lang, 'Source')}: {source}")
+    return out
+
+
+def _md_maps(data: ReportData) -> list[str]:
+    """What the HTML report's prefecture maps show: the count per status and the prefectures in each."""
+    if not data.maps:
+        return []
+    lang = data.lang
+    out = [f"\n## {gettext(lang, 'Prefectures')}"]
+    for pm in data.maps:
+        out.append(f"\n### {pm.measure.code} {pick(pm.measure, 'title', lang)}\n")
+        out.append(f"| {gettext(lang, 'Status')} | {gettext(lang, 'Number of prefectures')} | {gettext(lang, 'Prefectures')} |")
+        out.append("|---|---:|---|")
+        for key, en, ja, _colour in prefectures.STATUSES:
+            names = [pick(r.prefecture, "name", lang) for r in pm.rows
+                     if key != "unknown" and r.status is not None and r.status.status == key]
+            out.append(f"| {ja if lang == 'ja' else en} | {pm.counts[key]} | {'、'.join(names) if lang == 'ja' else ', '.join(names)} |")
+    return out
 
 
 def render(session: Session, r: ReportingRound, lang: str, fmt: str, public: bool = False) -> bytes:

@@ -141,3 +141,49 @@ def test_pages_keep_material_and_portal_shows_it(client, ref, make_user, login_a
     client.post(f"/followup/materials/{mid}/state", data={"csrf_token": csrf, "action": "retire", "reason": "古い"})
     assert GUIDE["title_ja"] not in client.get("/portal/awareness?lang=ja").text
     assert re.search(rf'id="material-{mid}" data-state="retired"', client.get("/followup/materials?state=retired").text)
+
+
+def _measure_materials(page: str) -> str:
+    """The measure page's awareness-material section, tags kept."""
+    m = re.search(r'<section id="measure-materials">(.*?)</section>', page, re.S)
+    assert m, "the measure page has no awareness-material section"
+    return m.group(1)
+
+
+def test_measure_page_and_json_list_the_material_the_measure_produces(client, ref, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
+    mic = make_user(roles.AGENCY_OFFICER, agency="MIC")
+    guide = msvc.add_material(ref, mic, "t-1-01", GUIDE["title_en"], GUIDE["title_ja"], GUIDE["url"], "families")
+    kids = msvc.add_material(ref, mic, "t-1-01", "Phone rules for children", "スマホのルール",
+                             "https://www.soumu.go.jp/example-kids", "children")
+    old = msvc.add_material(ref, mic, "t-1-01", "Old leaflet", "古いリーフレット", "https://www.soumu.go.jp/old")
+    other = msvc.add_material(ref, None, "t-1-02", "Cabinet Office campaign", "内閣府の広報", "https://www.cao.go.jp/x")
+    for m in (guide, old, other):
+        msvc.set_published(ref, None, m, True)
+    msvc.retire_material(ref, None, old, "out of date")
+    ref.commit()
+    # the public: published material of this measure only, in both languages
+    ja = _measure_materials(client.get("/measures/t-1-01?lang=ja").text)
+    assert f'<a href="{GUIDE["url"]}" rel="noopener noreferrer">保護者向けフィルタリングガイド</a> — 総務省' in ja
+    assert "対象: 家庭" in ja and "スマホのルール" not in ja and "古いリーフレット" not in ja and "内閣府の広報" not in ja
+    assert "下書き" not in ja and "/followup/materials" not in ja
+    en = _measure_materials(client.get("/measures/t-1-01?lang=en").text)
+    assert ">Filtering guide for parents</a> — Ministry of Internal Affairs and Communications" in en and "For: Families" in en
+    assert "No awareness material from this measure yet." in _measure_materials(client.get("/measures/t-2-01?lang=en").text)
+    assert "この施策による啓発資料はまだありません。" in _measure_materials(client.get("/measures/t-2-01?lang=ja").text)
+    public = client.get("/api/v1/measures/t-1-01").json()
+    assert [(x["id"], x["state"], x["url"], x["agency"]) for x in public["materials"]] == [
+        (guide.id, "published", GUIDE["url"], "MIC")]
+    assert public["id"] == "t-1-01" and public["amendments"] == []                  # the rest of the measure is unchanged
+    assert client.get("/api/v1/measures/t-2-01").json()["materials"] == []
+    # staff see the draft too, marked; the measure's agency officer gets the link to keep material
+    login_as(mic)
+    staff = _measure_materials(client.get("/measures/t-1-01?lang=ja").text)
+    kids_item = staff[staff.index(f'id="material-{kids.id}"'):]
+    assert "スマホのルール" in kids_item and "下書き（ポータル未掲載）" in kids_item.split("</li>")[0]
+    assert "下書き" not in staff[staff.index(f'id="material-{guide.id}"'):].split("</li>")[0]
+    assert "古いリーフレット" not in staff and 'href="/followup/materials"' in staff
+    assert [(x["id"], x["state"]) for x in client.get("/api/v1/measures/t-1-01").json()["materials"]] == [
+        (guide.id, "published"), (kids.id, "draft")]
+    login_as(make_user(roles.AGENCY_OFFICER, agency="NPA"))                     # not NPA's material, but its measure
+    assert 'href="/followup/materials"' in _measure_materials(client.get("/measures/t-1-01").text)
+    assert 'href="/followup/materials"' not in _measure_materials(client.get("/measures/t-1-02").text)

@@ -52,6 +52,19 @@ class ReviewIn(BaseModel):
     comment: str = ""
 
 
+class StatusIn(BaseModel):
+    label_en: str = Field(description="English label (required).")
+    label_ja: str = Field(description="Japanese label (required).")
+    progress: int = Field(description="Progress percentage the status stands for, 0 to 100.")
+    implemented: bool = Field(False, description="Counts as implemented in the share of measures implemented.")
+    active: bool = Field(True, description="Offered to agency officers; a status out of use stays on old entries.")
+
+
+def _status_out(s: Any) -> dict[str, Any]:
+    return {"key": s.key, "label_en": s.label_en, "label_ja": s.label_ja, "progress": s.progress,
+            "implemented": s.implemented, "active": s.active, "position": s.position}
+
+
 def _round_out(session: Session, r: Any) -> dict[str, Any]:
     return {"id": r.id, "fiscal_years": r.fiscal_years, "label_en": rsvc.round_label(r, "en"),
             "label_ja": rsvc.round_label(r, "ja"), "state": r.state, "due_on": r.due_on.isoformat(),
@@ -70,6 +83,22 @@ def open_round(body: RoundIn, session: Session = Depends(get_session),
     if user.role != roles.COORDINATOR:
         raise PermissionDenied("only the plan office opens a round")
     return _round_out(session, rsvc.open_round(session, user, body.fiscal_years, body.due_on))
+
+
+@router.get("/statuses", summary="The status list entries choose from, each with its progress percentage")
+def list_statuses(session: Session = Depends(get_session),
+                  user: User = Depends(require_scope("plan:read"))) -> list[dict[str, Any]]:
+    staff_only(user)
+    return [_status_out(s) for s in rsvc.ensure_statuses(session)]
+
+
+@router.put("/statuses/{key}", summary="Add or change a status of the list (coordinator)",
+            responses={403: {"description": "not the plan office"},
+                       422: {"description": "progress outside 0 to 100, an empty label or a bad key"}})
+def put_status(key: str, body: StatusIn, session: Session = Depends(get_session),
+               user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
+    return _status_out(rsvc.set_status(session, user, key, body.label_en, body.label_ja, body.progress,
+                                       body.implemented, body.active))
 
 
 @router.get("/rounds/{round_id}", summary="A round with completion by agency and pillar")

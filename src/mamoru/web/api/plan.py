@@ -5,11 +5,14 @@ from __future__ import annotations
 from datetime import date
 
 from fastapi import APIRouter, Depends, Query
+from pydantic import Field
 from sqlalchemy.orm import Session
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.errors import NotFound
+from mamoru.followup import materials as msvc
+from mamoru.followup import schemas as fsc
 from mamoru.plan import schemas as sc
 from mamoru.plan import service as svc
 from mamoru.plan import successions as succ_svc
@@ -74,13 +77,23 @@ def list_measures(plan: str | None = None, pillar: int | None = None,
     return out
 
 
-@router.get("/measures/{uid}", response_model=sc.MeasureOut, summary="One measure with its amendments")
-def get_measure(uid: str, session: Session = Depends(get_session), user: User | None = Depends(current_user_optional)) -> sc.MeasureOut:
+class MeasureDetailOut(sc.MeasureOut):
+    materials: list[fsc.MaterialOut] = Field(
+        description="Awareness material the measure produces: published material for the public; staff also see "
+                    "drafts (state) but never retired material. Kept through /api/v1/followup/materials/{id}.")
+
+
+@router.get("/measures/{uid}", response_model=MeasureDetailOut,
+            summary="One measure with its amendments and the awareness material it produces")
+def get_measure(uid: str, session: Session = Depends(get_session),
+                user: User | None = Depends(current_user_optional)) -> MeasureDetailOut:
     m = svc.get_measure(session, uid)
     plan = session.get(Plan, m.plan_id)
     assert plan is not None
     _visible(plan, user)
-    return sc.measure_out(m, plan.key, m.pillar.number, date.today(), with_amendments=True)
+    out = sc.measure_out(m, plan.key, m.pillar.number, date.today(), with_amendments=True)
+    rows = msvc.for_measure(session, m, include_drafts=msvc.sees_drafts(user))
+    return MeasureDetailOut(**out.model_dump(), materials=[fsc.material_out(x) for x in rows])
 
 
 @router.patch("/measures/{uid}", response_model=sc.MeasureOut,

@@ -99,10 +99,11 @@ def statuses_page(request: Request, session: Session = Depends(get_session),
 
 
 @router.post("/followup/statuses", response_class=HTMLResponse)
-def statuses_set(request: Request, key: str = Form(...), label_en: str = Form(...), label_ja: str = Form(...),
-                 progress: int = Form(...), implemented: str = Form(""), active: str = Form("on"),
+def statuses_set(request: Request, key: str = Form(""), label_en: str = Form(""), label_ja: str = Form(""),
+                 progress: int = Form(...), implemented: str = Form(""), active: str = Form(""),
                  session: Session = Depends(get_session),
                  user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    # unticked checkboxes are not sent: "In use" left unticked takes the status out of use
     try:
         rsvc.set_status(session, user, key.strip(), label_en, label_ja, progress, bool(implemented), bool(active))
     except InvalidInput as exc:

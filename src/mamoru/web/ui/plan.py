@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
@@ -11,8 +12,9 @@ from sqlalchemy.orm import Session
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.errors import InvalidInput, NotFound
+from mamoru.followup import materials as msvc
 from mamoru.plan import service as svc
-from mamoru.plan.models import Plan
+from mamoru.plan.models import Measure, Plan
 from mamoru.web.deps import current_user_optional, get_session, require_roles
 from mamoru.web.templating import render
 
@@ -68,7 +70,16 @@ def measure_page(uid: str, request: Request, session: Session = Depends(get_sess
     can_amend = user is not None and roles.can_edit_plan_text(user.role)
     return render(request, "pages/measure.html", {"plan": plan, "m": m, "today": date.today(),
                                                   "can_amend": can_amend, "problems": [],
-                                                  "successors": svc.successors(session, m)})
+                                                  "successors": svc.successors(session, m),
+                                                  **_materials(session, m, user)})
+
+
+def _materials(session: Session, m: Measure, user: User | None) -> dict[str, Any]:
+    """The awareness material the measure produces (drafts too for staff) and who may keep it."""
+    keeps = user is not None and user.role in (roles.COORDINATOR, roles.AGENCY_OFFICER) and bool(
+        msvc.linkable(session, user, [m]))
+    return {"materials": msvc.for_measure(session, m, include_drafts=msvc.sees_drafts(user)),
+            "keeps_material": keeps}
 
 
 @router.post("/measures/{uid}/amend", response_class=HTMLResponse)
@@ -86,9 +97,10 @@ def measure_amend(uid: str, request: Request, reason: str = Form(""), title_en: 
         session.rollback()
         problems = exc.problems if isinstance(exc, InvalidInput) else []
         plan = session.get(Plan, m.plan_id)
-        return render(request, "pages/measure.html", {"plan": plan, "m": svc.get_measure(session, uid), "today": date.today(),
+        m = svc.get_measure(session, uid)
+        return render(request, "pages/measure.html", {"plan": plan, "m": m, "today": date.today(),
                                                       "can_amend": True, "problems": problems or [str(exc)],
-                                                      "successors": []},
+                                                      "successors": [], **_materials(session, m, user)},
                       status_code=422)
     return RedirectResponse(f"/measures/{uid}", status_code=303)
 
