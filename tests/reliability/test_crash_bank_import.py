@@ -1,7 +1,9 @@
 """Crash safety of `mamoru bank import`: SIGKILL it while it reads and stores a file of 200,000
 generated PDQ hashes, then look: the bank holds every hash of the file (with its one audit event
 and its one change number) or none, and the import run again leaves exactly what a clean run
-leaves. SQLite and PostgreSQL.
+leaves. Each kill is made while the process is seen inside its write transaction, having written
+hash_bank_entries rows (tests/reliability/transactions.py), not at a guessed moment.
+SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
@@ -9,14 +11,14 @@ from __future__ import annotations
 import hashlib
 import os
 import random
-import time
 from pathlib import Path
 from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
 from tests.conftest import BACKENDS, fresh_database_url
-from tests.reliability.test_crash_safety import killed_at, mamoru
+from tests.reliability.test_crash_safety import HOLDS, mamoru
+from tests.reliability.transactions import Watcher, kill_inside, traced_run
 
 HASHES = 200_000
 
@@ -70,23 +72,25 @@ def test_sigkill_during_bank_import_leaves_all_or_nothing_and_the_rerun_matches_
         before = bank_state(url)
         assert before["entries"] == before["import_events"] == 0
 
-        # A clean run on the second database: how long the import takes and what it leaves.
-        start = time.monotonic()
-        clean = mamoru(probe_env, *importing)
-        import_time = time.monotonic() - start
-        assert clean.returncode == 0, clean.stderr
+        # A clean run on the second database: how long the import stays inside its write transaction.
+        probe_watch = Watcher(probe_env["MAMORU_DATABASE_URL"], "hash_bank_entries", "probe-bank")
+        trace = traced_run(probe_env, probe_watch, *importing)
+        probe_watch.close()
+        assert trace.longest > 0, trace
         expected = bank_state(probe_env["MAMORU_DATABASE_URL"])
         assert expected["entries"] == HASHES and expected["import_events"] == 1
 
-        kills = 0
-        for fraction in (0.5, 0.9):
-            if killed_at(run_env, import_time * fraction, *importing):
-                kills += 1
+        watch = Watcher(url, "hash_bank_entries", "crash-bank")
+        inside = 0
+        for hold in HOLDS:
+            killed = kill_inside(run_env, watch, trace.longest * hold, *importing)
             now = bank_state(url)
             assert now in (before, expected), f"a killed import left part of the file: {now}"
+            inside += int(killed and now == before)
             if now == expected:
                 break
-        assert kills >= 1, f"the import ({import_time:.1f} s) finished before every kill"
+        watch.close()
+        assert inside >= 1, f"no kill landed inside the import's transaction ({trace})"
         if bank_state(url) == before:
             rerun = mamoru(run_env, *importing)
             assert rerun.returncode == 0, rerun.stderr

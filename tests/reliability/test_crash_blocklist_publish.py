@@ -1,7 +1,9 @@
-"""Crash safety of `mamoru blocklist publish`: SIGKILL it while it compiles, signs and stores a
-version of 100,000 generated entries (with the delta from an earlier publication), then look: the
+"""Crash safety of `mamoru blocklist publish`: SIGKILL it while it stores a version of 100,000
+generated entries (every format, the delta from an earlier publication, signatures), then look: the
 database holds the whole publication (every format, the delta, their signatures, the audit event)
 or none of it, and the command run again produces byte for byte what a clean run produces.
+Each kill is made while the process is seen inside its write transaction, having written
+blocklist_artifacts rows (tests/reliability/transactions.py), not at a guessed moment.
 SQLite and PostgreSQL.
 
 The files `--out DIR` writes are checked on their own (the last test): they must follow the
@@ -27,7 +29,8 @@ import pytest
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.orm import Session
 from tests.conftest import BACKENDS, TEST_PASSWORD, fresh_database_url
-from tests.reliability.test_crash_safety import count, killed_at, mamoru
+from tests.reliability.test_crash_safety import HOLDS, count, mamoru
+from tests.reliability.transactions import Watcher, kill_inside, traced_run
 
 FIRST = 1_000  # published first, so the big publication carries a delta
 ENTRIES = 100_000
@@ -127,27 +130,30 @@ def test_sigkill_during_publish_leaves_all_or_nothing_and_the_rerun_matches_a_cl
         before = publications(url)
         assert before == publications(probe_url) and before["publications"][0][0] == FIRST
 
-        # A clean run on the second database: how long publishing takes and what it produces.
-        start = time.monotonic()
-        clean = mamoru({**env, "MAMORU_DATABASE_URL": probe_url}, "blocklist", "publish", "--out",
-                       str(tmp_path / "probe" / "out"))
-        publish_time = time.monotonic() - start
-        assert clean.returncode == 0, clean.stderr
+        # A clean run on the second database: how long publishing stays inside its write transaction.
+        publishing = ("blocklist", "publish", "--out")
+        probe_watch = Watcher(probe_url, "blocklist_artifacts", "probe-publish")
+        trace = traced_run({**env, "MAMORU_DATABASE_URL": probe_url}, probe_watch, *publishing,
+                           str(tmp_path / "probe" / "out"))
+        probe_watch.close()
+        assert trace.longest > 0, trace
         expected = publications(probe_url)
         assert len(expected["files"]) == len(before["files"]) + 6 and expected["audit_events"] == 2
 
         out = tmp_path / "out"
         run_env = {**env, "MAMORU_DATABASE_URL": url}
-        kills = 0
-        for fraction in (0.5, 0.9):
-            if killed_at(run_env, publish_time * fraction, "blocklist", "publish", "--out", str(out)):
-                kills += 1
+        watch = Watcher(url, "blocklist_artifacts", "crash-publish")
+        inside = 0
+        for hold in HOLDS:
+            killed = kill_inside(run_env, watch, trace.longest * hold, *publishing, str(out))
             now = publications(url)
             assert now in (before, expected), "a killed publish left part of a publication"
             assert now["orphan_files"] == 0
+            inside += int(killed and now == before)
             if now == expected:
                 break
-        assert kills >= 1, f"publishing ({publish_time:.1f} s) finished before every kill"
+        watch.close()
+        assert inside >= 1, f"no kill landed inside publishing's transaction ({trace})"
         if publications(url) == before:
             rerun = mamoru(run_env, "blocklist", "publish", "--out", str(out))
             assert rerun.returncode == 0, rerun.stderr

@@ -2,23 +2,27 @@
 or nothing of it, never half; then the same command run again completes.
 
 Operations: `mamoru plan import` of a generated 2,500-measure file, and `mamoru round open` on the
-plan that import produced (about 5,000 entries). Each is killed at several points of its measured
-run time. SQLite and PostgreSQL.
+plan that import produced (about 5,000 entries). A clean run on a second database, watched from
+outside (tests/reliability/transactions.py), shows how long the command stays inside its write
+transaction; each kill then waits until the process has been inside its write transaction (on
+PostgreSQL: holding a transaction id and the row lock of an INSERT into the measures or entries
+table) for a fifth, then three fifths, of that time, checks it still is, and SIGKILLs it, so the
+kill is known to land mid-transaction and not during interpreter start-up or after the commit.
+SQLite and PostgreSQL.
 """
 
 from __future__ import annotations
 
 import csv
 import os
-import signal
 import subprocess
 import sys
-import time
 from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
 from tests.conftest import BACKENDS, fresh_database_url
+from tests.reliability.transactions import Watcher, kill_inside, traced_run
 
 ROWS = 2500
 COLUMNS = "id,code,pillar,title_en,title_ja,description_en,description_ja,origin,main,agencies,lead,lineage,predecessors"
@@ -39,16 +43,7 @@ def mamoru(env: dict[str, str], *args: str) -> subprocess.CompletedProcess[str]:
                           timeout=300)
 
 
-def killed_at(env: dict[str, str], seconds: float, *args: str) -> bool:
-    """Start the command, SIGKILL it after `seconds`; True when it was still running then."""
-    proc = subprocess.Popen([sys.executable, "-m", "mamoru.cli", *args], env=env,
-                            stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    time.sleep(seconds)
-    running = proc.poll() is None
-    if running:
-        proc.send_signal(signal.SIGKILL)
-    proc.wait()
-    return running
+HOLDS = (0.2, 0.6)  # fractions of a clean run's longest write transaction, held before each kill
 
 
 def count(url: str, sql: str) -> int:
@@ -72,41 +67,50 @@ def test_sigkill_during_import_and_round_opening_leaves_all_or_nothing(backend: 
         data = tmp_path / "measures.csv"
         big_measure_file(data)
 
-        # A clean run on a second database measures how long each step takes and what it produces.
+        # A clean run on a second database: how long each step stays inside its write transaction.
         (tmp_path / "probe").mkdir()
         probe_url, probe_drop = fresh_database_url(backend, tmp_path / "probe")
         probe_env = {**env, "MAMORU_DATABASE_URL": probe_url}
         assert mamoru(probe_env, "db", "upgrade").returncode == 0 and mamoru(probe_env, "plan", "load").returncode == 0
-        start = time.monotonic()
-        assert mamoru(probe_env, "plan", "import", str(data)).returncode == 0
-        import_time = time.monotonic() - start
-        start = time.monotonic()
-        assert mamoru(probe_env, "round", "open", "--fy", "2024", "--due", "2030-01-01").returncode == 0
-        open_time = time.monotonic() - start
+        importing = ("plan", "import", str(data))
+        opening = ("round", "open", "--fy", "2024", "--due", "2030-01-01")
+        watchers = {name: (Watcher(probe_url, table, f"probe-{name}"), Watcher(url, table, f"crash-{name}"))
+                    for name, table in (("import", "measures"), ("open", "fu_entries"))}
+        import_trace = traced_run(probe_env, watchers["import"][0], *importing)
+        open_trace = traced_run(probe_env, watchers["open"][0], *opening)
         full_round = count(probe_url, "SELECT count(*) FROM fu_entries")
+        for probe_watcher, _ in watchers.values():
+            probe_watcher.close()
         probe_drop()
+        assert import_trace.longest > 0 and open_trace.longest > 0, (import_trace, open_trace)
 
-        kills = 0
-        for fraction in (0.5, 0.9):
-            if killed_at(env, import_time * fraction, "plan", "import", str(data)):
-                kills += 1
-            assert count(url, "SELECT count(*) FROM measures") in (base, base + ROWS)
-        assert kills >= 1, f"the import ({import_time:.1f} s) finished before every kill"
-        assert mamoru(env, "plan", "import", str(data)).returncode == 0
+        inside = 0
+        for hold in HOLDS:
+            killed = kill_inside(env, watchers["import"][1], import_trace.longest * hold, *importing)
+            measures = count(url, "SELECT count(*) FROM measures")
+            assert measures in (base, base + ROWS)
+            inside += int(killed and measures == base)
+            if measures == base + ROWS:
+                break
+        assert inside >= 1, f"no kill landed inside the import's transaction ({import_trace})"
+        if count(url, "SELECT count(*) FROM measures") == base:
+            assert mamoru(env, *importing).returncode == 0
         assert count(url, "SELECT count(*) FROM measures") == base + ROWS
 
-        kills = 0
-        for fraction in (0.5, 0.9):
-            if killed_at(env, open_time * fraction, "round", "open", "--fy", "2024", "--due", "2030-01-01"):
-                kills += 1
+        inside = 0
+        for hold in HOLDS:
+            killed = kill_inside(env, watchers["open"][1], open_trace.longest * hold, *opening)
             rounds = count(url, "SELECT count(*) FROM fu_rounds")
             entries = count(url, "SELECT count(*) FROM fu_entries")
             assert rounds in (0, 1) and (rounds == 0) == (entries == 0), (rounds, entries)
+            inside += int(killed and rounds == 0)
             if rounds:
                 break
-        assert kills >= 1, f"the round opening ({open_time:.1f} s) finished before every kill"
+        assert inside >= 1, f"no kill landed inside the round opening's transaction ({open_trace})"
         if count(url, "SELECT count(*) FROM fu_rounds") == 0:
-            assert mamoru(env, "round", "open", "--fy", "2024", "--due", "2030-01-01").returncode == 0
+            assert mamoru(env, *opening).returncode == 0
         assert count(url, "SELECT count(*) FROM fu_entries") == full_round > ROWS
+        for _, watcher in watchers.values():
+            watcher.close()
     finally:
         drop()

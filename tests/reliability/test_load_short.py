@@ -1,5 +1,11 @@
 """A short version of bench/load.py: 6 s of the mixed load at half the stated rates against a real
-server on PostgreSQL; no errors, and every accepted report is stored (lost 0)."""
+server on PostgreSQL; no errors, and every accepted report is stored (lost 0).
+
+Not run on SQLite, though SQLite now serves this mix (web/limits.py OneAtATime; docs/performance.md,
+Load): three runs of `load.run(6, None, 1, 0.5)` on 2026-11-29 answered 150 of 150 requests each with
+no error and no report lost, but took 37, 44 and 32 s (server start and data preparation included,
+machine shared), above the 30 s this suite allows one such test. Run it by hand with bench/load.py.
+"""
 
 from __future__ import annotations
 
@@ -13,7 +19,8 @@ REPO = Path(__file__).resolve().parents[2]
 
 
 @pytest.mark.slow
-@pytest.mark.skipif(not PG_URL, reason="needs MAMORU_TEST_POSTGRES_URL (on SQLite the mix fails: see docs/performance.md, Load)")
+@pytest.mark.skipif(not PG_URL, reason="needs MAMORU_TEST_POSTGRES_URL (PostgreSQL only: on SQLite the mix passes "
+                                       "but a run takes 30-45 s here; use bench/load.py, docs/performance.md, Load)")
 def test_short_mixed_load_loses_nothing() -> None:
     spec = importlib.util.spec_from_file_location("mamoru_bench_load", REPO / "bench" / "load.py")
     assert spec and spec.loader

@@ -2,8 +2,9 @@
 within a bounded time, without a restart (no shared memory between them).
 
 Two `mamoru serve` processes on different ports, same database. A blocklist entry proposed through
-server A is read through server B; a hash added to a bank (by `mamoru bank import`, a third
-process) is matched through both servers within BOUND seconds (the matcher polls the bank version).
+server A is read through server B; a hash added to a bank through server A's API
+(`POST /api/v1/banks/{name}/import`) is matched through server B, and through A, within BOUND
+seconds (each server's matcher polls the bank version).
 """
 
 from __future__ import annotations
@@ -46,9 +47,10 @@ def servers(tmp_path: Path) -> Iterator[tuple[list[str], dict[str, str], dict[st
     try:
         cli(env, "db", "upgrade")
         cli(env, "plan", "load")
-        for name, role in (("ana", "analyst"), ("plat", "platform")):
+        for name, role in (("ana", "analyst"), ("sena", "senior_analyst"), ("plat", "platform")):
             cli(env, "user", "add", name, "--role", role)
         tokens = {"ana": cli(env, "token", "create", "ana", "--scopes", "flagger,blocklist").split()[-1],
+                  "sena": cli(env, "token", "create", "sena", "--scopes", "banks").split()[-1],
                   "plat": cli(env, "token", "create", "plat", "--scopes", "match").split()[-1]}
         cli(env, "bank", "create", "shared")
         cli(env, "bank", "choose", "plat", "shared")
@@ -78,8 +80,8 @@ def servers(tmp_path: Path) -> Iterator[tuple[list[str], dict[str, str], dict[st
 
 
 def test_a_change_through_one_server_is_seen_through_the_other(
-        servers: tuple[list[str], dict[str, str], dict[str, str]], tmp_path: Path) -> None:
-    (a, b), env, tokens = servers
+        servers: tuple[list[str], dict[str, str], dict[str, str]]) -> None:
+    (a, b), _env, tokens = servers
     ana = {"Authorization": f"Bearer {tokens['ana']}"}
     r = httpx.post(f"{a}/api/v1/blocklist/entries", headers=ana, timeout=10,
                    json={"kind": "host", "value": "two-servers.example.test", "reason": "test"})
@@ -95,11 +97,13 @@ def test_a_change_through_one_server_is_seen_through_the_other(
         before = httpx.post(f"{base}/api/v1/match", headers=plat, json=query, timeout=10)
         assert before.status_code == 200, before.text
         assert "shared" not in before.text
-    hashes = tmp_path / "new.txt"
-    hashes.write_text(new_hash + "\n")
-    cli(env, "bank", "import", "shared", str(hashes), "--format", "lines")
+    imported = httpx.post(f"{a}/api/v1/banks/shared/import", headers={"Authorization": f"Bearer {tokens['sena']}"},
+                          files={"file": ("new.txt", (new_hash + "\n").encode(), "text/plain")},
+                          data={"format": "lines", "signal": "pdq"}, timeout=30)
+    assert imported.status_code == 201, imported.text
+    assert imported.json()["imported"] == 1
     added = time.monotonic()
-    for base in (a, b):
+    for base in (b, a):  # the other server first: it learns of the hash only through the database
         while True:
             r = httpx.post(f"{base}/api/v1/match", headers=plat, json=query, timeout=10)
             assert r.status_code == 200, r.text

@@ -112,7 +112,7 @@ class FeedAccess(Base):
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), index=True)
     token_id: Mapped[int | None] = mapped_column(ForeignKey("api_tokens.id"), nullable=True)
-    kind: Mapped[str] = mapped_column(String(16))  # snapshot | snapshot.sig | delta | delta.sig
+    kind: Mapped[str] = mapped_column(String(16))  # snapshot | snapshot.sig | delta | delta.sig | delta-index
     format: Mapped[str] = mapped_column(String(16))
     version: Mapped[int] = mapped_column(Integer)
     from_version: Mapped[int | None] = mapped_column(Integer, nullable=True)

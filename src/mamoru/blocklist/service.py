@@ -3,8 +3,9 @@
 Every change is written to the audit log. Every change of the active list (an entry confirmed,
 an entry removed) increments the list version by one. Roles: hotline analysts, senior analysts and
 administrators propose and confirm; nobody confirms an entry they proposed, nor one proposed by an
-account they created or by the account that created theirs (so an administrator cannot confirm
-through a second account of their own making).
+account they created or by an account that created theirs, directly or through a chain of accounts
+created in turn (so an administrator cannot confirm through a second account of their own making,
+nor through a third that the second made).
 """
 
 from __future__ import annotations
@@ -106,14 +107,43 @@ def propose(session: Session, actor: User | None, kind: str, raw: str, reason: s
     return entry
 
 
+def creators(user: User) -> list[User]:
+    """The accounts that created `user`, its creator's creator and so on, nearest first, up to an
+    account made on the command line. A cycle in `created_by` (never made by mamoru, but possible
+    by hand in the database) ends the walk instead of looping."""
+    chain: list[User] = []
+    seen = {user.id}
+    current = user.created_by
+    while current is not None and current.id not in seen:
+        chain.append(current)
+        seen.add(current.id)
+        current = current.created_by
+    return chain
+
+
+def _through(chain: list[User], upto: User) -> str:
+    """The accounts between `upto` and the start of `chain`, said in a refusal (empty when direct)."""
+    ids = [u.id for u in chain]
+    between = [u.username for u in reversed(chain[:ids.index(upto.id)])]
+    return f" (through {', '.join(between)})" if between else ""
+
+
 def four_eyes_refusal(proposer: User, confirmer: User) -> str | None:
-    """Why `confirmer` may not confirm an entry `proposer` made, or None when they may."""
+    """Why `confirmer` may not confirm an entry `proposer` made, or None when they may.
+
+    Refused: the proposer; any account the proposer created, directly or through accounts created
+    in turn; any account that created the proposer's, directly or through others.
+    """
     if confirmer.id == proposer.id:
         return "you proposed this entry: a second, different person must confirm it"
-    if confirmer.created_by_id is not None and confirmer.created_by_id == proposer.id:
-        return "your account was created by the proposer: a person independent of the proposer must confirm it"
-    if proposer.created_by_id is not None and proposer.created_by_id == confirmer.id:
-        return "the proposer's account was created by you: a person independent of the proposer must confirm it"
+    above_confirmer = creators(confirmer)
+    if proposer.id in {u.id for u in above_confirmer}:
+        return (f"your account was created by the proposer{_through(above_confirmer, proposer)}: "
+                "a person independent of the proposer must confirm it")
+    above_proposer = creators(proposer)
+    if confirmer.id in {u.id for u in above_proposer}:
+        return (f"the proposer's account was created by you{_through(above_proposer, confirmer)}: "
+                "a person independent of the proposer must confirm it")
     return None
 
 

@@ -248,10 +248,25 @@ def export(fmt: str = typer.Option(..., "--format", help="rpz, hosts, csv, json 
 def check(urls: list[str] = typer.Argument(..., metavar="URL..."),
           hashed: Path | None = typer.Option(None, "--hashed", help="Check against this hashed-form file instead "
                                                                     "of the database.")) -> None:
-    """Print `blocked ENTRY_ID` (the most specific entry) or `clear` for each URL, in order; exit 0 either way
-    (a URL that cannot be read prints `invalid`, with the reason on standard error, and exit 2)."""
+    """Print `blocked ENTRY_ID` (the most specific entry) or `clear` for each URL, in order; exit 0 either way.
+
+    Every URL is read before any is checked: when one cannot be read, each such URL and the reason
+    go to standard error, nothing goes to standard output, and the exit status is 2 (bad input), so
+    no line is ever printed that could be taken for another URL's answer.
+    """
+    from mamoru import urls as url_rules
     from mamoru.blocklist.checker import Checker, HashedChecker
 
+    unreadable = []
+    for u in urls:
+        try:
+            url_rules.parse(u)
+        except ValueError as exc:
+            unreadable.append(f"mamoru: {u!r}: {exc}")
+    if unreadable:
+        for line in unreadable:
+            err.print(line, markup=False)
+        fail(f"{len(unreadable)} of {len(urls)} URLs cannot be read; nothing was checked", 2)
     checker: Checker | HashedChecker
     if hashed is not None:
         try:
@@ -264,18 +279,9 @@ def check(urls: list[str] = typer.Argument(..., metavar="URL..."),
         db = open_database(load_settings())
         with db.session() as s:
             checker = Checker(service.active_entries(s))
-    bad = False
     for u in urls:
-        try:
-            hit = checker.check(u)
-        except ValueError as exc:
-            err.print(f"mamoru: {u!r}: {exc}", markup=False)
-            typer.echo("invalid")
-            bad = True
-            continue
+        hit = checker.check(u)
         typer.echo("clear" if hit is None else f"blocked {hit}")
-    if bad:
-        raise typer.Exit(2)
 
 
 @app.command("publish")

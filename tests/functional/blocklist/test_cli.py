@@ -67,3 +67,23 @@ def test_propose_confirm_export_check_publish_verify(cli: Cli, tmp_path: Path) -
     assert cli("blocklist", "publish").exit_code == 0
     again = cli("blocklist", "publish")
     assert again.exit_code == 1 and "already published" in again.stderr
+
+
+def test_check_refuses_an_unreadable_url_without_printing_a_misleading_line(cli: Cli, tmp_path: Path) -> None:
+    """The contract prints only `blocked ENTRY_ID` or `clear`, one line per URL in order. A URL that
+    cannot be read is neither: it is bad input (exit 2), named on standard error, and standard output
+    stays empty, so a caller reading line N as URL N's answer is never misled."""
+    _users(cli)
+    h = _propose(cli, "--host", "files.share.example", "--as", "ana")
+    assert cli("blocklist", "confirm", str(h), "--as", "sena").exit_code == 0
+    hashed = tmp_path / "list.hashed"
+    hashed.write_bytes(cli("blocklist", "export", "--format", "hashed").stdout_bytes)
+    for extra in ([], ["--hashed", str(hashed)]):
+        good = cli("blocklist", "check", *extra, "http://files.share.example/a", "http://ok.example/")
+        assert good.exit_code == 0 and good.stdout.splitlines() == [f"blocked {h}", "clear"]
+        r = cli("blocklist", "check", *extra, "http://files.share.example/a", "http://[::1", "mailto:x",
+                "http://ok.example/")
+        assert r.exit_code == 2, r.output
+        assert r.stdout == ""
+        assert "'http://[::1'" in r.stderr and "'mailto:x'" in r.stderr and "2 of 4 URLs" in r.stderr
+        assert "files.share.example" not in r.stderr  # only the unreadable ones are named

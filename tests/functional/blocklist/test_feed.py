@@ -57,7 +57,8 @@ def test_subscriber_snapshot_then_three_deltas_ends_equal(session: Session, clie
             service.content_removed(session, b, made[1])
         publishing.publish(session, None, cfg)
         session.commit()
-    index = client.get(f"/api/v1/blocklist/deltas?since={version}", headers=auth).json()
+    since = version
+    index = client.get(f"/api/v1/blocklist/deltas?since={since}", headers=auth).json()
     assert len(index["deltas"]) == 3
     for d in index["deltas"]:
         body = client.get(d["href"], headers=auth).content
@@ -81,6 +82,17 @@ def test_subscriber_snapshot_then_three_deltas_ends_equal(session: Session, clie
     log = {(r.kind, r.version, r.status) for r in publishing.feed_access_log(session) if r.user_id == sub.id}
     assert ("snapshot", version - 4, 200) in log and ("snapshot", version - 4, 304) in log
     assert ("delta", version, 200) in log and ("delta.sig", version, 200) in log
+    # the delta index is logged too: who asked, from which version, and the latest it named
+    index_log = [(r.version, r.from_version, r.status, r.token_id is not None)
+                 for r in publishing.feed_access_log(session) if r.user_id == sub.id and r.kind == "delta-index"]
+    assert sorted(index_log) == [(version, since, 200, True), (version, version, 200, True)]
+    staff = make_user(roles.AUDITOR)
+    shown = client.get("/api/v1/blocklist/access-log",
+                       headers={"Authorization": f"Bearer {api_token(staff, ['plan:read', 'blocklist'])}"})
+    assert shown.status_code == 200, shown.text
+    assert {"user": sub.username, "kind": "delta-index", "format": "json", "version": version,
+            "from_version": since, "status": 200} in [
+        {k: row[k] for k in ("user", "kind", "format", "version", "from_version", "status")} for row in shown.json()]
 
 
 def test_feed_needs_a_feed_token(session: Session, client, make_user, api_token) -> None:

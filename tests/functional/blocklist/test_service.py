@@ -55,6 +55,43 @@ def test_an_account_the_proposer_created_cannot_confirm(session: Session, make_u
         service.confirm(session, admin, e2.id)
 
 
+@pytest.mark.parametrize("role", sorted(service.EDITOR_ROLES))
+def test_no_account_down_the_proposers_chain_of_creation_confirms(session: Session, make_user, role: str,
+                                                                  tag: str) -> None:
+    """admin creates admin2, admin2 creates the confirmer: still the admin's own making."""
+    admin = make_user(roles.ADMINISTRATOR)
+    admin2 = make_user(roles.ADMINISTRATOR, created_by=admin)
+    third = make_user(role, created_by=admin2)
+    v0 = service.current_version(session)
+    e = service.propose(session, admin, "host", f"cdn.chain-{tag}.example", "case")
+    with pytest.raises(PermissionDenied, match="created by the proposer") as refused:
+        service.confirm(session, third, e.id)
+    assert admin2.username in str(refused.value)  # the refusal names the account in between
+    assert e.status == "proposed" and service.current_version(session) == v0
+    # and upwards: the third account proposes, the administrator two levels above confirms
+    e2 = service.propose(session, third, "host", f"cdn2.chain-{tag}.example", "case")
+    with pytest.raises(PermissionDenied, match="created by you"):
+        service.confirm(session, admin, e2.id)
+    # an account outside the chain (a sibling made by the same admin2 is inside it; this one is not)
+    outsider = make_user(roles.SENIOR_ANALYST)
+    assert service.confirm(session, outsider, e.id).status == "active"
+
+
+def test_a_cycle_of_creators_ends_the_walk(session: Session, make_user, tag: str) -> None:
+    """created_by is never made circular by mamoru; if someone does it by hand, confirm still answers."""
+    a, b = make_user(roles.ANALYST), make_user(roles.ANALYST)
+    c = make_user(roles.ANALYST, created_by=b)
+    b.created_by = c  # b <- c <- b
+    session.flush()
+    assert [u.id for u in service.creators(c)] == [b.id]
+    e = service.propose(session, a, "host", f"cycle-{tag}.example", "case")
+    assert service.four_eyes_refusal(a, c) is None
+    e2 = service.propose(session, c, "host", f"cycle2-{tag}.example", "case")
+    with pytest.raises(PermissionDenied, match="created by"):  # each made the other
+        service.confirm(session, b, e2.id)
+    assert service.confirm(session, c, e.id).status == "active"
+
+
 def test_roles_outside_the_hotline_cannot_propose_or_confirm(session: Session, make_user, tag: str) -> None:
     analyst = make_user(roles.ANALYST)
     e = service.propose(session, analyst, "url", f"http://bad-{tag}.example/x", "case")

@@ -66,6 +66,28 @@ def test_an_account_the_proposer_created_is_refused_through_the_api(client, make
     assert r.status_code == 403 and "created by you" in r.json()["detail"]
 
 
+@pytest.mark.parametrize("role", sorted(service.EDITOR_ROLES))
+def test_an_account_made_by_an_account_the_proposer_made_is_refused_through_the_api(
+        session: Session, client, make_user, api_token, role: str, tag: str) -> None:
+    admin = make_user(roles.ADMINISTRATOR)
+    admin2 = make_user(roles.ADMINISTRATOR, created_by=admin)
+    third = make_user(role, created_by=admin2)
+    e = _propose(client, _h(api_token, admin), f"cdn.chain-{tag}.example")
+    r = client.post(f"{API}/entries/{e['id']}/confirm", headers=_h(api_token, third))
+    assert r.status_code == 403 and "created by the proposer" in r.json()["detail"], r.text
+    assert client.get(f"{API}/entries/{e['id']}", headers=_h(api_token, admin)).json()["status"] == "proposed"
+    e2 = _propose(client, _h(api_token, third), f"cdn2.chain-{tag}.example")
+    r = client.post(f"{API}/entries/{e2['id']}/confirm", headers=_h(api_token, admin))
+    assert r.status_code == 403 and "created by you" in r.json()["detail"], r.text
+    session.expire_all()
+    refused = set(session.scalars(select(AuditEvent.target)
+                                  .where(AuditEvent.action == "blocklist:entry:confirm-refused")))
+    assert {f"blocklist-entry:{e['id']}", f"blocklist-entry:{e2['id']}"} <= refused
+    outsider = make_user(roles.SENIOR_ANALYST)
+    r = client.post(f"{API}/entries/{e['id']}/confirm", headers=_h(api_token, outsider))
+    assert r.status_code == 200 and r.json()["status"] == "active", r.text
+
+
 def test_lifecycle_search_compare_publish(client, make_user, api_token, tag: str) -> None:
     a, s, admin = make_user(roles.ANALYST), make_user(roles.SENIOR_ANALYST), make_user(roles.ADMINISTRATOR)
     ha, hs, hadm = _h(api_token, a), _h(api_token, s), _h(api_token, admin)

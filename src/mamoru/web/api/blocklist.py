@@ -1,8 +1,8 @@
 """The subscriber feed: signed snapshots per format, deltas since a version, public keys.
 
 ISPs and filtering vendors fetch with an API token holding the `feed` scope. Every file answers
-with an ETag (its SHA-256) and honours If-None-Match with 304; every fetch, 304s included, is
-logged with who fetched which version (no client address). Public keys need no token.
+with an ETag (its SHA-256) and honours If-None-Match with 304; every fetch, 304s included, and
+every request of the delta index is logged with who fetched which version (no client address). Public keys need no token.
 """
 
 from __future__ import annotations
@@ -81,11 +81,14 @@ def snapshot_signature(fmt: str, request: Request, version: int | None = Query(N
 
 @router.get("/deltas", summary="The chain of published deltas from a version to the latest")
 def deltas(since: int = Query(..., ge=0), session: Session = Depends(get_session),
-           user: User = Depends(feed_user)) -> dict[str, object]:
+           principal: Principal = Depends(get_principal), user: User = Depends(feed_user)) -> dict[str, object]:
     latest = publishing.latest_publication(session)
     if latest is None:
         raise NotFound("nothing published yet")
     chain = publishing.deltas_since(session, since)
+    token_id = principal.token.id if principal.token is not None else None
+    publishing.log_access(session, user, token_id, None, kind="delta-index", fmt="json", version=latest.version,
+                          from_version=since, status=200)
     return {"latest_version": latest.version, "deltas": [
         {"from_version": d.from_version, "to_version": d.version, "sha256": d.sha256,
          "href": f"{router.prefix}/deltas/{d.from_version}/{d.version}",
