@@ -27,6 +27,7 @@ from typing import Any
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 
+POLL = 0.01  # seconds between looks
 WAL_WRITE_LOCK = 120  # SQLite: WALINDEX_LOCK_OFFSET + WAL_WRITE_LOCK, in the -shm file
 _FLOCK = "hhqqi4x"  # struct flock on Linux: type, whence, start, len, pid
 
@@ -101,7 +102,7 @@ def traced_run(env: dict[str, str], watcher: Watcher, *args: str, timeout: float
             trace.spans.append((opened, now))
             opened = None
         assert now < timeout, f"{args} ran longer than {timeout} s"
-        time.sleep(0.005)
+        time.sleep(POLL)
     if opened is not None:
         trace.spans.append((opened, time.monotonic() - start))
     errors.seek(0)
@@ -128,7 +129,7 @@ def kill_inside(env: dict[str, str], watcher: Watcher, hold: float, *args: str, 
             else:
                 opened = None
             assert now - start < timeout, f"{args} ran longer than {timeout} s"
-            time.sleep(0.005)
+            time.sleep(POLL)
         return False
     finally:
         if proc.poll() is None:
