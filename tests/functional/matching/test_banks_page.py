@@ -124,11 +124,14 @@ def test_an_administrator_chooses_a_platforms_banks_on_the_page(
                           .where(PlatformBank.user_id == platform.id)) == 1  # the refused choice changed nothing
 
 
-def test_a_bank_name_with_a_slash_works_on_the_page(client: Any, session: Session, make_user: Callable[..., Any],
-                                                   login_as: Any) -> None:
-    """The API's paths cannot carry such a name; the page sends names as form fields and queries."""
+def test_a_bank_name_with_a_slash_is_refused_and_one_with_an_ampersand_works_on_the_page(
+        client: Any, session: Session, make_user: Callable[..., Any], login_as: Any) -> None:
+    """A name is part of the API's paths (/api/v1/banks/{name}), which cannot carry "/": such a name is
+    refused with its reason. Other characters work: the page sends names as form fields and queries."""
     csrf = login_as(make_user(roles.SENIOR_ANALYST))
-    name = f"partner/{secrets.token_hex(3)} & co"
+    refused = create(client, csrf, f"partner/{secrets.token_hex(3)}")
+    assert refused.status_code == 422 and "cannot hold" in refused.text
+    name = f"partner {secrets.token_hex(3)} & co"
     assert create(client, csrf, name).status_code == 303
     h = hexes(1, 13)[0]
     assert upload(client, csrf, name, h.encode()).status_code == 303
