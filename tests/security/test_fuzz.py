@@ -1,6 +1,6 @@
 """Short coverage-guided fuzzing runs (atheris) of the harnesses in fuzz/, as in CI.
 
-Each harness runs for MAMORU_FUZZ_SECONDS (default 20) in its own process; a crash or an escaped
+Each harness runs for MAMORU_FUZZ_SECONDS (default 10, seed 1, so a CI run is repeatable) in its own process; a crash or an escaped
 exception fails the test with atheris' report. bench/fuzz.sh runs them for longer.
 """
 
@@ -15,7 +15,7 @@ from pathlib import Path
 import pytest
 
 REPO = Path(__file__).resolve().parents[2]
-SECONDS = int(os.environ.get("MAMORU_FUZZ_SECONDS", "20"))
+SECONDS = int(os.environ.get("MAMORU_FUZZ_SECONDS", "10"))
 
 atheris = pytest.importorskip("atheris", reason="atheris does not install on this Python")
 
@@ -69,7 +69,7 @@ def test_fuzz_harness_runs_clean(harness: str, tmp_path: Path) -> None:
     else:
         for i, seed in enumerate([b"http://Example.COM:80/a/../b?x#y", b"%31%32%37.1/%2e%2e/", b"http://[::1]/"]):
             (corpus / f"seed{i}").write_bytes(seed)
-    r = subprocess.run([sys.executable, str(REPO / "fuzz" / harness), f"-max_total_time={SECONDS}",
+    r = subprocess.run([sys.executable, str(REPO / "fuzz" / harness), f"-max_total_time={SECONDS}", "-seed=1",
                         "-rss_limit_mb=1536", "-timeout=10", f"-artifact_prefix={tmp_path}/", str(corpus)],
                        capture_output=True, text=True, timeout=SECONDS + 120, cwd=tmp_path)
     report = (r.stdout + r.stderr)[-4000:]
