@@ -85,6 +85,12 @@ def test_a_session_whose_stored_expiry_has_passed_is_refused(app: Any, session: 
     from mamoru.auth.models import User
 
     assert session.scalars(select(User).where(User.username == "late")).first() is None
+    # The expired row is gone once anyone signs in again (the refusing request rolled back).
+    other = make_user("coordinator")
+    with TestClient(app) as client:
+        login(client, other.username)
+    session.expire_all()
+    assert session.scalars(select(WebSession).where(WebSession.user_id == user.id)).first() is None
 
 
 # -- CSRF on every form ------------------------------------------------------------------------

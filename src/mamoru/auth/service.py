@@ -132,6 +132,9 @@ def open_session(session: Session, user: User, hours: float) -> NewSession:
     key = secrets.token_urlsafe(32)
     csrf = secrets.token_urlsafe(24)
     now = utcnow()
+    # Expired sessions go here, in a transaction that commits: the request that refuses one usually
+    # rolls back (its delete with it), so that alone would leave the rows behind.
+    session.execute(delete(WebSession).where(WebSession.expires_at <= now))
     session.add(
         WebSession(
             key_hash=_sha256(key),
@@ -147,7 +150,8 @@ def open_session(session: Session, user: User, hours: float) -> NewSession:
 
 
 def find_session(session: Session, cookie_value: str, hours: float) -> WebSession | None:
-    """The live session for a cookie; expired sessions are deleted, live ones slide forward."""
+    """The live session for a cookie, slid forward; an expired one is refused and deleted (the delete
+    holds when the request commits; every login also deletes all expired sessions)."""
     ws = session.scalar(select(WebSession).where(WebSession.key_hash == _sha256(cookie_value)))
     if ws is None:
         return None
