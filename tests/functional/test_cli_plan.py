@@ -23,6 +23,14 @@ def _rows(csv_text: str) -> list[dict[str, str]]:
     return list(csv.DictReader(io.StringIO(csv_text)))
 
 
+def _write_csv(path: Path, rows: list[dict[str, str]]) -> Path:
+    with path.open("w", newline="", encoding="utf-8") as fh:
+        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
+        w.writeheader()
+        w.writerows(rows)
+    return path
+
+
 def test_load_is_safe_to_run_twice(loaded_cli: Cli) -> None:
     first = _export(loaded_cli)
     r = loaded_cli("plan", "load")
@@ -47,11 +55,7 @@ def test_import_round_trip_keeps_ids_and_sets_codes(loaded_cli: Cli, tmp_path: P
         if r["id"] == rows[0]["id"]:
             r["code"] = "1-(1)"
             r["origin"] = "third-comprehensive"
-    f = tmp_path / "full.csv"
-    with f.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows + [{**rows[1], "id": "", "code": "1-99", "title_en": "A measure not in the outline"}])
+    f = _write_csv(tmp_path / "full.csv", rows + [{**rows[1], "id": "", "code": "1-99", "title_en": "A measure not in the outline"}])
     r = loaded_cli("plan", "import", str(f), "--reason", "full list received")
     assert r.exit_code == 0, r.output
     after = _rows(_export(loaded_cli))
@@ -68,11 +72,7 @@ def test_import_rejects_bad_rows_and_changes_nothing(loaded_cli: Cli, tmp_path: 
     rows[5]["pillar"] = "9"
     rows[7]["title_en"] = ""
     rows[0]["title_en"] = "Changed, but the file has bad rows"
-    f = tmp_path / "bad.csv"
-    with f.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    f = _write_csv(tmp_path / "bad.csv", rows)
     r = loaded_cli("plan", "import", str(f))
     assert r.exit_code == 2
     assert "row 4, agencies: unknown agency code 'XYZ'" in r.stderr
@@ -208,16 +208,9 @@ def test_cli_edits_record_the_acting_user_or_the_command_line(loaded_cli: Cli, t
 
     rows = _rows(_export(loaded_cli))
     rows[2]["title_en"] = "Imported wording"
-    f = tmp_path / "one.csv"
-    with f.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    f = _write_csv(tmp_path / "one.csv", rows)
     assert loaded_cli("plan", "import", str(f), "--as", "coord").exit_code == 0
     rows[2]["title_en"] = "Imported again"
-    with f.open("w", newline="", encoding="utf-8") as fh:
-        w = csv.DictWriter(fh, fieldnames=list(rows[0]))
-        w.writeheader()
-        w.writerows(rows)
+    _write_csv(f, rows)
     assert loaded_cli("plan", "import", str(f)).exit_code == 0
     assert [a for a, _ in _audit_actors(loaded_cli, "plan:import")] == ["coord", "cli"]

@@ -43,21 +43,10 @@ def key_id(key: Ed25519PublicKey) -> str:
     return hashlib.sha256(raw).hexdigest()[:16]
 
 
-def public_pem(key: Ed25519PublicKey) -> bytes:
-    return files.public_pem(key)
-
-
-def _write_public_key(path: Path, key: Ed25519PublicKey) -> None:
-    files.replace(path, public_pem(key))
-
-
-def _write_new_key(path: Path) -> Ed25519PrivateKey:
-    """Create the key file whole or not at all (a kill meanwhile leaves no key, never a truncated one)."""
-    return files.create_key(path)
-
-
-def load_or_create_key(path: Path) -> Ed25519PrivateKey:
-    return files.load_or_create_key(path)
+# The key file itself is kept by mamoru.files: written whole (a kill leaves no key, never a
+# truncated one), mode 0600 from creation, its public key beside it.
+public_pem = files.public_pem
+load_or_create_key = files.load_or_create_key
 
 
 def rotate_key(path: Path) -> tuple[str | None, str]:
@@ -67,11 +56,11 @@ def rotate_key(path: Path) -> tuple[str | None, str]:
     if path.exists():
         old = load_or_create_key(path)
         old_id = key_id(old.public_key())
-        _write_public_key(path.with_name(f"{path.name}.{old_id}.pub"), old.public_key())
+        files.replace(path.with_name(f"{path.name}.{old_id}.pub"), public_pem(old.public_key()))
         retired = path.with_name(f"{path.name}.{old_id}.retired")
         path.rename(retired)
         retired.chmod(0o600)
-    new = _write_new_key(path)
+    new = files.create_key(path)
     return old_id, key_id(new.public_key())
 
 

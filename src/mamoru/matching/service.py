@@ -114,26 +114,18 @@ def add_entries(session: Session, bank: HashBank, entries: list[EntryIn], actor:
 def not_in_bank(session: Session, bank: HashBank, entries: list[EntryIn]) -> list[EntryIn]:
     """The entries whose (signal, hash) the bank does not hold yet, enabled or disabled, each once.
     Looked up in chunks through the (bank, signal, hash) index, so a large bank is never read whole."""
-    fresh: list[EntryIn] = []
-    seen: set[tuple[str, str]] = set()
-    by_signal: dict[str, list[EntryIn]] = {}
+    first: dict[tuple[str, str], EntryIn] = {}
     for e in entries:
-        if (e.signal, e.hash) not in seen:
-            seen.add((e.signal, e.hash))
-            by_signal.setdefault(e.signal, []).append(e)
+        first.setdefault((e.signal, e.hash), e)
+    unique = list(first.values())
     have: set[tuple[str, str]] = set()
-    for signal, group in by_signal.items():
-        for start in range(0, len(group), 1000):
-            chunk = [e.hash for e in group[start:start + 1000]]
+    for signal in {e.signal for e in unique}:
+        hashes = [e.hash for e in unique if e.signal == signal]
+        for start in range(0, len(hashes), 1000):
             have.update((signal, h) for h in session.scalars(
                 select(HashBankEntry.hash).where(HashBankEntry.bank_id == bank.id, HashBankEntry.signal == signal,
-                                                 HashBankEntry.hash.in_(chunk))))
-    for e in entries:
-        key = (e.signal, e.hash)
-        if key in seen and key not in have:
-            fresh.append(e)
-            seen.discard(key)
-    return fresh
+                                                 HashBankEntry.hash.in_(hashes[start:start + 1000]))))
+    return [e for e in unique if (e.signal, e.hash) not in have]
 
 
 @dataclass(frozen=True)
