@@ -2,20 +2,20 @@
 
 The 256 bits are cut into 11 chunks (eight of 23 bits, three of 24). If two hashes are within
 distance d, then for any radii r_t with sum(r_t + 1) >= d + 1 some chunk t differs in at most r_t
-bits (pigeonhole). So a query enumerates, for each chunk, every value within r_t of its own chunk
-and looks each up in that chunk's table; every row found is verified with a full popcount. At
-d = 31: one chunk at radius 1 and ten at radius 2, 2,843 lookups, and at 10 million uniform hashes
-about 3,000 candidates. Radii are chosen per query distance (greedily, cheapest lookups first) so
-that smaller distances are cheaper and larger ones stay exact; when the lookups would cost more
-than reading every hash, the query scans all hashes instead.
+bits (pigeonhole). So a query looks, for each chunk, for every row whose chunk is within r_t of
+its own, and verifies each row found with a full popcount. Radii are chosen per query distance
+(greedily, cheapest first) so that smaller distances are cheaper and larger ones stay exact; when
+the lookups would cost more than reading every hash, the query scans all hashes instead.
 
 A table is a counting sort of all rows by its chunk: a directory of 2**D + 1 offsets on the top D
 bits of the chunk (D about log2 N, at most 23) and, per row, one uint32 holding the row number and
-the chunk's remaining low bits. Memory at 10 million hashes: 32 bytes of hash, 44 bytes of table
-entries, 37 of directories: 113 bytes per hash. A row reached through several chunks is reported
-once: by the first chunk whose probes reach it.
+the chunk's remaining low (suffix) bits. A chunk probed at radius r reads one bucket per flip of
+the D directory bits of weight a <= r, and takes the bucket's entries whose suffix differs from
+the query's in at most r - a bits: at d = 31 and a million hashes (D = 19) 1,930 buckets instead
+of the 2,843 values within the radii, and about 300 candidates. Memory at 10 million hashes: 32
+bytes of hash, 44 bytes of table entries, 37 of directories: 113 bytes per hash. A row reached
+through several chunks is reported once: by the first chunk whose radius covers it.
 """
-
 from __future__ import annotations
 
 import math
@@ -34,6 +34,8 @@ CHUNK_WIDTHS = (23,) * 8 + (24,) * 3
 MAX_DIR_BITS = 23
 MIN_DIR_BITS = 8
 MAX_PROBE_RADIUS = 6
+ENTRY_COST = 0.05
+"""Cost of testing one bucket entry's suffix, in units of one random memory access."""
 SCAN_COST_PER_ROW = 0.1
 """Cost of scanning one hash, in units of one probe and its expected candidates (measured at 10
 million: 90,000 probes at d = 50 take 12 ms, a scan of every hash 46 ms)."""
@@ -85,12 +87,13 @@ def flip_masks(width: int, radius: int) -> npt.NDArray[np.uint32]:
 
 @dataclass(frozen=True)
 class ProbePlan:
-    """Per chunk, the probe radius (-1: chunk not probed), and the flip masks to apply."""
+    """Per chunk, the probe radius (-1: chunk not probed), and the directory flips to apply."""
 
     radii: npt.NDArray[np.int64]
     mask_base: npt.NDArray[np.int64]
     mask_len: npt.NDArray[np.int64]
     masks: npt.NDArray[np.uint32]
+    weights: npt.NDArray[np.int64]
 
     @property
     def probes(self) -> int:
@@ -98,13 +101,20 @@ class ProbePlan:
 
 
 @lru_cache(maxsize=256)
-def choose_radii(widths: tuple[int, ...], n: int, d: int) -> tuple[int, ...] | None:
-    """Radii with sum(r + 1) >= d + 1 at least cost, or None when scanning everything is cheaper."""
+def choose_radii(widths: tuple[int, ...], dir_bits: int, n: int, d: int) -> tuple[int, ...] | None:
+    """Radii with sum(r + 1) >= d + 1 at least cost, or None when scanning everything is cheaper.
+
+    Raising chunk t's radius to r reads C(dir_bits, r) more buckets (each a directory slot and
+    the bucket's n / 2**dir_bits entries) and verifies C(width, r) * n / 2**width more candidates.
+    """
     budget = [0] * len(widths)
     cost = 0.0
+    per_bucket = 1.0 + ENTRY_COST * n / 2.0 ** dir_bits
     for _ in range(d + 1):
         def step(t: int) -> float:
-            return math.comb(widths[t], budget[t]) * (1.0 + n / 2.0 ** widths[t])
+            r = budget[t]
+            return (math.comb(dir_bits, r) * per_bucket
+                    + math.comb(widths[t], r) * n / 2.0 ** widths[t])
         t = min(range(len(widths)), key=step)
         cost += step(t)
         budget[t] += 1
@@ -114,12 +124,35 @@ def choose_radii(widths: tuple[int, ...], n: int, d: int) -> tuple[int, ...] | N
 
 
 @lru_cache(maxsize=64)
-def probe_plan(widths: tuple[int, ...], radii: tuple[int, ...]) -> ProbePlan:
-    parts = [flip_masks(w, r) if r >= 0 else np.empty(0, np.uint32)
-             for w, r in zip(widths, radii, strict=True)]
+def probe_plan(dir_bits: int, radii: tuple[int, ...]) -> ProbePlan:
+    parts = [flip_masks(dir_bits, r) if r >= 0 else np.empty(0, np.uint32) for r in radii]
     lens = np.array([len(p) for p in parts], np.int64)
     base = np.concatenate([[0], np.cumsum(lens)[:-1]]).astype(np.int64)
-    return ProbePlan(np.array(radii, np.int64), base, lens, np.concatenate(parts))
+    masks = np.concatenate(parts)
+    weights = np.bitwise_count(masks).astype(np.int64)
+    return ProbePlan(np.array(radii, np.int64), base, lens, masks, weights)
+
+
+class _Scratch:
+    """One thread's working arrays for `query_one` (reused from query to query)."""
+
+    def __init__(self, probes: int, cands: int, out: int):
+        self.lo = np.empty(probes, np.int64)
+        self.hi = np.empty(probes, np.int64)
+        self.cand_row = np.empty(cands, np.uint32)
+        self.cand_tab = np.empty(cands, np.int64)
+        self.out_r = np.empty(out, np.uint32)
+        self.out_d = np.empty(out, np.int32)
+
+
+def _no_hits() -> Hits:
+    hits = Hits.empty()
+    hits.rows.flags.writeable = False
+    hits.distances.flags.writeable = False
+    return hits
+
+
+_NO_HITS = _no_hits()
 
 
 class MultiIndex:
@@ -137,11 +170,12 @@ class MultiIndex:
         self._dir_base = np.arange(len(layout.widths), dtype=np.int64) * layout.dir_len
         self._chunkmasks = layout.chunk_masks()
         self._local = threading.local()
+        self._prep: dict[int, tuple[int, tuple[object, ...]] | None] = {}
 
     @classmethod
-    def build(cls, hashes: Words) -> MultiIndex:
+    def build(cls, hashes: Words, layout: Layout | None = None) -> MultiIndex:
         hashes = np.ascontiguousarray(hashes, dtype=np.uint64).reshape(-1, 4)
-        layout = Layout.for_size(hashes.shape[0])
+        layout = layout or Layout.for_size(hashes.shape[0])
         m = len(layout.widths)
         dirs = np.empty(m * layout.dir_len, np.uint32)
         packed = np.empty(m * layout.size, np.uint32)
@@ -160,41 +194,54 @@ class MultiIndex:
         return int(self.hashes.nbytes + self.dirs.nbytes + self.packed.nbytes)
 
     def plan(self, max_distance: int) -> ProbePlan | None:
-        radii = choose_radii(self.layout.widths, self.size, check_distance(max_distance))
-        return None if radii is None else probe_plan(self.layout.widths, radii)
+        radii = choose_radii(self.layout.widths, self.layout.dir_bits, self.size,
+                             check_distance(max_distance))
+        return None if radii is None else probe_plan(self.layout.dir_bits, radii)
 
     def _args(self, plan: ProbePlan) -> tuple[object, ...]:
         return (self._starts, self._widths, self._sbs, plan.radii, self._dir_base, self.dirs,
-                self.packed, plan.mask_base, plan.mask_len, plan.masks, self._chunkmasks)
+                self.packed, plan.mask_base, plan.mask_len, plan.masks, plan.weights,
+                self._chunkmasks)
 
-    def _scratch(self, probes: int, cands: int) -> tuple[npt.NDArray[np.generic], ...]:
-        sc: tuple[npt.NDArray[np.generic], ...] | None = getattr(self._local, "scratch", None)
-        if sc is None or sc[0].shape[0] < probes or sc[4].shape[0] < cands:
-            probes = max(probes, 0 if sc is None else sc[0].shape[0])
-            cands = max(cands, 8192 if sc is None else sc[4].shape[0])
-            sc = (np.empty(probes, np.uint32), np.empty(probes, np.uint32),
-                  np.empty(probes, np.int64), np.empty(probes, np.uint32),
-                  np.empty(cands, np.uint32), np.empty(cands, np.int64))
+    def _prepared(self, max_distance: int) -> tuple[int, tuple[object, ...]] | None:
+        """(probes, kernel arguments) for this radius, or None when the query scans."""
+        try:
+            return self._prep[max_distance]
+        except KeyError:
+            plan = self.plan(max_distance)
+            prep = None if plan is None or self.size == 0 else (plan.probes, self._args(plan))
+            self._prep[max_distance] = prep
+            return prep
+
+    def _scratch(self, probes: int) -> _Scratch:
+        sc: _Scratch | None = getattr(self._local, "scratch", None)
+        if sc is None or sc.lo.shape[0] < probes:
+            sc = _Scratch(probes, 8192, 64)
             self._local.scratch = sc
         return sc
 
     def query(self, query: Words, max_distance: int = DEFAULT_DISTANCE) -> Hits:
-        q = np.ascontiguousarray(query, dtype=np.uint64).reshape(4)
-        plan = self.plan(max_distance)
-        if plan is None or self.size == 0:
+        q = query
+        if not (type(q) is np.ndarray and q.dtype == np.uint64 and q.shape == (4,)
+                and q.flags.c_contiguous):
+            q = np.ascontiguousarray(query, dtype=np.uint64).reshape(4)
+        prep = self._prepared(max_distance)
+        if prep is None:
             return self._scan(q, max_distance)
-        out_cap, cands = 64, 0
+        probes, args = prep
+        sc = self._scratch(probes)
         while True:
-            sc = self._scratch(plan.probes, cands)
-            out_r = np.empty(out_cap, np.uint32)
-            out_d = np.empty(out_cap, np.int32)
-            found = k.query_one(self.hashes, q, max_distance, *self._args(plan), out_r, out_d, *sc)
+            found = k.query_one(self.hashes, q, max_distance, *args, sc.out_r, sc.out_d,
+                                sc.lo, sc.hi, sc.cand_row, sc.cand_tab)
+            if found == 0:
+                return _NO_HITS
             if found < 0:
-                cands = -found
-            elif found > out_cap:
-                out_cap = found
+                sc = _Scratch(sc.lo.shape[0], -found, sc.out_r.shape[0])
+            elif found > sc.out_r.shape[0]:
+                sc = _Scratch(sc.lo.shape[0], sc.cand_row.shape[0], found)
             else:
-                return Hits.of(out_r[:found], out_d[:found])
+                return Hits(sc.out_r[:found].astype(np.int64), sc.out_d[:found].copy())
+            self._local.scratch = sc
 
     def query_many(self, queries: Words, max_distance: int = DEFAULT_DISTANCE,
                    threads: int = 2) -> list[Hits]:
@@ -206,12 +253,11 @@ class MultiIndex:
         rows, dists, counts = k.query_many(self.hashes, qs, max_distance, *self._args(plan),
                                            per_query, 1 << 16, threads)
         out = []
-        none = Hits.empty()
         for i, c in enumerate(counts.tolist()):
             if c == 0:
-                out.append(none)
+                out.append(_NO_HITS)
             elif 0 < c <= per_query:
-                out.append(Hits.of(rows[i, :c], dists[i, :c]))
+                out.append(Hits(rows[i, :c].copy(), dists[i, :c].copy()))
             else:
                 out.append(self.query(qs[i], max_distance))
         return out

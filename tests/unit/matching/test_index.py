@@ -8,7 +8,7 @@ import numpy as np
 import pytest
 
 from mamoru.matching import synthetic
-from mamoru.matching.fastindex import CHUNK_WIDTHS, Layout, MultiIndex, choose_radii, flip_masks
+from mamoru.matching.fastindex import Layout, MultiIndex, choose_radii, flip_masks
 from mamoru.matching.index import BruteForceIndex, Hits, pdq_words, same_hits, words_hex
 
 SHARED = Path(__file__).resolve().parents[3].parent / "shared"
@@ -80,6 +80,41 @@ def test_dense_cluster_returns_every_member_once() -> None:
     assert all(same_hits(h, got) for h in many)
 
 
+@pytest.mark.parametrize("widths,dir_bits", [
+    ((16,) * 16, 16),            # directory on the whole chunk: no suffix bits
+    ((16,) * 16, 9),             # 7 suffix bits: most probes share a bucket
+    ((23,) * 8 + (24,) * 3, 12),  # the default widths with a small directory
+    ((19,) * 4 + (20,) * 9, 19),  # mixed: 0 and 1 suffix bits
+])
+def test_any_layout_answers_exactly(clustered_set: np.ndarray, widths: tuple[int, ...],
+                                    dir_bits: int) -> None:
+    """Grouped probing (one bucket per directory flip, suffix distance checked per entry) is exact
+    whatever the split between directory and suffix bits."""
+    hashes = clustered_set[:20_000]
+    fast = MultiIndex.build(hashes, Layout(len(hashes), dir_bits, widths))
+    slow = BruteForceIndex(hashes)
+    rng = np.random.default_rng(dir_bits)
+    near, _, _ = synthetic.planted(hashes, rng, [0, 2, 9, 17, 30, 31, 32], per_distance=4)
+    queries = np.concatenate([near, synthetic.uniform(4, rng)])
+    for radius in (0, 1, 2, 5, 16, 31, 40):
+        for i, q in enumerate(queries):
+            assert_same(fast.query(q, radius), slow.query(q, radius), (widths[0], dir_bits, radius, i))
+        for i, (got, q) in enumerate(zip(fast.query_many(queries, radius), queries, strict=True)):
+            assert_same(got, slow.query(q, radius), ("batch", widths[0], dir_bits, radius, i))
+
+
+def test_answers_are_fresh_arrays(uniform_set: np.ndarray) -> None:
+    """Working buffers are reused between queries: an answer must not change under a caller."""
+    fast = MultiIndex.build(uniform_set)
+    first = fast.query(uniform_set[0], 31)
+    kept = first.rows.copy()
+    for q in uniform_set[1:50]:
+        fast.query(q, 31)
+    assert np.array_equal(first.rows, kept) and kept.tolist() == [0]
+    miss = fast.query(synthetic.uniform(1, np.random.default_rng(99))[0], 0)
+    assert len(miss) == 0 and not miss.rows.flags.writeable
+
+
 def test_conformance_haystack_and_needles() -> None:
     pdq = SHARED / "conformance" / "pdq"
     haystack = pdq_words((pdq / "haystack.txt").read_text().split())
@@ -104,11 +139,12 @@ def test_small_and_empty_indexes() -> None:
 
 def test_radius_plan_is_a_valid_pigeonhole_cover() -> None:
     for n in (1000, 10**6, 10**7):
+        lay = Layout.for_size(n)
         for d in range(64):
-            radii = choose_radii(CHUNK_WIDTHS, n, d)
+            radii = choose_radii(lay.widths, lay.dir_bits, n, d)
             if radii is not None:
                 assert sum(r + 1 for r in radii) >= d + 1
-    assert choose_radii(CHUNK_WIDTHS, 10**7, 31) is not None
+        assert choose_radii(lay.widths, lay.dir_bits, n, 31) is not None
     assert len(flip_masks(23, 2)) == 1 + 23 + 253
 
 
