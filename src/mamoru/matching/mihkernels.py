@@ -97,26 +97,13 @@ def build_table(hashes: Any, start: int, width: int, dir_bits: int, dirs: Any, p
         packed[p] = (np.uint32(i) << np.uint32(sb)) | (keys[i] & smask)
 
 
-@nb.njit(cache=True, nogil=True)  # type: ignore[misc]
-def query_one(hashes: Any, q: Any, d: int, starts: Any, widths: Any, sbs: Any, radii: Any,
-              dir_base: Any, dirs: Any, packed: Any, mask_base: Any, mask_len: Any, masks: Any,
-              mask_weight: Any, chunkmasks: Any, out_rows: Any, out_d: Any, s_lo: Any, s_hi: Any,
-              cand_row: Any, cand_tab: Any) -> int:
-    """All rows within distance d of q, each once, nearest first (ties by row). Returns the
-    number found (rows beyond len(out_rows) are counted, not stored, nor sorted), or -needed when
-    cand_row is too small.
-
-    Per probed chunk t (radius r), `masks` holds every flip of the directory's dir_bits with
-    weight a <= r: each names one bucket, read once, whose entries are candidates when their
-    suffix bits differ from the query's in at most r - a bits. Integer types are kept explicit
-    (uint64 against int64 would compare as float64)."""
+@nb.njit(cache=True, inline="always")  # type: ignore[misc]
+def _slots(q: Any, starts: Any, widths: Any, sbs: Any, radii: Any, dir_base: Any, dirs: Any,
+           mask_base: Any, mask_len: Any, masks: Any, s_lo: Any, off: Any) -> None:
+    """Stage 1: every bucket's directory slot, into s_lo[off:]; prefetch them all."""
     q0, q1, q2, q3 = q[0], q[1], q[2], q[3]
-    n = np.int64(hashes.shape[0])
-    hflat = hashes.reshape(n * 4)
-    m = starts.shape[0]
-    # Stage 1: every bucket's directory slot; prefetch them all.
-    p = 0
-    for t in range(m):
+    p = off
+    for t in range(starts.shape[0]):
         if radii[t] < 0:
             continue
         qh = np.int64(_chunk(q0, q1, q2, q3, starts[t], widths[t]) >> np.uint32(sbs[t]))
@@ -126,9 +113,14 @@ def query_one(hashes: Any, q: Any, d: int, starts: Any, widths: Any, sbs: Any, r
             _prefetch(dirs, b)
             s_lo[p] = b
             p += 1
-    # Stage 2: read bucket bounds; prefetch the bucket's entries.
-    p = 0
-    for t in range(m):
+
+
+@nb.njit(cache=True, inline="always")  # type: ignore[misc]
+def _bounds(n: Any, radii: Any, mask_len: Any, dirs: Any, packed: Any, s_lo: Any, s_hi: Any,
+            off: Any) -> None:
+    """Stage 2: each bucket's entry range in `packed`; prefetch the first entries."""
+    p = off
+    for t in range(radii.shape[0]):
         if radii[t] < 0:
             continue
         base = np.int64(t) * n
@@ -139,11 +131,18 @@ def query_one(hashes: Any, q: Any, d: int, starts: Any, widths: Any, sbs: Any, r
             s_hi[p] = base + np.int64(dirs[b + 1])
             _prefetch(packed, base + lo)
             p += 1
-    # Stage 3: entries whose suffix is near enough become candidates; prefetch their hashes.
+
+
+@nb.njit(cache=True, inline="always")  # type: ignore[misc]
+def _candidates(hflat: Any, q: Any, starts: Any, widths: Any, sbs: Any, radii: Any, packed: Any,
+                mask_base: Any, mask_len: Any, mask_weight: Any, s_lo: Any, s_hi: Any, off: Any,
+                cand_row: Any, cand_tab: Any, coff: Any, cap: Any) -> Any:
+    """Stage 3: entries whose suffix is near enough, into cand_*[coff:coff + cap]; prefetch
+    their hashes. Returns how many there are (more than cap: only cap stored)."""
+    q0, q1, q2, q3 = q[0], q[1], q[2], q[3]
     nc = 0
-    cap = cand_row.shape[0]
-    p = 0
-    for t in range(m):
+    p = off
+    for t in range(starts.shape[0]):
         if radii[t] < 0:
             continue
         sb = np.uint32(sbs[t])
@@ -157,17 +156,24 @@ def query_one(hashes: Any, q: Any, d: int, starts: Any, widths: Any, sbs: Any, r
                 if _popcount(_U64((v ^ qs) & smask)) <= left:
                     if nc < cap:
                         row = np.int64(v >> sb)
-                        cand_row[nc] = row
-                        cand_tab[nc] = t
+                        cand_row[coff + nc] = row
+                        cand_tab[coff + nc] = t
                         _prefetch(hflat, row * 4)
                     nc += 1
             p += 1
-    if nc > cap:
-        return -nc
-    # Stage 4: verify; report a row only from the first table whose probes reach it.
+    return nc
+
+
+@nb.njit(cache=True, inline="always")  # type: ignore[misc]
+def _verify(hashes: Any, q: Any, d: Any, radii: Any, chunkmasks: Any, cand_row: Any,
+            cand_tab: Any, coff: Any, nc: Any, out_rows: Any, out_d: Any) -> Any:
+    """Stage 4: the candidates within d, each reported only from the first table whose radius
+    covers it, nearest first (ties by row). Returns how many (beyond len(out_rows): counted, not
+    stored, nor sorted)."""
+    q0, q1, q2, q3 = q[0], q[1], q[2], q[3]
     found = 0
     ud = _U64(d)
-    for c in range(nc):
+    for c in range(coff, coff + nc):
         row = cand_row[c]
         x0 = hashes[row, 0] ^ q0
         x1 = hashes[row, 1] ^ q1
@@ -189,8 +195,7 @@ def query_one(hashes: Any, q: Any, d: int, starts: Any, widths: Any, sbs: Any, r
                     out_rows[found] = row
                     out_d[found] = np.int32(dist)
                 found += 1
-    # Nearest first, ties by row: insertion sort (answers are short; a dense cluster's few
-    # thousand rows take a few milliseconds).
+    # Insertion sort: answers are short (a dense cluster's few thousand rows: a few ms).
     kept = min(found, out_rows.shape[0])
     for a in range(1, kept):
         rv = out_rows[a]
@@ -205,13 +210,41 @@ def query_one(hashes: Any, q: Any, d: int, starts: Any, widths: Any, sbs: Any, r
     return found
 
 
+@nb.njit(cache=True, nogil=True)  # type: ignore[misc]
+def query_one(hashes: Any, q: Any, d: int, starts: Any, widths: Any, sbs: Any, radii: Any,
+              dir_base: Any, dirs: Any, packed: Any, mask_base: Any, mask_len: Any, masks: Any,
+              mask_weight: Any, chunkmasks: Any, out_rows: Any, out_d: Any, s_lo: Any, s_hi: Any,
+              cand_row: Any, cand_tab: Any) -> int:
+    """All rows within distance d of q, each once, nearest first (ties by row). Returns the
+    number found (rows beyond len(out_rows) are counted, not stored), or -needed when cand_row is
+    too small.
+
+    Per probed chunk t (radius r), `masks` holds every flip of the directory's dir_bits with
+    weight a <= r: each names one bucket, read once, whose entries are candidates when their
+    suffix bits differ from the query's in at most r - a bits. The four stages each run over all
+    buckets (or candidates) before the next, so that the prefetches of one stage are in flight
+    together."""
+    n = np.int64(hashes.shape[0])
+    hflat = hashes.reshape(n * 4)
+    _slots(q, starts, widths, sbs, radii, dir_base, dirs, mask_base, mask_len, masks, s_lo, 0)
+    _bounds(n, radii, mask_len, dirs, packed, s_lo, s_hi, 0)
+    cap = cand_row.shape[0]
+    nc = _candidates(hflat, q, starts, widths, sbs, radii, packed, mask_base, mask_len,
+                     mask_weight, s_lo, s_hi, 0, cand_row, cand_tab, 0, cap)
+    if nc > cap:
+        return -nc
+    return _verify(hashes, q, d, radii, chunkmasks, cand_row, cand_tab, 0, nc, out_rows, out_d)
+
+
 @nb.njit(cache=True, parallel=True)  # type: ignore[misc]
 def query_many(hashes: Any, qs: Any, d: int, starts: Any, widths: Any, sbs: Any, radii: Any,
                dir_base: Any, dirs: Any, packed: Any, mask_base: Any, mask_len: Any, masks: Any,
                mask_weight: Any, chunkmasks: Any, per_query: int, cand_cap: int,
                blocks: int) -> Any:
     """Queries split into `blocks` runs done in parallel. Up to per_query results per query;
-    counts[i] is the true number, or -1 when the candidate scratch was too small (redo alone)."""
+    counts[i] is the true number, or -1 when the candidate scratch was too small (redo alone).
+    (Taking two to sixteen queries of a run through each stage together, for more cache misses
+    in flight, was measured no faster at a million hashes.)"""
     nq = qs.shape[0]
     rows = np.empty((nq, per_query), np.int64)
     dists = np.empty((nq, per_query), np.int32)
