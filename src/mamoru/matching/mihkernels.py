@@ -97,6 +97,15 @@ def build_table(hashes: Any, start: int, width: int, dir_bits: int, dirs: Any, p
         packed[p] = (np.uint32(i) << np.uint32(sb)) | (keys[i] & smask)
 
 
+@nb.njit(cache=True)  # type: ignore[misc]
+def build_bitmap(hashes: Any, start: int, width: int, bitmap: Any) -> None:
+    """Set bit v of `bitmap` (2**width bits) for every chunk value v present."""
+    bitmap[:] = 0
+    for i in range(hashes.shape[0]):
+        v = _chunk(hashes[i, 0], hashes[i, 1], hashes[i, 2], hashes[i, 3], start, width)
+        bitmap[v >> np.uint32(3)] |= np.uint8(1 << (v & np.uint32(7)))
+
+
 @nb.njit(cache=True, inline="always")  # type: ignore[misc]
 def _slots(q: Any, starts: Any, widths: Any, sbs: Any, radii: Any, dir_base: Any, dirs: Any,
            mask_base: Any, mask_len: Any, masks: Any, s_lo: Any, off: Any) -> None:
@@ -210,27 +219,113 @@ def _verify(hashes: Any, q: Any, d: Any, radii: Any, chunkmasks: Any, cand_row: 
     return found
 
 
+@nb.njit(cache=True, inline="always")  # type: ignore[misc]
+def _present(q: Any, starts: Any, widths: Any, sbs: Any, radii: Any, dir_base: Any, dirs: Any,
+             mask_base: Any, mask_len: Any, masks: Any, bitmaps: Any, bm_base: Any, s_lo: Any,
+             s_val: Any, s_tab: Any) -> Any:
+    """Stages 1a and 1b of the bitmap path: every chunk value within the radius (prefetching its
+    bitmap byte), then only the values present in the bank get a directory slot (prefetched);
+    s_lo gets the slot, s_val the value's suffix bits, s_tab its table. Returns how many."""
+    q0, q1, q2, q3 = q[0], q[1], q[2], q[3]
+    p = 0
+    for t in range(starts.shape[0]):
+        if radii[t] < 0:
+            continue
+        qk = _chunk(q0, q1, q2, q3, starts[t], widths[t])
+        bb = np.int64(bm_base[t])
+        for i in range(mask_base[t], mask_base[t] + mask_len[t]):
+            v = qk ^ masks[i]
+            _prefetch(bitmaps, bb + np.int64(v >> np.uint32(3)))
+            s_val[p] = v
+            p += 1
+    p = 0
+    kept = 0
+    for t in range(starts.shape[0]):
+        if radii[t] < 0:
+            continue
+        bb = np.int64(bm_base[t])
+        sb = np.uint32(sbs[t])
+        smask = np.uint32((1 << sbs[t]) - 1)
+        db = np.int64(dir_base[t])
+        for _ in range(mask_len[t]):
+            v = s_val[p]
+            p += 1
+            if (bitmaps[bb + np.int64(v >> np.uint32(3))] >> np.uint8(v & np.uint32(7))) & np.uint8(1):
+                b = db + np.int64(v >> sb)
+                _prefetch(dirs, b)
+                s_lo[kept] = b
+                s_val[kept] = v & smask
+                s_tab[kept] = t
+                kept += 1
+    return kept
+
+
+@nb.njit(cache=True, inline="always")  # type: ignore[misc]
+def _bounds_listed(n: Any, dirs: Any, packed: Any, s_lo: Any, s_hi: Any, s_tab: Any,
+                   nprobe: Any) -> None:
+    """Stage 2 of the bitmap path: each listed bucket's entry range; prefetch its first entries."""
+    for p in range(nprobe):
+        b = s_lo[p]
+        base = np.int64(s_tab[p]) * n
+        lo = base + np.int64(dirs[b])
+        s_lo[p] = lo
+        s_hi[p] = base + np.int64(dirs[b + 1])
+        _prefetch(packed, lo)
+
+
+@nb.njit(cache=True, inline="always")  # type: ignore[misc]
+def _candidates_exact(hflat: Any, sbs: Any, packed: Any, s_lo: Any, s_hi: Any, s_val: Any,
+                      s_tab: Any, nprobe: Any, cand_row: Any, cand_tab: Any) -> Any:
+    """Stage 3 of the bitmap path: the entries holding exactly the listed chunk value."""
+    nc = 0
+    cap = cand_row.shape[0]
+    for p in range(nprobe):
+        t = s_tab[p]
+        sb = np.uint32(sbs[t])
+        smask = np.uint32((1 << sbs[t]) - 1)
+        want = s_val[p]
+        for j in range(s_lo[p], s_hi[p]):
+            v = packed[j]
+            if (v & smask) == want:
+                if nc < cap:
+                    row = np.int64(v >> sb)
+                    cand_row[nc] = row
+                    cand_tab[nc] = t
+                    _prefetch(hflat, row * 4)
+                nc += 1
+    return nc
+
+
 @nb.njit(cache=True, nogil=True)  # type: ignore[misc]
 def query_one(hashes: Any, q: Any, d: int, starts: Any, widths: Any, sbs: Any, radii: Any,
               dir_base: Any, dirs: Any, packed: Any, mask_base: Any, mask_len: Any, masks: Any,
-              mask_weight: Any, chunkmasks: Any, out_rows: Any, out_d: Any, s_lo: Any, s_hi: Any,
-              cand_row: Any, cand_tab: Any) -> int:
+              mask_weight: Any, chunkmasks: Any, bitmaps: Any, bm_base: Any, out_rows: Any,
+              out_d: Any, s_lo: Any, s_hi: Any, s_val: Any, s_tab: Any, cand_row: Any,
+              cand_tab: Any) -> Any:
     """All rows within distance d of q, each once, nearest first (ties by row). Returns the
     number found (rows beyond len(out_rows) are counted, not stored), or -needed when cand_row is
     too small.
 
-    Per probed chunk t (radius r), `masks` holds every flip of the directory's dir_bits with
-    weight a <= r: each names one bucket, read once, whose entries are candidates when their
-    suffix bits differ from the query's in at most r - a bits. The four stages each run over all
-    buckets (or candidates) before the next, so that the prefetches of one stage are in flight
-    together."""
+    Without bitmaps, per probed chunk t (radius r), `masks` holds every flip of the directory's
+    dir_bits with weight a <= r: each names one bucket, read once, whose entries are candidates
+    when their suffix bits differ from the query's in at most r - a bits. With bitmaps (one bit
+    per chunk value: is it in the bank?), `masks` holds every flip of the whole chunk within r,
+    and only the values present are looked up. The stages each run over all buckets (or
+    candidates) before the next, so that the prefetches of one stage are in flight together."""
     n = np.int64(hashes.shape[0])
     hflat = hashes.reshape(n * 4)
-    _slots(q, starts, widths, sbs, radii, dir_base, dirs, mask_base, mask_len, masks, s_lo, 0)
-    _bounds(n, radii, mask_len, dirs, packed, s_lo, s_hi, 0)
     cap = cand_row.shape[0]
-    nc = _candidates(hflat, q, starts, widths, sbs, radii, packed, mask_base, mask_len,
-                     mask_weight, s_lo, s_hi, 0, cand_row, cand_tab, 0, cap)
+    if bitmaps.shape[0] > 0:
+        nprobe = _present(q, starts, widths, sbs, radii, dir_base, dirs, mask_base, mask_len,
+                          masks, bitmaps, bm_base, s_lo, s_val, s_tab)
+        _bounds_listed(n, dirs, packed, s_lo, s_hi, s_tab, nprobe)
+        nc = _candidates_exact(hflat, sbs, packed, s_lo, s_hi, s_val, s_tab, nprobe, cand_row,
+                               cand_tab)
+    else:
+        _slots(q, starts, widths, sbs, radii, dir_base, dirs, mask_base, mask_len, masks, s_lo, 0)
+        _bounds(n, radii, mask_len, dirs, packed, s_lo, s_hi, 0)
+        nc = _candidates(hflat, q, starts, widths, sbs, radii, packed, mask_base, mask_len,
+                         mask_weight, s_lo, s_hi, 0, cand_row, cand_tab, 0, cap)
     if nc > cap:
         return -nc
     return _verify(hashes, q, d, radii, chunkmasks, cand_row, cand_tab, 0, nc, out_rows, out_d)
@@ -239,8 +334,8 @@ def query_one(hashes: Any, q: Any, d: int, starts: Any, widths: Any, sbs: Any, r
 @nb.njit(cache=True, parallel=True)  # type: ignore[misc]
 def query_many(hashes: Any, qs: Any, d: int, starts: Any, widths: Any, sbs: Any, radii: Any,
                dir_base: Any, dirs: Any, packed: Any, mask_base: Any, mask_len: Any, masks: Any,
-               mask_weight: Any, chunkmasks: Any, per_query: int, cand_cap: int,
-               blocks: int) -> Any:
+               mask_weight: Any, chunkmasks: Any, bitmaps: Any, bm_base: Any, per_query: int,
+               cand_cap: int, blocks: int) -> Any:
     """Queries split into `blocks` runs done in parallel. Up to per_query results per query;
     counts[i] is the true number, or -1 when the candidate scratch was too small (redo alone).
     (Taking two to sixteen queries of a run through each stage together, for more cache misses
@@ -253,14 +348,16 @@ def query_many(hashes: Any, qs: Any, d: int, starts: Any, widths: Any, sbs: Any,
     for blk in nb.prange(blocks):
         s_lo = np.empty(nprobe, np.int64)
         s_hi = np.empty(nprobe, np.int64)
+        s_val = np.empty(nprobe, np.uint32)
+        s_tab = np.empty(nprobe, np.int64)
         cand_row = np.empty(cand_cap, np.uint32)
         cand_tab = np.empty(cand_cap, np.int64)
         out_r = np.empty(per_query, np.uint32)
         out_d = np.empty(per_query, np.int32)
         for i in range(blk * nq // blocks, (blk + 1) * nq // blocks):
             c = query_one(hashes, qs[i], d, starts, widths, sbs, radii, dir_base, dirs, packed,
-                          mask_base, mask_len, masks, mask_weight, chunkmasks, out_r, out_d,
-                          s_lo, s_hi, cand_row, cand_tab)
+                          mask_base, mask_len, masks, mask_weight, chunkmasks, bitmaps,
+                          bm_base, out_r, out_d, s_lo, s_hi, s_val, s_tab, cand_row, cand_tab)
             counts[i] = c if c >= 0 else -1
             for k in range(min(max(c, 0), per_query)):
                 rows[i, k] = out_r[k]

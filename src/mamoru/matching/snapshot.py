@@ -8,7 +8,7 @@ million hashes that halves the query time against 4 KiB pages). Opening a snapsh
 and reads the header: it costs well under a millisecond; `warm()` asks the kernel to read every
 page in ahead of the first queries.
 
-Arrays: the PDQ index (`hashes`, `dirs`, `packed`), each PDQ row's entry id and bank id, and for
+Arrays: the PDQ index (`hashes`, `dirs`, `packed`, `bitmaps`), each PDQ row's entry id and bank id, and for
 MD5, SHA-1 and SHA-256 an exact lookup set (see `exact`).
 """
 
@@ -57,6 +57,7 @@ class SnapshotData:
 def _arrays(data: SnapshotData, index: MultiIndex) -> dict[str, npt.NDArray[Any]]:
     arrays: dict[str, npt.NDArray[Any]] = {
         "hashes": index.hashes, "dirs": index.dirs, "packed": index.packed,
+        "bitmaps": index.bitmaps,
         "pdq_entry_ids": np.asarray(data.pdq_entry_ids, np.int64),
         "pdq_bank_ids": np.asarray(data.pdq_bank_ids, np.int32),
     }
@@ -86,7 +87,7 @@ def write_snapshot(path: str | os.PathLike[str], data: SnapshotData,
         "format": FORMAT, "version": int(data.version),
         "created_at": datetime.now(UTC).isoformat(timespec="seconds"),
         "layout": {"size": index.layout.size, "dir_bits": index.layout.dir_bits,
-                   "widths": list(index.layout.widths)},
+                   "widths": list(index.layout.widths), "bitmap": index.layout.bitmap},
         "arrays": placed, "meta": data.meta,
     }
     blob = json.dumps(header, sort_keys=True).encode()
@@ -130,9 +131,12 @@ class Snapshot:
         except (AttributeError, OSError):  # pragma: no cover - kernels without THP for files
             pass
         lay = self.header["layout"]
-        layout = Layout(lay["size"], lay["dir_bits"], tuple(lay["widths"]))
+        # Snapshots written before bitmaps existed have neither the flag nor the array.
+        layout = Layout(lay["size"], lay["dir_bits"], tuple(lay["widths"]),
+                        bool(lay.get("bitmap", False)))
+        bitmaps = self._array("bitmaps") if "bitmaps" in self.header["arrays"] else None
         self.index = MultiIndex(self._array("hashes"), layout, self._array("dirs"),
-                                self._array("packed"))
+                                self._array("packed"), bitmaps)
         self.pdq_entry_ids = self._array("pdq_entry_ids")
         self.pdq_bank_ids = self._array("pdq_bank_ids")
         self.exact = {s: ExactSet(s, self._array(f"{s}_digests"), self._array(f"{s}_keys"),

@@ -80,6 +80,7 @@ def test_dense_cluster_returns_every_member_once() -> None:
     assert all(same_hits(h, got) for h in many)
 
 
+@pytest.mark.parametrize("bitmap", [False, True])
 @pytest.mark.parametrize("widths,dir_bits", [
     ((16,) * 16, 16),            # directory on the whole chunk: no suffix bits
     ((16,) * 16, 9),             # 7 suffix bits: most probes share a bucket
@@ -87,11 +88,13 @@ def test_dense_cluster_returns_every_member_once() -> None:
     ((19,) * 4 + (20,) * 9, 19),  # mixed: 0 and 1 suffix bits
 ])
 def test_any_layout_answers_exactly(clustered_set: np.ndarray, widths: tuple[int, ...],
-                                    dir_bits: int) -> None:
-    """Grouped probing (one bucket per directory flip, suffix distance checked per entry) is exact
-    whatever the split between directory and suffix bits."""
+                                    dir_bits: int, bitmap: bool) -> None:
+    """Both probing paths are exact whatever the split between directory and suffix bits: one
+    bucket per directory flip with the suffix distance checked per entry, and (bitmap) one
+    lookup per chunk value within the radius that the bank holds."""
     hashes = clustered_set[:20_000]
-    fast = MultiIndex.build(hashes, Layout(len(hashes), dir_bits, widths))
+    fast = MultiIndex.build(hashes, Layout(len(hashes), dir_bits, widths, bitmap))
+    assert fast.bitmaps.nbytes == (sum(2 ** w // 8 for w in widths) if bitmap else 0)
     slow = BruteForceIndex(hashes)
     rng = np.random.default_rng(dir_bits)
     near, _, _ = synthetic.planted(hashes, rng, [0, 2, 9, 17, 30, 31, 32], per_distance=4)
@@ -140,19 +143,25 @@ def test_small_and_empty_indexes() -> None:
 def test_radius_plan_is_a_valid_pigeonhole_cover() -> None:
     for n in (1000, 10**6, 10**7):
         lay = Layout.for_size(n)
-        for d in range(64):
-            radii = choose_radii(lay.widths, lay.dir_bits, n, d)
-            if radii is not None:
-                assert sum(r + 1 for r in radii) >= d + 1
-        assert choose_radii(lay.widths, lay.dir_bits, n, 31) is not None
+        for bitmap in (False, True):
+            for d in range(64):
+                radii = choose_radii(lay.widths, lay.dir_bits, n, d, bitmap)
+                if radii is not None:
+                    assert sum(r + 1 for r in radii) >= d + 1
+            assert choose_radii(lay.widths, lay.dir_bits, n, 31, bitmap) is not None
     assert len(flip_masks(23, 2)) == 1 + 23 + 253
 
 
 def test_layout_stays_within_memory_budget() -> None:
-    for n in (10**5, 10**6, 10**7, 3 * 10**7):
+    """At most 118 bytes a hash (the issue's 128 less 12 for entry and bank ids); bitmaps only
+    between about 920,000 and two million hashes."""
+    for n in (10**3, 10**5, 900_000, 10**6, 2 * 10**6, 3 * 10**6, 10**7, 3 * 10**7):
         lay = Layout.for_size(n)
         table_bytes = len(lay.widths) * (4 * n + 4 * lay.dir_len)
-        assert (32 * n + table_bytes) / n <= 118
+        total = 32 * n + table_bytes + lay.bitmap_bytes
+        assert n < 10**4 or total / n <= 118, n
+        assert lay.bitmap == (10**6 <= n <= 2 * 10**6), n
+        assert lay.bitmap_bytes <= 16 * n
         assert sum(lay.widths) == 256
         assert max(lay.suffix_bits) + n.bit_length() <= 32
 

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import json
+import struct
 from pathlib import Path
 
 import numpy as np
@@ -10,9 +12,17 @@ import pytest
 
 from mamoru.matching import synthetic
 from mamoru.matching.exact import ExactSet, digest_bytes
+from mamoru.matching.fastindex import Layout, MultiIndex
 from mamoru.matching.index import BruteForceIndex, same_hits
 from mamoru.matching.matcher import Match, Matcher, Overlay
-from mamoru.matching.snapshot import SnapshotData, SnapshotError, open_snapshot, write_snapshot
+from mamoru.matching.snapshot import (
+    HEADER_BYTES,
+    Snapshot,
+    SnapshotData,
+    SnapshotError,
+    open_snapshot,
+    write_snapshot,
+)
 
 
 def md5s(n: int) -> list[bytes]:
@@ -41,6 +51,45 @@ def test_snapshot_round_trip_gives_identical_answers(tmp_path: Path, bank_data: 
     for q in queries:
         assert same_hits(snap.index.query(q, 31), oracle.query(q, 31))
     assert np.array_equal(snap.pdq_entry_ids, bank_data.pdq_entry_ids)
+
+
+def _assert_answers_like_brute_force(snap: Snapshot, data: SnapshotData) -> None:
+    oracle = BruteForceIndex(data.pdq_hashes)
+    rng = np.random.default_rng(23)
+    queries, _, _ = synthetic.planted(data.pdq_hashes, rng, [0, 12, 31, 33], per_distance=5)
+    for q in queries:
+        for d in (12, 31):
+            assert same_hits(snap.index.query(q, d), oracle.query(q, d))
+
+
+def test_bitmaps_travel_in_the_snapshot(tmp_path: Path, bank_data: SnapshotData) -> None:
+    lay = Layout(5_000, 12, (16,) * 16, bitmap=True)
+    index = MultiIndex.build(bank_data.pdq_hashes, lay)
+    snap = open_snapshot(write_snapshot(tmp_path / "index.snap", bank_data, index))
+    assert snap.index.layout == lay
+    assert np.array_equal(snap.index.bitmaps, index.bitmaps) and index.bitmaps.any()
+    _assert_answers_like_brute_force(snap, bank_data)
+
+
+def test_snapshot_without_bitmaps_still_opens(tmp_path: Path, bank_data: SnapshotData) -> None:
+    """A snapshot written before bitmaps existed has neither the flag nor the array: the layout
+    is read as without bitmaps, and a bitmap layout missing its array gets it rebuilt."""
+    for bitmap in (False, True):
+        index = MultiIndex.build(bank_data.pdq_hashes, Layout(5_000, 12, (16,) * 16, bitmap))
+        path = write_snapshot(tmp_path / f"old-{bitmap}.snap", bank_data, index)
+        raw = bytearray(path.read_bytes())
+        fmt, length = struct.unpack("<II", raw[8:16])
+        header = json.loads(raw[16:16 + length])
+        del header["arrays"]["bitmaps"]
+        if not bitmap:
+            del header["layout"]["bitmap"]
+        blob = json.dumps(header).encode()
+        raw[8:HEADER_BYTES] = struct.pack("<II", fmt, len(blob)) + blob.ljust(HEADER_BYTES - 16, b"\0")
+        path.write_bytes(bytes(raw))
+        snap = open_snapshot(path)
+        assert snap.index.layout.bitmap is bitmap
+        assert np.array_equal(snap.index.bitmaps, index.bitmaps)
+        _assert_answers_like_brute_force(snap, bank_data)
 
 
 def test_not_a_snapshot_is_refused(tmp_path: Path) -> None:
