@@ -60,7 +60,8 @@ SETTINGS_DOC: dict[str, str] = {
     "MAMORU_HOTLINE_CONTACT_RETENTION_DAYS": "Hotline: days a reporter's contact details are kept after the report arrives; the hotline worker then clears them and audits how many (default 365).",
     "MAMORU_MATCH_SNAPSHOT_DIR": "Matching: folder of index snapshot files that matcher processes memory-map (default: var/matching).",
     "MAMORU_MATCH_POLL_SECONDS": "Matching: seconds between a matcher's checks for bank changes and newer snapshots (default 2).",
-    "MAMORU_MATCH_RATE": "Matching: match requests allowed per API token as N/SECONDS, per process (default 600/60).",
+    "MAMORU_MATCH_RATE": "Matching: match requests allowed per API token as N/SECONDS (default 600/60), counted per process unless MAMORU_MATCH_REDIS_URL is set.",
+    "MAMORU_MATCH_REDIS_URL": "Matching: Redis shared by all matcher processes for the per-token rate limit, redis://host[:port][/db] (empty: each process counts on its own; while Redis does not answer, match requests are refused with 503).",
     "MAMORU_HOTLINE_REDIS_URL": "Hotline: Redis for shared rate-limit counters, redis://host[:port][/db] (keys expire on their own).",
 }
 

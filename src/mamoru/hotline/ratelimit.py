@@ -85,6 +85,7 @@ class RedisRateLimiter:
 
     url: str
     timeout: float = 2.0
+    prefix: str = "mamoru:hotline:rate"
     _sock: socket.socket | None = None
     _lock: threading.Lock = field(default_factory=threading.Lock)
 
@@ -112,7 +113,7 @@ class RedisRateLimiter:
 
     def allow(self, key: str, limit: int, window_seconds: int) -> bool:
         window = int(time.time() // window_seconds)
-        name = f"mamoru:hotline:rate:{key}:{window}"
+        name = f"{self.prefix}:{key}:{window}"
         with self._lock:
             for attempt in (1, 2):
                 try:

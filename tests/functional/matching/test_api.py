@@ -84,6 +84,51 @@ def test_rate_limit(database: Database, tmp_path: Path, world: dict[str, Any]) -
     assert codes == [200, 200, 429]
 
 
+def test_rate_limit_is_shared_by_processes_through_redis(database: Database, session: Session,
+                                                         tmp_path: Path, world: dict[str, Any]) -> None:
+    """Two matcher apps (as two processes would be) count one token together; with Redis down,
+    requests are refused (503) rather than served unlimited."""
+    import os
+    import socket
+    import time
+
+    from fastapi.testclient import TestClient
+
+    from mamoru.auth.models import ApiToken
+    from mamoru.hotline.ratelimit import RedisRateLimiter
+    from mamoru.web.app import create_app
+
+    try:
+        socket.create_connection(("127.0.0.1", 6379), timeout=0.5).close()
+    except OSError:
+        if os.environ.get("CI"):
+            pytest.fail("no Redis server on 127.0.0.1:6379 (.ci/run should have started one)")
+        pytest.skip("no Redis server on 127.0.0.1:6379")
+
+    def app(url: str) -> Any:
+        return create_app(Settings(var_dir=tmp_path, database_url="sqlite://", secret_key="t",
+                                   audit_key_path=tmp_path / "audit.key",
+                                   extra={"MAMORU_MATCH_RATE": "3/3600",
+                                          "MAMORU_MATCH_REDIS_URL": url}), database)
+
+    # Earlier runs (same token id, same hour) must not count: clear this token's keys first.
+    token_id = session.scalars(select(ApiToken.id).where(ApiToken.user_id == world["platform"].id)).one()
+    # A Redis database per backend, should the SQLite and PostgreSQL runs overlap (xdist).
+    db = {"sqlite": 5, "postgresql": 6}.get(database.engine.dialect.name, 7)
+    url = f"redis://127.0.0.1:6379/{db}"
+    window = int(time.time() // 3600)
+    with socket.create_connection(("127.0.0.1", 6379), timeout=2) as sock:
+        RedisRateLimiter._command(sock, "SELECT", str(db))
+        for w in (window, window + 1):
+            RedisRateLimiter._command(sock, "DEL", f"mamoru:match:rate:token:{token_id}:{w}")
+    with TestClient(app(url)) as a, TestClient(app(url)) as b:
+        codes = [post(c, world["token"], hashes=[world["shared"][0]]).status_code for c in (a, b, a, b)]
+    assert codes == [200, 200, 200, 429]
+    with TestClient(app("redis://127.0.0.1:1/0")) as down:
+        r = post(down, world["token"], hashes=[world["shared"][0]])
+    assert r.status_code == 503 and "rate limiter" in r.text
+
+
 def test_matcher_process_role_serves_the_match_api(database: Database, tmp_path: Path,
                                                    world: dict[str, Any]) -> None:
     from fastapi.testclient import TestClient

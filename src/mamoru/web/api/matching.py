@@ -3,7 +3,8 @@
 A platform would otherwise be sending the very material the service exists to stop, so only hashes
 are accepted (the platform hashes on its own machines with `mamoru hash` or the hashing module).
 Tokens need the `match` scope; each token is rate limited (MAMORU_MATCH_RATE, requests per window,
-per process) and its queries are counted per day; unmatched queries leave nothing else.
+counted in Redis across processes when MAMORU_MATCH_REDIS_URL is set, else per process) and its
+queries are counted per day; unmatched queries leave nothing else.
 `POST /api/v1/match/reports` lets a platform report to the hotline a URL whose hashes match
 (matching/reports.py): re-checked here, then written to the hotline's inbox.
 """
@@ -13,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Any
+from typing import Any, Protocol
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
@@ -22,6 +23,7 @@ from sqlalchemy.orm import Session
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.db import Database
+from mamoru.hotline.ratelimit import RedisRateLimiter
 from mamoru.matching.answers import MAX_HASHES, answer, answer_dihedral
 from mamoru.matching.reports import MAX_REPORT_HASHES, report_match
 from mamoru.matching.runtime import MatchRuntime
@@ -55,6 +57,10 @@ class MatchReportOut(BaseModel):
     receipt: str = Field(..., description="The hotline's receipt number of the report")
 
 
+class Limiter(Protocol):
+    def allow(self, key: str, limit: int, window_seconds: int) -> bool: ...
+
+
 class RateLimiter:
     """Sliding window per key, in this process."""
 
@@ -62,7 +68,8 @@ class RateLimiter:
         self._seen: dict[str, deque[float]] = {}
         self._lock = threading.Lock()
 
-    def allow(self, key: str, limit: int, window: float) -> bool:
+    def allow(self, key: str, limit: int, window_seconds: int) -> bool:
+        window = float(window_seconds)
         now = time.monotonic()
         with self._lock:
             q = self._seen.setdefault(key, deque())
@@ -74,12 +81,21 @@ class RateLimiter:
             return True
 
 
-def _state(request: Request) -> tuple[MatchRuntime, RateLimiter]:
+def make_limiter(extra: dict[str, str]) -> Limiter:
+    """Redis when MAMORU_MATCH_REDIS_URL is set (one count for all matcher processes, whatever
+    serves the request), else this process's own sliding window."""
+    url = extra.get("MAMORU_MATCH_REDIS_URL") or ""
+    if url:
+        return RedisRateLimiter(url, prefix="mamoru:match:rate")
+    return RateLimiter()
+
+
+def _state(request: Request) -> tuple[MatchRuntime, Limiter]:
     st = request.app.state
     if getattr(st, "matching_runtime", None) is None:
         db: Database = st.database
         st.matching_runtime = MatchRuntime.from_settings(st.settings, db)
-        st.matching_limiter = RateLimiter()
+        st.matching_limiter = make_limiter(st.settings.extra)
     return st.matching_runtime, st.matching_limiter
 
 
@@ -93,7 +109,12 @@ def _count_request(request: Request, principal: Principal, user: User) -> MatchR
     runtime, limiter = _state(request)
     limit, window = _rate(request)
     key = f"token:{principal.token.id}" if principal.token is not None else f"user:{user.id}"
-    if not limiter.allow(key, limit, window):
+    try:
+        allowed = limiter.allow(key, limit, window)
+    except OSError as exc:  # the shared counter is down: refuse rather than serve unlimited
+        raise HTTPException(503, "rate limiter unavailable; try again later",
+                            headers={"Retry-After": "5"}) from exc
+    if not allowed:
         raise HTTPException(429, f"rate limit: at most {limit} requests per {window} s",
                             headers={"Retry-After": str(window)})
     return runtime
