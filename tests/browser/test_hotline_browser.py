@@ -113,7 +113,7 @@ def _cli(server: Server, *args: str):  # type: ignore[no-untyped-def]
     """The command in this process (much faster than a new interpreter), with the server's settings."""
     from typer.testing import CliRunner
 
-    from mamoru.cli import app
+    from mamoru.cli.app import app
 
     env = {k: v for k, v in server.env.items() if k.startswith("MAMORU_")}
     return CliRunner().invoke(app, list(args), env=env, catch_exceptions=False)

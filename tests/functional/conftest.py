@@ -17,7 +17,7 @@ class Cli:
     runner: CliRunner
 
     def __call__(self, *args: str, input: str | None = None, env: dict[str, str] | None = None):  # type: ignore[no-untyped-def]
-        from mamoru.cli import app
+        from mamoru.cli.app import app
 
         return self.runner.invoke(app, list(args), env={**self.env, **(env or {})}, input=input,
                                   catch_exceptions=False)

@@ -139,3 +139,28 @@ def test_dihedral_adds_the_eight_turns_that_match_a_turned_copy() -> None:
     assert min(hamming_distance(h, original["pdq"]) for h in eight) <= 31
     refused = mamoru_hash("--dihedral", "--for-bank", folder)
     assert refused.returncode == 2 and "--dihedral" in refused.stderr
+
+
+def test_hash_starts_without_the_rest_of_mamoru(tmp_path: Path) -> None:
+    """`mamoru hash` runs in platforms' upload pipelines, maybe once per file: it must not import
+    the database, web or PDF layers (0.9 s), and must answer exactly as the whole command does."""
+    photo = tmp_path / "photo.png"
+    Image.fromarray(generated_photo(5, 320, 240)).save(photo)
+    probe = (
+        "import sys\n"
+        f"sys.argv = ['mamoru', 'hash', {str(photo)!r}]\n"
+        "from mamoru.cli import main\n"
+        "try:\n    main()\nexcept SystemExit:\n    pass\n"
+        "heavy = sorted(m for m in ('sqlalchemy', 'fastapi', 'weasyprint', 'mamoru.db', 'mamoru.cli.app')"
+        " if m in sys.modules)\n"
+        "print('heavy:', heavy, file=sys.stderr)\n")
+    fast = subprocess.run([sys.executable, "-c", probe], capture_output=True, text=True,
+                          timeout=120)
+    assert "heavy: []" in fast.stderr, fast.stderr
+    from typer.testing import CliRunner
+
+    from mamoru.cli.app import app
+
+    whole = CliRunner().invoke(app, ["hash", str(photo)])
+    assert whole.exit_code == 0 and fast.stdout == whole.stdout
+    assert rows(fast.stdout)[0]["path"] == str(photo)

@@ -126,7 +126,7 @@ def test_fast_path_agrees_with_plain_algorithm_on_random_urls() -> None:
 def test_cli_canonicalize_passes_every_vector_in_order() -> None:
     from typer.testing import CliRunner
 
-    from mamoru.cli import app
+    from mamoru.cli.app import app
 
     vectors = _jsonl("canonicalization.jsonl")
     r = CliRunner().invoke(app, ["url", "canonicalize", *[str(v["input"]) for v in vectors]])
@@ -137,7 +137,7 @@ def test_cli_canonicalize_passes_every_vector_in_order() -> None:
 def test_cli_expressions_and_bad_input() -> None:
     from typer.testing import CliRunner
 
-    from mamoru.cli import app
+    from mamoru.cli.app import app
 
     vec = _jsonl("expressions.jsonl")[0]
     r = CliRunner().invoke(app, ["url", "expressions", str(vec["url"])])

@@ -1,53 +1,39 @@
-"""The `mamoru` command: one Typer sub-application per domain, composed here.
+"""The `mamoru` command: one Typer sub-application per domain (composed in `mamoru.cli.app`).
 
 Commands only translate arguments into a service call and a result into output; results go to
 standard output, messages to standard error. Exit codes: 0 success, 1 a check found a problem or a
 request was refused, 2 bad usage or input.
+
+`mamoru hash` runs where the images are (a platform's upload pipeline may call it once per file), so
+it starts without importing the rest of mamoru (database, web, PDF: 0.9 s of imports): `main`
+builds a one-command app for it. `mamoru.cli.app` (the whole command) is imported on first use.
 """
 
 from __future__ import annotations
 
-import typer
-
-from mamoru.cli import audit as audit_cli
-from mamoru.cli import db as db_cli
-from mamoru.cli import plan as plan_cli
-from mamoru.cli import serve as serve_cli
-from mamoru.cli import user as user_cli
-
-app = typer.Typer(
-    name="mamoru",
-    help="mamoru: the Basic Plan's registry, follow-up, hotline, hash matching and blocking list.",
-    no_args_is_help=True,
-    add_completion=False,
-)
-
-app.add_typer(db_cli.app, name="db")
-app.add_typer(plan_cli.app, name="plan")
-app.add_typer(user_cli.app, name="user")
-app.add_typer(user_cli.token_app, name="token")
-app.add_typer(audit_cli.app, name="audit")
-serve_cli.register(app)
-
-# Other domains register below, one line each (keep alphabetical within the block).
-# -- domain registrations --
-from mamoru.cli import bank as bank_cli  # noqa: E402
-app.add_typer(bank_cli.app, name="bank")
-from mamoru.cli import blocklist as blocklist_cli  # noqa: E402
-app.add_typer(blocklist_cli.app, name="blocklist")
-from mamoru.cli import followup as followup_cli  # noqa: E402
-followup_cli.register(app)
-from mamoru.cli import hashing as hashing_cli  # noqa: E402
-hashing_cli.register(app)
-from mamoru.cli import hotline as hotline_cli  # noqa: E402
-app.add_typer(hotline_cli.app, name="hotline")
-from mamoru.cli import match as match_cli  # noqa: E402
-match_cli.register(app)
-from mamoru.cli import separation as separation_cli  # noqa: E402
-separation_cli.register(db_cli.app)
-from mamoru.cli import url as url_cli  # noqa: E402
-app.add_typer(url_cli.app, name="url")
+import sys
+from typing import Any
 
 
 def main() -> None:
+    argv = sys.argv[1:]
+    if argv[:1] == ["hash"]:
+        import typer
+
+        from mamoru.cli.hashing import hash_command
+
+        alone = typer.Typer(add_completion=False)
+        alone.command(help=hash_command.__doc__)(hash_command)
+        alone(args=argv[1:], prog_name="mamoru hash")
+        return
+    from mamoru.cli.app import app
+
     app()
+
+
+def __getattr__(name: str) -> Any:
+    if name == "app":
+        from mamoru.cli.app import app
+
+        return app
+    raise AttributeError(f"module 'mamoru.cli' has no attribute {name!r}")
