@@ -1,4 +1,4 @@
-"""Crash safety of `mamoru bank import`: SIGKILL it while it reads and stores a file of 200,000
+"""Crash safety of `mamoru bank import`: SIGKILL it while it reads and stores a file of 100,000
 generated PDQ hashes, then look: the bank holds every hash of the file (with its one audit event
 and its one change number) or none, and the import run again leaves exactly what a clean run
 leaves. Each kill is made while the process is seen inside its write transaction, having written
@@ -20,7 +20,7 @@ from tests.conftest import BACKENDS, fresh_database_url
 from tests.reliability.test_crash_safety import HOLDS, mamoru
 from tests.reliability.transactions import Watcher, kill_inside, traced_run
 
-HASHES = 200_000
+HASHES = 100_000
 
 
 def hash_file(path: Path) -> None:
