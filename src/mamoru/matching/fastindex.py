@@ -214,7 +214,7 @@ class MultiIndex:
         self.layout = layout
         self.dirs = dirs
         self.packed = packed
-        if bitmaps is None or not layout.bitmap:
+        if bitmaps is None:
             bitmaps = build_bitmaps(hashes, layout)
         if bitmaps.shape != (layout.bitmap_bytes,):
             raise ValueError("bitmaps do not match the layout")

@@ -108,10 +108,10 @@ def build_bitmap(hashes: Any, start: int, width: int, bitmap: Any) -> None:
 
 @nb.njit(cache=True, inline="always")  # type: ignore[misc]
 def _slots(q: Any, starts: Any, widths: Any, sbs: Any, radii: Any, dir_base: Any, dirs: Any,
-           mask_base: Any, mask_len: Any, masks: Any, s_lo: Any, off: Any) -> None:
-    """Stage 1: every bucket's directory slot, into s_lo[off:]; prefetch them all."""
+           mask_base: Any, mask_len: Any, masks: Any, s_lo: Any) -> None:
+    """Stage 1: every bucket's directory slot, into s_lo; prefetch them all."""
     q0, q1, q2, q3 = q[0], q[1], q[2], q[3]
-    p = off
+    p = 0
     for t in range(starts.shape[0]):
         if radii[t] < 0:
             continue
@@ -125,10 +125,10 @@ def _slots(q: Any, starts: Any, widths: Any, sbs: Any, radii: Any, dir_base: Any
 
 
 @nb.njit(cache=True, inline="always")  # type: ignore[misc]
-def _bounds(n: Any, radii: Any, mask_len: Any, dirs: Any, packed: Any, s_lo: Any, s_hi: Any,
-            off: Any) -> None:
+def _bounds(n: Any, radii: Any, mask_len: Any, dirs: Any, packed: Any, s_lo: Any,
+            s_hi: Any) -> None:
     """Stage 2: each bucket's entry range in `packed`; prefetch the first entries."""
-    p = off
+    p = 0
     for t in range(radii.shape[0]):
         if radii[t] < 0:
             continue
@@ -144,13 +144,14 @@ def _bounds(n: Any, radii: Any, mask_len: Any, dirs: Any, packed: Any, s_lo: Any
 
 @nb.njit(cache=True, inline="always")  # type: ignore[misc]
 def _candidates(hflat: Any, q: Any, starts: Any, widths: Any, sbs: Any, radii: Any, packed: Any,
-                mask_base: Any, mask_len: Any, mask_weight: Any, s_lo: Any, s_hi: Any, off: Any,
-                cand_row: Any, cand_tab: Any, coff: Any, cap: Any) -> Any:
-    """Stage 3: entries whose suffix is near enough, into cand_*[coff:coff + cap]; prefetch
-    their hashes. Returns how many there are (more than cap: only cap stored)."""
+                mask_base: Any, mask_len: Any, mask_weight: Any, s_lo: Any, s_hi: Any,
+                cand_row: Any, cand_tab: Any) -> Any:
+    """Stage 3: entries whose suffix is near enough, into cand_*; prefetch their hashes.
+    Returns how many there are (more than len(cand_row): only that many stored)."""
     q0, q1, q2, q3 = q[0], q[1], q[2], q[3]
     nc = 0
-    p = off
+    cap = cand_row.shape[0]
+    p = 0
     for t in range(starts.shape[0]):
         if radii[t] < 0:
             continue
@@ -165,8 +166,8 @@ def _candidates(hflat: Any, q: Any, starts: Any, widths: Any, sbs: Any, radii: A
                 if _popcount(_U64((v ^ qs) & smask)) <= left:
                     if nc < cap:
                         row = np.int64(v >> sb)
-                        cand_row[coff + nc] = row
-                        cand_tab[coff + nc] = t
+                        cand_row[nc] = row
+                        cand_tab[nc] = t
                         _prefetch(hflat, row * 4)
                     nc += 1
             p += 1
@@ -175,14 +176,14 @@ def _candidates(hflat: Any, q: Any, starts: Any, widths: Any, sbs: Any, radii: A
 
 @nb.njit(cache=True, inline="always")  # type: ignore[misc]
 def _verify(hashes: Any, q: Any, d: Any, radii: Any, chunkmasks: Any, cand_row: Any,
-            cand_tab: Any, coff: Any, nc: Any, out_rows: Any, out_d: Any) -> Any:
+            cand_tab: Any, nc: Any, out_rows: Any, out_d: Any) -> Any:
     """Stage 4: the candidates within d, each reported only from the first table whose radius
     covers it, nearest first (ties by row). Returns how many (beyond len(out_rows): counted, not
     stored, nor sorted)."""
     q0, q1, q2, q3 = q[0], q[1], q[2], q[3]
     found = 0
     ud = _U64(d)
-    for c in range(coff, coff + nc):
+    for c in range(nc):
         row = cand_row[c]
         x0 = hashes[row, 0] ^ q0
         x1 = hashes[row, 1] ^ q1
@@ -314,7 +315,6 @@ def query_one(hashes: Any, q: Any, d: int, starts: Any, widths: Any, sbs: Any, r
     candidates) before the next, so that the prefetches of one stage are in flight together."""
     n = np.int64(hashes.shape[0])
     hflat = hashes.reshape(n * 4)
-    cap = cand_row.shape[0]
     if bitmaps.shape[0] > 0:
         nprobe = _present(q, starts, widths, sbs, radii, dir_base, dirs, mask_base, mask_len,
                           masks, bitmaps, bm_base, s_lo, s_val, s_tab)
@@ -322,13 +322,13 @@ def query_one(hashes: Any, q: Any, d: int, starts: Any, widths: Any, sbs: Any, r
         nc = _candidates_exact(hflat, sbs, packed, s_lo, s_hi, s_val, s_tab, nprobe, cand_row,
                                cand_tab)
     else:
-        _slots(q, starts, widths, sbs, radii, dir_base, dirs, mask_base, mask_len, masks, s_lo, 0)
-        _bounds(n, radii, mask_len, dirs, packed, s_lo, s_hi, 0)
+        _slots(q, starts, widths, sbs, radii, dir_base, dirs, mask_base, mask_len, masks, s_lo)
+        _bounds(n, radii, mask_len, dirs, packed, s_lo, s_hi)
         nc = _candidates(hflat, q, starts, widths, sbs, radii, packed, mask_base, mask_len,
-                         mask_weight, s_lo, s_hi, 0, cand_row, cand_tab, 0, cap)
-    if nc > cap:
+                         mask_weight, s_lo, s_hi, cand_row, cand_tab)
+    if nc > cand_row.shape[0]:
         return -nc
-    return _verify(hashes, q, d, radii, chunkmasks, cand_row, cand_tab, 0, nc, out_rows, out_d)
+    return _verify(hashes, q, d, radii, chunkmasks, cand_row, cand_tab, nc, out_rows, out_d)
 
 
 @nb.njit(cache=True, parallel=True)  # type: ignore[misc]

@@ -106,6 +106,19 @@ def test_any_layout_answers_exactly(clustered_set: np.ndarray, widths: tuple[int
             assert_same(got, slow.query(q, radius), ("batch", widths[0], dir_bits, radius, i))
 
 
+def test_bitmaps_that_do_not_fit_the_layout_are_refused(uniform_set: np.ndarray) -> None:
+    """A snapshot whose bitmaps array is cut short (or given to a layout without bitmaps) must not
+    be searched with it: bits read past its end would rule values out at random."""
+    hashes = uniform_set[:2_000]
+    lay = Layout(len(hashes), 9, (16,) * 16, bitmap=True)
+    built = MultiIndex.build(hashes, lay)
+    with pytest.raises(ValueError, match="bitmaps do not match"):
+        MultiIndex(built.hashes, lay, built.dirs, built.packed, built.bitmaps[:-1])
+    plain = Layout(len(hashes), 9, (16,) * 16)
+    with pytest.raises(ValueError, match="bitmaps do not match"):
+        MultiIndex(built.hashes, plain, built.dirs, built.packed, built.bitmaps)
+
+
 def test_answers_are_fresh_arrays(uniform_set: np.ndarray) -> None:
     """Working buffers are reused between queries: an answer must not change under a caller."""
     fast = MultiIndex.build(uniform_set)

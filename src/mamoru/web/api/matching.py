@@ -14,7 +14,7 @@ from __future__ import annotations
 import threading
 import time
 from collections import deque
-from typing import Any, Protocol
+from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, Field
@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.db import Database
-from mamoru.hotline.ratelimit import RedisRateLimiter
+from mamoru.hotline.ratelimit import RateLimiter, RedisRateLimiter
 from mamoru.matching.answers import MAX_HASHES, answer, answer_dihedral
 from mamoru.matching.reports import MAX_REPORT_HASHES, report_match
 from mamoru.matching.runtime import MatchRuntime
@@ -57,11 +57,7 @@ class MatchReportOut(BaseModel):
     receipt: str = Field(..., description="The hotline's receipt number of the report")
 
 
-class Limiter(Protocol):
-    def allow(self, key: str, limit: int, window_seconds: int) -> bool: ...
-
-
-class RateLimiter:
+class SlidingWindowLimiter:
     """Sliding window per key, in this process."""
 
     def __init__(self) -> None:
@@ -81,16 +77,16 @@ class RateLimiter:
             return True
 
 
-def make_limiter(extra: dict[str, str]) -> Limiter:
+def make_limiter(extra: dict[str, str]) -> RateLimiter:
     """Redis when MAMORU_MATCH_REDIS_URL is set (one count for all matcher processes, whatever
     serves the request), else this process's own sliding window."""
     url = extra.get("MAMORU_MATCH_REDIS_URL") or ""
     if url:
         return RedisRateLimiter(url, prefix="mamoru:match:rate")
-    return RateLimiter()
+    return SlidingWindowLimiter()
 
 
-def _state(request: Request) -> tuple[MatchRuntime, Limiter]:
+def _state(request: Request) -> tuple[MatchRuntime, RateLimiter]:
     st = request.app.state
     if getattr(st, "matching_runtime", None) is None:
         db: Database = st.database
