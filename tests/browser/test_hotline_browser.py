@@ -121,19 +121,18 @@ def _cli(server: Server, *args: str):  # type: ignore[no-untyped-def]
 
 def _fiscal_indicator(server: Server) -> float | None:
     """The shipped follow-up indicator of the hotline's removal rate for this fiscal year (None when it has
-    no value yet), read from the server's database as the follow-up computes it."""
+    no value yet), read from the server's database as a hotline process computes it."""
+    from mamoru.composition import live_providers
     from mamoru.db import Database, utcnow
     from mamoru.followup import indicators as fu
-    from mamoru.hotline import indicators as hl
     from mamoru.hotline.figures import fiscal_year
 
-    assert hl.register()
     db = Database.from_url(server.env["MAMORU_DATABASE_URL"])
     try:
         with db.session() as s:
             ind = fu.get_indicator(s, "hotline-removal-rate")  # shipped in data/followup/indicators.yaml
             assert ind.provider == "hotline.removal_rate" and ind.period_type == "fiscal"
-            values = {p.period: p.value for p in fu.series(s, ind)}
+            values = {p.period: p.value for p in fu.series(s, ind, live_providers("hotline"))}
             return values.get(f"FY{fiscal_year(utcnow())}")
     finally:
         db.engine.dispose()

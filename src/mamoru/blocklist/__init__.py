@@ -3,5 +3,5 @@
 Pure parts (no database, no web): `compiler` (entries -> artifact bytes + digest for RPZ, hosts,
 CSV, JSON and the hashed form), `checker` (is a URL blocked, and by which entry), `delta`
 (changes between versions) and `signing` (Ed25519 signatures of snapshots and deltas).
-The database side is in `models` and `service`; the feed for subscribers in `mamoru.web.api.blocklist`.
+The database side is in `models` and `service`; the feed for subscribers in `mamoru.web.blocklist.feed`.
 """

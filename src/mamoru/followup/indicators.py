@@ -1,19 +1,18 @@
-"""Indicators: definitions, values per period (provisional or final, corrections kept), and providers.
+"""Indicators: definitions, values per period (provisional or final, corrections kept), and computed values.
 
-Another part of mamoru computes an indicator by registering a provider:
-
-    from mamoru.followup.indicators import Computed, register_provider
-    register_provider("hotline.median_removal_days", lambda session, indicator: [Computed("FY2024", 2.5)])
-
-An indicator whose `provider` names a registered function shows the computed values for periods
-that have no entered value (entered, published figures win for the same period and category).
+An indicator whose `provider` names an indicator provider (mamoru.domain.IndicatorProvider, declared
+in a domain's setup) shows computed values for periods that have no entered value (entered figures
+win for the same period and category). A process computes a provider live only when its role may
+(the `live` mapping the composition gives it); otherwise it shows what the provider's domain
+published (mamoru.followup.figures), with the time it was computed.
 """
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 from datetime import date
+from types import MappingProxyType
 from typing import Any
 
 from sqlalchemy import func, select
@@ -22,7 +21,9 @@ from sqlalchemy.orm import Session, selectinload
 from mamoru import audit
 from mamoru.auth import roles
 from mamoru.auth.models import User
+from mamoru.domain import PERIOD_TYPES, Computed, IndicatorProvider
 from mamoru.errors import InvalidInput, NotFound, PermissionDenied, Problem
+from mamoru.followup import figures
 from mamoru.followup.models import (
     EntryStatus,
     Indicator,
@@ -38,14 +39,6 @@ VALUE_STATUSES = ("provisional", "final")
 
 
 @dataclass(frozen=True)
-class Computed:
-    period: str
-    value: float
-    category: str = ""
-    note: str = ""
-
-
-@dataclass(frozen=True)
 class Point:
     """One value as shown: entered (with source) or computed by a provider."""
 
@@ -58,17 +51,22 @@ class Point:
     superseded: list[IndicatorValue]
 
 
-Provider = Callable[[Session, Indicator], list[Computed]]
-_PROVIDERS: dict[str, Provider] = {}
+LiveProviders = Mapping[str, IndicatorProvider]
+"""The providers this process computes itself, by code (mamoru.composition.live_providers)."""
+NO_LIVE_PROVIDERS: LiveProviders = MappingProxyType({})
+"""Computes nothing: shows what the providers' domains published."""
 
 
-def register_provider(code: str, function: Provider) -> None:
-    """Let `function(session, indicator)` compute the values of indicators whose provider is `code`."""
-    _PROVIDERS[code] = function
-
-
-def provider_for(code: str | None) -> Provider | None:
-    return _PROVIDERS.get(code) if code else None
+def computed_values(session: Session, ind: Indicator, live: LiveProviders) -> list[Computed] | None:
+    """The provider's values for the indicator: computed here when this process may, else as
+    published; None when the indicator names no provider."""
+    if not ind.provider:
+        return None
+    period_type = ind.period_type if ind.period_type in PERIOD_TYPES else "calendar"
+    provider = live.get(ind.provider)
+    if provider is not None:
+        return provider.compute(session, period_type, tuple(ind.measures or ()))
+    return [c for c, _ in figures.values_for(session, ind.provider, period_type)]
 
 
 def indicators(session: Session) -> list[Indicator]:
@@ -84,7 +82,7 @@ def get_indicator(session: Session, code: str) -> Indicator:
     return ind
 
 
-def series(session: Session, ind: Indicator) -> list[Point]:
+def series(session: Session, ind: Indicator, live: LiveProviders) -> list[Point]:
     """Current values by period (superseded ones attached), plus computed values for other periods."""
     points: dict[tuple[str, str], Point] = {}
     old: dict[tuple[str, str], list[IndicatorValue]] = {}
@@ -95,11 +93,9 @@ def series(session: Session, ind: Indicator) -> list[Point]:
         if v.superseded_by_id is None:
             points[(v.period, v.category)] = Point(v.period, v.value, v.category, v.status, v.source, v.published_on,
                                                    old.get((v.period, v.category), []))
-    provider = provider_for(ind.provider)
-    if provider is not None:
-        for c in provider(session, ind):
-            points.setdefault((c.period, c.category), Point(c.period, c.value, c.category, "computed",
-                                                            c.note or ind.source_en, None, []))
+    for c in computed_values(session, ind, live) or []:
+        points.setdefault((c.period, c.category), Point(c.period, c.value, c.category, "computed",
+                                                        c.note or ind.source_en, None, []))
     return sorted(points.values(), key=lambda p: (p.period, p.category))
 
 
@@ -134,7 +130,6 @@ def add_value(session: Session, actor: User | None, ind: Indicator, period: str,
 
 
 DIRECTIONS = ("higher", "lower")
-PERIOD_TYPES = ("calendar", "fiscal")
 DEFINITION_FIELDS = ("title_en", "title_ja", "unit_en", "unit_ja", "direction", "period_type", "source_en",
                      "source_ja", "note_en", "note_ja", "pillars", "measures", "breakdown", "target_value",
                      "target_period", "provider")
@@ -171,7 +166,7 @@ def define_indicator(session: Session, actor: User | None, code: str, fields: di
 
 # --- providers computed from data the registry already holds -----------------------------------
 
-def implemented_share(session: Session, ind: Indicator) -> list[Computed]:
+def implemented_share(session: Session, period_type: str, measures: Sequence[str] = ()) -> list[Computed]:
     """Per published round: share of its measures with an accepted entry whose status counts as implemented."""
     impl = (select(RoundEntry.round_id, func.count(func.distinct(RoundEntry.measure_id)))
             .join(EntryStatus, RoundEntry.status_id == EntryStatus.id)
@@ -190,19 +185,17 @@ def implemented_share(session: Session, ind: Indicator) -> list[Computed]:
     return out
 
 
-def prefectures_done(session: Session, ind: Indicator) -> list[Computed]:
-    """Prefectures whose status is `done` on the indicator's linked measure, as of today."""
-    if not ind.measures:
+def prefectures_done(session: Session, period_type: str, measures: Sequence[str]) -> list[Computed]:
+    """Prefectures whose status is `done` on the indicator's (first) linked measure, as of today."""
+    if not measures:
         return []
     published = select(PrefecturePublication.measure_id)
-    if session.scalar(select(Measure.id).where(Measure.uid == ind.measures[0], Measure.id.in_(published))) is None:
+    if session.scalar(select(Measure.id).where(Measure.uid == measures[0], Measure.id.in_(published))) is None:
         return []  # not published: the public indicator must not reveal it
     n = session.scalar(select(func.count()).select_from(PrefectureStatus).join(Measure)
-                       .where(Measure.uid == ind.measures[0], PrefectureStatus.status == "done")) or 0
+                       .where(Measure.uid == measures[0], PrefectureStatus.status == "done")) or 0
     today = date.today()
     fy = today.year if today.month >= 4 else today.year - 1
     return [Computed(f"FY{fy}", float(n), note="prefecture status recorded by the plan office")]
 
 
-register_provider("followup.implemented_share", implemented_share)
-register_provider("followup.prefectures_done", prefectures_done)

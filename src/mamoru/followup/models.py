@@ -158,6 +158,24 @@ class IndicatorValue(Base):
     indicator: Mapped[Indicator] = relationship(back_populates="values")
 
 
+class PublishedFigure(Base):
+    """A value another domain computed for the plan's indicators and published for every process
+    (mamoru.followup.figures): the portal shows these, it never computes them."""
+
+    __tablename__ = "fu_published_figures"
+    __table_args__ = (UniqueConstraint("provider", "period_type", "period", "category"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    provider: Mapped[str] = mapped_column(String(64), index=True)  # e.g. hotline.removed
+    period_type: Mapped[str] = mapped_column(String(16))  # calendar or fiscal
+    period: Mapped[str] = mapped_column(String(16))
+    category: Mapped[str] = mapped_column(String(64), default="")
+    value: Mapped[float] = mapped_column()
+    note: Mapped[str] = mapped_column(Text, default="")
+    source: Mapped[str] = mapped_column(Text, default="")  # who computed it: "mamoru hotline worker"
+    computed_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
 # --- prefectures --------------------------------------------------------------------------------
 
 class PrefectureStatus(Base):

@@ -10,19 +10,22 @@ from __future__ import annotations
 
 from dataclasses import dataclass, field
 from datetime import date
+from pathlib import Path
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
+from mamoru import documents
 from mamoru.followup import charts, prefectures
 from mamoru.followup.entries import ENTRY_LOAD
-from mamoru.followup.indicators import indicators, series
+from mamoru.followup.indicators import NO_LIVE_PROVIDERS, LiveProviders, indicators, series
 from mamoru.followup.models import EntryStatus, ReportingRound, RoundEntry
 from mamoru.followup.rounds import ensure_statuses, round_label
+from mamoru.i18n import fmt_date, gettext, pick
 from mamoru.plan.models import Measure, MeasureAssignment, Pillar, Plan
-from mamoru.web.i18n import fmt_date, gettext, pick
 
+TEMPLATES = Path(__file__).parent / "templates"
 FORMATS = ("html", "pdf", "md")
 HEADLINE = ("cp-victims", "sns-victims", "cp-cases-cleared", "measures-implemented-share")
 
@@ -73,7 +76,8 @@ class ReportData:
     generated_on: date
 
 
-def build(session: Session, r: ReportingRound, lang: str, public: bool = False) -> ReportData:
+def build(session: Session, r: ReportingRound, lang: str, public: bool = False,
+          live: LiveProviders = NO_LIVE_PROVIDERS) -> ReportData:
     """Everything the report shows, loaded in a fixed number of statements."""
     plan = session.get(Plan, r.plan_id)
     assert plan is not None
@@ -100,16 +104,16 @@ def build(session: Session, r: ReportingRound, lang: str, public: bool = False) 
                                 [(f"{b.pillar.number}. {pick(b.pillar, 'title', lang)}", b.counts) for b in blocks], legend)
     return ReportData(round=r, plan=plan, lang=lang, draft=not r.published, public=public, label=round_label(r, lang),
                       pillars=blocks, statuses=statuses, status_chart=chart,
-                      indicator_charts=_indicator_charts(session, lang), maps=_maps(session, lang, public),
+                      indicator_charts=_indicator_charts(session, lang, live), maps=_maps(session, lang, public),
                       generated_on=date.today())
 
 
-def _indicator_charts(session: Session, lang: str) -> list[IndicatorChart]:
+def _indicator_charts(session: Session, lang: str, live: LiveProviders) -> list[IndicatorChart]:
     out = []
     for ind in indicators(session):
         if ind.code not in HEADLINE:
             continue
-        pts = [(p.period, p.value) for p in series(session, ind) if not p.category]
+        pts = [(p.period, p.value) for p in series(session, ind, live) if not p.category]
         unit = pick(ind, "unit", lang)
         out.append(IndicatorChart(ind, pts, charts.line_chart(pick(ind, "title", lang), pts, unit,
                                                                target=ind.target_value)))
@@ -126,13 +130,7 @@ def _maps(session: Session, lang: str, public: bool) -> list[PrefectureMap]:
 
 
 def render_html(data: ReportData) -> str:
-    from mamoru.web.templating import templates
-
-    lang = data.lang
-    tpl = templates.env.get_template("pages/followup/report_doc.html")
-    return tpl.render(d=data, lang=lang, _=lambda msgid, **kw: gettext(lang, msgid, **kw),
-                      pick=lambda obj, f: pick(obj, f, lang), fmt_date=lambda d: fmt_date(d, lang),
-                      pref_statuses=prefectures.STATUSES)
+    return documents.render(TEMPLATES, "report_doc.html", data.lang, d=data, pref_statuses=prefectures.STATUSES)
 
 
 def render_pdf(data: ReportData) -> bytes:
@@ -227,8 +225,9 @@ def _md_maps(data: ReportData) -> list[str]:
     return out
 
 
-def render(session: Session, r: ReportingRound, lang: str, fmt: str, public: bool = False) -> bytes:
-    data = build(session, r, lang, public)
+def render(session: Session, r: ReportingRound, lang: str, fmt: str, public: bool = False,
+           live: LiveProviders = NO_LIVE_PROVIDERS) -> bytes:
+    data = build(session, r, lang, public, live)
     if fmt == "pdf":
         return render_pdf(data)
     if fmt == "md":

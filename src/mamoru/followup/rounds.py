@@ -21,9 +21,9 @@ from mamoru.auth.models import User
 from mamoru.db import utcnow
 from mamoru.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from mamoru.followup.models import EntryStatus, ReportingRound, RoundEntry
+from mamoru.i18n import fiscal_year_label
 from mamoru.plan.models import Agency, Measure, MeasureAssignment, Pillar, Plan
 from mamoru.plan.service import default_plan
-from mamoru.web.i18n import fiscal_year_label
 
 DEFAULT_STATUSES = (
     # key, English, Japanese, progress %, counts as implemented, colour

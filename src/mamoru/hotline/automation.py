@@ -20,9 +20,11 @@ from sqlalchemy.orm import Session
 
 from mamoru.db import Database, utcnow
 from mamoru.errors import DomainError
+from mamoru.followup import figures
 from mamoru.hotline import contacts, inbox, notices
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.checker import RemovalChecker
+from mamoru.hotline.indicators import PROVIDERS
 from mamoru.hotline.mail import Mailer
 from mamoru.hotline.models import HotlineCase
 from mamoru.hotline.service import record_check
@@ -41,6 +43,7 @@ class RunSummary:
     drained: int = 0
     delisted: int = 0  # blocking-list URL entries taken off because their content was verified removed
     to_review: int = 0  # host and domain entries of such cases made due for review
+    figures: int = 0  # the hotline's indicator values published for the portal and the office
 
     def total(self) -> int:
         return self.alerts + self.notices + self.checks
@@ -72,7 +75,8 @@ def _each(database: Database, query: Select[Any], condition: Any, limit: int,
 
 def run_due(database: Database, hs: HotlineSettings, mailer: Mailer, checker: RemovalChecker,
             now: datetime | None = None, limit: int = 500, catch_up: bool = True) -> RunSummary:
-    """One round. After the removal checks, the blocking list follows the verified removals
+    """One round: inbox, police alerts, deletion requests, removal checks, contact purge, and the
+    hotline's indicator figures published for the follow-up. After the removal checks, the blocking list follows the verified removals
     (blocklist.hotline_link.sync_removed): in every round that found content removed, and, with
     `catch_up`, whatever the round found (the worker's first round, and every `--once` run)."""
     now = now or utcnow()
@@ -121,6 +125,8 @@ def run_due(database: Database, hs: HotlineSettings, mailer: Mailer, checker: Re
 
     with database.session() as s:  # reads only reports still holding a contact older than the retention
         summary.contacts_purged = contacts.purge_expired(s, hs.contact_retention_days, None, now)
+    with database.session() as s:  # the portal and the office may not read hotline tables: they show these
+        summary.figures = figures.publish(s, PROVIDERS, source="mamoru hotline worker", now=now)
     return summary
 
 

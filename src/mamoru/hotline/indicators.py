@@ -1,8 +1,10 @@
 """The hotline's figures as computed indicators of the plan's follow-up.
 
-Registers providers with mamoru.followup.indicators.register_provider; an indicator whose `provider`
-names one of these codes shows the hotline's values for periods without an entered figure. Periods
-follow the indicator: fiscal ("FY2026", April to March in Japan time) or calendar ("2026").
+`PROVIDERS` are declared in mamoru.hotline.setup; an indicator whose `provider` names one of these
+codes shows the hotline's values for periods without an entered figure. Only hotline processes
+compute them (they read hotline tables); the hotline worker publishes them every round
+(mamoru.followup.figures), and the portal and the office show what was published. Periods follow
+the indicator: fiscal ("FY2026", April to March in Japan time) or calendar ("2026").
 
 Codes: hotline.reports_received, hotline.reports_illegal, hotline.removed, hotline.removal_rate (%),
 hotline.median_removal_days, hotline.p90_removal_days, hotline.median_assessment_hours,
@@ -12,13 +14,14 @@ hotline.reappearance_rate (%).
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Callable
+from collections.abc import Sequence
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
+from mamoru.domain import Computed, IndicatorProvider
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.figures import JST, fiscal_year, percentile
 from mamoru.hotline.models import HotlineCase, Report
@@ -26,10 +29,6 @@ from mamoru.hotline.models import HotlineCase, Report
 
 def period_of(at: datetime, fiscal: bool) -> str:
     return f"FY{fiscal_year(at)}" if fiscal else str(at.astimezone(JST).year)
-
-
-def _is_fiscal(indicator: Any) -> bool:
-    return getattr(indicator, "period_type", "fiscal") != "calendar"
 
 
 def _cases(session: Session) -> list[Any]:
@@ -72,23 +71,14 @@ CODES = ("reports_received", "reports_illegal", "removed", "removal_rate", "medi
          "median_assessment_hours", "reappearance_rate")
 
 
-def _provider(code: str) -> Callable[[Session, Any], list[Any]]:
-    def provide(session: Session, indicator: Any) -> list[Any]:
-        from mamoru.followup.indicators import Computed
-
-        values = compute(session, code, _is_fiscal(indicator))
+def _provider(code: str) -> IndicatorProvider:
+    def provide(session: Session, period_type: str, measures: Sequence[str] = ()) -> list[Computed]:
+        values = compute(session, code, period_type == "fiscal")
         return [Computed(period, value, note="computed by mamoru's hotline") for period, value in sorted(values.items())]
 
     provide.__name__ = f"hotline_{code}"
-    return provide
+    return IndicatorProvider(f"hotline.{code}", provide, roles=frozenset({"hotline"}),
+                             source="mamoru hotline worker")
 
 
-def register() -> bool:
-    """Register every provider with the follow-up; False when the follow-up offers no hook."""
-    try:
-        from mamoru.followup.indicators import register_provider
-    except ImportError:
-        return False
-    for code in CODES:
-        register_provider(f"hotline.{code}", _provider(code))
-    return True
+PROVIDERS = tuple(_provider(code) for code in CODES)

@@ -7,136 +7,55 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fastapi import FastAPI, HTTPException, Request
+from fastapi import APIRouter, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
-from fastapi.responses import HTMLResponse, JSONResponse, Response
+from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 
-from mamoru import __version__
+from mamoru import __version__, composition
 from mamoru.config import Settings
 from mamoru.db import Database
 from mamoru.errors import DomainError, InvalidInput
-from mamoru.web import deps
-from mamoru.web.api import auth as api_auth
-from mamoru.web.api import banks as api_banks
-from mamoru.web.api import blocklist as api_blocklist
-from mamoru.web.api import blocklist_staff as api_blocklist_staff
-from mamoru.web.api import followup as api_followup
-from mamoru.web.api import followup_alignment as api_followup_alignment
-from mamoru.web.api import followup_indicators as api_followup_indicators
-from mamoru.web.api import followup_materials as api_followup_materials
-from mamoru.web.api import followup_meetings as api_followup_meetings
-from mamoru.web.api import followup_prefectures as api_followup_prefectures
-from mamoru.web.api import hotline as api_hotline
-from mamoru.web.api import matching as api_matching
-from mamoru.web.api import plan as api_plan
-from mamoru.web.api import portal as api_portal
-from mamoru.web.api import system as api_system
+from mamoru.web import auth as auth_web
+from mamoru.web import blocklist as blocklist_web
+from mamoru.web import deps, system
+from mamoru.web import followup as followup_web
+from mamoru.web import hotline as hotline_web
+from mamoru.web import matching as matching_web
+from mamoru.web import plan as plan_web
+from mamoru.web import portal as portal_web
 from mamoru.web.commit import CommitBeforeResponse
+from mamoru.web.hotline import report_form
 from mamoru.web.limits import BodyLimit, OneAtATime
 from mamoru.web.templating import render
-from mamoru.web.ui import auth as ui_auth
-from mamoru.web.ui import blocklist as ui_blocklist
-from mamoru.web.ui import blocklist_notice as ui_blocklist_notice
-from mamoru.web.ui import followup_alignment as ui_followup_alignment
-from mamoru.web.ui import followup_entries as ui_followup_entries
-from mamoru.web.ui import followup_indicators as ui_followup_indicators
-from mamoru.web.ui import followup_materials as ui_followup_materials
-from mamoru.web.ui import followup_meetings as ui_followup_meetings
-from mamoru.web.ui import followup_rounds as ui_followup_rounds
-from mamoru.web.ui import hotline as ui_hotline
-from mamoru.web.ui import matching as ui_matching
-from mamoru.web.ui import plan as ui_plan
-from mamoru.web.ui import portal as ui_portal
-from mamoru.web.ui import report as ui_report
 
 access_log = logging.getLogger("mamoru.access")
 STATIC_DIR = Path(__file__).parent / "static"
 
-# Routers of every domain; a domain appends its API and UI routers here.
-ROUTERS: list[Any] = [
-    api_system.router,
-    api_auth.router,
-    api_plan.router,
-    ui_auth.router,
-    ui_plan.router,
-    # -- domain registrations --
-    api_blocklist.router,
-    api_blocklist_staff.router,
-    ui_blocklist.router,
-    ui_blocklist_notice.router,
-    api_followup.router,
-    api_followup_indicators.router,
-    api_followup_prefectures.router,
-    api_followup_meetings.router,
-    api_followup_alignment.router,
-    api_followup_materials.router,
-    api_portal.router,
-    ui_followup_rounds.router,
-    ui_followup_entries.router,
-    ui_followup_indicators.router,
-    ui_followup_meetings.router,
-    ui_followup_alignment.router,
-    ui_followup_materials.router,
-    ui_portal.router,
-    api_hotline.router,
-    ui_hotline.router,
-    ui_report.router,
-    api_matching.router,
-    api_banks.router,
-    ui_matching.router,
-]
+GROUPS = (auth_web, plan_web, followup_web, portal_web, blocklist_web, hotline_web, matching_web)
+"""The web layer by domain: each group's ROUTES says which routers it serves in which process role
+(a new router goes into its group's ROUTES, nothing here changes)."""
 
-# Which routers each process role serves, by the module that defines them (see docs/security.md).
-# "all" serves everything (development, `make run`). A role not listed here serves nothing extra.
-PROCESS_ROLES: dict[str, set[str]] = {
-    "portal": {"mamoru.web.ui.plan", "mamoru.web.api.plan", "mamoru.web.ui.portal", "mamoru.web.api.portal",
-               "mamoru.web.ui.blocklist_notice"},
-    "office": {"mamoru.web.ui.plan", "mamoru.web.api.plan", "mamoru.web.ui.auth", "mamoru.web.api.auth",
-               "mamoru.web.ui.followup_rounds", "mamoru.web.ui.followup_entries", "mamoru.web.ui.followup_indicators",
-               "mamoru.web.ui.followup_meetings", "mamoru.web.ui.followup_alignment", "mamoru.web.api.followup", "mamoru.web.api.followup_indicators",
-               "mamoru.web.api.followup_prefectures", "mamoru.web.api.followup_meetings",
-               "mamoru.web.api.followup_alignment", "mamoru.web.api.portal", "mamoru.web.ui.followup_materials",
-               "mamoru.web.api.followup_materials"},
-    "hotline": {"mamoru.web.ui.auth", "mamoru.web.api.auth", "mamoru.web.ui.hotline", "mamoru.web.api.hotline",
-                "mamoru.web.ui.report", "mamoru.web.ui.blocklist", "mamoru.web.api.blocklist_staff",
-                "mamoru.web.ui.matching", "mamoru.web.api.banks"},
-    # The public report form alone: it writes to the hotline's inbox and reads nothing (hotline/inbox.py).
-    "intake": {"mamoru.web.ui.report"},
-    "matcher": {"mamoru.web.api.matching"},
-    "feed": {"mamoru.web.api.blocklist"},
-}
+READ_ONLY_ROLES = {"portal"}
+"""Roles that serve only GET and HEAD routes (the portal's database user can only read; a write
+route there would be a 500, or worse, a way in)."""
 
 
-def _router_module(router: Any) -> str:
-    for route in router.routes:
-        endpoint = getattr(route, "endpoint", None)
-        if endpoint is not None:
-            return str(endpoint.__module__)
-    return ""
-
-
-def routers_for_role(role: str) -> list[Any]:
-    if role == "all":
-        return list(ROUTERS)
-    if role not in PROCESS_ROLES:
-        raise ValueError(f"unknown process role {role!r}; choose all, {', '.join(PROCESS_ROLES)}")
-    allowed = PROCESS_ROLES[role] | {"mamoru.web.api.system"}
-    chosen = [r for r in ROUTERS if _router_module(r) in allowed]
+def routers_for_role(role: str) -> list[APIRouter]:
+    """The routers a process of `role` serves, health first; `all` serves every group's routers."""
+    composition.check_role(role)
+    chosen: list[APIRouter] = [system.router]
+    for group in GROUPS:
+        for served_in, routers in group.ROUTES.items():
+            if role in (served_in, "all"):
+                chosen += [r for r in routers if all(r is not c for c in chosen)]
     if role in READ_ONLY_ROLES:
         chosen = [_reading_routes(r) for r in chosen]
     return chosen
 
 
-READ_ONLY_ROLES = {"portal"}
-"""Roles that serve only GET and HEAD routes of their modules (the portal's database user can
-only read; a write route there would be a 500, or worse, a way in)."""
-
-
-def _reading_routes(router: Any) -> Any:
-    from fastapi import APIRouter
-
+def _reading_routes(router: APIRouter) -> APIRouter:
     reading = APIRouter()
     reading.routes = [r for r in router.routes if set(getattr(r, "methods", None) or {"GET"}) <= {"GET", "HEAD"}]
     return reading
@@ -158,11 +77,12 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     )
     app.state.settings = settings
     app.state.database = database or Database.from_url(settings.database_url)
+    app.state.live_providers = composition.live_providers(settings.role)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routers_for_role(settings.role):
         app.include_router(router)
     if settings.role == "intake":
-        ui_report.prepare(app.state)  # the public contact key must be there before the first reporter is
+        report_form.prepare(app.state)  # the public contact key must be there before the first reporter is
     _install_middleware(app, settings)
     _install_error_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
@@ -175,7 +95,9 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
 
 def app_from_env() -> FastAPI:
     """Factory for `mamoru serve` (uvicorn --factory)."""
-    return create_app(Settings.from_env())
+    from mamoru.settings_catalogue import ALL_DOMAIN_SETTINGS
+
+    return create_app(Settings.from_env(domain_classes=ALL_DOMAIN_SETTINGS))
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
@@ -307,7 +229,3 @@ def _openapi(app: FastAPI) -> dict[str, Any]:
     app.openapi_schema = doc
     return doc
 
-
-def error_page(request: Request, status: int, message: str) -> HTMLResponse:
-    return render(request, "pages/error.html", {"status": status, "message": message, "problems": []},
-                  status_code=status)

@@ -19,7 +19,8 @@ from mamoru.auth import service as auth_service
 from mamoru.auth.models import ApiToken, User, WebSession
 from mamoru.config import Settings
 from mamoru.db import Database
-from mamoru.web.i18n import LANGS, negotiate
+from mamoru.followup.indicators import LiveProviders
+from mamoru.i18n import LANGS, negotiate
 
 SESSION_COOKIE = "mamoru_session"
 ANON_CSRF_COOKIE = "mamoru_csrf"
@@ -47,6 +48,11 @@ def get_session(request: Request) -> Iterator[Session]:
         raise
     finally:
         s.close()
+
+
+def live_providers(request: Request) -> LiveProviders:
+    """The indicator providers this process computes itself (mamoru.composition.live_providers)."""
+    return request.app.state.live_providers  # type: ignore[no-any-return]
 
 
 def get_lang(request: Request) -> str:

@@ -10,8 +10,8 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from mamoru.auth.roles import ROLE_LABELS
+from mamoru.i18n import era_year, fiscal_year_label, fmt_date, gettext, pick
 from mamoru.web import deps
-from mamoru.web.i18n import era_year, fiscal_year_label, fmt_date, gettext, pick
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=TEMPLATES_DIR)

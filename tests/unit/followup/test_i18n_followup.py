@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 from mamoru.followup.workflow import ENTRY_STATES, TRANSITIONS
-from mamoru.web.i18n import catalogue
+from mamoru.i18n import catalogue
 
 ROUND_STATES = ("open", "closed", "published")
 

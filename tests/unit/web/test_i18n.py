@@ -6,7 +6,7 @@ import re
 from pathlib import Path
 
 import mamoru.web
-from mamoru.web.i18n import catalogue, era_year, fiscal_year_label, gettext
+from mamoru.i18n import catalogue, era_year, fiscal_year_label, gettext
 
 WEB = Path(mamoru.web.__file__).parent
 DYNAMIC = ["lineage:unchanged", "lineage:revised", "lineage:split", "lineage:merged", "lineage:new", "draft", "in_force", "superseded", "origin:third-comprehensive", "origin:other", "origin:unknown",

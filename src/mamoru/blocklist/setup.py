@@ -1,0 +1,9 @@
+"""The blocking list's contribution: entries, four eyes, versions, signed publications, the feed.
+
+The feed process serves subscribers; the hotline process keeps the list; the portal serves the
+public notice page (/blocked), which reads no table, only the appeal contact setting.
+"""
+
+from mamoru.domain import DomainSetup
+
+DOMAIN = DomainSetup(name="blocklist", roles=frozenset({"feed", "hotline", "portal"}))

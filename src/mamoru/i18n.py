@@ -1,0 +1,88 @@
+"""Japanese and English for the interface.
+
+Interface strings are English message ids translated through a gettext catalogue
+(locale/ja/LC_MESSAGES/*.po, one file per domain, read with Babel); content fields come in pairs (title_en,
+title_ja) and `pick()` chooses by language, falling back to the other with a mark.
+Dates are formatted with Babel in each language; fiscal years also in the Japanese era form.
+"""
+
+from __future__ import annotations
+
+from datetime import date
+from functools import cache
+from pathlib import Path
+from typing import Any
+
+from babel.dates import format_date
+from babel.messages.pofile import read_po
+
+LANGS = ("ja", "en")
+LOCALE_DIR = Path(__file__).resolve().parent / "locale"
+
+
+@cache
+def catalogue(lang: str) -> dict[str, str]:
+    """Translations for `lang`. English message ids are their own text, except keyed ids such as
+    "origin:unknown", which the English catalogue spells out."""
+    merged: dict[str, str] = {}
+    # One catalogue per domain (messages.po for the foundation, <domain>.po for the others).
+    folder = LOCALE_DIR / lang / "LC_MESSAGES"
+    for path in sorted(folder.glob("*.po")) if folder.is_dir() else []:
+        with path.open("rb") as f:
+            cat = read_po(f, locale=lang)
+        merged.update({str(m.id): str(m.string) for m in cat if m.id and m.string and not m.fuzzy})
+    return merged
+
+
+def gettext(lang: str, msgid: str, **kwargs: Any) -> str:
+    text = catalogue(lang).get(msgid, msgid)
+    return text.format(**kwargs) if kwargs else text
+
+
+def pick(obj: Any, field: str, lang: str) -> str:
+    """obj.<field>_<lang>, else the other language's text."""
+    other = "en" if lang == "ja" else "ja"
+    value = getattr(obj, f"{field}_{lang}", None) if not isinstance(obj, dict) else obj.get(f"{field}_{lang}", obj.get(lang))
+    if value:
+        return str(value)
+    fallback = getattr(obj, f"{field}_{other}", None) if not isinstance(obj, dict) else obj.get(f"{field}_{other}", obj.get(other))
+    return str(fallback or "")
+
+
+def fmt_date(value: date | None, lang: str, precision: str = "day") -> str:
+    if value is None:
+        return ""
+    if precision == "year":
+        return f"{value.year}年" if lang == "ja" else str(value.year)
+    if precision == "month":
+        return f"{value.year}年{value.month}月" if lang == "ja" else format_date(value, "MMMM y", locale="en")
+    return format_date(value, "long", locale="ja" if lang == "ja" else "en")
+
+
+ERAS = ((2019, "令和", 2018), (1989, "平成", 1988), (1926, "昭和", 1925))
+
+
+def era_year(year: int) -> str:
+    """Japanese era form of a Gregorian year: 2023 -> 令和5年 (2019 -> 令和元年)."""
+    for start, name, offset in ERAS:
+        if year >= start:
+            n = year - offset
+            return f"{name}{'元' if n == 1 else n}年"
+    return f"{year}年"
+
+
+def fiscal_year_label(year: int, lang: str) -> str:
+    """FY2023 / 令和5年度 (the Japanese fiscal year starts in April of `year`)."""
+    if lang == "ja":
+        return era_year(year)[:-1] + "年度"
+    return f"FY{year}"
+
+
+def negotiate(accept_language: str | None, default: str) -> str:
+    if not accept_language:
+        return default
+    for part in accept_language.split(","):
+        tag = part.split(";")[0].strip().lower()[:2]
+        if tag in LANGS:
+            return tag
+    return default

@@ -1,0 +1,182 @@
+"""Pages of the bodies that steer the plan and their meetings: record a meeting (joint ones too),
+its decisions and action items, correct the record or a decision (with a reason, kept), and the
+action items by owner agency and due date, overdue first."""
+
+from __future__ import annotations
+
+from datetime import date
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from mamoru.auth import roles
+from mamoru.auth.models import User
+from mamoru.errors import DomainError
+from mamoru.followup import meeting_corrections as corrections
+from mamoru.followup import meetings as msvc
+from mamoru.followup import rounds as rsvc
+from mamoru.followup.models import DECISION_KINDS
+from mamoru.plan import service as plan_svc
+from mamoru.web.deps import get_session, require_roles
+from mamoru.web.followup.ui_rounds import CSS, STAFF, problems_of
+from mamoru.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+
+
+def _lines(text: str, keys: tuple[str, ...]) -> list[dict[str, Any]]:
+    """'a | b | c' lines of a text area as dictionaries (missing parts empty)."""
+    out = []
+    for line in text.splitlines():
+        if line.strip():
+            parts = [p.strip() for p in line.split("|")] + [""] * len(keys)
+            out.append(dict(zip(keys, parts, strict=False)))
+    return out
+
+
+def _list_page(request: Request, session: Session, problems: Any = (), status: int = 200) -> Response:
+    return render(request, "pages/followup/meetings.html", {
+        "bodies": msvc.bodies(session), "meetings": msvc.meetings(session), "agencies": plan_svc.agencies(session),
+        "problems": list(problems), "css": CSS}, status_code=status)
+
+
+@router.get("/followup/meetings", response_class=HTMLResponse)
+def meetings_page(request: Request, session: Session = Depends(get_session),
+                  user: User = Depends(require_roles(*STAFF))) -> Response:
+    return _list_page(request, session)
+
+
+@router.post("/followup/meetings", response_class=HTMLResponse)
+def meeting_record(request: Request, held_on: str = Form(...), number: str = Form(""), title_en: str = Form(""),
+                   title_ja: str = Form(""), bodies: list[str] = Form([]), agenda: str = Form(""),
+                   attendees: str = Form(""), materials: str = Form(""), session: Session = Depends(get_session),
+                   user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    try:
+        m = msvc.record_meeting(
+            session, user, date.fromisoformat(held_on), title_en, title_ja, bodies,
+            int(number) if number.strip() else None, attendees=_lines(attendees, ("name", "title", "agency")),
+            agenda=_lines(agenda, ("ja", "en")), materials=_lines(materials, ("url", "title")))
+    except (DomainError, ValueError) as exc:
+        session.rollback()
+        return _list_page(request, session, problems_of(exc), 422)
+    session.commit()  # before the redirect: the next GET must see it
+    return RedirectResponse(f"/followup/meetings/{m.id}", status_code=303)
+
+
+def _meeting_page(request: Request, session: Session, meeting_id: int, problems: Any = (),
+                  status: int = 200) -> Response:
+    plan = plan_svc.default_plan(session)
+    return render(request, "pages/followup/meeting.html", {
+        "m": msvc.get_meeting(session, meeting_id), "kinds": DECISION_KINDS, "rounds": rsvc.rounds(session),
+        "label": rsvc.round_label, "measures": [m for p in plan_svc.plan_pillars(session, plan) for m in p.measures],
+        "bodies": msvc.bodies(session), "agencies": plan_svc.agencies(session), "today": date.today(),
+        "problems": list(problems), "css": CSS}, status_code=status)
+
+
+@router.get("/followup/meetings/{meeting_id}", response_class=HTMLResponse)
+def meeting_page(meeting_id: int, request: Request, session: Session = Depends(get_session),
+                 user: User = Depends(require_roles(*STAFF))) -> Response:
+    return _meeting_page(request, session, meeting_id)
+
+
+@router.post("/followup/meetings/{meeting_id}/decisions", response_class=HTMLResponse)
+def meeting_decision(meeting_id: int, request: Request, kind: str = Form(...), text_en: str = Form(""),
+                     text_ja: str = Form(""), round_id: str = Form(""), session: Session = Depends(get_session),
+                     user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    try:
+        msvc.add_decision(session, user, msvc.get_meeting(session, meeting_id), kind, text_en, text_ja,
+                          int(round_id) if round_id.strip() else None)
+    except (DomainError, ValueError) as exc:
+        session.rollback()
+        return _meeting_page(request, session, meeting_id, problems_of(exc), 422)
+    session.commit()  # before the redirect: the next GET must see it
+    return RedirectResponse(f"/followup/meetings/{meeting_id}#decisions", status_code=303)
+
+
+@router.post("/followup/meetings/{meeting_id}/edit", response_class=HTMLResponse)
+def meeting_correct(meeting_id: int, request: Request, held_on: str = Form(...), number: str = Form(""),
+                    title_en: str = Form(""), title_ja: str = Form(""), bodies: list[str] = Form([]),
+                    agenda: str = Form(""), attendees: str = Form(""), materials: str = Form(""),
+                    reason: str = Form(""), session: Session = Depends(get_session),
+                    user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    try:
+        values = {"held_on": date.fromisoformat(held_on), "number": int(number) if number.strip() else None,
+                  "title_en": title_en, "title_ja": title_ja, "bodies": bodies,
+                  "attendees": _lines(attendees, ("name", "title", "agency")), "agenda": _lines(agenda, ("ja", "en")),
+                  "materials": _lines(materials, ("url", "title"))}
+        corrections.correct_meeting(session, user, msvc.get_meeting(session, meeting_id), values, reason)
+    except (DomainError, ValueError) as exc:
+        session.rollback()
+        return _meeting_page(request, session, meeting_id, problems_of(exc), 422)
+    session.commit()  # before the redirect: the next GET must see it
+    return RedirectResponse(f"/followup/meetings/{meeting_id}#corrections", status_code=303)
+
+
+@router.post("/followup/meetings/{meeting_id}/decisions/{decision_id}", response_class=HTMLResponse)
+def decision_correct(meeting_id: int, decision_id: int, request: Request, kind: str = Form(...),
+                     text_en: str = Form(""), text_ja: str = Form(""), round_id: str = Form(""),
+                     reason: str = Form(""), session: Session = Depends(get_session),
+                     user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    try:
+        m = msvc.get_meeting(session, meeting_id)
+        values = {"kind": kind, "text_en": text_en, "text_ja": text_ja,
+                  "round_id": int(round_id) if round_id.strip() else None}
+        corrections.correct_decision(session, user, m, corrections.get_decision(session, m, decision_id), values, reason)
+    except (DomainError, ValueError) as exc:
+        session.rollback()
+        return _meeting_page(request, session, meeting_id, problems_of(exc), 422)
+    session.commit()  # before the redirect: the next GET must see it
+    return RedirectResponse(f"/followup/meetings/{meeting_id}#decision-{decision_id}", status_code=303)
+
+
+@router.post("/followup/meetings/{meeting_id}/actions", response_class=HTMLResponse)
+def meeting_action(meeting_id: int, request: Request, text_ja: str = Form(""), text_en: str = Form(""),
+                   measure: str = Form(""), owner: str = Form(""), due_on: str = Form(""),
+                   session: Session = Depends(get_session),
+                   user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    try:
+        msvc.add_action(session, user, msvc.get_meeting(session, meeting_id), text_en, text_ja, measure or None,
+                        owner or None, date.fromisoformat(due_on) if due_on else None)
+    except (DomainError, ValueError) as exc:
+        session.rollback()
+        return _meeting_page(request, session, meeting_id, problems_of(exc), 422)
+    session.commit()  # before the redirect: the next GET must see it
+    return RedirectResponse(f"/followup/meetings/{meeting_id}#actions", status_code=303)
+
+
+@router.post("/followup/bodies/{key}", response_class=HTMLResponse)
+def body_update(key: str, request: Request, chair_ja: str = Form(""), chair_en: str = Form(""),
+                secretariat: str = Form(""), new_name_ja: str = Form(""), new_name_en: str = Form(""),
+                renamed_on: str = Form(""), session: Session = Depends(get_session),
+                user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    try:
+        rename = None
+        if new_name_ja.strip() or new_name_en.strip():
+            rename = (new_name_en, new_name_ja, date.fromisoformat(renamed_on))
+        msvc.update_body(session, user, key, chair_en or None, chair_ja or None, secretariat or None, rename)
+    except (DomainError, ValueError) as exc:
+        session.rollback()
+        return _list_page(request, session, problems_of(exc), 422)
+    session.commit()  # before the redirect: the next GET must see it
+    return RedirectResponse("/followup/meetings#bodies", status_code=303)
+
+
+@router.get("/followup/actions", response_class=HTMLResponse)
+def actions_page(request: Request, owner: str = "", overdue: str = "", session: Session = Depends(get_session),
+                 user: User = Depends(require_roles(*STAFF))) -> Response:
+    today = date.today()
+    items = msvc.action_items(session, owner or None, today if overdue else None)
+    return render(request, "pages/followup/actions.html", {
+        "items": items, "owner": owner, "overdue": bool(overdue), "today": today, "css": CSS,
+        "agencies": plan_svc.agencies(session)})
+
+
+@router.post("/followup/actions/{action_id}", response_class=HTMLResponse)
+def action_done(action_id: int, request: Request, done: str = Form(...), back: str = Form("/followup/actions"),
+                session: Session = Depends(get_session),
+                user: User = Depends(require_roles(roles.COORDINATOR, roles.AGENCY_OFFICER))) -> Response:
+    msvc.set_action_done(session, user, msvc.get_action(session, action_id), done == "yes")
+    session.commit()  # before the redirect: the next GET must see it
+    return RedirectResponse(back if back.startswith("/followup/") else "/followup/actions", status_code=303)

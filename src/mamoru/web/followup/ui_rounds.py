@@ -1,0 +1,136 @@
+"""Pages of the follow-up's reporting rounds: the list, opening a round, the coordinator's dashboard,
+entry lists, publication, spreadsheets and the report. Shared page helpers of the follow-up live here."""
+
+from __future__ import annotations
+
+from datetime import date
+
+from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from mamoru.auth import roles
+from mamoru.auth.models import User
+from mamoru.errors import DomainError, InvalidInput, Problem
+from mamoru.followup import entries as esvc
+from mamoru.followup import rounds as rsvc
+from mamoru.followup import spreadsheet
+from mamoru.followup.notify import MailBackend, backend_from_settings
+from mamoru.followup.report import FORMATS
+from mamoru.followup.report import render as render_report
+from mamoru.web.deps import get_session, live_providers, require_roles
+from mamoru.web.limits import read_upload
+from mamoru.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+STAFF = (roles.COORDINATOR, roles.AGENCY_OFFICER, roles.AUDITOR, roles.ADMINISTRATOR)
+CSS = "/static/followup.css"
+REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+
+
+def mail_backend(request: Request) -> MailBackend:
+    return backend_from_settings(request.app.state.settings)
+
+
+def problems_of(exc: Exception) -> list[Problem] | list[str]:
+    """What a form shows when a service refuses its values."""
+    return exc.problems if isinstance(exc, InvalidInput) else [str(exc)]
+
+
+def _agency_filter(user: User) -> str | None:
+    return user.agency_code if user.role == roles.AGENCY_OFFICER else None
+
+
+@router.get("/followup", response_class=HTMLResponse)
+def rounds_page(request: Request, session: Session = Depends(get_session),
+                user: User = Depends(require_roles(*STAFF))) -> Response:
+    rows = [(r, rsvc.state_totals(session, r)) for r in rsvc.rounds(session)]
+    return render(request, "pages/followup/rounds.html", {"rows": rows, "label": rsvc.round_label, "problems": [],
+                                                          "css": CSS})
+
+
+@router.post("/followup/rounds", response_class=HTMLResponse)
+def round_open(request: Request, fy: str = Form(...), due: str = Form(...), session: Session = Depends(get_session),
+               user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    try:
+        years = [int(y) for y in fy.replace(",", " ").split()]
+        r = rsvc.open_round(session, user, years, date.fromisoformat(due))
+    except (DomainError, ValueError) as exc:
+        session.rollback()
+        problems = exc.problems if isinstance(exc, InvalidInput) else [str(exc)]
+        rows = [(x, rsvc.state_totals(session, x)) for x in rsvc.rounds(session)]
+        return render(request, "pages/followup/rounds.html", {"rows": rows, "label": rsvc.round_label,
+                                                              "problems": problems, "css": CSS}, status_code=422)
+    session.commit()  # before the redirect: the next GET must see it
+    return RedirectResponse(f"/followup/rounds/{r.id}", status_code=303)
+
+
+@router.get("/followup/rounds/{round_id}", response_class=HTMLResponse)
+def round_page(round_id: int, request: Request, session: Session = Depends(get_session),
+               user: User = Depends(require_roles(*STAFF))) -> Response:
+    r = rsvc.get_round(session, round_id)
+    ctx = {"r": r, "label": rsvc.round_label,
+           "completion": rsvc.completion(session, r), "overdue": rsvc.overdue_entries(session, r),
+           "totals": rsvc.state_totals(session, r), "today": date.today(), "problems": [], "css": CSS,
+           "mine": esvc.round_entries(session, r, user.agency_code) if user.role == roles.AGENCY_OFFICER else []}
+    return render(request, "pages/followup/round.html", ctx)
+
+
+@router.get("/followup/rounds/{round_id}/entries", response_class=HTMLResponse)
+def entries_page(round_id: int, request: Request, agency: str | None = None, state: str | None = None,
+                 session: Session = Depends(get_session), user: User = Depends(require_roles(*STAFF))) -> Response:
+    r = rsvc.get_round(session, round_id)
+    agency = _agency_filter(user) or agency or None
+    rows = esvc.round_entries(session, r, agency, state or None)
+    return render(request, "pages/followup/entries.html", {"r": r, "rows": rows, "agency": agency, "state": state,
+                                                           "label": rsvc.round_label, "css": CSS})
+
+
+@router.post("/followup/rounds/{round_id}/publish", response_class=HTMLResponse)
+def round_publish(round_id: int, request: Request, session: Session = Depends(get_session),
+                  user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    rsvc.publish_round(session, user, rsvc.get_round(session, round_id))
+    session.commit()  # before the redirect: the next GET must see it
+    return RedirectResponse(f"/followup/rounds/{round_id}", status_code=303)
+
+
+@router.get("/followup/rounds/{round_id}/export.{fmt}")
+def round_export(round_id: int, fmt: str, session: Session = Depends(get_session),
+                 user: User = Depends(require_roles(*STAFF))) -> Response:
+    if fmt not in spreadsheet.FORMATS:
+        raise InvalidInput(f"unknown format {fmt!r}")
+    r = rsvc.get_round(session, round_id)
+    data = spreadsheet.write(spreadsheet.export_rows(session, r, _agency_filter(user)), fmt)
+    media = "text/csv; charset=utf-8" if fmt == "csv" else \
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    return Response(data, media_type=media,
+                    headers={"Content-Disposition": f'attachment; filename="round-{round_id}.{fmt}"'})
+
+
+@router.post("/followup/rounds/{round_id}/import", response_class=HTMLResponse)
+async def round_import(round_id: int, request: Request, file: UploadFile = File(...),
+                       session: Session = Depends(get_session),
+                       user: User = Depends(require_roles(roles.COORDINATOR, roles.AGENCY_OFFICER))) -> Response:
+    r = rsvc.get_round(session, round_id)
+    fmt = "csv" if (file.filename or "").lower().endswith(".csv") else "xlsx"
+    try:
+        result = spreadsheet.import_rows(session, r, spreadsheet.read(await read_upload(file), fmt), user)
+    except InvalidInput as exc:
+        session.rollback()
+        return render(request, "pages/followup/import.html", {"r": r, "problems": exc.problems, "result": None,
+                                                              "css": CSS}, status_code=422)
+    return render(request, "pages/followup/import.html", {"r": r, "problems": [], "result": result, "css": CSS})
+
+
+@router.get("/followup/rounds/{round_id}/report")
+def round_report(round_id: int, request: Request, lang: str = "ja", format: str = "html",
+                 session: Session = Depends(get_session), user: User = Depends(require_roles(*STAFF))) -> Response:
+    if format not in FORMATS or lang not in ("ja", "en"):
+        raise InvalidInput("format html, pdf or md; lang ja or en")
+    data = render_report(session, rsvc.get_round(session, round_id), lang, format, live=live_providers(request))
+    media = {"html": "text/html; charset=utf-8", "pdf": "application/pdf", "md": "text/markdown; charset=utf-8"}[format]
+    headers = {"Content-Security-Policy": REPORT_CSP}
+    if format != "html":
+        headers["Content-Disposition"] = f'attachment; filename="followup-round-{round_id}-{lang}.{format}"'
+    return Response(data, media_type=media, headers=headers)
+

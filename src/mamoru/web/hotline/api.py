@@ -1,0 +1,254 @@
+"""JSON API of the hotline under /api/v1/hotline: trusted-flagger intake (single, batch, CSV from
+partner hotlines), case work for analysts, exports, providers and figures."""
+
+from __future__ import annotations
+
+import asyncio
+from collections.abc import Callable
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import Response
+from fastapi.security import HTTPBearer
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mamoru.auth import roles
+from mamoru.auth import service as auth_service
+from mamoru.auth.models import User
+from mamoru.hotline import contacts, export, figures, intake, labels, notices, outcomes
+from mamoru.hotline import schemas as sc
+from mamoru.hotline import service as svc
+from mamoru.hotline.models import Assessment
+from mamoru.hotline.runtime import HotlineRuntime, for_app, write_transaction
+from mamoru.web.deps import get_session, require_roles
+
+router = APIRouter(prefix="/api/v1/hotline", tags=["hotline"])
+ANALYSTS = require_roles(roles.ANALYST, roles.SENIOR_ANALYST)
+FIGURE_READERS = require_roles(roles.ANALYST, roles.SENIOR_ANALYST, roles.COORDINATOR, roles.ADMINISTRATOR, roles.AUDITOR)
+
+
+def runtime(request: Request) -> HotlineRuntime:
+    return for_app(request.app.state)
+
+
+async def _csv_body(request: Request) -> bytes:
+    body = await request.body()
+    if len(body) > 5_000_000:
+        raise HTTPException(413, "a CSV import is at most 5 MB")
+    return body
+
+
+def _flagger(s: Session, request: Request) -> tuple[User, int]:
+    """The trusted flagger behind a Bearer token holding the `flagger` scope, and the token's id."""
+    bearer = request.headers.get("authorization", "")
+    tok = auth_service.find_token(s, bearer[7:].strip()) if bearer.lower().startswith("bearer ") else None
+    if tok is None:
+        raise HTTPException(401, "a valid trusted-flagger API token is needed", headers={"WWW-Authenticate": "Bearer"})
+    if "flagger" not in (tok.scopes or []):
+        raise HTTPException(403, "this API token lacks the scope 'flagger'")
+    return tok.user, tok.id
+
+
+def _store(request: Request, items: Callable[[], list[intake.ReportInput]], source: str,
+           partner: str = "") -> list[sc.ReportOut]:
+    """Authenticate, count against the token's own limit and store, in one short transaction that
+    commits before the response (see runtime.write_transaction), in one worker thread."""
+    rt = runtime(request)
+    limit, window = rt.settings.flagger_rate
+    for attempt in (1, 2):
+        try:
+            with write_transaction(request.app.state.database) as s:
+                user, token_id = _flagger(s, request)
+                batch = items()
+                if attempt == 1:
+                    for _ in range(max(len(batch), 1)):
+                        if not rt.limiter.allow(f"token:{token_id}", limit, window):
+                            raise HTTPException(429, f"rate limit: at most {limit} reports per {window} s for this token",
+                                                headers={"Retry-After": str(window)})
+                reports = intake.submit_batch(s, batch, source, rt.settings.levels, flagger=user, partner=partner,
+                                              contacts=rt.contacts)
+                return [sc.ReportOut.of(r) for r in reports]
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    raise AssertionError("unreachable")
+
+
+async def _store_async(request: Request, items: Callable[[], list[intake.ReportInput]], source: str,
+                       partner: str = "") -> list[sc.ReportOut]:
+    """Run `_store` on the hotline's own few intake threads: a handful of threads doing database work
+    keeps the interpreter lock from convoying under load, while the event loop reads requests."""
+    executor = runtime(request).intake_executor
+    return await asyncio.get_running_loop().run_in_executor(executor, _store, request, items, source, partner)
+
+
+BEARER = HTTPBearer(description="A trusted flagger's API token (scope flagger)", auto_error=False)
+
+
+@router.post("/reports", response_model=sc.ReportOut, status_code=201, summary="Submit one report (trusted flagger)",
+             dependencies=[Depends(BEARER)])
+async def submit_report(body: sc.ReportIn, request: Request) -> sc.ReportOut:
+    return (await _store_async(request, lambda: [intake.ReportInput(**body.model_dump())], "flagger"))[0]
+
+
+@router.post("/reports/batch", response_model=list[sc.ReportOut], status_code=201,
+             summary="Submit a batch (all or none; idempotent per client_key)", dependencies=[Depends(BEARER)])
+async def submit_batch(body: sc.BatchIn, request: Request) -> list[sc.ReportOut]:
+    return await _store_async(request, lambda: [intake.ReportInput(**r.model_dump()) for r in body.reports], "flagger")
+
+
+@router.post("/reports/csv", response_model=list[sc.ReportOut], status_code=201,
+             summary="Import a partner hotline's CSV (header with url; client_key makes re-imports idempotent)",
+             dependencies=[Depends(BEARER)])
+async def import_csv(request: Request, body: bytes = Depends(_csv_body),
+                     partner: str = Query(..., description="The partner hotline's name")) -> list[sc.ReportOut]:
+    return await _store_async(request, lambda: intake.parse_csv(body.decode("utf-8", errors="replace")), "partner",
+                              partner)
+
+
+@router.get("/queue", summary="Cases waiting for assessment, most urgent first")
+def get_queue(session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> list[dict[str, Any]]:
+    return [sc.case_out(c) for c in svc.queue(session)]
+
+
+@router.get("/cases/{case_id}", summary="One case with its assessments, history and reports (reporters' contacts opened)")
+def get_case(case_id: int, request: Request, session: Session = Depends(get_session),
+             user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    case = svc.read_case(session, case_id, user)
+    views = contacts.reveal_for_case(session, runtime(request).contacts, case, user)
+    return {**sc.case_out(case, full=True), "reports": [sc.report_out(r, views[r.id]) for r in case.reports]}
+
+
+@router.post("/cases/{case_id}/assessments", summary="Assess a case")
+def assess(case_id: int, body: sc.AssessmentIn, session: Session = Depends(get_session),
+           user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    case = svc.get_case(session, case_id)
+    a = svc.assess(session, case, user, **body.model_dump())
+    return {"assessment": sc.assessment_out(a), "case": sc.case_out(case)}
+
+
+@router.get("/qa/sample", summary="A random sample of assessments not yet reviewed (senior analysts)")
+def qa_sample(size: int = Query(10, ge=1, le=200), seed: int | None = None, session: Session = Depends(get_session),
+              user: User = Depends(require_roles(roles.SENIOR_ANALYST))) -> list[dict[str, Any]]:
+    return [{**sc.assessment_out(a), "case_id": a.case_id} for a in svc.qa_sample(session, size, seed)
+            if a.analyst != user.username]
+
+
+@router.post("/cases/{case_id}/assign", summary="Assign a case to an analyst (or unassign with null)")
+def assign(case_id: int, body: sc.AssignIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    from mamoru.auth.service import get_user
+
+    analyst = get_user(session, body.username) if body.username else None
+    if body.username and analyst is None:
+        raise HTTPException(404, f"no user {body.username!r}")
+    case = svc.get_case(session, case_id)
+    svc.assign(session, case, analyst, user)
+    return sc.case_out(case)
+
+
+@router.post("/assessments/{assessment_id}/review", summary="Quality assurance by a senior analyst")
+def review(assessment_id: int, body: sc.ReviewIn, session: Session = Depends(get_session),
+           user: User = Depends(require_roles(roles.SENIOR_ANALYST))) -> dict[str, Any]:
+    a = session.get(Assessment, assessment_id)
+    if a is None:
+        raise HTTPException(404, "no such assessment")
+    new = svc.review(session, a, user, body.upheld, body.reason, body.new_verdict, body.legal_basis)
+    return {"reviewed": sc.assessment_out(a), "new": sc.assessment_out(new) if new else None}
+
+
+@router.post("/cases/{case_id}/trace", summary="Resolve the host and find network, country and provider")
+def trace(case_id: int, request: Request, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    case = svc.get_case(session, case_id)
+    svc.apply_trace(session, case, runtime(request).resolver, user)
+    return sc.case_out(case, full=True)
+
+
+@router.post("/cases/{case_id}/referral", summary="Record the referral to the police")
+def refer(case_id: int, body: sc.ReferralIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    case = svc.get_case(session, case_id)
+    svc.refer_to_police(session, case, user, **body.model_dump())
+    return sc.case_out(case)
+
+
+@router.post("/cases/{case_id}/hold", summary="Set or release a police hold (stops all automation)")
+def hold(case_id: int, body: sc.HoldIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    case = svc.get_case(session, case_id)
+    svc.set_hold(session, case, user, body.hold, body.reason)
+    return sc.case_out(case)
+
+
+@router.post("/cases/{case_id}/forward", summary="Record forwarding to the partner hotline abroad")
+def forward(case_id: int, body: sc.ForwardIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    case = svc.get_case(session, case_id)
+    svc.forward_abroad(session, case, user, body.partner, body.reference)
+    return sc.case_out(case)
+
+
+@router.post("/cases/{case_id}/deletion-requests", summary="Send the deletion request now")
+def send_notice(case_id: int, request: Request, session: Session = Depends(get_session),
+                user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    rt = runtime(request)
+    case = svc.get_case(session, case_id)
+    row = notices.send_deletion_request(session, case, rt.mailer, rt.settings, user)
+    return {"kind": row.kind, "to": row.to, "delivered": row.delivered, "error": row.error, "case": sc.case_out(case)}
+
+
+@router.post("/cases/{case_id}/hashes", status_code=201, summary="Record a hash computed in the analyst's environment")
+def add_hash(case_id: int, body: sc.HashIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    case = svc.get_case(session, case_id)
+    svc.add_hash(session, case, user, body.algorithm, body.value)
+    return sc.case_out(case, full=True)
+
+
+@router.post("/cases/{case_id}/blocklist-proposal", status_code=201,
+             summary="Propose the URL of a case assessed as illegal for the blocking list (confirmed there by someone else)")
+def propose_to_blocklist(case_id: int, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    return {"blocklist_entry": outcomes.propose_to_blocklist(session, svc.get_case(session, case_id), user)}
+
+
+@router.post("/cases/{case_id}/hash-bank", status_code=201, summary="Add the case's hashes to the hotline's hash bank")
+def send_hashes(case_id: int, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    return {"added": outcomes.send_hashes_to_bank(session, svc.get_case(session, case_id), user)}
+
+
+@router.get("/cases/{case_id}/referral.json", summary="Referral record (no content, no reporter contact)")
+def referral_json(case_id: int, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    return export.referral_record(session, svc.read_case(session, case_id, user))
+
+
+@router.get("/cases/{case_id}/referral.pdf", summary="Referral record as PDF")
+def referral_pdf(case_id: int, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> Response:
+    case = svc.read_case(session, case_id, user)
+    return Response(export.referral_pdf(session, case), media_type="application/pdf",
+                    headers={"Content-Disposition": f'attachment; filename="{case.number}-referral.pdf"'})
+
+
+@router.get("/providers", summary="The provider directory")
+def list_providers(session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> list[dict[str, Any]]:
+    return [{"id": p.id, "name": p.name, "abuse_email": p.abuse_email, "language": p.language, "country": p.country,
+             "networks": p.networks, "domains": p.domains} for p in svc.providers(session)]
+
+
+@router.post("/providers", status_code=201, summary="Add or update a provider")
+def save_provider(body: sc.ProviderIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    p = svc.add_provider(session, user, **body.model_dump())
+    return {"id": p.id, "name": p.name}
+
+
+@router.get("/labels", summary="Assessment labels (severity, age band), retired ones included")
+def list_labels(kind: str | None = Query(None, pattern="^(severity|age_band)$"), session: Session = Depends(get_session),
+                user: User = Depends(ANALYSTS)) -> list[dict[str, Any]]:
+    return [labels.label_out(lb) for lb in labels.all_labels(session, kind)]
+
+
+@router.put("/labels/{kind}/{code}", summary="Add or change an assessment label (senior analysts; audited)")
+def save_label(kind: str, code: str, body: sc.LabelIn, session: Session = Depends(get_session),
+               user: User = Depends(require_roles(roles.SENIOR_ANALYST))) -> dict[str, Any]:
+    return labels.label_out(labels.save_label(session, user, kind, code, labels.LabelChange(**body.model_dump())))
+
+
+@router.get("/figures", summary="Counts, times and rates per fiscal year or month")
+def get_figures(by: str = Query("fy", pattern="^(fy|month)$"), session: Session = Depends(get_session),
+                user: User = Depends(FIGURE_READERS)) -> list[dict[str, Any]]:
+    return figures.compute(session, by)

@@ -1,0 +1,100 @@
+"""The public report form (/report) and its receipt: the only pages of the `intake` process role.
+
+The same form serves two ways of storing. In an intake process (MAMORU_ROLE=intake), which holds no
+credentials for cases, it validates the report, seals the contact with the hotline's public key and
+inserts one row into the hotline's inbox (hotline/inbox.py); the hotline worker makes the case. In
+the hotline process (and `all`, `make run`) it stores the report and its case at once, as before,
+so the receipt works and the case is in the analysts' queue straight away. Both give the same
+answers: 422 for bad input, 413 for an oversize form, 429 past the rate limit; nothing is stored
+on a refusal.
+
+The intake process never looks a visitor up: no session cookie is read (its database user may not
+read sessions), and the form's CSRF check is the anonymous double-submit cookie.
+"""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends, Form, Request
+from fastapi.responses import HTMLResponse, Response
+from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session
+
+from mamoru.errors import InvalidInput
+from mamoru.hotline import inbox, intake, notices
+from mamoru.hotline.ratelimit import client_key
+from mamoru.hotline.runtime import HotlineRuntime, for_app, for_public_form
+from mamoru.i18n import gettext
+from mamoru.web.deps import Principal, check_csrf, csrf_token_sent, get_lang, get_principal, get_session
+from mamoru.web.templating import render
+
+router = APIRouter(include_in_schema=False)
+MAX_FORM_BYTES = 20_000
+
+
+def prepare(state: Any) -> None:
+    """Build the intake's runtime when the app is made, so that a missing or bad public contact key
+    stops the process at start instead of failing the first reporter."""
+    for_public_form(state)
+
+
+def is_intake(request: Request) -> bool:
+    return bool(request.app.state.settings.role == "intake")
+
+
+def reporter(request: Request, session: Session = Depends(get_session),
+             sent: str | None = Depends(csrf_token_sent)) -> None:
+    """CSRF for the form; outside the intake process a signed-in visitor is recognised as on any page."""
+    principal = Principal(user=None) if is_intake(request) else get_principal(request, session)
+    check_csrf(request, principal, sent)
+
+
+def _form_page(request: Request, values: dict[str, str], problems: list[str], status: int = 200) -> Response:
+    return render(request, "pages/hotline/report.html", {"values": values, "problems": problems,
+                                                         "content_types": intake.CONTENT_TYPES}, status_code=status)
+
+
+@router.get("/report", response_class=HTMLResponse)
+def report_form(request: Request, _: None = Depends(reporter)) -> Response:
+    return _form_page(request, {}, [])
+
+
+def _store_now(request: Request, session: Session, inp: intake.ReportInput) -> str:
+    """The hotline process: the report and its case at once (the police alerted at once)."""
+    rt = for_app(request.app.state)
+    try:
+        report = intake.submit(session, inp, "public", rt.settings.levels, contacts=rt.contacts)
+    except IntegrityError:  # the same URL's first report arrived at the same moment: join its case
+        session.rollback()
+        report = intake.submit(session, inp, "public", rt.settings.levels, contacts=rt.contacts)
+    if report.immediate_danger:
+        notices.alert_police(session, report.case, rt.mailer, rt.settings)
+    return report.receipt
+
+
+@router.post("/report", response_class=HTMLResponse)
+def report_submit(request: Request, url: str = Form(""), content_type: str = Form(""), where_found: str = Form(""),
+                  description: str = Form(""), contact: str = Form(""), immediate_danger: str = Form(""),
+                  session: Session = Depends(get_session), _: None = Depends(reporter)) -> Response:
+    rt = for_public_form(request.app.state)
+    lang = get_lang(request)
+    values = {"url": url, "content_type": content_type, "where_found": where_found, "description": description,
+              "contact": contact, "immediate_danger": immediate_danger}
+    if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
+        return _form_page(request, {}, [gettext(lang, "The report is too large. Shorten the description and try again.")], 413)
+    limit, window = rt.settings.public_rate
+    address = request.client.host if request.client else "unknown"
+    if not rt.limiter.allow("public:" + client_key(rt.secret, address), limit, window):
+        return _form_page(request, values, [gettext(lang, "Too many reports from this connection. Please try again later.")], 429)
+    inp = intake.ReportInput(url=url, content_type=content_type, where_found=where_found, description=description,
+                             contact=contact, immediate_danger=bool(immediate_danger))
+    try:
+        if isinstance(rt, HotlineRuntime):
+            receipt = _store_now(request, session, inp)
+        else:
+            receipt = inbox.accept_public(session, inp, rt.contacts)
+    except InvalidInput as exc:
+        session.rollback()
+        return _form_page(request, values, [gettext(lang, p.reason.split(":")[0]) for p in exc.problems], 422)
+    return render(request, "pages/hotline/receipt.html", {"receipt": receipt})

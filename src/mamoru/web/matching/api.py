@@ -1,0 +1,186 @@
+"""The matching API under /api/v1/match: hashes in, matches out. There is no image upload.
+
+A platform would otherwise be sending the very material the service exists to stop, so only hashes
+are accepted (the platform hashes on its own machines with `mamoru hash` or the hashing module).
+Tokens need the `match` scope; each token is rate limited (MAMORU_MATCH_RATE, requests per window,
+counted in Redis across processes when MAMORU_MATCH_REDIS_URL is set, else per process) and its
+queries are counted per day; unmatched queries leave nothing else.
+`POST /api/v1/match/reports` lets a platform report to the hotline a URL whose hashes match
+(matching/reports.py): re-checked here, then written to the hotline's inbox.
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from collections import deque
+from typing import Any
+
+from fastapi import APIRouter, Depends, HTTPException, Request
+from pydantic import BaseModel, Field
+from sqlalchemy.orm import Session
+
+from mamoru.auth import roles
+from mamoru.auth.models import User
+from mamoru.db import Database
+from mamoru.hotline.ratelimit import RateLimiter, RedisRateLimiter
+from mamoru.matching.answers import MAX_HASHES, answer, answer_dihedral
+from mamoru.matching.reports import MAX_REPORT_HASHES, report_match
+from mamoru.matching.runtime import MatchRuntime
+from mamoru.matching.service import platform_banks, select_banks
+from mamoru.matching.settings import MatchingSettings
+from mamoru.web.deps import Principal, get_principal, get_session, require_roles, require_scope
+
+router = APIRouter(prefix="/api/v1/match", tags=["matching"])
+
+
+class MatchRequest(BaseModel):
+    hashes: list[str] = Field(..., min_length=1, max_length=MAX_HASHES,
+                              description="PDQ hashes (64 hex digits) or digests of the signal type")
+    signal: str = Field("pdq", description="pdq, md5, sha1 or sha256")
+    distance: int = Field(31, ge=0, le=63, description="Largest Hamming distance (PDQ only)")
+    dihedral: bool = Field(False, description=(
+        "Match each image in its eight rotations and flips: every item of `hashes` is then the eight "
+        "PDQ hashes of one image, comma-separated (`mamoru hash --dihedral` writes them), at most 125 "
+        "images; each match names the `variant` that came closest. PDQ's rotations cannot be derived "
+        "from a single hash, so they must be hashed from the image."))
+
+
+class MatchReportIn(BaseModel):
+    url: str = Field(..., min_length=1, max_length=2048, description="Where the platform found the content")
+    hashes: list[str] = Field(..., min_length=1, max_length=MAX_REPORT_HASHES,
+                              description="The content's hashes (PDQ: 64 hex digits); at least one must match")
+    signal: str = Field("pdq", description="pdq, md5, sha1 or sha256")
+    note: str = Field("", max_length=5000, description="What the platform wants the hotline to know")
+
+
+class MatchReportOut(BaseModel):
+    receipt: str = Field(..., description="The hotline's receipt number of the report")
+
+
+class SlidingWindowLimiter:
+    """Sliding window per key, in this process."""
+
+    def __init__(self) -> None:
+        self._seen: dict[str, deque[float]] = {}
+        self._lock = threading.Lock()
+
+    def allow(self, key: str, limit: int, window_seconds: int) -> bool:
+        window = float(window_seconds)
+        now = time.monotonic()
+        with self._lock:
+            q = self._seen.setdefault(key, deque())
+            while q and q[0] <= now - window:
+                q.popleft()
+            if len(q) >= limit:
+                return False
+            q.append(now)
+            return True
+
+
+def make_limiter(ms: MatchingSettings) -> RateLimiter:
+    """Redis when MAMORU_MATCH_REDIS_URL is set (one count for all matcher processes, whatever
+    serves the request), else this process's own sliding window."""
+    if ms.redis_url:
+        return RedisRateLimiter(ms.redis_url, prefix="mamoru:match:rate")
+    return SlidingWindowLimiter()
+
+
+def _state(request: Request) -> tuple[MatchRuntime, RateLimiter]:
+    st = request.app.state
+    if getattr(st, "matching_runtime", None) is None:
+        db: Database = st.database
+        ms = st.settings.domain(MatchingSettings)
+        st.matching_runtime = MatchRuntime.from_settings(ms, db)
+        st.matching_limiter = make_limiter(ms)
+    return st.matching_runtime, st.matching_limiter
+
+
+def _rate(request: Request) -> tuple[int, int]:
+    rate: tuple[int, int] = request.app.state.settings.domain(MatchingSettings).rate
+    return rate
+
+
+def _count_request(request: Request, principal: Principal, user: User) -> MatchRuntime:
+    runtime, limiter = _state(request)
+    limit, window = _rate(request)
+    key = f"token:{principal.token.id}" if principal.token is not None else f"user:{user.id}"
+    try:
+        allowed = limiter.allow(key, limit, window)
+    except OSError as exc:  # the shared counter is down: refuse rather than serve unlimited
+        raise HTTPException(503, "rate limiter unavailable; try again later",
+                            headers={"Retry-After": "5"}) from exc
+    if not allowed:
+        raise HTTPException(429, f"rate limit: at most {limit} requests per {window} s",
+                            headers={"Retry-After": str(window)})
+    return runtime
+
+
+@router.post("", summary="Match up to 1,000 hashes against the banks this platform chose")
+def match(body: MatchRequest, request: Request, session: Session = Depends(get_session),
+          principal: Principal = Depends(get_principal),
+          user: User = Depends(require_scope("match"))) -> dict[str, Any]:
+    runtime = _count_request(request, principal, user)
+    # End the request's transaction (authentication may have noted the token's use) before the
+    # matcher refreshes: a refresh can write (the first snapshot) in a transaction of its own, and
+    # on SQLite a reading transaction older than that write could no longer write itself.
+    session.commit()
+    matcher = runtime.matcher()
+    if body.dihedral:
+        if body.signal != "pdq":
+            raise HTTPException(422, "dihedral matching is for PDQ hashes")
+        result = answer_dihedral(session, matcher, user, body.hashes, body.distance)
+    else:
+        result = answer(session, matcher, user, body.hashes, body.signal, body.distance)
+    return result.as_dict()
+
+
+@router.post("/reports", response_model=MatchReportOut, status_code=201,
+             summary="Report to the hotline a URL whose content matches the banks (re-checked here)")
+def report(body: MatchReportIn, request: Request, session: Session = Depends(get_session),
+           principal: Principal = Depends(get_principal),
+           user: User = Depends(require_roles(roles.PLATFORM, scope="match"))) -> MatchReportOut:
+    runtime = _count_request(request, principal, user)
+    session.commit()  # as in match(): the matcher may refresh in a transaction of its own
+    receipt = report_match(session, runtime.matcher(), user, body.url, body.hashes, body.note, body.signal)
+    return MatchReportOut(receipt=receipt)
+
+
+class BankChoiceOut(BaseModel):
+    bank: str
+    owner: str = Field(..., description="The bank's owner organisation")
+    labels: bool = Field(..., description="Whether matches in this bank carry their category label "
+                                          "(an administrator's decision)")
+    selected: bool = Field(..., description="Whether this platform matches against the bank (its own choice)")
+
+
+class BankChoiceIn(BaseModel):
+    banks: list[str] = Field(..., max_length=1000, description=(
+        "The banks, among those offered to this platform, to match against; the others are left out "
+        "(an empty list: nothing matches)"))
+
+
+def _choices(rows: Any) -> list[BankChoiceOut]:
+    return [BankChoiceOut(bank=p.bank.name, owner=p.bank.owner_organisation, labels=p.show_labels,
+                          selected=p.selected) for p in sorted(rows, key=lambda p: p.bank.name)]
+
+
+@router.get("/banks", response_model=list[BankChoiceOut],
+            summary="The banks offered to this platform, and which of them it matches against")
+def banks(session: Session = Depends(get_session),
+          user: User = Depends(require_scope("match"))) -> list[BankChoiceOut]:
+    return _choices(platform_banks(session, user, offered=True).values())
+
+
+@router.put("/banks", response_model=list[BankChoiceOut],
+            summary="Choose which of the offered banks this platform matches against (audited)")
+def choose(body: BankChoiceIn, session: Session = Depends(get_session),
+           user: User = Depends(require_roles(roles.PLATFORM, scope="match"))) -> list[BankChoiceOut]:
+    return _choices(select_banks(session, user, body.banks))
+
+
+@router.get("/status", summary="Which snapshot and overlay answer now, and how fresh they are")
+def status(request: Request, user: User = Depends(require_scope("match"))) -> dict[str, Any]:
+    runtime, _ = _state(request)
+    by = runtime.matcher().answered_by()
+    return by.as_dict() | {"checked_seconds_ago": round(runtime.staleness_seconds(), 3)}

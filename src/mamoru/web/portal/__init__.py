@@ -1,0 +1,11 @@
+"""The public portal: published follow-up, indicators, help directory (pages and API).
+
+The portal process serves it read-only; the office serves its API too (staff see what is public).
+"""
+
+from mamoru.web.portal import api, ui
+
+ROUTES = {
+    "portal": (api.router, ui.router),
+    "office": (api.router,),
+}
