@@ -7,6 +7,7 @@ backend into a fresh database; each test runs inside a transaction that is rolle
 
 from __future__ import annotations
 
+import functools
 import os
 import secrets
 import uuid
@@ -17,15 +18,18 @@ import pytest
 from sqlalchemy import create_engine, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
+from tests.factories import users
 
 from mamoru.config import Settings
 from mamoru.db import Database, make_engine, normalize_url
 
 REPO = Path(__file__).resolve().parent.parent
-SHARED = REPO.parent / "shared"
+# Test data (conformance vectors, reference images, the plan outline) lives in the clone, never beside it:
+# tests/data/README.md names each file's origin and licence.
+DATA = REPO / "tests" / "data"
 PG_URL = os.environ.get("MAMORU_TEST_POSTGRES_URL")
 BACKENDS = ["sqlite"] + (["postgresql"] if PG_URL else [])
-TEST_PASSWORD = "correct-horse-battery"
+TEST_PASSWORD = users.PASSWORD
 
 
 def pytest_configure(config: pytest.Config) -> None:
@@ -105,27 +109,14 @@ def settings(tmp_path: Path) -> Settings:
 
 @pytest.fixture
 def make_user(session: Session) -> Callable[..., object]:
-    from mamoru.auth.service import create_user
-
-    def make(role: str, agency: str | None = None, created_by: object = None, username: str | None = None) -> object:
-        name = username or f"{role}-{secrets.token_hex(3)}"
-        u = create_user(session, name, role, TEST_PASSWORD, agency_code=agency, created_by=created_by)  # type: ignore[arg-type]
-        session.commit()
-        return u
-
-    return make
+    """tests.factories.users.user on this test's session: make_user(role, agency=..., username=...)."""
+    return functools.partial(users.user, session)
 
 
 @pytest.fixture
 def api_token(session: Session) -> Callable[..., str]:
-    from mamoru.auth.service import issue_token
-
-    def make(user: object, scopes: list[str]) -> str:
-        secret = issue_token(session, user, "test", scopes)  # type: ignore[arg-type]
-        session.commit()
-        return secret
-
-    return make
+    """tests.factories.users.api_token on this test's session: api_token(user, scopes)."""
+    return functools.partial(users.api_token, session)
 
 
 @pytest.fixture

@@ -19,12 +19,12 @@ import numpy as np
 import pytest
 from bench.photos import generated_photo
 from PIL import Image
-from tests.conftest import SHARED
+from tests.conftest import DATA
 
 from mamoru.matching.crops import BANK_CROP_FRACTIONS
 from mamoru.matching.hashing import hamming_distance
 
-PDQ = SHARED / "conformance" / "pdq"
+PDQ = DATA / "conformance" / "pdq"
 
 
 def mamoru_hash(*args: str | Path, stderr: int | None = subprocess.PIPE

@@ -329,10 +329,9 @@ def _domain_ids(session: Any, users: dict[str, Any]) -> dict[str, str]:
     entry = (session.query(RoundEntry).filter_by(round_id=r.id, agency_id=npa.id)
              .order_by(RoundEntry.id).first())
     out["entry_id"] = str(entry.id)
-    from mamoru.hotline import intake
-    from mamoru.hotline import workflow as wf
+    from tests.factories import hotline
 
-    report = intake.submit(session, intake.ReportInput(url="http://example.test/a"), "public", wf.ServiceLevels())
+    report = hotline.report(session, "http://example.test/a")
     out["case_id"] = str(report.case_id)
     session.commit()
     return out

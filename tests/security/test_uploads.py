@@ -79,13 +79,11 @@ def test_bank_import_refuses_oversize_stores_nothing_and_leaves_no_temp_file(
 
     from sqlalchemy import func, select
     from tests.conftest import login
+    from tests.factories.matching import bank
 
     from mamoru.matching.models import HashBankEntry
-    from mamoru.matching.service import create_bank
 
-    name = f"upload-{secrets.token_hex(4)}"
-    create_bank(session, name, None)
-    session.commit()
+    name = bank(session, f"upload-{secrets.token_hex(4)}").name
     senior = make_user("senior_analyst")
     line = ("5e" * 32 + "\n").encode()  # a good PDQ hash a line, 6 MB of them
     body = line * (6 * 1024 * 1024 // len(line))
@@ -172,11 +170,9 @@ def test_bank_import_that_succeeds_leaves_no_temporary_copy(app: Any, session: A
                                                            private_tmp: Path, disk_copies: list[Any]) -> None:
     import secrets
 
-    from mamoru.matching.service import create_bank
+    from tests.factories.matching import bank
 
-    name = f"upload-ok-{secrets.token_hex(4)}"
-    create_bank(session, name, None)
-    session.commit()
+    name = bank(session, f"upload-ok-{secrets.token_hex(4)}").name
     hashes = [secrets.token_hex(32) for _ in range(20_000)]  # 1.3 MB: past the parser's 1 MB spool
     body = ("\n".join(hashes) + "\n").encode()
     token = api_token(make_user("senior_analyst"), ["banks"])

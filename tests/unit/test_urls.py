@@ -4,24 +4,15 @@ from __future__ import annotations
 
 import json
 import random
-from pathlib import Path
 
 import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
+from tests.conftest import DATA
 
 from mamoru import urls
 
-
-def _shared() -> Path:
-    here = Path(__file__).resolve()
-    for parent in here.parents:
-        if (parent / "pyproject.toml").exists():
-            return parent.parent / "shared"
-    raise RuntimeError("repository root not found")
-
-
-VECTORS = _shared() / "conformance" / "urls"
+VECTORS = DATA / "conformance" / "urls"
 
 
 def _jsonl(name: str) -> list[dict[str, object]]:

@@ -1,15 +1,15 @@
-"""Follow-up fixtures: a small plan (tests/functional/followup/small-plan.yaml) and a mail outbox."""
+"""Follow-up fixtures: a small plan (tests/functional/followup/small-plan.yaml), the same with the
+follow-up reference data, and a mail outbox. Rounds and entries: tests/factories/followup.py."""
 
 from __future__ import annotations
 
-from datetime import date
 from pathlib import Path
 
 import pytest
 from sqlalchemy.orm import Session
+from tests.factories import followup
 
 SMALL_PLAN = Path(__file__).with_name("small-plan.yaml")
-TODAY = date(2024, 6, 1)
 
 
 # The shared `database` fixture is used: mamoru.db.make_engine applies the pysqlite BEGIN recipe.
@@ -32,9 +32,7 @@ def outbox():  # type: ignore[no-untyped-def]
     return MemoryMailBackend()
 
 
-def open_test_round(session: Session, years: tuple[int, ...] = (2023,), due: date = date(2024, 7, 31)):  # type: ignore[no-untyped-def]
-    from mamoru.followup.rounds import open_round
-
-    r = open_round(session, None, list(years), due, today=TODAY)
-    session.commit()
-    return r
+@pytest.fixture
+def ref(fu: Session) -> Session:
+    """The small plan with the follow-up reference data loaded."""
+    return followup.reference(fu)

@@ -7,9 +7,9 @@ from __future__ import annotations
 from dataclasses import dataclass
 
 import pytest
+from tests.factories.followup import reference
 
 from mamoru.auth import roles
-from mamoru.followup.reference import load_reference
 
 
 @dataclass
@@ -21,8 +21,7 @@ class People:
 
 @pytest.fixture
 def people(fu, make_user, api_token) -> People:  # type: ignore[no-untyped-def]
-    load_reference(fu)
-    fu.commit()
+    reference(fu)
     scopes = ["plan:read", "plan:write"]
 
     def bearer(user: object, scopes: list[str] = scopes) -> dict[str, str]:

@@ -5,17 +5,7 @@ from __future__ import annotations
 
 import re
 
-import pytest
-
 from mamoru.auth import roles
-from mamoru.followup.reference import load_reference
-
-
-@pytest.fixture
-def ref(fu):  # type: ignore[no-untyped-def]
-    load_reference(fu)
-    fu.commit()
-    return fu
 
 
 def test_meeting_decisions_and_action_items_by_owner_and_overdue(client, ref, make_user, login_as) -> None:  # type: ignore[no-untyped-def]

@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import re
 
-from tests.functional.followup.conftest import open_test_round
+from tests.factories.followup import reporting_round
 
 from mamoru.auth import roles
 
@@ -18,7 +18,7 @@ def _entry_id(client, round_id: int, code: str, agency: str) -> int:  # type: ig
 
 
 def test_officer_sees_only_own_entries_and_cannot_touch_others(client, fu, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
-    r = open_test_round(fu)
+    r = reporting_round(fu)
     coord = make_user(roles.COORDINATOR)
     login_as(coord)
     npa_entry = _entry_id(client, r.id, "1-1", "NPA")
@@ -43,7 +43,7 @@ def test_officer_sees_only_own_entries_and_cannot_touch_others(client, fu, make_
 
 
 def test_review_round_trip_and_diff_page(client, fu, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
-    r = open_test_round(fu)
+    r = reporting_round(fu)
     officer = make_user(roles.AGENCY_OFFICER, agency="CAO")
     coord = make_user(roles.COORDINATOR)
     csrf = login_as(coord)

@@ -14,17 +14,9 @@ from mamoru.audit import AuditEvent
 from mamoru.auth import roles
 from mamoru.errors import Conflict, InvalidInput, PermissionDenied
 from mamoru.followup import materials as msvc
-from mamoru.followup.reference import load_reference
 
 GUIDE = {"measure": "t-1-01", "agency": "MIC", "title_ja": "保護者向けフィルタリングガイド",
          "title_en": "Filtering guide for parents", "url": "https://www.soumu.go.jp/example-filtering"}
-
-
-@pytest.fixture
-def ref(fu):  # type: ignore[no-untyped-def]
-    load_reference(fu)
-    fu.commit()
-    return fu
 
 
 def _audit(session: Any, target: str) -> list[str]:

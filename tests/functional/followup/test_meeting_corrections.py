@@ -11,19 +11,11 @@ from sqlalchemy import select
 
 from mamoru.audit import AuditEvent
 from mamoru.auth import roles
-from mamoru.followup.reference import load_reference
 
 MEETING = {"held_on": "2025-03-01", "number": 17, "title_en": "Joint meeting", "title_ja": "合同会議",
            "bodies": ["dg-liaison-meeting"], "attendees": [{"name": "山田", "title": "局長", "agency": "CFA"}],
            "agenda": [{"ja": "報告書の了承", "en": "Approval of the report"}],
            "materials": [{"title": "資料1", "url": "https://www.cfa.go.jp/x.pdf"}]}
-
-
-@pytest.fixture
-def ref(fu):  # type: ignore[no-untyped-def]
-    load_reference(fu)
-    fu.commit()
-    return fu
 
 
 @pytest.fixture

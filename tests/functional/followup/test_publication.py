@@ -10,7 +10,7 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
-from tests.functional.followup.conftest import open_test_round
+from tests.factories.followup import accepted_entry, reporting_round
 
 from mamoru.auth import roles
 from mamoru.errors import InvalidInput, PermissionDenied
@@ -23,23 +23,6 @@ from mamoru.followup.report import build, render, render_md
 from mamoru.followup.rounds import publish_round
 from mamoru.followup.workflow import Content
 from mamoru.plan.models import Measure
-
-
-@pytest.fixture
-def ref(fu):  # type: ignore[no-untyped-def]
-    load_reference(fu)
-    fu.commit()
-    return fu
-
-
-def _accept(session, code: str, agency: str, ja: str, en: str = "", status: str = "implemented") -> RoundEntry:  # type: ignore[no-untyped-def]
-    from mamoru.plan.models import Agency
-
-    e = session.scalar(select(RoundEntry).join(Measure, RoundEntry.measure_id == Measure.id)
-                       .join(Agency, RoundEntry.agency_id == Agency.id).where(Measure.code == code, Agency.code == agency))
-    svc.save_entry(session, e, None, Content(status, en, ja, [], []), submit=True)
-    svc.accept_entry(session, e, None)
-    return e
 
 
 def test_shipped_indicators_have_sources_and_corrections(ref) -> None:  # type: ignore[no-untyped-def]
@@ -61,9 +44,9 @@ def test_shipped_indicators_have_sources_and_corrections(ref) -> None:  # type: 
 
 
 def test_provider_hook_and_registry_provider(ref, monkeypatch) -> None:  # type: ignore[no-untyped-def]
-    r = open_test_round(ref)
-    _accept(ref, "1-2", "CAO", "実施した。")
-    _accept(ref, "3-1", "NPA", "継続中。", status="in_progress")
+    r = reporting_round(ref)
+    accepted_entry(ref, "1-2", "CAO", "実施した。")
+    accepted_entry(ref, "3-1", "NPA", "継続中。", status="in_progress")
     ind = isvc.get_indicator(ref, "measures-implemented-share")
     assert isvc.series(ref, ind) == []  # nothing published yet: drafts never feed public figures
     publish_round(ref, None, r)
@@ -118,8 +101,8 @@ def test_meetings_and_alignment(ref) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_report_marks_drafts_and_public_shows_only_accepted(ref) -> None:  # type: ignore[no-untyped-def]
-    r = open_test_round(ref, (2022, 2023))
-    _accept(ref, "1-2", "CAO", "広報週間を実施した。", "A publicity week was held.")
+    r = reporting_round(ref, (2022, 2023))
+    accepted_entry(ref, "1-2", "CAO", "広報週間を実施した。", "A publicity week was held.")
     e = ref.scalar(select(RoundEntry).join(Measure).where(Measure.code == "3-2").limit(1))
     svc.save_entry(ref, e, None, Content("in_progress", "", "下書きの記述（非公開）", [], []))
     md = render_md(build(ref, r, "ja"))
@@ -139,7 +122,7 @@ def _svg_in(html: str, marker: str) -> str:
 
 
 def test_report_has_indicator_trend_charts_and_prefecture_maps(ref) -> None:  # type: ignore[no-untyped-def]
-    r = open_test_round(ref)
+    r = reporting_round(ref)
     m = ref.scalar(select(Measure).where(Measure.code == "2-1"))
     prefectures.set_status(ref, None, m, "13", "done", date(2017, 7, 1))
     prefectures.set_status(ref, None, m, "27", "in_progress")
@@ -177,7 +160,7 @@ def _md_section(md: str, heading: str) -> str:
 
 
 def test_markdown_report_carries_the_charts_values(ref) -> None:  # type: ignore[no-untyped-def]
-    r = open_test_round(ref)
+    r = reporting_round(ref)
     m = ref.scalar(select(Measure).where(Measure.code == "2-1"))
     for code in ("13", "27"):
         prefectures.set_status(ref, None, m, code, "done")
@@ -210,10 +193,10 @@ def _pdf_pages(path) -> list[str]:  # type: ignore[no-untyped-def]
 @pytest.mark.skipif(shutil.which("pdftotext") is None or shutil.which("pdfinfo") is None,
                     reason="pdftotext and pdfinfo (poppler-utils) are not installed")
 def test_pdf_renders_japanese_and_marks_every_page_of_a_draft(ref, tmp_path) -> None:  # type: ignore[no-untyped-def]
-    r = open_test_round(ref)
+    r = reporting_round(ref)
     long_text = "フィルタリングの普及啓発を実施した。" * 60      # long narratives: the report runs to several pages
     for code, agency in (("1-1", "NPA"), ("1-1", "MIC"), ("1-2", "CAO"), ("3-1", "NPA"), ("3-1", "MOJ")):
-        _accept(ref, code, agency, long_text)
+        accepted_entry(ref, code, agency, long_text)
     path = tmp_path / "report.pdf"
     pdf = render(ref, r, "ja", "pdf")
     assert pdf.startswith(b"%PDF")
@@ -232,8 +215,8 @@ def test_pdf_renders_japanese_and_marks_every_page_of_a_draft(ref, tmp_path) -> 
 
 
 def test_portal_shows_published_only(client, ref) -> None:  # type: ignore[no-untyped-def]
-    r = open_test_round(ref)
-    _accept(ref, "1-2", "CAO", "公開される記述。")
+    r = reporting_round(ref)
+    accepted_entry(ref, "1-2", "CAO", "公開される記述。")
     e = ref.scalar(select(RoundEntry).join(Measure).where(Measure.code == "3-1").limit(1))
     svc.save_entry(ref, e, None, Content("in_progress", "", "非公開の下書き", [], []))
     ref.commit()
@@ -270,7 +253,7 @@ def test_awareness_material_linked_from_measure(client, ref, make_user) -> None:
 
 
 def test_staff_pages_render(client, ref, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
-    r = open_test_round(ref)
+    r = reporting_round(ref)
     login_as(make_user(roles.COORDINATOR))
     for path in ("/followup", f"/followup/rounds/{r.id}", f"/followup/rounds/{r.id}/entries", "/followup/indicators",
                  "/followup/prefectures?measure=t-2-01", "/followup/meetings", "/followup/alignment",

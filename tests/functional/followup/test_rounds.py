@@ -7,13 +7,12 @@ from datetime import date
 
 import pytest
 from sqlalchemy import select
-from tests.functional.followup.conftest import open_test_round
+from tests.factories.followup import entry, reporting_round
 
 from mamoru import audit
 from mamoru.auth import roles
 from mamoru.errors import Conflict, InvalidInput, PermissionDenied
 from mamoru.followup import entries as svc
-from mamoru.followup.models import RoundEntry
 from mamoru.followup.rounds import completion, overdue_entries, publish_round, round_label
 from mamoru.followup.workflow import Content
 
@@ -24,16 +23,8 @@ def _content(status: str = "implemented", ja: str = "研修を実施した。", 
                    evidence=[{"url": "https://www.npa.go.jp/example", "title": "report"}])
 
 
-def _entry(session, code: str, agency: str) -> RoundEntry:  # type: ignore[no-untyped-def]
-    from mamoru.plan.models import Agency, Measure
-
-    return session.scalar(select(RoundEntry).join(Measure, RoundEntry.measure_id == Measure.id)
-                          .join(Agency, RoundEntry.agency_id == Agency.id)
-                          .where(Measure.code == code, Agency.code == agency))
-
-
 def test_open_round_routes_successions_to_todays_agency(fu) -> None:  # type: ignore[no-untyped-def]
-    r = open_test_round(fu, (2022, 2023))
+    r = reporting_round(fu, (2022, 2023))
     assert round_label(r, "ja") == "令和4年度・令和5年度" and round_label(r, "en") == "FY2022 and FY2023"
     pairs = sorted((e.measure.code, e.agency.code, e.written_agency.code) for e in r.entries)
     # MHLW's child-related entries go to the CFA; 2-2 lists MHLW and CFA: one CFA entry; 2-3 stays with MHLW
@@ -44,14 +35,14 @@ def test_open_round_routes_successions_to_todays_agency(fu) -> None:  # type: ig
     assert len(pairs) == 11
     assert all(e.due_on == date(2024, 7, 31) and e.state == "draft" for e in r.entries)
     with pytest.raises(Conflict):
-        open_test_round(fu, (2023,))
+        reporting_round(fu, (2023,))
 
 
 def test_agency_officer_edits_only_own_entries(fu, make_user, outbox) -> None:  # type: ignore[no-untyped-def]
-    open_test_round(fu)
+    reporting_round(fu)
     npa = make_user(roles.AGENCY_OFFICER, agency="NPA")
     mic = make_user(roles.AGENCY_OFFICER, agency="MIC")
-    e = _entry(fu, "1-1", "NPA")
+    e = entry(fu, "1-1", "NPA")
     svc.save_entry(fu, e, npa, _content())
     assert e.version == 1 and e.state == "draft"
     with pytest.raises(PermissionDenied):
@@ -61,17 +52,17 @@ def test_agency_officer_edits_only_own_entries(fu, make_user, outbox) -> None:  
 
 
 def test_submit_locks_until_returned_then_accept(fu, make_user, outbox) -> None:  # type: ignore[no-untyped-def]
-    open_test_round(fu)
+    reporting_round(fu)
     npa = make_user(roles.AGENCY_OFFICER, agency="NPA")
     npa.email = "npa@example.go.jp"
     coord = make_user(roles.COORDINATOR)
     coord.email = "office@example.go.jp"
     fu.commit()
-    e = _entry(fu, "1-1", "NPA")
+    e = entry(fu, "1-1", "NPA")
     with pytest.raises(InvalidInput):
         svc.save_entry(fu, e, npa, Content(None, "", "", [], []), submit=True)
     fu.rollback()
-    e = _entry(fu, "1-1", "NPA")
+    e = entry(fu, "1-1", "NPA")
     svc.save_entry(fu, e, npa, _content(), outbox, submit=True)
     assert e.state == "submitted" and outbox.outbox[-1].to == ("office@example.go.jp",)
     with pytest.raises(Conflict, match="locked"):
@@ -92,21 +83,21 @@ def test_submit_locks_until_returned_then_accept(fu, make_user, outbox) -> None:
 
 
 def test_coordinator_status_change_notifies_agency(fu, make_user, outbox) -> None:  # type: ignore[no-untyped-def]
-    open_test_round(fu)
+    reporting_round(fu)
     mic = make_user(roles.AGENCY_OFFICER, agency="MIC")
     mic.email = "mic@example.go.jp"
-    e = _entry(fu, "3-2", "MIC")
+    e = entry(fu, "3-2", "MIC")
     svc.save_entry(fu, e, None, _content(status="delayed"), outbox)
     assert outbox.outbox and outbox.outbox[-1].to == ("mic@example.go.jp",)
     assert "遅延" in outbox.outbox[-1].body
 
 
 def test_completion_by_agency_and_pillar_and_overdue(fu, make_user) -> None:  # type: ignore[no-untyped-def]
-    r = open_test_round(fu, due=date(2024, 5, 1))
+    r = reporting_round(fu, due=date(2024, 5, 1))
     npa = make_user(roles.AGENCY_OFFICER, agency="NPA")
-    svc.save_entry(fu, _entry(fu, "1-1", "NPA"), npa, _content(), submit=True)
-    svc.accept_entry(fu, _entry(fu, "1-1", "NPA"), None)
-    svc.save_entry(fu, _entry(fu, "3-1", "NPA"), npa, _content(), submit=True)
+    svc.save_entry(fu, entry(fu, "1-1", "NPA"), npa, _content(), submit=True)
+    svc.accept_entry(fu, entry(fu, "1-1", "NPA"), None)
+    svc.save_entry(fu, entry(fu, "3-1", "NPA"), npa, _content(), submit=True)
     c = completion(fu, r, today=date(2024, 6, 1))
     by_agency = {x.key: x for x in c["agency"]}
     assert by_agency["NPA"].total == 2 and by_agency["NPA"].done == 1 and by_agency["NPA"].percent == 100
@@ -118,13 +109,13 @@ def test_completion_by_agency_and_pillar_and_overdue(fu, make_user) -> None:  # 
 
 
 def test_publish_needs_an_accepted_entry(fu) -> None:  # type: ignore[no-untyped-def]
-    r = open_test_round(fu)
+    r = reporting_round(fu)
     with pytest.raises(Conflict):
         publish_round(fu, None, r)
-    e = _entry(fu, "1-2", "CAO")
+    e = entry(fu, "1-2", "CAO")
     svc.save_entry(fu, e, None, _content(), submit=True)
     svc.accept_entry(fu, e, None)
     publish_round(fu, None, r)
     assert r.state == "published"
     with pytest.raises(Conflict):
-        svc.save_entry(fu, _entry(fu, "1-1", "NPA"), None, _content())
+        svc.save_entry(fu, entry(fu, "1-1", "NPA"), None, _content())

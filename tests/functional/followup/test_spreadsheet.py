@@ -7,7 +7,7 @@ import io
 
 import pytest
 from openpyxl import load_workbook
-from tests.functional.followup.conftest import open_test_round
+from tests.factories.followup import reporting_round
 
 from mamoru.auth import roles
 from mamoru.errors import InvalidInput
@@ -33,7 +33,7 @@ def _row_of(rows: list[dict[str, str]], code: str, agency: str) -> int:
 
 
 def test_xlsx_round_trip_matches_stable_ids(fu, make_user) -> None:  # type: ignore[no-untyped-def]
-    r = open_test_round(fu)
+    r = reporting_round(fu)
     officer = make_user(roles.AGENCY_OFFICER, agency="MIC")
     rows = spreadsheet.export_rows(fu, r, "MIC")
     assert {x["agency"] for x in rows} == {"MIC"} and len(rows) == 2
@@ -53,7 +53,7 @@ def test_xlsx_round_trip_matches_stable_ids(fu, make_user) -> None:  # type: ign
 
 
 def test_csv_round_trip(fu) -> None:  # type: ignore[no-untyped-def]
-    r = open_test_round(fu)
+    r = reporting_round(fu)
     rows = spreadsheet.export_rows(fu, r)
     text = spreadsheet.write(rows, "csv").decode("utf-8-sig")
     text = text.replace(",draft,,,", ",draft,implemented,,", 1)
@@ -62,7 +62,7 @@ def test_csv_round_trip(fu) -> None:  # type: ignore[no-untyped-def]
 
 
 def test_bad_cells_and_conflicts_reported_and_nothing_saved(fu, make_user) -> None:  # type: ignore[no-untyped-def]
-    r = open_test_round(fu)
+    r = reporting_round(fu)
     rows = spreadsheet.export_rows(fu, r)
     data = spreadsheet.write(rows, "xlsx")
     a, b, c, d = (_row_of(rows, "1-1", "NPA"), _row_of(rows, "1-1", "MIC"), _row_of(rows, "1-2", "CAO"),
@@ -90,7 +90,7 @@ def test_bad_cells_and_conflicts_reported_and_nothing_saved(fu, make_user) -> No
 
 
 def test_officer_cannot_import_other_agencies_rows(fu, make_user) -> None:  # type: ignore[no-untyped-def]
-    r = open_test_round(fu)
+    r = reporting_round(fu)
     officer = make_user(roles.AGENCY_OFFICER, agency="NPA")
     rows = spreadsheet.export_rows(fu, r)
     n = _row_of(rows, "3-2", "METI")

@@ -7,7 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
-from tests.functional.followup.conftest import open_test_round
+from tests.factories.followup import reporting_round
 
 from mamoru.auth import roles
 
@@ -39,7 +39,7 @@ def _entry_options(client, round_id: int) -> list[str]:  # type: ignore[no-untyp
 
 
 def test_page_adds_and_changes_statuses_with_their_progress(client, fu, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
-    r = open_test_round(fu)
+    r = reporting_round(fu)
     csrf = login_as(make_user(roles.COORDINATOR))
     page = client.get("/followup/statuses?lang=ja").text
     assert _row(page, "in_progress") == "in_progress 実施中 / In progress 50% いいえ はい"

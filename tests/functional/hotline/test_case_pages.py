@@ -7,15 +7,14 @@ import re
 
 import pytest
 from sqlalchemy import func, select
+from tests.factories import hotline
 
-from mamoru.hotline import intake
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import Assessment, HotlineCase, PartnerForward, PoliceReferral
 
 
 def _case(session, status: str = wf.QUEUED) -> int:  # type: ignore[no-untyped-def]
-    report = intake.submit(session, intake.ReportInput(url=f"http://steps.example.test/{status}"), "public",
-                           wf.ServiceLevels())
+    report = hotline.report(session, f"http://steps.example.test/{status}")
     report.case.status = status
     session.commit()
     return report.case_id

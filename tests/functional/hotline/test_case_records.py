@@ -10,10 +10,10 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import select
+from tests.factories import hotline
 
 from mamoru.audit import AuditEvent
-from mamoru.hotline import intake, service
-from mamoru.hotline import workflow as wf
+from mamoru.hotline import service
 from mamoru.hotline.models import CaseEvent, HotlineCase
 
 ROUTE = "児童相談所（品川）へ通告済み 2026-05-01 担当 山田"
@@ -22,8 +22,7 @@ HASH = "ab" * 32
 
 
 def _danger_case(session) -> int:  # type: ignore[no-untyped-def]
-    report = intake.submit(session, intake.ReportInput(url=URL, content_type="image", immediate_danger=True),
-                           "public", wf.ServiceLevels())
+    report = hotline.report(session, URL, content_type="image", immediate_danger=True)
     session.commit()
     return report.case_id
 

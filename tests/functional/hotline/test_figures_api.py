@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-from mamoru.hotline import intake, service
+from tests.factories import hotline
+
+from mamoru.hotline import service
 from mamoru.hotline.checker import CheckResult
 from mamoru.hotline.workflow import ServiceLevels
 
@@ -13,8 +15,8 @@ LEVELS = ServiceLevels()
 
 
 def _report(session, url: str, at: datetime, source: str = "public", flagger=None):  # type: ignore[no-untyped-def]
-    return intake.submit(session, intake.ReportInput(url=url), source, LEVELS, flagger=flagger,
-                         partner="Partner" if source == "partner" else "", now=at)
+    return hotline.report(session, url, source=source, levels=LEVELS, flagger=flagger,
+                          partner="Partner" if source == "partner" else "", now=at)
 
 
 def _illegal(session, analyst, case, opened: datetime, assess_h: float, removed_h: float | None) -> None:  # type: ignore[no-untyped-def]

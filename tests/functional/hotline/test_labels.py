@@ -8,12 +8,12 @@ import re
 
 import pytest
 from sqlalchemy import select
+from tests.factories import hotline
 from tests.functional.conftest import Cli
 
 from mamoru.audit import AuditEvent
 from mamoru.errors import InvalidInput, PermissionDenied
-from mamoru.hotline import intake, labels, service
-from mamoru.hotline import workflow as wf
+from mamoru.hotline import labels, service
 from mamoru.hotline.models import Label
 
 
@@ -45,7 +45,7 @@ def test_service_adds_keeps_defaults_retires_and_refuses(session, make_user, def
     assert [lb.code for lb in service.labels(session, "severity")] == ["a", "c", "d"]
     assert [lb.code for lb in labels.all_labels(session, "severity")] == ["a", "b", "c", "d"]
 
-    report = intake.submit(session, intake.ReportInput(url="http://labels.example.test/x"), "public", wf.ServiceLevels())
+    report = hotline.report(session, "http://labels.example.test/x")
     with pytest.raises(InvalidInput, match="unknown label 'b'"):
         service.assess(session, report.case, analyst, "csam", legal_basis="child-pornography", severity="b",
                        hosting_country="NL")
@@ -110,8 +110,7 @@ def test_labels_page_form_for_senior_analysts_and_the_case_form_offers_them(hl_c
     assert r.status_code == 422 and "position" in r.text and _label(database, "severity", "f") is None
     assert [e.actor for e in _audits(database, "hotline:label:severity:e")] == [senior.username]
 
-    report = intake.submit(session, intake.ReportInput(url="http://labels.example.test/page"), "public",
-                           wf.ServiceLevels())
+    report = hotline.report(session, "http://labels.example.test/page")
     session.commit()
     login_as(analyst)
     case_page = hl_client.get(f"/hotline/cases/{report.case_id}?lang=en").text

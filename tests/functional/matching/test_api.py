@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
-from tests.functional.matching.banks_data import hexes, near, two_banks
+from tests.factories.matching import hexes, near, two_banks
 
 from mamoru.audit import AuditEvent
 from mamoru.auth import roles
@@ -20,9 +20,8 @@ from mamoru.matching.service import choose_banks, import_file
 
 
 @pytest.fixture()
-def world(session: Session, make_user: Callable[..., Any], api_token: Callable[..., str]) -> dict[str, Any]:
-    return two_banks(session, make_user, api_token, chosen="shared", other="other", seeds=(31, 32), n=5,
-                     label="A1", show_labels=False)
+def world(session: Session) -> dict[str, Any]:
+    return two_banks(session, chosen="shared", other="other", seeds=(31, 32), n=5, label="A1", show_labels=False)
 
 
 def post(client: Any, token: str, **body: Any) -> Any:
@@ -152,10 +151,10 @@ def test_banks_page_for_hotline_staff_only(client: Any, world: dict[str, Any],
 
 
 def test_dihedral_matching_finds_a_rotated_copy(client: Any, session: Session, world: dict[str, Any]) -> None:
-    """The bank holds the reference bridge photo's hash (../shared/conformance/pdq, benign); the
+    """The bank holds the reference bridge photo's hash (tests/data/conformance/pdq, benign); the
     platform holds a copy flipped about the diagonal, hashes it with `mamoru hash --dihedral`'s
     eight variants and matches the original, naming the variant."""
-    from tests.conftest import SHARED
+    from tests.conftest import DATA
 
     from mamoru.matching.hashing import (
         DIHEDRAL_NAMES,
@@ -166,7 +165,7 @@ def test_dihedral_matching_finds_a_rotated_copy(client: Any, session: Session, w
         pdq_dihedral,
     )
 
-    folder = SHARED / "conformance" / "pdq" / "images" / "dih"
+    folder = DATA / "conformance" / "pdq" / "images" / "dih"
     original = hash_file(folder / "bridge-1-original.jpg").pdq
     tag = world["tag"]
     import_file(session, f"shared-{tag}", f"hash,category\n{original},B2\n".encode(), "csv", "pdq", None)

@@ -11,7 +11,8 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from tests.functional.matching.banks_data import hexes, near
+from tests.factories import matching as factory
+from tests.factories.matching import hexes, near
 
 from mamoru.audit import AuditEvent
 from mamoru.db import Database, utcnow
@@ -31,10 +32,8 @@ pdq_hexes, flip = hexes, near
 
 @pytest.fixture()
 def bank(session: Session) -> str:
-    name = f"confirmed-{secrets.token_hex(4)}"  # unique: SQLite tests share one database file
-    create_bank(session, name, None, "confirmed by analysts", "Internet Hotline Center")
-    session.commit()
-    return name
+    return factory.bank(session, f"confirmed-{secrets.token_hex(4)}", description="confirmed by analysts",
+                        owner_organisation="Internet Hotline Center").name
 
 
 def test_each_format_imports_and_exports(session: Session, bank: str) -> None:

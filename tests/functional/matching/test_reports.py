@@ -15,7 +15,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
-from tests.functional.matching.banks_data import hexes, near, two_banks
+from tests.factories.matching import hexes, near, two_banks
 
 from mamoru.audit import AuditEvent
 from mamoru.auth import roles
@@ -29,9 +29,8 @@ from mamoru.matching.models import HashBankEntry
 
 
 @pytest.fixture()
-def world(session: Session, make_user: Callable[..., Any], api_token: Callable[..., str]) -> dict[str, Any]:
-    return two_banks(session, make_user, api_token, chosen="chosen", other="other", seeds=(41, 42), n=3,
-                     label="LABEL-A1", show_labels=True)
+def world(session: Session) -> dict[str, Any]:
+    return two_banks(session, chosen="chosen", other="other", seeds=(41, 42), n=3, label="LABEL-A1", show_labels=True)
 
 
 def report(client: Any, token: str, **body: Any) -> Any:

@@ -1,4 +1,4 @@
-"""Conformance with the PDQ reference data in ../shared/conformance/pdq (see its README)."""
+"""Conformance with the PDQ reference data in tests/data/conformance/pdq (see its README)."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ import csv
 from pathlib import Path
 
 import pytest
-from tests.conftest import SHARED
+from tests.conftest import DATA
 
 from mamoru.matching.hashing import (
     DIHEDRAL_NAMES,
@@ -18,7 +18,7 @@ from mamoru.matching.hashing import (
     pdq_dihedral,
 )
 
-PDQ = SHARED / "conformance" / "pdq"
+PDQ = DATA / "conformance" / "pdq"
 REFERENCE = list(csv.DictReader((PDQ / "reference-hashes.csv").open()))
 DIH = sorted((PDQ / "images" / "dih").glob("*.jpg"))
 BRIDGE_MODS = sorted((PDQ / "images" / "bridge-mods").glob("*.jpg"))

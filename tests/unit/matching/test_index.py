@@ -2,16 +2,14 @@
 
 from __future__ import annotations
 
-from pathlib import Path
-
 import numpy as np
 import pytest
+from tests.conftest import DATA
 
 from mamoru.matching import synthetic
 from mamoru.matching.fastindex import Layout, MultiIndex, choose_radii, flip_masks
 from mamoru.matching.index import BruteForceIndex, Hits, pdq_words, same_hits, words_hex
 
-SHARED = Path(__file__).resolve().parents[3].parent / "shared"
 PLANTED = [0, 5, 20, 30, 31, 32, 33, 45]
 
 
@@ -132,7 +130,7 @@ def test_answers_are_fresh_arrays(uniform_set: np.ndarray) -> None:
 
 
 def test_conformance_haystack_and_needles() -> None:
-    pdq = SHARED / "conformance" / "pdq"
+    pdq = DATA / "conformance" / "pdq"
     haystack = pdq_words((pdq / "haystack.txt").read_text().split())
     needles = pdq_words((pdq / "needles.txt").read_text().split())
     fast, slow = MultiIndex.build(haystack), BruteForceIndex(haystack)

@@ -1,6 +1,6 @@
 """The shipped plan data file against the English outline it encodes.
 
-The outline (../shared/seed/basic-plan-outline.txt) is parsed here on its own terms: pillar
+The outline (tests/data/seed/basic-plan-outline.txt) is parsed here on its own terms: pillar
 headings, "Background" bullets, "Main Measures" bullets with their agency lists in brackets (some
 wrap to the next line). The data file must hold the same pillars, background points and main
 measures, in the same order, with the same agencies in the same order; every reference in it
@@ -14,24 +14,16 @@ import copy
 import re
 from dataclasses import dataclass, field
 from datetime import date
-from pathlib import Path
 from typing import Any
 
 import pytest
 import yaml
+from tests.conftest import DATA
 
 from mamoru.plan import models
 from mamoru.plan.loader import DATA_FORMAT, read_data, shipped_data_path
 
-
-def _repo_root() -> Path:
-    for folder in Path(__file__).resolve().parents:
-        if (folder / "pyproject.toml").is_file():
-            return folder
-    raise RuntimeError("no pyproject.toml above this test")
-
-
-OUTLINE = _repo_root().parent / "shared" / "seed" / "basic-plan-outline.txt"
+OUTLINE = DATA / "seed" / "basic-plan-outline.txt"
 AGENCY_LIST = re.compile(r"^(?P<title>.*\S)\s*\((?P<codes>[A-Z]+(?:, [A-Z]+)*)\)$")
 PILLAR_HEADING = re.compile(r"^(?P<number>[1-6])\. (?P<title>.+)$")
 
