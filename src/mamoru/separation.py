@@ -35,6 +35,7 @@ BLOCKLIST = "mamoru.blocklist.models"
 ALEMBIC = "alembic_version"
 INBOX = "hl_inbox"
 RATE_COUNTERS = "hl_rate_counters"
+PUBLISHED_FIGURES = "fu_published_figures"  # the hotline worker publishes its figures for the portal here
 
 
 @dataclass(frozen=True)
@@ -45,7 +46,7 @@ class RoleGrants:
     write: frozenset[str]
     audit_append: bool
     insert_only: frozenset[str] = frozenset()  # tables it may INSERT into and not read (with their id sequence)
-    counters: frozenset[str] = frozenset()  # tables it reads and writes whole (rate-limit counters)
+    counters: frozenset[str] = frozenset()  # tables it reads and writes whole (rate-limit counters, published figures)
 
 
 PROCESS_GRANTS: dict[str, RoleGrants] = {
@@ -53,7 +54,8 @@ PROCESS_GRANTS: dict[str, RoleGrants] = {
     "office": RoleGrants(read=frozenset({PLAN, FOLLOWUP, AUTH}), write=frozenset({PLAN, FOLLOWUP, AUTH}),
                          audit_append=True),
     "hotline": RoleGrants(read=frozenset({PLAN, AUTH, HOTLINE, MATCHING, BLOCKLIST}),
-                          write=frozenset({AUTH, HOTLINE, MATCHING, BLOCKLIST}), audit_append=True),
+                          write=frozenset({AUTH, HOTLINE, MATCHING, BLOCKLIST}), audit_append=True,
+                          counters=frozenset({PUBLISHED_FIGURES})),
     "intake": RoleGrants(read=frozenset(), write=frozenset(), audit_append=False,
                          insert_only=frozenset({INBOX}), counters=frozenset({RATE_COUNTERS})),
     "matcher": RoleGrants(read=frozenset({AUTH, MATCHING}), write=frozenset({AUTH, MATCHING}), audit_append=True,

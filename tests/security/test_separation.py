@@ -15,10 +15,12 @@ from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import ProgrammingError
 from tests.conftest import PG_URL, fresh_postgres_database
 from tests.security.routes import flat_routes
+from tests.settings_support import make_settings
 
-from mamoru.config import Settings
+from mamoru.config import Settings, from_env
 from mamoru.db import Database, make_engine
 from mamoru.separation import PROCESS_GRANTS, tables_by_module, tables_for
+from mamoru.settings_catalogue import ALL_DOMAIN_SETTINGS
 
 SECRET_TABLES = ["hl_cases", "hl_reports", "hash_banks", "hash_bank_entries", "blocklist_entries",
                  "blocklist_artifacts", "users", "api_tokens", "web_sessions", "audit_events"]
@@ -59,8 +61,8 @@ def test_intake_process_on_sqlite_serves_the_report_form_and_nothing_else(tmp_pa
     from mamoru.hotline.contact_keys import ContactCipher
     from mamoru.web.app import create_app
 
-    settings = Settings(var_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'i.db'}", secret_key="k",
-                        audit_key_path=tmp_path / "a.key", role="intake")
+    settings = make_settings(tmp_path, {"MAMORU_DATABASE_URL": f"sqlite:///{tmp_path / 'i.db'}", "MAMORU_SECRET_KEY": "k",
+                                        "MAMORU_AUDIT_KEY": str(tmp_path / "a.key"), "MAMORU_ROLE": "intake"})
     with pytest.raises(FileNotFoundError, match="public contact key"):
         create_app(settings)  # no public key: the intake does not start (it never makes or reads the private key)
     assert not (tmp_path / "keys" / "contact.key").exists()
@@ -75,16 +77,16 @@ def test_intake_process_on_sqlite_serves_the_report_form_and_nothing_else(tmp_pa
 def test_portal_process_on_sqlite_serves_no_hotline_bank_or_blocklist_route(tmp_path: Path) -> None:
     from mamoru.web.app import create_app
 
-    settings = Settings(var_dir=tmp_path, database_url=f"sqlite:///{tmp_path / 'p.db'}", secret_key="k",
-                        audit_key_path=tmp_path / "a.key", role="portal")
+    settings = make_settings(tmp_path, {"MAMORU_DATABASE_URL": f"sqlite:///{tmp_path / 'p.db'}", "MAMORU_SECRET_KEY": "k",
+                                        "MAMORU_AUDIT_KEY": str(tmp_path / "a.key"), "MAMORU_ROLE": "portal"})
     paths = [p for _, p, _ in flat_routes(create_app(settings))]
     assert "/portal" in paths and "/" in paths
     leaked = [p for p in paths if p.startswith(FORBIDDEN_PREFIXES)]
     assert leaked == [], leaked
     writing = [f"{m} {p}" for m, p, _ in flat_routes(create_app(settings)) if m not in ("GET", "HEAD")]
     assert writing == [], writing  # the portal only reads: no login, no plan edits, no imports
-    everything = [p for _, p, _ in flat_routes(create_app(Settings(
-        var_dir=tmp_path, database_url="sqlite://", secret_key="k", audit_key_path=tmp_path / "a.key")))]
+    everything = [p for _, p, _ in flat_routes(create_app(make_settings(
+        tmp_path, {"MAMORU_SECRET_KEY": "k", "MAMORU_AUDIT_KEY": str(tmp_path / "a.key")})))]
     assert any(p.startswith("/api/v1/hotline") for p in everything)  # the filter above can see them
 
 
@@ -101,10 +103,31 @@ def as_user(url: str, user: str) -> str:
     return make_url(url).set(username=user, password=None).render_as_string(hide_password=False)
 
 
+def _data_in_every_domain(session: Session) -> None:
+    """Rows in every domain, as a running hotline would have them: the reference indicators (some
+    computed from hotline cases), users and tokens, hotline cases assessed, a bank, a blocklist entry."""
+    from mamoru.blocklist import service as blocklist
+    from mamoru.followup.reference import load_reference
+    from mamoru.hotline import service as hotline
+    from tests.factories import hotline as hotline_data
+    from tests.factories import matching as matching_data
+    from tests.factories import users
+
+    load_reference(session)
+    analyst = users.user(session, "analyst")
+    users.api_token(session, analyst, ["plan:read"])
+    for i in range(3):
+        case = hotline_data.report(session, f"http://separated-{i}.example.test/page").case
+        hotline.assess(session, case, analyst, "csam", legal_basis="child-pornography", hosting_country="NL")
+    matching_data.bank(session, "separated", matching_data.hexes(3, 7))
+    blocklist.propose(session, analyst, "url", "http://separated-listed.example.test/page", "test entry")
+    session.commit()
+
+
 @pytest.fixture(scope="module")
 def separated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
-    """A fresh PostgreSQL database, migrated, the plan loaded, and every process role's user made by
-    `mamoru db roles --apply`: (owner URL, role prefix)."""
+    """A fresh PostgreSQL database, migrated, the plan loaded, data in every domain, and every process
+    role's user made by `mamoru db roles --apply`: (owner URL, role prefix)."""
     if not PG_URL:
         pytest.skip("needs MAMORU_TEST_POSTGRES_URL")
     from mamoru.migrate import upgrade
@@ -118,6 +141,7 @@ def separated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
         upgrade(owner)
         with Database(owner).session() as s:
             load_plan(s, None)
+            _data_in_every_domain(s)
         env = {"MAMORU_VAR_DIR": str(tmp_path_factory.mktemp("roles")), "MAMORU_DATABASE_URL": url,
                "PATH": os.environ.get("PATH", "")}
         r = subprocess.run([sys.executable, "-m", "mamoru.cli", "db", "roles", "--prefix", prefix, "--apply"],
@@ -141,18 +165,38 @@ def test_portal_user_serves_pages_and_cannot_read_cases_banks_or_blocklist(separ
     from mamoru.web.app import create_app
 
     url, prefix = separated
+    # The hotline worker, as the hotline's database user, publishes the hotline's figures (it runs
+    # composition.published_by(HOTLINE) every round): the portal shows them and computes nothing.
+    from mamoru import composition
+    from mamoru.followup import figures
+
+    hotline_db = Database(make_engine(as_user(url, f"{prefix}_hotline")))
+    try:
+        with hotline_db.session() as s:
+            assert figures.publish(s, composition.published_by(composition.HOTLINE), source="hotline worker") > 0
+            reports = {c.period: c.value for c, _ in figures.values_for(s, "hotline.reports_received", "calendar")}
+    finally:
+        hotline_db.engine.dispose()
+    assert sum(reports.values()) >= 3
     portal_url = as_user(url, f"{prefix}_portal")
     # The portal's environment: its own database user, no hotline, bank or blocklist settings.
     portal_env = {"MAMORU_ROLE": "portal", "MAMORU_DATABASE_URL": portal_url, "MAMORU_VAR_DIR": str(tmp_path),
                   "MAMORU_SECRET_KEY": "portal-secret"}
-    settings = Settings.from_env(portal_env)
-    assert not [k for k in settings.extra if k.startswith(("MAMORU_HOTLINE", "MAMORU_BLOCKLIST", "MAMORU_MATCH"))]
+    settings = Settings.from_env(portal_env, domain_classes=ALL_DOMAIN_SETTINGS)
+    # Every domain's settings at its defaults: the environment names no hotline, blocklist or matching value.
+    assert [d for d in settings.domains.values() if d != from_env(type(d), {}, core=settings)] == []
     app = create_app(settings)
     with TestClient(app) as client:
         for page in PORTAL_PAGES:
             resp = client.get(page)
             assert resp.status_code == 200, (page, resp.status_code, resp.text[:300])
         assert client.get("/api/v1/hotline/cases").status_code == 404
+        shown = client.get("/api/v1/followup/indicators").json()
+        (received,) = [i for i in shown if i["provider"] == "hotline.reports_received"]  # shipped: ihc-reports
+        computed = {p["period"]: p["value"] for p in received["current"] if p["status"] == "computed"}
+        assert computed == reports  # as the worker published them (no entered figure for these years)
+        page = client.get("/portal/indicators")
+        assert received["title_ja"] in page.text
     portal_engine = create_engine(portal_url)
     try:
         with portal_engine.connect() as conn:
@@ -201,7 +245,7 @@ def test_intake_user_serves_the_form_inserts_into_the_inbox_and_reads_nothing(se
     intake_env = {"MAMORU_ROLE": "intake", "MAMORU_DATABASE_URL": intake_url, "MAMORU_VAR_DIR": str(tmp_path / "intake"),
                   "MAMORU_SECRET_KEY": "intake-secret", "MAMORU_HOTLINE_RATE_STORE": "database",
                   "MAMORU_HOTLINE_CONTACT_PUBLIC_KEY": str(public)}
-    with TestClient(create_app(Settings.from_env(intake_env))) as client:
+    with TestClient(create_app(Settings.from_env(intake_env, domain_classes=ALL_DOMAIN_SETTINGS))) as client:
         page = client.get("/report")
         assert page.status_code == 200, page.text[:300]
         assert client.get("/api/v1/health").json()["role"] == "intake"
