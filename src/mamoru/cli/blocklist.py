@@ -70,15 +70,14 @@ def propose_case(ref: str = typer.Argument(..., metavar="CASE", help="Hotline ca
                  reason: str = typer.Option("", "--reason", help="Default: the case number and verdict."),
                  as_user: str | None = AS_OPTION) -> None:
     """Propose an entry from a hotline case assessed as illegal; prints the entry's id as the last word."""
-    from mamoru.blocklist import hotline_link
+    from mamoru.hotline import to_blocklist
 
     if host and domain:
         fail("give at most one of --host, --domain", 2)
     db = open_database(load_settings())
     with domain_errors(), db.session() as s:
-        e = hotline_link.propose_from_case(s, resolve_actor(s, as_user), ref,
-                                           kind="host" if host else "domain" if domain else "url",
-                                           criteria=criteria.split(","), reason=reason, review_days=_cfg().review_days)
+        e = to_blocklist.propose(s, resolve_actor(s, as_user), ref, kind="host" if host else "domain" if domain else "url",
+                                 criteria=criteria.split(","), reason=reason, review_days=_cfg().review_days)
         typer.echo(f"proposed {e.kind} {e.value} from hotline case {e.case_ref}, awaiting confirmation by a "
                    f"second person: {e.id}")
 
@@ -86,11 +85,11 @@ def propose_case(ref: str = typer.Argument(..., metavar="CASE", help="Hotline ca
 @app.command("sync-removed")
 def sync_removed(as_user: str | None = AS_OPTION) -> None:
     """Take URL entries off the list once the hotline verified their content removed (host, domain: review)."""
-    from mamoru.blocklist import hotline_link
+    from mamoru.hotline import to_blocklist
 
     db = open_database(load_settings())
     with domain_errors(), db.session() as s:
-        r = hotline_link.sync_removed(s, resolve_actor(s, as_user))
+        r = to_blocklist.sync_removed(s, resolve_actor(s, as_user))
         for e in r.removed:
             typer.echo(f"removed {e.id} {e.value} (hotline case {e.case_ref or '-'}) in version {e.removed_version}")
         for e in r.to_review:

@@ -21,7 +21,7 @@ from sqlalchemy.orm import Session
 from mamoru.db import Database, utcnow
 from mamoru.errors import DomainError
 from mamoru.followup import figures
-from mamoru.hotline import contacts, inbox, notices
+from mamoru.hotline import contacts, inbox, notices, to_blocklist
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.checker import RemovalChecker
 from mamoru.hotline.indicators import PROVIDERS
@@ -77,7 +77,7 @@ def run_due(database: Database, hs: HotlineSettings, mailer: Mailer, checker: Re
             now: datetime | None = None, limit: int = 500, catch_up: bool = True) -> RunSummary:
     """One round: inbox, police alerts, deletion requests, removal checks, contact purge, and the
     hotline's indicator figures published for the follow-up. After the removal checks, the blocking list follows the verified removals
-    (blocklist.hotline_link.sync_removed): in every round that found content removed, and, with
+    (hotline.to_blocklist.sync_removed): in every round that found content removed, and, with
     `catch_up`, whatever the round found (the worker's first round, and every `--once` run)."""
     now = now or utcnow()
     summary = RunSummary()
@@ -117,10 +117,8 @@ def run_due(database: Database, hs: HotlineSettings, mailer: Mailer, checker: Re
           check_cond, limit, check, summary)
 
     if summary.removed or catch_up:
-        from mamoru.blocklist import hotline_link
-
         with database.session() as s:
-            synced = hotline_link.sync_removed(s, None, now.date())
+            synced = to_blocklist.sync_removed(s, None, now.date())
             summary.delisted, summary.to_review = len(synced.removed), len(synced.to_review)
 
     with database.session() as s:  # reads only reports still holding a contact older than the retention

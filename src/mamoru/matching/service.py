@@ -33,7 +33,7 @@ from mamoru.matching.models import (
 )
 
 # Who may do what through the web pages and the API (the command line is the operators' own tool and
-# names the person with --as). Analysts add their cases' hashes through the case (hotline outcomes);
+# names the person with --as). Analysts add their cases' hashes through the case (mamoru.hotline.to_banks);
 # changing banks by hand is for senior analysts and administrators; platforms' choices for
 # administrators, who keep the platforms' accounts.
 BANK_READERS = frozenset({roles.ANALYST, roles.SENIOR_ANALYST, roles.ADMINISTRATOR, roles.AUDITOR})

@@ -65,12 +65,12 @@ def test_report_to_verified_removal(hl_client, database, runtime, reported_site,
     assert reported_site.requests == [], "intake and assessment must not touch the reported address"
     # The confirmed URL goes on the blocking list (four eyes) ...
     from mamoru.auth import roles
-    from mamoru.blocklist import hotline_link
     from mamoru.blocklist import service as blocklist
+    from mamoru.hotline import to_blocklist
 
     with database.session() as s:
         number = s.get(HotlineCase, case_id).number
-        entry_id = hotline_link.propose_from_case(s, s.merge(analyst), number).id
+        entry_id = to_blocklist.propose(s, s.merge(analyst), number).id
         blocklist.confirm(s, s.merge(make_user(roles.SENIOR_ANALYST)), entry_id)
 
     summary = run_due(database, runtime.settings, runtime.mailer, runtime.checker)

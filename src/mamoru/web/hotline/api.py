@@ -16,12 +16,13 @@ from sqlalchemy.orm import Session
 from mamoru.auth import roles
 from mamoru.auth import service as auth_service
 from mamoru.auth.models import User
-from mamoru.hotline import contacts, export, figures, intake, labels, notices, outcomes
+from mamoru.blocklist.settings import BlocklistSettings
+from mamoru.hotline import contacts, export, figures, intake, labels, notices, to_banks, to_blocklist
 from mamoru.hotline import schemas as sc
 from mamoru.hotline import service as svc
 from mamoru.hotline.models import Assessment
 from mamoru.hotline.runtime import HotlineRuntime, for_app, write_transaction
-from mamoru.web.deps import get_session, require_roles
+from mamoru.web.deps import get_session, get_settings, require_roles
 
 router = APIRouter(prefix="/api/v1/hotline", tags=["hotline"])
 ANALYSTS = require_roles(roles.ANALYST, roles.SENIOR_ANALYST)
@@ -202,14 +203,19 @@ def add_hash(case_id: int, body: sc.HashIn, session: Session = Depends(get_sessi
 
 
 @router.post("/cases/{case_id}/blocklist-proposal", status_code=201,
-             summary="Propose the URL of a case assessed as illegal for the blocking list (confirmed there by someone else)")
-def propose_to_blocklist(case_id: int, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
-    return {"blocklist_entry": outcomes.propose_to_blocklist(session, svc.get_case(session, case_id), user)}
+             summary="Propose the URL of a case assessed as illegal for the blocking list (confirmed there by someone else); "
+             "409 for a case not assessed as illegal or verified as removed",
+             responses={409: {"description": "refused"}})
+def propose_to_blocklist(case_id: int, request: Request, session: Session = Depends(get_session),
+                         user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    review_days = get_settings(request).domain(BlocklistSettings).review_days
+    entry = to_blocklist.propose(session, user, svc.get_case(session, case_id), review_days=review_days)
+    return {"blocklist_entry": entry.id}
 
 
 @router.post("/cases/{case_id}/hash-bank", status_code=201, summary="Add the case's hashes to the hotline's hash bank")
 def send_hashes(case_id: int, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
-    return {"added": outcomes.send_hashes_to_bank(session, svc.get_case(session, case_id), user)}
+    return {"added": to_banks.send_hashes_to_bank(session, svc.get_case(session, case_id), user)}
 
 
 @router.get("/cases/{case_id}/referral.json", summary="Referral record (no content, no reporter contact)")

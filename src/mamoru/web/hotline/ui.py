@@ -11,14 +11,15 @@ from sqlalchemy.orm import Session
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
+from mamoru.blocklist.settings import BlocklistSettings
 from mamoru.db import utcnow
 from mamoru.errors import DomainError, InvalidInput
-from mamoru.hotline import contacts, figures, intake, labels, notices, outcomes
+from mamoru.hotline import contacts, figures, intake, labels, notices, to_banks, to_blocklist
 from mamoru.hotline import service as svc
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import Assessment, DeletionRequest, PoliceReferral, RemovalCheck
 from mamoru.hotline.runtime import for_app
-from mamoru.web.deps import get_session, require_roles
+from mamoru.web.deps import get_session, get_settings, require_roles
 from mamoru.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -136,14 +137,16 @@ def guidance(case_id: int, request: Request, route: str = Form(""), session: Ses
 def propose_to_blocklist(case_id: int, request: Request, session: Session = Depends(get_session),
                          user: User = Depends(ANALYSTS)) -> Response:
     case = svc.get_case(session, case_id)
-    return _act(request, session, user, case_id, lambda: outcomes.propose_to_blocklist(session, case, user))
+    review_days = get_settings(request).domain(BlocklistSettings).review_days
+    return _act(request, session, user, case_id,
+                lambda: to_blocklist.propose(session, user, case, review_days=review_days))
 
 
 @router.post("/hotline/cases/{case_id}/hash-bank", response_class=HTMLResponse)
 def send_hashes(case_id: int, request: Request, session: Session = Depends(get_session),
                 user: User = Depends(ANALYSTS)) -> Response:
     case = svc.get_case(session, case_id)
-    return _act(request, session, user, case_id, lambda: outcomes.send_hashes_to_bank(session, case, user))
+    return _act(request, session, user, case_id, lambda: to_banks.send_hashes_to_bank(session, case, user))
 
 
 @router.post("/hotline/assessments/{assessment_id}/review", response_class=HTMLResponse)

@@ -1,5 +1,6 @@
-"""Entries proposed from hotline cases, and entries whose content the hotline verified as removed
-leaving the list (URL entries) or becoming due for review (host and domain entries)."""
+"""The hotline's adapter to the blocking list (mamoru.hotline.to_blocklist): entries proposed from
+hotline cases, and entries whose content the hotline verified as removed leaving the list (URL
+entries) or becoming due for review (host and domain entries)."""
 
 from __future__ import annotations
 
@@ -10,9 +11,10 @@ import pytest
 from sqlalchemy.orm import Session
 
 from mamoru.auth import roles
-from mamoru.blocklist import hotline_link, service
+from mamoru.blocklist import service
 from mamoru.db import utcnow
 from mamoru.errors import Conflict, NotFound
+from mamoru.hotline import to_blocklist
 from mamoru.hotline.models import HotlineCase
 
 
@@ -29,28 +31,28 @@ def _case(session: Session, url: str, verdict: str | None = "csam", status: str 
 def test_propose_from_a_case_by_number_id_or_url(session: Session, make_user) -> None:
     a, tag = make_user(roles.ANALYST), secrets.token_hex(4)
     c1 = _case(session, f"http://Img-{tag}.example/a/1.jpg")
-    e = hotline_link.propose_from_case(session, a, c1.number)
+    e = to_blocklist.propose(session, a, c1.number)
     assert (e.kind, e.value, e.case_ref, e.category, e.status) == ("url", f"http://img-{tag}.example/a/1.jpg",
                                                                    c1.number, "csam", "proposed")
     c2 = _case(session, f"http://img-{tag}.example/a/2.jpg", verdict="solicitation")
-    e2 = hotline_link.propose_from_case(session, a, f"HTTP://img-{tag}.example/a/2.jpg#x")
+    e2 = to_blocklist.propose(session, a, f"HTTP://img-{tag}.example/a/2.jpg#x")
     assert (e2.case_ref, e2.category) == (c2.number, "solicitation")
     c3 = _case(session, f"http://site-{tag}.example/")
-    e3 = hotline_link.propose_from_case(session, a, str(c3.id), kind="domain", criteria=list(service.CRITERIA))
+    e3 = to_blocklist.propose(session, a, str(c3.id), kind="domain", criteria=list(service.CRITERIA))
     assert (e3.kind, e3.value) == ("domain", f"site-{tag}.example")
     with pytest.raises(Conflict, match="not assessed as illegal"):
-        hotline_link.propose_from_case(session, a, _case(session, f"http://ok-{tag}.example/", verdict="not_illegal").number)
+        to_blocklist.propose(session, a, _case(session, f"http://ok-{tag}.example/", verdict="not_illegal").number)
     with pytest.raises(NotFound):
-        hotline_link.propose_from_case(session, a, "C9999999")
+        to_blocklist.propose(session, a, "C9999999")
 
 
 def test_verified_removals_leave_the_list(session: Session, make_user) -> None:
     a, b, tag = make_user(roles.ANALYST), make_user(roles.SENIOR_ANALYST), secrets.token_hex(4)
     gone, still = _case(session, f"http://gone-{tag}.example/p"), _case(session, f"http://still-{tag}.example/p")
     site = _case(session, f"http://site-{tag}.example/x")
-    e_gone = hotline_link.propose_from_case(session, a, gone.number)
-    e_still = hotline_link.propose_from_case(session, a, still.number)
-    e_site = hotline_link.propose_from_case(session, a, site.number, kind="domain", criteria=list(service.CRITERIA))
+    e_gone = to_blocklist.propose(session, a, gone.number)
+    e_still = to_blocklist.propose(session, a, still.number)
+    e_site = to_blocklist.propose(session, a, site.number, kind="domain", criteria=list(service.CRITERIA))
     manual = service.propose(session, a, "url", f"http://site-{tag}.example/x", "found by the analyst")  # no case_ref
     for e in (e_gone, e_still, e_site, manual):
         service.confirm(session, b, e.id)
@@ -58,17 +60,17 @@ def test_verified_removals_leave_the_list(session: Session, make_user) -> None:
 
     gone.status = site.status = "removed"
     session.flush()
-    r = hotline_link.sync_removed(session)
+    r = to_blocklist.sync_removed(session)
     assert sorted(e.id for e in r.removed) == sorted([e_gone.id, manual.id])
     assert [e.id for e in r.to_review] == [e_site.id]
     assert (e_gone.status, e_still.status, e_site.status) == ("removed", "active", "active")
     assert e_site.review_on == date.today() and service.current_version(session) == v + 2
     assert e_site.id in [e.id for e in service.review_due(session, date.today())]
 
-    again = hotline_link.sync_removed(session)  # nothing changed since: nothing happens
+    again = to_blocklist.sync_removed(session)  # nothing changed since: nothing happens
     assert (again.removed, again.to_review, service.current_version(session)) == ([], [], v + 2)
     with pytest.raises(Conflict, match="verified the content as removed"):
-        hotline_link.propose_from_case(session, a, gone.number)
+        to_blocklist.propose(session, a, gone.number)
     assert e_site.review_on < date.today() + timedelta(days=1)
 
 
