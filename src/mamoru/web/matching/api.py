@@ -6,7 +6,7 @@ Tokens need the `match` scope; each token is rate limited (MAMORU_MATCH_RATE, re
 counted in Redis across processes when MAMORU_MATCH_REDIS_URL is set, else per process) and its
 queries are counted per day; unmatched queries leave nothing else.
 `POST /api/v1/match/reports` lets a platform report to the hotline a URL whose hashes match
-(matching/reports.py): re-checked here, then written to the hotline's inbox.
+(hotline/platform_reports.py): re-checked here, then written to the hotline's inbox.
 """
 
 from __future__ import annotations
@@ -23,9 +23,9 @@ from sqlalchemy.orm import Session
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.db import Database
+from mamoru.hotline.platform_reports import MAX_REPORT_HASHES, report_match
 from mamoru.hotline.ratelimit import RateLimiter, RedisRateLimiter
 from mamoru.matching.answers import MAX_HASHES, answer, answer_dihedral
-from mamoru.matching.reports import MAX_REPORT_HASHES, report_match
 from mamoru.matching.runtime import MatchRuntime
 from mamoru.matching.service import platform_banks, select_banks
 from mamoru.matching.settings import MatchingSettings

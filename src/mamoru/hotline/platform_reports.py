@@ -1,12 +1,13 @@
 """A platform's report to the hotline of a URL whose content matched the banks (issue 4).
 
-The platform sends the URL and the hashes it computed on its own machines. The server matches them
-again, against the banks chosen for the platform at distance 31 at most (as POST /api/v1/match;
-the re-check is counted like any match query), refuses when none matches, and otherwise puts the
-report in the hotline's inbox (hotline/inbox.py) with what matched: bank name, entry id and
-distance, never a category label. The matcher may insert into the inbox and read nothing of the
-hotline; the hotline worker opens the case (or joins an open one) and records on it that a
-platform's match brought it. Every report is audited (`match:report`).
+The hotline's intake, served by the matcher process (POST /api/v1/match/reports). The platform
+sends the URL and the hashes it computed on its own machines. The server matches them again with
+the matching domain's public check (mamoru.matching.answers.answer: the banks chosen for the
+platform, at PLATFORM_MAX_DISTANCE at most, as POST /api/v1/match; the re-check is counted like any
+match query), refuses when none matches, and otherwise puts the report in the hotline's inbox
+(hotline/inbox.py) with what matched: bank name, entry id and distance, never a category label.
+The matcher may insert into the inbox and read nothing of the hotline; the hotline worker opens the
+case (or joins an open one) and records on it that a platform's match brought it. Every report is audited (`match:report`).
 """
 
 from __future__ import annotations
