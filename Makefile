@@ -39,6 +39,7 @@ lint: install-test
 
 docs: install
 	$(BIN)/python -m mamoru.devtools.clidoc > docs/cli.md
+	$(BIN)/python -m mamoru.devtools.settingsdoc > docs/settings.md
 
 clean:
 	rm -rf $(VENV) var .pytest_cache

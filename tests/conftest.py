@@ -103,8 +103,9 @@ def loaded(session: Session) -> Session:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
-    return Settings(var_dir=tmp_path, database_url="sqlite://", secret_key="test-secret",
-                    audit_key_path=tmp_path / "keys" / "audit.key", login_attempts=5)
+    from tests.settings_support import make_settings
+
+    return make_settings(tmp_path, login_attempts=5)
 
 
 @pytest.fixture

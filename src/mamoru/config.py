@@ -1,124 +1,198 @@
-"""One typed Settings object, built from MAMORU_* environment variables.
+"""Typed settings, declared once and built once from MAMORU_* environment variables.
 
-Settings are read when create_app() or the CLI starts, never at import time, and are passed down
-explicitly. Each process role gets only the settings it needs: the public portal never receives
-credentials for hotline cases, hash banks or the blocking list (see docs/security.md).
+Each setting is a dataclass field declared with `setting(env=..., doc=..., default=..., parse=...)`;
+`from_env(cls, env)` builds the frozen dataclass, parsing every value once and naming the variable
+and the expected form when one is wrong. The core `Settings` holds what every process needs; each
+domain declares its own class in its own package (hotline/settings.py, matching/settings.py,
+blocklist/settings.py) and a process receives, in `Settings.domains`, only the classes of the
+domains its role serves: the public portal never holds the hotline's contact key path or the
+matcher's Redis (see docs/security.md). docs/settings.md is generated from these declarations
+(mamoru.devtools.settingsdoc). Settings are built when create_app() or the CLI starts, never at
+import time, and are passed down explicitly. This module knows no domain.
 """
 
 from __future__ import annotations
 
+import dataclasses
 import os
-from collections.abc import Mapping
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
 from pathlib import Path
+from typing import Any, TypeVar
 
+T = TypeVar("T")
 DEFAULT_VAR_DIR = Path("var")
-
-# Every setting, its environment variable and what it is for. docs/settings.md is checked
-# against this table by a test, so a new setting without documentation fails.
-SETTINGS_DOC: dict[str, str] = {
-    "MAMORU_DATABASE_URL": "SQLAlchemy URL of the main database (default: SQLite file var/mamoru.db).",
-    "MAMORU_SECRET_KEY": "Secret used to sign session cookies (default: generated into var/secret.key).",
-    "MAMORU_VAR_DIR": "Folder for local state: SQLite file, generated keys, snapshots (default: ./var).",
-    "MAMORU_AUDIT_KEY": "Path of the Ed25519 private key that signs audit checkpoints; keep it outside the database (default: var/keys/audit.key).",
-    "MAMORU_ADMIN_PASSWORD": "Password for the first administrator created by `make run` (otherwise one is generated and printed once).",
-    "MAMORU_NEW_PASSWORD": "Password for `mamoru user add` (otherwise prompted).",
-    "MAMORU_SESSION_HOURS": "Hours a web session lasts without activity (default 8).",
-    "MAMORU_SECURE_COOKIES": "1 to mark cookies Secure (set when served over TLS; default 0).",
-    "MAMORU_ROLE": "Process role: all, portal, office, hotline, intake (the public report form alone, writing to the hotline's inbox), matcher, feed (default all).",
-    "MAMORU_DEFAULT_LANG": "Language when the browser states none: ja or en (default ja).",
-    "MAMORU_LOGIN_ATTEMPTS": "Failed logins per username within 15 minutes before further attempts are refused (default 5).",
-    "MAMORU_BLOCKLIST_KEY": "Path of the Ed25519 private key that signs published blocking lists; keep it outside the database (default: var/keys/blocklist.key; `mamoru blocklist key rotate` retires it beside it).",
-    "MAMORU_BLOCKLIST_SPLASH": "DNS name of a notice page that RPZ entries point to (CNAME); empty: blocked names answer NXDOMAIN (default).",
-    "MAMORU_BLOCKLIST_REVIEW_DAYS": "Days until a new blocking list entry is due for re-verification (default 180).",
-    "MAMORU_BLOCKLIST_APPEAL_CONTACT": "Where site owners send an appeal against a blocking list entry (an e-mail address or web address), shown on the public notice page /blocked (empty: the page names the hotline without an address).",
-    "MAMORU_MAIL_BACKEND": "How mail is sent: smtp (production), console (printed to standard error; the default) or memory (tests).",
-    "MAMORU_MAIL_FROM": "Sender address of mail mamoru sends (default mamoru@localhost).",
-    "MAMORU_SMTP_HOST": "SMTP server for the smtp mail backend (default localhost).",
-    "MAMORU_SMTP_PORT": "Port of the SMTP server (default 25).",
-    "MAMORU_SMTP_USER": "SMTP login name (empty: no login).",
-    "MAMORU_SMTP_PASSWORD": "SMTP password.",
-    "MAMORU_SMTP_STARTTLS": "1 to use STARTTLS with the SMTP server (default 0).",
-    "MAMORU_HOTLINE_SLA_HOURS": "Hotline: hours within which a report should be assessed (default 24).",
-    "MAMORU_HOTLINE_DANGER_SLA_HOURS": "Hotline: hours to assess a report saying a child may be in immediate danger (default 1).",
-    "MAMORU_HOTLINE_RESEND_HOURS": "Hotline: hours between re-sends of a deletion request until removal is verified (default 24).",
-    "MAMORU_HOTLINE_ESCALATE_DAYS": "Hotline: days after the first deletion request before the case is escalated (default 7).",
-    "MAMORU_HOTLINE_CHECK_HOURS": "Hotline: hours between removal checks of an open URL (removed URLs: four times that, for 90 days; default 6).",
-    "MAMORU_HOTLINE_CHECK_TIMEOUT": "Hotline: overall seconds one removal check may take, redirects included (default 10).",
-    "MAMORU_HOTLINE_CHECK_MAX_REDIRECTS": "Hotline: redirects a removal check follows (default 5).",
-    "MAMORU_HOTLINE_CHECK_PROXY": "Hotline: outbound proxy URL for removal checks (empty: direct, connecting to the address it checked).",
-    "MAMORU_HOTLINE_CHECK_ALLOW_LOOPBACK_FOR_TESTS": "Test only: 1 lets removal checks reach loopback addresses (a local test server). Never set in production.",
-    "MAMORU_HOTLINE_DNS_SERVER": "Hotline: DNS server (ip or ip:port) for tracing and removal checks (empty: the system's resolvers).",
-    "MAMORU_HOTLINE_POLICE_EMAIL": "Hotline: police contact alerted at once when a report says a child may be in immediate danger.",
-    "MAMORU_HOTLINE_ESCALATION_EMAIL": "Hotline: who is told when a deletion request is escalated.",
-    "MAMORU_HOTLINE_PUBLIC_RATE": "Hotline: public reports allowed per client as N/SECONDS (default 10/600).",
-    "MAMORU_HOTLINE_FLAGGER_RATE": "Hotline: reports allowed per trusted-flagger token as N/SECONDS (default 600/60).",
-    "MAMORU_HOTLINE_RATE_STORE": "Hotline: where rate-limit counters live: memory (one process), database (shared, short expiry) or redis (default memory; redis when MAMORU_HOTLINE_REDIS_URL is set).",
-    "MAMORU_HOTLINE_SMTP_SSL": "Hotline: 1 to speak SMTP over implicit TLS (port 465) instead of plain or STARTTLS.",
-    "MAMORU_HOTLINE_CONTACT_KEY": "Hotline: path of the key file that seals and opens reporters' contact details in the database (X25519 private keys for sealed boxes, `x25519:<base64>`, and AES-256 keys from before them; one a line, the first seals, all open); give it to hotline processes only, keep it outside the database and its backups (default: var/keys/contact.key, created on first use).",
-    "MAMORU_HOTLINE_CONTACT_PUBLIC_KEY": "Intake: path of the hotline's public contact key (`x25519-public:<base64>`, written by `mamoru hotline contact-key --public-out FILE`), with which the public intake process seals reporters' contacts; it opens nothing (default: var/keys/contact.pub).",
-    "MAMORU_HOTLINE_CONTACT_RETENTION_DAYS": "Hotline: days a reporter's contact details are kept after the report arrives; the hotline worker then clears them and audits how many (default 365).",
-    "MAMORU_MATCH_SNAPSHOT_DIR": "Matching: folder of index snapshot files that matcher processes memory-map (default: var/matching).",
-    "MAMORU_MATCH_POLL_SECONDS": "Matching: seconds between a matcher's checks for bank changes and newer snapshots (default 2).",
-    "MAMORU_MATCH_RATE": "Matching: match requests allowed per API token as N/SECONDS (default 600/60), counted per process unless MAMORU_MATCH_REDIS_URL is set.",
-    "MAMORU_MATCH_REDIS_URL": "Matching: Redis shared by all matcher processes for the per-token rate limit, redis://host[:port][/db] (empty: each process counts on its own; while Redis does not answer, match requests are refused with 503).",
-    "MAMORU_HOTLINE_REDIS_URL": "Hotline: Redis for shared rate-limit counters, redis://host[:port][/db] (keys expire on their own).",
-}
+_TRUE = {"1", "true", "yes", "on"}
+_FALSE = {"0", "false", "no", "off"}
 
 
-def _env_bool(value: str | None, default: bool) -> bool:
-    if value is None or value == "":
-        return default
-    return value.strip().lower() in {"1", "true", "yes", "on"}
+@dataclass(frozen=True)
+class Parser:
+    """Turns one variable's text into its value; `expected` says the accepted form in errors."""
+
+    convert: Callable[[str], Any]
+    expected: str
+
+    def __call__(self, text: str) -> Any:
+        return self.convert(text)
+
+
+def _flag(text: str) -> bool:
+    value = text.strip().lower()
+    if value not in _TRUE | _FALSE:
+        raise ValueError(value)
+    return value in _TRUE
+
+
+def _rate(text: str) -> tuple[int, int]:
+    n, _, seconds = text.strip().partition("/")
+    limit, window = int(n), int(seconds or 60)
+    if limit < 0 or window <= 0:
+        raise ValueError(text)
+    return limit, window
+
+
+def _positive(text: str) -> float:
+    value = float(text)
+    if not value > 0:
+        raise ValueError(text)
+    return value
+
+
+def choice(*options: str) -> Parser:
+    """One of `options`, case-insensitive."""
+    def convert(text: str) -> str:
+        value = text.strip().lower()
+        if value not in options:
+            raise ValueError(value)
+        return value
+    return Parser(convert, "one of " + ", ".join(options))
+
+
+TEXT = Parser(str, "text")
+LOWER = Parser(lambda t: t.strip().lower(), "a word")
+INTEGER = Parser(int, "a whole number")
+NUMBER = Parser(float, "a number")
+POSITIVE = Parser(_positive, "a positive number")
+FLAG = Parser(_flag, "1 or 0 (also true/false, yes/no, on/off)")
+PATH = Parser(Path, "a file or folder path")
+RATE = Parser(_rate, "N/SECONDS, e.g. 600/60")
+
+
+def setting(env: str, doc: str, default: Any = "", *, parse: Parser = TEXT,
+            default_from: Callable[[Mapping[str, Any]], Any] | None = None,
+            default_doc: str | None = None) -> Any:
+    """A field set from the variable `env`; unset or empty gives `default`, or `default_from(values)`
+    where values holds the fields declared above it and the context given to from_env (e.g. `core`)."""
+    meta = {"env": env, "doc": doc, "parse": parse, "default_from": default_from, "default_doc": default_doc}
+    if isinstance(default, (list, dict, set)):
+        raise TypeError("settings defaults are immutable values")
+    return field(default=default, metadata=meta)
+
+
+def from_core(default: Any) -> Any:
+    """A field whose value is the core Settings' attribute of the same name (from_env's `core`),
+    so a domain uses the shared value (the mail server, say) without declaring it again."""
+    return field(default=default, metadata={"from_core": True})
+
+
+def declared(cls: type) -> list[dataclasses.Field[Any]]:
+    """The fields of `cls` that are read from an environment variable."""
+    return [f for f in fields(cls) if "env" in f.metadata]
+
+
+def describe_default(f: dataclasses.Field[Any]) -> str:
+    """The default of a declared field as docs/settings.md shows it."""
+    if f.metadata["default_doc"] is not None:
+        return str(f.metadata["default_doc"])
+    value = f.default
+    if isinstance(value, bool):
+        return "1" if value else "0"
+    if isinstance(value, tuple):
+        return "/".join(str(v) for v in value)
+    if isinstance(value, float) and value.is_integer():
+        return str(int(value))
+    return "(empty)" if value in ("", None) else str(value)
+
+
+def _value(f: dataclasses.Field[Any], env: Mapping[str, str], values: Mapping[str, Any]) -> Any:
+    name = f.metadata["env"]
+    text = env.get(name)
+    if text is None or text.strip() == "":
+        maker = f.metadata["default_from"]
+        return maker(values) if maker is not None else f.default
+    parse: Parser = f.metadata["parse"]
+    try:
+        return parse(text)
+    except (ValueError, TypeError):
+        raise ValueError(f"{name}={text!r} is not valid: expected {parse.expected}") from None
+
+
+def from_env(cls: type[T], env: Mapping[str, str] | None = None, **context: Any) -> T:
+    """Build the settings dataclass `cls` from `env` (default: os.environ) and its declarations."""
+    env = os.environ if env is None else env
+    values: dict[str, Any] = dict(context)
+    kwargs: dict[str, Any] = {}
+    for f in fields(cls):  # type: ignore[arg-type]
+        if "env" in f.metadata:
+            kwargs[f.name] = values[f.name] = _value(f, env, values)
+        elif f.metadata.get("from_core"):
+            kwargs[f.name] = values[f.name] = getattr(context["core"], f.name)
+    return cls(**kwargs)
 
 
 @dataclass(frozen=True)
 class Settings:
-    """Runtime configuration. Build with Settings.from_env(); tests build it directly."""
+    """What every process needs. Build with Settings.from_env(); tests use make_settings()."""
 
-    var_dir: Path = DEFAULT_VAR_DIR
-    database_url: str = ""
-    secret_key: str = ""
-    audit_key_path: Path | None = None
-    session_hours: float = 8.0
-    secure_cookies: bool = False
-    role: str = "all"
-    default_lang: str = "ja"
-    login_attempts: int = 5
-    mail_backend: str = "console"
-    mail_from: str = "mamoru@localhost"
-    smtp_host: str = "localhost"
-    smtp_port: int = 25
-    smtp_user: str = ""
-    smtp_password: str = ""
-    smtp_starttls: bool = False
-    extra: dict[str, str] = field(default_factory=dict)
+    var_dir: Path = setting("MAMORU_VAR_DIR", "Folder for local state: SQLite file, generated keys, snapshots.",
+                            DEFAULT_VAR_DIR, parse=PATH, default_doc="./var")
+    database_url: str = setting(
+        "MAMORU_DATABASE_URL", "SQLAlchemy URL of the main database.",
+        default_from=lambda v: f"sqlite:///{(v['var_dir'] / 'mamoru.db').as_posix()}",
+        default_doc="SQLite file var/mamoru.db")
+    secret_key: str = setting("MAMORU_SECRET_KEY", "Secret used to sign session cookies.",
+                              default_doc="generated into var/secret.key")
+    audit_key_path: Path | None = setting(
+        "MAMORU_AUDIT_KEY", "Path of the Ed25519 private key that signs audit checkpoints; keep it outside the database.",
+        None, parse=PATH, default_from=lambda v: v["var_dir"] / "keys" / "audit.key", default_doc="var/keys/audit.key")
+    session_hours: float = setting("MAMORU_SESSION_HOURS", "Hours a web session lasts without activity.", 8.0,
+                                   parse=NUMBER)
+    secure_cookies: bool = setting("MAMORU_SECURE_COOKIES", "1 to mark cookies Secure (set when served over TLS).",
+                                   False, parse=FLAG)
+    role: str = setting("MAMORU_ROLE", "Process role: all, portal, office, hotline, intake (the public report form "
+                        "alone, writing to the hotline's inbox), matcher, feed.", "all", parse=LOWER)
+    default_lang: str = setting("MAMORU_DEFAULT_LANG", "Language when the browser states none: ja or en.", "ja",
+                                parse=choice("ja", "en"))
+    login_attempts: int = setting("MAMORU_LOGIN_ATTEMPTS", "Failed logins per username within 15 minutes before "
+                                  "further attempts are refused.", 5, parse=INTEGER)
+    mail_backend: str = setting("MAMORU_MAIL_BACKEND", "How mail is sent: smtp (production), console (printed to "
+                                "standard error) or memory (tests).", "console",
+                                parse=choice("smtp", "console", "memory"))
+    mail_from: str = setting("MAMORU_MAIL_FROM", "Sender address of mail mamoru sends.", "mamoru@localhost")
+    smtp_host: str = setting("MAMORU_SMTP_HOST", "SMTP server for the smtp mail backend.", "localhost")
+    smtp_port: int = setting("MAMORU_SMTP_PORT", "Port of the SMTP server.", 25, parse=INTEGER)
+    smtp_user: str = setting("MAMORU_SMTP_USER", "SMTP login name (empty: no login).")
+    smtp_password: str = setting("MAMORU_SMTP_PASSWORD", "SMTP password.")
+    smtp_starttls: bool = setting("MAMORU_SMTP_STARTTLS", "1 to use STARTTLS with the SMTP server.", False,
+                                  parse=FLAG)
+    # The settings of the domains this process serves, by class; see domain().
+    domains: Mapping[type, Any] = field(default_factory=dict)
 
     @classmethod
-    def from_env(cls, env: Mapping[str, str] | None = None) -> Settings:
-        env = os.environ if env is None else env
-        var_dir = Path(env.get("MAMORU_VAR_DIR") or DEFAULT_VAR_DIR)
-        db_url = env.get("MAMORU_DATABASE_URL") or f"sqlite:///{(var_dir / 'mamoru.db').as_posix()}"
-        audit_key = env.get("MAMORU_AUDIT_KEY")
-        return cls(
-            var_dir=var_dir,
-            database_url=db_url,
-            secret_key=env.get("MAMORU_SECRET_KEY", ""),
-            audit_key_path=Path(audit_key) if audit_key else var_dir / "keys" / "audit.key",
-            session_hours=float(env.get("MAMORU_SESSION_HOURS") or 8),
-            secure_cookies=_env_bool(env.get("MAMORU_SECURE_COOKIES"), False),
-            role=(env.get("MAMORU_ROLE") or "all").lower(),
-            default_lang=(env.get("MAMORU_DEFAULT_LANG") or "ja").lower(),
-            login_attempts=int(env.get("MAMORU_LOGIN_ATTEMPTS") or 5),
-            mail_backend=(env.get("MAMORU_MAIL_BACKEND") or "console").lower(),
-            mail_from=env.get("MAMORU_MAIL_FROM") or "mamoru@localhost",
-            smtp_host=env.get("MAMORU_SMTP_HOST") or "localhost",
-            smtp_port=int(env.get("MAMORU_SMTP_PORT") or 25),
-            smtp_user=env.get("MAMORU_SMTP_USER") or "",
-            smtp_password=env.get("MAMORU_SMTP_PASSWORD") or "",
-            smtp_starttls=_env_bool(env.get("MAMORU_SMTP_STARTTLS"), False),
-            extra={k: v for k, v in env.items() if k.startswith("MAMORU_")},
-        )
+    def from_env(cls, env: Mapping[str, str] | None = None, domain_classes: tuple[type, ...] = ()) -> Settings:
+        """The core settings, then each of `domain_classes` from the same environment (the
+        composition root passes the classes of the domains the process role serves)."""
+        core = from_env(cls, env)
+        return dataclasses.replace(core, domains={c: from_env(c, env, core=core) for c in domain_classes})
+
+    def domain(self, cls: type[T]) -> T:
+        """This process's settings of one domain; LookupError when its role does not serve it."""
+        found = self.domains.get(cls)
+        if found is None:
+            what = getattr(cls, "domain_name", cls.__name__)
+            raise LookupError(f"MAMORU_ROLE={self.role} does not serve {what}")
+        return found  # type: ignore[no-any-return]
 
     def resolved_secret_key(self) -> str:
         """The cookie-signing secret: from settings, else a generated one kept in var_dir."""
@@ -132,4 +206,5 @@ class Settings:
         return path.read_text().strip()
 
     def describe(self) -> dict[str, str]:
-        return {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name not in {"secret_key", "extra", "smtp_password"}}
+        hidden = {"secret_key", "domains", "smtp_password"}
+        return {f.name: str(getattr(self, f.name)) for f in fields(self) if f.name not in hidden}

@@ -10,8 +10,8 @@ from fastapi.testclient import TestClient
 from sqlalchemy import text
 from tests.conftest import login
 from tests.functional.conftest import Cli
+from tests.settings_support import make_settings
 
-from mamoru.config import Settings
 from mamoru.db import Database, make_engine
 
 
@@ -25,8 +25,8 @@ def _password_hash(cli: Cli, username: str) -> str:
 
 def _can_sign_in(cli: Cli, tmp_path: Path, username: str, password: str) -> bool:
     url = cli.env["MAMORU_DATABASE_URL"]
-    settings = Settings(var_dir=tmp_path / "web", database_url=url, secret_key="test-secret",
-                        audit_key_path=tmp_path / "keys" / "audit.key")
+    settings = make_settings(tmp_path / "web", {"MAMORU_DATABASE_URL": url,
+                                                "MAMORU_AUDIT_KEY": str(tmp_path / "keys" / "audit.key")})
     database = Database.from_url(url)
     from mamoru.web.app import create_app
 

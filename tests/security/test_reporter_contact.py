@@ -45,9 +45,9 @@ def test_intake_refuses_to_store_a_contact_without_the_key(session: Any) -> None
 
 
 def test_settings_name_a_contact_key_and_a_retention_period() -> None:
-    from mamoru.config import SETTINGS_DOC
+    from mamoru.devtools.settingsdoc import declared_variables
 
-    names = " ".join(SETTINGS_DOC)
+    names = " ".join(declared_variables())
     assert "CONTACT_KEY" in names and "RETENTION" in names
 
 

@@ -3,14 +3,12 @@
 A publication is for one list version. It holds a signed snapshot in each format and, when an
 earlier version was published, a signed delta from it. Everything is built and signed in memory
 first and written in the caller's transaction, so a failure leaves no partial publication.
-The signing key is a file outside the database (MAMORU_BLOCKLIST_KEY).
+The signing key is a file outside the database (BlocklistSettings.key_path, MAMORU_BLOCKLIST_KEY).
 """
 
 from __future__ import annotations
 
 import hashlib
-from dataclasses import dataclass
-from pathlib import Path
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,25 +19,8 @@ from mamoru.blocklist import signing
 from mamoru.blocklist.compiler import FILE_NAMES, FORMATS, RpzOptions, compile_all
 from mamoru.blocklist.models import BlocklistArtifact, BlocklistPublication, FeedAccess
 from mamoru.blocklist.service import active_entries, compare, current_version
-from mamoru.config import Settings
+from mamoru.blocklist.settings import BlocklistSettings
 from mamoru.errors import Conflict, NotFound
-
-
-@dataclass(frozen=True)
-class BlocklistSettings:
-    key_path: Path
-    splash: str | None
-    review_days: int
-    appeal_contact: str = ""
-
-    @classmethod
-    def from_settings(cls, settings: Settings) -> BlocklistSettings:
-        env = settings.extra
-        key = env.get("MAMORU_BLOCKLIST_KEY")
-        return cls(key_path=Path(key) if key else settings.var_dir / "keys" / "blocklist.key",
-                   splash=env.get("MAMORU_BLOCKLIST_SPLASH") or None,
-                   review_days=int(env.get("MAMORU_BLOCKLIST_REVIEW_DAYS") or 180),
-                   appeal_contact=(env.get("MAMORU_BLOCKLIST_APPEAL_CONTACT") or "").strip())
 
 
 def delta_name(from_version: int, to_version: int) -> str:

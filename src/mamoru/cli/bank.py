@@ -130,11 +130,12 @@ def choose(platform: str = typer.Argument(..., help="Username of the platform ac
 @app.command("snapshot")
 def snapshot(force: bool = typer.Option(False, "--force", help="Build even if current.")) -> None:
     """Build the index snapshot that matchers load (nothing to do when it is current)."""
-    from mamoru.matching.runtime import build_snapshot, snapshot_dir
+    from mamoru.matching.runtime import build_snapshot
+    from mamoru.matching.settings import MatchingSettings
 
     settings = load_settings()
     db = open_database(settings)
     with db.session() as s:
-        rec = build_snapshot(s, snapshot_dir(settings), force)
+        rec = build_snapshot(s, settings.domain(MatchingSettings).snapshot_dir, force)
         err.print(f"snapshot version {rec.version}: {rec.pdq_count} PDQ hashes, "
                   f"{rec.exact_count} digests ({rec.file_name})")

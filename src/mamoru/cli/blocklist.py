@@ -26,13 +26,13 @@ app.add_typer(key_app, name="key")
 
 
 if TYPE_CHECKING:
-    from mamoru.blocklist.publishing import BlocklistSettings
+    from mamoru.blocklist.settings import BlocklistSettings
 
 
 def _cfg() -> BlocklistSettings:
-    from mamoru.blocklist.publishing import BlocklistSettings
+    from mamoru.blocklist.settings import BlocklistSettings
 
-    return BlocklistSettings.from_settings(load_settings())
+    return load_settings().domain(BlocklistSettings)
 
 
 @app.command("propose")

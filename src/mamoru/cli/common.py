@@ -5,6 +5,7 @@ from __future__ import annotations
 import sys
 from collections.abc import Iterator
 from contextlib import contextmanager
+from dataclasses import dataclass
 from typing import NoReturn
 
 import typer
@@ -12,7 +13,7 @@ from rich.console import Console
 from sqlalchemy.orm import Session
 
 from mamoru.auth.models import User
-from mamoru.config import Settings
+from mamoru.config import Settings, from_env, setting
 from mamoru.db import Database
 from mamoru.errors import DomainError, InvalidInput
 
@@ -21,8 +22,29 @@ err = Console(stderr=True, highlight=False, soft_wrap=True)
 AS_OPTION = typer.Option(None, "--as", help="Record this user as the one acting (in the audit log).")
 
 
+@dataclass(frozen=True)
+class CommandSecrets:
+    """Passwords given to one command through the environment; read by that command alone, never
+    part of Settings, so no process holds them after it started."""
+
+    admin_password: str = setting("MAMORU_ADMIN_PASSWORD", "Password for the first administrator created by "
+                                  "`mamoru setup` and `make run` (otherwise one is generated and printed once).")
+    new_password: str = setting("MAMORU_NEW_PASSWORD", "Password for `mamoru user add` and `mamoru user passwd` "
+                                "(otherwise prompted).")
+
+
+def command_secrets() -> CommandSecrets:
+    return from_env(CommandSecrets)
+
+
 def load_settings() -> Settings:
-    return Settings.from_env()
+    """The settings from the environment; a malformed value ends the command with exit code 2."""
+    from mamoru.settings_catalogue import ALL_DOMAIN_SETTINGS
+
+    try:
+        return Settings.from_env(domain_classes=ALL_DOMAIN_SETTINGS)
+    except ValueError as exc:
+        fail(str(exc), 2)
 
 
 def open_database(settings: Settings | None = None) -> Database:

@@ -21,12 +21,10 @@ from mamoru.cli.common import (
     resolve_actor,
     write_stdout,
 )
-from mamoru.hotline import indicators as hotline_indicators
 
 if TYPE_CHECKING:
     from mamoru.hotline.contacts import SealSummary
 
-hotline_indicators.register()  # the follow-up's computed indicators read the hotline's figures
 
 app = typer.Typer(help="The hotline: reports, assessment, referral, deletion requests and removal checks.",
                   no_args_is_help=True)
@@ -62,7 +60,7 @@ def work(once: bool = typer.Option(False, "--once", help="Do what is due now, th
         err.print(f"inbox reports stored {s.drained}, alerts {s.alerts}, deletion requests {s.notices}, checks {s.checks} "
                   f"(removed {s.removed}, reappeared {s.reappeared}), failures {s.failures}, "
                   f"contacts purged {s.contacts_purged}, blocking-list entries taken off {s.delisted} "
-                  f"(host and domain entries due for review {s.to_review})")
+                  f"(host and domain entries due for review {s.to_review}), indicator values published {s.figures}")
         if once:
             return
         time.sleep(interval)
@@ -87,7 +85,7 @@ def drain_inbox() -> None:
     from mamoru.hotline.settings import HotlineSettings
 
     settings = load_settings()
-    hs = HotlineSettings.from_settings(settings)
+    hs = settings.domain(HotlineSettings)
     s = drain(open_database(settings), hs, mailer_from_settings(hs))
     err.print(f"inbox reports stored {s.drained}, police alerts {s.alerts}, failures {s.failures}")
     if s.failures:
@@ -110,7 +108,7 @@ def contact_key(rotate: bool = typer.Option(False, "--rotate", help="Put a new X
     from mamoru.hotline.settings import HotlineSettings
 
     settings = load_settings()
-    path = HotlineSettings.from_settings(settings).contact_key_path or settings.var_dir / "keys" / "contact.key"
+    path = settings.domain(HotlineSettings).contact_key_path or settings.var_dir / "keys" / "contact.key"
     try:
         cipher = cipher_for_role(settings.role, path)
         if rotate:
@@ -157,7 +155,7 @@ def purge_contacts(as_user: str | None = AS_OPTION) -> None:
     settings = load_settings()
     db = open_database(settings)
     with domain_errors(), db.session() as s:
-        n = purge_expired(s, HotlineSettings.from_settings(settings).contact_retention_days, resolve_actor(s, as_user))
+        n = purge_expired(s, settings.domain(HotlineSettings).contact_retention_days, resolve_actor(s, as_user))
     err.print(f"{n} contacts purged")
 
 
@@ -234,7 +232,7 @@ def import_csv(path: Path = typer.Argument(..., exists=True, dir_okay=False),
     from mamoru.hotline.settings import HotlineSettings
 
     settings = load_settings()
-    hs = HotlineSettings.from_settings(settings)
+    hs = settings.domain(HotlineSettings)
     db = open_database(settings)
     with domain_errors(), db.session() as s:
         actor = resolve_actor(s, as_user)

@@ -90,12 +90,13 @@ def match_command(
     from mamoru.matching.answers import answer
     from mamoru.matching.runtime import MatchRuntime
     from mamoru.matching.service import get_bank
+    from mamoru.matching.settings import MatchingSettings
 
     if not file.exists():
         fail(f"{file}: no such file or folder", 2)
     settings = load_settings()
     db = open_database(settings)
-    runtime = MatchRuntime.from_settings(settings, db)
+    runtime = MatchRuntime.from_settings(settings.domain(MatchingSettings), db)
     out = csv.writer(sys.stdout, lineterminator="\n")
     failed = 0
     with domain_errors(), db.session() as s:

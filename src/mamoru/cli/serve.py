@@ -7,7 +7,7 @@ import os
 import typer
 from sqlalchemy import select
 
-from mamoru.cli.common import err, load_settings, open_database
+from mamoru.cli.common import command_secrets, err, load_settings, open_database
 
 
 def register(app: typer.Typer) -> None:
@@ -39,7 +39,7 @@ def setup(admin: str = typer.Option("admin", "--admin", help="Username of the fi
         added = load_reference(s, None)
         err.print(f"follow-up reference data: {sum(added.values()) if added else 0} rows added")
         if s.scalar(select(User).where(User.role == roles.ADMINISTRATOR)) is None:
-            given = os.environ.get("MAMORU_ADMIN_PASSWORD")
+            given = command_secrets().admin_password
             password = given or generate_password()
             create_user(s, admin, roles.ADMINISTRATOR, password)
             if given:

@@ -2,12 +2,19 @@
 
 from __future__ import annotations
 
-import os
-
 import typer
 from sqlalchemy import select
 
-from mamoru.cli.common import AS_OPTION, domain_errors, err, fail, load_settings, open_database, resolve_actor
+from mamoru.cli.common import (
+    AS_OPTION,
+    command_secrets,
+    domain_errors,
+    err,
+    fail,
+    load_settings,
+    open_database,
+    resolve_actor,
+)
 
 app = typer.Typer(help="User accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens (shown once, stored hashed).", no_args_is_help=True)
@@ -23,7 +30,7 @@ def add(username: str = typer.Argument(...),
     """Create a user. Password from MAMORU_NEW_PASSWORD, else prompted. Existing username: exit 2."""
     from mamoru.auth.service import AuthError, create_user
 
-    password = os.environ.get("MAMORU_NEW_PASSWORD") or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = command_secrets().new_password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     db = open_database(load_settings())
     with domain_errors(), db.session() as s:
         creator = resolve_actor(s, as_user)
@@ -53,7 +60,7 @@ def passwd(username: str, as_user: str | None = AS_OPTION) -> None:
     """Set a user's password (from MAMORU_NEW_PASSWORD, else prompted)."""
     from mamoru.auth.service import get_user, set_password
 
-    password = os.environ.get("MAMORU_NEW_PASSWORD") or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
+    password = command_secrets().new_password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     db = open_database(load_settings())
     with domain_errors(), db.session() as s:
         user = get_user(s, username)

@@ -61,21 +61,21 @@ def _limiter(hs: HotlineSettings, database: Database) -> RateLimiter:
 
 
 def build(settings: Settings, database: Database) -> HotlineRuntime:
-    hs = HotlineSettings.from_settings(settings)
+    hs = settings.domain(HotlineSettings)
     return HotlineRuntime(settings=hs, mailer=mailer_from_settings(hs), resolver=DnsResolver(hs.dns_server),
                           checker=checker_from_settings(hs), limiter=_limiter(hs, database),
                           secret=settings.resolved_secret_key(), contacts=contact_cipher(settings, hs))
 
 
 def build_public_form(settings: Settings, database: Database) -> PublicFormRuntime:
-    hs = HotlineSettings.from_settings(settings)
+    hs = settings.domain(HotlineSettings)
     path = hs.contact_public_key_path or settings.var_dir / "keys" / "contact.pub"
     return PublicFormRuntime(settings=hs, limiter=_limiter(hs, database), secret=settings.resolved_secret_key(),
                              contacts=sealer_for_role(settings.role, path))
 
 
 def contact_cipher(settings: Settings, hs: HotlineSettings | None = None) -> ContactCipher:
-    hs = hs or HotlineSettings.from_settings(settings)
+    hs = hs or settings.domain(HotlineSettings)
     path = hs.contact_key_path or settings.var_dir / "keys" / "contact.key"
     return cipher_for_role(settings.role, path)
 

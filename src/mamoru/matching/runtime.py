@@ -20,24 +20,16 @@ import numpy as np
 from sqlalchemy import ColumnElement, or_, select
 from sqlalchemy.orm import Session
 
-from mamoru.config import Settings
 from mamoru.db import Database, utcnow
 from mamoru.matching.exact import DIGEST_BYTES, ExactSet, digest_bytes
 from mamoru.matching.index import pdq_words
 from mamoru.matching.matcher import Matcher, Overlay
 from mamoru.matching.models import HashBankEntry, MatchSnapshot
 from mamoru.matching.service import current_version
+from mamoru.matching.settings import MatchingSettings
 from mamoru.matching.snapshot import SnapshotData, open_snapshot, write_snapshot
 
 Row = tuple[int, int, str, str]  # entry id, bank id, signal, hash
-
-
-def snapshot_dir(settings: Settings) -> Path:
-    return Path(settings.extra.get("MAMORU_MATCH_SNAPSHOT_DIR") or settings.var_dir / "matching")
-
-
-def poll_seconds(settings: Settings) -> float:
-    return float(settings.extra.get("MAMORU_MATCH_POLL_SECONDS") or 2)
 
 
 def _live(now: datetime) -> ColumnElement[bool]:
@@ -123,8 +115,8 @@ class MatchRuntime:
         self._lock = threading.Lock()
 
     @classmethod
-    def from_settings(cls, settings: Settings, database: Database) -> MatchRuntime:
-        return cls(database, snapshot_dir(settings), poll_seconds(settings))
+    def from_settings(cls, settings: MatchingSettings, database: Database) -> MatchRuntime:
+        return cls(database, settings.snapshot_dir, settings.poll_seconds)
 
     def matcher(self) -> Matcher:
         if self._matcher is None or time.monotonic() - self._checked >= self.poll:

@@ -11,6 +11,7 @@ from mamoru.auth import roles
 from mamoru.blocklist import publishing, service, signing
 from mamoru.blocklist.compiler import parse_json_snapshot
 from mamoru.blocklist.delta import Delta, apply_delta
+from mamoru.blocklist.settings import BlocklistSettings
 
 ALL4 = list(service.CRITERIA)
 
@@ -28,7 +29,7 @@ def test_subscriber_snapshot_then_three_deltas_ends_equal(session: Session, clie
     a, b = make_user(roles.ANALYST), make_user(roles.SENIOR_ANALYST)
     sub = make_user(roles.SUBSCRIBER)
     auth = {"Authorization": f"Bearer {api_token(sub, ['feed'])}"}
-    cfg = publishing.BlocklistSettings.from_settings(settings)
+    cfg = settings.domain(BlocklistSettings)
     tag = secrets.token_hex(3)
     made: list[int] = []
 

@@ -3,6 +3,9 @@ about the address asked for, not cached, served by the public process role."""
 
 from __future__ import annotations
 
+from tests.settings_support import with_domain
+
+from mamoru.blocklist.settings import BlocklistSettings
 from mamoru.web.app import routers_for_role
 
 
@@ -15,7 +18,7 @@ def test_notice_page_is_public_and_says_only_what_it_should(client, settings) ->
     assert "ブロッキングリストに掲載されています" in client.get("/blocked?lang=ja").text
     assert "インターネット・ホットライン" in client.get("/blocked?lang=ja").text
 
-    settings.extra["MAMORU_BLOCKLIST_APPEAL_CONTACT"] = "appeals@hotline.example"
+    client.app.state.settings = with_domain(settings, BlocklistSettings, appeal_contact="appeals@hotline.example")
     assert 'href="mailto:appeals@hotline.example"' in client.get("/blocked?lang=en").text
 
 

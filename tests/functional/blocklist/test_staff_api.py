@@ -10,10 +10,12 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
+from tests.settings_support import make_settings
 
 from mamoru.audit import AuditEvent
 from mamoru.auth import roles
 from mamoru.blocklist import service
+from mamoru.config import Settings
 
 API = "/api/v1/blocklist"
 ALL4 = list(service.CRITERIA)
@@ -24,9 +26,9 @@ def tag() -> str:
     return secrets.token_hex(4)
 
 
-@pytest.fixture(autouse=True)
-def _key(settings, tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
-    settings.extra["MAMORU_BLOCKLIST_KEY"] = str(tmp_path / "bl.key")
+@pytest.fixture
+def settings(tmp_path: Path) -> Settings:
+    return make_settings(tmp_path, {"MAMORU_BLOCKLIST_KEY": str(tmp_path / "bl.key")}, login_attempts=5)
 
 
 def _h(api_token, user, scopes: tuple[str, ...] = ("plan:read", "blocklist")) -> dict[str, str]:  # type: ignore[no-untyped-def]

@@ -10,10 +10,10 @@ import pytest
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.factories.matching import hexes, near, two_banks
+from tests.settings_support import make_settings
 
 from mamoru.audit import AuditEvent
 from mamoru.auth import roles
-from mamoru.config import Settings
 from mamoru.db import Database
 from mamoru.matching.models import MatchCount, QueryCount
 from mamoru.matching.service import choose_banks, import_file
@@ -76,8 +76,7 @@ def test_rate_limit(database: Database, tmp_path: Path, world: dict[str, Any]) -
 
     from mamoru.web.app import create_app
 
-    settings = Settings(var_dir=tmp_path, database_url="sqlite://", secret_key="t",
-                        audit_key_path=tmp_path / "audit.key", extra={"MAMORU_MATCH_RATE": "2/60"})
+    settings = make_settings(tmp_path, {"MAMORU_MATCH_RATE": "2/60"})
     with TestClient(create_app(settings, database)) as c:
         codes = [post(c, world["token"], hashes=[world["shared"][0]]).status_code for _ in range(3)]
     assert codes == [200, 200, 429]
@@ -105,10 +104,8 @@ def test_rate_limit_is_shared_by_processes_through_redis(database: Database, ses
         pytest.skip("no Redis server on 127.0.0.1:6379")
 
     def app(url: str) -> Any:
-        return create_app(Settings(var_dir=tmp_path, database_url="sqlite://", secret_key="t",
-                                   audit_key_path=tmp_path / "audit.key",
-                                   extra={"MAMORU_MATCH_RATE": "3/3600",
-                                          "MAMORU_MATCH_REDIS_URL": url}), database)
+        return create_app(make_settings(tmp_path, {"MAMORU_MATCH_RATE": "3/3600", "MAMORU_MATCH_REDIS_URL": url}),
+                          database)
 
     # Earlier runs (same token id, same hour) must not count: clear this token's keys first.
     token_id = session.scalars(select(ApiToken.id).where(ApiToken.user_id == world["platform"].id)).one()
@@ -134,8 +131,7 @@ def test_matcher_process_role_serves_the_match_api(database: Database, tmp_path:
 
     from mamoru.web.app import create_app
 
-    settings = Settings(var_dir=tmp_path, database_url="sqlite://", secret_key="t",
-                        audit_key_path=tmp_path / "audit.key", role="matcher")
+    settings = make_settings(tmp_path, role="matcher")
     with TestClient(create_app(settings, database)) as c:
         assert post(c, world["token"], hashes=[world["shared"][0]]).status_code == 200
         assert c.get("/login").status_code == 404

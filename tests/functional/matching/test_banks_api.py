@@ -15,6 +15,7 @@ import numpy as np
 import pytest
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from tests.settings_support import make_settings
 
 from mamoru.audit import AuditEvent
 from mamoru.auth import roles
@@ -28,9 +29,7 @@ from mamoru.web.limits import UPLOAD_LIMIT_BYTES
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
     """The shared settings, with a matcher that checks the banks' version on every request."""
-    return Settings(var_dir=tmp_path, database_url="sqlite://", secret_key="test-secret",
-                    audit_key_path=tmp_path / "keys" / "audit.key", login_attempts=5,
-                    extra={"MAMORU_MATCH_POLL_SECONDS": "0"})
+    return make_settings(tmp_path, {"MAMORU_MATCH_POLL_SECONDS": "0"}, login_attempts=5)
 
 
 def hexes(n: int, seed: int) -> list[str]:

@@ -16,10 +16,10 @@ from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.factories.matching import hexes, near, two_banks
+from tests.settings_support import make_settings
 
 from mamoru.audit import AuditEvent
 from mamoru.auth import roles
-from mamoru.config import Settings
 from mamoru.db import Database
 from mamoru.hotline import inbox
 from mamoru.hotline.mail import MemoryMailer
@@ -105,8 +105,7 @@ def test_the_drained_report_opens_a_case_that_shows_the_platform_match(
 def test_the_matcher_process_takes_reports(database: Database, tmp_path: Path, world: dict[str, Any]) -> None:
     from mamoru.web.app import create_app
 
-    settings = Settings(var_dir=tmp_path, database_url="sqlite://", secret_key="t",
-                        audit_key_path=tmp_path / "audit.key", role="matcher")
+    settings = make_settings(tmp_path, role="matcher")
     with TestClient(create_app(settings, database)) as c:
         r = report(c, world["token"], url="http://platform.example.test/matcher", hashes=[world["chosen"][1]])
         assert r.status_code == 201, r.text

@@ -11,8 +11,8 @@ from dataclasses import dataclass, field, replace
 from pathlib import Path
 
 import pytest
+from tests.settings_support import make_settings
 
-from mamoru.config import Settings
 from mamoru.hotline.automation import checker_from_settings
 from mamoru.hotline.checker import ERROR, PRESENT, REFUSED, REMOVED
 from mamoru.hotline.settings import HotlineSettings
@@ -74,9 +74,9 @@ def proxy() -> Iterator[Proxy]:
 
 
 def _checker(proxy_url: str, tmp_path: Path):  # type: ignore[no-untyped-def]
-    settings = Settings(var_dir=tmp_path, database_url="sqlite://", secret_key="x",
-                        extra={"MAMORU_HOTLINE_CHECK_PROXY": proxy_url, "MAMORU_HOTLINE_CHECK_TIMEOUT": "5"})
-    checker = checker_from_settings(HotlineSettings.from_settings(settings))
+    settings = make_settings(tmp_path, {"MAMORU_HOTLINE_CHECK_PROXY": proxy_url, "MAMORU_HOTLINE_CHECK_TIMEOUT": "5"},
+                             secret_key="x")
+    checker = checker_from_settings(settings.domain(HotlineSettings))
     assert checker.proxy == proxy_url and not checker.allow_loopback
     return replace(checker, resolver=RESOLVER)
 
