@@ -106,3 +106,25 @@ def test_prefectural_services_editor_and_prefecture_publication(client, ref, mak
                                                                "phone": "1"}).status_code == 403
     assert client.post("/followup/prefectures/publication", data={"csrf_token": csrf, "measure": "t-2-01",
                                                                   "publish": "no"}).status_code == 403
+
+
+def test_a_refused_meeting_form_comes_back_with_what_was_typed(client, ref, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
+    """mamoru.web.forms: a refusal re-renders the page with the problems and the user's input, nothing stored."""
+    csrf = login_as(make_user(roles.COORDINATOR))
+    bad = client.post("/followup/meetings", data={
+        "csrf_token": csrf, "held_on": "2025-03-01", "number": "18", "title_ja": "第18回 会議（本文を保持）",
+        "agenda": "議題その一 | Item one", "attendees": "山田 | 局長 | CFA"})
+    assert bad.status_code == 422 and "name at least one body" in bad.text
+    assert 'value="第18回 会議（本文を保持）"' in bad.text and 'value="18"' in bad.text and 'value="2025-03-01"' in bad.text
+    assert "議題その一 | Item one</textarea>" in bad.text and "山田 | 局長 | CFA</textarea>" in bad.text
+    assert "第18回" not in client.get("/followup/meetings").text.split('id="meeting-form"')[0]  # not recorded
+    ok = client.post("/followup/meetings", follow_redirects=False, data={
+        "csrf_token": csrf, "held_on": "2025-03-02", "title_ja": "会議", "bodies": ["dg-liaison-meeting"]})
+    url = ok.headers["location"]
+    refused = client.post(f"{url}/actions", data={"csrf_token": csrf, "text_ja": "期限の書式が誤り", "owner": "NPA",
+                                                  "due_on": "2025-13-45"})
+    assert refused.status_code == 422
+    assert 'value="期限の書式が誤り"' in refused.text and 'value="2025-13-45"' in refused.text
+    assert '<option value="NPA" selected>' in refused.text
+    refused = client.post(f"{url}/decisions", data={"csrf_token": csrf, "kind": "no-such-kind", "text_ja": "決定の本文"})
+    assert refused.status_code == 422 and "決定の本文</textarea>" in refused.text

@@ -1,0 +1,49 @@
+"""A staff form's round trip, written once: run the service call; when it refuses, roll back and show
+the same page again with the problems and what the user typed; when it succeeds, commit and redirect.
+
+    return forms.submit(session, lambda: meetings.add_decision(...),
+                        done=lambda d: f"/followup/meetings/{m.id}#decisions",
+                        again=lambda problems, status: _meeting_page(request, session, problems, status, typed))
+
+The commit comes before the 303 so that the page the browser loads next sees the change (the
+CommitBeforeResponse middleware would commit too, but only once the response starts).
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable
+from typing import TypeVar
+
+from fastapi.responses import RedirectResponse, Response
+from sqlalchemy.orm import Session
+
+from mamoru.errors import DomainError, InvalidInput, Problem
+
+T = TypeVar("T")
+Problems = list[Problem] | list[str]
+
+REFUSALS: tuple[type[Exception], ...] = (DomainError, ValueError)
+"""What a service raises for values it will not take (ValueError: a date or number that does not parse)."""
+
+
+def problems_of(exc: Exception) -> Problems:
+    """What a form shows when a service refuses its values: each bad field, or the refusal's reason."""
+    return exc.problems if isinstance(exc, InvalidInput) else [str(exc)]
+
+
+def status_of(exc: Exception) -> int:
+    """The refusal's status (403 not allowed, 404 gone, 409 conflict), 422 for values that do not parse."""
+    return exc.status if isinstance(exc, DomainError) else 422
+
+
+def submit(session: Session, action: Callable[[], T], *, done: str | Callable[[T], str],
+           again: Callable[[Problems, int], Response]) -> Response:
+    """Run `action`; on a refusal roll back and answer `again(problems, status)` (the page re-rendered
+    with the user's input), else commit and redirect (303) to `done` (or `done(result)`)."""
+    try:
+        result = action()
+    except REFUSALS as exc:
+        session.rollback()
+        return again(problems_of(exc), status_of(exc))
+    session.commit()
+    return RedirectResponse(done(result) if callable(done) else done, status_code=303)
