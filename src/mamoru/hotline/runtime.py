@@ -25,9 +25,10 @@ from mamoru.hotline.automation import checker_from_settings
 from mamoru.hotline.checker import RemovalChecker
 from mamoru.hotline.contact_keys import ContactCipher, Sealer, cipher_for_role, sealer_for_role
 from mamoru.hotline.mail import Mailer, mailer_from_settings
-from mamoru.hotline.ratelimit import DatabaseRateLimiter, MemoryRateLimiter, RateLimiter, RedisRateLimiter
+from mamoru.hotline.ratelimit import limiter_for
 from mamoru.hotline.settings import HotlineSettings
 from mamoru.hotline.tracing import DnsResolver, Resolver
+from mamoru.ratelimit import RateLimiter
 
 
 @dataclass
@@ -53,11 +54,7 @@ class PublicFormRuntime:
 
 
 def _limiter(hs: HotlineSettings, database: Database) -> RateLimiter:
-    if hs.rate_store == "database":
-        return DatabaseRateLimiter(database)
-    if hs.rate_store == "redis":
-        return RedisRateLimiter(hs.redis_url or "redis://127.0.0.1:6379/0")
-    return MemoryRateLimiter()
+    return limiter_for(hs.rate_store, hs.redis_url, database)
 
 
 def build(settings: Settings, database: Database) -> HotlineRuntime:

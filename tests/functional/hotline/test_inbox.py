@@ -22,8 +22,8 @@ from mamoru.hotline import inbox, intake
 from mamoru.hotline import service as svc
 from mamoru.hotline.contacts import view
 from mamoru.hotline.models import HotlineCase, InboxReport, Report
-from mamoru.hotline.ratelimit import MemoryRateLimiter
 from mamoru.hotline.runtime import HotlineRuntime, PublicFormRuntime
+from mamoru.ratelimit import MemoryRateLimiter
 
 CONTACT = "inbox-reporter@example.test"
 

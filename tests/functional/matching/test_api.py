@@ -93,7 +93,7 @@ def test_rate_limit_is_shared_by_processes_through_redis(database: Database, ses
     from fastapi.testclient import TestClient
 
     from mamoru.auth.models import ApiToken
-    from mamoru.hotline.ratelimit import RedisRateLimiter
+    from mamoru.ratelimit import RedisRateLimiter
     from mamoru.web.app import create_app
 
     try:

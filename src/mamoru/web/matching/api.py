@@ -11,9 +11,6 @@ queries are counted per day; unmatched queries leave nothing else.
 
 from __future__ import annotations
 
-import threading
-import time
-from collections import deque
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -24,11 +21,11 @@ from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.db import Database
 from mamoru.hotline.platform_reports import MAX_REPORT_HASHES, report_match
-from mamoru.hotline.ratelimit import RateLimiter, RedisRateLimiter
 from mamoru.matching.answers import MAX_HASHES, answer, answer_dihedral
 from mamoru.matching.runtime import MatchRuntime
 from mamoru.matching.service import platform_banks, select_banks
 from mamoru.matching.settings import MatchingSettings
+from mamoru.ratelimit import RateLimiter, RedisRateLimiter, SlidingWindowLimiter
 from mamoru.web.deps import Principal, get_principal, get_session, require_roles, require_scope
 
 router = APIRouter(prefix="/api/v1/match", tags=["matching"])
@@ -56,26 +53,6 @@ class MatchReportIn(BaseModel):
 
 class MatchReportOut(BaseModel):
     receipt: str = Field(..., description="The hotline's receipt number of the report")
-
-
-class SlidingWindowLimiter:
-    """Sliding window per key, in this process."""
-
-    def __init__(self) -> None:
-        self._seen: dict[str, deque[float]] = {}
-        self._lock = threading.Lock()
-
-    def allow(self, key: str, limit: int, window_seconds: int) -> bool:
-        window = float(window_seconds)
-        now = time.monotonic()
-        with self._lock:
-            q = self._seen.setdefault(key, deque())
-            while q and q[0] <= now - window:
-                q.popleft()
-            if len(q) >= limit:
-                return False
-            q.append(now)
-            return True
 
 
 def make_limiter(ms: MatchingSettings) -> RateLimiter:
