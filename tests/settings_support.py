@@ -13,15 +13,16 @@ from collections.abc import Mapping
 from pathlib import Path
 from typing import Any
 
+from mamoru.composition import all_settings_classes
 from mamoru.config import Settings
-from mamoru.settings_catalogue import ALL_DOMAIN_SETTINGS
 
 
 def make_settings(tmp_path: Path, env: Mapping[str, str] | None = None, *,
-                  domain_classes: tuple[type, ...] = ALL_DOMAIN_SETTINGS, **core: Any) -> Settings:
+                  domain_classes: tuple[type, ...] | None = None, **core: Any) -> Settings:
     base = {"MAMORU_VAR_DIR": str(tmp_path), "MAMORU_DATABASE_URL": "sqlite://", "MAMORU_SECRET_KEY": "test-secret",
             "MAMORU_AUDIT_KEY": str(tmp_path / "keys" / "audit.key")}
-    settings = Settings.from_env({**base, **(env or {})}, domain_classes=domain_classes)
+    settings = Settings.from_env({**base, **(env or {})},
+                                 domain_classes=all_settings_classes() if domain_classes is None else domain_classes)
     if "var_dir" in core:
         raise TypeError("var_dir is tmp_path (domain defaults follow it); pass MAMORU_VAR_DIR in env instead")
     return dataclasses.replace(settings, **core) if core else settings

@@ -10,7 +10,7 @@ from __future__ import annotations
 
 from collections.abc import Mapping
 
-from mamoru import domain
+from mamoru import config, domain
 from mamoru.auth.setup import DOMAIN as AUTH
 from mamoru.blocklist.setup import DOMAIN as BLOCKLIST
 from mamoru.domain import DomainSetup, IndicatorProvider
@@ -37,6 +37,18 @@ def domains_for(role: str) -> tuple[DomainSetup, ...]:
 def settings_classes(role: str) -> tuple[type, ...]:
     """The typed settings a process of `role` receives: those of the domains it runs, no others."""
     return tuple(d.settings for d in domains_for(role) if d.settings is not None)
+
+
+def all_settings_classes() -> tuple[type, ...]:
+    """Every domain's settings class (the generated docs/settings.md lists them all)."""
+    return tuple(d.settings for d in DOMAINS if d.settings is not None)
+
+
+def load_settings(env: Mapping[str, str] | None = None) -> config.Settings:
+    """The settings of a process from its environment: the core, then the settings of the domains
+    its MAMORU_ROLE runs and no others (ValueError naming the variable for a malformed value)."""
+    role = check_role(config.from_env(config.Settings, env).role)
+    return config.Settings.from_env(env, domain_classes=settings_classes(role))
 
 
 def all_providers() -> tuple[IndicatorProvider, ...]:

@@ -13,14 +13,17 @@ from pathlib import Path
 import pytest
 from sqlalchemy import create_engine, make_url, text
 from sqlalchemy.exc import ProgrammingError
+from sqlalchemy.orm import Session
 from tests.conftest import PG_URL, fresh_postgres_database
 from tests.security.routes import flat_routes
 from tests.settings_support import make_settings
 
-from mamoru.config import Settings, from_env
+from mamoru.blocklist.settings import BlocklistSettings
+from mamoru.composition import load_settings
+from mamoru.config import from_env
 from mamoru.db import Database, make_engine
+from mamoru.hotline.settings import HotlineSettings
 from mamoru.separation import PROCESS_GRANTS, tables_by_module, tables_for
-from mamoru.settings_catalogue import ALL_DOMAIN_SETTINGS
 
 SECRET_TABLES = ["hl_cases", "hl_reports", "hash_banks", "hash_bank_entries", "blocklist_entries",
                  "blocklist_artifacts", "users", "api_tokens", "web_sessions", "audit_events"]
@@ -106,12 +109,13 @@ def as_user(url: str, user: str) -> str:
 def _data_in_every_domain(session: Session) -> None:
     """Rows in every domain, as a running hotline would have them: the reference indicators (some
     computed from hotline cases), users and tokens, hotline cases assessed, a bank, a blocklist entry."""
-    from mamoru.blocklist import service as blocklist
-    from mamoru.followup.reference import load_reference
-    from mamoru.hotline import service as hotline
     from tests.factories import hotline as hotline_data
     from tests.factories import matching as matching_data
     from tests.factories import users
+
+    from mamoru.blocklist import service as blocklist
+    from mamoru.followup.reference import load_reference
+    from mamoru.hotline import service as hotline
 
     load_reference(session)
     analyst = users.user(session, "analyst")
@@ -182,8 +186,12 @@ def test_portal_user_serves_pages_and_cannot_read_cases_banks_or_blocklist(separ
     # The portal's environment: its own database user, no hotline, bank or blocklist settings.
     portal_env = {"MAMORU_ROLE": "portal", "MAMORU_DATABASE_URL": portal_url, "MAMORU_VAR_DIR": str(tmp_path),
                   "MAMORU_SECRET_KEY": "portal-secret"}
-    settings = Settings.from_env(portal_env, domain_classes=ALL_DOMAIN_SETTINGS)
-    # Every domain's settings at its defaults: the environment names no hotline, blocklist or matching value.
+    settings = load_settings(portal_env)
+    # The portal process gets the settings of the domains its role runs and no others: the blocking
+    # list's (the public notice page names the appeal contact), never the hotline's or matching's.
+    assert set(settings.domains) == {BlocklistSettings}
+    with pytest.raises(LookupError, match="MAMORU_ROLE=portal does not serve"):
+        settings.domain(HotlineSettings)
     assert [d for d in settings.domains.values() if d != from_env(type(d), {}, core=settings)] == []
     app = create_app(settings)
     with TestClient(app) as client:
@@ -245,7 +253,9 @@ def test_intake_user_serves_the_form_inserts_into_the_inbox_and_reads_nothing(se
     intake_env = {"MAMORU_ROLE": "intake", "MAMORU_DATABASE_URL": intake_url, "MAMORU_VAR_DIR": str(tmp_path / "intake"),
                   "MAMORU_SECRET_KEY": "intake-secret", "MAMORU_HOTLINE_RATE_STORE": "database",
                   "MAMORU_HOTLINE_CONTACT_PUBLIC_KEY": str(public)}
-    with TestClient(create_app(Settings.from_env(intake_env, domain_classes=ALL_DOMAIN_SETTINGS))) as client:
+    intake_settings = load_settings(intake_env)
+    assert set(intake_settings.domains) == {HotlineSettings}
+    with TestClient(create_app(intake_settings)) as client:
         page = client.get("/report")
         assert page.status_code == 200, page.text[:300]
         assert client.get("/api/v1/health").json()["role"] == "intake"

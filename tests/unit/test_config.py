@@ -8,15 +8,15 @@ from pathlib import Path
 import pytest
 
 from mamoru.blocklist.settings import BlocklistSettings
+from mamoru.composition import all_settings_classes
 from mamoru.config import Settings, from_env
 from mamoru.hotline.settings import HotlineSettings
 from mamoru.hotline.workflow import ServiceLevels
 from mamoru.matching.settings import MatchingSettings
-from mamoru.settings_catalogue import ALL_DOMAIN_SETTINGS
 
 
 def build(env: dict[str, str]) -> Settings:
-    return Settings.from_env(env, domain_classes=ALL_DOMAIN_SETTINGS)
+    return Settings.from_env(env, domain_classes=all_settings_classes())
 
 
 def test_each_kind_of_value_parses() -> None:

@@ -4,6 +4,7 @@ The feed process serves subscribers; the hotline process keeps the list; the por
 public notice page (/blocked), which reads no table, only the appeal contact setting.
 """
 
+from mamoru.blocklist.settings import BlocklistSettings
 from mamoru.domain import DomainSetup
 
-DOMAIN = DomainSetup(name="blocklist", roles=frozenset({"feed", "hotline", "portal"}))
+DOMAIN = DomainSetup(name="blocklist", roles=frozenset({"feed", "hotline", "portal"}), settings=BlocklistSettings)

@@ -39,10 +39,10 @@ def command_secrets() -> CommandSecrets:
 
 def load_settings() -> Settings:
     """The settings from the environment; a malformed value ends the command with exit code 2."""
-    from mamoru.settings_catalogue import ALL_DOMAIN_SETTINGS
+    from mamoru.composition import load_settings as settings_of_role
 
     try:
-        return Settings.from_env(domain_classes=ALL_DOMAIN_SETTINGS)
+        return settings_of_role()
     except ValueError as exc:
         fail(str(exc), 2)
 

@@ -7,8 +7,8 @@ the file is out of date or when a MAMORU_* variable named in src/ is declared no
 from __future__ import annotations
 
 from mamoru.cli.common import CommandSecrets
+from mamoru.composition import all_settings_classes
 from mamoru.config import Settings, declared, describe_default
-from mamoru.settings_catalogue import ALL_DOMAIN_SETTINGS
 
 INTRO = """\
 mamoru reads its settings from environment variables when a process starts (never at import
@@ -23,7 +23,7 @@ Paths in defaults are inside MAMORU_VAR_DIR."""
 def groups() -> list[tuple[str, type]]:
     """Each documented settings class with its heading, in the order of the page."""
     found: list[tuple[str, type]] = [("Every process", Settings)]
-    found += [(str(getattr(c, "domain_name", c.__name__)).capitalize(), c) for c in ALL_DOMAIN_SETTINGS]
+    found += [(str(getattr(c, "domain_name", c.__name__)).capitalize(), c) for c in all_settings_classes()]
     found.append(("One command's secrets", CommandSecrets))
     return found
 

@@ -94,10 +94,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
 
 
 def app_from_env() -> FastAPI:
-    """Factory for `mamoru serve` (uvicorn --factory)."""
-    from mamoru.settings_catalogue import ALL_DOMAIN_SETTINGS
-
-    return create_app(Settings.from_env(domain_classes=ALL_DOMAIN_SETTINGS))
+    """Factory for `mamoru serve` (uvicorn --factory): the settings of the process's role only."""
+    return create_app(composition.load_settings())
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
