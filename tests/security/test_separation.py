@@ -198,6 +198,10 @@ def test_portal_user_serves_pages_and_cannot_read_cases_banks_or_blocklist(separ
         for page in PORTAL_PAGES:
             resp = client.get(page)
             assert resp.status_code == 200, (page, resp.status_code, resp.text[:300])
+            # credentials the portal has no business reading are ignored, not looked up (its user may not)
+            for headers in ({"Cookie": "mamoru_session=made-up"}, {"Authorization": "Bearer made-up"}):
+                resp = client.get(page, headers=headers)
+                assert resp.status_code == 200, (page, headers, resp.status_code, resp.text[:300])
         assert client.get("/api/v1/hotline/cases").status_code == 404
         shown = client.get("/api/v1/followup/indicators").json()
         (received,) = [i for i in shown if i["provider"] == "hotline.reports_received"]  # shipped: ihc-reports

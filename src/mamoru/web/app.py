@@ -78,6 +78,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.settings = settings
     app.state.database = database or Database.from_url(settings.database_url)
     app.state.live_providers = composition.live_providers(settings.role)
+    app.state.authenticates = composition.AUTH.serves(settings.role)
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routers_for_role(settings.role):
         app.include_router(router)

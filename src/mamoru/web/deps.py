@@ -101,7 +101,11 @@ def get_principal(request: Request, session: Session = Depends(get_session)) -> 
         return cached  # type: ignore[no-any-return]
     settings: Settings = request.app.state.settings
     bearer = _bearer(request)
-    if bearer is not None:
+    if not request.app.state.authenticates:
+        # A process whose role runs no accounts (the portal, the intake form) ignores credentials it
+        # has no business reading: its database user may not read the auth tables at all.
+        principal = Principal(user=None)
+    elif bearer is not None:
         tok = auth_service.find_token(session, bearer)
         if tok is None:
             raise HTTPException(401, "invalid, expired or revoked API token", headers={"WWW-Authenticate": "Bearer"})
