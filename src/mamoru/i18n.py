@@ -16,6 +16,8 @@ from typing import Any
 from babel.dates import format_date
 from babel.messages.pofile import read_po
 
+from mamoru.periods import fiscal_period_label
+
 LANGS = ("ja", "en")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
@@ -75,7 +77,7 @@ def fiscal_year_label(year: int, lang: str) -> str:
     """FY2023 / 令和5年度 (the Japanese fiscal year starts in April of `year`)."""
     if lang == "ja":
         return era_year(year)[:-1] + "年度"
-    return f"FY{year}"
+    return fiscal_period_label(year)
 
 
 def negotiate(accept_language: str | None, default: str) -> str:

@@ -125,7 +125,7 @@ def _fiscal_indicator(server: Server) -> float | None:
     from mamoru.composition import live_providers
     from mamoru.db import Database, utcnow
     from mamoru.followup import indicators as fu
-    from mamoru.hotline.figures import fiscal_year
+    from mamoru.periods import fiscal_period
 
     db = Database.from_url(server.env["MAMORU_DATABASE_URL"])
     try:
@@ -133,7 +133,7 @@ def _fiscal_indicator(server: Server) -> float | None:
             ind = fu.get_indicator(s, "hotline-removal-rate")  # shipped in data/followup/indicators.yaml
             assert ind.provider == "hotline.removal_rate" and ind.period_type == "fiscal"
             values = {p.period: p.value for p in fu.series(s, ind, live_providers("hotline"))}
-            return values.get(f"FY{fiscal_year(utcnow())}")
+            return values.get(fiscal_period(utcnow()))
     finally:
         db.engine.dispose()
 

@@ -19,6 +19,7 @@ from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mamoru.cli.common import domain_errors, err, fail, load_settings, open_database
+from mamoru.matching.index import MATCH_DISTANCE, MAX_DISTANCE
 
 HEADER = ["query", "bank", "entry_hash", "distance"]
 
@@ -84,7 +85,7 @@ def _match_images(session: Session, matcher: object, bank_ids: set[int], path: P
 def match_command(
     file: Path = typer.Argument(..., help="A PDQ hash list (one 64-hex hash a line), an image or a folder."),
     bank: list[str] = typer.Option(..., "--bank", help="Bank to match against (repeat for several)."),
-    distance: int = typer.Option(31, "--distance", min=0, max=63, help="Largest Hamming distance for PDQ."),
+    distance: int = typer.Option(MATCH_DISTANCE, "--distance", min=0, max=MAX_DISTANCE, help="Largest Hamming distance for PDQ."),
 ) -> None:
     """Match hashes or images against banks; CSV `query,bank,entry_hash,distance` on standard output."""
     from mamoru.matching.answers import answer

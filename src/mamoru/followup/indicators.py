@@ -33,6 +33,7 @@ from mamoru.followup.models import (
     ReportingRound,
     RoundEntry,
 )
+from mamoru.periods import fiscal_period, fiscal_period_label, today
 from mamoru.plan.models import Measure
 
 VALUE_STATUSES = ("provisional", "final")
@@ -181,12 +182,12 @@ def implemented_share(session: Session, period_type: str, measures: Sequence[str
     out = []
     for rid, n in session.execute(total):
         if n:
-            out.append(Computed(f"FY{max(years[rid])}", round(100 * done.get(rid, 0) / n, 1), note=f"round {rid}"))
+            out.append(Computed(fiscal_period_label(max(years[rid])), round(100 * done.get(rid, 0) / n, 1), note=f"round {rid}"))
     return out
 
 
 def prefectures_done(session: Session, period_type: str, measures: Sequence[str]) -> list[Computed]:
-    """Prefectures whose status is `done` on the indicator's (first) linked measure, as of today."""
+    """Prefectures whose status is `done` on the indicator's (first) linked measure, as of today in Japan."""
     if not measures:
         return []
     published = select(PrefecturePublication.measure_id)
@@ -194,8 +195,6 @@ def prefectures_done(session: Session, period_type: str, measures: Sequence[str]
         return []  # not published: the public indicator must not reveal it
     n = session.scalar(select(func.count()).select_from(PrefectureStatus).join(Measure)
                        .where(Measure.uid == measures[0], PrefectureStatus.status == "done")) or 0
-    today = date.today()
-    fy = today.year if today.month >= 4 else today.year - 1
-    return [Computed(f"FY{fy}", float(n), note="prefecture status recorded by the plan office")]
+    return [Computed(fiscal_period(today()), float(n), note="prefecture status recorded by the plan office")]
 
 

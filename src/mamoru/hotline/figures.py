@@ -1,4 +1,4 @@
-"""The hotline's figures per month and per fiscal year (April to March, Japan time).
+"""The hotline's figures per month and per fiscal year (April to March, Japan time: mamoru.periods).
 
 Reports are counted by the period they arrived in and by source; cases by the period they were
 opened in and by verdict. Time to assessment runs from opening to the first assessment; time to
@@ -11,27 +11,17 @@ from __future__ import annotations
 
 import math
 from collections import defaultdict
+from collections.abc import Callable
 from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
-from zoneinfo import ZoneInfo
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import HotlineCase, Report
-
-JST = ZoneInfo("Asia/Tokyo")
-
-
-def fiscal_year(at: datetime) -> int:
-    local = at.astimezone(JST)
-    return local.year if local.month >= 4 else local.year - 1
-
-
-def month(at: datetime) -> str:
-    return f"{at.astimezone(JST):%Y-%m}"
+from mamoru.periods import fiscal_period, fiscal_period_label, month_period
 
 
 def percentile(values: list[float], p: float) -> float | None:
@@ -78,7 +68,7 @@ def compute(session: Session, by: str = "fy") -> list[dict[str, Any]]:
     """Figures per period, newest first; `by` is "fy" (fiscal year) or "month"."""
     if by not in ("fy", "month"):
         raise ValueError("by must be fy or month")
-    key = (lambda at: f"FY{fiscal_year(at)}") if by == "fy" else month
+    key: Callable[[datetime], str] = fiscal_period if by == "fy" else month_period
     periods: dict[str, PeriodFigures] = defaultdict(lambda: PeriodFigures(""))
     for received_at, source in session.execute(select(Report.received_at, Report.source)):
         f = periods[key(received_at)]
@@ -105,5 +95,6 @@ def compute(session: Session, by: str = "fy") -> list[dict[str, Any]]:
 
 
 def for_fiscal_year(session: Session, year: int) -> dict[str, Any]:
-    found = [f for f in compute(session, "fy") if f["period"] == f"FY{year}"]
-    return found[0] if found else PeriodFigures(f"FY{year}").as_dict()
+    label = fiscal_period_label(year)
+    found = [f for f in compute(session, "fy") if f["period"] == label]
+    return found[0] if found else PeriodFigures(label).as_dict()

@@ -4,7 +4,7 @@
 codes shows the hotline's values for periods without an entered figure. Only hotline processes
 compute them (they read hotline tables); the hotline worker publishes them every round
 (mamoru.followup.figures), and the portal and the office show what was published. Periods follow
-the indicator: fiscal ("FY2026", April to March in Japan time) or calendar ("2026").
+the indicator: fiscal ("FY2026", April to March in Japan time) or calendar ("2026"), as mamoru.periods counts them.
 
 Codes: hotline.reports_received, hotline.reports_illegal, hotline.removed, hotline.removal_rate (%),
 hotline.median_removal_days, hotline.p90_removal_days, hotline.median_assessment_hours,
@@ -15,7 +15,6 @@ from __future__ import annotations
 
 from collections import defaultdict
 from collections.abc import Sequence
-from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
@@ -23,12 +22,9 @@ from sqlalchemy.orm import Session
 
 from mamoru.domain import Computed, IndicatorProvider
 from mamoru.hotline import workflow as wf
-from mamoru.hotline.figures import JST, fiscal_year, percentile
+from mamoru.hotline.figures import percentile
 from mamoru.hotline.models import HotlineCase, Report
-
-
-def period_of(at: datetime, fiscal: bool) -> str:
-    return f"FY{fiscal_year(at)}" if fiscal else str(at.astimezone(JST).year)
+from mamoru.periods import period_of
 
 
 def _cases(session: Session) -> list[Any]:

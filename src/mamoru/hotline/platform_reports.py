@@ -3,7 +3,7 @@
 The hotline's intake, served by the matcher process (POST /api/v1/match/reports). The platform
 sends the URL and the hashes it computed on its own machines. The server matches them again with
 the matching domain's public check (mamoru.matching.answers.answer: the banks chosen for the
-platform, at PLATFORM_MAX_DISTANCE at most, as POST /api/v1/match; the re-check is counted like any
+platform, at the match threshold MATCH_DISTANCE at most, as POST /api/v1/match; the re-check is counted like any
 match query), refuses when none matches, and otherwise puts the report in the hotline's inbox
 (hotline/inbox.py) with what matched: bank name, entry id and distance, never a category label.
 The matcher may insert into the inbox and read nothing of the hotline; the hotline worker opens the
@@ -21,7 +21,8 @@ from mamoru import audit
 from mamoru.auth.models import User
 from mamoru.errors import InvalidInput, Problem
 from mamoru.hotline import inbox
-from mamoru.matching.answers import PLATFORM_MAX_DISTANCE, answer
+from mamoru.matching.answers import answer
+from mamoru.matching.index import MATCH_DISTANCE
 from mamoru.matching.matcher import Matcher
 
 MAX_REPORT_HASHES = 100
@@ -43,11 +44,11 @@ def report_match(session: Session, matcher: Matcher, platform: User, url: str, h
     the receipt. InvalidInput when the hashes are not 1 to 100 valid ones or none matches."""
     if not 1 <= len(hashes) <= MAX_REPORT_HASHES:
         raise InvalidInput([Problem(None, "hashes", f"send 1 to {MAX_REPORT_HASHES} hashes")])
-    result = answer(session, matcher, platform, hashes, signal, PLATFORM_MAX_DISTANCE)
+    result = answer(session, matcher, platform, hashes, signal, MATCH_DISTANCE)
     matches = matched_entries(result.results)
     if not matches:
         raise InvalidInput([Problem(None, "hashes", "none of the hashes matches the banks chosen for this account "
-                                                    f"(at distance {PLATFORM_MAX_DISTANCE} or less)")])
+                                                    f"(at distance {MATCH_DISTANCE} or less)")])
     receipt = inbox.accept_platform(session, platform, url, matches, note,
                                     content_type="image" if signal == "pdq" else "")
     audit.record(session, platform, "match:report", f"hotline:inbox:{receipt}",

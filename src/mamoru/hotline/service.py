@@ -33,11 +33,11 @@ from mamoru.hotline.models import (
     Report,
 )
 from mamoru.hotline.tracing import Resolver, trace
+from mamoru.matching.index import MATCH_DISTANCE
 from mamoru.plan.models import DefinitionTerm
 
 ANALYST_ROLES = (roles.ANALYST, roles.SENIOR_ANALYST)
 HASH_ALGORITHMS = {"pdq": 64, "md5": 32, "sha1": 40, "sha256": 64}
-PDQ_MATCH_DISTANCE = 31
 DEFAULT_LABELS = {
     "severity": [("a", "Category A (most severe)", "カテゴリーA（最も重大）"), ("b", "Category B", "カテゴリーB"),
                  ("c", "Category C", "カテゴリーC")],
@@ -185,14 +185,14 @@ def _hamming(a: str, b: str) -> int:
 
 
 def matching_cases(session: Session, case_id: int) -> list[int]:
-    """Other cases with the same content: equal cryptographic hash, or PDQ within distance 31."""
+    """Other cases with the same content: equal cryptographic hash, or PDQ within the match threshold."""
     mine = list(session.scalars(select(ContentHash).where(ContentHash.case_id == case_id)))
     found: set[int] = set()
     for h in mine:
         if h.algorithm == "pdq":
             others = session.execute(select(ContentHash.case_id, ContentHash.value).where(
                 ContentHash.algorithm == "pdq", ContentHash.case_id != case_id))
-            found |= {cid for cid, v in others if _hamming(v, h.value) <= PDQ_MATCH_DISTANCE}
+            found |= {cid for cid, v in others if _hamming(v, h.value) <= MATCH_DISTANCE}
         else:
             found |= set(session.scalars(select(ContentHash.case_id).where(
                 ContentHash.algorithm == h.algorithm, ContentHash.value == h.value, ContentHash.case_id != case_id)))

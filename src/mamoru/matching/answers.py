@@ -1,6 +1,6 @@
 """One match request, as the API and the CLI share it: check, look up, label, count.
 
-A platform (role `platform`) matches only the banks it chose, at distance 31 at most (a wider
+A platform (role `platform`) matches only the banks it chose, at the match threshold at most (index.MATCH_DISTANCE; a wider
 radius would let a caller probe the banks bit by bit) and sees category labels only for banks whose
 choice allows them. Hotline staff on the command line match any bank. What a query leaves behind is
 only counters: queries and matched queries per platform and day, matches per bank.
@@ -21,15 +21,12 @@ from mamoru.auth.models import User
 from mamoru.errors import InvalidInput, PermissionDenied, Problem
 from mamoru.matching.banks import HEX_DIGITS, normalise_hash
 from mamoru.matching.hashing import DIHEDRAL_NAMES
-from mamoru.matching.index import DEFAULT_DISTANCE, MAX_DISTANCE, pdq_words
+from mamoru.matching.index import MATCH_DISTANCE, MAX_DISTANCE, pdq_words
 from mamoru.matching.matcher import AnsweredBy, Match, Matcher
 from mamoru.matching.models import HashBank, HashBankEntry
 from mamoru.matching.service import count_queries, platform_banks
 
 MAX_HASHES = 1000
-PLATFORM_MAX_DISTANCE = 31
-
-
 @dataclass(frozen=True)
 class QueryResult:
     query: str
@@ -53,8 +50,8 @@ def _checked(hashes: Sequence[str], signal: str, distance: int, user: User | Non
         raise InvalidInput([Problem(None, "hashes", f"send 1 to {MAX_HASHES} hashes")])
     if not 0 <= distance <= MAX_DISTANCE:
         raise InvalidInput([Problem(None, "distance", f"between 0 and {MAX_DISTANCE}")])
-    if user is not None and user.role == roles.PLATFORM and distance > PLATFORM_MAX_DISTANCE:
-        raise PermissionDenied(f"platforms match at distance {PLATFORM_MAX_DISTANCE} or less")
+    if user is not None and user.role == roles.PLATFORM and distance > MATCH_DISTANCE:
+        raise PermissionDenied(f"platforms match at distance {MATCH_DISTANCE} or less")
     out, problems = [], []
     for i, h in enumerate(hashes):
         try:
@@ -74,7 +71,7 @@ def _lookup(matcher: Matcher, signal: str, hashes: list[str], distance: int,
 
 
 def answer(session: Session, matcher: Matcher, user: User | None, hashes: Sequence[str],
-           signal: str = "pdq", distance: int = DEFAULT_DISTANCE,
+           signal: str = "pdq", distance: int = MATCH_DISTANCE,
            bank_names: Collection[str] | None = None) -> MatchAnswer:
     """Match the hashes; `user` None is the command line (all banks, labels shown, no counters)."""
     checked = _checked(hashes, signal, distance, user)
@@ -112,7 +109,7 @@ DIHEDRAL_GROUP = len(DIHEDRAL_NAMES)
 
 
 def answer_dihedral(session: Session, matcher: Matcher, user: User | None, groups: Sequence[str],
-                    distance: int = DEFAULT_DISTANCE, bank_names: Collection[str] | None = None) -> MatchAnswer:
+                    distance: int = MATCH_DISTANCE, bank_names: Collection[str] | None = None) -> MatchAnswer:
     """Dihedral matching: each query is one image's eight PDQ hashes (its rotations and flips, as
     `mamoru hash --dihedral` writes them), comma-separated in DIHEDRAL_NAMES order. A bank entry
     matches the image when it is within `distance` of any of the eight; each match names the

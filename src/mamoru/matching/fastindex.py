@@ -31,7 +31,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mamoru.matching import mihkernels as k
-from mamoru.matching.index import DEFAULT_DISTANCE, Hits, Words, as_query_array, check_distance
+from mamoru.matching.index import MATCH_DISTANCE, Hits, Words, as_query_array, check_distance
 
 CHUNK_WIDTHS = (23,) * 8 + (24,) * 3
 MAX_DIR_BITS = 23
@@ -280,7 +280,7 @@ class MultiIndex:
             self._local.scratch = sc
         return sc
 
-    def query(self, query: Words, max_distance: int = DEFAULT_DISTANCE) -> Hits:
+    def query(self, query: Words, max_distance: int = MATCH_DISTANCE) -> Hits:
         q = query
         if not (type(q) is np.ndarray and q.dtype == np.uint64 and q.shape == (4,)
                 and q.flags.c_contiguous):
@@ -303,7 +303,7 @@ class MultiIndex:
                 return Hits(sc.out_r[:found].astype(np.int64), sc.out_d[:found].copy())
             self._local.scratch = sc
 
-    def query_many(self, queries: Words, max_distance: int = DEFAULT_DISTANCE,
+    def query_many(self, queries: Words, max_distance: int = MATCH_DISTANCE,
                    threads: int = 2) -> list[Hits]:
         qs = as_query_array(queries)
         plan = self.plan(max_distance)

@@ -31,8 +31,6 @@ Pixels = npt.NDArray[np.uint8]
 """Decoded pixels: H x W (grey) or H x W x C with C >= 3 (only the first three are used)."""
 
 PDQ_HEX_DIGITS = 64
-MATCH_DISTANCE = 31
-"""The reference's recommended match threshold (Hamming distance, inclusive)."""
 MIN_QUALITY = 50
 """Hashes with quality below this carry little information (the reference discards <= 49)."""
 

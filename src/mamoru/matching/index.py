@@ -21,7 +21,9 @@ Words = npt.NDArray[np.uint64]
 
 MAX_DISTANCE = 63
 """The widest radius mamoru answers (a quarter of the bits: beyond it, matches are noise)."""
-DEFAULT_DISTANCE = 31
+MATCH_DISTANCE = 31
+"""PDQ's recommended match threshold (Hamming distance, inclusive): the default radius of every
+query (index, matcher, API, command line) and the widest a platform may ask for (matching.answers)."""
 
 
 @dataclass(frozen=True)
@@ -52,9 +54,9 @@ class PdqIndex(Protocol):
     @property
     def size(self) -> int: ...
 
-    def query(self, query: Words, max_distance: int = DEFAULT_DISTANCE) -> Hits: ...
+    def query(self, query: Words, max_distance: int = MATCH_DISTANCE) -> Hits: ...
 
-    def query_many(self, queries: Words, max_distance: int = DEFAULT_DISTANCE) -> list[Hits]: ...
+    def query_many(self, queries: Words, max_distance: int = MATCH_DISTANCE) -> list[Hits]: ...
 
 
 def check_distance(max_distance: int) -> int:
@@ -96,12 +98,12 @@ class BruteForceIndex:
     def size(self) -> int:
         return int(self.hashes.shape[0])
 
-    def query(self, query: Words, max_distance: int = DEFAULT_DISTANCE) -> Hits:
+    def query(self, query: Words, max_distance: int = MATCH_DISTANCE) -> Hits:
         d = distances(self.hashes, np.asarray(query, dtype=np.uint64))
         rows = np.nonzero(d <= check_distance(max_distance))[0]
         return Hits.of(rows, d[rows])
 
-    def query_many(self, queries: Words, max_distance: int = DEFAULT_DISTANCE) -> list[Hits]:
+    def query_many(self, queries: Words, max_distance: int = MATCH_DISTANCE) -> list[Hits]:
         return [self.query(q, max_distance) for q in np.asarray(queries, dtype=np.uint64)]
 
 

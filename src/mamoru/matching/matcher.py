@@ -18,7 +18,7 @@ import numpy as np
 import numpy.typing as npt
 
 from mamoru.matching.exact import DIGEST_BYTES
-from mamoru.matching.index import DEFAULT_DISTANCE, Hits, Words, as_query_array, distances
+from mamoru.matching.index import MATCH_DISTANCE, Hits, Words, as_query_array, distances
 from mamoru.matching.snapshot import Snapshot
 
 
@@ -79,7 +79,7 @@ class Matcher:
     def answered_by(self) -> AnsweredBy:
         return _answered(*self._state)
 
-    def match_pdq(self, queries: Words, max_distance: int = DEFAULT_DISTANCE,
+    def match_pdq(self, queries: Words, max_distance: int = MATCH_DISTANCE,
                   banks: Collection[int] | None = None) -> tuple[list[list[Match]], AnsweredBy]:
         snap, over = self._state
         qs = as_query_array(queries)

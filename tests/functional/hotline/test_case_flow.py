@@ -14,6 +14,7 @@ from mamoru.hotline import figures
 from mamoru.hotline.automation import run_due
 from mamoru.hotline.models import HotlineCase, Report
 from mamoru.hotline.tracing import import_ip_ranges
+from mamoru.periods import fiscal_period
 
 
 def _analyst(make_user, api_token, role="analyst"):  # type: ignore[no-untyped-def]
@@ -92,7 +93,7 @@ def test_report_to_verified_removal(hl_client, database, runtime, reported_site,
         assert s.get(BlocklistEntry, entry_id).status == "removed"
     case = hl_client.get(f"/api/v1/hotline/cases/{case_id}", headers=h).json()
     assert case["status"] == "removed" and case["removed_at"]
-    fy = f"FY{figures.fiscal_year(utcnow())}"
+    fy = fiscal_period(utcnow())
     after = {f["period"]: f for f in hl_client.get("/api/v1/hotline/figures", headers=h).json()}[fy]
     old = {f["period"]: f for f in before}.get(fy, {"removed": 0})
     assert after["removed"] == old["removed"] + 1

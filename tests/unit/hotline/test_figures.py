@@ -1,17 +1,10 @@
-"""Fiscal years (April to March, Japan time) and percentiles, checked against plain definitions."""
+"""Percentiles, checked against plain definitions (fiscal years: tests/unit/test_periods.py)."""
 
 from __future__ import annotations
 
 import random
-from datetime import UTC, datetime
 
-from mamoru.hotline.figures import fiscal_year, month, percentile
-
-
-def test_fiscal_year_turns_on_april_first_in_japan() -> None:
-    assert fiscal_year(datetime(2026, 3, 31, 14, 59, tzinfo=UTC)) == 2025  # 23:59 JST on 31 March
-    assert fiscal_year(datetime(2026, 3, 31, 15, 0, tzinfo=UTC)) == 2026  # 00:00 JST on 1 April
-    assert month(datetime(2026, 1, 31, 15, 0, tzinfo=UTC)) == "2026-02"
+from mamoru.hotline.figures import percentile
 
 
 def test_percentiles_against_sorting() -> None:

@@ -10,13 +10,13 @@ from tests.conftest import DATA
 
 from mamoru.matching.hashing import (
     DIHEDRAL_NAMES,
-    MATCH_DISTANCE,
     hamming_distance,
     hash_file,
     image_pixels,
     open_image,
     pdq_dihedral,
 )
+from mamoru.matching.index import MATCH_DISTANCE
 
 PDQ = DATA / "conformance" / "pdq"
 REFERENCE = list(csv.DictReader((PDQ / "reference-hashes.csv").open()))

@@ -17,7 +17,8 @@ from mamoru.matching.crops import (
     query_hashes,
     trim_uniform_borders,
 )
-from mamoru.matching.hashing import MATCH_DISTANCE, hamming_distance, hash_bytes, pdq_hash
+from mamoru.matching.hashing import hamming_distance, hash_bytes, pdq_hash
+from mamoru.matching.index import MATCH_DISTANCE
 
 PHOTO = generated_photo(11)
 

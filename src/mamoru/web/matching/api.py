@@ -22,6 +22,7 @@ from mamoru.auth.models import User
 from mamoru.db import Database
 from mamoru.hotline.platform_reports import MAX_REPORT_HASHES, report_match
 from mamoru.matching.answers import MAX_HASHES, answer, answer_dihedral
+from mamoru.matching.index import MATCH_DISTANCE, MAX_DISTANCE
 from mamoru.matching.runtime import MatchRuntime
 from mamoru.matching.service import platform_banks, select_banks
 from mamoru.matching.settings import MatchingSettings
@@ -35,7 +36,7 @@ class MatchRequest(BaseModel):
     hashes: list[str] = Field(..., min_length=1, max_length=MAX_HASHES,
                               description="PDQ hashes (64 hex digits) or digests of the signal type")
     signal: str = Field("pdq", description="pdq, md5, sha1 or sha256")
-    distance: int = Field(31, ge=0, le=63, description="Largest Hamming distance (PDQ only)")
+    distance: int = Field(MATCH_DISTANCE, ge=0, le=MAX_DISTANCE, description="Largest Hamming distance (PDQ only)")
     dihedral: bool = Field(False, description=(
         "Match each image in its eight rotations and flips: every item of `hashes` is then the eight "
         "PDQ hashes of one image, comma-separated (`mamoru hash --dihedral` writes them), at most 125 "
