@@ -15,7 +15,7 @@ import json
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import Any, Protocol
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives import serialization
@@ -26,8 +26,16 @@ from sqlalchemy.orm import Mapped, Session, mapped_column
 from mamoru import files
 from mamoru.db import Base, UTCDateTime, utcnow
 
-if TYPE_CHECKING:
-    from mamoru.auth.models import User
+
+class Actor(Protocol):
+    """Who acts: an account (mamoru.auth's User is one). The log keeps only the username; the audit
+    log sits below auth, so it names what it reads of an account rather than importing the model."""
+
+    @property
+    def username(self) -> str: ...
+
+    @property
+    def role(self) -> str: ...
 
 GENESIS = "0" * 64
 CHECKPOINT_FORMAT = "mamoru-audit-checkpoint/1"
@@ -60,7 +68,7 @@ def event_hash(seq: int, at: datetime, actor: str, action: str, target: str, det
     return hashlib.sha256(body.encode("utf-8")).hexdigest()
 
 
-def _actor_name(actor: User | str | None) -> str:
+def _actor_name(actor: Actor | str | None) -> str:
     if actor is None:
         return "cli"
     if isinstance(actor, str):
@@ -68,7 +76,7 @@ def _actor_name(actor: User | str | None) -> str:
     return actor.username
 
 
-def record(session: Session, actor: User | str | None, action: str, target: str,
+def record(session: Session, actor: Actor | str | None, action: str, target: str,
            detail: dict[str, Any] | None = None) -> AuditEvent:
     """Append one event to the chain in the caller's transaction."""
     if session.get_bind().dialect.name == "postgresql":
@@ -88,7 +96,7 @@ def record(session: Session, actor: User | str | None, action: str, target: str,
     return ev
 
 
-def record_read(session: Session, actor: User | str | None, action: str, target: str,
+def record_read(session: Session, actor: Actor | str | None, action: str, target: str,
                 detail: dict[str, Any] | None = None) -> AuditEvent:
     """Record a read of a sensitive record (hotline case, hash bank); action is prefixed read:."""
     return record(session, actor, action if action.startswith("read:") else f"read:{action}", target, detail)

@@ -109,6 +109,8 @@ def test_user_add_contract(loaded_cli: Cli) -> None:
     assert r.exit_code == 0, r.output
     r = loaded_cli("user", "add", "x", "--role", "auditor", "--as", "ghost")
     assert r.exit_code == 2 and "no user 'ghost'" in r.stderr
+    r = loaded_cli("user", "add", "xyz1", "--role", "agency_officer", "--agency", "xyz")  # not in the plan
+    assert r.exit_code == 2 and "unknown agency 'XYZ'" in r.stderr
     listing = loaded_cli("user", "list").stdout
     assert "npa1,agency_officer,NPA,true,coord" in listing
     assert "coord,coordinator,,true," in listing

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import hashlib
 import secrets
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
@@ -45,7 +46,11 @@ def create_user(
     created_by: User | None = None,
     display_name: str = "",
     email: str = "",
+    known_agency: Callable[[str], bool] | None = None,
 ) -> User:
+    """Create an account. Agencies are the plan's (auth is below plan): a door creating agency
+    officers passes `known_agency`, the plan's check that a code names an agency
+    (mamoru.plan.service.agency_exists), and an unknown code is refused."""
     username = username.strip()
     if not username or len(username) > 64 or not all(c.isalnum() or c in "._-@" for c in username):
         raise AuthError("username must be 1-64 letters, digits or . _ - @")
@@ -61,11 +66,8 @@ def create_user(
         raise AuthError(str(exc)) from exc
     if get_user(session, username) is not None:
         raise AuthError(f"user {username!r} already exists", code=409)
-    if agency_code:
-        from mamoru.plan.models import Agency  # local import: auth must not depend on plan at import
-
-        if session.scalar(select(Agency).where(Agency.code == agency_code)) is None:
-            raise AuthError(f"unknown agency {agency_code!r}")
+    if agency_code and known_agency is not None and not known_agency(agency_code):
+        raise AuthError(f"unknown agency {agency_code!r}")
     user = User(
         username=username,
         role=role,

@@ -29,6 +29,7 @@ def add(username: str = typer.Argument(...),
         as_user: str | None = AS_OPTION) -> None:
     """Create a user. Password from MAMORU_NEW_PASSWORD, else prompted. Existing username: exit 2."""
     from mamoru.auth.service import AuthError, create_user
+    from mamoru.plan.service import agency_exists
 
     password = command_secrets().new_password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     db = open_database(load_settings())
@@ -36,7 +37,8 @@ def add(username: str = typer.Argument(...),
         creator = resolve_actor(s, as_user)
         try:
             user = create_user(s, username, role, password, agency_code=agency.upper() if agency else None,
-                               created_by=creator, display_name=display_name, email=email)
+                               created_by=creator, display_name=display_name, email=email,
+                               known_agency=lambda code: agency_exists(s, code))
         except AuthError as exc:
             fail(str(exc), 2)
         err.print(f"created user {user.username} ({user.role}{', ' + user.agency_code if user.agency_code else ''})")

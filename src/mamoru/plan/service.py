@@ -120,6 +120,11 @@ def agencies(session: Session) -> list[Agency]:
     return sorted(rows, key=lambda a: (order.index(a.code) if a.code in order else len(order), a.code))
 
 
+def agency_exists(session: Session, code: str) -> bool:
+    """Whether `code` (exactly as given) names an agency: the check auth's create_user is given."""
+    return session.scalar(select(Agency.id).where(Agency.code == code)) is not None
+
+
 def get_agency(session: Session, code: str) -> Agency:
     a = session.scalar(select(Agency).where(Agency.code == code.upper()))
     if a is None:

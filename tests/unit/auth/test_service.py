@@ -36,6 +36,21 @@ def test_bad_accounts_refused(session: Session, role: str, agency: str | None, m
         create_user(session, "x1", role, PW, agency_code=agency)
 
 
+def test_agency_checked_with_the_check_the_door_passes(session: Session) -> None:
+    asked: list[str] = []
+
+    def known(code: str) -> bool:
+        asked.append(code)
+        return code == "NPA"
+
+    with pytest.raises(AuthError, match="unknown agency 'XYZ'"):
+        create_user(session, "x2", roles.AGENCY_OFFICER, PW, agency_code="XYZ", known_agency=known)
+    u = create_user(session, "x3", roles.AGENCY_OFFICER, PW, agency_code="NPA", known_agency=known)
+    assert (u.agency_code, asked) == ("NPA", ["XYZ", "NPA"])
+    create_user(session, "x4", roles.AUDITOR, PW, known_agency=known)  # no agency: nothing to ask
+    assert asked == ["XYZ", "NPA"]
+
+
 def test_short_password_refused(session: Session) -> None:
     with pytest.raises(AuthError, match="at least"):
         create_user(session, "carol", roles.AUDITOR, "short")

@@ -13,6 +13,7 @@ from mamoru import audit
 from mamoru.auth import roles
 from mamoru.auth import service as auth_service
 from mamoru.auth.models import User
+from mamoru.plan import service as plan_service
 from mamoru.web.deps import current_user, get_session, require_roles, require_scope
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -79,7 +80,8 @@ def create_user(body: UserIn, session: Session = Depends(get_session),
     try:
         u = auth_service.create_user(session, body.username, body.role, body.password,
                                      agency_code=body.agency.upper() if body.agency else None, created_by=admin,
-                                     display_name=body.display_name, email=body.email)
+                                     display_name=body.display_name, email=body.email,
+                                     known_agency=lambda code: plan_service.agency_exists(session, code))
     except auth_service.AuthError as exc:
         raise HTTPException(exc.code if exc.code != 400 else 422, str(exc)) from None
     return user_out(u)

@@ -12,6 +12,7 @@ from mamoru.auth import roles
 from mamoru.auth import service as auth_service
 from mamoru.auth.models import ApiToken, User
 from mamoru.config import Settings
+from mamoru.plan import service as plan_service
 from mamoru.web.deps import (
     SESSION_COOKIE,
     current_user,
@@ -66,11 +67,9 @@ def logout(request: Request, session: Session = Depends(get_session), user: User
 @router.get("/admin/users", response_class=HTMLResponse)
 def users_page(request: Request, session: Session = Depends(get_session),
                admin: User = Depends(require_roles(roles.ADMINISTRATOR))) -> Response:
-    from mamoru.plan.service import agencies
-
     users = list(session.scalars(select(User).order_by(User.username)))
     return render(request, "pages/users.html", {"users": users, "roles": roles.ALL_ROLES,
-                                                "agencies": agencies(session), "error": None})
+                                                "agencies": plan_service.agencies(session), "error": None})
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
@@ -79,13 +78,12 @@ def users_create(request: Request, username: str = Form(..., max_length=64), rol
                  session: Session = Depends(get_session),
                  admin: User = Depends(require_roles(roles.ADMINISTRATOR))) -> Response:
     try:
-        auth_service.create_user(session, username, role, password, agency_code=agency or None, created_by=admin)
+        auth_service.create_user(session, username, role, password, agency_code=agency or None, created_by=admin,
+                                 known_agency=lambda code: plan_service.agency_exists(session, code))
     except auth_service.AuthError as exc:
-        from mamoru.plan.service import agencies
-
         users = list(session.scalars(select(User).order_by(User.username)))
         return render(request, "pages/users.html", {"users": users, "roles": roles.ALL_ROLES,
-                                                    "agencies": agencies(session), "error": str(exc)},
+                                                    "agencies": plan_service.agencies(session), "error": str(exc)},
                       status_code=exc.code if exc.code != 400 else 422)
     return RedirectResponse("/admin/users", status_code=303)
 
