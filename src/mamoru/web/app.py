@@ -72,7 +72,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         description="The Basic Plan on Measures against Child Sexual Exploitation: registry, follow-up, "
                     "hotline, hash matching and blocking list. Authenticate with a Bearer API token.",
         openapi_url="/api/v1/openapi.json",
-        docs_url="/api/v1/docs",
+        docs_url=None,  # served by mamoru.web.system with vendored assets (FastAPI's page loads a CDN)
         redoc_url=None,
     )
     app.state.settings = settings

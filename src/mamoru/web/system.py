@@ -1,12 +1,15 @@
-"""Endpoints every process role serves: liveness and database check."""
+"""Endpoints every process role serves: liveness and database check, and the API documentation page
+(Swagger UI served from mamoru's own static files, within its CSP: no outside request)."""
 
 from __future__ import annotations
 
 from fastapi import APIRouter, Depends, Request
+from fastapi.responses import HTMLResponse, Response
 from pydantic import BaseModel
 from sqlalchemy.orm import Session
 
 from mamoru.web.deps import get_session
+from mamoru.web.templating import render
 
 router = APIRouter(prefix="/api/v1", tags=["system"])
 
@@ -29,3 +32,9 @@ def health(request: Request, session: Session = Depends(get_session)) -> HealthO
                      database=session.get_bind().dialect.name)
 
 
+
+
+@router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
+def api_docs(request: Request) -> Response:
+    """The operations of this process's API, read from its own OpenAPI document."""
+    return render(request, "pages/api_docs.html", {"openapi_url": request.app.openapi_url})
