@@ -11,13 +11,20 @@ from __future__ import annotations
 from collections.abc import Mapping
 
 from mamoru import config, domain
-from mamoru.auth.setup import DOMAIN as AUTH
-from mamoru.blocklist.setup import DOMAIN as BLOCKLIST
+from mamoru.auth import setup as auth_setup
+from mamoru.blocklist import setup as blocklist_setup
 from mamoru.domain import DomainSetup, IndicatorProvider
-from mamoru.followup.setup import DOMAIN as FOLLOWUP
-from mamoru.hotline.setup import DOMAIN as HOTLINE
-from mamoru.matching.setup import DOMAIN as MATCHING
-from mamoru.plan.setup import DOMAIN as PLAN
+from mamoru.followup import setup as followup_setup
+from mamoru.hotline import setup as hotline_setup
+from mamoru.matching import setup as matching_setup
+from mamoru.plan import setup as plan_setup
+
+AUTH: DomainSetup = auth_setup.DOMAIN
+PLAN: DomainSetup = plan_setup.DOMAIN
+FOLLOWUP: DomainSetup = followup_setup.DOMAIN
+MATCHING: DomainSetup = matching_setup.DOMAIN
+BLOCKLIST: DomainSetup = blocklist_setup.DOMAIN
+HOTLINE: DomainSetup = hotline_setup.DOMAIN
 
 DOMAINS: tuple[DomainSetup, ...] = (AUTH, PLAN, FOLLOWUP, MATCHING, BLOCKLIST, HOTLINE)
 ROLES = (domain.ALL, *domain.PROCESS_ROLES)
