@@ -226,8 +226,10 @@ def label(kind: str = typer.Argument(..., help="severity or age_band"),
 def import_csv(path: Path = typer.Argument(..., exists=True, dir_okay=False),
                partner: str = typer.Option(..., "--partner", help="The partner hotline's name."),
                as_user: str = typer.Option(..., "--as", help="The trusted-flagger account the reports come through.")) -> None:
-    """Import a partner hotline's CSV of reports (all rows or none; client_key makes it idempotent)."""
+    """Import a partner hotline's CSV of reports (all rows or none; client_key makes it idempotent);
+    the police contact is alerted at once for a child possibly in immediate danger."""
     from mamoru.hotline import intake
+    from mamoru.hotline.mail import mailer_from_settings
     from mamoru.hotline.runtime import contact_cipher
     from mamoru.hotline.settings import HotlineSettings
 
@@ -237,9 +239,9 @@ def import_csv(path: Path = typer.Argument(..., exists=True, dir_okay=False),
     with domain_errors(), db.session() as s:
         actor = resolve_actor(s, as_user)
         items = intake.parse_csv(path.read_text(encoding="utf-8"))
-        reports = intake.submit_batch(s, items, "partner", hs.levels, flagger=actor, partner=partner,
-                                      contacts=contact_cipher(settings, hs) if any(i.contact for i in items) else None)
-        for r in reports:
+        received = intake.receive(s, items, "partner", hs, flagger=actor, partner=partner, mailer=mailer_from_settings(hs),
+                                  contacts=contact_cipher(settings, hs) if any(i.contact for i in items) else None)
+        for r in received.reports:
             typer.echo(f"{r.receipt}\tC{r.case_id:07d}\t{r.url}")
 
 

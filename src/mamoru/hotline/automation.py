@@ -85,7 +85,9 @@ def run_due(database: Database, hs: HotlineSettings, mailer: Mailer, checker: Re
     summary.drained, summary.alerts, summary.failures = drained.drained, drained.alerts, drained.failures
     not_held = HotlineCase.police_hold.is_(False)
 
-    alert_cond = HotlineCase.immediate_danger.is_(True) & HotlineCase.police_alerted_at.is_(None)
+    # The alerts intake.receive could not send (no mailer at that door, or the mail failed), on the
+    # same terms: once per case, not under a police hold.
+    alert_cond = HotlineCase.immediate_danger.is_(True) & HotlineCase.police_alerted_at.is_(None) & not_held
     if hs.police_email:
         def alert(s: Session, case: HotlineCase) -> None:
             summary.alerts += int(notices.alert_police(s, case, mailer, hs, now))

@@ -6,11 +6,11 @@ does, give it its receipt, seal the contact with the hotline's public key and in
 never read a case, a report or the inbox itself.
 
 The hotline worker drains the inbox every round (`drain`; `mamoru hotline drain-inbox` once): each
-row becomes a report through intake.submit with the same receipt, and the row is deleted in the
+row becomes a report through intake.receive with the same receipt, and the row is deleted in the
 same transaction, so a crash leaves the row to be drained again and never stores it twice
 (hl_reports.receipt is unique, and a report already holding the row's receipt, URL and time is
-taken as the row's own). A child possibly in immediate danger: the police contact is alerted once
-the report is stored, as the form does in the hotline process.
+taken as the row's own). A child possibly in immediate danger: intake.receive alerts the police
+contact as the report is stored, as for a report through any other door.
 """
 
 from __future__ import annotations
@@ -28,12 +28,11 @@ from mamoru import audit
 from mamoru.auth.models import User
 from mamoru.db import Database, utcnow
 from mamoru.errors import Conflict, InvalidInput
-from mamoru.hotline import intake, notices
-from mamoru.hotline import workflow as wf
+from mamoru.hotline import intake
 from mamoru.hotline.contact_keys import Sealer
 from mamoru.hotline.contacts import seal_new
 from mamoru.hotline.mail import Mailer
-from mamoru.hotline.models import CaseEvent, HotlineCase, InboxReport, Report
+from mamoru.hotline.models import CaseEvent, InboxReport, Report
 from mamoru.hotline.settings import HotlineSettings
 
 log = logging.getLogger("mamoru.hotline.inbox")
@@ -101,9 +100,11 @@ def _claim(s: Session, query: Any) -> Any:
     return s.scalars(query).first()
 
 
-def drain_one(s: Session, row_id: int, levels: wf.ServiceLevels, now: datetime | None = None) -> Report | None:
-    """Store one inbox row as a report and delete the row, in the caller's transaction. None when
-    another worker holds the row, or the row was already stored."""
+def drain_one(s: Session, row_id: int, hs: HotlineSettings, mailer: Mailer | None,
+              now: datetime | None = None) -> intake.Received | None:
+    """Store one inbox row as a report (intake.receive: the police alerted for a child in danger) and
+    delete the row, in the caller's transaction. None when another worker holds the row, or the row
+    was already stored."""
     row = _claim(s, select(InboxReport).where(InboxReport.id == row_id))
     if row is None:
         return None
@@ -116,49 +117,38 @@ def drain_one(s: Session, row_id: int, levels: wf.ServiceLevels, now: datetime |
     platform = s.get(User, row.platform_id) if row.platform_id is not None else None
     inp = intake.ReportInput(url=row.url, content_type=row.content_type, where_found=row.where_found,
                              description=row.description, immediate_danger=row.immediate_danger)
-    report = intake.submit(s, inp, row.source, levels, flagger=platform, now=row.received_at, receipt=row.receipt,
-                           sealed_contact=row.contact)
+    received = intake.receive(s, [inp], row.source, hs, flagger=platform, mailer=mailer, received_at=row.received_at,
+                              now=now, receipt=row.receipt, sealed_contact=row.contact)
+    [report] = received.reports
     if row.matches is not None:
         s.add(CaseEvent(case_id=report.case_id, at=now or utcnow(), kind="platform_match",
                         actor=platform.username if platform else "platform",
                         detail={"receipt": row.receipt, "matches": row.matches}))
     s.delete(row)
     s.flush()
-    return report
+    return received
 
 
 def drain(database: Database, hs: HotlineSettings, mailer: Mailer, limit: int = 1000,
           now: datetime | None = None) -> DrainSummary:
-    """Turn up to `limit` inbox rows into reports (each in its own transaction), oldest first, then
-    alert the police for those whose reporter says a child may be in immediate danger."""
+    """Turn up to `limit` inbox rows into reports (each in its own transaction), oldest first; the
+    police are alerted for those whose reporter says a child may be in immediate danger."""
     summary = DrainSummary()
     with database.session() as s:
         ids = list(s.scalars(select(InboxReport.id).order_by(InboxReport.id).limit(limit)))
-    danger: set[int] = set()
     for row_id in ids:
-        for attempt in (1, 2):
-            try:
-                with database.session() as s:
-                    report = drain_one(s, row_id, hs.levels, now)
-                    if report is not None:
-                        summary.drained += 1
-                        if report.immediate_danger:
-                            danger.add(report.case_id)
-                break
-            except IntegrityError:  # the same URL's first report stored at the same moment: the retry joins
-                if attempt == 2:
-                    summary.failures += 1
-                    log.error("inbox row %s could not be stored (integrity error twice)", row_id)
-            except (InvalidInput, ReceiptTaken) as exc:
-                summary.failures += 1
-                log.error("inbox row %s stays in the inbox: %s", row_id, exc)
-                break
-    for case_id in sorted(danger):
-        with database.session() as s:
-            case = _claim(s, select(HotlineCase).where(HotlineCase.id == case_id, HotlineCase.police_alerted_at.is_(None),
-                                                       HotlineCase.police_hold.is_(False)))
-            if case is not None:
-                summary.alerts += int(notices.alert_police(s, case, mailer, hs, now))
+        try:
+            with database.session() as s:
+                received = drain_one(s, row_id, hs, mailer, now)
+                if received is not None:
+                    summary.drained += 1
+                    summary.alerts += received.alerts
+        except IntegrityError:  # intake.receive retried once already
+            summary.failures += 1
+            log.error("inbox row %s could not be stored (integrity error twice)", row_id)
+        except (InvalidInput, ReceiptTaken) as exc:
+            summary.failures += 1
+            log.error("inbox row %s stays in the inbox: %s", row_id, exc)
     if summary.drained:
         with database.session() as s:
             audit.record(s, None, "hotline:inbox:drain", "hotline:inbox", {"drained": summary.drained,

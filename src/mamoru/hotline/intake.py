@@ -9,6 +9,11 @@ decides which case it joins: one case per canonical URL. A URL already assessed 
 assessment and not queued again. Nothing here makes any request to the reported address.
 A reporter's contact is sealed before it is stored (hotline/contacts.py); intake refuses to store one
 without the contact cipher.
+
+Every door takes reports in through `receive` (the public form in the hotline process, trusted
+flaggers' API, a partner's CSV on the command line, the inbox the worker drains): storing, a
+repeated submission, the race of two first reports of one URL and the police alert for a child
+possibly in immediate danger are decided there once; the doors only translate input and output.
 """
 
 from __future__ import annotations
@@ -17,21 +22,26 @@ import csv
 import io
 import re
 import secrets
-from dataclasses import dataclass
+from collections.abc import Iterable, Sequence
+from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mamoru import audit, urls
 from mamoru.auth.models import User
 from mamoru.db import utcnow
 from mamoru.errors import InvalidInput, Problem
+from mamoru.hotline import notices
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.contact_keys import Sealer
 from mamoru.hotline.contacts import seal_new
+from mamoru.hotline.mail import Mailer
 from mamoru.hotline.models import HotlineCase, Report
+from mamoru.hotline.settings import HotlineSettings
 
 CONTENT_TYPES = ("image", "video", "live", "text", "other")
 SOURCES = ("public", "flagger", "partner", "platform")
@@ -102,7 +112,7 @@ def submit(session: Session, inp: ReportInput, source: str, levels: wf.ServiceLe
     already sealed (`sealed_contact`; `inp.contact` is then left empty).
 
     Two first reports of one URL racing each other make the second transaction fail on the unique
-    canonical URL (IntegrityError); callers retry the transaction once, and the retry joins the case.
+    canonical URL (IntegrityError); `receive`, which every door calls, retries once and joins the case.
     """
     now = now or utcnow()
     canonical, problems = validate(inp)
@@ -161,6 +171,68 @@ def submit_batch(session: Session, items: list[ReportInput], source: str, levels
         audit.record(session, flagger, "hotline:reports:batch", f"hotline:source:{source}",
                      {"count": len(reports), "partner": partner, "first": reports[0].receipt if reports else None})
     return reports
+
+
+@dataclass
+class Received:
+    reports: list[Report] = field(default_factory=list)  # in the order given; a repeat gives the first one back
+    alerts: int = 0  # police alerts sent
+
+
+def receive(session: Session, items: Sequence[ReportInput], source: str, hs: HotlineSettings, *,
+            flagger: User | None = None, partner: str = "", contacts: Sealer | None = None,
+            mailer: Mailer | None = None, received_at: datetime | None = None, now: datetime | None = None,
+            receipt: str | None = None, sealed_contact: str | None = None) -> Received:
+    """Take reports in, whichever door they came through, in the caller's transaction:
+
+    - all or none (submit_batch: every problem named with its row; an account's batch audited once);
+    - a repeated submission (the same flagger and client key) gives back the report stored the first
+      time and stores nothing, so a client may retry whatever happened to its first request;
+    - two first reports of one URL racing each other (IntegrityError on the case's unique canonical
+      URL) are retried once, from a savepoint, and the retry joins the case the other one opened;
+    - a child possibly in immediate danger: the police contact is alerted at once, once per case
+      (the case is re-read under a row lock, so reports arriving together alert once), not for a
+      case under a police hold; with no mailer, or when the mail fails, the worker's round alerts.
+
+    `received_at` is when the reports arrived (an inbox row: when the intake accepted it), `now`
+    when the police are alerted; both default to now. An inbox row brings its own `receipt` and
+    `sealed_contact` (one item only).
+    """
+    if (receipt is not None or sealed_contact is not None) and len(items) != 1:
+        raise ValueError("a receipt or a sealed contact is given for one report only")
+    for attempt in (1, 2):
+        try:
+            with session.begin_nested():
+                if receipt is not None or sealed_contact is not None:
+                    reports = [submit(session, items[0], source, hs.levels, flagger=flagger, partner=partner,
+                                      now=received_at, contacts=contacts, receipt=receipt,
+                                      sealed_contact=sealed_contact)]
+                else:
+                    reports = submit_batch(session, list(items), source, hs.levels, flagger=flagger,
+                                           partner=partner, now=received_at, contacts=contacts)
+            break
+        except IntegrityError:
+            if attempt == 2:
+                raise
+    alerts = 0
+    if mailer is not None:
+        alerts = _alert_police_once(session, {r.case_id for r in reports if r.immediate_danger}, mailer, hs, now)
+    return Received(reports, alerts)
+
+
+def _alert_police_once(session: Session, case_ids: Iterable[int], mailer: Mailer, hs: HotlineSettings,
+                       now: datetime | None) -> int:
+    alerts = 0
+    for case_id in sorted(case_ids):
+        query = (select(HotlineCase).where(HotlineCase.id == case_id, HotlineCase.immediate_danger.is_(True),
+                                           HotlineCase.police_alerted_at.is_(None), HotlineCase.police_hold.is_(False))
+                 .execution_options(populate_existing=True))
+        if session.get_bind().dialect.name == "postgresql":
+            query = query.with_for_update()
+        case = session.scalars(query).first()
+        if case is not None:
+            alerts += int(notices.alert_police(session, case, mailer, hs, now))
+    return alerts
 
 
 def parse_csv(text: str) -> list[ReportInput]:

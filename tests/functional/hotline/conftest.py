@@ -6,10 +6,11 @@ from __future__ import annotations
 import socket
 import threading
 from collections.abc import Iterator
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, replace
 from email import message_from_bytes, policy
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any
 
 import pytest
 from sqlalchemy import select
@@ -18,7 +19,7 @@ from sqlalchemy.orm import Session
 from mamoru.hotline.checker import RemovalChecker
 from mamoru.hotline.contacts import ContactCipher
 from mamoru.hotline.mail import SmtpMailer
-from mamoru.hotline.runtime import HotlineRuntime
+from mamoru.hotline.runtime import HotlineRuntime, PublicFormRuntime
 from mamoru.hotline.settings import HotlineSettings
 from mamoru.hotline.tracing import StaticResolver
 from mamoru.ratelimit import MemoryRateLimiter
@@ -146,6 +147,23 @@ def hotline_app(app, runtime: HotlineRuntime):  # type: ignore[no-untyped-def]
 def hl_client(client, hotline_app):  # type: ignore[no-untyped-def]
     """The shared TestClient (so `login_as` logs this one in) on the app wired to the local servers."""
     return client
+
+
+@pytest.fixture
+def intake_client(settings: Any, database: Any, runtime: HotlineRuntime) -> Iterator[Any]:
+    """An intake process on the test database: the hotline's public key only, its own limiter."""
+    from fastapi.testclient import TestClient
+
+    from mamoru.web.app import create_app
+
+    public = settings.var_dir / "keys" / "contact.pub"  # the intake refuses to start without it
+    public.parent.mkdir(parents=True, exist_ok=True)
+    public.write_text(runtime.contacts.public_line() + "\n")
+    app = create_app(replace(settings, role="intake"), database)
+    app.state.public_form_runtime = PublicFormRuntime(settings=runtime.settings, limiter=MemoryRateLimiter(),
+                                                      secret="test-secret", contacts=runtime.contacts.sealer())
+    with TestClient(app) as c:
+        yield c
 
 
 @pytest.fixture

@@ -8,11 +8,9 @@ from __future__ import annotations
 
 import json
 import re
-from dataclasses import replace
 from typing import Any
 
 import pytest
-from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
 from tests.security.routes import flat_routes
@@ -22,25 +20,9 @@ from mamoru.hotline import inbox, intake
 from mamoru.hotline import service as svc
 from mamoru.hotline.contacts import view
 from mamoru.hotline.models import HotlineCase, InboxReport, Report
-from mamoru.hotline.runtime import HotlineRuntime, PublicFormRuntime
-from mamoru.ratelimit import MemoryRateLimiter
+from mamoru.hotline.runtime import HotlineRuntime
 
 CONTACT = "inbox-reporter@example.test"
-
-
-@pytest.fixture
-def intake_client(settings: Any, database: Any, runtime: HotlineRuntime) -> Any:
-    """An intake process on the test database: the hotline's public key only, its own limiter."""
-    from mamoru.web.app import create_app
-
-    public = settings.var_dir / "keys" / "contact.pub"  # the intake refuses to start without it
-    public.parent.mkdir(parents=True, exist_ok=True)
-    public.write_text(runtime.contacts.public_line() + "\n")
-    app = create_app(replace(settings, role="intake"), database)
-    app.state.public_form_runtime = PublicFormRuntime(settings=runtime.settings, limiter=MemoryRateLimiter(),
-                                                      secret="test-secret", contacts=runtime.contacts.sealer())
-    with TestClient(app) as c:
-        yield c
 
 
 def _token(client: Any) -> str:

@@ -10,7 +10,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import Response
 from fastapi.security import HTTPBearer
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mamoru.auth import roles
@@ -53,27 +52,20 @@ def _flagger(s: Session, request: Request) -> tuple[User, int]:
 
 def _store(request: Request, items: Callable[[], list[intake.ReportInput]], source: str,
            partner: str = "") -> list[sc.ReportOut]:
-    """Authenticate, count against the token's own limit and store, in one short transaction that
-    commits before the response (see runtime.write_transaction), in one worker thread."""
+    """Authenticate, count against the token's own limit and store (intake.receive), in one short
+    transaction that commits before the response (see runtime.write_transaction), in one worker thread."""
     rt = runtime(request)
     limit, window = rt.settings.flagger_rate
-    for attempt in (1, 2):
-        try:
-            with write_transaction(request.app.state.database) as s:
-                user, token_id = _flagger(s, request)
-                batch = items()
-                if attempt == 1:
-                    for _ in range(max(len(batch), 1)):
-                        if not rt.limiter.allow(f"token:{token_id}", limit, window):
-                            raise HTTPException(429, f"rate limit: at most {limit} reports per {window} s for this token",
-                                                headers={"Retry-After": str(window)})
-                reports = intake.submit_batch(s, batch, source, rt.settings.levels, flagger=user, partner=partner,
-                                              contacts=rt.contacts)
-                return [sc.ReportOut.of(r) for r in reports]
-        except IntegrityError:
-            if attempt == 2:
-                raise
-    raise AssertionError("unreachable")
+    with write_transaction(request.app.state.database) as s:
+        user, token_id = _flagger(s, request)
+        batch = items()
+        for _ in range(max(len(batch), 1)):
+            if not rt.limiter.allow(f"token:{token_id}", limit, window):
+                raise HTTPException(429, f"rate limit: at most {limit} reports per {window} s for this token",
+                                    headers={"Retry-After": str(window)})
+        received = intake.receive(s, batch, source, rt.settings, flagger=user, partner=partner, contacts=rt.contacts,
+                                  mailer=rt.mailer)
+        return [sc.ReportOut.of(r) for r in received.reports]
 
 
 async def _store_async(request: Request, items: Callable[[], list[intake.ReportInput]], source: str,

@@ -18,11 +18,10 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
-from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mamoru.errors import InvalidInput
-from mamoru.hotline import inbox, intake, notices
+from mamoru.hotline import inbox, intake
 from mamoru.hotline.ratelimit import client_key
 from mamoru.hotline.runtime import HotlineRuntime, for_app, for_public_form
 from mamoru.i18n import gettext
@@ -61,15 +60,9 @@ def report_form(request: Request, _: None = Depends(reporter)) -> Response:
 
 
 def _store_now(request: Request, session: Session, inp: intake.ReportInput) -> str:
-    """The hotline process: the report and its case at once (the police alerted at once)."""
+    """The hotline process: the report and its case at once (intake.receive: the police alerted at once)."""
     rt = for_app(request.app.state)
-    try:
-        report = intake.submit(session, inp, "public", rt.settings.levels, contacts=rt.contacts)
-    except IntegrityError:  # the same URL's first report arrived at the same moment: join its case
-        session.rollback()
-        report = intake.submit(session, inp, "public", rt.settings.levels, contacts=rt.contacts)
-    if report.immediate_danger:
-        notices.alert_police(session, report.case, rt.mailer, rt.settings)
+    [report] = intake.receive(session, [inp], "public", rt.settings, contacts=rt.contacts, mailer=rt.mailer).reports
     return report.receipt
 
 
