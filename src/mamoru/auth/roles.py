@@ -70,10 +70,6 @@ def can_edit_plan_text(role: str) -> bool:
     return role == COORDINATOR
 
 
-def can_manage_users(role: str) -> bool:
-    return role == ADMINISTRATOR
-
-
 def can_read_audit(role: str) -> bool:
     return role in {ADMINISTRATOR, AUDITOR}
 

@@ -316,8 +316,3 @@ def appeals(session: Session, status: str | None = None, entry_id: int | None = 
     return list(session.scalars(q))
 
 
-def get_appeal(session: Session, appeal_id: int) -> BlocklistAppeal:
-    appeal = session.get(BlocklistAppeal, appeal_id)
-    if appeal is None:
-        raise NotFound(f"no appeal {appeal_id}")
-    return appeal

@@ -30,7 +30,6 @@ from mamoru.hotline.models import (
     PoliceReferral,
     Provider,
     RemovalCheck,
-    Report,
 )
 from mamoru.hotline.tracing import Resolver, trace
 from mamoru.matching.index import MATCH_DISTANCE
@@ -359,10 +358,6 @@ def record_check(session: Session, case: HotlineCase, result: CheckResult, check
     else:
         case.next_check_at = now + timedelta(hours=check_hours * (4 if slower else 1))
     return row
-
-
-def reports_of(session: Session, case: HotlineCase) -> list[Report]:
-    return list(session.scalars(select(Report).where(Report.case_id == case.id).order_by(Report.id)))
 
 
 def providers(session: Session) -> list[Provider]:

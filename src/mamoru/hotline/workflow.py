@@ -1,8 +1,8 @@
 """The life of a hotline case as a pure transition table, plus the pure rules around it.
 
 No database or web imports: the service asks `next_status()` what a step leads to, and
-`route_after_assessment()` which step an assessment is. Automation (deletion requests, re-sends,
-removal checks) asks `automation_allowed()`, which is false while the police hold a case.
+`route_after_assessment()` which step an assessment is. While the police hold a case no automation
+touches it: the worker (automation.run_due) claims every case it works on only if it is not held.
 
     queued --assess(actionable, Japan)--> referral_pending --refer--> notice_pending
         --notice_sent--> removal_pending --verified_removed--> removed --reappeared--> removal_pending
@@ -93,11 +93,6 @@ def route_after_assessment(verdict: str, hosting_country: str | None) -> str:
     if (hosting_country or "").upper() in ("JP", ""):
         return ASSESS_DOMESTIC
     return ASSESS_ABROAD
-
-
-def automation_allowed(status: str, police_hold: bool) -> bool:
-    """Whether scheduled work (notices, re-sends, checks) may touch the case at all."""
-    return not police_hold and status in (NOTICE_PENDING, REMOVAL_PENDING, REMOVED)
 
 
 def is_open(status: str) -> bool:

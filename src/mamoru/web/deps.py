@@ -32,10 +32,6 @@ def get_settings(request: Request) -> Settings:
     return request.app.state.settings  # type: ignore[no-any-return]
 
 
-def get_database(request: Request) -> Database:
-    return request.app.state.database  # type: ignore[no-any-return]
-
-
 def get_session(request: Request) -> Iterator[Session]:
     db: Database = request.app.state.database
     s = db.sessionmaker()

@@ -38,12 +38,6 @@ def test_no_deletion_request_before_the_police_referral() -> None:
         wf.next_status(wf.QUEUED, wf.REFER)
 
 
-def test_police_hold_stops_automation_in_every_status() -> None:
-    for status in wf.STATUSES:
-        assert not wf.automation_allowed(status, police_hold=True)
-    assert wf.automation_allowed(wf.NOTICE_PENDING, False) and not wf.automation_allowed(wf.QUEUED, False)
-
-
 def test_priority_orders_danger_then_flagger_then_content_type() -> None:
     danger = wf.priority(True, False, "")
     flagger = wf.priority(False, True, "text")
