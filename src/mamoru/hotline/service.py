@@ -32,6 +32,7 @@ from mamoru.hotline.models import (
     RemovalCheck,
 )
 from mamoru.hotline.tracing import Resolver, trace
+from mamoru.matching.hashing import hamming_distance
 from mamoru.matching.index import MATCH_DISTANCE
 from mamoru.plan.models import DefinitionTerm
 
@@ -179,10 +180,6 @@ def _label_same_content(session: Session, case: HotlineCase, source: Assessment,
             other.labelled_from_case_id = case.id
 
 
-def _hamming(a: str, b: str) -> int:
-    return (int(a, 16) ^ int(b, 16)).bit_count()
-
-
 def matching_cases(session: Session, case_id: int) -> list[int]:
     """Other cases with the same content: equal cryptographic hash, or PDQ within the match threshold."""
     mine = list(session.scalars(select(ContentHash).where(ContentHash.case_id == case_id)))
@@ -191,7 +188,7 @@ def matching_cases(session: Session, case_id: int) -> list[int]:
         if h.algorithm == "pdq":
             others = session.execute(select(ContentHash.case_id, ContentHash.value).where(
                 ContentHash.algorithm == "pdq", ContentHash.case_id != case_id))
-            found |= {cid for cid, v in others if _hamming(v, h.value) <= MATCH_DISTANCE}
+            found |= {cid for cid, v in others if hamming_distance(v, h.value) <= MATCH_DISTANCE}
         else:
             found |= set(session.scalars(select(ContentHash.case_id).where(
                 ContentHash.algorithm == h.algorithm, ContentHash.value == h.value, ContentHash.case_id != case_id)))
