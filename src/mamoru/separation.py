@@ -1,29 +1,57 @@
 """PostgreSQL users and grants per process role, so a process can read only what its role needs.
 
 mamoru runs as separate processes (MAMORU_ROLE: portal, office, hotline, intake, matcher, feed). Settings
-keep the credentials apart; this module makes the database enforce it too. Which tables a role may
-touch is computed from the models, by the domain module that defines them, so a table added to a
-domain follows its domain's grants without anyone editing a list:
+keep the credentials apart; this module makes the database enforce it too. A role's grants are, for
+each table, the privileges SELECT, INSERT, UPDATE, DELETE, or UPDATE of named columns only:
 
-- portal: SELECT on the published plan and follow-up tables only (no users, sessions, tokens,
-  audit log, hotline cases, hash banks or blocking list);
+- whole domains, by the module that defines their models (`read`: SELECT, `write`: INSERT, UPDATE,
+  DELETE), so a table added to a domain follows its domain's grants without anyone editing a list;
+- single tables (`tables`), for everything narrower: the accounts tables (no role gets them whole),
+  the public portal's published tables, the intake's inbox, counters.
+
+What each role gets (docs/security.md has the table, tests/security/test_separation.py checks it
+against PostgreSQL):
+
+- portal: SELECT on the public plan and follow-up tables only, and on some of them only the published
+  rows (row-level security, `PORTAL_ROWS`: published rounds and their accepted entries, published
+  prefecture tables, published awareness material, active help services, decided plans); nothing of
+  agencies' contacts, entry histories, meetings, self-assessments, accounts, audit log, hotline,
+  banks or blocking list;
 - intake (the public report form alone): INSERT on the hotline's inbox (hl_inbox) and USAGE on its
   id sequence, nothing else of any domain: no SELECT even on hl_inbox, so it cannot read back what
-  others reported; plus the rate-limit counters (hl_rate_counters: keyed hashes with an expiry, used
-  when MAMORU_HOTLINE_RATE_STORE=database);
-- office, hotline, matcher, feed: read and write their own domains, read the plan, read the
-  auth tables (to check logins and tokens) and append to the audit log (INSERT and SELECT only:
-  no role gets UPDATE or DELETE on audit_events, so the chain stays append-only at the database too);
-  the matcher may also INSERT into hl_inbox (platforms' match reports), and read nothing there.
+  others reported; plus the rate-limit counters (hl_rate_counters);
+- office, hotline (they serve the sign-in page and manage accounts): read and write their own
+  domains (the hotline also reads agencies and the plan's definitions, and publishes its figures
+  into fu_published_figures); on the accounts tables what sign-in and account management need:
+  read users and tokens, create users and tokens (the administrator's user pages, the account
+  page's tokens), update a token's last_used_at and revoked_at only (use, revocation), sessions (open, slide: last_seen_at and
+  expires_at only, close, delete expired), failed-login counters (insert, count, clear); never
+  UPDATE of users, nor of a token's scopes, owner, secret or expiry, nor DELETE of either
+  (passwords and deactivation are command-line operations, run as the owner);
+- matcher, feed (API tokens only, no sign-in page, no web sessions): read users and tokens, update
+  a token's last_used_at; the matcher reads the matching tables (the hash banks only read), writes
+  its own state and counters, and may INSERT into hl_inbox (platforms' match reports) and read
+  nothing there; the feed reads the published files of the blocking list (blocklist_publications,
+  blocklist_artifacts: not the entries, their reasons or the appeals) and appends to its access log
+  (blocklist_feed_access);
+- every role but portal and intake appends to the audit log (INSERT and SELECT only: no role gets
+  UPDATE or DELETE on audit_events, so the chain stays append-only at the database too).
 
-`mamoru db roles` prints the SQL (or applies it with --apply, as the database owner). Roles are
-created without a password: set one with ALTER ROLE, or use certificate or peer authentication.
+A role gets USAGE on the id sequence of each table it may INSERT into, and no other sequence.
+
+`mamoru db roles` prints the SQL (or applies it with --apply, as the database owner: a user who may
+create roles, CREATEROLE or superuser, and owns the tables). Roles are created without a password:
+set one with ALTER ROLE, or use certificate or peer authentication. Row-level security exists on
+PostgreSQL only: on SQLite there are no database users, and the processes are separated by their
+settings alone.
 """
 
 from __future__ import annotations
 
 import re
-from dataclasses import dataclass
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from types import MappingProxyType
 
 PLAN = "mamoru.plan.models"
 FOLLOWUP = "mamoru.followup.models"
@@ -36,31 +64,88 @@ ALEMBIC = "alembic_version"
 INBOX = "hl_inbox"
 RATE_COUNTERS = "hl_rate_counters"
 PUBLISHED_FIGURES = "fu_published_figures"  # the hotline worker publishes its figures for the portal here
+FEED_ACCESS = "blocklist_feed_access"
+PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
+
+Privileges = tuple[str, ...]
+"""Privileges on one table: "SELECT", "INSERT", "UPDATE", "DELETE", or "UPDATE (col, col)"."""
+
+
+def _frozen(d: dict[str, Privileges]) -> Mapping[str, Privileges]:
+    return MappingProxyType(d)
 
 
 @dataclass(frozen=True)
 class RoleGrants:
-    """What one process role may do: domain modules it reads, and domain modules it writes."""
+    """What one process role may do: domain modules it reads and writes whole, plus single tables."""
 
-    read: frozenset[str]
-    write: frozenset[str]
-    audit_append: bool
-    insert_only: frozenset[str] = frozenset()  # tables it may INSERT into and not read (with their id sequence)
-    counters: frozenset[str] = frozenset()  # tables it reads and writes whole (rate-limit counters, published figures)
+    read: frozenset[str] = frozenset()
+    write: frozenset[str] = frozenset()
+    audit_append: bool = False
+    tables: Mapping[str, Privileges] = field(default_factory=lambda: _frozen({}))
 
+
+READ = ("SELECT",)
+WHOLE = ("SELECT", "INSERT", "UPDATE", "DELETE")
+TOKEN_USE = ("SELECT", "UPDATE (last_used_at)")
+# Processes that take API tokens only (matcher, feed): check a token and its owner, note its use.
+TOKEN_LOGIN: dict[str, Privileges] = {"users": READ, "api_tokens": TOKEN_USE}
+# Processes with the sign-in page and the account pages (office, hotline; web/auth ROUTES).
+SIGN_IN: dict[str, Privileges] = {
+    "users": ("SELECT", "INSERT"),  # the administrator's user pages and API create accounts
+    # the account page and the administrator's API create and revoke tokens; use is noted
+    "api_tokens": ("SELECT", "INSERT", "UPDATE (last_used_at, revoked_at)"),
+    "web_sessions": ("SELECT", "INSERT", "UPDATE (last_seen_at, expires_at)", "DELETE"),  # open, slide, close, expire
+    "login_attempts": ("SELECT", "INSERT", "DELETE"),  # failed logins: counted, cleared on success
+}
+
+PORTAL_PLAN = ("agencies", "agency_successions", "bodies", "plans", "measure_origins", "pillars", "measures",
+               "measure_assignments", "measure_lineage", "measure_amendments", "definition_terms", "prefectures",
+               "timeline_events")
+PORTAL_FOLLOWUP = ("fu_entry_statuses", "fu_rounds", "fu_entries", "fu_indicators", "fu_indicator_values",
+                   PUBLISHED_FIGURES, "fu_prefecture_status", "fu_prefecture_publications", "fu_consultation_services",
+                   "fu_awareness_materials")
+"""What the portal's pages and public API read (web/portal, web/plan, web/blocklist/notice). Not there:
+agency_profiles (agencies' focal points and contacts), fu_entry_versions (every saved draft),
+meetings, decisions, corrections and action items, the MNR capabilities and self-assessments."""
+
+PORTAL_ROWS: Mapping[str, str] = MappingProxyType({
+    "plans": "status <> 'draft'",
+    "pillars": "plan_id IN (SELECT id FROM plans)",
+    "measures": "plan_id IN (SELECT id FROM plans)",
+    "measure_assignments": "measure_id IN (SELECT id FROM measures)",
+    "measure_lineage": "measure_id IN (SELECT id FROM measures)",
+    "measure_amendments": "measure_id IN (SELECT id FROM measures)",
+    "fu_rounds": "state = 'published'",
+    "fu_entries": "state = 'accepted' AND round_id IN (SELECT id FROM fu_rounds)",
+    "fu_prefecture_status": "measure_id IN (SELECT measure_id FROM fu_prefecture_publications)",
+    "fu_consultation_services": "active",
+    "fu_awareness_materials": "published AND retired_at IS NULL",
+})
+"""Rows the portal's user sees of these tables (row-level security; the subqueries read through the
+portal's own policies, so a measure of a draft plan is hidden with its plan). The portal's queries
+ask for the same rows (publication.published_rounds, report.build(public=True), materials(published_only)...);
+the policy makes the database refuse the rest even if a query forgot to."""
+
+MATCHER_STATE = ("match_state", "match_snapshots", "match_platform_banks", "match_query_counts", "match_counts")
+"""What the matcher writes: the change number and snapshots of its index, the platforms' choice of
+banks, and the counters; it only reads the banks (hash_banks, hash_bank_entries: the hotline keeps them)."""
 
 PROCESS_GRANTS: dict[str, RoleGrants] = {
-    "portal": RoleGrants(read=frozenset({PLAN, FOLLOWUP}), write=frozenset(), audit_append=False),
-    "office": RoleGrants(read=frozenset({PLAN, FOLLOWUP, AUTH}), write=frozenset({PLAN, FOLLOWUP, AUTH}),
-                         audit_append=True),
-    "hotline": RoleGrants(read=frozenset({PLAN, AUTH, HOTLINE, MATCHING, BLOCKLIST}),
-                          write=frozenset({AUTH, HOTLINE, MATCHING, BLOCKLIST}), audit_append=True,
-                          counters=frozenset({PUBLISHED_FIGURES})),
-    "intake": RoleGrants(read=frozenset(), write=frozenset(), audit_append=False,
-                         insert_only=frozenset({INBOX}), counters=frozenset({RATE_COUNTERS})),
-    "matcher": RoleGrants(read=frozenset({AUTH, MATCHING}), write=frozenset({AUTH, MATCHING}), audit_append=True,
-                          insert_only=frozenset({INBOX})),
-    "feed": RoleGrants(read=frozenset({AUTH, BLOCKLIST}), write=frozenset({AUTH, BLOCKLIST}), audit_append=True),
+    "portal": RoleGrants(tables=_frozen({t: READ for t in (*PORTAL_PLAN, *PORTAL_FOLLOWUP)})),
+    "office": RoleGrants(read=frozenset({PLAN, FOLLOWUP}), write=frozenset({PLAN, FOLLOWUP}), audit_append=True,
+                         tables=_frozen(SIGN_IN)),
+    "hotline": RoleGrants(read=frozenset({HOTLINE, MATCHING, BLOCKLIST}),
+                          write=frozenset({HOTLINE, MATCHING, BLOCKLIST}), audit_append=True,
+                          tables=_frozen({**SIGN_IN, PUBLISHED_FIGURES: WHOLE,
+                                          "agencies": READ,  # an agency officer's account names an agency
+                                          "definition_terms": READ})),  # legal bases in assessments and notices
+    "intake": RoleGrants(tables=_frozen({INBOX: ("INSERT",), RATE_COUNTERS: WHOLE})),
+    "matcher": RoleGrants(read=frozenset({MATCHING}), audit_append=True,
+                          tables=_frozen({**TOKEN_LOGIN, INBOX: ("INSERT",), **{t: WHOLE for t in MATCHER_STATE}})),
+    "feed": RoleGrants(audit_append=True,
+                       tables=_frozen({**TOKEN_LOGIN, "blocklist_publications": READ, "blocklist_artifacts": READ,
+                                       FEED_ACCESS: ("SELECT", "INSERT")})),
 }
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")
@@ -85,13 +170,67 @@ def tables_by_module() -> dict[str, list[str]]:
     return {module: sorted(set(tables)) for module, tables in out.items()}
 
 
-def tables_for(role: str) -> tuple[list[str], list[str]]:
-    """(tables the role may read, tables it may write) for a process role."""
+def privileges(role: str) -> dict[str, Privileges]:
+    """Every table the role may touch, with its privileges (table-level first, then column-level
+    UPDATE; an UPDATE of the whole table replaces one of columns), sorted by table."""
     grants = PROCESS_GRANTS[role]
     by_module = tables_by_module()
-    read = sorted({t for m in grants.read for t in by_module.get(m, [])})
-    write = sorted({t for m in grants.write for t in by_module.get(m, [])})
+    known = {t for tables in by_module.values() for t in tables}
+    unknown = sorted(t for t in grants.tables if t not in known)
+    if unknown:
+        raise RuntimeError(f"{role}: grants on tables no model defines: {', '.join(unknown)}")
+    out: dict[str, list[str]] = {}
+
+    def add(table: str, privs: Privileges) -> None:
+        have = out.setdefault(table, [])
+        have.extend(p for p in privs if p not in have)
+
+    add(ALEMBIC, READ)
+    for module in sorted(grants.read):
+        for table in by_module.get(module, []):
+            add(table, READ)
+    for module in sorted(grants.write):
+        for table in by_module.get(module, []):
+            add(table, ("INSERT", "UPDATE", "DELETE"))
+    if grants.audit_append:
+        add("audit_events", ("SELECT", "INSERT"))
+    for table, privs in grants.tables.items():
+        add(table, privs)
+
+    def order(p: str) -> tuple[int, str]:
+        return (PRIVILEGES.index(p) if p in PRIVILEGES else len(PRIVILEGES), p)
+
+    result: dict[str, Privileges] = {}
+    for table in sorted(out):
+        held = out[table]
+        if "UPDATE" in held:
+            held = [p for p in held if not p.startswith("UPDATE (")]
+        result[table] = tuple(sorted(held, key=order))
+    return result
+
+
+def tables_for(role: str) -> tuple[list[str], list[str]]:
+    """(tables the role may read, tables it may write in any way) for a process role."""
+    grants = privileges(role)
+    read = [t for t, p in grants.items() if "SELECT" in p and t != ALEMBIC]
+    write = [t for t, p in grants.items() if any(x.split(" ")[0] in ("INSERT", "UPDATE", "DELETE") for x in p)]
     return read, write
+
+
+def serial_sequences(table: str) -> list[str]:
+    """The sequences behind a table's SERIAL id columns (PostgreSQL names them <table>_<column>_seq)."""
+    import mamoru.models_registry  # noqa: F401
+    from mamoru.db import Base
+
+    t = Base.metadata.tables.get(table)
+    if t is None:
+        return []
+    cols = list(t.primary_key.columns)
+    if len(cols) != 1:
+        return []
+    col = cols[0]
+    serial = col.autoincrement is True or (col.autoincrement == "auto" and col.type.python_type is int)
+    return [f"{table}_{col.name}_seq"] if serial else []
 
 
 def role_name(prefix: str, role: str) -> str:
@@ -101,52 +240,68 @@ def role_name(prefix: str, role: str) -> str:
     return name
 
 
-def roles_sql(prefix: str = "mamoru", roles: list[str] | None = None) -> list[str]:
-    """SQL statements that create (if missing) and grant every process role; safe to run again."""
-    statements: list[str] = []
-    for role in roles or list(PROCESS_GRANTS):
+def _check_roles(roles: list[str] | None) -> list[str]:
+    chosen = roles or list(PROCESS_GRANTS)
+    for role in chosen:
         if role not in PROCESS_GRANTS:
             raise ValueError(f"unknown process role {role!r}; choose {', '.join(PROCESS_GRANTS)}")
+    return chosen
+
+
+def roles_sql(prefix: str = "mamoru", roles: list[str] | None = None) -> list[str]:
+    """SQL statements that create (if missing) and grant every process role, and the row-level
+    security of the portal's tables; safe to run again (each run first revokes everything)."""
+    statements: list[str] = []
+    for role in _check_roles(roles):
         user = role_name(prefix, role)
-        read, write = tables_for(role)
-        # Identifiers only: role names pass _IDENT, table names come from the models (no user input).
+        # Identifiers only: role names pass _IDENT, table and column names come from the models.
         statements.append(
             f"DO $$ BEGIN IF NOT EXISTS (SELECT FROM pg_roles WHERE rolname = '{user}') "  # nosec B608
             f"THEN CREATE ROLE {user} LOGIN; END IF; END $$")
         statements.append(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {user}")
         statements.append(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {user}")
         statements.append(f"GRANT USAGE ON SCHEMA public TO {user}")
-        statements.append(f"GRANT SELECT ON {ALEMBIC} TO {user}")
-        if read:
-            statements.append(f"GRANT SELECT ON {', '.join(read)} TO {user}")
-        if write:
-            statements.append(f"GRANT INSERT, UPDATE, DELETE ON {', '.join(write)} TO {user}")
-            statements.append(f"GRANT USAGE, SELECT ON ALL SEQUENCES IN SCHEMA public TO {user}")
-        if PROCESS_GRANTS[role].audit_append:
-            statements.append(f"GRANT SELECT, INSERT ON audit_events TO {user}")
-        statements.extend(_table_grants(PROCESS_GRANTS[role], user))
+        grants = privileges(role)
+        sequences: list[str] = []
+        for table, privs in grants.items():
+            whole = [p for p in privs if p in PRIVILEGES]
+            if whole:
+                statements.append(f"GRANT {', '.join(whole)} ON {table} TO {user}")
+            statements.extend(f"GRANT {p} ON {table} TO {user}" for p in privs if p not in PRIVILEGES)
+            if "INSERT" in privs:
+                sequences += serial_sequences(table)
+        if sequences:
+            # USAGE (nextval) only: an INSERT takes its id; nobody reads or sets a sequence.
+            statements.append(f"GRANT USAGE ON SEQUENCE {', '.join(sequences)} TO {user}")
+        statements.extend(_row_policies(role, user, grants))
+    statements.extend(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY" for table in PORTAL_ROWS)
     return statements
 
 
-def _table_grants(grants: RoleGrants, user: str) -> list[str]:
-    """Grants on single tables: INSERT without SELECT (the INSERT must not ask for RETURNING), and
-    whole use of counter tables; each with the sequence of its id column (SERIAL: <table>_id_seq)."""
+def _row_policies(role: str, user: str, grants: Mapping[str, Privileges]) -> list[str]:
+    """One policy per row-secured table the role touches: the portal sees the published rows, every
+    other role all rows (row-level security hides everything from a role without a policy; the
+    tables' owner is not subject to it)."""
     out: list[str] = []
-    for table in sorted(grants.insert_only):
-        out.append(f"GRANT INSERT ON {table} TO {user}")
-        out.append(f"GRANT USAGE ON SEQUENCE {table}_id_seq TO {user}")
-    for table in sorted(grants.counters):
-        out.append(f"GRANT SELECT, INSERT, UPDATE, DELETE ON {table} TO {user}")
-        out.append(f"GRANT USAGE, SELECT ON SEQUENCE {table}_id_seq TO {user}")
+    for table, rows in PORTAL_ROWS.items():
+        if table not in grants:
+            continue
+        out.append(f"DROP POLICY IF EXISTS {user}_rows ON {table}")
+        if role == "portal":
+            out.append(f"CREATE POLICY {user}_rows ON {table} FOR SELECT TO {user} USING ({rows})")
+        else:
+            out.append(f"CREATE POLICY {user}_rows ON {table} FOR ALL TO {user} USING (true) WITH CHECK (true)")
     return out
 
 
 def drop_roles_sql(prefix: str = "mamoru", roles: list[str] | None = None) -> list[str]:
     """SQL that removes the roles' privileges in this database and the roles (tests, decommissioning)."""
     out: list[str] = []
-    for role in roles or list(PROCESS_GRANTS):
+    for role in _check_roles(roles):
         user = role_name(prefix, role)
         # role name checked by _IDENT (plain identifier)
         out.append(f"DO $$ BEGIN IF EXISTS (SELECT FROM pg_roles WHERE rolname = '{user}') "  # nosec B608
                    f"THEN EXECUTE 'DROP OWNED BY {user}'; EXECUTE 'DROP ROLE {user}'; END IF; END $$")
+    # DROP OWNED also removes the dropped roles' row-level policies; row-level security stays enabled
+    # on the portal's tables (the owner is not subject to it; roles made again get their policies).
     return out

@@ -8,10 +8,11 @@ import secrets
 import subprocess
 import sys
 from collections.abc import Iterator
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, make_url, text
+from sqlalchemy import Connection, create_engine, make_url, text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
 from tests.conftest import PG_URL, fresh_postgres_database
@@ -27,6 +28,100 @@ from mamoru.separation import PROCESS_GRANTS, tables_by_module, tables_for
 
 SECRET_TABLES = ["hl_cases", "hl_reports", "hash_banks", "hash_bank_entries", "blocklist_entries",
                  "blocklist_artifacts", "users", "api_tokens", "web_sessions", "audit_events"]
+# What each process role's PostgreSQL user may do, table by table, after `mamoru db roles --apply`:
+# S SELECT, I INSERT, U UPDATE, D DELETE, u UPDATE of the columns in EXPECTED_COLUMN_UPDATES only,
+# "." a privilege it lacks, "-" nothing at all. Why, per role (the routers each serves are its
+# web/<group>/__init__.py ROUTES):
+# - portal: web/portal, web/plan (GET only), web/blocklist/notice: the public plan and follow-up
+#   tables, some of them row by row (separation.PORTAL_ROWS); not agency_profiles (contacts),
+#   fu_entry_versions (drafts), meetings, MNR self-assessments; no accounts (it authenticates nobody).
+# - office: web/plan, web/followup, web/portal API, web/auth: the plan and follow-up whole; sign-in
+#   (sessions, failed logins), the administrator's user pages (users I) and the account page's
+#   tokens (api_tokens I), revoked there (u revoked_at); a token's use (u last_used_at), a session's
+#   slide (u last_seen_at, expires_at); never a user's role, password or activity (command line, as owner).
+# - hotline: web/hotline, web/matching ui and banks API, web/blocklist staff pages and API, web/auth,
+#   and the worker (inbox drain, figures into fu_published_figures): its three domains whole, agencies
+#   (agency officers' accounts) and definition_terms (legal bases), accounts as the office.
+# - intake: the report form: INSERT into hl_inbox without reading it back, the rate-limit counters.
+# - matcher: the match API: reads the banks, writes its state, snapshots, platforms' choices and
+#   counters, INSERTs platforms' reports into hl_inbox; API tokens only (no web_sessions).
+# - feed: the subscribers' feed: published files (publications, artifacts), its access log (S I);
+#   API tokens only.
+# - audit_events: INSERT and SELECT only, for every role that records events; nobody UPDATEs or DELETEs.
+EXPECTED_GRANTS = """
+table                       portal   office   hotline  intake   matcher  feed
+agencies                    S...     SIUD     S...     -        -        -
+agency_profiles             -        SIUD     -        -        -        -
+agency_successions          S...     SIUD     -        -        -        -
+alembic_version             S...     S...     S...     S...     S...     S...
+api_tokens                  -        SIu.     SIu.     -        S.u.     S.u.
+audit_events                -        SI..     SI..     -        SI..     SI..
+blocklist_appeals           -        -        SIUD     -        -        -
+blocklist_artifacts         -        -        SIUD     -        -        S...
+blocklist_entries           -        -        SIUD     -        -        -
+blocklist_feed_access       -        -        SIUD     -        -        SI..
+blocklist_publications      -        -        SIUD     -        -        S...
+blocklist_versions          -        -        SIUD     -        -        -
+bodies                      S...     SIUD     -        -        -        -
+definition_terms            S...     SIUD     S...     -        -        -
+fu_action_items             -        SIUD     -        -        -        -
+fu_awareness_materials      S...     SIUD     -        -        -        -
+fu_body_profiles            -        SIUD     -        -        -        -
+fu_capabilities             -        SIUD     -        -        -        -
+fu_consultation_services    S...     SIUD     -        -        -        -
+fu_decisions                -        SIUD     -        -        -        -
+fu_entries                  S...     SIUD     -        -        -        -
+fu_entry_statuses           S...     SIUD     -        -        -        -
+fu_entry_versions           -        SIUD     -        -        -        -
+fu_indicator_values         S...     SIUD     -        -        -        -
+fu_indicators               S...     SIUD     -        -        -        -
+fu_maturity                 -        SIUD     -        -        -        -
+fu_measure_capabilities     -        SIUD     -        -        -        -
+fu_meeting_corrections      -        SIUD     -        -        -        -
+fu_meetings                 -        SIUD     -        -        -        -
+fu_prefecture_publications  S...     SIUD     -        -        -        -
+fu_prefecture_status        S...     SIUD     -        -        -        -
+fu_published_figures        S...     SIUD     SIUD     -        -        -
+fu_rounds                   S...     SIUD     -        -        -        -
+hash_bank_entries           -        -        SIUD     -        S...     -
+hash_banks                  -        -        SIUD     -        S...     -
+hl_assessments              -        -        SIUD     -        -        -
+hl_case_events              -        -        SIUD     -        -        -
+hl_cases                    -        -        SIUD     -        -        -
+hl_deletion_requests        -        -        SIUD     -        -        -
+hl_forwards                 -        -        SIUD     -        -        -
+hl_hashes                   -        -        SIUD     -        -        -
+hl_inbox                    -        -        SIUD     .I..     .I..     -
+hl_ip_ranges                -        -        SIUD     -        -        -
+hl_labels                   -        -        SIUD     -        -        -
+hl_providers                -        -        SIUD     -        -        -
+hl_rate_counters            -        -        SIUD     SIUD     -        -
+hl_referrals                -        -        SIUD     -        -        -
+hl_removal_checks           -        -        SIUD     -        -        -
+hl_reports                  -        -        SIUD     -        -        -
+login_attempts              -        SI.D     SI.D     -        -        -
+match_counts                -        -        SIUD     -        SIUD     -
+match_platform_banks        -        -        SIUD     -        SIUD     -
+match_query_counts          -        -        SIUD     -        SIUD     -
+match_snapshots             -        -        SIUD     -        SIUD     -
+match_state                 -        -        SIUD     -        SIUD     -
+measure_amendments          S...     SIUD     -        -        -        -
+measure_assignments         S...     SIUD     -        -        -        -
+measure_lineage             S...     SIUD     -        -        -        -
+measure_origins             S...     SIUD     -        -        -        -
+measures                    S...     SIUD     -        -        -        -
+pillars                     S...     SIUD     -        -        -        -
+plans                       S...     SIUD     -        -        -        -
+prefectures                 S...     SIUD     -        -        -        -
+timeline_events             S...     SIUD     -        -        -        -
+users                       -        SI..     SI..     -        S...     S...
+web_sessions                -        SIuD     SIuD     -        -        -
+"""
+EXPECTED_COLUMN_UPDATES = {
+    ("api_tokens", "office"): ("last_used_at", "revoked_at"), ("api_tokens", "hotline"): ("last_used_at", "revoked_at"),
+    ("api_tokens", "matcher"): ("last_used_at",), ("api_tokens", "feed"): ("last_used_at",),
+    ("web_sessions", "office"): ("expires_at", "last_seen_at"), ("web_sessions", "hotline"): ("expires_at", "last_seen_at"),
+}
 FORBIDDEN_PREFIXES = ("/api/v1/hotline", "/hotline", "/api/v1/match", "/api/v1/banks", "/banks", "/matching",
                       "/api/v1/blocklist", "/blocklist", "/report")
 PORTAL_PAGES = ["/", "/portal", "/portal/indicators", "/agencies", "/timeline", "/definitions",
@@ -34,27 +129,30 @@ PORTAL_PAGES = ["/", "/portal", "/portal/indicators", "/agencies", "/timeline", 
 
 
 def test_every_table_belongs_to_a_domain_and_the_portal_reads_only_published_plan_tables() -> None:
+    from mamoru.separation import PORTAL_FOLLOWUP, PORTAL_PLAN, PORTAL_ROWS, privileges
+
     by_module = tables_by_module()
     read, write = tables_for("portal")
     assert write == []
-    assert set(read) == set(by_module["mamoru.plan.models"]) | set(by_module["mamoru.followup.models"])
-    assert not set(read) & set(SECRET_TABLES)
+    assert set(read) == {*PORTAL_PLAN, *PORTAL_FOLLOWUP}
+    assert set(read) <= set(by_module["mamoru.plan.models"]) | set(by_module["mamoru.followup.models"])
+    assert not set(read) & {*SECRET_TABLES, "agency_profiles", "fu_entry_versions", "fu_meetings"}
+    assert set(PORTAL_ROWS) <= set(read)
     for role in PROCESS_GRANTS:
-        _, writes = tables_for(role)
-        assert "audit_events" not in writes, f"{role} could rewrite the audit chain"
+        grants = privileges(role).get("audit_events", ())
+        assert not [p for p in grants if p.startswith(("UPDATE", "DELETE"))], f"{role} could rewrite the audit chain"
 
 
 def test_intake_may_insert_into_the_inbox_and_read_nothing() -> None:
     from mamoru.separation import roles_sql
 
-    assert tables_for("intake") == ([], [])
+    assert tables_for("intake") == (["hl_rate_counters"], ["hl_inbox", "hl_rate_counters"])
     grants = [g for g in roles_sql("mamoru", ["intake"]) if g.startswith("GRANT")]
     assert grants == ["GRANT USAGE ON SCHEMA public TO mamoru_intake",
                       "GRANT SELECT ON alembic_version TO mamoru_intake",
                       "GRANT INSERT ON hl_inbox TO mamoru_intake",
-                      "GRANT USAGE ON SEQUENCE hl_inbox_id_seq TO mamoru_intake",
                       "GRANT SELECT, INSERT, UPDATE, DELETE ON hl_rate_counters TO mamoru_intake",
-                      "GRANT USAGE, SELECT ON SEQUENCE hl_rate_counters_id_seq TO mamoru_intake"]
+                      "GRANT USAGE ON SEQUENCE hl_inbox_id_seq, hl_rate_counters_id_seq TO mamoru_intake"]
     matcher = roles_sql("mamoru", ["matcher"])
     assert "GRANT INSERT ON hl_inbox TO mamoru_matcher" in matcher
     assert "hl_inbox" not in " ".join(g for g in matcher if g.startswith("GRANT SELECT"))
@@ -106,32 +204,174 @@ def as_user(url: str, user: str) -> str:
     return make_url(url).set(username=user, password=None).render_as_string(hide_password=False)
 
 
-def _data_in_every_domain(session: Session) -> None:
+ROLES = ("portal", "office", "hotline", "intake", "matcher", "feed")
+LETTERS = {"SELECT": "S", "INSERT": "I", "UPDATE": "U", "DELETE": "D"}
+
+
+def actual_grants(conn: Connection, prefix: str) -> dict[str, dict[str, str]]:
+    """What PostgreSQL says each role's user may do on every table of the schema: a cell per role of
+    S, I, U, D in that order, "u" for UPDATE of some columns only, "." for a privilege it lacks, "-"
+    for none at all; and, per (table, role) with "u", the columns (second value)."""
+    tables = list(conn.scalars(text("SELECT tablename FROM pg_tables WHERE schemaname = 'public' "
+                                    "UNION SELECT viewname FROM pg_views WHERE schemaname = 'public' ORDER BY 1")))
+    out: dict[str, dict[str, str]] = {}
+    for table in tables:
+        row = {}
+        for role in ROLES:
+            user = f"{prefix}_{role}"
+            cell = ""
+            for privilege, letter in LETTERS.items():
+                if conn.execute(text("SELECT has_table_privilege(:u, :t, :p)"),
+                                {"u": user, "t": f"public.{table}", "p": privilege}).scalar_one():
+                    cell += letter
+                elif privilege != "DELETE" and conn.execute(text("SELECT has_any_column_privilege(:u, :t, :p)"),
+                                                            {"u": user, "t": f"public.{table}", "p": privilege}).scalar_one():
+                    cell += letter.lower()
+                else:
+                    cell += "."
+            row[role] = "-" if cell == "...." else cell
+        out[table] = row
+    return out
+
+
+def actual_column_updates(conn: Connection, prefix: str) -> dict[tuple[str, str], tuple[str, ...]]:
+    """(table, role) -> the columns the role may UPDATE where it may not UPDATE the whole table."""
+    out: dict[tuple[str, str], tuple[str, ...]] = {}
+    for role in ROLES:
+        user = f"{prefix}_{role}"
+        rows = conn.execute(text(
+            "SELECT table_name, column_name FROM information_schema.column_privileges WHERE grantee = :u "
+            "AND privilege_type = 'UPDATE' AND table_schema = 'public' ORDER BY 1, 2"), {"u": user}).all()
+        for table, column in rows:
+            if not conn.execute(text("SELECT has_table_privilege(:u, :t, 'UPDATE')"),
+                                {"u": user, "t": f"public.{table}"}).scalar_one():
+                out[(table, role)] = (*out.get((table, role), ()), column)
+    return out
+
+
+def actual_sequences(conn: Connection, prefix: str) -> dict[str, dict[str, str]]:
+    """Per sequence and role: U (USAGE), S (SELECT), W (UPDATE: setval) that the role's user holds."""
+    seqs = list(conn.scalars(text("SELECT sequencename FROM pg_sequences WHERE schemaname = 'public' ORDER BY 1")))
+    out: dict[str, dict[str, str]] = {}
+    for seq in seqs:
+        row = {}
+        for role in ROLES:
+            cell = "".join(letter for privilege, letter in (("USAGE", "U"), ("SELECT", "S"), ("UPDATE", "W"))
+                           if conn.execute(text("SELECT has_sequence_privilege(:u, :s, :p)"),
+                                           {"u": f"{prefix}_{role}", "s": f"public.{seq}", "p": privilege}).scalar_one())
+            row[role] = cell or "-"
+        out[seq] = row
+    return out
+
+
+def render_grants(grants: dict[str, dict[str, str]]) -> str:
+    width = max(len(t) for t in grants) + 2
+    lines = ["table".ljust(width) + "".join(r.ljust(9) for r in ROLES).rstrip()]
+    for table, row in grants.items():
+        lines.append(table.ljust(width) + "".join(row[r].ljust(9) for r in ROLES).rstrip())
+    return "\n".join(lines)
+
+
+def parse_grants(declared: str) -> dict[str, dict[str, str]]:
+    lines = [line.split() for line in declared.strip().splitlines()]
+    header, rows = lines[0], lines[1:]
+    assert header == ["table", *ROLES] or header == ["sequence", *ROLES], header
+    assert all(len(r) == len(header) for r in rows), [r for r in rows if len(r) != len(header)]
+    return {r[0]: dict(zip(ROLES, r[1:], strict=True)) for r in rows}
+
+
+@dataclass
+class Made:
+    """What _data_in_every_domain made that the tests look for: ids, texts and a token."""
+
+    published_round: int = 0
+    open_round: int = 0
+    accepted_entry: int = 0
+    draft_entries: list[int] = field(default_factory=list)
+    published_material: int = 0
+    draft_material: int = 0
+    published_prefectures: int = 0  # a measure whose prefecture table is published
+    unpublished_prefectures: int = 0
+    admin_token: str = ""
+
+
+ACCEPTED_TEXT = "公開された報告 separated-accepted"
+DRAFT_TEXT = "未公開の下書き separated-draft"
+
+
+def _data_in_every_domain(session: Session) -> Made:
     """Rows in every domain, as a running hotline would have them: the reference indicators (some
-    computed from hotline cases), users and tokens, hotline cases assessed, a bank, a blocklist entry."""
+    computed from hotline cases), users and tokens, hotline cases assessed, a bank, a blocklist entry;
+    in the follow-up, public rows and their drafts side by side: a published round with an accepted
+    entry and an entry still a draft, an open round with a draft, awareness material published and
+    draft, a published prefecture table and an unpublished one, an agency's contacts, a draft plan."""
+    from datetime import date
+
+    from sqlalchemy import select
     from tests.factories import hotline as hotline_data
     from tests.factories import matching as matching_data
     from tests.factories import users
 
     from mamoru.blocklist import service as blocklist
+    from mamoru.followup import entries
+    from mamoru.followup import materials as msvc
+    from mamoru.followup import prefectures as psvc
+    from mamoru.followup.models import RoundEntry
     from mamoru.followup.reference import load_reference
+    from mamoru.followup.rounds import open_round, publish_round
+    from mamoru.followup.workflow import Content
     from mamoru.hotline import service as hotline
+    from mamoru.plan.models import Agency, AgencyProfile, Measure, Plan
 
+    made = Made()
     load_reference(session)
     analyst = users.user(session, "analyst")
     users.api_token(session, analyst, ["plan:read"])
+    made.admin_token = users.api_token(session, users.user(session, "administrator"), ["audit:read"], name="admin")
     for i in range(3):
         case = hotline_data.report(session, f"http://separated-{i}.example.test/page").case
         hotline.assess(session, case, analyst, "csam", legal_basis="child-pornography", hosting_country="NL")
     matching_data.bank(session, "separated", matching_data.hexes(3, 7))
     blocklist.propose(session, analyst, "url", "http://separated-listed.example.test/page", "test entry")
+
+    published = open_round(session, None, [2023], date(2024, 7, 31), today=date(2024, 6, 1))
+    first, second = session.scalars(select(RoundEntry).where(RoundEntry.round_id == published.id)
+                                    .order_by(RoundEntry.id).limit(2))
+    entries.save_entry(session, first, None, Content("implemented", "accepted", ACCEPTED_TEXT, [], []), submit=True)
+    entries.accept_entry(session, first, None)
+    entries.save_entry(session, second, None, Content("implemented", "draft", DRAFT_TEXT, [], []))
+    publish_round(session, None, published)
+    opened = open_round(session, None, [2024], date(2025, 7, 31), today=date(2025, 6, 1))
+    in_open = session.scalars(select(RoundEntry).where(RoundEntry.round_id == opened.id).order_by(RoundEntry.id)).first()
+    assert in_open is not None
+    entries.save_entry(session, in_open, None, Content("implemented", "draft", DRAFT_TEXT, [], []), submit=True)
+    entries.accept_entry(session, in_open, None)  # accepted, but its round is not published
+    made.published_round, made.open_round, made.accepted_entry = published.id, opened.id, first.id
+    made.draft_entries = [second.id, in_open.id]
+
+    uid_one, uid_two = (m.uid for m in session.scalars(select(Measure).order_by(Measure.id).limit(2)))
+    shown = msvc.add_material(session, None, uid_one, "Published leaflet", "公開資料", "https://example.org/shown")
+    msvc.set_published(session, None, shown, True)
+    hidden = msvc.add_material(session, None, uid_one, "Draft leaflet", "下書き資料", "https://example.org/draft")
+    made.published_material, made.draft_material = shown.id, hidden.id
+    one, two = (session.scalars(select(Measure).where(Measure.uid == u)).one() for u in (uid_one, uid_two))
+    psvc.set_status(session, None, one, "13", "done")
+    psvc.set_status(session, None, two, "13", "in_progress")
+    psvc.publish(session, None, one)
+    made.published_prefectures, made.unpublished_prefectures = one.id, two.id
+    agency = session.scalars(select(Agency).order_by(Agency.id)).first()
+    assert agency is not None
+    session.add(AgencyProfile(agency_id=agency.id, focal_point="Focal point", contact_email="focal@agency.example",
+                              contact_phone="03-0000-0000"))
+    session.add(Plan(key="separated-draft-plan", title_en="A plan in draft", title_ja="草案", status="draft"))
     session.commit()
+    return made
 
 
 @pytest.fixture(scope="module")
-def separated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str]]:
+def separated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, str, Made]]:
     """A fresh PostgreSQL database, migrated, the plan loaded, data in every domain, and every process
-    role's user made by `mamoru db roles --apply`: (owner URL, role prefix)."""
+    role's user made by `mamoru db roles --apply`: (owner URL, role prefix, what was made)."""
     if not PG_URL:
         pytest.skip("needs MAMORU_TEST_POSTGRES_URL")
     from mamoru.migrate import upgrade
@@ -145,13 +385,13 @@ def separated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
         upgrade(owner)
         with Database(owner).session() as s:
             load_plan(s, None)
-            _data_in_every_domain(s)
+            made = _data_in_every_domain(s)
         env = {"MAMORU_VAR_DIR": str(tmp_path_factory.mktemp("roles")), "MAMORU_DATABASE_URL": url,
                "PATH": os.environ.get("PATH", "")}
         r = subprocess.run([sys.executable, "-m", "mamoru.cli", "db", "roles", "--prefix", prefix, "--apply"],
                            env=env, capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
-        yield url, prefix
+        yield url, prefix, made
     finally:
         owner.dispose()
         admin = create_engine(url)
@@ -162,13 +402,13 @@ def separated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
         drop()
 
 
-def test_portal_user_serves_pages_and_cannot_read_cases_banks_or_blocklist(separated: tuple[str, str],
+def test_portal_user_serves_pages_and_cannot_read_cases_banks_or_blocklist(separated: tuple[str, str, Made],
                                                                            tmp_path: Path) -> None:
     from fastapi.testclient import TestClient
 
     from mamoru.web.app import create_app
 
-    url, prefix = separated
+    url, prefix, _ = separated
     # The hotline worker, as the hotline's database user, publishes the hotline's figures (it runs
     # composition.published_by(HOTLINE) every round): the portal shows them and computes nothing.
     from mamoru import composition
@@ -223,16 +463,17 @@ def test_portal_user_serves_pages_and_cannot_read_cases_banks_or_blocklist(separ
     feed_engine = create_engine(as_user(url, f"{prefix}_feed"))
     try:
         with feed_engine.connect() as conn:
-            conn.execute(text("SELECT count(*) FROM blocklist_entries"))
-            with pytest.raises(ProgrammingError, match="permission denied"):
-                conn.execute(text("SELECT * FROM hl_cases LIMIT 1"))
+            conn.execute(text("SELECT count(*) FROM blocklist_artifacts"))  # the published files only
+        for table in ("hl_cases", "blocklist_entries", "blocklist_appeals"):
+            with feed_engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
+                conn.execute(text(f"SELECT * FROM {table} LIMIT 1"))
         with feed_engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
             conn.execute(text("DELETE FROM audit_events"))
     finally:
         feed_engine.dispose()
 
 
-def test_intake_user_serves_the_form_inserts_into_the_inbox_and_reads_nothing(separated: tuple[str, str],
+def test_intake_user_serves_the_form_inserts_into_the_inbox_and_reads_nothing(separated: tuple[str, str, Made],
                                                                               tmp_path: Path) -> None:
     """The public intake as its own database user, with the shared (database) rate limiter and the
     hotline's public key only: the form works, the report lands in hl_inbox with its contact sealed,
@@ -248,7 +489,7 @@ def test_intake_user_serves_the_form_inserts_into_the_inbox_and_reads_nothing(se
     from mamoru.hotline.settings import HotlineSettings
     from mamoru.web.app import create_app
 
-    url, prefix = separated
+    url, prefix, _ = separated
     hotline_keys = ContactCipher.from_file(tmp_path / "hotline" / "contact.key")
     public = tmp_path / "intake" / "contact.pub"
     public.parent.mkdir()
@@ -303,3 +544,213 @@ def test_intake_user_serves_the_form_inserts_into_the_inbox_and_reads_nothing(se
             assert hotline_keys.open(receipt, stored.contact) == "sep@example.test"
     finally:
         hotline_db.engine.dispose()
+
+
+def test_grants_per_role_and_table_are_as_declared(separated: tuple[str, str, Made]) -> None:
+    """Every table x privilege x process role, as PostgreSQL reports it after `mamoru db roles
+    --apply`, equals the declared table above; sequences: USAGE exactly where the role INSERTs (nobody
+    reads or sets one); the portal's row-secured tables have row-level security on, with one policy
+    per role that touches them (the portal's for SELECT, with its condition)."""
+    from mamoru.separation import PORTAL_ROWS
+
+    url, prefix, _ = separated
+    expected = parse_grants(EXPECTED_GRANTS)
+    owner = create_engine(url)
+    try:
+        with owner.connect() as conn:
+            actual = actual_grants(conn, prefix)
+            columns = actual_column_updates(conn, prefix)
+            sequences = actual_sequences(conn, prefix)
+            secured = dict(conn.execute(text(
+                "SELECT relname, relrowsecurity FROM pg_class WHERE relkind = 'r' "
+                "AND relnamespace = 'public'::regnamespace")).all())
+            policies = {(t, r): (cmd, qual) for t, r, cmd, qual in conn.execute(text(
+                "SELECT tablename, unnest(roles)::text, cmd, qual FROM pg_policies WHERE schemaname = 'public'"))}
+    finally:
+        owner.dispose()
+    differ = [f"{t}: declared {expected.get(t)}, PostgreSQL {actual.get(t)}"
+              for t in sorted({*expected, *actual}) if expected.get(t) != actual.get(t)]
+    assert differ == [], "\n".join(differ) + "\n\nas PostgreSQL has it:\n" + render_grants(actual)
+    assert columns == EXPECTED_COLUMN_UPDATES
+    assert {(t, r) for t, row in expected.items() for r, cell in row.items() if "u" in cell} == set(columns)
+    for seq, row in sequences.items():
+        assert seq.endswith("_id_seq") and seq.removesuffix("_id_seq") in expected, seq
+        inserts = expected[seq.removesuffix("_id_seq")]
+        assert row == {r: "U" if "I" in inserts[r] else "-" for r in ROLES}, (seq, row)
+    assert {t for t, on in secured.items() if on} == set(PORTAL_ROWS)
+    for table, condition in PORTAL_ROWS.items():
+        readers = {r for r in ROLES if expected[table][r] != "-"}
+        assert {r.removeprefix(f"{prefix}_") for t, r in policies if t == table and r.startswith(prefix)} == readers
+        cmd, qual = policies[(table, f"{prefix}_portal")]
+        assert cmd == "SELECT" and qual not in (None, "true"), (table, cmd, qual, condition)
+        for role in readers - {"portal"}:
+            assert policies[(table, f"{prefix}_{role}")] == ("ALL", "true")
+
+
+def test_no_process_but_the_account_managers_can_make_a_token_or_change_an_account(
+        separated: tuple[str, str, Made]) -> None:
+    """The reported takeover: as the feed's user, a token inserted for an analyst. Now the matcher's and
+    the feed's users may only read tokens and note their use; the office and hotline users may create
+    users and tokens and revoke tokens (their pages do), but change no account, nor a token's scopes
+    or expiry, and delete neither."""
+    url, prefix, _ = separated
+    attempts = {
+        "insert a token": "INSERT INTO api_tokens (user_id, name, prefix, secret_hash, scopes, created_at) "
+                          "SELECT id, 'x', 'mmr_x', md5(random()::text), '[\"hotline:read\"]', now() FROM users LIMIT 1",
+        "widen a token": "UPDATE api_tokens SET scopes = '[\"hotline:read\"]'",
+        "revive a token": "UPDATE api_tokens SET expires_at = NULL",
+        "revoke tokens": "UPDATE api_tokens SET revoked_at = now()",
+        "delete tokens": "DELETE FROM api_tokens",
+        "change a role": "UPDATE users SET role = 'administrator'",
+        "set a password": "UPDATE users SET password_hash = 'x'",
+        "delete users": "DELETE FROM users",
+        "insert a user": "INSERT INTO users (username, display_name, email, role, password_hash, active, created_at) "
+                         "VALUES ('intruder', '', '', 'administrator', 'x', true, now())",
+        "forge a session": "INSERT INTO web_sessions (key_hash, user_id, csrf_token, created_at, last_seen_at, expires_at) "
+                           "SELECT md5(random()::text), id, 'c', now(), now(), now() + interval '1 day' FROM users LIMIT 1",
+        "hand a session over": "UPDATE web_sessions SET user_id = user_id",
+    }
+    manage = {"insert a token", "revoke tokens", "insert a user", "forge a session"}  # their pages do these
+    allowed = {"office": manage, "hotline": manage}
+    for role in ("office", "hotline", "matcher", "feed", "portal", "intake"):
+        engine = create_engine(as_user(url, f"{prefix}_{role}"))
+        try:
+            for what, sql in attempts.items():
+                with engine.connect() as conn:
+                    if what in allowed.get(role, set()):
+                        conn.execute(text(sql))  # rolled back
+                        conn.rollback()
+                        continue
+                    with pytest.raises(ProgrammingError, match="permission denied"):
+                        conn.execute(text(sql))
+            if role in ("office", "hotline", "matcher", "feed"):
+                with engine.connect() as conn:  # what checking a token writes
+                    conn.execute(text("UPDATE api_tokens SET last_used_at = now()"))
+                    conn.rollback()
+        finally:
+            engine.dispose()
+
+
+def test_portal_user_sees_published_rows_only(separated: tuple[str, str, Made], tmp_path: Path) -> None:
+    """Row-level security: the portal's user reads the published round and its accepted entry, never a
+    draft entry (in the published round or in an open one), a draft material, an unpublished
+    prefecture table, a draft plan; agencies' contacts and entry histories not at all. The office's
+    user reads every row. The portal's pages still answer with the published data."""
+    from fastapi.testclient import TestClient
+
+    from mamoru.web.app import create_app
+
+    url, prefix, made = separated
+    queries = {
+        "rounds": "SELECT id FROM fu_rounds ORDER BY id",
+        "entries": "SELECT id FROM fu_entries ORDER BY id",
+        "materials": "SELECT id FROM fu_awareness_materials ORDER BY id",
+        "prefectures": "SELECT DISTINCT measure_id FROM fu_prefecture_status ORDER BY 1",
+        "plans": "SELECT key FROM plans ORDER BY key",
+        "draft texts": "SELECT id FROM fu_entries WHERE narrative_ja LIKE '%separated-draft%'",
+    }
+
+    def read(role: str | None) -> dict[str, list[object]]:
+        engine = create_engine(as_user(url, f"{prefix}_{role}") if role else url)
+        try:
+            with engine.connect() as conn:
+                return {k: list(conn.scalars(text(q))) for k, q in queries.items()}
+        finally:
+            engine.dispose()
+
+    everything, office, portal = read(None), read("office"), read("portal")
+    assert office == everything
+    assert {made.open_round, made.published_round} <= set(everything["rounds"])
+    assert set(made.draft_entries) <= set(everything["entries"]) and len(everything["draft texts"]) == 2
+    assert "separated-draft-plan" in everything["plans"]
+    assert portal["rounds"] == [made.published_round]
+    assert portal["entries"] == [made.accepted_entry]
+    assert portal["draft texts"] == []
+    assert portal["materials"] == [made.published_material]
+    assert portal["prefectures"] == [made.published_prefectures]
+    assert "separated-draft-plan" not in portal["plans"] and portal["plans"]
+    engine = create_engine(as_user(url, f"{prefix}_portal"))
+    try:
+        with engine.connect() as conn:  # every measure of a decided plan is there
+            assert conn.execute(text("SELECT count(*) FROM measures")).scalar_one() > 0
+        for table in ("agency_profiles", "fu_entry_versions", "fu_meetings", "fu_decisions", "fu_maturity"):
+            with engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
+                conn.execute(text(f"SELECT * FROM {table} LIMIT 1"))
+    finally:
+        engine.dispose()
+    settings = load_settings({"MAMORU_ROLE": "portal", "MAMORU_DATABASE_URL": as_user(url, f"{prefix}_portal"),
+                              "MAMORU_VAR_DIR": str(tmp_path), "MAMORU_SECRET_KEY": "portal-secret"})
+    with TestClient(create_app(settings)) as client:
+        home = client.get("/portal")
+        assert home.status_code == 200 and f"/portal/rounds/{made.published_round}" in home.text
+        assert f"/portal/rounds/{made.open_round}" not in home.text
+        page = client.get(f"/portal/rounds/{made.published_round}")
+        assert page.status_code == 200, page.text[:300]
+        assert ACCEPTED_TEXT in page.text and DRAFT_TEXT not in page.text
+        assert client.get(f"/portal/rounds/{made.open_round}").status_code == 404
+        awareness = client.get("/portal/awareness")
+        assert awareness.status_code == 200 and "公開資料" in awareness.text and "下書き資料" not in awareness.text
+        materials = client.get("/api/v1/followup/materials").json()
+        assert [m["id"] for m in materials] == [made.published_material]
+        assert client.get(f"/api/v1/followup/materials/{made.draft_material}").status_code == 404
+        shown = client.get("/api/v1/followup/prefectures")
+        assert shown.status_code == 200 and len(shown.json()) == 1
+        plans = client.get("/api/v1/plans").json()
+        assert plans and "separated-draft-plan" not in [p["key"] for p in plans]
+        assert client.get("/api/v1/plans/separated-draft-plan").status_code == 404
+        for page_path in ("/portal/help", "/portal/indicators", "/agencies", "/timeline", "/definitions", "/"):
+            assert client.get(page_path).status_code == 200, page_path
+
+
+def test_feed_and_matcher_take_tokens_and_ignore_session_cookies(separated: tuple[str, str, Made],
+                                                                 tmp_path: Path) -> None:
+    """The feed's process, as its own database user, authenticates a Bearer token (noting its use in
+    last_used_at, the one column it may update) and answers a session cookie as anonymous (401), not
+    with a 500 for a table its user may not read; the matcher's likewise."""
+    from fastapi.testclient import TestClient
+
+    from mamoru.web.app import create_app
+
+    url, prefix, made = separated
+    for role, path in (("feed", "/api/v1/blocklist/access-log"), ("matcher", "/api/v1/match/banks")):
+        settings = load_settings({"MAMORU_ROLE": role, "MAMORU_DATABASE_URL": as_user(url, f"{prefix}_{role}"),
+                                  "MAMORU_VAR_DIR": str(tmp_path / role), "MAMORU_SECRET_KEY": f"{role}-secret"})
+        with TestClient(create_app(settings)) as client:
+            assert client.get(path, headers={"Cookie": "mamoru_session=made-up"}).status_code == 401
+            if role == "feed":
+                r = client.get(path, headers={"Authorization": f"Bearer {made.admin_token}"})
+                assert r.status_code == 200, r.text[:300]
+    owner = create_engine(url)
+    try:
+        with owner.connect() as conn:
+            used = conn.execute(text("SELECT last_used_at FROM api_tokens WHERE name = 'admin'")).scalar_one()
+        assert used is not None
+    finally:
+        owner.dispose()
+
+
+def test_db_roles_without_createrole_says_what_is_missing(separated: tuple[str, str, Made], tmp_path: Path) -> None:
+    """`mamoru db roles --apply` as a user who may not create roles (and owns no table): exit 1 naming
+    CREATEROLE and the tables it does not own, no traceback, nothing made."""
+    url, _, _ = separated
+    weak = f"mweak_{secrets.token_hex(3)}"
+    prefix = f"mnone_{secrets.token_hex(3)}"
+    admin = create_engine(url)
+    try:
+        with admin.begin() as conn:
+            conn.execute(text(f"CREATE ROLE {weak} LOGIN NOCREATEROLE"))
+        env = {"MAMORU_VAR_DIR": str(tmp_path), "MAMORU_DATABASE_URL": as_user(url, weak), "PATH": os.environ.get("PATH", "")}
+        r = subprocess.run([sys.executable, "-m", "mamoru.cli", "db", "roles", "--prefix", prefix, "--apply"],
+                           env=env, capture_output=True, text=True, timeout=120)
+        assert r.returncode == 1, (r.returncode, r.stderr)
+        assert "Traceback" not in r.stderr
+        assert "CREATEROLE" in r.stderr and f"{prefix}_portal" in r.stderr and weak in r.stderr
+        assert "does not own the tables" in r.stderr
+        with admin.connect() as conn:
+            assert conn.execute(text("SELECT count(*) FROM pg_roles WHERE rolname LIKE :p"),
+                                {"p": f"{prefix}%"}).scalar_one() == 0
+    finally:
+        with admin.begin() as conn:
+            conn.execute(text(f"DROP OWNED BY {weak}"))
+            conn.execute(text(f"DROP ROLE IF EXISTS {weak}"))
+        admin.dispose()

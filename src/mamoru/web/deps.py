@@ -106,6 +106,10 @@ def get_principal(request: Request, session: Session = Depends(get_session)) -> 
         if tok is None:
             raise HTTPException(401, "invalid, expired or revoked API token", headers={"WWW-Authenticate": "Bearer"})
         principal = Principal(user=tok.user, token=tok)
+    elif not request.app.state.web_sessions:
+        # A process with no sign-in page (the matcher, the feed) takes API tokens only: a session
+        # cookie is ignored, not looked up (its database user may not read web_sessions).
+        principal = Principal(user=None)
     else:
         cookie = request.cookies.get(SESSION_COOKIE)
         ws = auth_service.find_session(session, cookie, settings.session_hours) if cookie else None
