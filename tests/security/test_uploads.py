@@ -9,6 +9,7 @@ a private one for the test, watched before and after.
 from __future__ import annotations
 
 import logging
+import re
 import os
 import tempfile
 from datetime import date
@@ -229,3 +230,52 @@ def test_followup_import_that_succeeds_leaves_no_temporary_copy(app: Any, loaded
     loaded.expire_all()
     assert [e.narrative_en for e in round_entries(loaded, r0)][0] == "Edited through an upload."
     assert_no_copy_left(private_tmp, disk_copies)
+
+
+# -- forms that take no file: a multipart body is refused by its Content-Type, before it is read ---
+
+def _png_bytes(megabytes: int) -> bytes:
+    """A benign generated PNG header followed by padding: only its size matters here."""
+    return b"\x89PNG\r\n\x1a\n" + os.urandom(megabytes * 1024 * 1024)
+
+
+@pytest.mark.parametrize("lang,expected", [("ja", "ファイルを受け取りません"), ("en", "takes no files")])
+def test_the_report_form_refuses_a_file_before_storing_a_byte(app: Any, session: Any, private_tmp: Path,
+                                                             disk_copies: list[Any], lang: str, expected: str) -> None:
+    from sqlalchemy import func, select
+
+    from mamoru.hotline.models import InboxReport, Report
+
+    with TestClient(app) as client:
+        page = client.get(f"/report?lang={lang}")
+        assert 'enctype="multipart' not in page.text  # the form is urlencoded: it never sends a file
+        csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+        r = client.post("/report", data={"url": "http://upload.example.test/", "csrf_token": csrf},
+                        files={"evidence": ("shot.png", _png_bytes(3), "image/png")})
+    assert r.status_code == 415, r.text[:300]
+    assert expected in r.text
+    assert disk_copies == []  # the parser never ran: nothing was spooled
+    assert os.listdir(private_tmp) == [] and open_files_under(private_tmp) == []
+    assert session.scalar(select(func.count()).select_from(Report)) == 0
+    assert session.scalar(select(func.count()).select_from(InboxReport)) == 0
+
+
+def test_a_multipart_body_is_refused_on_every_route_that_takes_no_file(app: Any, private_tmp: Path,
+                                                                       disk_copies: list[Any]) -> None:
+    """Every unsafe route of the route table: only the declared uploads read a multipart body."""
+    from tests.security.routes import flat_routes
+
+    from mamoru.web.limits import takes_files
+
+    uploads = {(m, p) for m, p, r in flat_routes(app) if takes_files(r)}
+    assert uploads == {("POST", "/matching/import"), ("POST", "/api/v1/banks/{name}/import"),
+                       ("POST", "/api/v1/followup/rounds/{round_id}/import"),
+                       ("POST", "/followup/rounds/{round_id}/import")}
+    with TestClient(app) as client:
+        for method, path, _route in flat_routes(app):
+            if method == "GET" or (method, path) in uploads:
+                continue
+            url = re.sub(r"\{[^}]+\}", "1", path)
+            r = client.request(method, url, files={"f": ("x.png", b"\x89PNG\r\n\x1a\n" + b"0" * 2048, "image/png")})
+            assert r.status_code == 415, (method, path, r.status_code, r.text[:200])
+    assert disk_copies == [] and os.listdir(private_tmp) == []

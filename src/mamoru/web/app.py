@@ -27,7 +27,7 @@ from mamoru.web import plan as plan_web
 from mamoru.web import portal as portal_web
 from mamoru.web.commit import CommitBeforeResponse
 from mamoru.web.hotline import report_form
-from mamoru.web.limits import BodyLimit, OneAtATime
+from mamoru.web.limits import BodyLimit, NoFilesUnlessUploaded, OneAtATime, upload_routes
 from mamoru.web.templating import render
 
 access_log = logging.getLogger("mamoru.access")
@@ -87,6 +87,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         app.include_router(router)
     if settings.role == "intake":
         report_form.prepare(app.state)  # the public contact key must be there before the first reporter is
+    # innermost: a multipart body to a route that takes no file is refused unread (with the pages' headers)
+    app.add_middleware(NoFilesUnlessUploaded, uploads=upload_routes(app.routes))
     _install_middleware(app, settings)
     _install_error_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]

@@ -10,7 +10,9 @@ from __future__ import annotations
 
 import asyncio
 import json
+import re
 import weakref
+from collections.abc import Iterable
 from typing import Any
 
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
@@ -91,6 +93,84 @@ async def read_upload(file: Any, limit: int = UPLOAD_LIMIT_BYTES) -> bytes:
     if len(data) > limit:
         raise HTTPException(413, f"an uploaded file is at most {limit // (1024 * 1024)} MB")
     return data
+
+
+NO_FILES_MESSAGE = "mamoru takes no files: send only the address (URL) of the page."
+"""The refusal of a file sent to a route that takes none (translated in messages.po)."""
+
+
+def is_multipart(content_type: str | bytes | None) -> bool:
+    """Whether a Content-Type header names a multipart body (the only kind that carries files)."""
+    if isinstance(content_type, bytes):
+        content_type = content_type.decode("latin-1")
+    return (content_type or "").split(";", 1)[0].strip().lower().startswith("multipart/")
+
+
+def takes_files(route: Any) -> bool:
+    from fastapi import params
+
+    dependant = getattr(route, "dependant", None)
+    return any(isinstance(getattr(f, "field_info", None), params.File)
+               for f in getattr(dependant, "body_params", None) or [])
+
+
+def upload_routes(routes: Iterable[Any]) -> list[tuple[frozenset[str], re.Pattern[str]]]:
+    """(methods, path pattern) of every route whose body declares a file (FastAPI `File(...)`),
+    walking included routers (FastAPI keeps them as branches holding `original_router`)."""
+    found: list[tuple[frozenset[str], re.Pattern[str]]] = []
+    for route in routes:
+        inner = getattr(route, "original_router", None)
+        if inner is not None:
+            found += upload_routes(inner.routes)
+        elif takes_files(route):
+            found.append((frozenset(route.methods or ()), route.path_regex))
+    return found
+
+
+class NoFilesUnlessUploaded:
+    """Pure ASGI middleware: a multipart body (the only kind that carries a file) is refused with 415
+    by its Content-Type, before one byte of it is read, unless the route declares a file upload
+    (spreadsheet, CSV and hash imports). mamoru never receives content: the public report form and
+    every other form are urlencoded, and the JSON API takes JSON. Starlette's multipart parser would
+    otherwise spool each part over 1 MB to a temporary file while reading the body."""
+
+    def __init__(self, app: Any, uploads: list[tuple[frozenset[str], re.Pattern[str]]]) -> None:
+        self.app = app
+        self.uploads = uploads
+
+    def _allowed(self, scope: dict[str, Any]) -> bool:
+        method, path = scope.get("method", ""), scope.get("path", "")
+        return any(method in methods and pattern.match(path) for methods, pattern in self.uploads)
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if (scope["type"] != "http" or not is_multipart(dict(scope.get("headers") or []).get(b"content-type"))
+                or self._allowed(scope)):
+            await self.app(scope, receive, send)
+            return
+        from starlette.requests import Request
+
+        from mamoru.i18n import gettext
+        from mamoru.web.deps import get_lang
+
+        request = Request(scope)
+        if str(scope.get("path", "")).startswith("/api/"):  # the API answers in English, as its other refusals
+            body = json.dumps({"detail": NO_FILES_MESSAGE,
+                               "problems": [{"row": None, "field": "body", "reason": NO_FILES_MESSAGE}]})
+            response: Any = _json_response(body, 415)
+        else:
+            from mamoru.web.templating import render
+
+            message = gettext(get_lang(request), NO_FILES_MESSAGE)
+            response = render(request, "pages/error.html", {"status": 415, "message": message, "problems": []},
+                              status_code=415)
+        response.headers["connection"] = "close"  # the unread body is not worth waiting for
+        await response(scope, receive, send)
+
+
+def _json_response(body: str, status: int) -> Any:
+    from starlette.responses import Response
+
+    return Response(body, status_code=status, media_type="application/json")
 
 
 class OneAtATime:
