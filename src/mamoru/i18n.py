@@ -8,7 +8,7 @@ Dates are formatted with Babel in each language; fiscal years also in the Japane
 
 from __future__ import annotations
 
-from datetime import date
+from datetime import date, datetime
 from functools import cache
 from pathlib import Path
 from typing import Any
@@ -16,7 +16,7 @@ from typing import Any
 from babel.dates import format_date
 from babel.messages.pofile import read_po
 
-from mamoru.periods import fiscal_period_label
+from mamoru.periods import JST, fiscal_period_label
 
 LANGS = ("ja", "en")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -59,6 +59,16 @@ def fmt_date(value: date | None, lang: str, precision: str = "day") -> str:
     if precision == "month":
         return f"{value.year}年{value.month}月" if lang == "ja" else format_date(value, "MMMM y", locale="en")
     return format_date(value, "long", locale="ja" if lang == "ja" else "en")
+
+
+def fmt_time_jst(value: datetime | None) -> str:
+    """A moment in Japan time with the zone marked, the same in both languages:
+    2026-12-02 15:04 JST (mamoru stores UTC; the pages show Japan time)."""
+    if value is None:
+        return ""
+    if value.tzinfo is None:
+        raise ValueError("a naive datetime has no place in time; give it a time zone (mamoru stores UTC)")
+    return f"{value.astimezone(JST):%Y-%m-%d %H:%M} JST"
 
 
 ERAS = ((2019, "令和", 2018), (1989, "平成", 1988), (1926, "昭和", 1925))

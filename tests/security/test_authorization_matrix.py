@@ -51,6 +51,7 @@ RULES: dict[str, frozenset[str]] = {
     "GET /": EVERYONE,
     "GET /account": SIGNED_IN,
     "POST /account/tokens": SIGNED_IN,
+    "POST /account/tokens/{token_id}/revoke": SIGNED_IN,  # the service then finds only the user's own
     "GET /admin/users": roles('administrator'),
     "POST /admin/users": roles('administrator'),
     "GET /agencies": EVERYONE,
@@ -175,6 +176,10 @@ RULES: dict[str, frozenset[str]] = {
     "POST /api/v1/match/reports": roles('platform'),
     "GET /api/v1/match/status": roles('platform'),
     "GET /api/v1/me": SIGNED_IN,
+    "GET /api/v1/me/tokens": SIGNED_IN,
+    "POST /api/v1/me/tokens": SIGNED_IN,
+    "DELETE /api/v1/me/tokens/{token_id}": SIGNED_IN,  # the service then finds only the user's own
+    "POST /api/v1/me/tokens/{token_id}/revoke": SIGNED_IN,
     "GET /api/v1/measures": EVERYONE,
     "GET /api/v1/measures/{uid}": EVERYONE,
     "PATCH /api/v1/measures/{uid}": PLAN_WRITE_SCOPE,
@@ -191,6 +196,8 @@ RULES: dict[str, frozenset[str]] = {
     "POST /api/v1/tokens": SIGNED_IN,
     "GET /api/v1/users": roles('administrator'),
     "POST /api/v1/users": roles('administrator'),
+    "GET /api/v1/users/{username}/tokens": roles('administrator'),
+    "DELETE /api/v1/users/{username}/tokens/{token_id}": roles('administrator'),
     "GET /audit": AUDIT,
     "GET /blocked": EVERYONE,
     "GET /blocklist": BLOCKLIST_READ,
@@ -311,6 +318,12 @@ def world(session: Any, loaded: Any, make_user: Any, api_token: Any, app: Any) -
               "entry_id": "1", "appeal_id": "1", "case_id": "1", "assessment_id": "1", "meeting_id": "1",
               "action_id": "1"}
     params.update(_domain_ids(session, users))
+    # An id no token has: probing the revoke routes must not revoke the tokens the probes use.
+    from sqlalchemy import func, select
+
+    from mamoru.auth.models import ApiToken
+
+    params["token_id"] = str((session.scalar(select(func.max(ApiToken.id))) or 0) + 1000)
     yield {"users": users, "tokens": tokens, "params": params, "app": app}
 
 

@@ -8,14 +8,16 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
 
-from sqlalchemy import delete, func, select
+from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session
+from sqlalchemy.orm.attributes import set_committed_value
 
 from mamoru import audit
 from mamoru.auth import roles
 from mamoru.auth.models import ApiToken, LoginAttempt, User, WebSession
 from mamoru.auth.passwords import check_strength, hash_password, verify_password
 from mamoru.db import utcnow
+from mamoru.errors import NotFound, PermissionDenied
 
 THROTTLE_WINDOW = timedelta(minutes=15)
 
@@ -172,46 +174,140 @@ def close_session(session: Session, cookie_value: str) -> None:
 
 
 TOKEN_PREFIX = "mmr_"
+TOKEN_MAX_DAYS = 3650
+"""The longest expiry a token may be given, in days (ten years; a token needed longer is replaced)."""
+TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
+"""`last_used_at` is written at most once per interval per token: a busy platform's token does not
+update its row on every request."""
+
+
+@dataclass(frozen=True)
+class NewToken:
+    """A token just created: the row, and its secret, which is shown once and never stored."""
+
+    token: ApiToken
+    secret: str
 
 
 def issue_token(session: Session, user: User, name: str, scopes: list[str], actor: User | None = None,
                 expires_at: datetime | None = None) -> str:
     """Create an API token for `user` and return its secret; only its hash is stored."""
+    return _issue(session, user, name, scopes, actor, expires_at).secret
+
+
+def _issue(session: Session, user: User, name: str, scopes: list[str], actor: User | None,
+           expires_at: datetime | None) -> NewToken:
     unknown = [s for s in scopes if s not in roles.SCOPES]
     if unknown:
-        raise AuthError(f"unknown scope(s): {', '.join(unknown)}")
+        raise AuthError(f"unknown scope(s): {', '.join(unknown)}; choose from: {', '.join(roles.SCOPES)}")
     allowed = roles.ROLE_SCOPES.get(user.role, frozenset())
     refused = [s for s in scopes if s not in allowed]
     if refused:
         raise AuthError(f"role {user.role} may not hold scope(s): {', '.join(refused)}", code=403)
     secret = TOKEN_PREFIX + secrets.token_urlsafe(32)
-    session.add(
-        ApiToken(
-            user_id=user.id,
-            name=name,
-            prefix=secret[:12],
-            secret_hash=_sha256(secret),
-            scopes=sorted(set(scopes)),
-            expires_at=expires_at,
-        )
+    token = ApiToken(
+        user_id=user.id,
+        name=name,
+        prefix=secret[:12],
+        secret_hash=_sha256(secret),
+        scopes=sorted(set(scopes)),
+        created_at=utcnow(),
+        expires_at=expires_at,
     )
+    session.add(token)
     session.flush()
-    audit.record(session, actor or user, "token:create", f"user:{user.username}", {"name": name, "scopes": sorted(set(scopes))})
-    return secret
+    audit.record(session, actor or user, "token:create", f"user:{user.username}",
+                 {"id": token.id, "name": name, "scopes": sorted(set(scopes)),
+                  "expires_at": expires_at.isoformat() if expires_at else None})
+    return NewToken(token=token, secret=secret)
 
 
-def find_token(session: Session, secret: str) -> ApiToken | None:
+def _may_manage_tokens(owner: User, actor: User | None) -> None:
+    """The owner manages their own tokens, an administrator anyone's; None is the command line
+    (an operator at the server)."""
+    if actor is not None and actor.id != owner.id and actor.role != roles.ADMINISTRATOR:
+        raise PermissionDenied("only an administrator manages another user's API tokens")
+
+
+def create_token(session: Session, owner: User, name: str, scopes: list[str], *, actor: User | None = None,
+                 expires_in_days: int | None = None) -> NewToken:
+    """Create an API token for `owner`, valid for `expires_in_days` days if given (else until revoked).
+
+    Refuses (AuthError 400) an empty or long name, no scope, an unknown scope, an expiry that is not
+    1 to TOKEN_MAX_DAYS days; (AuthError 403) a scope the owner's role may not hold; and
+    (PermissionDenied) an actor other than the owner who is not an administrator. Audited as
+    token:create. Both doors (the command line, the account page and API) call this."""
+    _may_manage_tokens(owner, actor)
+    name = name.strip()
+    if not name or len(name) > 100:
+        raise AuthError("a token's name is 1 to 100 characters")
+    scopes = [s.strip() for s in scopes if s.strip()]
+    if not scopes:
+        raise AuthError(f"give at least one scope; choose from: {', '.join(sorted(roles.ROLE_SCOPES.get(owner.role, ())))}")
+    expires_at = None
+    if expires_in_days is not None:
+        if isinstance(expires_in_days, bool) or not isinstance(expires_in_days, int) \
+                or not 1 <= expires_in_days <= TOKEN_MAX_DAYS:
+            raise AuthError(f"the expiry is a whole number of days from 1 to {TOKEN_MAX_DAYS}")
+        expires_at = utcnow() + timedelta(days=expires_in_days)
+    return _issue(session, owner, name, scopes, actor, expires_at)
+
+
+def list_tokens(session: Session, owner: User, actor: User | None = None) -> list[ApiToken]:
+    """Every token of `owner`, revoked and expired ones included, oldest first (never a secret:
+    only its hash is stored)."""
+    _may_manage_tokens(owner, actor)
+    return list(session.scalars(select(ApiToken).where(ApiToken.user_id == owner.id).order_by(ApiToken.id)))
+
+
+def token_state(token: ApiToken, now: datetime | None = None) -> str:
+    """What a token is now: revoked, expired or active."""
+    if token.revoked_at is not None:
+        return "revoked"
+    if token.expires_at is not None and token.expires_at <= (now or utcnow()):
+        return "expired"
+    return "active"
+
+
+def find_token(session: Session, secret: str, *, touch: bool = True) -> ApiToken | None:
+    """The live token with this secret, or None for an unknown, revoked or expired token or one whose
+    owner is deactivated. With `touch`, records its use in `last_used_at` (at most once per
+    TOKEN_TOUCH_INTERVAL; the update is conditional, so concurrent requests write it once)."""
     tok = session.scalar(select(ApiToken).where(ApiToken.secret_hash == _sha256(secret)))
     if tok is None or tok.revoked_at is not None or not tok.user.active:
         return None
     now = utcnow()
     if tok.expires_at is not None and tok.expires_at <= now:
         return None
-    if tok.last_used_at is None or (now - tok.last_used_at) > timedelta(minutes=5):
-        tok.last_used_at = now
+    if touch and (tok.last_used_at is None or (now - tok.last_used_at) >= TOKEN_TOUCH_INTERVAL):
+        session.execute(
+            update(ApiToken)
+            .where(ApiToken.id == tok.id,
+                   or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - TOKEN_TOUCH_INTERVAL))
+            .values(last_used_at=now)
+            .execution_options(synchronize_session=False)
+        )
+        set_committed_value(tok, "last_used_at", now)  # written above; not again at the next flush
     return tok
 
 
-def revoke_token(session: Session, token: ApiToken, actor: User | None) -> None:
-    token.revoked_at = utcnow()
-    audit.record(session, actor, "token:revoke", f"user:{token.user.username}", {"name": token.name})
+def revoke_token(session: Session, token: ApiToken, actor: User | None) -> ApiToken:
+    """Revoke `token` now (audited as token:revoke); a token already revoked keeps its time."""
+    _may_manage_tokens(token.user, actor)
+    if token.revoked_at is None:
+        token.revoked_at = utcnow()
+        session.flush()
+        audit.record(session, actor, "token:revoke", f"user:{token.user.username}",
+                     {"id": token.id, "name": token.name})
+    return token
+
+
+def revoke_token_by_id(session: Session, token_id: int, actor: User | None, *, owner: User | None = None) -> ApiToken:
+    """Revoke the token with this id; with `owner`, only one of theirs (another's is not found, so
+    an id reveals nothing). NotFound for an unknown id, PermissionDenied for an actor who may not."""
+    token = session.get(ApiToken, token_id)
+    if token is None or (owner is not None and token.user_id != owner.id):
+        raise NotFound(f"no API token {token_id}" + (f" of {owner.username}" if owner is not None else ""))
+    if actor is not None and actor.id != token.user_id and actor.role != roles.ADMINISTRATOR:
+        raise NotFound(f"no API token {token_id}")
+    return revoke_token(session, token, actor)

@@ -2,6 +2,10 @@
 
 from __future__ import annotations
 
+import csv
+import io
+from datetime import UTC, datetime
+
 import typer
 from sqlalchemy import select
 
@@ -14,6 +18,7 @@ from mamoru.cli.common import (
     load_settings,
     open_database,
     resolve_actor,
+    write_stdout,
 )
 
 app = typer.Typer(help="User accounts.", no_args_is_help=True)
@@ -93,18 +98,75 @@ def deactivate(username: str, as_user: str | None = AS_OPTION) -> None:
 def token_create(username: str,
                  scopes: str = typer.Option(..., "--scopes", help="Comma-separated scopes, e.g. match or feed."),
                  name: str = typer.Option("cli", "--name", help="A name to recognise the token by."),
+                 expires_in_days: int | None = typer.Option(
+                     None, "--expires-in-days", help="Days until the token expires (1 to 3650; default: never)."),
                  as_user: str | None = AS_OPTION) -> None:
     """Create an API token for a user and print it once on standard output."""
-    from mamoru.auth.service import AuthError, get_user, issue_token
+    from mamoru.auth.service import AuthError, create_token, get_user
 
     db = open_database(load_settings())
-    with db.session() as s:
+    with domain_errors(), db.session() as s:
         user = get_user(s, username)
         if user is None:
             fail(f"no user {username!r}", 2)
         try:
-            secret = issue_token(s, user, name, [x.strip() for x in scopes.split(",") if x.strip()], resolve_actor(s, as_user))
+            new = create_token(s, user, name, scopes.split(","), actor=resolve_actor(s, as_user),
+                               expires_in_days=expires_in_days)
         except AuthError as exc:
-            fail(str(exc), 1 if exc.code == 403 else 2)
-    typer.echo(secret)
+            fail(str(exc), 2)
+        token_id, expires_at = new.token.id, new.token.expires_at
+    typer.echo(new.secret)
+    err.print(f"token {token_id} created for {username}"
+              + (f", expires {iso_utc(expires_at)}" if expires_at else ", no expiry"), markup=False)
     err.print("store this token now: it is not shown again")
+
+
+TOKEN_CSV_HEADER = ("id", "name", "scopes", "created_at", "expires_at", "last_used_at", "revoked_at")
+
+
+def iso_utc(value: datetime | None) -> str:
+    """ISO 8601 in UTC with a Z (2026-12-02T06:04:05Z), or "" for no time."""
+    if value is None:
+        return ""
+    return value.astimezone(UTC).replace(microsecond=0).isoformat().replace("+00:00", "Z")
+
+
+@token_app.command("list")
+def token_list(username: str, as_user: str | None = AS_OPTION) -> None:
+    """List a user's API tokens as CSV on standard output.
+
+    UTF-8 without a BOM; columns id, name, scopes (separated by spaces), created_at, expires_at,
+    last_used_at, revoked_at (ISO 8601 in UTC, empty for none). Secrets are never shown."""
+    from mamoru.auth.service import get_user, list_tokens
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        user = get_user(s, username)
+        if user is None:
+            fail(f"no user {username!r}", 2)
+        buf = io.StringIO()
+        w = csv.writer(buf, lineterminator="\n")
+        w.writerow(TOKEN_CSV_HEADER)
+        for t in list_tokens(s, user, resolve_actor(s, as_user)):
+            w.writerow([t.id, t.name, " ".join(t.scopes or []), iso_utc(t.created_at), iso_utc(t.expires_at),
+                        iso_utc(t.last_used_at), iso_utc(t.revoked_at)])
+    write_stdout(buf.getvalue())
+
+
+@token_app.command("revoke")
+def token_revoke(token_id: int = typer.Argument(..., metavar="ID", help="The token's id (`mamoru token list`)."),
+                 as_user: str | None = AS_OPTION) -> None:
+    """Revoke an API token at once (it then gets 401 everywhere). Unknown id: exit 2."""
+    from mamoru.auth.models import ApiToken
+    from mamoru.auth.service import revoke_token_by_id
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        existing = s.get(ApiToken, token_id)
+        already = existing.revoked_at if existing is not None else None
+        token = revoke_token_by_id(s, token_id, resolve_actor(s, as_user))
+        owner, name = token.user.username, token.name
+    if already is not None:
+        err.print(f"token {token_id} ({name}) of {owner} was already revoked at {iso_utc(already)}", markup=False)
+    else:
+        err.print(f"token {token_id} ({name}) of {owner} revoked", markup=False)

@@ -7,7 +7,7 @@ import time
 from pathlib import Path
 from typing import Any
 
-from fastapi import APIRouter, FastAPI, HTTPException, Request
+from fastapi import APIRouter, Depends, FastAPI, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
@@ -74,6 +74,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         openapi_url="/api/v1/openapi.json",
         docs_url=None,  # served by mamoru.web.system with vendored assets (FastAPI's page loads a CDN)
         redoc_url=None,
+        dependencies=[Depends(deps.refuse_dead_token)],  # a revoked or expired token: 401 on every API route
     )
     app.state.settings = settings
     app.state.database = database or Database.from_url(settings.database_url)

@@ -91,6 +91,29 @@ def _bearer(request: Request) -> str | None:
     return None
 
 
+REFUSED_BEARER = "invalid, expired or revoked API token"
+
+
+def refuse_dead_token(request: Request) -> None:
+    """An app-wide dependency: every API route, the public ones too, answers 401 (JSON) to a Bearer
+    token that is unknown, revoked or expired, instead of serving the request as anonymous.
+
+    The check runs in its own short transaction, which also records the token's use
+    (`last_used_at`, at most once a minute): the write holds even when the request is then refused
+    and rolled back, and the row is locked for a moment, not for the whole request. Processes that
+    authenticate nobody (portal, intake) ignore credentials, as in get_principal."""
+    if not request.url.path.startswith("/api/") or not request.app.state.authenticates:
+        return
+    bearer = _bearer(request)
+    if bearer is None:
+        return
+    db: Database = request.app.state.database
+    with db.session() as s:
+        live = auth_service.find_token(s, bearer) is not None
+    if not live:
+        raise HTTPException(401, REFUSED_BEARER, headers={"WWW-Authenticate": "Bearer"})
+
+
 def get_principal(request: Request, session: Session = Depends(get_session)) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
@@ -102,9 +125,11 @@ def get_principal(request: Request, session: Session = Depends(get_session)) -> 
         # has no business reading: its database user may not read the auth tables at all.
         principal = Principal(user=None)
     elif bearer is not None:
-        tok = auth_service.find_token(session, bearer)
+        # refuse_dead_token has already recorded the use in its own short transaction; this one
+        # only reads (an UPDATE here would hold the row, and SQLite's write lock, for the request).
+        tok = auth_service.find_token(session, bearer, touch=False)
         if tok is None:
-            raise HTTPException(401, "invalid, expired or revoked API token", headers={"WWW-Authenticate": "Bearer"})
+            raise HTTPException(401, REFUSED_BEARER, headers={"WWW-Authenticate": "Bearer"})
         principal = Principal(user=tok.user, token=tok)
     elif not request.app.state.web_sessions:
         # A process with no sign-in page (the matcher, the feed) takes API tokens only: a session

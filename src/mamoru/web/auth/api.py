@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session
 from mamoru import audit
 from mamoru.auth import roles
 from mamoru.auth import service as auth_service
-from mamoru.auth.models import User
+from mamoru.auth.models import ApiToken, User
 from mamoru.plan import service as plan_service
 from mamoru.web.deps import current_user, get_session, require_roles, require_scope
 
@@ -40,11 +40,33 @@ class UserIn(BaseModel):
 class TokenIn(BaseModel):
     name: str = Field(min_length=1, max_length=100)
     scopes: list[str] = Field(min_length=1)
+    expires_in_days: int | None = Field(None, ge=1, le=auth_service.TOKEN_MAX_DAYS,
+                                        description="Days until the token expires; none: until revoked.")
 
 
-class TokenOut(BaseModel):
-    token: str = Field(description="Shown once; store it now.")
+class TokenInfoOut(BaseModel):
+    """A token as listed: never its secret (only its hash is stored), its first characters to
+    recognise it by."""
+
+    id: int
+    name: str
+    prefix: str = Field(description="The secret's first characters.")
     scopes: list[str]
+    created_at: datetime
+    expires_at: datetime | None
+    last_used_at: datetime | None = Field(description="Recorded at most once a minute.")
+    revoked_at: datetime | None
+    state: str = Field(description="active, expired or revoked")
+
+
+class TokenOut(TokenInfoOut):
+    token: str = Field(description="Shown once; store it now.")
+
+
+def token_info(t: ApiToken) -> TokenInfoOut:
+    return TokenInfoOut(id=t.id, name=t.name, prefix=t.prefix, scopes=list(t.scopes or []), created_at=t.created_at,
+                        expires_at=t.expires_at, last_used_at=t.last_used_at, revoked_at=t.revoked_at,
+                        state=auth_service.token_state(t))
 
 
 class AuditEventOut(BaseModel):
@@ -87,13 +109,69 @@ def create_user(body: UserIn, session: Session = Depends(get_session),
     return user_out(u)
 
 
-@router.post("/tokens", response_model=TokenOut, status_code=201, summary="Create an API token for yourself")
-def create_token(body: TokenIn, session: Session = Depends(get_session), user: User = Depends(current_user)) -> TokenOut:
+def _new_token(session: Session, user: User, body: TokenIn) -> TokenOut:
     try:
-        secret = auth_service.issue_token(session, user, body.name, body.scopes)
+        new = auth_service.create_token(session, user, body.name, body.scopes, actor=user,
+                                        expires_in_days=body.expires_in_days)
     except auth_service.AuthError as exc:
         raise HTTPException(exc.code if exc.code != 400 else 422, str(exc)) from None
-    return TokenOut(token=secret, scopes=sorted(set(body.scopes)))
+    return TokenOut(token=new.secret, **token_info(new.token).model_dump())
+
+
+@router.post("/tokens", response_model=TokenOut, status_code=201, summary="Create an API token for yourself",
+             description="The same as POST /api/v1/me/tokens.")
+def create_token(body: TokenIn, session: Session = Depends(get_session), user: User = Depends(current_user)) -> TokenOut:
+    return _new_token(session, user, body)
+
+
+@router.get("/me/tokens", response_model=list[TokenInfoOut], summary="Your API tokens (revoked and expired included)")
+def my_tokens(session: Session = Depends(get_session), user: User = Depends(current_user)) -> list[TokenInfoOut]:
+    return [token_info(t) for t in auth_service.list_tokens(session, user, user)]
+
+
+@router.post("/me/tokens", response_model=TokenOut, status_code=201,
+             summary="Create an API token for yourself; its secret is in this answer only")
+def create_my_token(body: TokenIn, session: Session = Depends(get_session),
+                    user: User = Depends(current_user)) -> TokenOut:
+    return _new_token(session, user, body)
+
+
+@router.delete("/me/tokens/{token_id}", response_model=TokenInfoOut, summary="Revoke one of your API tokens",
+               responses={404: {"description": "no such token of yours"}})
+def revoke_my_token(token_id: int, session: Session = Depends(get_session),
+                    user: User = Depends(current_user)) -> TokenInfoOut:
+    return token_info(auth_service.revoke_token_by_id(session, token_id, user, owner=user))
+
+
+@router.post("/me/tokens/{token_id}/revoke", response_model=TokenInfoOut,
+             summary="Revoke one of your API tokens (for clients that cannot send DELETE)",
+             responses={404: {"description": "no such token of yours"}})
+def revoke_my_token_post(token_id: int, session: Session = Depends(get_session),
+                         user: User = Depends(current_user)) -> TokenInfoOut:
+    return token_info(auth_service.revoke_token_by_id(session, token_id, user, owner=user))
+
+
+def _named_user(session: Session, username: str) -> User:
+    u = auth_service.get_user(session, username)
+    if u is None:
+        raise HTTPException(404, f"no user {username!r}")
+    return u
+
+
+@router.get("/users/{username}/tokens", response_model=list[TokenInfoOut],
+            summary="A user's API tokens (administrator)", responses={404: {"description": "no such user"}})
+def user_tokens(username: str, session: Session = Depends(get_session),
+                admin: User = Depends(require_roles(roles.ADMINISTRATOR))) -> list[TokenInfoOut]:
+    return [token_info(t) for t in auth_service.list_tokens(session, _named_user(session, username), admin)]
+
+
+@router.delete("/users/{username}/tokens/{token_id}", response_model=TokenInfoOut,
+               summary="Revoke a user's API token (administrator)",
+               responses={404: {"description": "no such user, or no such token of theirs"}})
+def revoke_user_token(username: str, token_id: int, session: Session = Depends(get_session),
+                      admin: User = Depends(require_roles(roles.ADMINISTRATOR))) -> TokenInfoOut:
+    owner = _named_user(session, username)
+    return token_info(auth_service.revoke_token_by_id(session, token_id, admin, owner=owner))
 
 
 @router.get("/audit", response_model=list[AuditEventOut], summary="Audit log, newest first (auditor, administrator)")

@@ -10,9 +10,11 @@ from sqlalchemy.orm import Session
 from mamoru import audit
 from mamoru.auth import roles
 from mamoru.auth import service as auth_service
-from mamoru.auth.models import ApiToken, User
+from mamoru.auth.models import User
 from mamoru.config import Settings
+from mamoru.errors import DomainError
 from mamoru.plan import service as plan_service
+from mamoru.web import forms
 from mamoru.web.deps import (
     SESSION_COOKIE,
     current_user,
@@ -88,28 +90,77 @@ def users_create(request: Request, username: str = Form(..., max_length=64), rol
     return RedirectResponse("/admin/users", status_code=303)
 
 
+# Refusals the account page words itself (Japanese in auth.po); the service's own are shown as it says them.
+NO_NAME = "Give the token a name."
+NO_SCOPE = "Choose at least one scope."
+BAD_EXPIRY = "The expiry is a whole number of days from 1 to 3650."
+
+
+def _account_page(request: Request, session: Session, user: User, *, new_token: str | None = None,
+                  error: str | None = None, typed: dict[str, object] | None = None, revoked: int | None = None,
+                  status_code: int = 200) -> Response:
+    return render(request, "pages/account.html", {
+        "tokens": auth_service.list_tokens(session, user, user),
+        "state": auth_service.token_state,
+        "new_token": new_token,
+        "error": error,
+        "typed": typed or {},
+        "revoked": revoked,
+        "allowed": sorted(roles.ROLE_SCOPES.get(user.role, ())),
+        "max_days": auth_service.TOKEN_MAX_DAYS,
+    }, status_code=status_code)
+
+
 @router.get("/account", response_class=HTMLResponse)
-def account(request: Request, session: Session = Depends(get_session), user: User = Depends(current_user)) -> Response:
-    tokens = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
-    return render(request, "pages/account.html", {"tokens": tokens, "new_token": None,
-                                                  "allowed": sorted(roles.ROLE_SCOPES.get(user.role, ())), "error": None})
+def account(request: Request, revoked: int | None = None, session: Session = Depends(get_session),
+            user: User = Depends(current_user)) -> Response:
+    return _account_page(request, session, user, revoked=revoked)
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
 async def account_token(request: Request, session: Session = Depends(get_session),
                         user: User = Depends(current_user)) -> Response:
+    """Create a token: the page again, with the secret shown this once (201), or the refusal (422)."""
     form = await request.form()
-    name = str(form.get("name") or "")[:100] or "web"
+    name = str(form.get("name") or "").strip()[:100]
     scopes = [str(s) for s in form.getlist("scopes")]
-    error, secret = None, None
-    try:
-        secret = auth_service.issue_token(session, user, name, scopes)
-    except auth_service.AuthError as exc:
-        error = str(exc)
-    tokens = list(session.scalars(select(ApiToken).where(ApiToken.user_id == user.id).order_by(ApiToken.id)))
-    return render(request, "pages/account.html", {"tokens": tokens, "new_token": secret, "error": error,
-                                                  "allowed": sorted(roles.ROLE_SCOPES.get(user.role, ()))},
-                  status_code=201 if secret else 422)
+    days_text = str(form.get("expires_in_days") or "").strip()
+    typed: dict[str, object] = {"name": name, "scopes": scopes, "expires_in_days": days_text}
+    error: str | None = None
+    days: int | None = None
+    if days_text:
+        try:
+            days = int(days_text)
+        except ValueError:
+            error = BAD_EXPIRY
+        else:
+            if not 1 <= days <= auth_service.TOKEN_MAX_DAYS:
+                error = BAD_EXPIRY
+    if not name:
+        error = NO_NAME
+    elif not scopes:
+        error = NO_SCOPE
+    if error is None:
+        try:
+            new = auth_service.create_token(session, user, name, scopes, actor=user, expires_in_days=days)
+        except (auth_service.AuthError, DomainError) as exc:
+            error = str(exc)
+        else:
+            session.commit()
+            return _account_page(request, session, user, new_token=new.secret, status_code=201)
+    session.rollback()
+    return _account_page(request, session, user, error=error, typed=typed, status_code=422)
+
+
+@router.post("/account/tokens/{token_id}/revoke", response_class=HTMLResponse)
+def account_token_revoke(request: Request, token_id: int, session: Session = Depends(get_session),
+                         user: User = Depends(current_user)) -> Response:
+    """Revoke one of the signed-in user's tokens (CSRF-checked like every unsafe request), then back
+    to the page; another user's token id is not found."""
+    return forms.submit(session, lambda: auth_service.revoke_token_by_id(session, token_id, user, owner=user),
+                        done=lambda t: f"/account?revoked={t.id}#tokens",
+                        again=lambda problems, status: _account_page(
+                            request, session, user, error="; ".join(str(p) for p in problems), status_code=status))
 
 
 @router.get("/audit", response_class=HTMLResponse)
