@@ -19,7 +19,7 @@ import re
 from typing import NamedTuple
 
 __all__ = ["CanonicalURL", "canonicalize", "canonicalize_full", "canonicalize_host", "host_suffixes",
-           "lookup_expressions", "parse", "parse_full"]
+           "lookup_expressions", "parse", "parse_full", "request_parts"]
 
 MAX_HOST_SUFFIXES = 4  # besides the exact host, from the last 5 labels
 MAX_PATH_PREFIXES = 4  # the root and up to 3 more
@@ -227,6 +227,77 @@ def canonicalize_host(name: str) -> str:
     if "://" in name:
         raise ValueError(f"{name!r} is a URL, not a host name")
     return parse_full("http://" + name.strip() + "/").host
+
+
+# --- requesting a canonical URL ------------------------------------------------------------------
+# The hotline's removal checks request the canonical URL, the one assessed and listed. Some URLs
+# read differently to the canonicaliser (which unescapes the whole URL before splitting it) and to an
+# HTTP client or browser (which split first): `http://listed.example%2F@other.example/` is host
+# listed.example here and other.example there. Such URLs are refused, with the reason.
+
+_AUTHORITY_END_RE = re.compile(r"[/?]")
+_NUMERIC_LABEL_RE = re.compile(r"[0-9]+|0[xX][0-9a-fA-F]*")
+_ENCODED_IN_PATH = {"/": "%2F", "?": "%3F", "\\": "%5C"}
+_ENCODED_IN_QUERY = {"&": "%26", "=": "%3D", "+": "%2B"}
+
+
+def _decode_once(s: str) -> str:
+    return _ESCAPE_RE.sub(lambda m: chr(int(m.group(1), 16)), s)
+
+
+def request_parts(url: str) -> tuple[CanonicalURL, int | None]:
+    """The canonical parts of a URL to request, and the port it names (None: the scheme's own).
+
+    ValueError, saying why, when the URL cannot be made canonical or its parts can be read two ways,
+    so that a request could go to another host or path than the canonical form names: a user part
+    (`user@`) or percent-encoding in the host part, a backslash, a host whose last label is a number
+    but that is no IPv4 address, a host that is not a name or address, an encoded `/`, `?` or `\\`
+    in the path, an encoded `&`, `=` or `+` in the query, percent-encoding encoded twice, a port that
+    is not 1 to 65535."""
+    parts = parse(url)
+    raw = url.split("#", 1)[0].strip().replace("\t", "").replace("\r", "").replace("\n", "")
+    _scheme, rest = _split_scheme(raw)
+    if "\\" in rest:
+        raise ValueError("the URL holds a backslash, which browsers read as '/' and the canonical form does not")
+    end = _AUTHORITY_END_RE.search(rest)
+    authority, tail = (rest[:end.start()], rest[end.start():]) if end else (rest, "")
+    if "@" in authority:
+        raise ValueError(f"the URL has a user part ('...@') before its host ({authority!r}): the host it names "
+                         "is ambiguous")
+    if "%" in authority:
+        raise ValueError(f"the host part {authority!r} holds percent-encoded characters: the host it names is ambiguous")
+    if authority.startswith("["):
+        close = authority.find("]")
+        host_part, port_part = authority[:close + 1], authority[close + 1:]
+    else:
+        host_part, colon, port_part = authority.partition(":")
+        port_part = colon + port_part
+    port: int | None = None
+    if port_part not in ("", ":"):
+        digits = port_part[1:]
+        if not port_part.startswith(":") or not digits.isascii() or not digits.isdigit() or not 0 < int(digits) < 65536:
+            raise ValueError(f"{port_part[1:] or port_part!r} is not a port (1 to 65535)")
+        port = int(digits)
+    if _escape(_canonical_host_bytes(_as_bytes(host_part))) != parts.host:
+        raise ValueError(f"the host reads as {parts.host!r} in the canonical form and as {host_part!r} to a browser")
+    host = parts.host
+    if not _is_ip(host):
+        last = host.rsplit(".", 1)[-1]
+        if _NUMERIC_LABEL_RE.fullmatch(last):
+            raise ValueError(f"the host {host!r} ends in a number but is not an IPv4 address")
+        if not _LDH_HOST_RE.fullmatch(host):
+            raise ValueError(f"the host {host!r} is not a host name or address")
+    path, qmark, query = tail.partition("?")
+    for part, encoded, where in ((path, _ENCODED_IN_PATH, "path"), (query if qmark else "", _ENCODED_IN_QUERY, "query")):
+        once = _decode_once(part)
+        if _ESCAPE_RE.search(once):
+            raise ValueError(f"the {where} holds percent-encoding that is itself encoded ({part!r})")
+        for m in _ESCAPE_RE.finditer(part):
+            char = chr(int(m.group(1), 16))
+            if char in encoded:
+                raise ValueError(f"the {where} holds an encoded {char!r} ({encoded[char]}), which the canonical form "
+                                 f"decodes: the {where} it names is ambiguous")
+    return parts, port
 
 
 # --- lookup expressions --------------------------------------------------------------------------

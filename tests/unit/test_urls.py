@@ -64,6 +64,52 @@ def test_canonicalize_host() -> None:
             urls.canonicalize_host(bad)
 
 
+# --- the URL a removal check requests ----------------------------------------------------------
+
+@pytest.mark.parametrize("url,host,port,path", [
+    ("HTTP://Example.COM:8443/a/./b?x=1", "example.com", 8443, "/a/b"),
+    ("http://2130706433:8207/ok", "127.0.0.1", 8207, "/ok"),
+    ("http://0x7f.1/", "127.0.0.1", None, "/"),
+    ("http://0177.0.0.1:80/", "127.0.0.1", 80, "/"),
+    ("http://[2001:DB8::1]:8080/x", "[2001:db8::1]", 8080, "/x"),
+    ("example.com/a b", "example.com", None, "/a%20b"),
+    ("http://例え.jp/", "xn--r8jz45g.jp", None, "/"),
+])
+def test_request_parts_are_the_canonical_parts_with_the_port(url: str, host: str, port: int | None, path: str) -> None:
+    parts, got_port = urls.request_parts(url)
+    assert parts == urls.parse(url)
+    assert (parts.host, got_port, parts.path) == (host, port, path)
+
+
+@pytest.mark.parametrize("url", [
+    "http://reported.example.test%2F@127.0.0.1/gone",  # listed as reported.example.test, an HTTP client goes to 127.0.0.1
+    "http://user:pw@example.com/", "http://a.example\\@b.example/", "http://ex%61mple.com/",
+    "http://example.com/a%2Fb", "http://example.com/a%5Cb", "http://example.com/a%3Fb", "http://example.com/?a%3D1",
+    "http://example.com/%2541", "http://1.2.3.999/", "http://example.123/", "http://example.com:0/",
+    "http://example.com:http/", "http://[::1]x/",
+])
+def test_request_parts_refuse_urls_that_read_two_ways(url: str) -> None:
+    with pytest.raises(ValueError):
+        urls.request_parts(url)
+
+
+REQUESTISH = st.builds(lambda s, h, p: f"{s}{h}{p}", st.sampled_from(["http://", "https://", ""]),
+                       st.text(alphabet="abc019.-%:@[]é\\", min_size=1, max_size=20),
+                       st.text(alphabet="/.%2541aZ?#&=+\\ é", max_size=30))
+
+
+@settings(max_examples=400, deadline=None)
+@given(REQUESTISH)
+def test_request_parts_agree_with_the_canonicaliser_or_refuse(text: str) -> None:
+    try:
+        parts, port = urls.request_parts(text)
+    except ValueError:
+        return
+    assert parts == urls.parse(text) == urls.parse_full(text)
+    assert port is None or 0 < port < 65536
+    assert "@" not in parts.host and "%" not in parts.host
+
+
 # --- properties ----------------------------------------------------------------------------------
 
 URLISH = st.one_of(
