@@ -9,6 +9,7 @@ from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, Field
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
@@ -193,5 +194,8 @@ def export(round_id: int, fmt: str, session: Session = Depends(get_session),
 async def import_(round_id: int, file: UploadFile = File(...), session: Session = Depends(get_session),
                   user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
     fmt = "csv" if (file.filename or "").lower().endswith(".csv") else "xlsx"
-    rows = spreadsheet.read(await read_upload(file), fmt)
-    return spreadsheet.summary(spreadsheet.import_rows(session, rsvc.get_round(session, round_id), rows, user))
+    data = await read_upload(file)
+    # parsed and stored in a worker thread: a hostile workbook never holds the event loop (mamoru.xlsx limits)
+    rows = await run_in_threadpool(spreadsheet.read, data, fmt)
+    return spreadsheet.summary(await run_in_threadpool(
+        lambda: spreadsheet.import_rows(session, rsvc.get_round(session, round_id), rows, user)))

@@ -8,6 +8,7 @@ from datetime import date
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
@@ -114,7 +115,10 @@ async def round_import(round_id: int, request: Request, file: UploadFile = File(
     r = rsvc.get_round(session, round_id)
     fmt = "csv" if (file.filename or "").lower().endswith(".csv") else "xlsx"
     try:
-        result = spreadsheet.import_rows(session, r, spreadsheet.read(await read_upload(file), fmt), user)
+        data = await read_upload(file)
+        # parsed and stored in a worker thread: a hostile workbook never holds the event loop (mamoru.xlsx limits)
+        rows = await run_in_threadpool(spreadsheet.read, data, fmt)
+        result = await run_in_threadpool(spreadsheet.import_rows, session, r, rows, user)
     except InvalidInput as exc:
         session.rollback()
         return render(request, "pages/followup/import.html", {"r": r, "problems": exc.problems, "result": None,
