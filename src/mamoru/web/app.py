@@ -170,9 +170,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "invalid input", "problems": problems}, status_code=422)
 
     @app.exception_handler(DataError)
-    async def data_error(request: Request, exc: DataError) -> Response:
+    @app.exception_handler(OverflowError)
+    async def data_error(request: Request, exc: Exception) -> Response:
         # A value the database cannot hold (an id above PostgreSQL's INTEGER range in a path or
-        # query): bad input, not a server fault. The session has already been rolled back.
+        # query: DataError; above 2**63-1, which SQLite's driver cannot even bind: OverflowError):
+        # bad input, not a server fault. The session has already been rolled back.
         message = "a value is out of the range the database can hold"
         if _wants_html(request):
             return render(request, "pages/error.html", {"status": 422, "message": message, "problems": []},

@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
@@ -36,11 +36,15 @@ def staff_only(user: User) -> User:
 
 
 class RoundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     fiscal_years: list[int] = Field(description="Gregorian years in which the fiscal years start (2024 = FY2024).")
     due_on: date
 
 
 class EntryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     status: str | None = None
     narrative_en: str = ""
     narrative_ja: str = ""
@@ -50,10 +54,14 @@ class EntryIn(BaseModel):
 
 
 class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     comment: str = ""
 
 
 class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     label_en: str = Field(description="English label (required).")
     label_ja: str = Field(description="Japanese label (required).")
     progress: int = Field(description="Progress percentage the status stands for, 0 to 100.")
