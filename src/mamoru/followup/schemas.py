@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from mamoru.followup.indicators import Point
 from mamoru.followup.materials import state_of
@@ -18,30 +18,25 @@ from mamoru.plan.models import Measure
 class IndicatorDefinitionIn(BaseModel):
     """Fields of a definition; those left out keep their value (a new indicator needs a title)."""
 
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
-    # Left out: kept. Not nullable (the columns are NOT NULL): a null is a 422, not a database error.
-    title_en: str = Field(None)
-    title_ja: str = Field(None)
-    unit_en: str = Field(None)
-    unit_ja: str = Field(None)
-    direction: str = Field(None, description="higher or lower: which is better")
-    period_type: str = Field(None, description="calendar or fiscal")
-    source_en: str = Field(None)
-    source_ja: str = Field(None)
-    note_en: str = Field(None)
-    note_ja: str = Field(None)
-    pillars: list[int] = Field(None)
-    measures: list[str] = Field(None, description="Stable ids of linked measures.")
-    breakdown: list[str] = Field(None, description="Categories, for example age bands.")
+    title_en: str | None = None
+    title_ja: str | None = None
+    unit_en: str | None = None
+    unit_ja: str | None = None
+    direction: str | None = Field(None, description="higher or lower: which is better")
+    period_type: str | None = Field(None, description="calendar or fiscal")
+    source_en: str | None = None
+    source_ja: str | None = None
+    note_en: str | None = None
+    note_ja: str | None = None
+    pillars: list[int] | None = None
+    measures: list[str] | None = Field(None, description="Stable ids of linked measures.")
+    breakdown: list[str] | None = Field(None, description="Categories, for example age bands.")
     target_value: float | None = None
     target_period: str | None = None
     provider: str | None = Field(None, description="Code of a registered provider that computes values.")
 
 
 class IndicatorValueIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
     period: str = Field(description="2023 (calendar year), 2011-07 (month) or FY2023 (fiscal year).")
     value: float
     status: str = Field("final", description="provisional or final")
@@ -116,8 +111,6 @@ def indicator_out(ind: Indicator, points: list[Point], with_values: bool = False
 # --- prefecture status ---------------------------------------------------------------------------
 
 class PrefectureStatusIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
     status: str = Field(description="done, in_progress, none or unknown")
     since: date | None = None
     note: str = ""
@@ -155,8 +148,6 @@ def prefectures_out(measure: Measure, rows: list[Row], published: bool, counts: 
 # --- consultation services -----------------------------------------------------------------------
 
 class ServiceIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
     prefecture: str = Field(description="JIS code of the prefecture (01 to 47).")
     name_ja: str
     name_en: str = ""
@@ -169,8 +160,6 @@ class ServiceIn(BaseModel):
 
 
 class ServicePatch(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
     name_ja: str | None = None
     name_en: str | None = None
     phone: str | None = None
@@ -204,8 +193,6 @@ def service_out(s: ConsultationService, codes: dict[int, str]) -> ServiceOut:
 
 
 class MaterialIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
     measure: str | None = Field(None, description="Stable id of the measure that produces it (an agency officer: "
                                                   "one of their own agency's measures).")
     agency: str | None = Field(None, description="Code of the publishing agency; an agency officer's own is recorded.")
@@ -218,8 +205,6 @@ class MaterialIn(BaseModel):
 class MaterialPatch(BaseModel):
     """Fields to change; those left out keep their value. A published material stays published."""
 
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
     measure: str | None = None
     agency: str | None = Field(None, description="Agency code; an empty string names none.")
     title_ja: str | None = None
@@ -229,8 +214,6 @@ class MaterialPatch(BaseModel):
 
 
 class MaterialRetireIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
     reason: str = Field("", description="Why it is withdrawn for good (kept in the audit log).")
 
 

@@ -5,15 +5,13 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, Field
 
 from mamoru.hotline.contacts import ContactView
 from mamoru.hotline.models import Assessment, HotlineCase, Report
 
 
 class ReportIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
     url: str = Field(..., description="The address as found; kept exactly as given.")
     content_type: str = Field("", description="image, video, live, text or other")
     where_found: str = ""
@@ -24,8 +22,6 @@ class ReportIn(BaseModel):
 
 
 class BatchIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
     reports: list[ReportIn]
 
 
@@ -43,8 +39,6 @@ class ReportOut(BaseModel):
 
 
 class AssessmentIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
     verdict: str
     legal_basis: str | None = None
     content_type: str = ""
@@ -55,8 +49,6 @@ class AssessmentIn(BaseModel):
 
 
 class ReferralIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
     police_unit: str = ""
     reference: str = ""
     hold: bool = False
@@ -64,35 +56,25 @@ class ReferralIn(BaseModel):
 
 
 class HoldIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
     hold: bool
     reason: str = ""
 
 
 class ForwardIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
     partner: str
     reference: str = ""
 
 
 class HashIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
     algorithm: str
     value: str
 
 
 class AssignIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
     username: str | None = None
 
 
 class ReviewIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
     upheld: bool
     reason: str = ""
     new_verdict: str | None = None
@@ -102,8 +84,6 @@ class ReviewIn(BaseModel):
 class LabelIn(BaseModel):
     """Fields of an assessment label to set; a field left out stays as it is (a new label needs a title)."""
 
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
     title_en: str | None = Field(None, max_length=200)
     title_ja: str | None = Field(None, max_length=200)
     position: int | None = Field(None, ge=0, le=10_000, description="Order in the assessment form.")
@@ -111,20 +91,12 @@ class LabelIn(BaseModel):
 
 
 class ProviderIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
     name: str
     abuse_email: str
     language: str = "ja"
     country: str = "JP"
     networks: list[str] = []
     domains: list[str] = []
-
-
-class RemovalConfirmationIn(BaseModel):
-    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
-
-    note: str = Field("", max_length=2000, description="What the analyst saw (kept with the audit event).")
 
 
 def assessment_out(a: Assessment) -> dict[str, Any]:
@@ -150,8 +122,6 @@ def case_out(c: HotlineCase, full: bool = False) -> dict[str, Any]:
         "report_count": c.report_count, "opened_at": c.opened_at, "due_at": c.due_at, "verdict": c.verdict,
         "hosting_country": c.hosting_country, "police_hold": c.police_hold, "removed_at": c.removed_at,
         "reappearances": c.reappearances, "last_check_outcome": c.last_check_outcome,
-        "removal_seen_at": c.removal_seen_at, "removal_awaits_analyst": c.removal_agreed_at is not None,
-        "removal_confirmed_at": c.removal_confirmed_at, "removal_confirmed_by": c.removal_confirmed_by,
         "assigned_to": c.assigned_to.username if c.assigned_to else None,
     }
     if full:
