@@ -109,6 +109,25 @@ def hotline_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
     drop()
 
 
+def _twelve_hours_pass(server: Server) -> None:
+    """The clock moves on: the first "gone" answer was 12 hours ago and the next check is due."""
+    from datetime import timedelta
+
+    from sqlalchemy import select
+    from sqlalchemy.orm import Session
+
+    from mamoru.db import make_engine, utcnow
+    from mamoru.hotline.models import HotlineCase
+
+    engine = make_engine(server.env["MAMORU_DATABASE_URL"])
+    with Session(engine) as s:
+        for case in s.scalars(select(HotlineCase).where(HotlineCase.removal_seen_at.is_not(None))):
+            case.removal_seen_at = utcnow() - timedelta(hours=12, minutes=1)
+            case.next_check_at = utcnow() - timedelta(minutes=1)
+        s.commit()
+    engine.dispose()
+
+
 def _cli(server: Server, *args: str):  # type: ignore[no-untyped-def]
     """The command in this process (much faster than a new interpreter), with the server's settings."""
     from typer.testing import CliRunner
@@ -196,6 +215,12 @@ def test_report_to_verified_removal(page, hotline_server, site, inbox) -> None: 
     assert "abuse@hosting.example.test" in page.inner_text("#deletion-requests")
 
     Site.status = 404
+    r = _cli(srv, "hotline", "work", "--once")
+    assert r.exit_code == 0, r.output
+    page.reload()
+    assert _case_status(page) == "removal_pending", "one answer is not a removal"
+    assert page.get_attribute("#removal-state", "data-state") == "seen_once"
+    _twelve_hours_pass(srv)
     r = _cli(srv, "hotline", "work", "--once")
     assert r.exit_code == 0, r.output
     page.reload()

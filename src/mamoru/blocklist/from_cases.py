@@ -5,7 +5,9 @@ case and calls these.
 - `propose_from_case(session, actor, facts)`: the case must be assessed as illegal and not verified
   as removed; the entry records the case number and is due for review after `review_days`.
 - `sync_removed(session, actor, numbers, case_urls)`: given the numbers and URLs of the cases whose
-  content the hotline verified as removed, URL entries of those cases leave the list (one version
+  removal the hotline confirmed (never on one check's answer: a site can answer the checker alone
+  with 404; the hotline's adapter passes only removals that two checks at least 12 hours apart, and
+  for a URL that came back before an analyst, confirmed), URL entries of those cases leave the list (one version
   each, audited as `blocklist:entry:content-removed`); host and domain entries of such cases are
   listed for a whole name on wider grounds, so they are not removed but made due for review today.
   Nothing changes when nothing is due, so a scheduled job can call it as often as it likes.

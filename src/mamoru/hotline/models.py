@@ -53,6 +53,14 @@ class HotlineCase(Base):
     first_removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     removed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     reappearances: Mapped[int] = mapped_column(Integer, default=0)
+    # Removal counts only when two checks at least 12 hours apart agree (workflow.removal_check_step):
+    # the first "gone" answer of a run ("removal seen once, to confirm"; a "present" answer clears it),
+    removal_seen_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # the second one, for a URL that reappeared before: an analyst confirms (service.confirm_removal),
+    removal_agreed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    # and when and by whom the removal was confirmed ("checks", or the analyst): what the blocking list follows.
+    removal_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    removal_confirmed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     assigned_to = relationship("User", foreign_keys=[assigned_to_id])

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from mamoru.hotline.contacts import ContactView
 from mamoru.hotline.models import Assessment, HotlineCase, Report
@@ -99,6 +99,12 @@ class ProviderIn(BaseModel):
     domains: list[str] = []
 
 
+class RemovalConfirmationIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
+    note: str = Field("", max_length=2000, description="What the analyst saw (kept with the audit event).")
+
+
 def assessment_out(a: Assessment) -> dict[str, Any]:
     return {"id": a.id, "at": a.at, "analyst": a.analyst, "verdict": a.verdict, "legal_basis": a.legal_basis,
             "content_type": a.content_type, "severity": a.severity, "age_band": a.age_band,
@@ -122,6 +128,8 @@ def case_out(c: HotlineCase, full: bool = False) -> dict[str, Any]:
         "report_count": c.report_count, "opened_at": c.opened_at, "due_at": c.due_at, "verdict": c.verdict,
         "hosting_country": c.hosting_country, "police_hold": c.police_hold, "removed_at": c.removed_at,
         "reappearances": c.reappearances, "last_check_outcome": c.last_check_outcome,
+        "removal_seen_at": c.removal_seen_at, "removal_awaits_analyst": c.removal_agreed_at is not None,
+        "removal_confirmed_at": c.removal_confirmed_at, "removal_confirmed_by": c.removal_confirmed_by,
         "assigned_to": c.assigned_to.username if c.assigned_to else None,
     }
     if full:

@@ -18,6 +18,7 @@ from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.db import utcnow
 from mamoru.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
+from mamoru.hotline import to_blocklist
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.checker import CheckResult
 from mamoru.hotline.models import (
@@ -333,20 +334,38 @@ KEEP_CHECKING_REMOVED = timedelta(days=90)
 
 def record_check(session: Session, case: HotlineCase, result: CheckResult, check_hours: float,
                  now: datetime | None = None) -> RemovalCheck:
-    """Store a check; a verified removal closes the case, a removed URL that answers again reopens it."""
+    """Store a check and apply what it says (workflow.removal_check_step): the first "gone" answer
+    makes the removal "seen once, to confirm"; a second one at least 12 hours later verifies the
+    removal and closes the case, or, for a URL that reappeared before, leaves it for an analyst to
+    confirm (confirm_removal); a "present" answer starts over, and reopens a removed case."""
     now = now or utcnow()
     row = RemovalCheck(case_id=case.id, at=now, outcome=result.outcome, status_code=result.status_code,
                        method=result.method, redirects=result.redirects, detail=result.detail[:2000])
     session.add(row)
     case.last_check_at, case.last_check_outcome = now, result.outcome
-    if result.outcome == "removed" and case.status == wf.REMOVAL_PENDING:
-        case.removed_at = now
-        case.first_removed_at = case.first_removed_at or now
-        case.next_notice_at = None
-        _move(session, case, wf.VERIFIED_REMOVED, "system", now, {"status": result.status_code})
-    elif result.outcome == "present" and case.status == wf.REMOVED:
+    step = wf.removal_check_step(case.status, result.outcome, case.removal_seen_at, case.removal_agreed_at,
+                                 case.reappearances, now)
+    detail: dict[str, object] = {"status": result.status_code, "check": row.outcome}
+    if step == wf.SEEN_ONCE:
+        case.removal_seen_at = now
+        _event(session, case, "removal_seen", "system", now,
+               detail={**detail, "confirm_from": (now + wf.CONFIRM_REMOVAL_AFTER).isoformat()})
+    elif step == wf.CONFIRMED:
+        _confirm_removal(session, case, "system", now, {**detail, "seen_at": _iso(case.removal_seen_at)})
+    elif step == wf.AWAITS_ANALYST:
+        case.removal_agreed_at = now
+        _event(session, case, "removal_awaits_analyst", "system", now,
+               detail={**detail, "seen_at": _iso(case.removal_seen_at), "reappearances": case.reappearances})
+        audit.record(session, None, "hotline:case:removal-awaits-analyst", f"hotline:case:{case.id}",
+                     {"seen_at": _iso(case.removal_seen_at), "reappearances": case.reappearances})
+    elif step == wf.NOT_CONFIRMED:
+        _event(session, case, "removal_not_confirmed", "system", now,
+               detail={**detail, "seen_at": _iso(case.removal_seen_at)})
+        case.removal_seen_at = case.removal_agreed_at = None
+    elif step == wf.BACK:
         case.reappearances += 1
-        case.removed_at = None
+        case.removed_at = case.removal_seen_at = case.removal_agreed_at = None
+        case.removal_confirmed_at, case.removal_confirmed_by = None, None
         case.next_notice_at = now
         _move(session, case, wf.REAPPEARED, "system", now, {"status": result.status_code})
     slower = case.status == wf.REMOVED
@@ -355,6 +374,40 @@ def record_check(session: Session, case: HotlineCase, result: CheckResult, check
     else:
         case.next_check_at = now + timedelta(hours=check_hours * (4 if slower else 1))
     return row
+
+
+def _iso(value: datetime | None) -> str | None:
+    return value.isoformat() if value is not None else None
+
+
+def _confirm_removal(session: Session, case: HotlineCase, actor: User | str, now: datetime,
+                     detail: dict[str, object]) -> None:
+    """Verified removed: gone since the first "gone" answer of the run."""
+    case.removed_at = case.removal_seen_at or now
+    case.first_removed_at = case.first_removed_at or case.removed_at
+    case.removal_confirmed_at = now
+    case.removal_confirmed_by = actor.username if isinstance(actor, User) else "checks"
+    case.removal_agreed_at = None
+    case.next_notice_at = None
+    _move(session, case, wf.VERIFIED_REMOVED, actor, now, detail)
+
+
+def confirm_removal(session: Session, case: HotlineCase, actor: User, note: str = "",
+                    now: datetime | None = None) -> to_blocklist.SyncResult:
+    """An analyst confirms the removal of a URL that reappeared before, once two checks at least 12
+    hours apart found it gone again (audited as hotline:case:verified_removed, with the analyst).
+    The blocking list then follows at once: the case's URL entries leave it."""
+    now = now or utcnow()
+    if actor.role not in ANALYST_ROLES:
+        raise PermissionDenied("an analyst confirms removals")
+    if case.status != wf.REMOVAL_PENDING or case.removal_agreed_at is None:
+        raise Conflict(f"case {case.number}: nothing to confirm; an analyst confirms the removal of a URL that "
+                       "reappeared before, once two removal checks at least 12 hours apart found it gone")
+    _confirm_removal(session, case, actor, now, {"confirmed_by_analyst": actor.username, "note": note.strip()[:2000],
+                                                 "seen_at": _iso(case.removal_seen_at),
+                                                 "checks_agreed_at": _iso(case.removal_agreed_at)})
+    session.flush()
+    return to_blocklist.sync_case(session, actor, case, now.date())
 
 
 def providers(session: Session) -> list[Provider]:

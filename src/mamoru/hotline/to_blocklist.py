@@ -4,7 +4,10 @@ hotline verified as removed handed over so that their entries leave it.
 The rules are the blocking list's (mamoru.blocklist.from_cases: only cases assessed as illegal and
 not verified as removed, the review period, four eyes, versions and the audit log); this module only
 finds the case and tells the list the facts of it. A case is "verified as removed" while its status
-is `removed` (a removal check found the URL gone; it leaves that status again if the URL reappears).
+is `removed` (it leaves that status again if the URL reappears). The list takes entries off only for
+removals confirmed under the hotline's rule (`removal_confirmed_at` set: two removal checks at least
+12 hours apart agreed, and for a URL that reappeared before an analyst confirmed it; workflow.
+removal_check_step), never on one check's answer.
 """
 
 from __future__ import annotations
@@ -25,7 +28,7 @@ from mamoru.errors import NotFound
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import HotlineCase
 
-__all__ = ["SyncResult", "facts", "find_case", "propose", "removed_cases", "sync_removed"]
+__all__ = ["SyncResult", "facts", "find_case", "propose", "removed_cases", "sync_case", "sync_removed"]
 
 
 def find_case(session: Session, ref: str) -> HotlineCase:
@@ -63,8 +66,9 @@ def propose(session: Session, actor: User | None, case: HotlineCase | str, *, ki
 
 
 def removed_cases(session: Session) -> list[HotlineCase]:
-    """Cases whose content the hotline has verified as removed (and not seen again since)."""
-    return list(session.scalars(select(HotlineCase).where(HotlineCase.status == wf.REMOVED)
+    """Cases whose removal the hotline confirmed (and has not seen the URL again since)."""
+    return list(session.scalars(select(HotlineCase).where(HotlineCase.status == wf.REMOVED,
+                                                          HotlineCase.removal_confirmed_at.is_not(None))
                                 .order_by(HotlineCase.id)))
 
 
@@ -73,3 +77,10 @@ def sync_removed(session: Session, actor: User | None = None, today: date | None
     become due for review (mamoru.blocklist.from_cases.sync_removed)."""
     cases = removed_cases(session)
     return from_cases.sync_removed(session, actor, [c.number for c in cases], [c.url for c in cases], today)
+
+
+def sync_case(session: Session, actor: User | None, case: HotlineCase, today: date | None = None) -> SyncResult:
+    """sync_removed for one case, when its removal was just confirmed (nothing otherwise)."""
+    if case.status != wf.REMOVED or case.removal_confirmed_at is None:
+        return SyncResult()
+    return from_cases.sync_removed(session, actor, [case.number], [case.url], today)

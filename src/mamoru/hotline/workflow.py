@@ -6,6 +6,8 @@ touches it: the worker (automation.run_due) claims every case it works on only i
 
     queued --assess(actionable, Japan)--> referral_pending --refer--> notice_pending
         --notice_sent--> removal_pending --verified_removed--> removed --reappeared--> removal_pending
+    (verified_removed: two checks at least 12 hours apart found it gone, or, for a URL that reappeared
+    before, an analyst confirmed it after they did: removal_check_step)
     queued --assess(actionable, abroad)--> forward_pending --forwarded--> removal_pending
     queued --assess(not actionable)--> closed --reopen--> queued
 """
@@ -97,6 +99,39 @@ def route_after_assessment(verdict: str, hosting_country: str | None) -> str:
 
 def is_open(status: str) -> bool:
     return status in OPEN_STATUSES
+
+
+# --- when a removal counts ------------------------------------------------------------------------
+# A site can answer the checker (it says who it is) with 404 and serve the content to everyone else.
+# So one "gone" answer is not a removal: it makes the case "removal seen once, to confirm"; a second
+# "gone" answer at least CONFIRM_REMOVAL_AFTER later confirms it, and a "present" answer in between
+# starts over. A URL that already reappeared once is confirmed removed again only by an analyst,
+# after the checks agree.
+
+CONFIRM_REMOVAL_AFTER = timedelta(hours=12)
+
+SEEN_ONCE = "seen_once"  # first "gone" answer: to confirm
+CONFIRMED = "confirmed"  # the second, 12 hours or more after the first: verified removed
+AWAITS_ANALYST = "awaits_analyst"  # the second, for a URL that reappeared before: an analyst confirms
+NOT_CONFIRMED = "not_confirmed"  # "present" while a removal was seen: start over
+BACK = "reappeared"  # "present" while removed
+
+
+def removal_check_step(status: str, outcome: str, seen_at: datetime | None, agreed_at: datetime | None,
+                       reappearances: int, now: datetime) -> str | None:
+    """What one removal check's outcome (present, removed, error, ...) does to a case; None: nothing."""
+    if status == REMOVAL_PENDING and outcome == "removed":
+        if seen_at is None:
+            return SEEN_ONCE
+        if agreed_at is None and now - seen_at >= CONFIRM_REMOVAL_AFTER:
+            return CONFIRMED if reappearances == 0 else AWAITS_ANALYST
+        return None
+    if outcome == "present":
+        if status == REMOVED:
+            return BACK
+        if status == REMOVAL_PENDING and seen_at is not None:
+            return NOT_CONFIRMED
+    return None
 
 
 # --- triage priority and service levels -----------------------------------------------------------

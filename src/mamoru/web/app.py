@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 
-from mamoru import __version__, composition, mail
+from mamoru import __version__, composition
 from mamoru.config import Settings
 from mamoru.db import Database
 from mamoru.errors import DomainError, InvalidInput
@@ -82,7 +82,6 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.authenticates = composition.AUTH.serves(settings.role)
     # Web sessions exist where the sign-in page is served (office, hotline); the matcher and the feed
     # take API tokens only, and their database users may not read web_sessions.
-    app.state.mailer = mail.mailer_from_settings(settings)
     app.state.web_sessions = settings.role == "all" or settings.role in auth_web.ROUTES
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routers_for_role(settings.role):

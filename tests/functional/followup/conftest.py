@@ -27,9 +27,9 @@ def fu(session: Session) -> Session:
 
 @pytest.fixture
 def outbox():  # type: ignore[no-untyped-def]
-    from mamoru.mail import MemoryMailer
+    from mamoru.followup.notify import MemoryMailBackend
 
-    return MemoryMailer()
+    return MemoryMailBackend()
 
 
 @pytest.fixture

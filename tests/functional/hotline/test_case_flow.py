@@ -82,9 +82,14 @@ def test_report_to_verified_removal(hl_client, database, runtime, reported_site,
     assert [m for m, _ in reported_site.requests] == ["HEAD"], "removal checks use HEAD and nothing else"
 
     reported_site.status = 404
-    later = utcnow() + timedelta(hours=7)
+    seen = utcnow() + timedelta(hours=7)
+    summary = run_due(database, runtime.settings, runtime.mailer, runtime.checker, now=seen, catch_up=False)
+    assert (summary.checks, summary.removed, summary.delisted) == (1, 0, 0), "one answer is not a removal"
+    case = hl_client.get(f"/api/v1/hotline/cases/{case_id}", headers=h).json()
+    assert case["status"] == "removal_pending" and case["removal_seen_at"]
+    later = seen + timedelta(hours=12)
     summary = run_due(database, runtime.settings, runtime.mailer, runtime.checker, now=later, catch_up=False)
-    assert summary.removed == 1
+    assert summary.removed == 1  # a second check at least 12 hours later agrees
     # ... and leaves it in the same round, without anyone running `blocklist sync-removed`.
     assert summary.delisted == 1
     with database.session() as s:
@@ -231,7 +236,9 @@ def test_abroad_is_forwarded_and_tracked(hl_client, database, runtime, reported_
     record = hl_client.get(f"/api/v1/hotline/cases/{case_id}/referral.json", headers=h).json()
     assert record["partner_forwards"][0]["partner"] == "Meldpunt (NL)"
     reported_site.status = 410
-    assert run_due(database, runtime.settings, runtime.mailer, runtime.checker).removed == 1
+    assert run_due(database, runtime.settings, runtime.mailer, runtime.checker).removed == 0  # seen once
+    assert run_due(database, runtime.settings, runtime.mailer, runtime.checker,
+                   now=utcnow() + timedelta(hours=12)).removed == 1
 
 
 def test_child_in_danger_goes_first_and_alerts_police(hl_client, database, smtp_server, make_user, api_token) -> None:  # type: ignore[no-untyped-def]

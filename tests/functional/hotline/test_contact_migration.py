@@ -9,7 +9,7 @@ from datetime import timedelta
 from pathlib import Path
 
 import pytest
-from sqlalchemy import insert, select, text
+from sqlalchemy import MetaData, Table, insert, select, text
 from sqlalchemy.orm import Session
 from tests.conftest import BACKENDS, fresh_database_url
 from tests.functional.conftest import Cli
@@ -17,7 +17,7 @@ from typer.testing import CliRunner
 
 from mamoru.db import make_engine, utcnow
 from mamoru.hotline.contacts import ContactCipher, view
-from mamoru.hotline.models import HotlineCase, Report
+from mamoru.hotline.models import Report
 from mamoru.migrate import upgrade
 
 
@@ -28,15 +28,17 @@ def before_hl0002(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[tu
     engine = make_engine(url)
     upgrade(engine, "hl0001")
     now = utcnow()
+    # hl_cases as it was at hl0001 (the model has columns later revisions added)
+    cases = Table("hl_cases", MetaData(), autoload_with=engine)
     with Session(engine) as s:
-        case = HotlineCase(canonical_url="http://legacy.example.test/", url="http://legacy.example.test/",
-                           status="queued", due_at=now, report_count=2, addresses=[])
-        s.add(case)
-        s.flush()
+        case_id = s.execute(insert(cases).values(
+            canonical_url="http://legacy.example.test/", url="http://legacy.example.test/", status="queued",
+            priority=0, immediate_danger=False, trusted=False, content_type="", report_count=2, opened_at=now,
+            due_at=now, addresses=[], police_hold=False, guidance_route="", reappearances=0)).inserted_primary_key[0]
         for receipt, age, contact in (("R241001-OLD", 400, "old@example.test"), ("R261101-NEW", 20, "new@example.test")):
             s.execute(insert(Report.__table__).values(  # type: ignore[arg-type]
-                receipt=receipt, case_id=case.id, received_at=now - timedelta(days=age), source="public",
-                url=case.url, content_type="", where_found="", description="", contact=contact,
+                receipt=receipt, case_id=case_id, received_at=now - timedelta(days=age), source="public",
+                url="http://legacy.example.test/", content_type="", where_found="", description="", contact=contact,
                 immediate_danger=False, partner=""))
         s.commit()
     engine.dispose()

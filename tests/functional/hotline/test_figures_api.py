@@ -23,8 +23,10 @@ def _illegal(session, analyst, case, opened: datetime, assess_h: float, removed_
     service.assess(session, case, analyst, "csam", legal_basis="child-pornography", hosting_country="NL",
                    now=opened + timedelta(hours=assess_h))
     service.forward_abroad(session, case, analyst, "Partner", now=opened + timedelta(hours=assess_h + 1))
-    if removed_h is not None:
-        service.record_check(session, case, CheckResult("removed", 404), 6, now=opened + timedelta(hours=removed_h))
+    if removed_h is not None:  # gone at removed_h, confirmed by a second check 12 hours later
+        for after in (0, 12):
+            service.record_check(session, case, CheckResult("removed", 404), 6,
+                                 now=opened + timedelta(hours=removed_h + after))
 
 
 def _cases(session, make_user) -> object:  # type: ignore[no-untyped-def]

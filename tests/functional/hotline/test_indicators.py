@@ -19,8 +19,9 @@ def _removed_case(session, analyst, url, opened, removed_after):  # type: ignore
     service.assess(session, case, analyst, "csam", legal_basis="child-pornography", hosting_country="NL",
                    now=opened + timedelta(hours=3))
     service.forward_abroad(session, case, analyst, "Partner", now=opened + timedelta(hours=4))
-    if removed_after is not None:
-        service.record_check(session, case, CheckResult("removed", 404), 6, now=opened + removed_after)
+    if removed_after is not None:  # gone, and confirmed by a second check 12 hours later
+        for later in (timedelta(0), timedelta(hours=12)):
+            service.record_check(session, case, CheckResult("removed", 404), 6, now=opened + removed_after + later)
     return case
 
 
@@ -50,7 +51,8 @@ def test_registered_with_the_follow_up(session, make_user, definitions) -> None:
     opened = datetime(2032, 5, 1, tzinfo=UTC)
     case = _removed_case(session, analyst, "http://fu.example.test/x", opened, None)
     before = {p.period: p.value for p in followup.series(session, ind)}
-    service.record_check(session, case, CheckResult("removed", 404), 6, now=opened + timedelta(days=1))
+    for later in (timedelta(days=1), timedelta(days=1, hours=12)):  # removal counts when a second check agrees
+        service.record_check(session, case, CheckResult("removed", 404), 6, now=opened + later)
     after = {p.period: p.value for p in followup.series(session, ind)}
     assert before.get("FY2032") != after["FY2032"]
     assert after["FY2032"] > (before.get("FY2032") or 0)

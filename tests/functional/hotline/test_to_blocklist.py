@@ -58,12 +58,18 @@ def test_verified_removals_leave_the_list(session: Session, make_user) -> None:
         service.confirm(session, b, e.id)
     v = service.current_version(session)
 
+    once = _case(session, f"http://once-{tag}.example/p")  # "removed" on one check's answer, never confirmed
+    e_once = to_blocklist.propose(session, a, once.number)
+    service.confirm(session, b, e_once.id)
+    v = service.current_version(session)
+    once.status = "removed"
     gone.status = site.status = "removed"
+    gone.removal_confirmed_at = site.removal_confirmed_at = utcnow()  # two checks 12 hours apart agreed
     session.flush()
     r = to_blocklist.sync_removed(session)
     assert sorted(e.id for e in r.removed) == sorted([e_gone.id, manual.id])
     assert [e.id for e in r.to_review] == [e_site.id]
-    assert (e_gone.status, e_still.status, e_site.status) == ("removed", "active", "active")
+    assert (e_gone.status, e_still.status, e_site.status, e_once.status) == ("removed", "active", "active", "active")
     assert e_site.review_on == date.today() and service.current_version(session) == v + 2
     assert e_site.id in [e.id for e in service.review_due(session, date.today())]
 
@@ -90,7 +96,14 @@ def test_propose_case_and_sync_removed_commands(cli) -> None:  # type: ignore[no
     quiet = cli("blocklist", "sync-removed")
     assert quiet.exit_code == 0 and quiet.stdout == ""
     with db.session() as s:
-        s.get(HotlineCase, int(number[1:])).status = "removed"  # type: ignore[union-attr]
+        case = s.get(HotlineCase, int(number[1:]))
+        assert case is not None
+        case.status = "removed"
+    assert cli("blocklist", "sync-removed").stdout == "", "a removal not confirmed takes nothing off"
+    with db.session() as s:
+        case = s.get(HotlineCase, int(number[1:]))
+        assert case is not None
+        case.removal_confirmed_at = utcnow()
     r = cli("blocklist", "sync-removed")
     assert r.exit_code == 0 and r.stdout.startswith(f"removed {entry_id} http://cli-case.example/p/1")
     assert cli("blocklist", "check", "http://cli-case.example/p/1").stdout.strip() == "clear"

@@ -56,6 +56,25 @@ def test_service_levels() -> None:
     assert not wf.should_escalate(t0, True, t0 + timedelta(days=8), levels)
 
 
+def test_a_removal_counts_when_two_checks_at_least_12_hours_apart_agree() -> None:
+    t0 = datetime(2026, 12, 1, tzinfo=UTC)
+    step = wf.removal_check_step
+    assert step(wf.REMOVAL_PENDING, "removed", None, None, 0, t0) == wf.SEEN_ONCE
+    assert step(wf.REMOVAL_PENDING, "removed", t0, None, 0, t0 + timedelta(hours=11, minutes=59)) is None
+    assert step(wf.REMOVAL_PENDING, "removed", t0, None, 0, t0 + timedelta(hours=12)) == wf.CONFIRMED
+    assert step(wf.REMOVAL_PENDING, "present", t0, None, 0, t0 + timedelta(hours=6)) == wf.NOT_CONFIRMED
+    for outcome in ("error", "refused", "inconclusive"):  # a failed check neither confirms nor starts over
+        assert step(wf.REMOVAL_PENDING, outcome, t0, None, 0, t0 + timedelta(hours=13)) is None
+    # a URL that reappeared before waits for an analyst, however often the checks agree
+    assert step(wf.REMOVAL_PENDING, "removed", t0, None, 1, t0 + timedelta(hours=12)) == wf.AWAITS_ANALYST
+    later = t0 + timedelta(hours=12)
+    assert step(wf.REMOVAL_PENDING, "removed", t0, later, 1, t0 + timedelta(days=3)) is None
+    assert step(wf.REMOVAL_PENDING, "present", t0, later, 1, t0 + timedelta(days=3)) == wf.NOT_CONFIRMED
+    assert step(wf.REMOVED, "present", t0, None, 0, later) == wf.BACK
+    assert step(wf.REMOVED, "removed", t0, None, 0, later) is None
+    assert step(wf.NOTICE_PENDING, "removed", None, None, 0, t0) is None
+
+
 EVENTS = sorted({e for (_, e) in wf.TRANSITIONS})
 
 

@@ -16,12 +16,16 @@ from mamoru.errors import PermissionDenied
 from mamoru.followup import entries as esvc
 from mamoru.followup import rounds as rsvc
 from mamoru.followup import spreadsheet, workflow
-from mamoru.mail import Mailer
-from mamoru.web.deps import get_mailer, get_session, require_scope
+from mamoru.followup.notify import MailBackend, backend_from_settings
+from mamoru.web.deps import get_session, require_scope
 from mamoru.web.limits import read_upload
 
 router = APIRouter(prefix="/api/v1/followup", tags=["followup"])
 STAFF = (roles.COORDINATOR, roles.AGENCY_OFFICER, roles.AUDITOR, roles.ADMINISTRATOR)
+
+
+def mail_backend(request: Request) -> MailBackend:
+    return backend_from_settings(request.app.state.settings)
 
 
 def staff_only(user: User) -> User:
@@ -143,26 +147,26 @@ def get_entry(entry_id: int, session: Session = Depends(get_session),
 
 @router.put("/entries/{entry_id}", summary="Save an entry (and submit it with submit=true)")
 def save_entry(entry_id: int, body: EntryIn, session: Session = Depends(get_session),
-               mail: Mailer = Depends(get_mailer), user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
+               mail: MailBackend = Depends(mail_backend), user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
     e = _entry(session, entry_id, user)
     content = workflow.Content(body.status, body.narrative_en, body.narrative_ja, body.figures, body.evidence)
     return esvc.entry_rows([esvc.save_entry(session, e, user, content, mail, submit=body.submit)])[0]
 
 
 @router.post("/entries/{entry_id}/submit", summary="Submit an entry to the plan office")
-def submit(entry_id: int, session: Session = Depends(get_session), mail: Mailer = Depends(get_mailer),
+def submit(entry_id: int, session: Session = Depends(get_session), mail: MailBackend = Depends(mail_backend),
            user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
     return esvc.entry_rows([esvc.submit_entry(session, _entry(session, entry_id, user), user, mail)])[0]
 
 
 @router.post("/entries/{entry_id}/return", summary="Return an entry with a comment (coordinator)")
 def return_(entry_id: int, body: ReviewIn, session: Session = Depends(get_session),
-            mail: Mailer = Depends(get_mailer), user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
+            mail: MailBackend = Depends(mail_backend), user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
     return esvc.entry_rows([esvc.return_entry(session, _entry(session, entry_id, user), user, body.comment, mail)])[0]
 
 
 @router.post("/entries/{entry_id}/accept", summary="Accept an entry (coordinator)")
-def accept(entry_id: int, session: Session = Depends(get_session), mail: Mailer = Depends(get_mailer),
+def accept(entry_id: int, session: Session = Depends(get_session), mail: MailBackend = Depends(mail_backend),
            user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
     return esvc.entry_rows([esvc.accept_entry(session, _entry(session, entry_id, user), user, mail)])[0]
 

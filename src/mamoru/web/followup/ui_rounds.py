@@ -15,6 +15,7 @@ from mamoru.errors import DomainError, InvalidInput, Problem
 from mamoru.followup import entries as esvc
 from mamoru.followup import rounds as rsvc
 from mamoru.followup import spreadsheet
+from mamoru.followup.notify import MailBackend, backend_from_settings
 from mamoru.followup.report import FORMATS
 from mamoru.followup.report import render as render_report
 from mamoru.web.deps import get_session, live_providers, require_roles
@@ -25,6 +26,10 @@ router = APIRouter(include_in_schema=False)
 STAFF = (roles.COORDINATOR, roles.AGENCY_OFFICER, roles.AUDITOR, roles.ADMINISTRATOR)
 CSS = "/static/followup.css"
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
+
+
+def mail_backend(request: Request) -> MailBackend:
+    return backend_from_settings(request.app.state.settings)
 
 
 def problems_of(exc: Exception) -> list[Problem] | list[str]:

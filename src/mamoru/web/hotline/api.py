@@ -187,6 +187,18 @@ def send_notice(case_id: int, request: Request, session: Session = Depends(get_s
     return {"kind": row.kind, "to": row.to, "delivered": row.delivered, "error": row.error, "case": sc.case_out(case)}
 
 
+@router.post("/cases/{case_id}/removal-confirmation",
+             summary="Confirm the removal of a URL that reappeared before, once two removal checks at least 12 h "
+             "apart found it gone (audited); its URL entries leave the blocking list. 409 when there is nothing to confirm",
+             responses={409: {"description": "nothing to confirm"}})
+def confirm_removal(case_id: int, body: sc.RemovalConfirmationIn, session: Session = Depends(get_session),
+                    user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+    case = svc.get_case(session, case_id)
+    synced = svc.confirm_removal(session, case, user, body.note)
+    return {"case": sc.case_out(case), "blocklist_entries_removed": [e.id for e in synced.removed],
+            "blocklist_entries_to_review": [e.id for e in synced.to_review]}
+
+
 @router.post("/cases/{case_id}/hashes", status_code=201, summary="Record a hash computed in the analyst's environment")
 def add_hash(case_id: int, body: sc.HashIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
     case = svc.get_case(session, case_id)

@@ -4,6 +4,8 @@ The public report form is web/hotline/report_form.py (the `intake` process role 
 
 from __future__ import annotations
 
+from datetime import datetime
+
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
@@ -19,6 +21,7 @@ from mamoru.hotline import service as svc
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import Assessment, DeletionRequest, PoliceReferral, RemovalCheck
 from mamoru.hotline.runtime import for_app
+from mamoru.periods import JST
 from mamoru.web.deps import get_session, get_settings, require_roles
 from mamoru.web.templating import render
 
@@ -47,8 +50,14 @@ def _case_page(request: Request, session: Session, user: User, case_id: int, pro
         "hashes": svc.case_hashes(session, case), "is_senior": user.role == roles.SENIOR_ANALYST,
         "contacts": views,
         "platform_matches": [e for e in case.events if e.kind == "platform_match"],
+        "jst_time": _jst_time,
     }
     return render(request, "pages/hotline/case.html", ctx, status_code=status)
+
+
+def _jst_time(value: datetime | None) -> str:
+    """Japan time with the zone marked (stored times are UTC)."""
+    return f"{value.astimezone(JST):%Y-%m-%d %H:%M} JST" if value is not None else "—"
 
 
 @router.get("/hotline/cases/{case_id}", response_class=HTMLResponse)
@@ -117,6 +126,13 @@ def send_notice(case_id: int, request: Request, session: Session = Depends(get_s
     rt = for_app(request.app.state)
     case = svc.get_case(session, case_id)
     return _act(request, session, user, case_id, lambda: notices.send_deletion_request(session, case, rt.mailer, rt.settings, user))
+
+
+@router.post("/hotline/cases/{case_id}/confirm-removal", response_class=HTMLResponse)
+def confirm_removal(case_id: int, request: Request, note: str = Form(""), session: Session = Depends(get_session),
+                    user: User = Depends(ANALYSTS)) -> Response:
+    case = svc.get_case(session, case_id)
+    return _act(request, session, user, case_id, lambda: svc.confirm_removal(session, case, user, note))
 
 
 @router.post("/hotline/cases/{case_id}/hash", response_class=HTMLResponse)
