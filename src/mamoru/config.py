@@ -164,11 +164,16 @@ class Settings:
                         "alone, writing to the hotline's inbox), matcher, feed.", "all", parse=LOWER)
     default_lang: str = setting("MAMORU_DEFAULT_LANG", "Language when the browser states none: ja or en.", "ja",
                                 parse=choice("ja", "en"))
-    login_attempts: int = setting("MAMORU_LOGIN_ATTEMPTS", "Failed logins per username within 15 minutes before "
-                                  "further attempts are refused.", 5, parse=INTEGER)
-    mail_backend: str = setting("MAMORU_MAIL_BACKEND", "How mail is sent: smtp (production), console (printed to "
-                                "standard error) or memory (tests).", "console",
-                                parse=choice("smtp", "console", "memory"))
+    login_attempts: int = setting("MAMORU_LOGIN_ATTEMPTS", "Failed logins per username (and per client) within 15 "
+                                  "minutes answered at once; each further wrong password is answered after a "
+                                  "delay, 0.5 s doubling up to 8 s. The right password is never refused.", 5,
+                                  parse=INTEGER)
+    mail_backend: str = setting("MAMORU_MAIL_BACKEND", "How mail is sent: outbox (written to MAMORU_MAIL_OUTBOX, "
+                                "read by the administrator at /admin/outbox; nothing leaves the machine), smtp "
+                                "(production), console (printed to standard error) or memory (tests).", "outbox",
+                                parse=choice("outbox", "smtp", "console", "memory"))
+    mail_outbox: Path = setting("MAMORU_MAIL_OUTBOX", "Folder of the outbox mail backend: one .eml file a message.",
+                                parse=PATH, default_from=lambda v: v["var_dir"] / "outbox", default_doc="var/outbox")
     mail_from: str = setting("MAMORU_MAIL_FROM", "Sender address of mail mamoru sends.", "mamoru@localhost")
     smtp_host: str = setting("MAMORU_SMTP_HOST", "SMTP server for the smtp mail backend.", "localhost")
     smtp_port: int = setting("MAMORU_SMTP_PORT", "Port of the SMTP server.", 25, parse=INTEGER)

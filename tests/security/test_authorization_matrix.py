@@ -65,6 +65,7 @@ RULES: dict[str, frozenset[str]] = {
     "PUT /api/v1/agencies/{code}/profile": PLAN_WRITE_SCOPE,
     "GET /api/v1/audit": AUDIT,
     "GET /api/v1/banks": roles('administrator', 'auditor', 'analyst', 'senior_analyst'),
+    "GET /admin/outbox": roles('administrator'),
     "POST /api/v1/banks": roles('administrator', 'senior_analyst'),
     "GET /api/v1/banks/entries/{entry_id}": roles('administrator', 'auditor', 'analyst', 'senior_analyst'),
     "POST /api/v1/banks/entries/{entry_id}/disable": roles('administrator', 'senior_analyst'),

@@ -45,7 +45,7 @@ def test_each_kind_of_value_parses() -> None:
     ("MAMORU_SMTP_PORT", "25a", "a whole number"),
     ("MAMORU_SECURE_COOKIES", "maybe", "1 or 0"),
     ("MAMORU_DEFAULT_LANG", "fr", "one of ja, en"),
-    ("MAMORU_MAIL_BACKEND", "sendmail", "one of smtp, console, memory"),
+    ("MAMORU_MAIL_BACKEND", "sendmail", "one of outbox, smtp, console, memory"),
     ("MAMORU_HOTLINE_PUBLIC_RATE", "ten/600", "N/SECONDS"),
     ("MAMORU_HOTLINE_RATE_STORE", "disk", "one of memory, database, redis"),
     ("MAMORU_HOTLINE_CONTACT_RETENTION_DAYS", "0", "a positive number"),
@@ -67,7 +67,8 @@ def test_defaults_are_the_documented_ones() -> None:
     assert (s.database_url, s.secret_key, s.audit_key_path) == ("sqlite:////v/mamoru.db", "", Path("/v/keys/audit.key"))
     assert (s.session_hours, s.secure_cookies, s.role, s.default_lang, s.login_attempts) == (8.0, False, "all", "ja", 5)
     assert (s.mail_backend, s.mail_from, s.smtp_host, s.smtp_port, s.smtp_user, s.smtp_starttls) == \
-        ("console", "mamoru@localhost", "localhost", 25, "", False)
+        ("outbox", "mamoru@localhost", "localhost", 25, "", False)
+    assert s.mail_outbox == Path("/v/outbox")  # no mail leaves the machine unless SMTP is configured
     assert build({}).var_dir == Path("var")
     hs = s.domain(HotlineSettings)
     assert hs.levels == ServiceLevels(24.0, 1.0, 24.0, 7.0, 6.0)

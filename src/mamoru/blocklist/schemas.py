@@ -9,7 +9,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Literal
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from mamoru.blocklist.delta import Delta
 from mamoru.blocklist.models import BlocklistAppeal, BlocklistEntry, BlocklistPublication
@@ -18,6 +18,8 @@ Criterion = Literal["purpose", "confirmed", "same-operator", "no-alternative"]
 
 
 class BlocklistEntryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     kind: Literal["url", "host", "domain"] = Field(..., description="url: one canonical URL (URL-capable formats "
                                                    "only); host: that name only; domain: the domain and every subdomain.")
     value: str = Field(..., description="The URL or name as found; its canonical form is listed.")
@@ -56,24 +58,34 @@ class BlocklistEntryOut(BaseModel):
 
 
 class BlocklistReasonIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     reason: str = Field(..., min_length=1)
 
 
 class BlocklistRemoveIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     reason: str = Field("", description="Why it leaves the list (not needed with content_removed).")
     content_removed: bool = Field(False, description="The hotline verified the content is gone.")
 
 
 class BlocklistReverifyIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     next_review: date = Field(..., description="The next review date (in the future).")
 
 
 class BlocklistAppealIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     appellant: str = Field(..., min_length=1, description="Who appeals (site owner, operator, their lawyer).")
     grounds: str = Field(..., min_length=1)
 
 
 class BlocklistDecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     upheld: bool = Field(..., description="true removes the entry from the list; false dismisses the appeal.")
     reason: str = Field(..., min_length=1)
 
@@ -130,3 +142,16 @@ class BlocklistPublicationOut(BaseModel):
     def of(cls, p: BlocklistPublication) -> BlocklistPublicationOut:
         return cls(version=p.version, previous_version=p.previous_version, published_at=p.published_at,
                    published_by=p.published_by, key_id=p.key_id, entry_count=p.entry_count)
+
+
+class BlocklistSubscriberIn(BaseModel):
+    model_config = {"extra": "forbid"}  # an unknown field is a 422, not ignored
+
+    entitlement: Literal["plaintext", "hashed"] = Field(
+        ..., description="plaintext: every format (rpz, hosts, csv, json, hashed) and the deltas; "
+                         "hashed: the hashed list and its signature only.")
+
+
+class BlocklistSubscriberOut(BaseModel):
+    username: str
+    entitlement: Literal["plaintext", "hashed"]

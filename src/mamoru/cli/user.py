@@ -20,6 +20,7 @@ from mamoru.cli.common import (
     resolve_actor,
     write_stdout,
 )
+from mamoru.xlsx import csv_row
 
 app = typer.Typer(help="User accounts.", no_args_is_help=True)
 token_app = typer.Typer(help="API tokens (shown once, stored hashed).", no_args_is_help=True)
@@ -148,8 +149,8 @@ def token_list(username: str, as_user: str | None = AS_OPTION) -> None:
         w = csv.writer(buf, lineterminator="\n")
         w.writerow(TOKEN_CSV_HEADER)
         for t in list_tokens(s, user, resolve_actor(s, as_user)):
-            w.writerow([t.id, t.name, " ".join(t.scopes or []), iso_utc(t.created_at), iso_utc(t.expires_at),
-                        iso_utc(t.last_used_at), iso_utc(t.revoked_at)])
+            w.writerow(csv_row([t.id, t.name, " ".join(t.scopes or []), iso_utc(t.created_at),
+                                iso_utc(t.expires_at), iso_utc(t.last_used_at), iso_utc(t.revoked_at)]))
     write_stdout(buf.getvalue())
 
 

@@ -20,8 +20,8 @@ from mamoru.db import utcnow
 from mamoru.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from mamoru.followup import workflow
 from mamoru.followup.models import EntryStatus, EntryVersion, ReportingRound, RoundEntry
-from mamoru.followup.notify import Mail, MailBackend, deliver
 from mamoru.followup.rounds import ensure_statuses, round_label
+from mamoru.mail import Mailer, OutgoingMail, deliver
 from mamoru.plan.models import Measure
 
 ENTRY_LOAD = (selectinload(RoundEntry.measure).selectinload(Measure.pillar), selectinload(RoundEntry.agency),
@@ -107,7 +107,7 @@ def apply_content(session: Session, entry: RoundEntry, content: workflow.Content
 
 
 def save_entry(session: Session, entry: RoundEntry, actor: User | None, content: workflow.Content,
-               mail: MailBackend | None = None, submit: bool = False) -> RoundEntry:
+               mail: Mailer | None = None, submit: bool = False) -> RoundEntry:
     """Save a draft (and submit it when `submit`); the entry must be editable by `actor`."""
     entry.state = _transition(entry, "save", actor)
     before = entry.status.key if entry.status else None
@@ -126,7 +126,7 @@ def save_entry(session: Session, entry: RoundEntry, actor: User | None, content:
     return entry
 
 
-def submit_entry(session: Session, entry: RoundEntry, actor: User | None, mail: MailBackend | None = None) -> RoundEntry:
+def submit_entry(session: Session, entry: RoundEntry, actor: User | None, mail: Mailer | None = None) -> RoundEntry:
     nxt = _transition(entry, "submit", actor)
     problems = workflow.ready_to_submit(content_of(entry))
     if problems:
@@ -141,7 +141,7 @@ def submit_entry(session: Session, entry: RoundEntry, actor: User | None, mail: 
 
 
 def return_entry(session: Session, entry: RoundEntry, actor: User | None, comment: str,
-                 mail: MailBackend | None = None) -> RoundEntry:
+                 mail: Mailer | None = None) -> RoundEntry:
     if not comment.strip():
         raise InvalidInput([Problem(None, "comment", "say what the agency should change")])
     entry.state = _transition(entry, "return", actor)
@@ -155,7 +155,7 @@ def return_entry(session: Session, entry: RoundEntry, actor: User | None, commen
     return entry
 
 
-def accept_entry(session: Session, entry: RoundEntry, actor: User | None, mail: MailBackend | None = None) -> RoundEntry:
+def accept_entry(session: Session, entry: RoundEntry, actor: User | None, mail: Mailer | None = None) -> RoundEntry:
     entry.state = _transition(entry, "accept", actor)
     entry.accepted_at = utcnow()
     _keep_version(session, entry, "accept", actor)
@@ -189,7 +189,7 @@ def _about(entry: RoundEntry) -> tuple[str, str]:
     return en, ja
 
 
-def _tell_agency(session: Session, mail: MailBackend, entry: RoundEntry, what_en: str, what_ja: str,
+def _tell_agency(session: Session, mail: Mailer, entry: RoundEntry, what_en: str, what_ja: str,
                  comment: str = "") -> None:
     en, ja = _about(entry)
     status = entry.status
@@ -199,15 +199,15 @@ def _tell_agency(session: Session, mail: MailBackend, entry: RoundEntry, what_en
         lines.append(f"状況 / Status: {status.label_ja} / {status.label_en} ({status.progress}%)")
     if comment:
         lines += ["", "コメント / Comment:", comment]
-    deliver(mail, Mail(_addresses(session, roles.AGENCY_OFFICER, entry.agency.code),
-                       f"[mamoru] {entry.measure.code} {entry.agency.code}: {what_en}", "\n".join(lines)))
+    deliver(mail, OutgoingMail(", ".join(_addresses(session, roles.AGENCY_OFFICER, entry.agency.code)),
+                               f"[mamoru] {entry.measure.code} {entry.agency.code}: {what_en}", "\n".join(lines)))
 
 
-def _tell_office(session: Session, mail: MailBackend, entry: RoundEntry) -> None:
+def _tell_office(session: Session, mail: Mailer, entry: RoundEntry) -> None:
     en, ja = _about(entry)
-    deliver(mail, Mail(_addresses(session, roles.COORDINATOR),
-                       f"[mamoru] {entry.measure.code} {entry.agency.code}: submitted",
-                       f"【mamoru】{ja}: 提出されました\n{en} was submitted for review."))
+    deliver(mail, OutgoingMail(", ".join(_addresses(session, roles.COORDINATOR)),
+                               f"[mamoru] {entry.measure.code} {entry.agency.code}: submitted",
+                               f"【mamoru】{ja}: 提出されました\n{en} was submitted for review."))
 
 
 def entry_rows(entries: Sequence[RoundEntry]) -> list[dict[str, Any]]:

@@ -6,7 +6,7 @@ from __future__ import annotations
 
 from datetime import date, datetime
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
 
 from mamoru.followup.indicators import Point
 from mamoru.followup.materials import state_of
@@ -14,9 +14,14 @@ from mamoru.followup.models import AwarenessMaterial, ConsultationService, Indic
 from mamoru.followup.prefectures import Row
 from mamoru.plan.models import Measure
 
+NOT_NULL = ("title_en", "title_ja", "unit_en", "unit_ja", "direction", "period_type", "source_en", "source_ja",
+            "note_en", "note_ja", "pillars", "measures", "breakdown")
+
 
 class IndicatorDefinitionIn(BaseModel):
     """Fields of a definition; those left out keep their value (a new indicator needs a title)."""
+
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
 
     title_en: str | None = None
     title_ja: str | None = None
@@ -35,8 +40,19 @@ class IndicatorDefinitionIn(BaseModel):
     target_period: str | None = None
     provider: str | None = Field(None, description="Code of a registered provider that computes values.")
 
+    @field_validator(*NOT_NULL, mode="before")
+    @classmethod
+    def _left_out_not_null(cls, value: object) -> object:
+        """These fields may be left out (kept as they are) but not sent as null: their columns are
+        NOT NULL, and a null was a database error (500). Only a field that is sent is validated."""
+        if value is None:
+            raise ValueError("may be left out to keep its value, but not null")
+        return value
+
 
 class IndicatorValueIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     period: str = Field(description="2023 (calendar year), 2011-07 (month) or FY2023 (fiscal year).")
     value: float
     status: str = Field("final", description="provisional or final")
@@ -111,6 +127,8 @@ def indicator_out(ind: Indicator, points: list[Point], with_values: bool = False
 # --- prefecture status ---------------------------------------------------------------------------
 
 class PrefectureStatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     status: str = Field(description="done, in_progress, none or unknown")
     since: date | None = None
     note: str = ""
@@ -148,6 +166,8 @@ def prefectures_out(measure: Measure, rows: list[Row], published: bool, counts: 
 # --- consultation services -----------------------------------------------------------------------
 
 class ServiceIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     prefecture: str = Field(description="JIS code of the prefecture (01 to 47).")
     name_ja: str
     name_en: str = ""
@@ -160,6 +180,8 @@ class ServiceIn(BaseModel):
 
 
 class ServicePatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     name_ja: str | None = None
     name_en: str | None = None
     phone: str | None = None
@@ -193,6 +215,8 @@ def service_out(s: ConsultationService, codes: dict[int, str]) -> ServiceOut:
 
 
 class MaterialIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     measure: str | None = Field(None, description="Stable id of the measure that produces it (an agency officer: "
                                                   "one of their own agency's measures).")
     agency: str | None = Field(None, description="Code of the publishing agency; an agency officer's own is recorded.")
@@ -205,6 +229,8 @@ class MaterialIn(BaseModel):
 class MaterialPatch(BaseModel):
     """Fields to change; those left out keep their value. A published material stays published."""
 
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     measure: str | None = None
     agency: str | None = Field(None, description="Agency code; an empty string names none.")
     title_ja: str | None = None
@@ -214,6 +240,8 @@ class MaterialPatch(BaseModel):
 
 
 class MaterialRetireIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     reason: str = Field("", description="Why it is withdrawn for good (kept in the audit log).")
 
 

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from mamoru.followup.alignment import Coverage
 from mamoru.followup.models import ActionItem, BodyProfile, Decision, MaturityAssessment, Meeting
@@ -31,6 +31,8 @@ class BodyOut(BaseModel):
 
 
 class BodyPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     chair_en: str | None = None
     chair_ja: str | None = None
     secretariat: str | None = Field(None, description="Agency code.")
@@ -49,22 +51,30 @@ def body_out(b: Body, p: BodyProfile | None) -> BodyOut:
 
 
 class Attendee(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     name: str
     title: str = ""
     agency: str = ""
 
 
 class AgendaItem(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     en: str = ""
     ja: str = ""
 
 
 class Material(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     title: str = ""
     url: str = Field(description="http(s) address of the published material.")
 
 
 class MeetingIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     held_on: date
     number: int | None = None
     title_en: str = ""
@@ -76,6 +86,8 @@ class MeetingIn(BaseModel):
 
 
 class DecisionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     kind: str = Field(description="adopt_plan, approve_round_report, amend_founding_decision or other")
     text_en: str = ""
     text_ja: str = ""
@@ -90,6 +102,8 @@ class DecisionOut(DecisionIn):
 class DecisionPatch(BaseModel):
     """A correction of a decision: the fields to change (those left out keep their value) and why."""
 
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     reason: str = Field(description="Why the decision is corrected; kept with the correction.")
     kind: str | None = Field(None, description="adopt_plan, approve_round_report, amend_founding_decision or other")
     text_en: str | None = None
@@ -100,6 +114,8 @@ class DecisionPatch(BaseModel):
 
 class MeetingPatch(BaseModel):
     """A correction of a meeting's record: the fields to change (those left out keep their value) and why."""
+
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
 
     reason: str = Field(description="Why the record is corrected; kept with the correction.")
     held_on: date | None = None
@@ -131,6 +147,8 @@ class CorrectionOut(BaseModel):
 
 
 class ActionItemIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     text_en: str = ""
     text_ja: str = ""
     measure: str | None = Field(None, description="Stable id of the measure the item serves.")
@@ -139,6 +157,8 @@ class ActionItemIn(BaseModel):
 
 
 class ActionItemPatch(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     done: bool
 
 
@@ -193,6 +213,8 @@ def meeting_out(m: Meeting, today: date) -> MeetingOut:
 # --- WePROTECT alignment -------------------------------------------------------------------------
 
 class AssessmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     phase: int = Field(description="1 building, 2 developing, 3 established, 4 maturity")
     assessed_on: date
     note: str = ""

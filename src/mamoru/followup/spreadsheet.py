@@ -30,7 +30,7 @@ from mamoru.followup.entries import (
     round_entries,
 )
 from mamoru.followup.models import ReportingRound, RoundEntry
-from mamoru.xlsx import append_row
+from mamoru.xlsx import append_row, csv_dict, read_sheet, restore_cell
 
 COLUMNS = ["entry_id", "version", "measure_id", "code", "pillar", "measure_title_ja", "measure_title_en", "agency",
            "state", "status", "progress", "narrative_ja", "narrative_en", "figures", "evidence"]
@@ -55,7 +55,7 @@ def write(rows: list[dict[str, str]], fmt: str) -> bytes:
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
         w.writeheader()
-        w.writerows(rows)
+        w.writerows(csv_dict(r) for r in rows)  # no cell a spreadsheet program would run (mamoru.xlsx)
         return ("\ufeff" + buf.getvalue()).encode("utf-8")  # BOM: Excel opens Japanese CSV correctly
     from openpyxl import Workbook
     from openpyxl.styles import Alignment, Font
@@ -86,12 +86,10 @@ def read(data: bytes, fmt: str) -> list[dict[str, str]]:
     try:
         if fmt == "csv":
             text = data.decode("utf-8-sig")
-            raw = list(csv.reader(io.StringIO(text)))
+            raw = [[restore_cell(v) for v in row] for row in csv.reader(io.StringIO(text))]
         else:
-            from openpyxl import load_workbook
-
-            ws = load_workbook(io.BytesIO(data), read_only=True, data_only=True).worksheets[0]
-            raw = [["" if v is None else str(v) for v in row] for row in ws.iter_rows(values_only=True)]
+            # zip bombs, entities and padded dimensions refused before openpyxl reads (mamoru.xlsx)
+            raw = [["" if v is None else str(v) for v in row] for row in read_sheet(data, max_rows=MAX_ROWS)]
     except (UnicodeDecodeError, csv.Error, OSError, ValueError, KeyError, zipfile.BadZipFile) as exc:
         raise InvalidInput(f"cannot read the file as {fmt}: {exc}") from exc
     if not raw:

@@ -25,10 +25,10 @@ from mamoru.hotline import contacts, inbox, notices, to_blocklist
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.checker import RemovalChecker
 from mamoru.hotline.indicators import PROVIDERS
-from mamoru.hotline.mail import Mailer
 from mamoru.hotline.models import HotlineCase
 from mamoru.hotline.service import record_check
 from mamoru.hotline.settings import HotlineSettings
+from mamoru.mail import Mailer
 
 
 @dataclass

@@ -31,9 +31,9 @@ from mamoru.errors import Conflict, InvalidInput
 from mamoru.hotline import intake
 from mamoru.hotline.contact_keys import Sealer
 from mamoru.hotline.contacts import seal_new
-from mamoru.hotline.mail import Mailer
 from mamoru.hotline.models import CaseEvent, InboxReport, Report
 from mamoru.hotline.settings import HotlineSettings
+from mamoru.mail import Mailer
 
 log = logging.getLogger("mamoru.hotline.inbox")
 RECEIPT_ATTEMPTS = 3

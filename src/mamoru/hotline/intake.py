@@ -39,9 +39,9 @@ from mamoru.hotline import notices
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.contact_keys import Sealer
 from mamoru.hotline.contacts import seal_new
-from mamoru.hotline.mail import Mailer
 from mamoru.hotline.models import HotlineCase, Report
 from mamoru.hotline.settings import HotlineSettings
+from mamoru.mail import Mailer
 
 CONTENT_TYPES = ("image", "video", "live", "text", "other")
 SOURCES = ("public", "flagger", "partner", "platform")

@@ -21,9 +21,9 @@ from mamoru.auth.models import User
 from mamoru.db import utcnow
 from mamoru.errors import Conflict, InvalidInput, PermissionDenied
 from mamoru.hotline import workflow as wf
-from mamoru.hotline.mail import Mailer, OutgoingMail, new_message_id
 from mamoru.hotline.models import CaseEvent, DeletionRequest, HotlineCase, Provider
 from mamoru.hotline.settings import HotlineSettings
+from mamoru.mail import Mailer, OutgoingMail, new_message_id
 from mamoru.plan.models import DefinitionTerm
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=False,

@@ -24,10 +24,11 @@ from mamoru.db import Database
 from mamoru.hotline.automation import checker_from_settings
 from mamoru.hotline.checker import RemovalChecker
 from mamoru.hotline.contact_keys import ContactCipher, Sealer, cipher_for_role, sealer_for_role
-from mamoru.hotline.mail import Mailer, mailer_from_settings
+from mamoru.hotline.mail import mailer_from_settings
 from mamoru.hotline.ratelimit import limiter_for
 from mamoru.hotline.settings import HotlineSettings
 from mamoru.hotline.tracing import DnsResolver, Resolver
+from mamoru.mail import Mailer
 from mamoru.ratelimit import RateLimiter
 
 

@@ -12,6 +12,8 @@ from mamoru.hotline.models import Assessment, HotlineCase, Report
 
 
 class ReportIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     url: str = Field(..., description="The address as found; kept exactly as given.")
     content_type: str = Field("", description="image, video, live, text or other")
     where_found: str = ""
@@ -22,6 +24,8 @@ class ReportIn(BaseModel):
 
 
 class BatchIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     reports: list[ReportIn]
 
 
@@ -39,6 +43,8 @@ class ReportOut(BaseModel):
 
 
 class AssessmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     verdict: str
     legal_basis: str | None = None
     content_type: str = ""
@@ -49,6 +55,8 @@ class AssessmentIn(BaseModel):
 
 
 class ReferralIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     police_unit: str = ""
     reference: str = ""
     hold: bool = False
@@ -56,25 +64,35 @@ class ReferralIn(BaseModel):
 
 
 class HoldIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     hold: bool
     reason: str = ""
 
 
 class ForwardIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     partner: str
     reference: str = ""
 
 
 class HashIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     algorithm: str
     value: str
 
 
 class AssignIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     username: str | None = None
 
 
 class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     upheld: bool
     reason: str = ""
     new_verdict: str | None = None
@@ -84,6 +102,8 @@ class ReviewIn(BaseModel):
 class LabelIn(BaseModel):
     """Fields of an assessment label to set; a field left out stays as it is (a new label needs a title)."""
 
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     title_en: str | None = Field(None, max_length=200)
     title_ja: str | None = Field(None, max_length=200)
     position: int | None = Field(None, ge=0, le=10_000, description="Order in the assessment form.")
@@ -91,6 +111,8 @@ class LabelIn(BaseModel):
 
 
 class ProviderIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     name: str
     abuse_email: str
     language: str = "ja"

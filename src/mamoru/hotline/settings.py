@@ -58,7 +58,8 @@ class HotlineSettings:
         "expiry) or redis.", "memory", parse=choice("memory", "database", "redis"),
         default_from=lambda v: "redis" if v["redis_url"] else "memory",
         default_doc="memory; redis when MAMORU_HOTLINE_REDIS_URL is set")
-    mail_backend: str = from_core("console")  # smtp, console, memory
+    mail_backend: str = from_core("outbox")  # outbox, smtp, console, memory (mamoru.mail)
+    mail_outbox: Path = from_core(Path("var/outbox"))
     mail_from: str = from_core("mamoru@localhost")
     smtp_host: str = from_core("localhost")
     smtp_port: int = from_core(25)

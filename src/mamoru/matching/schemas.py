@@ -10,7 +10,7 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Annotated, Literal
 
-from pydantic import BaseModel, Field, StringConstraints
+from pydantic import BaseModel, ConfigDict, Field, StringConstraints
 
 from mamoru.matching.models import HashBank, HashBankEntry
 
@@ -26,6 +26,8 @@ EXPORT_MEDIA_TYPES: dict[str, str] = {
 
 
 class HashBankIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     name: str = Field(..., min_length=1, max_length=100, description="Unique; 1 to 100 characters.")
     description: str = Field("", max_length=2000, description="What the bank holds.")
     owner_organisation: str = Field("", max_length=200, description="The organisation that owns the hashes.")
@@ -85,11 +87,15 @@ class BankEntryOut(BaseModel):
 
 
 class EntryDisableIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     reason: Annotated[str, StringConstraints(strip_whitespace=True, min_length=1, max_length=2000)] = Field(
         ..., description="Why the entry stops matching (kept in the audit log).")
 
 
 class PlatformBanksIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     banks: list[str] = Field(..., max_length=200, description="Bank names; replaces the current choice. "
                              "An empty list: the platform matches nothing.")
     show_labels: bool = Field(False, description="Whether the platform sees category labels in matches.")

@@ -37,6 +37,7 @@ from mamoru.plan.models import (
     Plan,
 )
 from mamoru.plan.service import amend_measure, plan_pillars, validate_measure_values
+from mamoru.xlsx import csv_dict, restore_cell
 
 COLUMNS = ["id", "code", "pillar", "title_en", "title_ja", "description_en", "description_ja",
            "origin", "main", "agencies", "lead", "lineage", "predecessors", "successions"]
@@ -71,7 +72,7 @@ def write_rows(rows: list[dict[str, str]], fmt: str) -> bytes:
         buf = io.StringIO()
         w = csv.DictWriter(buf, fieldnames=COLUMNS, lineterminator="\n")
         w.writeheader()
-        w.writerows(rows)
+        w.writerows(csv_dict(r) for r in rows)  # no cell a spreadsheet program would run (mamoru.xlsx)
         return buf.getvalue().encode("utf-8")
     if fmt == "yaml":
         doc = {"format": "mamoru-measures/1", "measures": [
@@ -122,18 +123,17 @@ def read_rows(data: bytes, fmt: str) -> list[tuple[int, dict[str, Any]]]:
         reader = csv.DictReader(io.StringIO(text))
         try:
             _check_header(reader.fieldnames or [])
-            return [(i, dict(r)) for i, r in enumerate(reader, start=2)]
+            return [(i, {k: restore_cell(v) if isinstance(v, str) else v for k, v in r.items()})
+                    for i, r in enumerate(reader, start=2)]
         except csv.Error as exc:  # a stray carriage return or NUL: say where instead of failing with 500
             raise InvalidInput(f"row {reader.line_num}: not readable as CSV ({exc})") from exc
     if fmt == "xlsx":
-        from openpyxl import load_workbook
+        from mamoru.xlsx import SpreadsheetRefused, read_sheet
 
-        try:
-            wb = load_workbook(io.BytesIO(data), read_only=True, data_only=True)
-        except Exception as exc:  # openpyxl raises many types for a damaged file
-            raise InvalidInput(f"not a readable XLSX workbook ({type(exc).__name__})") from exc
-        ws = wb.worksheets[0]
-        it = ws.iter_rows(values_only=True)
+        try:  # zip bombs, entities and padded dimensions refused before openpyxl reads (mamoru.xlsx)
+            it = iter(read_sheet(data))
+        except SpreadsheetRefused as exc:
+            raise InvalidInput(str(exc)) from exc
         header = [str(c).strip() if c is not None else "" for c in next(it, [])]
         _check_header(header)
         out = []

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date, datetime
 from typing import Any
 
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 
 from mamoru.plan.models import Agency, AgencyProfile, Measure, Pillar, Plan, TimelineEvent
 
@@ -89,6 +89,8 @@ class AgencyOut(BaseModel):
 
 
 class AgencyProfileIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     focal_point: str | None = Field(None, max_length=254)
     division: str | None = Field(None, max_length=254)
     contact_email: str | None = Field(None, max_length=254)
@@ -103,6 +105,8 @@ class AgencyProfileOut(AgencyProfileIn):
 
 
 class AmendmentIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     reason: str = Field(min_length=1, max_length=2000)
     amended_on: date | None = None
     code: str | None = Field(None, max_length=16)
@@ -115,6 +119,8 @@ class AmendmentIn(BaseModel):
 
 
 class SuccessionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     succession: str | None = Field(description="Key of the agency succession (e.g. mhlw-children-to-cfa-2023); "
                                                "null removes the one recorded.")
     reason: str = Field(min_length=1, max_length=2000)
@@ -202,6 +208,8 @@ def timeline_out(e: TimelineEvent) -> TimelineOut:
 
 
 class PlanUpdateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     reason: str = Field(min_length=1, max_length=2000)
     title_en: str | None = Field(None, max_length=300)
     title_ja: str | None = Field(None, max_length=300)
@@ -212,12 +220,16 @@ class PlanUpdateIn(BaseModel):
 
 
 class PillarUpdateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     reason: str = Field(min_length=1, max_length=2000)
     title_en: str | None = Field(None, max_length=2000)
     title_ja: str | None = Field(None, max_length=2000)
 
 
 class AgencyUpdateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     name_en: str | None = Field(None, max_length=200)
     name_ja: str | None = Field(None, max_length=200)
     valid_from: date | None = None
@@ -230,6 +242,8 @@ _Day = date  # the field below is named `date`, like TimelineOut's, and would hi
 
 
 class TimelineUpdateIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     reason: str = Field(min_length=1, max_length=2000)
     date: _Day | None = None
     precision: str | None = Field(None, description="day, month or year: how much of the date is known.")

@@ -13,7 +13,7 @@ from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
 
-from mamoru import __version__, composition
+from mamoru import __version__, composition, mail
 from mamoru.config import Settings
 from mamoru.db import Database
 from mamoru.errors import DomainError, InvalidInput
@@ -82,6 +82,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.authenticates = composition.AUTH.serves(settings.role)
     # Web sessions exist where the sign-in page is served (office, hotline); the matcher and the feed
     # take API tokens only, and their database users may not read web_sessions.
+    app.state.mailer = mail.mailer_from_settings(settings)
     app.state.web_sessions = settings.role == "all" or settings.role in auth_web.ROUTES
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routers_for_role(settings.role):
@@ -170,9 +171,11 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "invalid input", "problems": problems}, status_code=422)
 
     @app.exception_handler(DataError)
-    async def data_error(request: Request, exc: DataError) -> Response:
+    @app.exception_handler(OverflowError)
+    async def data_error(request: Request, exc: Exception) -> Response:
         # A value the database cannot hold (an id above PostgreSQL's INTEGER range in a path or
-        # query): bad input, not a server fault. The session has already been rolled back.
+        # query: DataError; above 2**63-1, which SQLite's driver cannot even bind: OverflowError):
+        # bad input, not a server fault. The session has already been rolled back.
         message = "a value is out of the range the database can hold"
         if _wants_html(request):
             return render(request, "pages/error.html", {"status": 422, "message": message, "problems": []},

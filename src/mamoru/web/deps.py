@@ -26,6 +26,7 @@ SESSION_COOKIE = "mamoru_session"
 ANON_CSRF_COOKIE = "mamoru_csrf"
 LANG_COOKIE = "mamoru_lang"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
+from mamoru.mail import Mailer
 
 
 def get_settings(request: Request) -> Settings:
@@ -49,6 +50,11 @@ def get_session(request: Request) -> Iterator[Session]:
 def live_providers(request: Request) -> LiveProviders:
     """The indicator providers this process computes itself (mamoru.composition.live_providers)."""
     return request.app.state.live_providers  # type: ignore[no-any-return]
+
+
+def get_mailer(request: Request) -> Mailer:
+    """The process's mailer (mamoru.mail, chosen by MAMORU_MAIL_BACKEND when the app was made)."""
+    return request.app.state.mailer  # type: ignore[no-any-return]
 
 
 def get_lang(request: Request) -> str:

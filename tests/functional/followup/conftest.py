@@ -27,9 +27,9 @@ def fu(session: Session) -> Session:
 
 @pytest.fixture
 def outbox():  # type: ignore[no-untyped-def]
-    from mamoru.followup.notify import MemoryMailBackend
+    from mamoru.mail import MemoryMailer
 
-    return MemoryMailBackend()
+    return MemoryMailer()
 
 
 @pytest.fixture

@@ -64,15 +64,15 @@ def test_submit_locks_until_returned_then_accept(fu, make_user, outbox) -> None:
     fu.rollback()
     e = entry(fu, "1-1", "NPA")
     svc.save_entry(fu, e, npa, _content(), outbox, submit=True)
-    assert e.state == "submitted" and outbox.outbox[-1].to == ("office@example.go.jp",)
+    assert e.state == "submitted" and outbox.sent[-1].to == "office@example.go.jp"
     with pytest.raises(Conflict, match="locked"):
         svc.save_entry(fu, e, npa, _content(ja="変更"))
     svc.return_entry(fu, e, coord, "数値の出典を追記してください", outbox)
-    assert e.state == "returned" and outbox.outbox[-1].to == ("npa@example.go.jp",)
-    assert "数値の出典を追記してください" in outbox.outbox[-1].body
+    assert e.state == "returned" and outbox.sent[-1].to == "npa@example.go.jp"
+    assert "数値の出典を追記してください" in outbox.sent[-1].body
     svc.save_entry(fu, e, npa, _content(ja="研修を12回実施した（警察庁調べ）。"), outbox, submit=True)
     svc.accept_entry(fu, e, coord, outbox)
-    assert e.state == "accepted" and "accepted" in outbox.outbox[-1].subject
+    assert e.state == "accepted" and "accepted" in outbox.sent[-1].subject
     actions = [v.action for v in e.versions]
     assert actions == ["save", "submit", "return", "save", "submit", "accept"]
     diff = svc.version_diff(e, 2, 5)
@@ -88,8 +88,8 @@ def test_coordinator_status_change_notifies_agency(fu, make_user, outbox) -> Non
     mic.email = "mic@example.go.jp"
     e = entry(fu, "3-2", "MIC")
     svc.save_entry(fu, e, None, _content(status="delayed"), outbox)
-    assert outbox.outbox and outbox.outbox[-1].to == ("mic@example.go.jp",)
-    assert "遅延" in outbox.outbox[-1].body
+    assert outbox.sent and outbox.sent[-1].to == "mic@example.go.jp"
+    assert "遅延" in outbox.sent[-1].body
 
 
 def test_completion_by_agency_and_pillar_and_overdue(fu, make_user) -> None:  # type: ignore[no-untyped-def]

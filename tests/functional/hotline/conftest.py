@@ -18,10 +18,10 @@ from sqlalchemy.orm import Session
 
 from mamoru.hotline.checker import RemovalChecker
 from mamoru.hotline.contacts import ContactCipher
-from mamoru.hotline.mail import SmtpMailer
 from mamoru.hotline.runtime import HotlineRuntime, PublicFormRuntime
 from mamoru.hotline.settings import HotlineSettings
 from mamoru.hotline.tracing import StaticResolver
+from mamoru.mail import SmtpMailer
 from mamoru.ratelimit import MemoryRateLimiter
 
 BENIGN_BODY = b"<html><body>an ordinary test page</body></html>"

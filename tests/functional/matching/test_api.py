@@ -62,6 +62,19 @@ def test_refusals(client: Any, world: dict[str, Any], make_user: Callable[..., A
     assert client.post("/api/v1/match", json={"hashes": [world["shared"][0]]}).status_code in (401, 403)
 
 
+@pytest.mark.parametrize("extra", [{"image": "iVBORw0KGgo="}, {"file": "a.png"}, {"colour": "blue"}])
+def test_an_unknown_field_is_refused_saying_mamoru_takes_hashes_only(client: Any, world: dict[str, Any],
+                                                                    extra: dict[str, str]) -> None:
+    """An image (or anything else) beside the hashes is a 422, never silently ignored, on both routes."""
+    headers = {"Authorization": f"Bearer {world['token']}"}
+    for path, body in (("/api/v1/match", {"hashes": [world["shared"][0]]}),
+                       ("/api/v1/match/reports", {"url": "http://match.example.test/", "hashes": [world["shared"][0]]})):
+        r = client.post(path, json={**body, **extra}, headers=headers)
+        assert r.status_code == 422, (path, r.text)
+        reasons = " ".join(p["reason"] for p in r.json()["problems"])
+        assert "mamoru takes hashes only" in reasons and next(iter(extra)) in reasons
+
+
 def test_counts_are_all_that_queries_leave(client: Any, session: Session, world: dict[str, Any]) -> None:
     post(client, world["token"], hashes=[world["shared"][2], hexes(1, 34)[0]])
     post(client, world["token"], hashes=[hexes(1, 35)[0]])
@@ -212,3 +225,24 @@ def test_a_platform_chooses_among_the_banks_offered_to_it(client: Any, session: 
     assert all(r["matches"] == [] for r in post(client, token, hashes=[world["other"][0]]).json()["results"])
     events = session.scalars(select(AuditEvent.action).where(AuditEvent.action == "match:platform:select")).all()
     assert len(events) == 2
+
+
+def test_counts_are_collected_and_written_at_shutdown(database: Database, session: Session, tmp_path: Path,
+                                                       world: dict[str, Any]) -> None:
+    """With MAMORU_MATCH_COUNT_SECONDS the counters wait in memory (no request holds the counter row)
+    and are written every so often, and when the process stops."""
+    from fastapi.testclient import TestClient
+
+    from mamoru.web.app import create_app
+
+    settings = make_settings(tmp_path, {"MAMORU_MATCH_COUNT_SECONDS": "3600"})
+    mine = select(QueryCount).where(QueryCount.user_id == world["platform"].id)
+    with TestClient(create_app(settings, database)) as c:
+        for _ in range(4):
+            assert post(c, world["token"], hashes=[world["shared"][0], hexes(1, 36)[0]]).status_code == 200
+        assert session.scalars(mine).first() is None  # not written yet: collected in memory
+        assert c.app.state.matching_counts.pending() == 8  # type: ignore[attr-defined]
+    session.expire_all()
+    qc = session.scalars(mine).one()
+    assert (qc.queries, qc.matched) == (8, 4)
+    assert [m.matches for m in session.scalars(select(MatchCount).where(MatchCount.user_id == world["platform"].id))] == [4]

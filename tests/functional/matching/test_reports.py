@@ -22,7 +22,7 @@ from mamoru.audit import AuditEvent
 from mamoru.auth import roles
 from mamoru.db import Database
 from mamoru.hotline import inbox
-from mamoru.hotline.mail import MemoryMailer
+from mamoru.mail import MemoryMailer
 from mamoru.hotline.models import CaseEvent, InboxReport, Report
 from mamoru.hotline.settings import HotlineSettings
 from mamoru.matching.models import HashBankEntry

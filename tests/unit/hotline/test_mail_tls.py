@@ -17,8 +17,9 @@ from pathlib import Path
 
 import pytest
 
-from mamoru.hotline.mail import OutgoingMail, SmtpMailer, mailer_from_settings
+from mamoru.hotline.mail import mailer_from_settings
 from mamoru.hotline.settings import HotlineSettings
+from mamoru.mail import OutgoingMail, SmtpMailer
 
 MAIL = OutgoingMail(to="abuse@host.example.test", subject="削除依頼 (C0000001)", body="URL: http://example.test/\n",
                     message_id="<tls1@hotline.mamoru>")

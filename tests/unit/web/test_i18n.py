@@ -5,17 +5,19 @@ from __future__ import annotations
 import re
 from pathlib import Path
 
-import mamoru.web
-from mamoru.i18n import catalogue, era_year, fiscal_year_label, gettext
+from babel.messages.pofile import read_po
 
-WEB = Path(mamoru.web.__file__).parent
+import mamoru
+from mamoru.i18n import LOCALE_DIR, catalogue, era_year, fiscal_year_label, gettext
+
+PACKAGE = Path(mamoru.__file__).parent  # web pages and the domains' documents (followup/templates)
 DYNAMIC = ["lineage:unchanged", "lineage:revised", "lineage:split", "lineage:merged", "lineage:new", "draft", "in_force", "superseded", "origin:third-comprehensive", "origin:other", "origin:unknown",
            "wrong username or password", "too many failed attempts; wait 15 minutes"]
 
 
 def msgids() -> set[str]:
     found: set[str] = set()
-    for path in WEB.rglob("*.html"):
+    for path in PACKAGE.rglob("*.html"):
         text = path.read_text(encoding="utf-8")
         found |= set(re.findall(r'_\(\s*"([^"]+)"\s*[,)]', text)) | set(re.findall(r"_\(\s*'([^']+)'", text))
     return found
@@ -25,6 +27,21 @@ def test_every_template_string_is_translated() -> None:
     ja = catalogue("ja")
     missing = sorted(m for m in msgids() | set(DYNAMIC) if m not in ja and m != "mamoru")
     assert missing == [], f"add these to locale/ja/LC_MESSAGES/messages.po: {missing}"
+
+
+def test_no_message_is_translated_two_ways() -> None:
+    """The catalogues are merged into one: a message id translated differently in two domains'
+    files would show one domain's words on the other's pages (the follow-up's diff page said 宛先)."""
+    seen: dict[str, tuple[str, str]] = {}
+    clashes = []
+    for path in sorted((LOCALE_DIR / "ja" / "LC_MESSAGES").glob("*.po")):
+        with path.open("rb") as f:
+            for m in read_po(f, locale="ja"):
+                if m.id and m.string:
+                    first = seen.setdefault(str(m.id), (path.name, str(m.string)))
+                    if first[1] != m.string:
+                        clashes.append(f"{m.id!r}: {first} and {(path.name, m.string)}")
+    assert clashes == []
 
 
 def test_placeholders_survive_translation() -> None:

@@ -4,9 +4,9 @@ Served by every process that authenticates staff; not by the portal, the intake 
 matcher and feed (which take API tokens and serve no sign-in page).
 """
 
-from mamoru.web.auth import api, ui
+from mamoru.web.auth import api, outbox, ui
 
 ROUTES = {
-    "office": (api.router, ui.router),
-    "hotline": (api.router, ui.router),
+    "office": (api.router, ui.router, outbox.router),
+    "hotline": (api.router, ui.router, outbox.router),
 }

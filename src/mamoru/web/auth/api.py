@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, HTTPException, Query
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
@@ -29,6 +29,8 @@ class UserOut(BaseModel):
 
 
 class UserIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     username: str = Field(min_length=1, max_length=64)
     role: str
     agency: str | None = None
@@ -38,6 +40,8 @@ class UserIn(BaseModel):
 
 
 class TokenIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     name: str = Field(min_length=1, max_length=100)
     scopes: list[str] = Field(min_length=1)
     expires_in_days: int | None = Field(None, ge=1, le=auth_service.TOKEN_MAX_DAYS,

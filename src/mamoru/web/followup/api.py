@@ -7,8 +7,9 @@ from typing import Any
 
 from fastapi import APIRouter, Depends, File, Request, UploadFile
 from fastapi.responses import Response
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
@@ -16,16 +17,12 @@ from mamoru.errors import PermissionDenied
 from mamoru.followup import entries as esvc
 from mamoru.followup import rounds as rsvc
 from mamoru.followup import spreadsheet, workflow
-from mamoru.followup.notify import MailBackend, backend_from_settings
-from mamoru.web.deps import get_session, require_scope
+from mamoru.mail import Mailer
+from mamoru.web.deps import get_mailer, get_session, require_scope
 from mamoru.web.limits import read_upload
 
 router = APIRouter(prefix="/api/v1/followup", tags=["followup"])
 STAFF = (roles.COORDINATOR, roles.AGENCY_OFFICER, roles.AUDITOR, roles.ADMINISTRATOR)
-
-
-def mail_backend(request: Request) -> MailBackend:
-    return backend_from_settings(request.app.state.settings)
 
 
 def staff_only(user: User) -> User:
@@ -35,11 +32,15 @@ def staff_only(user: User) -> User:
 
 
 class RoundIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     fiscal_years: list[int] = Field(description="Gregorian years in which the fiscal years start (2024 = FY2024).")
     due_on: date
 
 
 class EntryIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     status: str | None = None
     narrative_en: str = ""
     narrative_ja: str = ""
@@ -49,10 +50,14 @@ class EntryIn(BaseModel):
 
 
 class ReviewIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     comment: str = ""
 
 
 class StatusIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
     label_en: str = Field(description="English label (required).")
     label_ja: str = Field(description="Japanese label (required).")
     progress: int = Field(description="Progress percentage the status stands for, 0 to 100.")
@@ -147,26 +152,26 @@ def get_entry(entry_id: int, session: Session = Depends(get_session),
 
 @router.put("/entries/{entry_id}", summary="Save an entry (and submit it with submit=true)")
 def save_entry(entry_id: int, body: EntryIn, session: Session = Depends(get_session),
-               mail: MailBackend = Depends(mail_backend), user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
+               mail: Mailer = Depends(get_mailer), user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
     e = _entry(session, entry_id, user)
     content = workflow.Content(body.status, body.narrative_en, body.narrative_ja, body.figures, body.evidence)
     return esvc.entry_rows([esvc.save_entry(session, e, user, content, mail, submit=body.submit)])[0]
 
 
 @router.post("/entries/{entry_id}/submit", summary="Submit an entry to the plan office")
-def submit(entry_id: int, session: Session = Depends(get_session), mail: MailBackend = Depends(mail_backend),
+def submit(entry_id: int, session: Session = Depends(get_session), mail: Mailer = Depends(get_mailer),
            user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
     return esvc.entry_rows([esvc.submit_entry(session, _entry(session, entry_id, user), user, mail)])[0]
 
 
 @router.post("/entries/{entry_id}/return", summary="Return an entry with a comment (coordinator)")
 def return_(entry_id: int, body: ReviewIn, session: Session = Depends(get_session),
-            mail: MailBackend = Depends(mail_backend), user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
+            mail: Mailer = Depends(get_mailer), user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
     return esvc.entry_rows([esvc.return_entry(session, _entry(session, entry_id, user), user, body.comment, mail)])[0]
 
 
 @router.post("/entries/{entry_id}/accept", summary="Accept an entry (coordinator)")
-def accept(entry_id: int, session: Session = Depends(get_session), mail: MailBackend = Depends(mail_backend),
+def accept(entry_id: int, session: Session = Depends(get_session), mail: Mailer = Depends(get_mailer),
            user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
     return esvc.entry_rows([esvc.accept_entry(session, _entry(session, entry_id, user), user, mail)])[0]
 
@@ -193,5 +198,8 @@ def export(round_id: int, fmt: str, session: Session = Depends(get_session),
 async def import_(round_id: int, file: UploadFile = File(...), session: Session = Depends(get_session),
                   user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
     fmt = "csv" if (file.filename or "").lower().endswith(".csv") else "xlsx"
-    rows = spreadsheet.read(await read_upload(file), fmt)
-    return spreadsheet.summary(spreadsheet.import_rows(session, rsvc.get_round(session, round_id), rows, user))
+    data = await read_upload(file)
+    # parsed and stored in a worker thread: a hostile workbook never holds the event loop (mamoru.xlsx limits)
+    rows = await run_in_threadpool(spreadsheet.read, data, fmt)
+    return spreadsheet.summary(await run_in_threadpool(
+        lambda: spreadsheet.import_rows(session, rsvc.get_round(session, round_id), rows, user)))

@@ -16,9 +16,9 @@ from mamoru.followup import entries as esvc
 from mamoru.followup import rounds as rsvc
 from mamoru.followup import workflow
 from mamoru.followup.models import RoundEntry
-from mamoru.followup.notify import MailBackend
-from mamoru.web.deps import get_session, require_roles
-from mamoru.web.followup.ui_rounds import CSS, STAFF, mail_backend
+from mamoru.mail import Mailer
+from mamoru.web.deps import get_mailer, get_session, require_roles
+from mamoru.web.followup.ui_rounds import CSS, STAFF
 from mamoru.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -46,7 +46,7 @@ def entry_page(entry_id: int, request: Request, session: Session = Depends(get_s
 def entry_save(entry_id: int, request: Request, action: str = Form("save"), status: str = Form(""),
                narrative_ja: str = Form(""), narrative_en: str = Form(""), figures: str = Form(""),
                evidence: str = Form(""), session: Session = Depends(get_session),
-               mail: MailBackend = Depends(mail_backend),
+               mail: Mailer = Depends(get_mailer),
                user: User = Depends(require_roles(roles.COORDINATOR, roles.AGENCY_OFFICER))) -> Response:
     e = esvc.get_entry(session, entry_id)
     try:
@@ -65,7 +65,7 @@ def entry_save(entry_id: int, request: Request, action: str = Form("save"), stat
 
 @router.post("/followup/entries/{entry_id}/review", response_class=HTMLResponse)
 def entry_review(entry_id: int, request: Request, decision: str = Form(...), comment: str = Form(""),
-                 session: Session = Depends(get_session), mail: MailBackend = Depends(mail_backend),
+                 session: Session = Depends(get_session), mail: Mailer = Depends(get_mailer),
                  user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
     e = esvc.get_entry(session, entry_id)
     try:

@@ -8,6 +8,7 @@ from datetime import date
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
@@ -15,7 +16,6 @@ from mamoru.errors import DomainError, InvalidInput, Problem
 from mamoru.followup import entries as esvc
 from mamoru.followup import rounds as rsvc
 from mamoru.followup import spreadsheet
-from mamoru.followup.notify import MailBackend, backend_from_settings
 from mamoru.followup.report import FORMATS
 from mamoru.followup.report import render as render_report
 from mamoru.web.deps import get_session, live_providers, require_roles
@@ -26,10 +26,6 @@ router = APIRouter(include_in_schema=False)
 STAFF = (roles.COORDINATOR, roles.AGENCY_OFFICER, roles.AUDITOR, roles.ADMINISTRATOR)
 CSS = "/static/followup.css"
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
-
-
-def mail_backend(request: Request) -> MailBackend:
-    return backend_from_settings(request.app.state.settings)
 
 
 def problems_of(exc: Exception) -> list[Problem] | list[str]:
@@ -114,7 +110,10 @@ async def round_import(round_id: int, request: Request, file: UploadFile = File(
     r = rsvc.get_round(session, round_id)
     fmt = "csv" if (file.filename or "").lower().endswith(".csv") else "xlsx"
     try:
-        result = spreadsheet.import_rows(session, r, spreadsheet.read(await read_upload(file), fmt), user)
+        data = await read_upload(file)
+        # parsed and stored in a worker thread: a hostile workbook never holds the event loop (mamoru.xlsx limits)
+        rows = await run_in_threadpool(spreadsheet.read, data, fmt)
+        result = await run_in_threadpool(spreadsheet.import_rows, session, r, rows, user)
     except InvalidInput as exc:
         session.rollback()
         return render(request, "pages/followup/import.html", {"r": r, "problems": exc.problems, "result": None,

@@ -14,7 +14,7 @@ from __future__ import annotations
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from pydantic import BaseModel, Field
+from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
 
 from mamoru.auth import roles
@@ -32,7 +32,28 @@ from mamoru.web.deps import Principal, get_principal, get_session, require_roles
 router = APIRouter(prefix="/api/v1/match", tags=["matching"])
 
 
-class MatchRequest(BaseModel):
+HASHES_ONLY = ("mamoru takes hashes only: hash the image on your own machines (`mamoru hash` or the hashing "
+               "module) and send the hashes; no image, file or other content is received")
+
+
+class HashesOnly(BaseModel):
+    """A request of the match API: the declared fields and nothing else. An unknown field (`image`,
+    `file`, `data`, anything) is refused with a 422 saying that mamoru takes hashes only, rather than
+    being ignored: a platform sending content must learn that it was not (and must not be) sent."""
+
+    model_config = ConfigDict(extra="forbid")
+
+    @model_validator(mode="before")
+    @classmethod
+    def _hashes_only(cls, data: Any) -> Any:
+        if isinstance(data, dict):
+            unknown = sorted(str(k) for k in data if k not in cls.model_fields)
+            if unknown:
+                raise ValueError(f"{HASHES_ONLY} (unknown field: {', '.join(unknown)[:200]})")
+        return data
+
+
+class MatchRequest(HashesOnly):
     hashes: list[str] = Field(..., min_length=1, max_length=MAX_HASHES,
                               description="PDQ hashes (64 hex digits) or digests of the signal type")
     signal: str = Field("pdq", description="pdq, md5, sha1 or sha256")
@@ -44,7 +65,7 @@ class MatchRequest(BaseModel):
         "from a single hash, so they must be hashed from the image."))
 
 
-class MatchReportIn(BaseModel):
+class MatchReportIn(HashesOnly):
     url: str = Field(..., min_length=1, max_length=2048, description="Where the platform found the content")
     hashes: list[str] = Field(..., min_length=1, max_length=MAX_REPORT_HASHES,
                               description="The content's hashes (PDQ: 64 hex digits); at least one must match")
@@ -132,7 +153,7 @@ class BankChoiceOut(BaseModel):
     selected: bool = Field(..., description="Whether this platform matches against the bank (its own choice)")
 
 
-class BankChoiceIn(BaseModel):
+class BankChoiceIn(HashesOnly):
     banks: list[str] = Field(..., max_length=1000, description=(
         "The banks, among those offered to this platform, to match against; the others are left out "
         "(an empty list: nothing matches)"))
