@@ -96,6 +96,12 @@ def from_core(default: Any) -> Any:
     return field(default=default, metadata={"from_core": True})
 
 
+def given(env: str) -> Any:
+    """A field that is True when the variable `env` is set (not empty): lets a domain tell a value
+    configured on purpose from its default (a configured key file must exist; a default one is made)."""
+    return field(default=False, metadata={"given": env})
+
+
 def declared(cls: type) -> list[dataclasses.Field[Any]]:
     """The fields of `cls` that are read from an environment variable."""
     return [f for f in fields(cls) if "env" in f.metadata]
@@ -138,6 +144,8 @@ def from_env(cls: type[T], env: Mapping[str, str] | None = None, **context: Any)
             kwargs[f.name] = values[f.name] = _value(f, env, values)
         elif f.metadata.get("from_core"):
             kwargs[f.name] = values[f.name] = getattr(context["core"], f.name)
+        elif "given" in f.metadata:
+            kwargs[f.name] = values[f.name] = bool((env.get(f.metadata["given"]) or "").strip())
     return cls(**kwargs)
 
 

@@ -32,8 +32,8 @@ against PostgreSQL):
   a token's last_used_at; the matcher reads the matching tables (the hash banks only read), writes
   its own state and counters, and may INSERT into hl_inbox (platforms' match reports) and read
   nothing there; the feed reads the published files of the blocking list (blocklist_publications,
-  blocklist_artifacts: not the entries, their reasons or the appeals) and appends to its access log
-  (blocklist_feed_access);
+  blocklist_artifacts: not the entries, their reasons or the appeals) and what each subscriber may
+  fetch (blocklist_subscriptions), and appends to its access log (blocklist_feed_access);
 - every role but portal and intake appends to the audit log (INSERT and SELECT only: no role gets
   UPDATE or DELETE on audit_events, so the chain stays append-only at the database too).
 
@@ -145,6 +145,7 @@ PROCESS_GRANTS: dict[str, RoleGrants] = {
                           tables=_frozen({**TOKEN_LOGIN, INBOX: ("INSERT",), **{t: WHOLE for t in MATCHER_STATE}})),
     "feed": RoleGrants(audit_append=True,
                        tables=_frozen({**TOKEN_LOGIN, "blocklist_publications": READ, "blocklist_artifacts": READ,
+                                       "blocklist_subscriptions": READ,  # what each subscriber may fetch
                                        FEED_ACCESS: ("SELECT", "INSERT")})),
 }
 

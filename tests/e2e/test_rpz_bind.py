@@ -99,6 +99,7 @@ def rpz_file(tmp_path_factory: pytest.TempPathFactory) -> Path:
                    "MAMORU_NEW_PASSWORD": TEST_PASSWORD, "MAMORU_AUDIT_KEY": str(work / "keys" / "audit.key"),
                    "MAMORU_BLOCKLIST_KEY": str(work / "keys" / "blocklist.key")}, runner=CliRunner())
     _ok(cli, "db", "upgrade")
+    _ok(cli, "blocklist", "key", "rotate")  # MAMORU_BLOCKLIST_KEY is given: publish does not make the key
     for name, role in (("ana", "analyst"), ("sena", "senior_analyst")):
         _ok(cli, "user", "add", name, "--role", role)
     confirmed = [_propose(cli, "--domain", "evil.example.test", "--criteria", CRITERIA),

@@ -32,6 +32,8 @@ from tests.conftest import BACKENDS, TEST_PASSWORD, fresh_database_url
 from tests.reliability.test_crash_safety import HOLDS, count, mamoru
 from tests.reliability.transactions import Watcher, kill_inside, traced_run
 
+from mamoru.blocklist import signing
+
 FIRST = 1_000  # published first, so the big publication carries a delta
 ENTRIES = 100_000
 
@@ -123,6 +125,7 @@ def prepared(backend: str, tmp_path: Path, env: dict[str, str], entries: int) ->
 def test_sigkill_during_publish_leaves_all_or_nothing_and_the_rerun_matches_a_clean_run(
         backend: str, tmp_path: Path) -> None:
     env = {**os.environ, "MAMORU_VAR_DIR": str(tmp_path), "MAMORU_BLOCKLIST_KEY": str(tmp_path / "blocklist.key")}
+    signing.rotate_key(tmp_path / "blocklist.key")  # a configured key must exist: publish never makes it
     (tmp_path / "probe").mkdir()
     probe_url, probe_drop = prepared(backend, tmp_path / "probe", env, ENTRIES)
     url, drop = prepared(backend, tmp_path, env, ENTRIES)
@@ -183,6 +186,7 @@ def test_publish_out_files_follow_the_database(backend: str, tmp_path: Path) -> 
     """`blocklist.json` in DIR is a FIFO: the moment publish writes it, the process is held (the pipe
     fills) and the database is looked at; then it is killed and publish runs again."""
     env = {**os.environ, "MAMORU_VAR_DIR": str(tmp_path), "MAMORU_BLOCKLIST_KEY": str(tmp_path / "blocklist.key")}
+    signing.rotate_key(tmp_path / "blocklist.key")  # a configured key must exist: publish never makes it
     url, drop = prepared(backend, tmp_path, env, 20_000)
     run_env = {**env, "MAMORU_DATABASE_URL": url}
     out = tmp_path / "out"
@@ -202,8 +206,6 @@ def test_publish_out_files_follow_the_database(backend: str, tmp_path: Path) -> 
             fifo.unlink()
         rerun = mamoru(run_env, "blocklist", "publish", "--out", str(out))
         assert rerun.returncode == 0, rerun.stderr
-        from mamoru.blocklist import signing
-
         public = signing.load_public_key(tmp_path / "blocklist.key.pub")
         names = {"blocklist.rpz", "hosts", "blocklist.csv", "blocklist.json", "blocklist.hashed",
                  f"blocklist-delta-{FIRST}-20000.json"}

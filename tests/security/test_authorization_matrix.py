@@ -92,6 +92,8 @@ RULES: dict[str, frozenset[str]] = {
     "POST /api/v1/blocklist/publications": BLOCKLIST_SENIOR,
     "GET /api/v1/blocklist/snapshots/{fmt}": roles('subscriber'),
     "GET /api/v1/blocklist/snapshots/{fmt}/signature": roles('subscriber'),
+    "GET /api/v1/blocklist/subscribers": roles('administrator'),
+    "PUT /api/v1/blocklist/subscribers/{username}": roles('administrator'),
     "GET /api/v1/blocklist/version": BLOCKLIST_READ,
     "GET /api/v1/blocklist/versions/compare": BLOCKLIST_READ,
     "GET /api/v1/definitions": EVERYONE,

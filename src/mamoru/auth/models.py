@@ -65,10 +65,14 @@ class ApiToken(Base):
 
 
 class LoginAttempt(Base):
-    """Failed logins per username, for throttling. Holds no client address."""
+    """Failed logins within the last 15 minutes, per username and per client key, for slowing the
+    answers to wrong passwords (auth.service.authenticate). Holds no client address: the client key
+    is an HMAC of it. Rows older than the window are deleted; names that are no account's are stored
+    up to a bound only."""
 
     __tablename__ = "login_attempts"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     username: Mapped[str] = mapped_column(String(64), index=True)
-    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
+    client_key: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)

@@ -3,6 +3,8 @@
 from __future__ import annotations
 
 import hashlib
+import hmac
+import logging
 import secrets
 from collections.abc import Callable
 from dataclasses import dataclass
@@ -20,6 +22,15 @@ from mamoru.db import utcnow
 from mamoru.errors import NotFound, PermissionDenied
 
 THROTTLE_WINDOW = timedelta(minutes=15)
+"""How long a failed login counts towards the delay of the next ones; older rows are deleted."""
+DELAY_FIRST = 0.5
+DELAY_CAP = 8.0
+"""Seconds a wrong password waits once past MAMORU_LOGIN_ATTEMPTS failures: DELAY_FIRST, doubling
+with each further failure, at most DELAY_CAP."""
+UNKNOWN_NAMES_MAX = 1000
+"""Failed logins under names that are no account's kept at once (within the window); beyond it
+such failures are not stored."""
+log = logging.getLogger("mamoru.auth")
 
 
 class AuthError(Exception):
@@ -28,6 +39,15 @@ class AuthError(Exception):
     def __init__(self, message: str, code: int = 400):
         super().__init__(message)
         self.code = code
+
+
+class LoginFailed(AuthError):
+    """A wrong username or password (401). `delay`: the seconds the door waits before answering,
+    after the attempt is committed and without holding a database connection."""
+
+    def __init__(self, delay: float):
+        super().__init__("wrong username or password", code=401)
+        self.delay = delay
 
 
 def _sha256(text: str) -> str:
@@ -105,6 +125,7 @@ def set_active(session: Session, user: User, active: bool, actor: User | None) -
 
 
 def recent_failures(session: Session, username: str, now: datetime | None = None) -> int:
+    """Failed logins for `username` within the window."""
     since = (now or utcnow()) - THROTTLE_WINDOW
     return session.scalar(
         select(func.count()).select_from(LoginAttempt).where(
@@ -113,17 +134,61 @@ def recent_failures(session: Session, username: str, now: datetime | None = None
     ) or 0
 
 
-def authenticate(session: Session, username: str, password: str, max_failures: int) -> User:
-    """Check a login. Refuses further attempts for a username after `max_failures` recent ones."""
-    if recent_failures(session, username) >= max_failures:
-        raise AuthError("too many failed attempts; wait 15 minutes", code=429)
+def client_key(secret: str, address: str) -> str:
+    """The key a client's failed logins are counted under: an HMAC of its address with the
+    process's secret, so login_attempts holds no address."""
+    return hmac.new(secret.encode(), f"login:{address}".encode(), hashlib.sha256).hexdigest()[:32]
+
+
+def failure_delay(failures: int, free: int) -> float:
+    """Seconds to wait before answering the `failures`-th recent failed login (this one counted):
+    none for the first `free` (MAMORU_LOGIN_ATTEMPTS), then DELAY_FIRST, doubling up to DELAY_CAP."""
+    over = failures - max(free, 0)
+    if over <= 0:
+        return 0.0
+    return float(min(DELAY_CAP, DELAY_FIRST * 2.0 ** min(over - 1, 16)))
+
+
+def authenticate(session: Session, username: str, password: str, free_failures: int,
+                 client: str | None = None) -> User:
+    """Check a login. The right password of an active account always gets in, however many wrong
+    attempts came before (no lockout: an attacker cannot keep the real user out); it clears the
+    failures this client made for this name.
+
+    A wrong one raises LoginFailed carrying the delay the door waits before answering: from the
+    failed logins within THROTTLE_WINDOW for this username and for this client key (`client`,
+    see client_key), whichever is more (failure_delay). Each is counted as a row of login_attempts,
+    in the caller's transaction; rows older than the window are deleted here. A name that is no
+    account's is stored only while fewer than UNKNOWN_NAMES_MAX such rows are kept; beyond that it
+    is not stored and is answered after DELAY_CAP, so nobody can fill the table with made-up names."""
     user = get_user(session, username)
-    if user is None or not user.active or not verify_password(user.password_hash, password):
-        session.add(LoginAttempt(username=username[:64]))
-        session.flush()
-        raise AuthError("wrong username or password", code=401)
-    session.execute(delete(LoginAttempt).where(LoginAttempt.username == username))
-    return user
+    if user is not None and user.active and verify_password(user.password_hash, password):
+        session.execute(delete(LoginAttempt).where(LoginAttempt.username == username,
+                                                   LoginAttempt.client_key == client))
+        return user
+    now = utcnow()
+    since = now - THROTTLE_WINDOW
+    session.execute(delete(LoginAttempt).where(LoginAttempt.at < since))
+    name = username[:64]
+    if user is None:
+        unknown = session.scalar(select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.username.not_in(select(User.username)))) or 0
+        if unknown >= UNKNOWN_NAMES_MAX:
+            log.warning("failed login for a name that is no account's, not stored (%d such kept); "
+                        "answered after %.1f s", unknown, DELAY_CAP)
+            raise LoginFailed(DELAY_CAP)
+    session.add(LoginAttempt(username=name, client_key=client, at=now))
+    session.flush()
+    by_name = recent_failures(session, name, now)
+    by_client = 0
+    if client:
+        by_client = session.scalar(select(func.count()).select_from(LoginAttempt).where(
+            LoginAttempt.client_key == client, LoginAttempt.at >= since)) or 0
+    delay = failure_delay(max(by_name, by_client), free_failures)
+    log.info("failed login for %s (%d for this name, %d from this client within %d minutes); answered after %.1f s",
+             f"user {user.username}" if user is not None else "a name that is no account's", by_name, by_client,
+             THROTTLE_WINDOW.total_seconds() // 60, delay)
+    raise LoginFailed(delay)
 
 
 @dataclass(frozen=True)

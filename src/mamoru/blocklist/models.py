@@ -1,4 +1,5 @@
-"""Tables of the blocking list: entries, the version log, appeals, publications and feed access.
+"""Tables of the blocking list: entries, the version log, appeals, publications, feed access and
+what each subscriber may fetch.
 
 An entry is active from the version that confirmed it (`added_version`) until the version that
 removed it (`removed_version`), so the list at any version is one query and two versions compare
@@ -117,3 +118,17 @@ class FeedAccess(Base):
     version: Mapped[int] = mapped_column(Integer)
     from_version: Mapped[int | None] = mapped_column(Integer, nullable=True)
     status: Mapped[int] = mapped_column(Integer)  # 200, or 304 when the subscriber was current
+
+
+class BlocklistSubscription(Base):
+    """What a subscriber may fetch from the feed, set by an administrator: `plaintext` (every format:
+    rpz, hosts, csv, json, hashed, and the deltas) or `hashed` (the hashed list and its signature
+    only). A subscriber without a row has `plaintext`."""
+
+    __tablename__ = "blocklist_subscriptions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    user_id: Mapped[int] = mapped_column(ForeignKey("users.id"), unique=True)
+    entitlement: Mapped[str] = mapped_column(String(16))  # plaintext | hashed
+    set_by: Mapped[str] = mapped_column(String(64))
+    set_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)

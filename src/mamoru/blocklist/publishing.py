@@ -36,7 +36,7 @@ def publish(session: Session, actor: User | None, cfg: BlocklistSettings) -> Blo
     previous = latest_publication(session)
     if previous is not None and previous.version == version:
         raise Conflict(f"version {version} is already published; nothing changed since")
-    key = signing.load_or_create_key(cfg.key_path)
+    key = signing.signing_key(cfg)  # a configured key that is missing: KeyUnavailable, nothing made
     entries = active_entries(session, version)
     artifacts = compile_all(entries, version, RpzOptions(splash=cfg.splash))
     files: list[BlocklistArtifact] = []

@@ -20,9 +20,9 @@ from sqlalchemy.orm import Session
 from mamoru import audit, urls
 from mamoru.auth import roles
 from mamoru.auth.models import User
-from mamoru.blocklist.compiler import KINDS, ListedEntry, is_dns_name
+from mamoru.blocklist.compiler import FORMATS, KINDS, ListedEntry, is_dns_name
 from mamoru.blocklist.delta import Delta, make_delta
-from mamoru.blocklist.models import BlocklistAppeal, BlocklistEntry, BlocklistVersion
+from mamoru.blocklist.models import BlocklistAppeal, BlocklistEntry, BlocklistSubscription, BlocklistVersion
 from mamoru.db import utcnow
 from mamoru.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 
@@ -316,3 +316,65 @@ def appeals(session: Session, status: str | None = None, entry_id: int | None = 
     return list(session.scalars(q))
 
 
+
+
+ENTITLEMENTS = ("plaintext", "hashed")
+"""What a subscriber may fetch: `plaintext`, every format (rpz, hosts, csv, json, hashed) and the
+deltas (which name the entries); `hashed`, the hashed list (SHA-256 prefixes) and its signature only."""
+HASHED_FORMATS = frozenset({"hashed"})
+
+
+def entitlement_of(session: Session, user: User) -> str:
+    """A subscriber's entitlement (`plaintext` when none was set); staff fetch every format."""
+    if user.role != roles.SUBSCRIBER:
+        return "plaintext"
+    found = session.scalar(select(BlocklistSubscription.entitlement).where(BlocklistSubscription.user_id == user.id))
+    return found or "plaintext"
+
+
+def may_fetch(entitlement: str, fmt: str) -> bool:
+    """Whether a subscriber with `entitlement` may fetch a file of format `fmt` ("delta" for deltas)."""
+    return entitlement == "plaintext" or fmt in HASHED_FORMATS
+
+
+def require_entitlement(session: Session, user: User, fmt: str) -> None:
+    """PermissionDenied (403) when `user` may not fetch format `fmt` (or "delta") from the feed; an
+    unknown format is left to the route (404)."""
+    if (fmt in FORMATS or fmt == "delta") and not may_fetch(entitlement_of(session, user), fmt):
+        what = "deltas name the entries in plain text" if fmt == "delta" else f"{fmt} names the entries in plain text"
+        raise PermissionDenied(f"{user.username} is entitled to the hashed list only ({what}): "
+                               "fetch /api/v1/blocklist/snapshots/hashed")
+
+
+def set_entitlement(session: Session, actor: User | None, username: str, entitlement: str) -> BlocklistSubscription:
+    """Set what a subscriber may fetch; administrators (or the command line) only; audited with the
+    previous value."""
+    if actor is not None and actor.role != roles.ADMINISTRATOR:
+        raise PermissionDenied(f"setting a subscriber's entitlement needs the role administrator; "
+                               f"{actor.username} is {actor.role}")
+    if entitlement not in ENTITLEMENTS:
+        raise InvalidInput([Problem(None, "entitlement", f"choose {' or '.join(ENTITLEMENTS)}, not {entitlement!r}")])
+    user = session.scalar(select(User).where(User.username == username))
+    if user is None:
+        raise NotFound(f"no user {username!r}")
+    if user.role != roles.SUBSCRIBER:
+        raise InvalidInput([Problem(None, "username", f"{username} is {user.role}, not a blocking list subscriber")])
+    row = session.scalar(select(BlocklistSubscription).where(BlocklistSubscription.user_id == user.id))
+    previous = row.entitlement if row is not None else "plaintext"
+    if row is None:
+        row = BlocklistSubscription(user_id=user.id, entitlement=entitlement)
+        session.add(row)
+    row.entitlement = entitlement
+    row.set_by = actor.username if actor is not None else "cli"
+    row.set_at = utcnow()
+    session.flush()
+    audit.record(session, actor, "blocklist:subscriber:set", f"user:{username}",
+                 {"entitlement": entitlement, "previous": previous})
+    return row
+
+
+def subscriptions(session: Session) -> list[tuple[User, str]]:
+    """Every subscriber account with its entitlement, by username."""
+    users = session.scalars(select(User).where(User.role == roles.SUBSCRIBER).order_by(User.username))
+    given = {uid: e for uid, e in session.execute(select(BlocklistSubscription.user_id, BlocklistSubscription.entitlement))}
+    return [(u, given.get(u.id, "plaintext")) for u in users]

@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import ClassVar
 
-from mamoru.config import DEFAULT_VAR_DIR, INTEGER, PATH, Parser, setting
+from mamoru.config import DEFAULT_VAR_DIR, INTEGER, PATH, Parser, given, setting
 
 _NAME_OR_NONE = Parser(lambda t: t.strip() or None, "a DNS name")
 
@@ -22,7 +22,9 @@ class BlocklistSettings:
 
     key_path: Path = setting(
         "MAMORU_BLOCKLIST_KEY", "Path of the Ed25519 private key that signs published blocking lists; keep it "
-        "outside the database (`mamoru blocklist key rotate` retires it beside it).",
+        "outside the database (`mamoru blocklist key rotate` makes it, and retires the old one beside it). When set, "
+        "the file must exist: the hotline process and `mamoru blocklist publish` refuse to start without it; "
+        "unset, the default file is made on first use (`make run`).",
         DEFAULT_VAR_DIR / "keys" / "blocklist.key", parse=PATH,
         default_from=lambda v: v["core"].var_dir / "keys" / "blocklist.key", default_doc="var/keys/blocklist.key")
     splash: str | None = setting("MAMORU_BLOCKLIST_SPLASH", "DNS name of a notice page that RPZ entries point to "
@@ -33,3 +35,5 @@ class BlocklistSettings:
         "MAMORU_BLOCKLIST_APPEAL_CONTACT", "Where site owners send an appeal against a blocking list entry (an e-mail "
         "address or web address), shown on the public notice page /blocked (empty: the page names the hotline "
         "without an address).", parse=Parser(str.strip, "text"))
+    key_configured: bool = given("MAMORU_BLOCKLIST_KEY")
+    """MAMORU_BLOCKLIST_KEY was set: its file is never made on the fly (signing.signing_key)."""

@@ -3,7 +3,8 @@
 A signature file is a small JSON statement (what was signed: file name, format, list version,
 SHA-256 of the bytes, the key id) and the Ed25519 signature over that statement. The private key is
 a PEM file named in settings (MAMORU_BLOCKLIST_KEY); rotating it moves the old key aside as
-`<name>.<key id>.retired` and keeps its public key, so earlier signatures still verify.
+`<name>.<key id>.retired` and keeps its public key, so earlier signatures still verify. A key path
+given in settings is never created on the fly (signing_key); the default one is, for `make run`.
 """
 
 from __future__ import annotations
@@ -15,11 +16,13 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from cryptography.exceptions import InvalidSignature
+from cryptography.exceptions import InvalidSignature, UnsupportedAlgorithm
 from cryptography.hazmat.primitives import serialization
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
 
 from mamoru import files
+from mamoru.blocklist.settings import BlocklistSettings
+from mamoru.errors import DomainError
 
 SIGNATURE_FORMAT = "mamoru-blocklist-signature/1"
 
@@ -47,6 +50,32 @@ def key_id(key: Ed25519PublicKey) -> str:
 # truncated one), mode 0600 from creation, its public key beside it.
 public_pem = files.public_pem
 load_or_create_key = files.load_or_create_key
+
+
+class KeyUnavailable(DomainError):
+    """The configured signing key (MAMORU_BLOCKLIST_KEY) is missing or unreadable; no key is made in
+    its place. 503 on the web, exit 2 on the command line."""
+
+    status = 503
+    exit_code = 2
+
+
+def signing_key(cfg: BlocklistSettings) -> Ed25519PrivateKey:
+    """The key that signs publications. A path given in MAMORU_BLOCKLIST_KEY must hold a readable
+    Ed25519 key, else KeyUnavailable naming the path: a publisher whose key went missing must not
+    start signing with a new key nobody trusts (only `mamoru blocklist key rotate` makes one). The
+    default path (the setting unset: `make run`) is made on first use."""
+    if not cfg.key_configured:
+        return load_or_create_key(cfg.key_path)
+    path = cfg.key_path
+    try:
+        return files.load_private_key(path)
+    except FileNotFoundError:
+        raise KeyUnavailable(f"the blocking list's signing key {path} (MAMORU_BLOCKLIST_KEY) does not exist; "
+                             "restore it, or make a new one with `mamoru blocklist key rotate`") from None
+    except (OSError, ValueError, TypeError, UnsupportedAlgorithm) as exc:
+        raise KeyUnavailable(f"the blocking list's signing key {path} (MAMORU_BLOCKLIST_KEY) cannot be read: "
+                             f"{exc}") from None
 
 
 def rotate_key(path: Path) -> tuple[str | None, str]:

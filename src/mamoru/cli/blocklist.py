@@ -23,6 +23,9 @@ app = typer.Typer(help="The blocking list: reviewed, versioned, signed entries f
                   no_args_is_help=True)
 key_app = typer.Typer(help="The list's signing key (kept outside the database).", no_args_is_help=True)
 app.add_typer(key_app, name="key")
+subscriber_app = typer.Typer(help="What each subscriber may fetch from the feed: every format, or the hashed "
+                             "list only.", no_args_is_help=True)
+app.add_typer(subscriber_app, name="subscriber")
 
 
 if TYPE_CHECKING:
@@ -287,14 +290,19 @@ def check(urls: list[str] = typer.Argument(..., metavar="URL..."),
 def publish(out: Path | None = typer.Option(None, "--out", help="Also write the files and their .sig here "
                                            "(after the database holds them; rerun to write them again)."),
             as_user: str | None = AS_OPTION) -> None:
-    """Build and sign every format and the delta from the last publication, all at once or not at all."""
+    """Build and sign every format and the delta from the last publication, all at once or not at all.
+
+    With MAMORU_BLOCKLIST_KEY set, its key file must be there: missing or unreadable, nothing is
+    published and the command exits 2 naming the path (`mamoru blocklist key rotate` makes a key)."""
     from sqlalchemy import select
 
-    from mamoru.blocklist import publishing
+    from mamoru.blocklist import publishing, signing
     from mamoru.blocklist.compiler import FILE_NAMES
     from mamoru.blocklist.models import BlocklistArtifact
     from mamoru.errors import Conflict
 
+    with domain_errors():
+        signing.signing_key(_cfg())  # before anything else: a configured key that is missing is never replaced
     db = open_database(load_settings())
     written: list[tuple[str, bytes, bytes]] = []
     with domain_errors():
@@ -362,17 +370,20 @@ def verify(file: Path = typer.Argument(..., help="A published file."),
 
 @key_app.command("show")
 def key_show() -> None:
-    """Print the current public key (PEM) and its id (on standard error)."""
+    """Print the current public key (PEM) and its id (on standard error). A configured key
+    (MAMORU_BLOCKLIST_KEY) that is missing is not made: exit 2 naming the path."""
     from mamoru.blocklist import signing
 
-    key = signing.load_or_create_key(_cfg().key_path).public_key()
+    with domain_errors():
+        key = signing.signing_key(_cfg()).public_key()
     write_stdout(signing.public_pem(key))
     err.print(f"key id {signing.key_id(key)}")
 
 
 @key_app.command("rotate")
 def key_rotate() -> None:
-    """Make a new signing key; the old one is kept aside (retired) and its public key stays published."""
+    """Make a new signing key; the old one is kept aside (retired) and its public key stays published.
+    The one command that makes the key at a path given in MAMORU_BLOCKLIST_KEY."""
     from mamoru import audit
     from mamoru.blocklist import signing
 
@@ -381,3 +392,34 @@ def key_rotate() -> None:
     with db.session() as s:
         audit.record(s, None, "blocklist:key:rotate", f"blocklist-key:{new}", {"retired": old})
     typer.echo(f"new key {new}" + (f"; retired {old}" if old else ""))
+
+
+@subscriber_app.command("set")
+def subscriber_set(username: str = typer.Argument(..., help="A subscriber account."),
+                   hashed_only: bool = typer.Option(False, "--hashed-only", help="The hashed list and its "
+                                                    "signature only: every plaintext format and the deltas "
+                                                    "answer 403."),
+                   plaintext: bool = typer.Option(False, "--plaintext", help="Every format and the deltas "
+                                                  "(the default of a subscriber never set)."),
+                   as_user: str | None = AS_OPTION) -> None:
+    """Set what a subscriber may fetch (administrators; audited)."""
+    from mamoru.blocklist import service
+
+    if hashed_only == plaintext:
+        fail("give exactly one of --hashed-only, --plaintext", 2)
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        row = service.set_entitlement(s, resolve_actor(s, as_user), username, "hashed" if hashed_only else "plaintext")
+        entitlement = row.entitlement
+    typer.echo(f"{username}: {'hashed list only' if entitlement == 'hashed' else 'every format'}")
+
+
+@subscriber_app.command("list")
+def subscriber_list() -> None:
+    """Every subscriber and what it may fetch, one a line: USERNAME plaintext|hashed."""
+    from mamoru.blocklist import service
+
+    db = open_database(load_settings())
+    with db.session() as s:
+        for user, entitlement in service.subscriptions(s):
+            typer.echo(f"{user.username} {entitlement}")

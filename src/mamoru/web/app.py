@@ -19,7 +19,7 @@ from mamoru.db import Database
 from mamoru.errors import DomainError, InvalidInput
 from mamoru.web import auth as auth_web
 from mamoru.web import blocklist as blocklist_web
-from mamoru.web import deps, system
+from mamoru.web import deps, limits, system
 from mamoru.web import followup as followup_web
 from mamoru.web import hotline as hotline_web
 from mamoru.web import matching as matching_web
@@ -89,6 +89,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         app.include_router(router)
     if settings.role == "intake":
         report_form.prepare(app.state)  # the public contact key must be there before the first reporter is
+    blocklist_web.prepare(settings)  # where the list is published, a configured signing key must be there
     # innermost: a multipart body to a route that takes no file is refused unread (with the pages' headers)
     app.add_middleware(NoFilesUnlessUploaded, uploads=upload_routes(app.routes))
     _install_middleware(app, settings)
@@ -97,6 +98,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.add_middleware(CommitBeforeResponse)
     if app.state.database.is_sqlite:
         app.add_middleware(OneAtATime)  # embedded SQLite: requests queue instead of fighting for the lock
+    app.add_middleware(limits.AnswerLater)  # a slowed answer (wrong passwords) waits outside the queue and the session
     app.add_middleware(BodyLimit)  # outermost: refuses oversize bodies before anything reads them
     return app
 

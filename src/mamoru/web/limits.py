@@ -197,3 +197,51 @@ class OneAtATime:
             lock = self.locks[loop] = asyncio.Lock()
         async with lock:
             await self.app(scope, receive, send)
+
+
+ANSWER_AFTER = "answer_after"
+"""The request-state key a route sets (answer_after) to have its answer held back that many seconds."""
+
+
+def answer_after(request: Any, seconds: float) -> None:
+    """Have this request's response sent `seconds` later, by AnswerLater, once the request is done."""
+    if seconds > 0:
+        setattr(request.state, ANSWER_AFTER, float(seconds))
+
+
+async def wait_before_answer(seconds: float) -> None:
+    """The wait itself (asyncio's: no thread is held); tests replace it."""
+    await asyncio.sleep(seconds)
+
+
+class AnswerLater:
+    """Pure ASGI middleware, outside OneAtATime and CommitBeforeResponse: when a route asked for a
+    slowed answer (answer_after; the sign-in page after wrong passwords), the response is collected,
+    the application finishes (its transaction committed, its session closed, SQLite's turn given
+    back), and only then does the wait start, in the event loop; then the response is sent. So a
+    slowed answer holds no database connection, worker thread or queue place while it waits."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        held: list[Any] = []
+        holding = False
+
+        async def maybe_hold(message: dict[str, Any]) -> None:
+            nonlocal holding
+            if message["type"] == "http.response.start":
+                holding = bool((scope.get("state") or {}).get(ANSWER_AFTER))
+            if holding:
+                held.append(message)
+            else:
+                await send(message)
+
+        await self.app(scope, receive, maybe_hold)
+        if held:
+            await wait_before_answer(float(scope["state"][ANSWER_AFTER]))
+            for message in held:
+                await send(message)

@@ -14,7 +14,7 @@ from tests.settings_support import make_settings
 
 from mamoru.audit import AuditEvent
 from mamoru.auth import roles
-from mamoru.blocklist import service
+from mamoru.blocklist import service, signing
 from mamoru.config import Settings
 
 API = "/api/v1/blocklist"
@@ -28,6 +28,7 @@ def tag() -> str:
 
 @pytest.fixture
 def settings(tmp_path: Path) -> Settings:
+    signing.rotate_key(tmp_path / "bl.key")  # a configured key is made by `key rotate`, never on the fly
     return make_settings(tmp_path, {"MAMORU_BLOCKLIST_KEY": str(tmp_path / "bl.key")}, login_attempts=5)
 
 

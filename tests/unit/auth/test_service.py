@@ -8,7 +8,7 @@ from sqlalchemy.orm import Session
 
 from mamoru import audit
 from mamoru.auth import roles
-from mamoru.auth.service import AuthError, authenticate, create_user, find_token, issue_token, revoke_token
+from mamoru.auth.service import AuthError, LoginFailed, authenticate, create_user, find_token, issue_token, revoke_token
 
 PW = "long-enough-password"
 
@@ -56,14 +56,15 @@ def test_short_password_refused(session: Session) -> None:
         create_user(session, "carol", roles.AUDITOR, "short")
 
 
-def test_login_throttled_after_failures(session: Session) -> None:
+def test_failed_logins_slow_wrong_passwords_and_never_refuse_the_right_one(session: Session) -> None:
     create_user(session, "dave", roles.AUDITOR, PW)
-    for _ in range(3):
-        with pytest.raises(AuthError):
-            authenticate(session, "dave", "wrong-password", 3)
-    with pytest.raises(AuthError) as e:
-        authenticate(session, "dave", PW, 3)  # even the right password is refused for a while
-    assert e.value.code == 429
+    delays = []
+    for _ in range(5):
+        with pytest.raises(LoginFailed) as e:
+            authenticate(session, "dave", "wrong-password", 3, client="k1")
+        delays.append((e.value.code, e.value.delay))
+    assert delays == [(401, 0), (401, 0), (401, 0), (401, 0.5), (401, 1)]
+    assert authenticate(session, "dave", PW, 3, client="k2").username == "dave"  # no lockout
 
 
 def test_account_creation_is_audited_with_creator(session: Session) -> None:

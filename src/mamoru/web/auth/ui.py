@@ -23,6 +23,7 @@ from mamoru.web.deps import (
     get_settings,
     require_roles,
 )
+from mamoru.web.limits import answer_after
 from mamoru.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -43,10 +44,18 @@ def login_page(request: Request, next: str | None = None, user: User | None = De
 def login(request: Request, username: str = Form(..., max_length=64), password: str = Form(..., max_length=200),
           next: str = Form("/"), session: Session = Depends(get_session), settings: Settings = Depends(get_settings),
           _: User | None = Depends(current_user_optional)) -> Response:
+    """Sign in. The right password always gets in. A wrong one is counted and answered after the
+    service's delay (LoginFailed.delay, growing per username and per client): the failure is
+    committed here, which hands the connection back to the pool, and the wait itself happens after
+    the request is done, in the event loop (web.limits.AnswerLater), so a slowed answer holds no
+    database connection, worker thread or SQLite turn."""
+    address = request.client.host if request.client else "unknown"
     try:
-        user = auth_service.authenticate(session, username, password, settings.login_attempts)
-    except auth_service.AuthError as exc:
-        session.commit()  # keep the failed attempt for throttling
+        user = auth_service.authenticate(session, username, password, settings.login_attempts,
+                                         auth_service.client_key(settings.resolved_secret_key(), address))
+    except auth_service.LoginFailed as exc:
+        session.commit()  # the failure counts, and the connection goes back to the pool before the wait
+        answer_after(request, exc.delay)
         return render(request, "pages/login.html", {"next": _safe_next(next), "error": str(exc),
                                                     "error_code": exc.code}, status_code=exc.code)
     new = auth_service.open_session(session, user, settings.session_hours)

@@ -30,6 +30,8 @@ from mamoru.blocklist.schemas import (
     BlocklistReasonIn,
     BlocklistRemoveIn,
     BlocklistReverifyIn,
+    BlocklistSubscriberIn,
+    BlocklistSubscriberOut,
     BlocklistVersionOut,
 )
 from mamoru.blocklist.settings import BlocklistSettings
@@ -137,3 +139,20 @@ def compare(from_version: int = Query(..., alias="from", ge=0), to_version: int 
 def publish(request: Request, session: Session = Depends(get_session), user: User = Depends(DECIDERS)) -> BlocklistPublicationOut:
     cfg = get_settings(request).domain(BlocklistSettings)
     return BlocklistPublicationOut.of(publishing.publish(session, user, cfg))
+
+
+ADMINS = require_roles(roles.ADMINISTRATOR, scope="blocklist")
+
+
+@router.get("/subscribers", summary="Every subscriber and what it may fetch (administrators)")
+def subscribers(session: Session = Depends(get_session), user: User = Depends(ADMINS)) -> list[BlocklistSubscriberOut]:
+    return [BlocklistSubscriberOut(username=u.username, entitlement=e)  # type: ignore[arg-type]
+            for u, e in service.subscriptions(session)]
+
+
+@router.put("/subscribers/{username}", summary="Set what a subscriber may fetch: every format, or the hashed "
+            "list only (administrators; audited)")
+def set_subscriber(username: str, body: BlocklistSubscriberIn, session: Session = Depends(get_session),
+                   user: User = Depends(ADMINS)) -> BlocklistSubscriberOut:
+    row = service.set_entitlement(session, user, username, body.entitlement)
+    return BlocklistSubscriberOut(username=username, entitlement=row.entitlement)  # type: ignore[arg-type]

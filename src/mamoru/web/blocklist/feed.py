@@ -3,6 +3,8 @@
 ISPs and filtering vendors fetch with an API token holding the `feed` scope. Every file answers
 with an ETag (its SHA-256) and honours If-None-Match with 304; every fetch, 304s included, and
 every request of the delta index is logged with who fetched which version (no client address). Public keys need no token.
+A subscriber entitled to the hashed list only (blocklist.service.set_entitlement) gets 403 with the
+reason for every plaintext snapshot, its signature and every delta route, and 200 for the hashed list.
 """
 
 from __future__ import annotations
@@ -14,7 +16,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
-from mamoru.blocklist import publishing, signing
+from mamoru.blocklist import publishing, service, signing
 from mamoru.blocklist.compiler import CONTENT_TYPES, FILE_NAMES
 from mamoru.blocklist.models import BlocklistArtifact
 from mamoru.blocklist.settings import BlocklistSettings
@@ -66,6 +68,7 @@ def keys(request: Request) -> list[dict[str, str]]:
 def snapshot(fmt: str, request: Request, version: int | None = Query(None, ge=0),
              session: Session = Depends(get_session), principal: Principal = Depends(get_principal),
              user: User = Depends(feed_user)) -> Response:
+    service.require_entitlement(session, user, fmt)
     art = publishing.snapshot(session, fmt, version)
     return _serve(request, session, principal, user, art, body=art.data, media_type=CONTENT_TYPES[fmt],
                   name=FILE_NAMES[fmt])
@@ -75,6 +78,7 @@ def snapshot(fmt: str, request: Request, version: int | None = Query(None, ge=0)
 def snapshot_signature(fmt: str, request: Request, version: int | None = Query(None, ge=0),
                        session: Session = Depends(get_session), principal: Principal = Depends(get_principal),
                        user: User = Depends(feed_user)) -> Response:
+    service.require_entitlement(session, user, fmt)
     art = publishing.snapshot(session, fmt, version)
     return _serve(request, session, principal, user, art, body=art.signature, media_type="application/json",
                   name=FILE_NAMES[fmt] + ".sig")
@@ -83,6 +87,7 @@ def snapshot_signature(fmt: str, request: Request, version: int | None = Query(N
 @router.get("/deltas", summary="The chain of published deltas from a version to the latest")
 def deltas(since: int = Query(..., ge=0), session: Session = Depends(get_session),
            principal: Principal = Depends(get_principal), user: User = Depends(feed_user)) -> dict[str, object]:
+    service.require_entitlement(session, user, "delta")
     latest = publishing.latest_publication(session)
     if latest is None:
         raise NotFound("nothing published yet")
@@ -108,6 +113,7 @@ def _delta(session: Session, from_version: int, to_version: int) -> BlocklistArt
 @router.get("/deltas/{from_version}/{to_version}", summary="One signed delta (JSON)")
 def delta(from_version: int, to_version: int, request: Request, session: Session = Depends(get_session),
           principal: Principal = Depends(get_principal), user: User = Depends(feed_user)) -> Response:
+    service.require_entitlement(session, user, "delta")
     art = _delta(session, from_version, to_version)
     return _serve(request, session, principal, user, art, body=art.data, media_type="application/json",
                   name=publishing.delta_name(from_version, to_version), since=from_version)
@@ -116,6 +122,7 @@ def delta(from_version: int, to_version: int, request: Request, session: Session
 @router.get("/deltas/{from_version}/{to_version}/signature", summary="The signature file of a delta")
 def delta_signature(from_version: int, to_version: int, request: Request, session: Session = Depends(get_session),
                     principal: Principal = Depends(get_principal), user: User = Depends(feed_user)) -> Response:
+    service.require_entitlement(session, user, "delta")
     art = _delta(session, from_version, to_version)
     return _serve(request, session, principal, user, art, body=art.signature, media_type="application/json",
                   name=publishing.delta_name(from_version, to_version) + ".sig", since=from_version)
