@@ -149,4 +149,4 @@ def test_the_round_import_answers_4xx_with_the_reason_quickly(app: Any, loaded: 
         took = time.perf_counter() - started
     assert 400 <= res.status_code < 500, res.text[:300]
     assert reason in res.text
-    assert took < 2, took
+    assert took < 10, took  # refused before parsing: the same file took 48 s (and 2 GB) before; 10 s leaves room on a loaded CI machine
