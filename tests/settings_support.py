@@ -20,7 +20,11 @@ from mamoru.config import Settings
 def make_settings(tmp_path: Path, env: Mapping[str, str] | None = None, *,
                   domain_classes: tuple[type, ...] | None = None, **core: Any) -> Settings:
     base = {"MAMORU_VAR_DIR": str(tmp_path), "MAMORU_DATABASE_URL": "sqlite://", "MAMORU_SECRET_KEY": "test-secret",
-            "MAMORU_AUDIT_KEY": str(tmp_path / "keys" / "audit.key")}
+            "MAMORU_AUDIT_KEY": str(tmp_path / "keys" / "audit.key"),
+            # The match counters are written with each request: a test's database is one connection,
+            # which a timer thread writing them later must not share (test_counts_concurrency.py tests
+            # the collected counts).
+            "MAMORU_MATCH_COUNT_SECONDS": "0"}
     settings = Settings.from_env({**base, **(env or {})},
                                  domain_classes=all_settings_classes() if domain_classes is None else domain_classes)
     if "var_dir" in core:

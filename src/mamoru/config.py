@@ -17,6 +17,7 @@ import dataclasses
 import os
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass, field, fields
+from ipaddress import IPv4Network, IPv6Network, ip_network
 from pathlib import Path
 from typing import Any, TypeVar
 
@@ -59,6 +60,13 @@ def _positive(text: str) -> float:
     return value
 
 
+def _positive_int(text: str) -> int:
+    value = int(text)
+    if value <= 0:
+        raise ValueError(text)
+    return value
+
+
 def choice(*options: str) -> Parser:
     """One of `options`, case-insensitive."""
     def convert(text: str) -> str:
@@ -72,11 +80,19 @@ def choice(*options: str) -> Parser:
 TEXT = Parser(str, "text")
 LOWER = Parser(lambda t: t.strip().lower(), "a word")
 INTEGER = Parser(int, "a whole number")
+POSITIVE_INTEGER = Parser(_positive_int, "a whole number above 0")
 NUMBER = Parser(float, "a number")
 POSITIVE = Parser(_positive, "a positive number")
 FLAG = Parser(_flag, "1 or 0 (also true/false, yes/no, on/off)")
 PATH = Parser(Path, "a file or folder path")
 RATE = Parser(_rate, "N/SECONDS, e.g. 600/60")
+
+
+def _networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
+    return tuple(ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
+
+
+NETWORKS = Parser(_networks, "addresses or networks separated by commas, e.g. 127.0.0.1,10.0.0.0/8")
 
 
 def setting(env: str, doc: str, default: Any = "", *, parse: Parser = TEXT,
@@ -168,6 +184,22 @@ class Settings:
                                    parse=NUMBER)
     secure_cookies: bool = setting("MAMORU_SECURE_COOKIES", "1 to mark cookies Secure (set when served over TLS).",
                                    False, parse=FLAG)
+    trusted_proxies: tuple[IPv4Network | IPv6Network, ...] = setting(
+        "MAMORU_TRUSTED_PROXIES", "Addresses or networks of the reverse proxies in front of this process, separated by "
+        "commas (e.g. 127.0.0.1,10.0.0.0/8): only a request from one of them has its X-Forwarded-For read, whose "
+        "right-most address that is not itself a trusted proxy keys the rate limits (never stored or logged). Empty: "
+        "X-Forwarded-For is ignored and the connection's address is the client's.", (), parse=NETWORKS,
+        default_doc="(none)")
+    max_requests: int = setting("MAMORU_MAX_REQUESTS", "Requests one server process works on at once (on "
+                                "PostgreSQL; the database pool holds as many connections, plus 8).", 32,
+                                parse=POSITIVE_INTEGER)
+    request_queue: int = setting("MAMORU_REQUEST_QUEUE", "Requests that may wait for one of those places; beyond "
+                                 "them the answer is 503 with Retry-After at once.", 512, parse=INTEGER)
+    queue_seconds: float = setting("MAMORU_QUEUE_SECONDS", "Seconds a request waits for a place before it is "
+                                   "answered 503 with Retry-After.", 2.0, parse=POSITIVE)
+    body_seconds: float = setting("MAMORU_BODY_SECONDS", "Seconds a client has to send a whole request body (else "
+                                  "408); it is read before the request takes a place or a database connection.",
+                                  10.0, parse=POSITIVE)
     role: str = setting("MAMORU_ROLE", "Process role: all, portal, office, hotline, intake (the public report form "
                         "alone, writing to the hotline's inbox), matcher, feed.", "all", parse=LOWER)
     default_lang: str = setting("MAMORU_DEFAULT_LANG", "Language when the browser states none: ja or en.", "ja",

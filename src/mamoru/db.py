@@ -62,8 +62,19 @@ def normalize_url(url: str) -> str:
     return url
 
 
-def make_engine(url: str, **kwargs: Any) -> Engine:
-    """Create an engine; SQLite gets foreign keys on and a busy timeout for concurrent writers."""
+POOL_SIZE = 32
+POOL_OVERFLOW = 8
+POOL_TIMEOUT = 10.0
+"""PostgreSQL connection pool of one process: POOL_SIZE kept open (opened as needed), POOL_OVERFLOW
+more for a moment, POOL_TIMEOUT seconds' wait for one. SQLAlchemy's defaults (5 + 10, 30 s) were
+fewer connections than AnyIO's 40 worker threads: under load every thread waited for a connection
+held by requests that waited for a thread to commit (docs/performance.md, Load)."""
+
+
+def make_engine(url: str, pool_size: int = POOL_SIZE, **kwargs: Any) -> Engine:
+    """Create an engine; SQLite gets foreign keys on and a busy timeout for concurrent writers;
+    PostgreSQL a pool of `pool_size` connections (+ POOL_OVERFLOW), sized by the web process to the
+    requests it lets run at once."""
     url = normalize_url(url)
     if url.startswith("sqlite"):
         kwargs.setdefault("connect_args", {"check_same_thread": False, "timeout": 30})
@@ -86,6 +97,12 @@ def make_engine(url: str, **kwargs: Any) -> Engine:
 
         return engine
     kwargs.setdefault("pool_pre_ping", True)
+    # As many connections as there are worker threads to use them (AnyIO's default pool of 40, which a
+    # web process keeps to its in-flight limit plus 8: web/limits.py ConcurrencyLimit), and a short
+    # wait for one: past it the web layer answers 503, never a stall of SQLAlchemy's default 30 s.
+    kwargs.setdefault("pool_size", pool_size)
+    kwargs.setdefault("max_overflow", POOL_OVERFLOW)
+    kwargs.setdefault("pool_timeout", POOL_TIMEOUT)
     return create_engine(url, **kwargs)
 
 
@@ -97,8 +114,8 @@ class Database:
         self.sessionmaker = sessionmaker_ or sessionmaker(bind=engine, expire_on_commit=False)
 
     @classmethod
-    def from_url(cls, url: str) -> Database:
-        return cls(make_engine(url))
+    def from_url(cls, url: str, pool_size: int = POOL_SIZE) -> Database:
+        return cls(make_engine(url, pool_size=pool_size))
 
     @property
     def is_sqlite(self) -> bool:

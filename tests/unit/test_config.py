@@ -77,7 +77,10 @@ def test_defaults_are_the_documented_ones() -> None:
     assert (hs.public_rate, hs.flagger_rate, hs.rate_store, hs.smtp_ssl, hs.contact_retention_days) == \
         ((10, 600), (600, 60), "memory", False, 365.0)
     assert (hs.contact_key_path, hs.contact_public_key_path) == (Path("/v/keys/contact.key"), Path("/v/keys/contact.pub"))
-    assert s.domain(MatchingSettings) == MatchingSettings(Path("/v/matching"), 2.0, (600, 60), "")
+    assert s.domain(MatchingSettings) == MatchingSettings(Path("/v/matching"), 2.0, (600, 60), "", 2.0)
+    # under load: busy answers, not stalls; behind a proxy nobody's X-Forwarded-For is trusted by default
+    assert (s.trusted_proxies, s.max_requests, s.request_queue, s.queue_seconds, s.body_seconds) == \
+        ((), 32, 512, 2.0, 10.0)
     assert s.domain(BlocklistSettings) == BlocklistSettings(Path("/v/keys/blocklist.key"), None, 180, "")
 
 

@@ -20,6 +20,7 @@ from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.errors import InvalidInput, PermissionDenied, Problem
 from mamoru.matching.banks import HEX_DIGITS, normalise_hash
+from mamoru.matching.counting import QueryCounts
 from mamoru.matching.hashing import DIHEDRAL_NAMES
 from mamoru.matching.index import MATCH_DISTANCE, MAX_DISTANCE, pdq_words
 from mamoru.matching.matcher import AnsweredBy, Match, Matcher
@@ -72,8 +73,10 @@ def _lookup(matcher: Matcher, signal: str, hashes: list[str], distance: int,
 
 def answer(session: Session, matcher: Matcher, user: User | None, hashes: Sequence[str],
            signal: str = "pdq", distance: int = MATCH_DISTANCE,
-           bank_names: Collection[str] | None = None) -> MatchAnswer:
-    """Match the hashes; `user` None is the command line (all banks, labels shown, no counters)."""
+           bank_names: Collection[str] | None = None, counts: QueryCounts | None = None) -> MatchAnswer:
+    """Match the hashes; `user` None is the command line (all banks, labels shown, no counters).
+    The counters go to `counts` (the matcher process's, written every few seconds) when given, else
+    into `session`."""
     checked = _checked(hashes, signal, distance, user)
     is_platform = user is not None and user.role == roles.PLATFORM
     chosen = platform_banks(session, user) if is_platform and user is not None else {}
@@ -101,7 +104,11 @@ def answer(session: Session, matcher: Matcher, user: User | None, hashes: Sequen
             per_bank[m.bank_id] += 1
         results.append(QueryResult(h, out))
     if user is not None:
-        count_queries(session, user, len(checked), sum(1 for r in results if r.matches), per_bank)
+        matched = sum(1 for r in results if r.matches)
+        if counts is not None:
+            counts.add(user.id, len(checked), matched, per_bank)
+        else:
+            count_queries(session, user, len(checked), matched, per_bank)
     return MatchAnswer(results, by)
 
 
@@ -109,7 +116,8 @@ DIHEDRAL_GROUP = len(DIHEDRAL_NAMES)
 
 
 def answer_dihedral(session: Session, matcher: Matcher, user: User | None, groups: Sequence[str],
-                    distance: int = MATCH_DISTANCE, bank_names: Collection[str] | None = None) -> MatchAnswer:
+                    distance: int = MATCH_DISTANCE, bank_names: Collection[str] | None = None,
+                    counts: QueryCounts | None = None) -> MatchAnswer:
     """Dihedral matching: each query is one image's eight PDQ hashes (its rotations and flips, as
     `mamoru hash --dihedral` writes them), comma-separated in DIHEDRAL_NAMES order. A bank entry
     matches the image when it is within `distance` of any of the eight; each match names the
@@ -131,7 +139,7 @@ def answer_dihedral(session: Session, matcher: Matcher, user: User | None, group
         raise InvalidInput([Problem(None, "hashes", f"with dihedral, send at most {MAX_HASHES // DIHEDRAL_GROUP} "
                                                     f"images ({MAX_HASHES} hashes)")])
     try:
-        flat_answer = answer(session, matcher, user, flat, "pdq", distance, bank_names)
+        flat_answer = answer(session, matcher, user, flat, "pdq", distance, bank_names, counts)
     except InvalidInput as exc:  # name the image and the variant, not the position in the flat list
         raise InvalidInput([Problem((p.row - 1) // DIHEDRAL_GROUP + 1 if p.row else None, p.field,
                                     f"{DIHEDRAL_NAMES[(p.row - 1) % DIHEDRAL_GROUP]}: {p.reason}" if p.row else p.reason)

@@ -27,3 +27,7 @@ class MatchingSettings:
     redis_url: str = setting("MAMORU_MATCH_REDIS_URL", "Redis shared by all matcher processes for the per-token rate "
                              "limit, redis://host[:port][/db] (empty: each process counts on its own; while Redis "
                              "does not answer, match requests are refused with 503).")
+    count_seconds: float = setting("MAMORU_MATCH_COUNT_SECONDS", "Seconds a matcher process collects its query "
+                                   "counters in memory before writing them (one short transaction; also at "
+                                   "shutdown). 0: written with every request, in a transaction of their own.", 2.0,
+                                   parse=NUMBER)

@@ -12,10 +12,11 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse, Response
 from fastapi.staticfiles import StaticFiles
 from sqlalchemy.exc import DataError
+from sqlalchemy.exc import TimeoutError as PoolTimeout
 
 from mamoru import __version__, composition, mail
 from mamoru.config import Settings
-from mamoru.db import Database
+from mamoru.db import POOL_OVERFLOW, Database
 from mamoru.errors import DomainError, InvalidInput
 from mamoru.web import auth as auth_web
 from mamoru.web import blocklist as blocklist_web
@@ -27,7 +28,15 @@ from mamoru.web import plan as plan_web
 from mamoru.web import portal as portal_web
 from mamoru.web.commit import CommitBeforeResponse
 from mamoru.web.hotline import report_form
-from mamoru.web.limits import BodyLimit, NoFilesUnlessUploaded, OneAtATime, upload_routes
+from mamoru.web.limits import (
+    BodyFirst,
+    BodyLimit,
+    ConcurrencyLimit,
+    NoFilesUnlessUploaded,
+    OneAtATime,
+    threads_for,
+    upload_routes,
+)
 from mamoru.web.templating import render
 
 access_log = logging.getLogger("mamoru.access")
@@ -77,7 +86,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         dependencies=[Depends(deps.refuse_dead_token)],  # a revoked or expired token: 401 on every API route
     )
     app.state.settings = settings
-    app.state.database = database or Database.from_url(settings.database_url)
+    app.state.database = database or Database.from_url(settings.database_url, pool_size=settings.max_requests)
     app.state.live_providers = composition.live_providers(settings.role)
     app.state.authenticates = composition.AUTH.serves(settings.role)
     # Web sessions exist where the sign-in page is served (office, hotline); the matcher and the feed
@@ -98,6 +107,11 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.add_middleware(CommitBeforeResponse)
     if app.state.database.is_sqlite:
         app.add_middleware(OneAtATime)  # embedded SQLite: requests queue instead of fighting for the lock
+    else:  # fewer requests at once than worker threads and connections; past the queue, 503 at once
+        app.add_middleware(ConcurrencyLimit, limit=settings.max_requests, queue=settings.request_queue,
+                           wait=settings.queue_seconds)
+        app.router.on_startup.append(threads_for(settings.max_requests + POOL_OVERFLOW))
+    app.add_middleware(BodyFirst, seconds=settings.body_seconds)  # a slow body holds no place, thread or lock
     app.add_middleware(limits.AnswerLater)  # a slowed answer (wrong passwords) waits outside the queue and the session
     app.add_middleware(BodyLimit)  # outermost: refuses oversize bodies before anything reads them
     return app
@@ -171,6 +185,13 @@ def _install_error_handlers(app: FastAPI) -> None:
             return render(request, "pages/error.html", {"status": 422, "message": "invalid input",
                                                         "problems": problems}, status_code=422)
         return JSONResponse({"detail": "invalid input", "problems": problems}, status_code=422)
+
+    @app.exception_handler(PoolTimeout)
+    async def no_connection(request: Request, exc: PoolTimeout) -> Response:
+        # Every database connection of this process is taken and none came back in time: busy, not broken.
+        access_log.warning("no database connection free in time; answering 503")
+        return JSONResponse({"detail": "the server is busy; try again in a moment", "problems": []},
+                            status_code=503, headers={"Retry-After": "1"})
 
     @app.exception_handler(DataError)
     @app.exception_handler(OverflowError)

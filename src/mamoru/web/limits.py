@@ -173,6 +173,117 @@ def _json_response(body: str, status: int) -> Any:
     return Response(body, status_code=status, media_type="application/json")
 
 
+class BodyFirst:
+    """Pure ASGI middleware: the whole request body is read (within `seconds`, else 408) before the
+    request goes further in, then handed to the application as one message.
+
+    What comes after it holds something scarce while a request runs: a place among the requests in
+    flight (ConcurrencyLimit), the one request at a time on embedded SQLite (OneAtATime), a worker
+    thread and a database connection. A client that sends its body slowly (one byte a second, a
+    stalled upload) holds none of them: it waits here, alone, and is cut off after `seconds` for the
+    whole body. The size ceiling is BodyLimit's, outside this one (at most MAX_REQUEST_BYTES are held
+    in memory per request).
+    """
+
+    def __init__(self, app: Any, seconds: float = 10.0) -> None:
+        self.app = app
+        self.seconds = seconds
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
+        chunks: list[bytes] = []
+
+        async def read_all() -> bool:
+            while True:
+                message = await receive()
+                if message["type"] == "http.disconnect":
+                    return False
+                chunks.append(message.get("body", b""))
+                if not message.get("more_body", False):
+                    return True
+
+        try:
+            complete = await asyncio.wait_for(read_all(), self.seconds)
+        except TimeoutError:
+            await _refuse(send, 408, f"the request body did not arrive within {self.seconds:g} s")
+            return
+        if not complete:
+            return  # the client went away; nobody to answer
+        replayed = False
+
+        async def replay() -> dict[str, Any]:
+            nonlocal replayed
+            if not replayed:
+                replayed = True
+                return {"type": "http.request", "body": b"".join(chunks), "more_body": False}
+            message: dict[str, Any] = await receive()  # after the body: wait for the disconnect
+            return message
+
+        await self.app(scope, replay, send)
+
+
+class ConcurrencyLimit:
+    """Pure ASGI middleware: at most `limit` requests in flight in this process; up to `queue` more
+    wait (at most `wait` seconds) for a place; beyond that, or after waiting, 503 with Retry-After.
+
+    Why (docs/performance.md, Load, concurrency sweep): a sync route runs in AnyIO's pool of worker
+    threads, and a request needs a thread again to commit (web/commit.py) after it has taken a
+    database connection. Unbounded, every thread could be waiting for a connection held by requests
+    that wait for a thread to commit: the process stalled until the pool's timeout, then answered 500.
+    With fewer requests in flight than worker threads and database connections (make_engine sizes the
+    pool to the limit), every request that is let in can finish. Health checks skip the queue.
+    """
+
+    def __init__(self, app: Any, limit: int = 32, queue: int = 512, wait: float = 2.0) -> None:
+        self.app = app
+        self.limit, self.queue, self.wait = limit, queue, wait
+        self.waiting = 0
+        self.places: weakref.WeakKeyDictionary[Any, asyncio.Semaphore] = weakref.WeakKeyDictionary()
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope.get("path") == "/api/v1/health":
+            await self.app(scope, receive, send)
+            return
+        loop = asyncio.get_running_loop()  # one semaphore per event loop (test clients start their own)
+        places = self.places.get(loop)
+        if places is None:
+            places = self.places[loop] = asyncio.Semaphore(self.limit)
+        if places.locked():
+            if self.waiting >= self.queue:
+                await _busy(send)
+                return
+            self.waiting += 1
+            try:
+                await asyncio.wait_for(places.acquire(), self.wait)  # first come, first served
+            except TimeoutError:
+                await _busy(send)
+                return
+            finally:
+                self.waiting -= 1
+        else:
+            await places.acquire()
+        try:
+            await self.app(scope, receive, send)
+        finally:
+            places.release()
+
+
+async def _busy(send: Any) -> None:
+    # The body has been read (BodyFirst): the connection can stay open for the client's next try.
+    await _refuse(send, 503, "the server is busy; try again in a moment", [(b"retry-after", b"1")], close=False)
+
+
+async def _refuse(send: Any, status: int, detail: str, headers: list[tuple[bytes, bytes]] | None = None,
+                  close: bool = True) -> None:
+    body = json.dumps({"detail": detail, "problems": []}).encode()
+    await send({"type": "http.response.start", "status": status,
+                "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
+                            *([(b"connection", b"close")] if close else []), *(headers or [])]})
+    await send({"type": "http.response.body", "body": body})
+
+
 class OneAtATime:
     """Pure ASGI middleware for an app on embedded SQLite: one HTTP request at a time.
 
@@ -181,6 +292,7 @@ class OneAtATime:
     that would release it, and not waiting fails with "database is locked" (both measured with
     bench/load.py). Queueing whole requests on an asyncio lock, in the event loop, holds no thread
     and no connection while waiting. Static files skip the queue. PostgreSQL apps don't use this.
+    The body has been read before (BodyFirst): a client sending it slowly never holds the queue.
     """
 
     def __init__(self, app: Any) -> None:
@@ -245,3 +357,16 @@ class AnswerLater:
             await wait_before_answer(float(scope["state"][ANSWER_AFTER]))
             for message in held:
                 await send(message)
+
+
+def threads_for(threads: int) -> Any:
+    """A startup hook giving AnyIO's worker thread pool (sync routes and dependencies, commits) at
+    least `threads` threads: one for each request let in (ConcurrencyLimit) and each connection."""
+
+    async def size_thread_pool() -> None:
+        import anyio.to_thread
+
+        limiter = anyio.to_thread.current_default_thread_limiter()
+        limiter.total_tokens = max(int(limiter.total_tokens), threads)
+
+    return size_thread_pool

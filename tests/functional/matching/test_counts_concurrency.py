@@ -68,3 +68,47 @@ def test_first_counts_of_the_day_at_once_lose_nothing(tmp_path: Path) -> None:
     finally:
         engine.dispose()
         drop()
+
+
+@pytest.mark.skipif(not PG_URL, reason="needs MAMORU_TEST_POSTGRES_URL (CI sets it)")
+def test_counts_collected_in_memory_add_up_once_written(tmp_path: Path) -> None:
+    """The matcher's counters (matching/counting.py): 20 threads count 25 requests each while the timer
+    writes every 50 ms; once the last write is done (close, as at shutdown), the rows say 500."""
+    from sqlalchemy.orm import Session
+
+    from mamoru.db import Database
+    from mamoru.matching.counting import QueryCounts
+
+    url, drop = fresh_database_url("postgresql", tmp_path)
+    engine = make_engine(url)
+    try:
+        upgrade(engine)
+        with Session(engine) as s:
+            user = User(username="platform-b", display_name="B", role="platform", password_hash="x")
+            s.add(user)
+            s.flush()
+            bank = create_bank(s, "bank-b", None)
+            s.commit()
+            user_id, bank_id = user.id, bank.id
+        counts = QueryCounts(Database(engine), seconds=0.05)
+        start = threading.Barrier(20)
+
+        def requests() -> None:
+            start.wait(10)
+            for i in range(25):
+                counts.add(user_id, 10, i % 2, Counter({bank_id: i % 2}))
+
+        threads = [threading.Thread(target=requests) for _ in range(20)]
+        for t in threads:
+            t.start()
+        for t in threads:
+            t.join(30)
+        counts.close()
+        assert counts.pending() == 0
+        with Session(engine) as s:
+            qc = s.scalars(select(QueryCount)).one()
+            assert (qc.queries, qc.matched) == (20 * 25 * 10, 20 * 12)
+            assert s.scalars(select(MatchCount)).one().matches == 20 * 12
+    finally:
+        engine.dispose()
+        drop()

@@ -25,6 +25,7 @@ from mamoru.hotline import inbox, intake
 from mamoru.hotline.ratelimit import client_key
 from mamoru.hotline.runtime import HotlineRuntime, for_app, for_public_form
 from mamoru.i18n import gettext
+from mamoru.web.clients import request_address
 from mamoru.web.deps import Principal, check_csrf, csrf_token_sent, get_lang, get_principal, get_session
 from mamoru.web.templating import render
 
@@ -77,7 +78,7 @@ def report_submit(request: Request, url: str = Form(""), content_type: str = For
     if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
         return _form_page(request, {}, [gettext(lang, "The report is too large. Shorten the description and try again.")], 413)
     limit, window = rt.settings.public_rate
-    address = request.client.host if request.client else "unknown"
+    address = request_address(request)  # behind a trusted proxy, the reporter's (MAMORU_TRUSTED_PROXIES)
     if not rt.limiter.allow("public:" + client_key(rt.secret, address), limit, window):
         return _form_page(request, values, [gettext(lang, "Too many reports from this connection. Please try again later.")], 429)
     inp = intake.ReportInput(url=url, content_type=content_type, where_found=where_found, description=description,

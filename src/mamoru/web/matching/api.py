@@ -4,13 +4,15 @@ A platform would otherwise be sending the very material the service exists to st
 are accepted (the platform hashes on its own machines with `mamoru hash` or the hashing module).
 Tokens need the `match` scope; each token is rate limited (MAMORU_MATCH_RATE, requests per window,
 counted in Redis across processes when MAMORU_MATCH_REDIS_URL is set, else per process) and its
-queries are counted per day; unmatched queries leave nothing else.
+queries are counted per day; unmatched queries leave nothing else (the counters are collected in memory and written every
+MAMORU_MATCH_COUNT_SECONDS, matching/counting.py, so no request waits for another's counter row).
 `POST /api/v1/match/reports` lets a platform report to the hotline a URL whose hashes match
 (hotline/platform_reports.py): re-checked here, then written to the hotline's inbox.
 """
 
 from __future__ import annotations
 
+import threading
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
@@ -22,6 +24,7 @@ from mamoru.auth.models import User
 from mamoru.db import Database
 from mamoru.hotline.platform_reports import MAX_REPORT_HASHES, report_match
 from mamoru.matching.answers import MAX_HASHES, answer, answer_dihedral
+from mamoru.matching.counting import QueryCounts
 from mamoru.matching.index import MATCH_DISTANCE, MAX_DISTANCE
 from mamoru.matching.runtime import MatchRuntime
 from mamoru.matching.service import platform_banks, select_banks
@@ -30,6 +33,7 @@ from mamoru.ratelimit import RateLimiter, RedisRateLimiter, SlidingWindowLimiter
 from mamoru.web.deps import Principal, get_principal, get_session, require_roles, require_scope
 
 router = APIRouter(prefix="/api/v1/match", tags=["matching"])
+_STARTING = threading.Lock()  # the first requests, arriving at once, build one runtime
 
 
 HASHES_ONLY = ("mamoru takes hashes only: hash the image on your own machines (`mamoru hash` or the hashing "
@@ -88,11 +92,22 @@ def make_limiter(ms: MatchingSettings) -> RateLimiter:
 def _state(request: Request) -> tuple[MatchRuntime, RateLimiter]:
     st = request.app.state
     if getattr(st, "matching_runtime", None) is None:
-        db: Database = st.database
-        ms = st.settings.domain(MatchingSettings)
-        st.matching_runtime = MatchRuntime.from_settings(ms, db)
-        st.matching_limiter = make_limiter(ms)
+        with _STARTING:
+            if getattr(st, "matching_runtime", None) is None:
+                db: Database = st.database
+                ms = st.settings.domain(MatchingSettings)
+                st.matching_limiter = make_limiter(ms)
+                st.matching_counts = QueryCounts(db, ms.count_seconds)
+                request.app.router.on_shutdown.append(st.matching_counts.close)  # the last counts are written
+                st.matching_runtime = MatchRuntime.from_settings(ms, db)
     return st.matching_runtime, st.matching_limiter
+
+
+def counts(request: Request) -> QueryCounts:
+    """This process's query counters (collected in memory, written every few seconds)."""
+    _state(request)
+    found: QueryCounts = request.app.state.matching_counts
+    return found
 
 
 def _rate(request: Request) -> tuple[int, int]:
@@ -128,9 +143,9 @@ def match(body: MatchRequest, request: Request, session: Session = Depends(get_s
     if body.dihedral:
         if body.signal != "pdq":
             raise HTTPException(422, "dihedral matching is for PDQ hashes")
-        result = answer_dihedral(session, matcher, user, body.hashes, body.distance)
+        result = answer_dihedral(session, matcher, user, body.hashes, body.distance, counts=counts(request))
     else:
-        result = answer(session, matcher, user, body.hashes, body.signal, body.distance)
+        result = answer(session, matcher, user, body.hashes, body.signal, body.distance, counts=counts(request))
     return result.as_dict()
 
 
