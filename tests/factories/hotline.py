@@ -9,10 +9,16 @@ from typing import Any
 
 from sqlalchemy.orm import Session
 
+from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.hotline import intake
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import Report
+
+STAFF_SCOPES = sorted(roles.ROLE_SCOPES[roles.ANALYST])
+"""Every scope an analyst's (and a senior analyst's) token may hold: flagger, hotline:read, :write,
+:contact, :figures, and the rest; what a token doing the whole case work needs."""
+assert STAFF_SCOPES == sorted(roles.ROLE_SCOPES[roles.SENIOR_ANALYST])
 
 
 def report(session: Session, url: str | None = None, *, source: str = "public", levels: wf.ServiceLevels | None = None,

@@ -1,13 +1,25 @@
-"""Authorization matrix: every route of the app (HTML and API) against every role.
+"""Authorization matrix: every route of the app (HTML and API) against every role, in every way of
+authenticating.
 
 The routes come from the app's route table (create_app with process role "all"), so a route
-added without a rule here fails `test_every_route_has_a_rule`. For each route and role the test
-makes one request (HTML routes with a logged-in session cookie and the CSRF header; API routes with
-a Bearer token holding every scope the role may hold) and classifies the answer: *denied* is 401,
-403, or a redirect to /login; anything else (200, 404 for an id of another kind, 409, 422 for an
-empty body...) means the request got past the door. This checks the door (the route's role and
-scope dependencies, and service checks reached with an empty body); agency scoping and four-eyes
-with real bodies are tested by each domain's own tests.
+added without a rule here fails `test_every_route_has_a_rule`. For each route, role and way the test
+makes one request and classifies the answer: *denied* is 401, 403, or a redirect to /login;
+anything else (200, 404 for an id of another kind, 409, 422 for an empty body...) means the request
+got past the door. The ways (WAYS):
+
+- `session`: a signed-in browser session cookie with its CSRF token, on every route (a session
+  holds every scope of its role); the routes of TOKEN_ONLY refuse every session.
+- `token`: a Bearer API token holding every scope the role may hold, and no cookie. Pages ignore
+  tokens (they answer as to anonymous), so only public pages are reached.
+- `narrow`: a token holding only `plan:read`, unrelated to most routes (for the platform and the
+  subscriber, whose roles may not hold it, a token left with it from an earlier role): denied on
+  every route that needs another scope (scope_needed), and on plan:read routes too where the
+  owner's role may not hold plan:read.
+
+`test_each_api_route_needs_the_scope_of_its_domain` then takes, for every API route and every role
+it admits, a token with all of the role's scopes but the one the route needs: denied.
+This checks the door (the route's role and scope dependencies, and service checks reached with an
+empty body); agency scoping and four-eyes with real bodies are tested by each domain's own tests.
 """
 
 from __future__ import annotations
@@ -53,6 +65,7 @@ RULES: dict[str, frozenset[str]] = {
     "POST /account/tokens": SIGNED_IN,
     "POST /account/tokens/{token_id}/revoke": SIGNED_IN,  # the service then finds only the user's own
     "GET /admin/users": roles('administrator'),
+    "GET /admin/outbox": roles('administrator'),
     "POST /admin/users": roles('administrator'),
     "GET /agencies": EVERYONE,
     "GET /agencies/{code}": EVERYONE,
@@ -65,7 +78,6 @@ RULES: dict[str, frozenset[str]] = {
     "PUT /api/v1/agencies/{code}/profile": PLAN_WRITE_SCOPE,
     "GET /api/v1/audit": AUDIT,
     "GET /api/v1/banks": roles('administrator', 'auditor', 'analyst', 'senior_analyst'),
-    "GET /admin/outbox": roles('administrator'),
     "POST /api/v1/banks": roles('administrator', 'senior_analyst'),
     "GET /api/v1/banks/entries/{entry_id}": roles('administrator', 'auditor', 'analyst', 'senior_analyst'),
     "POST /api/v1/banks/entries/{entry_id}/disable": roles('administrator', 'senior_analyst'),
@@ -303,9 +315,76 @@ RULES: dict[str, frozenset[str]] = {
 
 SKIP_PROBE = {("POST", "/logout")}  # probed last, it ends the session
 
+# API routes only an API token reaches (a browser session of any role, an administrator's too, is
+# refused): the trusted flaggers' intake and everything of the matching service (platforms' tokens).
+TOKEN_ONLY = {
+    "POST /api/v1/hotline/reports", "POST /api/v1/hotline/reports/batch", "POST /api/v1/hotline/reports/csv",
+    "POST /api/v1/match", "POST /api/v1/match/reports", "GET /api/v1/match/banks", "PUT /api/v1/match/banks",
+    "GET /api/v1/match/status",
+}
+
+# API routes a signed-in caller reaches with any token, needing no scope: who am I, and my own
+# tokens (a token gives a new token only scopes it holds itself: tests/functional/test_tokens_web.py).
+SELF = {"GET /api/v1/me", "POST /api/v1/tokens", "GET /api/v1/me/tokens", "POST /api/v1/me/tokens",
+        "DELETE /api/v1/me/tokens/{token_id}", "POST /api/v1/me/tokens/{token_id}/revoke"}
+
+PLAN_PREFIXES = ("/api/v1/followup", "/api/v1/plans", "/api/v1/measures", "/api/v1/agencies", "/api/v1/timeline")
+
 
 def rule_for(method: str, path: str) -> frozenset[str] | None:
     return RULES.get(f"{method} {path}")
+
+
+def scope_needed(method: str, path: str) -> str | None:
+    """The token scope an API route needs: the scope of its domain, for reading or for writing
+    (auth.roles.SCOPES; docs/roles.md). None: a public route, or one of SELF."""
+    key = f"{method} {path}"
+    rule = rule_for(method, path)
+    if key in SELF or (rule is not None and ANON in rule):
+        return None
+    reading = method == "GET"
+    if path.startswith("/api/v1/hotline/reports"):
+        return "flagger"
+    if path == "/api/v1/hotline/figures":
+        return "hotline:figures"
+    if path.startswith("/api/v1/hotline/"):
+        return "hotline:read" if reading else "hotline:write"
+    if path.startswith("/api/v1/match"):
+        return "match"
+    if path.startswith("/api/v1/banks"):
+        return "banks"
+    if path.startswith(("/api/v1/blocklist/snapshots", "/api/v1/blocklist/deltas")):
+        return "feed"
+    if path.startswith("/api/v1/blocklist/"):
+        return "blocklist"
+    if path == "/api/v1/audit":
+        return "audit:read"
+    if path.startswith("/api/v1/users"):
+        return "users:read" if reading else "users:write"
+    if path.startswith(PLAN_PREFIXES):
+        return "plan:read" if reading else "plan:write"
+    raise AssertionError(f"no scope declared for {key}: add its domain to scope_needed")
+
+
+WAYS = ("session", "token", "narrow")
+UNRELATED = "plan:read"
+
+
+def expected(way: str, method: str, path: str, role: str) -> bool:
+    """Whether `role`'s request made in `way` should get past the door."""
+    rule = rule_for(method, path)
+    assert rule is not None
+    key = f"{method} {path}"
+    if role == ANON:
+        return ANON in rule
+    if not is_api(path):
+        return role in rule if way == "session" else ANON in rule  # a page ignores a token
+    if way == "session":
+        return role in rule and key not in TOKEN_ONLY
+    if way == "token":
+        return role in rule
+    need = scope_needed(method, path)
+    return role in rule and (need is None or (need == UNRELATED and R.may_hold(role, UNRELATED)))
 
 
 @pytest.fixture
@@ -315,6 +394,7 @@ def world(session: Any, loaded: Any, make_user: Any, api_token: Any, app: Any) -
 
     users = {role: make_user(role, agency="NPA" if role == R.AGENCY_OFFICER else None) for role in R.ALL_ROLES}
     tokens = {role: api_token(u, sorted(R.ROLE_SCOPES.get(role, ()))) for role, u in users.items()}
+    narrow = {role: narrow_token(session, api_token, u) for role, u in users.items()}
     plan = session.query(Plan).first()
     measure = session.query(Measure).order_by(Measure.id).first()
     agency = session.query(Agency).filter_by(code="NPA").one()
@@ -329,7 +409,23 @@ def world(session: Any, loaded: Any, make_user: Any, api_token: Any, app: Any) -
     from mamoru.auth.models import ApiToken
 
     params["token_id"] = str((session.scalar(select(func.max(ApiToken.id))) or 0) + 1000)
-    yield {"users": users, "tokens": tokens, "params": params, "app": app}
+    yield {"users": users, "tokens": tokens, "narrow": narrow, "params": params, "app": app}
+
+
+def narrow_token(session: Any, api_token: Any, user: Any) -> str:
+    """A token holding only UNRELATED; for a role that may not hold it, a token made with another
+    scope and left with UNRELATED (as if its owner's role had changed since)."""
+    from sqlalchemy import select
+
+    from mamoru.auth.models import ApiToken
+    from mamoru.auth.service import _sha256
+
+    if R.may_hold(user.role, UNRELATED):
+        return api_token(user, [UNRELATED])  # type: ignore[no-any-return]
+    secret: str = api_token(user, sorted(R.ROLE_SCOPES[user.role])[:1])
+    session.scalars(select(ApiToken).where(ApiToken.secret_hash == _sha256(secret))).one().scopes = [UNRELATED]
+    session.commit()
+    return secret
 
 
 def _domain_ids(session: Any, users: dict[str, Any]) -> dict[str, str]:
@@ -375,8 +471,8 @@ def is_api(path: str) -> bool:
 def probe(client: TestClient, method: str, path: str, url: str, token: str | None, csrf: str | None) -> int:
     api = is_api(path)
     headers = {"accept": "application/json" if api else "text/html"}
-    if api and token:
-        headers["authorization"] = f"Bearer {token}"
+    if token:
+        headers["authorization"] = f"Bearer {token}"  # on every route: pages must ignore it
     if csrf and method not in {"GET", "HEAD"}:
         headers["x-csrf-token"] = csrf
     r = client.request(method, url, headers=headers, json=BODIES.get(path), follow_redirects=False)
@@ -385,17 +481,23 @@ def probe(client: TestClient, method: str, path: str, url: str, token: str | Non
     return r.status_code
 
 
-def observe(world: dict[str, Any]) -> dict[tuple[str, str], dict[str, int]]:
+def anonymous_csrf(client: TestClient) -> str:
+    page = client.get("/login")
+    return re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+
+
+def observe(world: dict[str, Any], way: str) -> dict[tuple[str, str], dict[str, int]]:
     routes = [(m, p) for m, p, _ in flat_routes(world["app"])]
     seen: dict[tuple[str, str], dict[str, int]] = {rt: {} for rt in routes}
     for role in ROLES:
         with TestClient(world["app"], raise_server_exceptions=False) as client:
-            if role == ANON:
-                page = client.get("/login")
-                csrf = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
+            token = None
+            if role == ANON or way != "session":
+                csrf = anonymous_csrf(client)  # no session: the anonymous forms' CSRF token
+                if role != ANON:
+                    token = world["tokens" if way == "token" else "narrow"][role]
             else:
                 csrf = login(client, world["users"][role].username)
-            token = world["tokens"].get(role)
             for method, path in sorted(routes, key=lambda rt: rt in SKIP_PROBE):
                 url = fill(path, world["params"])
                 seen[(method, path)][role] = probe(client, method, path, url, token, csrf)
@@ -405,23 +507,27 @@ def observe(world: dict[str, Any]) -> dict[tuple[str, str], dict[str, int]]:
 def test_every_route_has_a_rule(app: Any) -> None:
     missing = sorted({f"{m} {p}" for m, p, _ in flat_routes(app) if rule_for(m, p) is None})
     assert missing == [], "routes without an authorization rule (add one to RULES):\n" + "\n".join(missing)
+    api = [(m, p) for m, p, _ in flat_routes(app) if is_api(p) and rule_for(m, p) is not None]
+    assert {f"{m} {p}": scope_needed(m, p) for m, p in api}  # every API route has the scope of a domain
+    assert TOKEN_ONLY | SELF <= {f"{m} {p}" for m, p in api}
 
 
-def test_authorization_matrix(world: dict[str, Any]) -> None:
-    seen = observe(world)
+@pytest.mark.parametrize("way", WAYS)
+def test_authorization_matrix(world: dict[str, Any], way: str) -> None:
+    seen = observe(world, way)
     if os.environ.get("MAMORU_MATRIX_PRINT"):
         for (m, p), by_role in sorted(seen.items(), key=lambda kv: kv[0][1]):
             allowed = [r for r in ROLES if by_role[r] not in (401, 403)]
-            print(f"RULE\t{m}\t{p}\t{' '.join(allowed)}")
+            print(f"RULE\t{way}\t{m}\t{p}\t{' '.join(allowed)}")
     wrong = []
     for (method, path), by_role in seen.items():
-        allowed = rule_for(method, path)
-        if allowed is None:
+        if rule_for(method, path) is None:
             continue
         for role, status in by_role.items():
             denied = status in (401, 403)
-            if denied == (role in allowed):
-                wrong.append(f"{method} {path} as {role}: {status}, expected {'allow' if role in allowed else 'deny'}")
+            allow = expected(way, method, path, role)
+            if denied == allow:
+                wrong.append(f"{way}: {method} {path} as {role}: {status}, expected {'allow' if allow else 'deny'}")
     assert wrong == [], "\n".join(sorted(wrong))
     crashes = sorted({f"{m} {p}" for (m, p), by_role in seen.items() for st in by_role.values() if st >= 500})
     assert [c for c in crashes if c not in KNOWN_5XX] == [], crashes
@@ -429,3 +535,27 @@ def test_authorization_matrix(world: dict[str, Any]) -> None:
 
 # Known server errors found by this matrix, reported to their owners; remove a line when fixed.
 KNOWN_5XX: set[str] = set()
+
+
+def test_each_api_route_needs_the_scope_of_its_domain(world: dict[str, Any], session: Any, api_token: Any) -> None:
+    """For every API route needing a scope and every role admitted to it: a token holding all of the
+    role's scopes but that one is denied (so a route names its own domain's scope, for reading or
+    writing, and not merely some scope the role happens to hold)."""
+    without: dict[tuple[str, str], str] = {}
+    wrong = []
+    with TestClient(world["app"], raise_server_exceptions=False) as client:
+        for method, path, _ in sorted(flat_routes(world["app"]), key=lambda rt: rt[:2]):
+            need = scope_needed(method, path) if is_api(path) else None
+            if need is None:
+                continue
+            for role in sorted(rule_for(method, path) or ()):
+                rest = sorted(R.ROLE_SCOPES[role] - {need})
+                if not rest:  # the role holds this scope alone: a token without it holds nothing
+                    continue
+                if (role, need) not in without:
+                    without[(role, need)] = api_token(world["users"][role], rest, name=f"without {need}")
+                status = probe(client, method, path, fill(path, world["params"]), without[(role, need)], None)
+                if status not in (401, 403):
+                    wrong.append(f"{method} {path} as {role} without {need}: {status}, expected deny")
+    assert without, "no route was probed"
+    assert wrong == [], "\n".join(wrong)

@@ -37,11 +37,22 @@ ROLE_LABELS: dict[str, tuple[str, str]] = {
     SUBSCRIBER: ("Blocklist subscriber (ISP, filtering)", "ブロッキングリスト購読者（ISP等）"),
 }
 
-# API token scopes. A token carries scopes; a role limits which scopes it may be given.
+# API token scopes. A token carries scopes; a role limits which scopes it may be given. Every API
+# route that needs an account names the scope of its domain (reading or writing) and its roles; a
+# request with a token needs both the role and the scope, a browser session holds every scope of
+# its role (web/deps.py). docs/roles.md lists which route needs which scope.
 SCOPES: dict[str, str] = {
     "plan:read": "read the plan registry, including unpublished data",
     "plan:write": "change the plan registry (coordinator) or an agency profile (agency officer)",
     "audit:read": "read the audit log",
+    "users:read": "list user accounts and anyone's API tokens (administrator)",
+    "users:write": "create user accounts and revoke anyone's API tokens (administrator)",
+    "hotline:read": "read the hotline's queue, cases, referral records, QA sample, providers and labels "
+                    "(reporters' contacts stay closed without hotline:contact)",
+    "hotline:write": "work the hotline's cases (assess, assign, trace, refer, hold, forward, notices, hashes, "
+                     "proposals to the blocking list and the hash bank), review assessments, keep providers and labels",
+    "hotline:contact": "open reporters' contacts when reading a case (each opening is audited)",
+    "hotline:figures": "read the hotline's figures (counts, times and rates)",
     "match": "query the hash-matching service",
     "feed": "fetch the blocking list feed",
     "flagger": "submit reports as a trusted flagger",
@@ -49,17 +60,24 @@ SCOPES: dict[str, str] = {
     "banks": "read and change the hash banks and platforms' bank choices, as the holder's role allows",
 }
 
+HOTLINE_STAFF_SCOPES = frozenset({"hotline:read", "hotline:write", "hotline:contact", "hotline:figures"})
+
 ROLE_SCOPES: dict[str, frozenset[str]] = {
-    ADMINISTRATOR: frozenset({"plan:read", "plan:write", "audit:read", "blocklist", "banks"}),
-    COORDINATOR: frozenset({"plan:read", "plan:write"}),
+    ADMINISTRATOR: frozenset({"plan:read", "plan:write", "audit:read", "users:read", "users:write", "blocklist",
+                              "banks", "hotline:figures"}),
+    COORDINATOR: frozenset({"plan:read", "plan:write", "hotline:figures"}),
     AGENCY_OFFICER: frozenset({"plan:read", "plan:write"}),
-    AUDITOR: frozenset({"plan:read", "audit:read", "blocklist", "banks"}),
-    ANALYST: frozenset({"plan:read", "flagger", "blocklist", "banks"}),
-    SENIOR_ANALYST: frozenset({"plan:read", "flagger", "blocklist", "banks"}),
+    AUDITOR: frozenset({"plan:read", "audit:read", "blocklist", "banks", "hotline:figures"}),
+    ANALYST: frozenset({"plan:read", "flagger", "blocklist", "banks"}) | HOTLINE_STAFF_SCOPES,
+    SENIOR_ANALYST: frozenset({"plan:read", "flagger", "blocklist", "banks"}) | HOTLINE_STAFF_SCOPES,
     PLATFORM: frozenset({"match"}),
     SUBSCRIBER: frozenset({"feed"}),
 }
 
+
+def may_hold(role: str, scope: str) -> bool:
+    """Whether an account of `role` may hold `scope` (a token of it, or its browser session)."""
+    return scope in ROLE_SCOPES.get(role, frozenset())
 
 def is_role(name: str) -> bool:
     return name in ALL_ROLES

@@ -54,7 +54,8 @@ def seal_new(sealer: Sealer | None, receipt: str, contact: str) -> str:
 @dataclass(frozen=True)
 class ContactView:
     """A contact as an analyst sees it. state: none, sealed, plain (stored before sealing began),
-    purged (cleared after the retention period) or unreadable."""
+    purged (cleared after the retention period), unreadable, or withheld (there is one, but the
+    caller's token may not open it)."""
 
     text: str
     state: str
@@ -70,6 +71,14 @@ def view(cipher: ContactCipher, report: Report) -> ContactView:
         return ContactView(cipher.open(report.receipt, stored), "sealed")
     except ContactUnreadable:
         return ContactView("", "unreadable")
+
+
+def withheld(report: Report) -> ContactView:
+    """A contact as shown to a caller who may read the case but not open contacts (an API token
+    without the scope hotline:contact): whether there is one, never what it says; nothing is opened."""
+    if report.contact:
+        return ContactView("", "withheld")
+    return ContactView("", "purged" if report.contact_purged_at is not None else "none")
 
 
 def reveal_for_case(session: Session, cipher: ContactCipher, case: HotlineCase, actor: User) -> dict[int, ContactView]:

@@ -2,7 +2,8 @@
 
 A platform (role `platform`) matches only the banks it chose, at the match threshold at most (index.MATCH_DISTANCE; a wider
 radius would let a caller probe the banks bit by bit) and sees category labels only for banks whose
-choice allows them. Hotline staff on the command line match any bank. What a query leaves behind is
+choice allows them. No other account matches at all (PermissionDenied), whatever door it comes by;
+only the command line (`user` None: an operator at the server) matches any bank. What a query leaves behind is
 only counters: queries and matched queries per platform and day, matches per bank.
 """
 
@@ -28,6 +29,7 @@ from mamoru.matching.models import HashBank, HashBankEntry
 from mamoru.matching.service import count_queries, platform_banks
 
 MAX_HASHES = 1000
+NOT_A_PLATFORM = "matching is for platform accounts (their API tokens), against the banks offered to and chosen by them"
 @dataclass(frozen=True)
 class QueryResult:
     query: str
@@ -51,7 +53,9 @@ def _checked(hashes: Sequence[str], signal: str, distance: int, user: User | Non
         raise InvalidInput([Problem(None, "hashes", f"send 1 to {MAX_HASHES} hashes")])
     if not 0 <= distance <= MAX_DISTANCE:
         raise InvalidInput([Problem(None, "distance", f"between 0 and {MAX_DISTANCE}")])
-    if user is not None and user.role == roles.PLATFORM and distance > MATCH_DISTANCE:
+    if user is not None and user.role != roles.PLATFORM:
+        raise PermissionDenied(NOT_A_PLATFORM)
+    if user is not None and distance > MATCH_DISTANCE:
         raise PermissionDenied(f"platforms match at distance {MATCH_DISTANCE} or less")
     out, problems = [], []
     for i, h in enumerate(hashes):

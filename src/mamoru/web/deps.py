@@ -1,8 +1,12 @@
 """Request dependencies: database session, language, who is asking, and what they may do.
 
-A request is authenticated either by a session cookie (browser) or by a Bearer API token. Every
-unsafe request authenticated by cookie, and every anonymous form, must carry the CSRF token (form
-field `csrf_token` or header `X-CSRF-Token`); token-authenticated API calls need none.
+A request is authenticated either by a session cookie (browser) or, on the API (/api/...), by a
+Bearer API token. Every unsafe request authenticated by cookie, and every anonymous form, must carry
+the CSRF token (form field `csrf_token` or header `X-CSRF-Token`); token-authenticated API calls need
+none, and an API call with no credentials at all is answered 401 (WWW-Authenticate: Bearer), not a
+CSRF refusal. A route needs a role and, on the API, the scope of its domain (auth.roles.SCOPES): a
+token must hold that scope and its owner's role must be allowed it; a browser session holds every
+scope of its role.
 """
 
 from __future__ import annotations
@@ -15,18 +19,19 @@ from dataclasses import dataclass
 from fastapi import Depends, HTTPException, Request
 from sqlalchemy.orm import Session
 
+from mamoru.auth import roles
 from mamoru.auth import service as auth_service
 from mamoru.auth.models import ApiToken, User, WebSession
 from mamoru.config import Settings
 from mamoru.db import Database
 from mamoru.followup.indicators import LiveProviders
 from mamoru.i18n import LANGS, negotiate
+from mamoru.mail import Mailer
 
 SESSION_COOKIE = "mamoru_session"
 ANON_CSRF_COOKIE = "mamoru_csrf"
 LANG_COOKIE = "mamoru_lang"
 UNSAFE = {"POST", "PUT", "PATCH", "DELETE"}
-from mamoru.mail import Mailer
 
 
 def get_settings(request: Request) -> Settings:
@@ -47,14 +52,14 @@ def get_session(request: Request) -> Iterator[Session]:
         s.close()
 
 
-def live_providers(request: Request) -> LiveProviders:
-    """The indicator providers this process computes itself (mamoru.composition.live_providers)."""
-    return request.app.state.live_providers  # type: ignore[no-any-return]
-
-
 def get_mailer(request: Request) -> Mailer:
     """The process's mailer (mamoru.mail, chosen by MAMORU_MAIL_BACKEND when the app was made)."""
     return request.app.state.mailer  # type: ignore[no-any-return]
+
+
+def live_providers(request: Request) -> LiveProviders:
+    """The indicator providers this process computes itself (mamoru.composition.live_providers)."""
+    return request.app.state.live_providers  # type: ignore[no-any-return]
 
 
 def get_lang(request: Request) -> str:
@@ -87,6 +92,11 @@ class Principal:
     token: ApiToken | None = None
 
     def has_scope(self, scope: str) -> bool:
+        """Whether this request may use `scope`: the account's role may hold it (auth.roles.ROLE_SCOPES)
+        and, with a token, the token holds it. A browser session holds every scope of its role; a
+        token keeps only the scopes it was given, and loses one its owner's role no longer allows."""
+        if self.user is None or not roles.may_hold(self.user.role, scope):
+            return False
         return self.token is None or scope in (self.token.scopes or [])
 
 
@@ -120,12 +130,39 @@ def refuse_dead_token(request: Request) -> None:
         raise HTTPException(401, REFUSED_BEARER, headers={"WWW-Authenticate": "Bearer"})
 
 
+def require_token_before_body(*allowed: str, scope: str) -> Callable[[Request], None]:
+    """A route dependency for routes that authenticate inside their handler (the trusted flaggers'
+    intake, in its own write transaction): answers 401 to a request without a token, 403 to a
+    token of another role or without `scope`, before the body is read or validated."""
+
+    def dep(request: Request) -> None:
+        bearer = _bearer(request)
+        if bearer is None:
+            raise HTTPException(401, f"this needs an API token with the scope {scope!r} (Authorization: Bearer ...)",
+                                headers={"WWW-Authenticate": "Bearer"})
+        db: Database = request.app.state.database
+        with db.session() as s:  # a short read of its own: the route writes in its own transaction
+            tok = auth_service.find_token(s, bearer, touch=False)
+            facts = (tok.user.role, frozenset(tok.scopes or [])) if tok is not None else None
+        if facts is None:
+            raise HTTPException(401, REFUSED_BEARER, headers={"WWW-Authenticate": "Bearer"})
+        role, scopes = facts
+        if role not in allowed or not roles.may_hold(role, scope) or scope not in scopes:
+            raise lacks_scope(scope)
+
+    dep.__name__ = f"require_token_before_body_scope_{scope.replace(':', '_')}"
+    return dep
+
+
 def get_principal(request: Request, session: Session = Depends(get_session)) -> Principal:
     cached = getattr(request.state, "principal", None)
     if cached is not None:
         return cached  # type: ignore[no-any-return]
     settings: Settings = request.app.state.settings
-    bearer = _bearer(request)
+    # API tokens are for the API: a page ignores a Bearer header (its routes declare roles for
+    # browser sessions, which hold every scope of their role; a token's narrower scopes would not
+    # be asked there).
+    bearer = _bearer(request) if is_api(request) else None
     if not request.app.state.authenticates:
         # A process whose role runs no accounts (the portal, the intake form) ignores credentials it
         # has no business reading: its database user may not read the auth tables at all.
@@ -167,9 +204,19 @@ async def csrf_token_sent(request: Request) -> str | None:
     return sent
 
 
+def is_api(request: Request) -> bool:
+    return request.url.path.startswith("/api/")
+
+
 def check_csrf(request: Request, principal: Principal, sent: str | None) -> None:
-    """Unsafe requests not made with an API token must echo the session's (or anonymous) token."""
+    """Unsafe requests not made with an API token must echo the session's (or anonymous) token.
+
+    An API request carrying no session (no credentials, or a cookie that names no live session) has
+    nothing a forged request could borrow: it is anonymous, and the route's own rule answers it (401
+    with WWW-Authenticate: Bearer where an account is needed), not a CSRF refusal."""
     if request.method not in UNSAFE or principal.token is not None:
+        return
+    if principal.web_session is None and is_api(request):
         return
     if principal.web_session is not None:
         expected = principal.web_session.csrf_token
@@ -185,10 +232,19 @@ def current_user_optional(request: Request, principal: Principal = Depends(get_p
     return principal.user
 
 
-def current_user(user: User | None = Depends(current_user_optional)) -> User:
+NO_CREDENTIALS = "this needs an account: send an API token (Authorization: Bearer ...) or sign in"
+
+
+def current_user(request: Request, user: User | None = Depends(current_user_optional)) -> User:
     if user is None:
+        if is_api(request):
+            raise HTTPException(401, NO_CREDENTIALS, headers={"WWW-Authenticate": "Bearer"})
         raise HTTPException(401, "log in first")
     return user
+
+
+def lacks_scope(scope: str) -> HTTPException:
+    return HTTPException(403, f"this needs the scope {scope!r}, which this API token (or this account's role) lacks")
 
 
 def require_roles(*roles: str, scope: str | None = None) -> Callable[..., User]:
@@ -199,7 +255,7 @@ def require_roles(*roles: str, scope: str | None = None) -> Callable[..., User]:
         if user.role not in roles:
             raise HTTPException(403, f"this needs the role {' or '.join(roles)}")
         if scope is not None and not principal.has_scope(scope):
-            raise HTTPException(403, f"this API token lacks the scope {scope!r}")
+            raise lacks_scope(scope)
         return user
 
     dep.__name__ = f"require_roles_{'_'.join(roles)}" + (f"_scope_{scope.replace(':', '_')}" if scope else "")
@@ -207,14 +263,30 @@ def require_roles(*roles: str, scope: str | None = None) -> Callable[..., User]:
 
 
 def require_scope(scope: str) -> Callable[..., User]:
-    """A user whose request may use `scope`: a token holding it, or a browser session."""
+    """A user whose request may use `scope` (Principal.has_scope): their role may hold it and, with a
+    token, the token holds it. The service then checks what the role may do with it."""
 
     def dep(principal: Principal = Depends(get_principal), user: User = Depends(current_user)) -> User:
         if not principal.has_scope(scope):
-            raise HTTPException(403, f"this API token lacks the scope {scope!r}")
+            raise lacks_scope(scope)
         return user
 
     dep.__name__ = f"require_scope_{scope.replace(':', '_')}"
+    return dep
+
+
+def require_api_token(*allowed: str, scope: str, refusal: str) -> Callable[..., User]:
+    """An API token of a user with one of the roles `allowed`, holding `scope`. A browser session,
+    whatever its role (an administrator's too), gets 403 with `refusal`; nobody at all, 401."""
+
+    def dep(principal: Principal = Depends(get_principal), user: User = Depends(current_user)) -> User:
+        if principal.token is None or user.role not in allowed:
+            raise HTTPException(403, refusal)
+        if not principal.has_scope(scope):
+            raise lacks_scope(scope)
+        return user
+
+    dep.__name__ = f"require_api_token_{'_'.join(allowed)}_scope_{scope.replace(':', '_')}"
     return dep
 
 

@@ -8,6 +8,7 @@ from datetime import timedelta
 from pathlib import Path
 
 from sqlalchemy import select
+from tests.factories.hotline import STAFF_SCOPES
 
 from mamoru.db import utcnow
 from mamoru.hotline import figures
@@ -19,7 +20,7 @@ from mamoru.periods import fiscal_period
 
 def _analyst(make_user, api_token, role="analyst"):  # type: ignore[no-untyped-def]
     user = make_user(role)
-    return user, {"Authorization": f"Bearer {api_token(user, ['flagger'])}"}
+    return user, {"Authorization": f"Bearer {api_token(user, STAFF_SCOPES)}"}
 
 
 def _report(client, headers, url, **extra):  # type: ignore[no-untyped-def]

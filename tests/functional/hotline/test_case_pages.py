@@ -8,6 +8,7 @@ import re
 import pytest
 from sqlalchemy import func, select
 from tests.factories import hotline
+from tests.factories.hotline import STAFF_SCOPES
 
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import Assessment, HotlineCase, PartnerForward, PoliceReferral
@@ -46,7 +47,7 @@ def test_a_step_the_status_does_not_allow_is_refused_on_the_case_page(hl_client,
 
 def test_the_api_refuses_referral_of_a_queued_case_with_409(hl_client, database, session, make_user, api_token) -> None:  # type: ignore[no-untyped-def]
     case_id = _case(session)
-    h = {"Authorization": f"Bearer {api_token(make_user('analyst'), ['flagger'])}"}
+    h = {"Authorization": f"Bearer {api_token(make_user('analyst'), STAFF_SCOPES)}"}
     r = hl_client.post(f"/api/v1/hotline/cases/{case_id}/referral", headers=h, json={"police_unit": "X"})
     assert r.status_code == 409 and "cannot take the step refer" in r.json()["detail"]
     assert _count(database, PoliceReferral) == 0

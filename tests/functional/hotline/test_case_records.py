@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 from tests.factories import hotline
+from tests.factories.hotline import STAFF_SCOPES
 
 from mamoru.audit import AuditEvent
 from mamoru.hotline import service
@@ -46,7 +47,7 @@ def test_guidance_route_is_stored_shown_audited_and_exported(hl_client, database
                                                          AuditEvent.target == f"hotline:case:{case_id}")))
         assert [a.actor for a in audits] == [analyst.username] and ROUTE in audits[0].detail
     assert f'value="{ROUTE}"' in hl_client.get(f"/hotline/cases/{case_id}").text
-    h = {"Authorization": f"Bearer {api_token(analyst, ['flagger'])}"}
+    h = {"Authorization": f"Bearer {api_token(analyst, STAFF_SCOPES)}"}
     record = hl_client.get(f"/api/v1/hotline/cases/{case_id}/referral.json", headers=h).json()
     assert record["guidance_route"] == ROUTE
 
@@ -89,7 +90,7 @@ def test_referral_pdf_holds_the_case_fields(hl_client, session, make_user, api_t
     session.commit()
     number = case.number
 
-    h = {"Authorization": f"Bearer {api_token(analyst, ['flagger'])}"}
+    h = {"Authorization": f"Bearer {api_token(analyst, STAFF_SCOPES)}"}
     r = hl_client.get(f"/api/v1/hotline/cases/{case_id}/referral.pdf", headers=h)
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     assert r.headers["content-disposition"] == f'attachment; filename="{number}-referral.pdf"'

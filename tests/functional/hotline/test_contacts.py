@@ -10,6 +10,7 @@ from dataclasses import replace
 from datetime import timedelta
 
 from sqlalchemy import select, text
+from tests.factories.hotline import STAFF_SCOPES
 
 from mamoru.audit import AuditEvent
 from mamoru.db import utcnow
@@ -37,7 +38,7 @@ def test_form_and_flagger_contacts_are_sealed_and_opened_for_the_analyst(hl_clie
     r = hl_client.post("/report", data={"url": "http://contact.example.test/a", "contact": CONTACT, "csrf_token": token})
     assert r.status_code == 200
     analyst = make_user("analyst")
-    h = {"Authorization": f"Bearer {api_token(analyst, ['flagger'])}"}
+    h = {"Authorization": f"Bearer {api_token(analyst, STAFF_SCOPES)}"}
     r = hl_client.post("/api/v1/hotline/reports/batch", headers=h, json={"reports": [
         {"url": "http://contact.example.test/a", "contact": "flagger-desk@example.test"},
         {"url": "http://contact.example.test/a", "description": "no contact given"}]})
@@ -54,9 +55,51 @@ def test_form_and_flagger_contacts_are_sealed_and_opened_for_the_analyst(hl_clie
     assert "example.test" not in opened[-1].detail
 
 
+def test_token_scopes_decide_what_of_a_case_an_analyst_token_reads_and_changes(hl_client, database, make_user,
+                                                                              api_token) -> None:  # type: ignore[no-untyped-def]
+    """The security issue's case: a token created with only plan:read read the case with the reporter's
+    contact in clear and closed it by assessing. Now it is refused both; hotline:read reads the case
+    with the contacts withheld (not opened, nothing audited); hotline:contact opens them; writing
+    needs hotline:write."""
+    analyst = make_user("analyst")
+    flagger = {"Authorization": f"Bearer {api_token(analyst, ['flagger'])}"}
+    r = hl_client.post("/api/v1/hotline/reports", headers=flagger, json={"url": "http://scoped.example.test/", "contact": CONTACT})
+    assert r.status_code == 201, r.text
+    case_id = int(r.json()["case"][1:])
+    url = f"/api/v1/hotline/cases/{case_id}"
+    assessment = {"verdict": "not_illegal", "legal_basis": "", "hosting_country": "JP"}
+
+    def bearer(*scopes: str) -> dict[str, str]:
+        return {"Authorization": f"Bearer {api_token(analyst, list(scopes))}"}
+
+    plan_only = bearer("plan:read")
+    for method, path, body in (("GET", url, None), ("POST", f"{url}/assessments", assessment),
+                               ("GET", "/api/v1/hotline/queue", None), ("GET", f"{url}/referral.json", None)):
+        r = hl_client.request(method, path, headers=plan_only, json=body)
+        assert r.status_code == 403 and "hotline:" in r.json()["detail"], (path, r.text)
+    assert CONTACT not in r.text
+    reader = bearer("hotline:read")
+    case = hl_client.get(url, headers=reader).json()
+    assert [(x["contact"], x["contact_state"]) for x in case["reports"]] == [("", "withheld")]
+    assert _audit(database, "read:hotline:report:contact") == []  # nothing was opened
+    r = hl_client.post(f"{url}/assessments", headers=reader, json=assessment)
+    assert r.status_code == 403 and "hotline:write" in r.json()["detail"]
+    with database.session() as s:
+        assert s.scalar(text("SELECT status FROM hl_cases WHERE id = :i"), {"i": case_id}) == case["status"]
+
+    case = hl_client.get(url, headers=bearer("hotline:read", "hotline:contact")).json()
+    assert [(x["contact"], x["contact_state"]) for x in case["reports"]] == [(CONTACT, "sealed")]
+    assert len(_audit(database, "read:hotline:report:contact")) == 1
+    r = hl_client.post(f"{url}/assessments", headers=bearer("hotline:write"), json=assessment)
+    assert r.status_code == 200, r.text
+    figures = hl_client.get("/api/v1/hotline/figures", headers=bearer("hotline:read"))
+    assert figures.status_code == 403 and "hotline:figures" in figures.json()["detail"]
+    assert hl_client.get("/api/v1/hotline/figures", headers=bearer("hotline:figures")).status_code == 200
+
+
 def test_worker_clears_contacts_past_the_retention(hl_client, database, runtime, make_user, api_token) -> None:  # type: ignore[no-untyped-def]
     analyst = make_user("analyst")
-    h = {"Authorization": f"Bearer {api_token(analyst, ['flagger'])}"}
+    h = {"Authorization": f"Bearer {api_token(analyst, STAFF_SCOPES)}"}
     r = hl_client.post("/api/v1/hotline/reports", headers=h, json={"url": "http://old.example.test/", "contact": CONTACT})
     case_id = int(r.json()["case"][1:])
     hs = replace(runtime.settings, contact_retention_days=30)

@@ -6,6 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 from tests.factories import hotline
+from tests.factories.hotline import STAFF_SCOPES
 
 from mamoru.hotline import service
 from mamoru.hotline.checker import CheckResult
@@ -67,7 +68,7 @@ FY = {**MAY, "period": "FY2035", "reports": 6, "reports_by_source": {"flagger": 
 def test_figures_by_month_and_fiscal_year_match_the_hand_count(hl_client, session, make_user, api_token,
                                                                definitions) -> None:  # type: ignore[no-untyped-def]
     analyst = _cases(session, make_user)
-    h = {"Authorization": f"Bearer {api_token(analyst, ['flagger'])}"}
+    h = {"Authorization": f"Bearer {api_token(analyst, STAFF_SCOPES)}"}
     r = hl_client.get("/api/v1/hotline/figures?by=month", headers=h)
     assert r.status_code == 200
     by_month = {row["period"]: row for row in r.json()}

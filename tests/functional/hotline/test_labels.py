@@ -9,6 +9,7 @@ import re
 import pytest
 from sqlalchemy import select
 from tests.factories import hotline
+from tests.factories.hotline import STAFF_SCOPES
 from tests.functional.conftest import Cli
 
 from mamoru.audit import AuditEvent
@@ -60,9 +61,9 @@ def test_service_adds_keeps_defaults_retires_and_refuses(session, make_user, def
 
 
 def test_api_lists_for_analysts_and_changes_for_senior_analysts(hl_client, database, make_user, api_token) -> None:  # type: ignore[no-untyped-def]
-    analyst = {"Authorization": f"Bearer {api_token(make_user('analyst'), ['flagger'])}"}
+    analyst = {"Authorization": f"Bearer {api_token(make_user('analyst'), STAFF_SCOPES)}"}
     senior_user = make_user("senior_analyst")
-    senior = {"Authorization": f"Bearer {api_token(senior_user, ['flagger'])}"}
+    senior = {"Authorization": f"Bearer {api_token(senior_user, STAFF_SCOPES)}"}
     r = hl_client.get("/api/v1/hotline/labels?kind=age_band", headers=analyst)
     assert r.status_code == 200
     assert [lb["code"] for lb in r.json()] == ["infant", "prepubescent", "pubescent", "unknown"]

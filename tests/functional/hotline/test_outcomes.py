@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from sqlalchemy import select
+from tests.factories.hotline import STAFF_SCOPES
 
 
 def test_url_proposed_and_hashes_banked(hl_client, session, make_user, api_token, definitions) -> None:  # type: ignore[no-untyped-def]
@@ -10,7 +11,7 @@ def test_url_proposed_and_hashes_banked(hl_client, session, make_user, api_token
     from mamoru.matching.models import HashBankEntry
 
     analyst = make_user("analyst")
-    h = {"Authorization": f"Bearer {api_token(analyst, ['flagger'])}"}
+    h = {"Authorization": f"Bearer {api_token(analyst, STAFF_SCOPES)}"}
     url = "http://outcome.example.test/board/55"
     case_id = int(hl_client.post("/api/v1/hotline/reports", headers=h, json={"url": url}).json()["case"][1:])
     assert hl_client.post(f"/api/v1/hotline/cases/{case_id}/blocklist-proposal", headers=h).status_code == 409
@@ -42,7 +43,7 @@ def test_proposal_gets_the_default_review_date(hl_client, session, make_user, ap
     from mamoru.blocklist.models import BlocklistEntry
     from mamoru.blocklist.service import DEFAULT_REVIEW_DAYS
 
-    h = {"Authorization": f"Bearer {api_token(make_user('analyst'), ['flagger'])}"}
+    h = {"Authorization": f"Bearer {api_token(make_user('analyst'), STAFF_SCOPES)}"}
     case_id = _illegal_case(hl_client, h, "http://review-period.example.test/board/7")
     r = hl_client.post(f"/api/v1/hotline/cases/{case_id}/blocklist-proposal", headers=h)
     assert r.status_code == 201, r.text
@@ -54,7 +55,7 @@ def test_a_case_verified_removed_is_not_proposed(hl_client, session, make_user, 
     from mamoru.blocklist.models import BlocklistEntry
     from mamoru.hotline.models import HotlineCase
 
-    h = {"Authorization": f"Bearer {api_token(make_user('analyst'), ['flagger'])}"}
+    h = {"Authorization": f"Bearer {api_token(make_user('analyst'), STAFF_SCOPES)}"}
     case_id = _illegal_case(hl_client, h, "http://gone-already.example.test/board/8")
     session.get(HotlineCase, case_id).status = "removed"  # a removal check found it gone
     session.flush()

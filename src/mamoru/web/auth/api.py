@@ -14,7 +14,7 @@ from mamoru.auth import roles
 from mamoru.auth import service as auth_service
 from mamoru.auth.models import ApiToken, User
 from mamoru.plan import service as plan_service
-from mamoru.web.deps import current_user, get_session, require_roles, require_scope
+from mamoru.web.deps import Principal, current_user, get_principal, get_session, require_roles, require_scope
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
 
@@ -95,14 +95,14 @@ def me(user: User = Depends(current_user)) -> UserOut:
 
 @router.get("/users", response_model=list[UserOut], summary="All users (administrator)")
 def list_users(session: Session = Depends(get_session),
-               _: User = Depends(require_roles(roles.ADMINISTRATOR))) -> list[UserOut]:
+               _: User = Depends(require_roles(roles.ADMINISTRATOR, scope="users:read"))) -> list[UserOut]:
     return [user_out(u) for u in session.scalars(select(User).order_by(User.username))]
 
 
 @router.post("/users", response_model=UserOut, status_code=201, summary="Create a user (administrator)",
              responses={409: {"description": "username exists"}})
 def create_user(body: UserIn, session: Session = Depends(get_session),
-                admin: User = Depends(require_roles(roles.ADMINISTRATOR))) -> UserOut:
+                admin: User = Depends(require_roles(roles.ADMINISTRATOR, scope="users:write"))) -> UserOut:
     try:
         u = auth_service.create_user(session, body.username, body.role, body.password,
                                      agency_code=body.agency.upper() if body.agency else None, created_by=admin,
@@ -113,7 +113,13 @@ def create_user(body: UserIn, session: Session = Depends(get_session),
     return user_out(u)
 
 
-def _new_token(session: Session, user: User, body: TokenIn) -> TokenOut:
+def _new_token(session: Session, user: User, body: TokenIn, principal: Principal) -> TokenOut:
+    if principal.token is not None:  # a token cannot give a new token more than it holds itself
+        asked = {s.strip() for s in body.scopes} & roles.ROLE_SCOPES.get(user.role, frozenset())
+        beyond = sorted(asked - set(principal.token.scopes or []))
+        if beyond:
+            raise HTTPException(403, f"an API token gives a new token only scopes it holds itself, not: {', '.join(beyond)}"
+                                     " (sign in to the account page for those)")
     try:
         new = auth_service.create_token(session, user, body.name, body.scopes, actor=user,
                                         expires_in_days=body.expires_in_days)
@@ -124,8 +130,9 @@ def _new_token(session: Session, user: User, body: TokenIn) -> TokenOut:
 
 @router.post("/tokens", response_model=TokenOut, status_code=201, summary="Create an API token for yourself",
              description="The same as POST /api/v1/me/tokens.")
-def create_token(body: TokenIn, session: Session = Depends(get_session), user: User = Depends(current_user)) -> TokenOut:
-    return _new_token(session, user, body)
+def create_token(body: TokenIn, session: Session = Depends(get_session), user: User = Depends(current_user),
+                 principal: Principal = Depends(get_principal)) -> TokenOut:
+    return _new_token(session, user, body, principal)
 
 
 @router.get("/me/tokens", response_model=list[TokenInfoOut], summary="Your API tokens (revoked and expired included)")
@@ -136,8 +143,8 @@ def my_tokens(session: Session = Depends(get_session), user: User = Depends(curr
 @router.post("/me/tokens", response_model=TokenOut, status_code=201,
              summary="Create an API token for yourself; its secret is in this answer only")
 def create_my_token(body: TokenIn, session: Session = Depends(get_session),
-                    user: User = Depends(current_user)) -> TokenOut:
-    return _new_token(session, user, body)
+                    user: User = Depends(current_user), principal: Principal = Depends(get_principal)) -> TokenOut:
+    return _new_token(session, user, body, principal)
 
 
 @router.delete("/me/tokens/{token_id}", response_model=TokenInfoOut, summary="Revoke one of your API tokens",
@@ -165,7 +172,7 @@ def _named_user(session: Session, username: str) -> User:
 @router.get("/users/{username}/tokens", response_model=list[TokenInfoOut],
             summary="A user's API tokens (administrator)", responses={404: {"description": "no such user"}})
 def user_tokens(username: str, session: Session = Depends(get_session),
-                admin: User = Depends(require_roles(roles.ADMINISTRATOR))) -> list[TokenInfoOut]:
+                admin: User = Depends(require_roles(roles.ADMINISTRATOR, scope="users:read"))) -> list[TokenInfoOut]:
     return [token_info(t) for t in auth_service.list_tokens(session, _named_user(session, username), admin)]
 
 
@@ -173,7 +180,7 @@ def user_tokens(username: str, session: Session = Depends(get_session),
                summary="Revoke a user's API token (administrator)",
                responses={404: {"description": "no such user, or no such token of theirs"}})
 def revoke_user_token(username: str, token_id: int, session: Session = Depends(get_session),
-                      admin: User = Depends(require_roles(roles.ADMINISTRATOR))) -> TokenInfoOut:
+                      admin: User = Depends(require_roles(roles.ADMINISTRATOR, scope="users:write"))) -> TokenInfoOut:
     owner = _named_user(session, username)
     return token_info(auth_service.revoke_token_by_id(session, token_id, admin, owner=owner))
 

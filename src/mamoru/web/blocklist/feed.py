@@ -9,7 +9,7 @@ reason for every plaintext snapshot, its signature and every delta route, and 20
 
 from __future__ import annotations
 
-from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi import APIRouter, Depends, Query, Request
 from fastapi.responses import Response
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -21,16 +21,12 @@ from mamoru.blocklist.compiler import CONTENT_TYPES, FILE_NAMES
 from mamoru.blocklist.models import BlocklistArtifact
 from mamoru.blocklist.settings import BlocklistSettings
 from mamoru.errors import NotFound
-from mamoru.web.deps import Principal, get_principal, get_session, get_settings, require_roles, require_scope
+from mamoru.web.deps import Principal, get_principal, get_session, get_settings, require_roles
 
 router = APIRouter(prefix="/api/v1/blocklist", tags=["blocklist"])
-FEED_ROLES = {roles.SUBSCRIBER, roles.ADMINISTRATOR, roles.SENIOR_ANALYST, roles.ANALYST}
-
-
-def feed_user(user: User = Depends(require_scope("feed"))) -> User:
-    if user.role not in FEED_ROLES:
-        raise HTTPException(403, "the feed is for subscribers (ISPs, filtering services) and hotline staff")
-    return user
+FEED_ROLES = frozenset(r for r in roles.ALL_ROLES if roles.may_hold(r, "feed"))
+"""Who fetches the feed: the roles that may hold the scope `feed` (subscribers: ISPs, filtering services)."""
+feed_user = require_roles(*sorted(FEED_ROLES), scope="feed")
 
 
 def _matches(if_none_match: str | None, etag: str) -> bool:
@@ -130,7 +126,7 @@ def delta_signature(from_version: int, to_version: int, request: Request, sessio
 
 @router.get("/access-log", summary="Who fetched which version of which file (administrators, auditors)")
 def access_log(session: Session = Depends(get_session),
-               user: User = Depends(require_roles(roles.ADMINISTRATOR, roles.AUDITOR))) -> list[dict[str, object]]:
+               user: User = Depends(require_roles(roles.ADMINISTRATOR, roles.AUDITOR, scope="blocklist"))) -> list[dict[str, object]]:
     rows = publishing.feed_access_log(session)
     names = {u.id: u.username for u in session.scalars(select(User).where(User.id.in_({r.user_id for r in rows})))}
     return [{"at": r.at.isoformat(), "user": names.get(r.user_id, ""), "token_id": r.token_id, "kind": r.kind,

@@ -21,11 +21,24 @@ from mamoru.hotline import schemas as sc
 from mamoru.hotline import service as svc
 from mamoru.hotline.models import Assessment
 from mamoru.hotline.runtime import HotlineRuntime, for_app, write_transaction
-from mamoru.web.deps import get_session, get_settings, require_roles
+from mamoru.web.deps import (
+    Principal,
+    get_principal,
+    get_session,
+    get_settings,
+    require_roles,
+    require_token_before_body,
+)
 
 router = APIRouter(prefix="/api/v1/hotline", tags=["hotline"])
-ANALYSTS = require_roles(roles.ANALYST, roles.SENIOR_ANALYST)
-FIGURE_READERS = require_roles(roles.ANALYST, roles.SENIOR_ANALYST, roles.COORDINATOR, roles.ADMINISTRATOR, roles.AUDITOR)
+STAFF = (roles.ANALYST, roles.SENIOR_ANALYST)
+READERS = require_roles(*STAFF, scope="hotline:read")
+WORKERS = require_roles(*STAFF, scope="hotline:write")
+SENIOR_READER = require_roles(roles.SENIOR_ANALYST, scope="hotline:read")
+SENIOR_WORKER = require_roles(roles.SENIOR_ANALYST, scope="hotline:write")
+FIGURE_READERS = require_roles(roles.ANALYST, roles.SENIOR_ANALYST, roles.COORDINATOR, roles.ADMINISTRATOR, roles.AUDITOR,
+                               scope="hotline:figures")
+FLAGGERS = frozenset(r for r in roles.ALL_ROLES if roles.may_hold(r, "flagger"))
 
 
 def runtime(request: Request) -> HotlineRuntime:
@@ -45,8 +58,8 @@ def _flagger(s: Session, request: Request) -> tuple[User, int]:
     tok = auth_service.find_token(s, bearer[7:].strip()) if bearer.lower().startswith("bearer ") else None
     if tok is None:
         raise HTTPException(401, "a valid trusted-flagger API token is needed", headers={"WWW-Authenticate": "Bearer"})
-    if "flagger" not in (tok.scopes or []):
-        raise HTTPException(403, "this API token lacks the scope 'flagger'")
+    if tok.user.role not in FLAGGERS or "flagger" not in (tok.scopes or []):
+        raise HTTPException(403, "this API token lacks the scope 'flagger' (or its owner's role may no longer hold it)")
     return tok.user, tok.id
 
 
@@ -77,23 +90,24 @@ async def _store_async(request: Request, items: Callable[[], list[intake.ReportI
 
 
 BEARER = HTTPBearer(description="A trusted flagger's API token (scope flagger)", auto_error=False)
+FLAGGER_TOKEN = require_token_before_body(*sorted(FLAGGERS), scope="flagger")
 
 
 @router.post("/reports", response_model=sc.ReportOut, status_code=201, summary="Submit one report (trusted flagger)",
-             dependencies=[Depends(BEARER)])
+             dependencies=[Depends(BEARER), Depends(FLAGGER_TOKEN)])
 async def submit_report(body: sc.ReportIn, request: Request) -> sc.ReportOut:
     return (await _store_async(request, lambda: [intake.ReportInput(**body.model_dump())], "flagger"))[0]
 
 
 @router.post("/reports/batch", response_model=list[sc.ReportOut], status_code=201,
-             summary="Submit a batch (all or none; idempotent per client_key)", dependencies=[Depends(BEARER)])
+             summary="Submit a batch (all or none; idempotent per client_key)", dependencies=[Depends(BEARER), Depends(FLAGGER_TOKEN)])
 async def submit_batch(body: sc.BatchIn, request: Request) -> list[sc.ReportOut]:
     return await _store_async(request, lambda: [intake.ReportInput(**r.model_dump()) for r in body.reports], "flagger")
 
 
 @router.post("/reports/csv", response_model=list[sc.ReportOut], status_code=201,
              summary="Import a partner hotline's CSV (header with url; client_key makes re-imports idempotent)",
-             dependencies=[Depends(BEARER)])
+             dependencies=[Depends(BEARER), Depends(FLAGGER_TOKEN)])
 async def import_csv(request: Request, body: bytes = Depends(_csv_body),
                      partner: str = Query(..., description="The partner hotline's name")) -> list[sc.ReportOut]:
     return await _store_async(request, lambda: intake.parse_csv(body.decode("utf-8", errors="replace")), "partner",
@@ -101,21 +115,25 @@ async def import_csv(request: Request, body: bytes = Depends(_csv_body),
 
 
 @router.get("/queue", summary="Cases waiting for assessment, most urgent first")
-def get_queue(session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> list[dict[str, Any]]:
+def get_queue(session: Session = Depends(get_session), user: User = Depends(READERS)) -> list[dict[str, Any]]:
     return [sc.case_out(c) for c in svc.queue(session)]
 
 
-@router.get("/cases/{case_id}", summary="One case with its assessments, history and reports (reporters' contacts opened)")
+@router.get("/cases/{case_id}", summary="One case with its assessments, history and reports (reporters' contacts "
+            "opened with the scope hotline:contact, else withheld)")
 def get_case(case_id: int, request: Request, session: Session = Depends(get_session),
-             user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+             principal: Principal = Depends(get_principal), user: User = Depends(READERS)) -> dict[str, Any]:
     case = svc.read_case(session, case_id, user)
-    views = contacts.reveal_for_case(session, runtime(request).contacts, case, user)
+    if principal.has_scope("hotline:contact"):
+        views = contacts.reveal_for_case(session, runtime(request).contacts, case, user)
+    else:  # not opened, so nothing to audit: the caller sees that there is a contact, not what it says
+        views = {r.id: contacts.withheld(r) for r in case.reports}
     return {**sc.case_out(case, full=True), "reports": [sc.report_out(r, views[r.id]) for r in case.reports]}
 
 
 @router.post("/cases/{case_id}/assessments", summary="Assess a case")
 def assess(case_id: int, body: sc.AssessmentIn, session: Session = Depends(get_session),
-           user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+           user: User = Depends(WORKERS)) -> dict[str, Any]:
     case = svc.get_case(session, case_id)
     a = svc.assess(session, case, user, **body.model_dump())
     return {"assessment": sc.assessment_out(a), "case": sc.case_out(case)}
@@ -123,13 +141,13 @@ def assess(case_id: int, body: sc.AssessmentIn, session: Session = Depends(get_s
 
 @router.get("/qa/sample", summary="A random sample of assessments not yet reviewed (senior analysts)")
 def qa_sample(size: int = Query(10, ge=1, le=200), seed: int | None = None, session: Session = Depends(get_session),
-              user: User = Depends(require_roles(roles.SENIOR_ANALYST))) -> list[dict[str, Any]]:
+              user: User = Depends(SENIOR_READER)) -> list[dict[str, Any]]:
     return [{**sc.assessment_out(a), "case_id": a.case_id} for a in svc.qa_sample(session, size, seed)
             if a.analyst != user.username]
 
 
 @router.post("/cases/{case_id}/assign", summary="Assign a case to an analyst (or unassign with null)")
-def assign(case_id: int, body: sc.AssignIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+def assign(case_id: int, body: sc.AssignIn, session: Session = Depends(get_session), user: User = Depends(WORKERS)) -> dict[str, Any]:
     from mamoru.auth.service import get_user
 
     analyst = get_user(session, body.username) if body.username else None
@@ -142,7 +160,7 @@ def assign(case_id: int, body: sc.AssignIn, session: Session = Depends(get_sessi
 
 @router.post("/assessments/{assessment_id}/review", summary="Quality assurance by a senior analyst")
 def review(assessment_id: int, body: sc.ReviewIn, session: Session = Depends(get_session),
-           user: User = Depends(require_roles(roles.SENIOR_ANALYST))) -> dict[str, Any]:
+           user: User = Depends(SENIOR_WORKER)) -> dict[str, Any]:
     a = session.get(Assessment, assessment_id)
     if a is None:
         raise HTTPException(404, "no such assessment")
@@ -151,28 +169,28 @@ def review(assessment_id: int, body: sc.ReviewIn, session: Session = Depends(get
 
 
 @router.post("/cases/{case_id}/trace", summary="Resolve the host and find network, country and provider")
-def trace(case_id: int, request: Request, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+def trace(case_id: int, request: Request, session: Session = Depends(get_session), user: User = Depends(WORKERS)) -> dict[str, Any]:
     case = svc.get_case(session, case_id)
     svc.apply_trace(session, case, runtime(request).resolver, user)
     return sc.case_out(case, full=True)
 
 
 @router.post("/cases/{case_id}/referral", summary="Record the referral to the police")
-def refer(case_id: int, body: sc.ReferralIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+def refer(case_id: int, body: sc.ReferralIn, session: Session = Depends(get_session), user: User = Depends(WORKERS)) -> dict[str, Any]:
     case = svc.get_case(session, case_id)
     svc.refer_to_police(session, case, user, **body.model_dump())
     return sc.case_out(case)
 
 
 @router.post("/cases/{case_id}/hold", summary="Set or release a police hold (stops all automation)")
-def hold(case_id: int, body: sc.HoldIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+def hold(case_id: int, body: sc.HoldIn, session: Session = Depends(get_session), user: User = Depends(WORKERS)) -> dict[str, Any]:
     case = svc.get_case(session, case_id)
     svc.set_hold(session, case, user, body.hold, body.reason)
     return sc.case_out(case)
 
 
 @router.post("/cases/{case_id}/forward", summary="Record forwarding to the partner hotline abroad")
-def forward(case_id: int, body: sc.ForwardIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+def forward(case_id: int, body: sc.ForwardIn, session: Session = Depends(get_session), user: User = Depends(WORKERS)) -> dict[str, Any]:
     case = svc.get_case(session, case_id)
     svc.forward_abroad(session, case, user, body.partner, body.reference)
     return sc.case_out(case)
@@ -180,7 +198,7 @@ def forward(case_id: int, body: sc.ForwardIn, session: Session = Depends(get_ses
 
 @router.post("/cases/{case_id}/deletion-requests", summary="Send the deletion request now")
 def send_notice(case_id: int, request: Request, session: Session = Depends(get_session),
-                user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+                user: User = Depends(WORKERS)) -> dict[str, Any]:
     rt = runtime(request)
     case = svc.get_case(session, case_id)
     row = notices.send_deletion_request(session, case, rt.mailer, rt.settings, user)
@@ -192,7 +210,7 @@ def send_notice(case_id: int, request: Request, session: Session = Depends(get_s
              "apart found it gone (audited); its URL entries leave the blocking list. 409 when there is nothing to confirm",
              responses={409: {"description": "nothing to confirm"}})
 def confirm_removal(case_id: int, body: sc.RemovalConfirmationIn, session: Session = Depends(get_session),
-                    user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+                    user: User = Depends(WORKERS)) -> dict[str, Any]:
     case = svc.get_case(session, case_id)
     synced = svc.confirm_removal(session, case, user, body.note)
     return {"case": sc.case_out(case), "blocklist_entries_removed": [e.id for e in synced.removed],
@@ -200,7 +218,7 @@ def confirm_removal(case_id: int, body: sc.RemovalConfirmationIn, session: Sessi
 
 
 @router.post("/cases/{case_id}/hashes", status_code=201, summary="Record a hash computed in the analyst's environment")
-def add_hash(case_id: int, body: sc.HashIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+def add_hash(case_id: int, body: sc.HashIn, session: Session = Depends(get_session), user: User = Depends(WORKERS)) -> dict[str, Any]:
     case = svc.get_case(session, case_id)
     svc.add_hash(session, case, user, body.algorithm, body.value)
     return sc.case_out(case, full=True)
@@ -211,50 +229,50 @@ def add_hash(case_id: int, body: sc.HashIn, session: Session = Depends(get_sessi
              "409 for a case not assessed as illegal or verified as removed",
              responses={409: {"description": "refused"}})
 def propose_to_blocklist(case_id: int, request: Request, session: Session = Depends(get_session),
-                         user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+                         user: User = Depends(WORKERS)) -> dict[str, Any]:
     review_days = get_settings(request).domain(BlocklistSettings).review_days
     entry = to_blocklist.propose(session, user, svc.get_case(session, case_id), review_days=review_days)
     return {"blocklist_entry": entry.id}
 
 
 @router.post("/cases/{case_id}/hash-bank", status_code=201, summary="Add the case's hashes to the hotline's hash bank")
-def send_hashes(case_id: int, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+def send_hashes(case_id: int, session: Session = Depends(get_session), user: User = Depends(WORKERS)) -> dict[str, Any]:
     return {"added": to_banks.send_hashes_to_bank(session, svc.get_case(session, case_id), user)}
 
 
 @router.get("/cases/{case_id}/referral.json", summary="Referral record (no content, no reporter contact)")
-def referral_json(case_id: int, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+def referral_json(case_id: int, session: Session = Depends(get_session), user: User = Depends(READERS)) -> dict[str, Any]:
     return export.referral_record(session, svc.read_case(session, case_id, user))
 
 
 @router.get("/cases/{case_id}/referral.pdf", summary="Referral record as PDF")
-def referral_pdf(case_id: int, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> Response:
+def referral_pdf(case_id: int, session: Session = Depends(get_session), user: User = Depends(READERS)) -> Response:
     case = svc.read_case(session, case_id, user)
     return Response(export.referral_pdf(session, case), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{case.number}-referral.pdf"'})
 
 
 @router.get("/providers", summary="The provider directory")
-def list_providers(session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> list[dict[str, Any]]:
+def list_providers(session: Session = Depends(get_session), user: User = Depends(READERS)) -> list[dict[str, Any]]:
     return [{"id": p.id, "name": p.name, "abuse_email": p.abuse_email, "language": p.language, "country": p.country,
              "networks": p.networks, "domains": p.domains} for p in svc.providers(session)]
 
 
 @router.post("/providers", status_code=201, summary="Add or update a provider")
-def save_provider(body: sc.ProviderIn, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> dict[str, Any]:
+def save_provider(body: sc.ProviderIn, session: Session = Depends(get_session), user: User = Depends(WORKERS)) -> dict[str, Any]:
     p = svc.add_provider(session, user, **body.model_dump())
     return {"id": p.id, "name": p.name}
 
 
 @router.get("/labels", summary="Assessment labels (severity, age band), retired ones included")
 def list_labels(kind: str | None = Query(None, pattern="^(severity|age_band)$"), session: Session = Depends(get_session),
-                user: User = Depends(ANALYSTS)) -> list[dict[str, Any]]:
+                user: User = Depends(READERS)) -> list[dict[str, Any]]:
     return [labels.label_out(lb) for lb in labels.all_labels(session, kind)]
 
 
 @router.put("/labels/{kind}/{code}", summary="Add or change an assessment label (senior analysts; audited)")
 def save_label(kind: str, code: str, body: sc.LabelIn, session: Session = Depends(get_session),
-               user: User = Depends(require_roles(roles.SENIOR_ANALYST))) -> dict[str, Any]:
+               user: User = Depends(SENIOR_WORKER)) -> dict[str, Any]:
     return labels.label_out(labels.save_label(session, user, kind, code, labels.LabelChange(**body.model_dump())))
 
 

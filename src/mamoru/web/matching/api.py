@@ -2,7 +2,8 @@
 
 A platform would otherwise be sending the very material the service exists to stop, so only hashes
 are accepted (the platform hashes on its own machines with `mamoru hash` or the hashing module).
-Tokens need the `match` scope; each token is rate limited (MAMORU_MATCH_RATE, requests per window,
+Every route is for platform accounts (role `platform`) by API token with the `match` scope; a
+browser session, whatever its role (an administrator's too), gets 403. Each token is rate limited (MAMORU_MATCH_RATE, requests per window,
 counted in Redis across processes when MAMORU_MATCH_REDIS_URL is set, else per process) and its
 queries are counted per day; unmatched queries leave nothing else (the counters are collected in memory and written every
 MAMORU_MATCH_COUNT_SECONDS, matching/counting.py, so no request waits for another's counter row).
@@ -30,10 +31,13 @@ from mamoru.matching.runtime import MatchRuntime
 from mamoru.matching.service import platform_banks, select_banks
 from mamoru.matching.settings import MatchingSettings
 from mamoru.ratelimit import RateLimiter, RedisRateLimiter, SlidingWindowLimiter
-from mamoru.web.deps import Principal, get_principal, get_session, require_roles, require_scope
+from mamoru.web.deps import Principal, get_principal, get_session, require_api_token
 
 router = APIRouter(prefix="/api/v1/match", tags=["matching"])
 _STARTING = threading.Lock()  # the first requests, arriving at once, build one runtime
+PLATFORMS_ONLY = ("matching is for platform API tokens: a platform account's token with the scope 'match' "
+                  "matches against the banks offered to and chosen by that platform")
+PLATFORM_TOKEN = require_api_token(roles.PLATFORM, scope="match", refusal=PLATFORMS_ONLY)
 
 
 HASHES_ONLY = ("mamoru takes hashes only: hash the image on your own machines (`mamoru hash` or the hashing "
@@ -61,7 +65,8 @@ class MatchRequest(HashesOnly):
     hashes: list[str] = Field(..., min_length=1, max_length=MAX_HASHES,
                               description="PDQ hashes (64 hex digits) or digests of the signal type")
     signal: str = Field("pdq", description="pdq, md5, sha1 or sha256")
-    distance: int = Field(MATCH_DISTANCE, ge=0, le=MAX_DISTANCE, description="Largest Hamming distance (PDQ only)")
+    distance: int = Field(MATCH_DISTANCE, ge=0, le=MAX_DISTANCE, description=(
+        f"Largest Hamming distance (PDQ only); a platform matches at {MATCH_DISTANCE} or less (403 above)"))
     dihedral: bool = Field(False, description=(
         "Match each image in its eight rotations and flips: every item of `hashes` is then the eight "
         "PDQ hashes of one image, comma-separated (`mamoru hash --dihedral` writes them), at most 125 "
@@ -118,7 +123,8 @@ def _rate(request: Request) -> tuple[int, int]:
 def _count_request(request: Request, principal: Principal, user: User) -> MatchRuntime:
     runtime, limiter = _state(request)
     limit, window = _rate(request)
-    key = f"token:{principal.token.id}" if principal.token is not None else f"user:{user.id}"
+    assert principal.token is not None  # PLATFORM_TOKEN: API tokens only
+    key = f"token:{principal.token.id}"
     try:
         allowed = limiter.allow(key, limit, window)
     except OSError as exc:  # the shared counter is down: refuse rather than serve unlimited
@@ -133,7 +139,7 @@ def _count_request(request: Request, principal: Principal, user: User) -> MatchR
 @router.post("", summary="Match up to 1,000 hashes against the banks this platform chose")
 def match(body: MatchRequest, request: Request, session: Session = Depends(get_session),
           principal: Principal = Depends(get_principal),
-          user: User = Depends(require_scope("match"))) -> dict[str, Any]:
+          user: User = Depends(PLATFORM_TOKEN)) -> dict[str, Any]:
     runtime = _count_request(request, principal, user)
     # End the request's transaction (authentication may have noted the token's use) before the
     # matcher refreshes: a refresh can write (the first snapshot) in a transaction of its own, and
@@ -153,7 +159,7 @@ def match(body: MatchRequest, request: Request, session: Session = Depends(get_s
              summary="Report to the hotline a URL whose content matches the banks (re-checked here)")
 def report(body: MatchReportIn, request: Request, session: Session = Depends(get_session),
            principal: Principal = Depends(get_principal),
-           user: User = Depends(require_roles(roles.PLATFORM, scope="match"))) -> MatchReportOut:
+           user: User = Depends(PLATFORM_TOKEN)) -> MatchReportOut:
     runtime = _count_request(request, principal, user)
     session.commit()  # as in match(): the matcher may refresh in a transaction of its own
     receipt = report_match(session, runtime.matcher(), user, body.url, body.hashes, body.note, body.signal)
@@ -182,19 +188,19 @@ def _choices(rows: Any) -> list[BankChoiceOut]:
 @router.get("/banks", response_model=list[BankChoiceOut],
             summary="The banks offered to this platform, and which of them it matches against")
 def banks(session: Session = Depends(get_session),
-          user: User = Depends(require_scope("match"))) -> list[BankChoiceOut]:
+          user: User = Depends(PLATFORM_TOKEN)) -> list[BankChoiceOut]:
     return _choices(platform_banks(session, user, offered=True).values())
 
 
 @router.put("/banks", response_model=list[BankChoiceOut],
             summary="Choose which of the offered banks this platform matches against (audited)")
 def choose(body: BankChoiceIn, session: Session = Depends(get_session),
-           user: User = Depends(require_roles(roles.PLATFORM, scope="match"))) -> list[BankChoiceOut]:
+           user: User = Depends(PLATFORM_TOKEN)) -> list[BankChoiceOut]:
     return _choices(select_banks(session, user, body.banks))
 
 
 @router.get("/status", summary="Which snapshot and overlay answer now, and how fresh they are")
-def status(request: Request, user: User = Depends(require_scope("match"))) -> dict[str, Any]:
+def status(request: Request, user: User = Depends(PLATFORM_TOKEN)) -> dict[str, Any]:
     runtime, _ = _state(request)
     by = runtime.matcher().answered_by()
     return by.as_dict() | {"checked_seconds_ago": round(runtime.staleness_seconds(), 3)}

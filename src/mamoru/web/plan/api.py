@@ -123,7 +123,8 @@ def get_agency(code: str, session: Session = Depends(get_session)) -> sc.AgencyO
 @router.get("/agencies/{code}/profile", response_model=sc.AgencyProfileOut,
             summary="An agency's focal points and contacts (signed-in staff)")
 def get_profile(code: str, session: Session = Depends(get_session),
-                user: User = Depends(require_roles(roles.ADMINISTRATOR, roles.COORDINATOR, roles.AGENCY_OFFICER, roles.AUDITOR))) -> sc.AgencyProfileOut:
+                user: User = Depends(require_roles(roles.ADMINISTRATOR, roles.COORDINATOR, roles.AGENCY_OFFICER, roles.AUDITOR,
+                                                   scope="plan:read"))) -> sc.AgencyProfileOut:
     agency = svc.get_agency(session, code)
     return sc.profile_out(agency, svc.agency_profile(session, agency))
 
