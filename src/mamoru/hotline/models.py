@@ -61,6 +61,13 @@ class HotlineCase(Base):
     # and when and by whom the removal was confirmed ("checks", or the analyst): what the blocking list follows.
     removal_confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     removal_confirmed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # The worker's last failure on this case (automation.run_due): which job (alert, notice, check),
+    # what went wrong, when, how many times in a row, and when that job is tried again (backoff).
+    work_error_job: Mapped[str | None] = mapped_column(String(16), nullable=True)
+    work_error: Mapped[str] = mapped_column(Text, default="", server_default="")
+    work_error_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    work_attempts: Mapped[int] = mapped_column(Integer, default=0, server_default="0")
+    work_retry_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True, index=True)
     closed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
     assigned_to = relationship("User", foreign_keys=[assigned_to_id])

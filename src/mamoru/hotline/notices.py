@@ -19,8 +19,9 @@ from sqlalchemy.orm import Session
 from mamoru import audit
 from mamoru.auth.models import User
 from mamoru.db import utcnow
-from mamoru.errors import Conflict, InvalidInput, PermissionDenied
+from mamoru.errors import Conflict, InvalidInput, PermissionDenied, Problem
 from mamoru.hotline import workflow as wf
+from mamoru.hotline.addresses import address_problem
 from mamoru.hotline.models import CaseEvent, DeletionRequest, HotlineCase, Provider
 from mamoru.hotline.settings import HotlineSettings
 from mamoru.mail import Mailer, OutgoingMail, new_message_id
@@ -66,6 +67,10 @@ def send_deletion_request(session: Session, case: HotlineCase, mailer: Mailer, h
     provider = case.provider
     if provider is None:
         raise InvalidInput("no provider with an abuse contact is known for this case: trace it or choose a provider")
+    bad_address = address_problem(provider.abuse_email)
+    if bad_address is not None:  # stored before addresses were checked at entry: never put into a header
+        raise InvalidInput([Problem(None, "abuse_email", f"the abuse contact of provider {provider.name!r} cannot be "
+                                                         f"written to ({bad_address}); correct it in the provider directory")])
     sent_before = session.scalar(select(func.count()).select_from(DeletionRequest).where(
         DeletionRequest.case_id == case.id, DeletionRequest.delivered)) or 0
     escalate = wf.should_escalate(case.first_notice_at, case.escalated_at is not None, now, hs.levels)

@@ -152,6 +152,8 @@ def case_out(c: HotlineCase, full: bool = False) -> dict[str, Any]:
         "reappearances": c.reappearances, "last_check_outcome": c.last_check_outcome,
         "removal_seen_at": c.removal_seen_at, "removal_awaits_analyst": c.removal_agreed_at is not None,
         "removal_confirmed_at": c.removal_confirmed_at, "removal_confirmed_by": c.removal_confirmed_by,
+        "work_error": ({"job": c.work_error_job, "error": c.work_error, "at": c.work_error_at,
+                        "attempts": c.work_attempts, "retry_at": c.work_retry_at} if c.work_error_job else None),
         "assigned_to": c.assigned_to.username if c.assigned_to else None,
     }
     if full:

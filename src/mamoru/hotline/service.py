@@ -20,6 +20,7 @@ from mamoru.db import utcnow
 from mamoru.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from mamoru.hotline import to_blocklist
 from mamoru.hotline import workflow as wf
+from mamoru.hotline.addresses import address_problem
 from mamoru.hotline.checker import CheckResult
 from mamoru.hotline.models import (
     Assessment,
@@ -419,14 +420,15 @@ def add_provider(session: Session, actor: User | None, name: str, abuse_email: s
     problems = []
     if not name.strip():
         problems.append(Problem(None, "name", "required"))
-    if "@" not in abuse_email:
-        problems.append(Problem(None, "abuse_email", "an e-mail address"))
+    address = address_problem(abuse_email)
+    if address is not None:
+        problems.append(Problem(None, "abuse_email", address))
     if language not in ("ja", "en"):
         problems.append(Problem(None, "language", "ja or en"))
     if problems:
         raise InvalidInput(problems)
     p = session.scalars(select(Provider).where(Provider.name == name.strip())).first() or Provider(name=name.strip())
-    p.abuse_email, p.language, p.country = abuse_email.strip(), language, country.upper()
+    p.abuse_email, p.language, p.country = abuse_email.strip(" "), language, country.upper()
     p.networks, p.domains = [n.strip() for n in networks or [] if n.strip()], [d.strip().lower() for d in domains or [] if d.strip()]
     session.add(p)
     session.flush()

@@ -197,7 +197,7 @@ def save_provider(request: Request, name: str = Form(""), abuse_email: str = For
     except InvalidInput as exc:
         session.rollback()
         return render(request, "pages/hotline/providers.html", {"providers": svc.providers(session),
-                                                                "problems": [str(p) for p in exc.problems]}, status_code=422)
+                                                                "problems": exc.problems}, status_code=422)
     return RedirectResponse("/hotline/providers", status_code=303)
 
 
