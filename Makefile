@@ -28,7 +28,7 @@ setup: install
 	$(BIN)/mamoru setup
 
 run: setup
-	$(BIN)/mamoru serve --host $(HOST) --port $(PORT)
+	$(BIN)/mamoru run --host $(HOST) --port $(PORT)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)

@@ -3,7 +3,7 @@
 One import line per domain.
 """
 
-from mamoru import audit  # noqa: F401
+from mamoru import audit, workers  # noqa: F401
 from mamoru.auth import models as auth_models  # noqa: F401
 from mamoru.plan import models as plan_models  # noqa: F401
 

@@ -65,6 +65,7 @@ INBOX = "hl_inbox"
 RATE_COUNTERS = "hl_rate_counters"
 PUBLISHED_FIGURES = "fu_published_figures"  # the hotline worker publishes its figures for the portal here
 FEED_ACCESS = "blocklist_feed_access"
+WORKER_ROUNDS = "worker_rounds"  # every process's health check reads it; the worker (hotline role) writes it
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
 Privileges = tuple[str, ...]
@@ -132,21 +133,22 @@ MATCHER_STATE = ("match_state", "match_snapshots", "match_platform_banks", "matc
 banks, and the counters; it only reads the banks (hash_banks, hash_bank_entries: the hotline keeps them)."""
 
 PROCESS_GRANTS: dict[str, RoleGrants] = {
-    "portal": RoleGrants(tables=_frozen({t: READ for t in (*PORTAL_PLAN, *PORTAL_FOLLOWUP)})),
+    "portal": RoleGrants(tables=_frozen({t: READ for t in (*PORTAL_PLAN, *PORTAL_FOLLOWUP, WORKER_ROUNDS)})),
     "office": RoleGrants(read=frozenset({PLAN, FOLLOWUP}), write=frozenset({PLAN, FOLLOWUP}), audit_append=True,
-                         tables=_frozen(SIGN_IN)),
+                         tables=_frozen({**SIGN_IN, WORKER_ROUNDS: READ})),
     "hotline": RoleGrants(read=frozenset({HOTLINE, MATCHING, BLOCKLIST}),
                           write=frozenset({HOTLINE, MATCHING, BLOCKLIST}), audit_append=True,
-                          tables=_frozen({**SIGN_IN, PUBLISHED_FIGURES: WHOLE,
+                          tables=_frozen({**SIGN_IN, PUBLISHED_FIGURES: WHOLE, WORKER_ROUNDS: WHOLE,
                                           "agencies": READ,  # an agency officer's account names an agency
                                           "definition_terms": READ})),  # legal bases in assessments and notices
-    "intake": RoleGrants(tables=_frozen({INBOX: ("INSERT",), RATE_COUNTERS: WHOLE})),
+    "intake": RoleGrants(tables=_frozen({INBOX: ("INSERT",), RATE_COUNTERS: WHOLE, WORKER_ROUNDS: READ})),
     "matcher": RoleGrants(read=frozenset({MATCHING}), audit_append=True,
-                          tables=_frozen({**TOKEN_LOGIN, INBOX: ("INSERT",), **{t: WHOLE for t in MATCHER_STATE}})),
+                          tables=_frozen({**TOKEN_LOGIN, INBOX: ("INSERT",), **{t: WHOLE for t in MATCHER_STATE},
+                                          WORKER_ROUNDS: READ})),
     "feed": RoleGrants(audit_append=True,
                        tables=_frozen({**TOKEN_LOGIN, "blocklist_publications": READ, "blocklist_artifacts": READ,
                                        "blocklist_subscriptions": READ,  # what each subscriber may fetch
-                                       FEED_ACCESS: ("SELECT", "INSERT")})),
+                                       FEED_ACCESS: ("SELECT", "INSERT"), WORKER_ROUNDS: READ})),
 }
 
 _IDENT = re.compile(r"^[a-z_][a-z0-9_]{0,40}$")

@@ -117,6 +117,7 @@ prefectures                 S...     SIUD     -        -        -        -
 timeline_events             S...     SIUD     -        -        -        -
 users                       -        SI..     SI..     -        S...     S...
 web_sessions                -        SIuD     SIuD     -        -        -
+worker_rounds               S...     S...     SIUD     S...     S...     S...
 """
 EXPECTED_COLUMN_UPDATES = {
     ("api_tokens", "office"): ("last_used_at", "revoked_at"), ("api_tokens", "hotline"): ("last_used_at", "revoked_at"),
@@ -135,8 +136,8 @@ def test_every_table_belongs_to_a_domain_and_the_portal_reads_only_published_pla
     by_module = tables_by_module()
     read, write = tables_for("portal")
     assert write == []
-    assert set(read) == {*PORTAL_PLAN, *PORTAL_FOLLOWUP}
-    assert set(read) <= set(by_module["mamoru.plan.models"]) | set(by_module["mamoru.followup.models"])
+    assert set(read) == {*PORTAL_PLAN, *PORTAL_FOLLOWUP, "worker_rounds"}  # the last: its health check
+    assert set(read) - {"worker_rounds"} <= set(by_module["mamoru.plan.models"]) | set(by_module["mamoru.followup.models"])
     assert not set(read) & {*SECRET_TABLES, "agency_profiles", "fu_entry_versions", "fu_meetings"}
     assert set(PORTAL_ROWS) <= set(read)
     for role in PROCESS_GRANTS:
@@ -147,12 +148,13 @@ def test_every_table_belongs_to_a_domain_and_the_portal_reads_only_published_pla
 def test_intake_may_insert_into_the_inbox_and_read_nothing() -> None:
     from mamoru.separation import roles_sql
 
-    assert tables_for("intake") == (["hl_rate_counters"], ["hl_inbox", "hl_rate_counters"])
+    assert tables_for("intake") == (["hl_rate_counters", "worker_rounds"], ["hl_inbox", "hl_rate_counters"])
     grants = [g for g in roles_sql("mamoru", ["intake"]) if g.startswith("GRANT")]
     assert grants == ["GRANT USAGE ON SCHEMA public TO mamoru_intake",
                       "GRANT SELECT ON alembic_version TO mamoru_intake",
                       "GRANT INSERT ON hl_inbox TO mamoru_intake",
                       "GRANT SELECT, INSERT, UPDATE, DELETE ON hl_rate_counters TO mamoru_intake",
+                      "GRANT SELECT ON worker_rounds TO mamoru_intake",
                       "GRANT USAGE ON SEQUENCE hl_inbox_id_seq, hl_rate_counters_id_seq TO mamoru_intake"]
     matcher = roles_sql("mamoru", ["matcher"])
     assert "GRANT INSERT ON hl_inbox TO mamoru_matcher" in matcher

@@ -43,3 +43,5 @@ from mamoru.cli import separation as separation_cli  # noqa: E402
 separation_cli.register(db_cli.app)
 from mamoru.cli import url as url_cli  # noqa: E402
 app.add_typer(url_cli.app, name="url")
+from mamoru.cli import work as work_cli  # noqa: E402
+work_cli.register(app)
