@@ -37,12 +37,14 @@ def status_of(exc: Exception) -> int:
 
 
 def submit(session: Session, action: Callable[[], T], *, done: str | Callable[[T], str],
-           again: Callable[[Problems, int], Response]) -> Response:
+           again: Callable[[Problems, int], Response],
+           refusals: tuple[type[Exception], ...] = REFUSALS) -> Response:
     """Run `action`; on a refusal roll back and answer `again(problems, status)` (the page re-rendered
-    with the user's input), else commit and redirect (303) to `done` (or `done(result)`)."""
+    with the user's input), else commit and redirect (303) to `done` (or `done(result)`). `refusals`:
+    what the page answers itself (default every domain refusal); anything else goes to the error page."""
     try:
         result = action()
-    except REFUSALS as exc:
+    except refusals as exc:
         session.rollback()
         return again(problems_of(exc), status_of(exc))
     session.commit()

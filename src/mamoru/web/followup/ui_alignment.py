@@ -9,18 +9,18 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, RedirectResponse, Response
+from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
-from mamoru.errors import DomainError
 from mamoru.followup import alignment as asvc
 from mamoru.followup import publication as pub
 from mamoru.followup.materials import add_material
 from mamoru.plan import service as plan_svc
+from mamoru.web import forms
 from mamoru.web.deps import get_session, require_roles
-from mamoru.web.followup.ui_rounds import CSS, STAFF, problems_of
+from mamoru.web.followup.ui_rounds import CSS, STAFF
 from mamoru.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -53,18 +53,16 @@ def alignment_set(request: Request, action: str = Form(...), capability: int = F
                   phase: int = Form(0), assessed_on: str = Form(""), note: str = Form(""),
                   session: Session = Depends(get_session),
                   user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
-    try:
+    def change() -> None:
         if action == "assess":
             day = date.fromisoformat(assessed_on) if assessed_on else date.today()
             asvc.assess(session, user, capability, phase, day, note)
         else:
             asvc.map_measure(session, user, plan_svc.get_measure(session, measure), capability, action == "map")
-    except (DomainError, ValueError) as exc:
-        session.rollback()
-        return _alignment_page(request, session, problems_of(exc), 422)
-    session.commit()  # before the redirect: the next GET must see it
+
     target = "/followup/alignment/maturity" if action == "assess" else "/followup/alignment"
-    return RedirectResponse(f"{target}#cap-{capability}", status_code=303)
+    return forms.submit(session, change, done=f"{target}#cap-{capability}",
+                        again=lambda problems, _: _alignment_page(request, session, problems, 422))
 
 
 def _services_page(request: Request, session: Session, problems: Any = (), status: int = 200) -> Response:
@@ -86,17 +84,16 @@ def services_add(request: Request, kind: str = Form(...), prefecture: str = Form
                  title_ja: str = Form(""), title_en: str = Form(""), audience: str = Form("families"),
                  session: Session = Depends(get_session),
                  user: User = Depends(require_roles(roles.COORDINATOR, roles.AGENCY_OFFICER))) -> Response:
-    try:
+    def add() -> None:
         if kind == "material":  # forms of earlier pages; material is kept on /followup/materials now
             add_material(session, user, measure or None, title_en, title_ja, url, audience)
         else:
             pub.add_service(session, user, prefecture, name_en, name_ja, phone, hours_en, hours_ja, what_en,
                             what_ja, url)
-    except DomainError as exc:
-        session.rollback()
-        return _services_page(request, session, problems_of(exc), 403 if exc.status == 403 else 422)
-    session.commit()  # before the redirect: the next GET must see it
-    return RedirectResponse("/followup/help-services", status_code=303)
+
+    return forms.submit(session, add, done="/followup/help-services",
+                        again=lambda problems, status: _services_page(request, session, problems,
+                                                                      403 if status == 403 else 422))
 
 
 @router.post("/followup/help-services/{key}", response_class=HTMLResponse)
@@ -107,10 +104,6 @@ def services_edit(key: str, request: Request, name_ja: str = Form(...), name_en:
                   user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
     fields = {"name_ja": name_ja, "name_en": name_en or name_ja, "phone": phone, "hours_ja": hours_ja,
               "hours_en": hours_en, "what_ja": what_ja, "what_en": what_en, "url": url, "active": bool(active)}
-    try:
-        pub.update_service(session, user, key, fields)
-    except DomainError as exc:
-        session.rollback()
-        return _services_page(request, session, problems_of(exc), exc.status)
-    session.commit()  # before the redirect: the next GET must see it
-    return RedirectResponse(f"/followup/help-services#svc-{key}", status_code=303)
+    return forms.submit(session, lambda: pub.update_service(session, user, key, fields),
+                        done=f"/followup/help-services#svc-{key}",
+                        again=lambda problems, status: _services_page(request, session, problems, status))

@@ -17,6 +17,7 @@ from mamoru.followup import rounds as rsvc
 from mamoru.followup import workflow
 from mamoru.followup.models import RoundEntry
 from mamoru.mail import Mailer
+from mamoru.web import forms
 from mamoru.web.deps import get_mailer, get_session, require_roles
 from mamoru.web.followup.ui_rounds import CSS, STAFF
 from mamoru.web.templating import render
@@ -49,18 +50,19 @@ def entry_save(entry_id: int, request: Request, action: str = Form("save"), stat
                mail: Mailer = Depends(get_mailer),
                user: User = Depends(require_roles(roles.COORDINATOR, roles.AGENCY_OFFICER))) -> Response:
     e = esvc.get_entry(session, entry_id)
-    try:
+
+    def save() -> None:
         content = workflow.Content(status or None, narrative_en, narrative_ja, workflow.parse_figures(figures),
                                    workflow.parse_evidence(evidence))
         esvc.save_entry(session, e, user, content, mail, submit=(action == "submit"))
-    except (InvalidInput, ValueError) as exc:
-        session.rollback()
-        problems = exc.problems if isinstance(exc, InvalidInput) else [str(exc)]
+
+    def again(problems: forms.Problems, _: int) -> Response:
         ctx = _entry_ctx(session, esvc.get_entry(session, entry_id), user, problems)
         ctx.update(figures_text=figures, evidence_text=evidence)
         return render(request, "pages/followup/entry.html", ctx, status_code=422)
-    session.commit()  # before the redirect: the next GET must see it
-    return RedirectResponse(f"/followup/entries/{entry_id}", status_code=303)
+
+    return forms.submit(session, save, done=f"/followup/entries/{entry_id}", again=again,
+                        refusals=(InvalidInput, ValueError))
 
 
 @router.post("/followup/entries/{entry_id}/review", response_class=HTMLResponse)
@@ -68,17 +70,18 @@ def entry_review(entry_id: int, request: Request, decision: str = Form(...), com
                  session: Session = Depends(get_session), mail: Mailer = Depends(get_mailer),
                  user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
     e = esvc.get_entry(session, entry_id)
-    try:
+
+    def review() -> None:
         if decision == "accept":
             esvc.accept_entry(session, e, user, mail)
         else:
             esvc.return_entry(session, e, user, comment, mail)
-    except InvalidInput as exc:
-        session.rollback()
-        return render(request, "pages/followup/entry.html",
-                      _entry_ctx(session, esvc.get_entry(session, entry_id), user, list(exc.problems)), status_code=422)
-    session.commit()  # before the redirect: the next GET must see it
-    return RedirectResponse(f"/followup/entries/{entry_id}", status_code=303)
+
+    return forms.submit(
+        session, review, done=f"/followup/entries/{entry_id}", refusals=(InvalidInput,),
+        again=lambda problems, _: render(request, "pages/followup/entry.html",
+                                         _entry_ctx(session, esvc.get_entry(session, entry_id), user, problems),
+                                         status_code=422))
 
 
 @router.get("/followup/entries/{entry_id}/diff", response_class=HTMLResponse)

@@ -15,8 +15,9 @@ from mamoru.errors import InvalidInput
 from mamoru.followup import indicators as isvc
 from mamoru.followup import prefectures as psvc
 from mamoru.plan import service as plan_svc
+from mamoru.web import forms
 from mamoru.web.deps import get_session, live_providers, require_roles
-from mamoru.web.followup.ui_rounds import CSS, STAFF, problems_of
+from mamoru.web.followup.ui_rounds import CSS, STAFF
 from mamoru.web.templating import _lang, render
 
 router = APIRouter(include_in_schema=False)
@@ -34,17 +35,17 @@ def indicator_value(request: Request, code: str = Form(...), period: str = Form(
                     status: str = Form("final"), source: str = Form(""), published_on: str = Form(""),
                     category: str = Form(""), session: Session = Depends(get_session),
                     user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
-    try:
+    def add() -> None:
         day = date.fromisoformat(published_on) if published_on else None
         isvc.add_value(session, user, isvc.get_indicator(session, code), period, value, status, source, day, category)
-    except (InvalidInput, ValueError) as exc:
-        session.rollback()
+
+    def again(problems: forms.Problems, _: int) -> Response:
         rows = [(i, isvc.series(session, i, live_providers(request))) for i in isvc.indicators(session)]
-        problems = problems_of(exc)
         return render(request, "pages/followup/indicators.html", {"rows": rows, "problems": problems, "css": CSS},
                       status_code=422)
-    session.commit()  # before the redirect: the next GET must see it
-    return RedirectResponse(f"/followup/indicators#ind-{code}", status_code=303)
+
+    return forms.submit(session, add, done=f"/followup/indicators#ind-{code}", again=again,
+                        refusals=(InvalidInput, ValueError))
 
 
 @router.get("/followup/prefectures", response_class=HTMLResponse)

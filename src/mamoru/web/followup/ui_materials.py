@@ -16,7 +16,8 @@ from mamoru.errors import DomainError
 from mamoru.followup import materials as msvc
 from mamoru.plan import service as plan_svc
 from mamoru.web.deps import get_session, require_roles
-from mamoru.web.followup.ui_rounds import CSS, STAFF, problems_of
+from mamoru.web.followup.ui_rounds import CSS, STAFF
+from mamoru.web.forms import problems_of
 from mamoru.web.templating import render
 
 router = APIRouter(include_in_schema=False)

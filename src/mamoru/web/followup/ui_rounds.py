@@ -12,12 +12,13 @@ from starlette.concurrency import run_in_threadpool
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
-from mamoru.errors import DomainError, InvalidInput, Problem
+from mamoru.errors import InvalidInput
 from mamoru.followup import entries as esvc
 from mamoru.followup import rounds as rsvc
 from mamoru.followup import spreadsheet
 from mamoru.followup.report import FORMATS
 from mamoru.followup.report import render as render_report
+from mamoru.web import forms
 from mamoru.web.deps import get_session, live_providers, require_roles
 from mamoru.web.limits import read_upload
 from mamoru.web.templating import render
@@ -26,11 +27,6 @@ router = APIRouter(include_in_schema=False)
 STAFF = (roles.COORDINATOR, roles.AGENCY_OFFICER, roles.AUDITOR, roles.ADMINISTRATOR)
 CSS = "/static/followup.css"
 REPORT_CSP = "default-src 'none'; style-src 'unsafe-inline'; img-src data:; frame-ancestors 'none'"
-
-
-def problems_of(exc: Exception) -> list[Problem] | list[str]:
-    """What a form shows when a service refuses its values."""
-    return exc.problems if isinstance(exc, InvalidInput) else [str(exc)]
 
 
 def _agency_filter(user: User) -> str | None:
@@ -48,17 +44,15 @@ def rounds_page(request: Request, session: Session = Depends(get_session),
 @router.post("/followup/rounds", response_class=HTMLResponse)
 def round_open(request: Request, fy: str = Form(...), due: str = Form(...), session: Session = Depends(get_session),
                user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
-    try:
-        years = [int(y) for y in fy.replace(",", " ").split()]
-        r = rsvc.open_round(session, user, years, date.fromisoformat(due))
-    except (DomainError, ValueError) as exc:
-        session.rollback()
-        problems = exc.problems if isinstance(exc, InvalidInput) else [str(exc)]
+    def again(problems: forms.Problems, _: int) -> Response:
         rows = [(x, rsvc.state_totals(session, x)) for x in rsvc.rounds(session)]
         return render(request, "pages/followup/rounds.html", {"rows": rows, "label": rsvc.round_label,
-                                                              "problems": problems, "css": CSS}, status_code=422)
-    session.commit()  # before the redirect: the next GET must see it
-    return RedirectResponse(f"/followup/rounds/{r.id}", status_code=303)
+                                                              "problems": problems, "typed": {"fy": fy, "due": due},
+                                                              "css": CSS}, status_code=422)
+
+    return forms.submit(session, lambda: rsvc.open_round(session, user, [int(y) for y in fy.replace(",", " ").split()],
+                                                         date.fromisoformat(due)),
+                        done=lambda r: f"/followup/rounds/{r.id}", again=again)
 
 
 @router.get("/followup/rounds/{round_id}", response_class=HTMLResponse)
