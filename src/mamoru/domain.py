@@ -3,8 +3,9 @@
 Each domain package (auth, plan, followup, hotline, matching, blocklist) has a module `setup` with
 one `DomainSetup`. It says in which process roles the domain runs, which typed settings it reads,
 which indicator providers it offers (and in which roles they may be computed: only where the
-process's database user may read what the provider reads), and the small adapters it offers other
-domains. `mamoru.composition` composes them for a process role; importing a module registers
+process's database user may read what the provider reads), and the modules it offers other domains
+(its public functions and the small adapters they call; tests/unit/test_layering.py checks that no
+domain imports anything else of another). `mamoru.composition` composes them for a process role; importing a module registers
 nothing anywhere.
 
 This module is foundation: it imports no domain.
@@ -12,10 +13,8 @@ This module is foundation: it imports no domain.
 
 from __future__ import annotations
 
-from collections.abc import Callable, Mapping, Sequence
-from dataclasses import dataclass, field
-from types import MappingProxyType
-from typing import Any
+from collections.abc import Callable, Sequence
+from dataclasses import dataclass
 
 from sqlalchemy.orm import Session
 
@@ -59,10 +58,6 @@ class IndicatorProvider:
         return role == ALL or role in self.roles
 
 
-def _no_links() -> Mapping[str, Callable[..., Any]]:
-    return MappingProxyType({})
-
-
 @dataclass(frozen=True)
 class DomainSetup:
     """One domain's contribution (see the module docstring)."""
@@ -71,9 +66,8 @@ class DomainSetup:
     roles: frozenset[str]
     settings: type | None = None
     providers: tuple[IndicatorProvider, ...] = ()
-    links: Mapping[str, Callable[..., Any]] = field(default_factory=_no_links)
-    """Adapters other domains may call, by name (documentation and the composition's check that
-    nothing else is reached for: see tests/unit/test_layering.py)."""
+    offers: tuple[str, ...] = ()
+    """The modules of this domain that other domains may import (the domains above it in the layers)."""
 
     def serves(self, role: str) -> bool:
         return role == ALL or role in self.roles

@@ -62,3 +62,41 @@ def test_an_import_against_the_direction_fails(tmp_path: Path, module: str, line
     r = _lint(tmp_path / "src", tmp_path)
     assert r.returncode == 1, r.stdout[-3000:]
     assert "0 kept, 1 broken" in r.stdout and refusal in " ".join(r.stdout.split()), r.stdout[-3000:]
+
+
+def _imports_of_other_domains() -> dict[str, set[str]]:
+    """For each domain, the modules of it that other domains import (inside functions too)."""
+    import ast
+
+    from mamoru.composition import DOMAINS
+
+    names = {d.name for d in DOMAINS}
+    package = REPO / "src" / "mamoru"
+    used: dict[str, set[str]] = {n: set() for n in names}
+    for path in package.rglob("*.py"):
+        parts = path.relative_to(package).parts
+        if len(parts) < 2 or parts[0] not in names:
+            continue
+        for node in ast.walk(ast.parse(path.read_text())):
+            targets: list[str] = []
+            if isinstance(node, ast.ImportFrom) and node.module and node.module.startswith("mamoru."):
+                targets = [node.module, *(f"{node.module}.{a.name}" for a in node.names)]
+            elif isinstance(node, ast.Import):
+                targets = [a.name for a in node.names]
+            for target in targets:
+                bits = target.split(".")
+                if len(bits) >= 3 and bits[1] in names and bits[1] != parts[0] and (
+                        (package / bits[1] / f"{bits[2]}.py").exists() or (package / bits[1] / bits[2]).is_dir()):
+                    used[bits[1]].add(".".join(bits[:3]))
+    return used
+
+
+def test_a_domain_reaches_another_only_through_what_that_domain_offers() -> None:
+    from mamoru.composition import DOMAINS
+
+    used = _imports_of_other_domains()
+    assert used["followup"] == {"mamoru.followup.figures"}  # the walk sees the hotline publishing its figures
+    for setup in DOMAINS:
+        assert used[setup.name] <= set(setup.offers), (
+            f"{setup.name}: other domains import {sorted(used[setup.name] - set(setup.offers))}, which its setup "
+            "does not offer (offer it in its setup.py, or go through what it offers)")

@@ -13,6 +13,7 @@ _READERS = frozenset({"portal", "office"})
 DOMAIN = DomainSetup(
     name="followup",
     roles=_READERS,
+    offers=("mamoru.followup.figures",),  # other domains publish their computed figures here, nothing more
     providers=(
         IndicatorProvider("followup.implemented_share", implemented_share, _READERS,
                           source="mamoru follow-up: accepted entries of published rounds"),
