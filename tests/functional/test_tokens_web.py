@@ -32,7 +32,7 @@ def token_of(session: Any, secret: str) -> ApiToken:
 
 def test_my_tokens_create_list_revoke(client: TestClient, session: Any, make_user: Any, api_token: Any) -> None:
     u = make_user(roles.ANALYST)
-    key = api_token(u, ["plan:read"], name="main")
+    key = api_token(u, ["plan:read", "flagger"], name="main")  # a token gives only scopes it holds
     r = client.post("/api/v1/me/tokens", json={"name": "flagging", "scopes": ["flagger"], "expires_in_days": 30},
                     headers=bearer(key))
     assert r.status_code == 201, r.text
@@ -76,7 +76,7 @@ def test_another_users_token_is_not_found_but_an_administrator_manages_it(client
                                                                         api_token: Any) -> None:
     owner, other, admin = make_user(roles.ANALYST), make_user(roles.ANALYST), make_user(roles.ADMINISTRATOR)
     owner_key, other_key, admin_key = (api_token(owner, ["flagger"]), api_token(other, ["plan:read"]),
-                                       api_token(admin, ["plan:read"]))
+                                       api_token(admin, ["users:read", "users:write"]))
     [mine] = client.get("/api/v1/me/tokens", headers=bearer(owner_key)).json()
     assert client.delete(f"/api/v1/me/tokens/{mine['id']}", headers=bearer(other_key)).status_code == 404
     assert client.get(f"/api/v1/users/{owner.username}/tokens", headers=bearer(other_key)).status_code == 403

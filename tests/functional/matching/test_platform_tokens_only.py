@@ -20,6 +20,7 @@ from mamoru.errors import PermissionDenied
 from mamoru.matching.answers import answer, answer_dihedral
 from mamoru.matching.index import MATCH_DISTANCE
 
+
 def account(make_user: Any, role: str) -> Any:
     return make_user(role, agency="NPA" if role == roles.AGENCY_OFFICER else None)
 
