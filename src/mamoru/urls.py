@@ -245,6 +245,35 @@ def _decode_once(s: str) -> str:
     return _ESCAPE_RE.sub(lambda m: chr(int(m.group(1), 16)), s)
 
 
+def _authority(url: str) -> tuple[str, str]:
+    """The authority of a URL as an HTTP client reads it (before unescaping), and the rest."""
+    raw = url.split("#", 1)[0].strip().replace("\t", "").replace("\r", "").replace("\n", "")
+    _scheme, rest = _split_scheme(raw)
+    end = _AUTHORITY_END_RE.search(rest)
+    return (rest[:end.start()], rest[end.start():]) if end else (rest, "")
+
+
+def _split_port(authority: str) -> tuple[str, int | None]:
+    """Host part and port of an authority; ValueError for a port that is not 1 to 65535."""
+    if authority.startswith("["):
+        close = authority.find("]")
+        host_part, port_part = authority[:close + 1], authority[close + 1:]
+    else:
+        host_part, colon, port_part = authority.rpartition("@")[2].partition(":")
+        port_part = colon + port_part
+    if port_part in ("", ":"):
+        return host_part, None
+    digits = port_part[1:]
+    if not port_part.startswith(":") or not digits.isascii() or not digits.isdigit() or not 0 < int(digits) < 65536:
+        raise ValueError(f"{port_part[1:] or port_part!r} is not a port (1 to 65535)")
+    return host_part, int(digits)
+
+
+def port_of(url: str) -> int | None:
+    """The port a URL names (None: its scheme's own); ValueError for one that is not 1 to 65535."""
+    return _split_port(_authority(url)[0])[1]
+
+
 def request_parts(url: str) -> tuple[CanonicalURL, int | None]:
     """The canonical parts of a URL to request, and the port it names (None: the scheme's own).
 
@@ -255,29 +284,15 @@ def request_parts(url: str) -> tuple[CanonicalURL, int | None]:
     in the path, an encoded `&`, `=` or `+` in the query, percent-encoding encoded twice, a port that
     is not 1 to 65535."""
     parts = parse(url)
-    raw = url.split("#", 1)[0].strip().replace("\t", "").replace("\r", "").replace("\n", "")
-    _scheme, rest = _split_scheme(raw)
-    if "\\" in rest:
+    authority, tail = _authority(url)
+    if "\\" in authority or "\\" in tail:
         raise ValueError("the URL holds a backslash, which browsers read as '/' and the canonical form does not")
-    end = _AUTHORITY_END_RE.search(rest)
-    authority, tail = (rest[:end.start()], rest[end.start():]) if end else (rest, "")
     if "@" in authority:
         raise ValueError(f"the URL has a user part ('...@') before its host ({authority!r}): the host it names "
                          "is ambiguous")
     if "%" in authority:
         raise ValueError(f"the host part {authority!r} holds percent-encoded characters: the host it names is ambiguous")
-    if authority.startswith("["):
-        close = authority.find("]")
-        host_part, port_part = authority[:close + 1], authority[close + 1:]
-    else:
-        host_part, colon, port_part = authority.partition(":")
-        port_part = colon + port_part
-    port: int | None = None
-    if port_part not in ("", ":"):
-        digits = port_part[1:]
-        if not port_part.startswith(":") or not digits.isascii() or not digits.isdigit() or not 0 < int(digits) < 65536:
-            raise ValueError(f"{port_part[1:] or port_part!r} is not a port (1 to 65535)")
-        port = int(digits)
+    host_part, port = _split_port(authority)
     if _escape(_canonical_host_bytes(_as_bytes(host_part))) != parts.host:
         raise ValueError(f"the host reads as {parts.host!r} in the canonical form and as {host_part!r} to a browser")
     host = parts.host

@@ -36,24 +36,6 @@ ACCEPTED: dict[Finding, str] = {
     Finding("src/mamoru/auth/service.py", "B105", 'TOKEN_PREFIX = "mmr_"',
             "Possible hardcoded password: 'mmr_'"):
         "'mmr_' is the public prefix of API tokens, not a password",
-    Finding("src/mamoru/config.py", "B105",
-            '"MAMORU_SECRET_KEY": "Secret used to sign session cookies (default: generated into var/secret.key).",',
-            "Possible hardcoded password: 'Secret used to sign session cookies (default: generated into "
-            "var/secret.key).'"):
-        "the help text of the MAMORU_SECRET_KEY setting, not its value",
-    Finding("src/mamoru/config.py", "B105",
-            '"MAMORU_ADMIN_PASSWORD": "Password for the first administrator created by `make run` (otherwise one is '
-            'generated and printed once).",',
-            "Possible hardcoded password: 'Password for the first administrator created by `make run` (otherwise "
-            "one is generated and printed once).'"):
-        "the help text of the MAMORU_ADMIN_PASSWORD setting, not its value",
-    Finding("src/mamoru/config.py", "B105",
-            '"MAMORU_NEW_PASSWORD": "Password for `mamoru user add` (otherwise prompted).",',
-            "Possible hardcoded password: 'Password for `mamoru user add` (otherwise prompted).'"):
-        "the help text of the MAMORU_NEW_PASSWORD setting, not its value",
-    Finding("src/mamoru/config.py", "B105", '"MAMORU_SMTP_PASSWORD": "SMTP password.",',
-            "Possible hardcoded password: 'SMTP password.'"):
-        "the help text of the MAMORU_SMTP_PASSWORD setting, not its value",
     Finding("src/mamoru/backup.py", "B608",
             "conn.execute(text(f\"SELECT setval('{seq}', COALESCE((SELECT MAX({col.name}) FROM {table.name}), 0) "
             "+ 1, false)\"))",

@@ -14,7 +14,7 @@ from __future__ import annotations
 
 import os
 import signal
-import subprocess
+import subprocess  # nosec B404 - starts mamoru's own two commands, nothing a user names
 import sys
 import time
 import traceback
@@ -142,8 +142,9 @@ def run(host: str = typer.Option("127.0.0.1", "--host"), port: int = typer.Optio
     settings = load_settings()
     mamoru = [sys.executable, "-m", "mamoru.cli"]
     env = dict(os.environ)
-    web = subprocess.Popen([*mamoru, "serve", "--host", host, "--port", str(port)], env=env)
-    worker = subprocess.Popen([*mamoru, "work", "--interval", str(interval)], env=env)
+    # nosec B603: this interpreter running mamoru itself, with a host, a port and a number as arguments
+    web = subprocess.Popen([*mamoru, "serve", "--host", host, "--port", str(port)], env=env)  # nosec B603
+    worker = subprocess.Popen([*mamoru, "work", "--interval", str(interval)], env=env)  # nosec B603
     typer.echo(f"mamoru is running at http://{host}:{port}  (Ctrl-C stops it)")
     typer.echo(f"  web application and API (docs: http://{host}:{port}/api/v1/docs)")
     typer.echo(f"  background worker, a round every {interval:g} s: hotline inbox, notices, removal checks, "

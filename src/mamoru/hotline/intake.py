@@ -72,6 +72,18 @@ class ReportInput:
                    client_key=(str(row["client_key"]) if row.get("client_key") not in (None, "") else None))
 
 
+PORT_REASON = "the port must be a number from 1 to 65535"
+
+
+def _port_is_usable(url: str) -> bool:
+    """No address names port 99999: a report of one is refused with the reason, not stored."""
+    try:
+        urls.port_of(url)
+    except ValueError:
+        return False
+    return True
+
+
 def validate(inp: ReportInput, row: int | None = None) -> tuple[str, list[Problem]]:
     """The canonical URL and the problems of one report (empty when it can be stored)."""
     problems: list[Problem] = []
@@ -88,7 +100,9 @@ def validate(inp: ReportInput, row: int | None = None) -> tuple[str, list[Proble
         try:
             parts = urls.parse(inp.url.strip())
             canonical = parts.url
-            if parts.scheme not in ("http", "https"):
+            if not _port_is_usable(inp.url.strip()):
+                problems.append(Problem(row, "url", PORT_REASON))
+            elif parts.scheme not in ("http", "https"):
                 problems.append(Problem(row, "url", "only http and https addresses can be reported"))
             elif not _HOST_RE.fullmatch(parts.host):
                 problems.append(Problem(row, "url", "the host name is not a usable internet name or address"))

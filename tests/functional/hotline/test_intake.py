@@ -55,7 +55,14 @@ def test_malformed_and_oversize_reports_are_refused_and_nothing_is_stored(hl_cli
     assert r.status_code == 413
     r = hl_client.post("/report", data={"url": "http://ok.example.test/", "content_type": "sculpture", "csrf_token": token})
     assert r.status_code == 422
+    for port in ("99999", "0", "8o"):  # no address names such a port: refused with the reason, as typed
+        r = hl_client.post("/report", data={"url": f"http://port.example.test:{port}/x", "csrf_token": token})
+        assert r.status_code == 422 and "ポート番号は 1 から 65535 までの数でなければなりません" in r.text, port
+        assert f'value="http://port.example.test:{port}/x"' in r.text
     assert _count(database, Report) == before
+    from mamoru.hotline.intake import ReportInput, validate
+
+    assert validate(ReportInput(url="http://port.example.test:8207/x")) == ("http://port.example.test/x", [])
 
 
 def test_duplicate_urls_join_one_case(hl_client, database) -> None:  # type: ignore[no-untyped-def]
