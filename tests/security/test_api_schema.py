@@ -56,7 +56,7 @@ def test_a_service_422_matches_the_documented_schema(app: Any, make_user: Any, a
     admin = make_user(R.ADMINISTRATOR)
     with TestClient(app) as client:
         r = client.post("/api/v1/users", json={"username": "x-user", "role": "nobody", "password": "long-enough-pass-1"},
-                        headers={"Authorization": f"Bearer {api_token(admin, ['plan:read'])}"})
+                        headers={"Authorization": f"Bearer {api_token(admin, ['users:write'])}"})
         doc = client.get("/api/v1/openapi.json").json()
     assert r.status_code == 422
     body = r.json()
