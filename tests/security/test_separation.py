@@ -330,7 +330,7 @@ def _data_in_every_domain(session: Session) -> Made:
     load_reference(session)
     analyst = users.user(session, "analyst")
     users.api_token(session, analyst, ["plan:read"])
-    made.admin_token = users.api_token(session, users.user(session, "administrator"), ["audit:read"], name="admin")
+    made.admin_token = users.api_token(session, users.user(session, "administrator"), ["audit:read", "blocklist"], name="admin")
     for i in range(3):
         case = hotline_data.report(session, f"http://separated-{i}.example.test/page").case
         hotline.assess(session, case, analyst, "csam", legal_basis="child-pornography", hosting_country="NL")
