@@ -487,9 +487,9 @@ def test_intake_user_serves_the_form_inserts_into_the_inbox_and_reads_nothing(se
 
     from mamoru.hotline import inbox
     from mamoru.hotline.contact_keys import ContactCipher
-    from mamoru.mail import MemoryMailer
     from mamoru.hotline.models import Report
     from mamoru.hotline.settings import HotlineSettings
+    from mamoru.mail import MemoryMailer
     from mamoru.web.app import create_app
 
     url, prefix, _ = separated

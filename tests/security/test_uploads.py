@@ -9,8 +9,8 @@ a private one for the test, watched before and after.
 from __future__ import annotations
 
 import logging
-import re
 import os
+import re
 import tempfile
 from datetime import date
 from pathlib import Path

@@ -134,6 +134,7 @@ def report_followup(round_id: int = typer.Option(..., "--round", help="The round
                     fmt: str = typer.Option("html", "--format", help="html, pdf or md."),
                     output: Path | None = typer.Option(None, "--output", "-o", help="Write here instead of standard output.")) -> None:
     """Generate a round's follow-up report (a round not yet published is marked as a draft on every page)."""
+    from mamoru.composition import live_providers
     from mamoru.followup.report import FORMATS, render
     from mamoru.followup.rounds import get_round
 
@@ -141,9 +142,10 @@ def report_followup(round_id: int = typer.Option(..., "--round", help="The round
         fail(f"--lang {lang!r}: choose ja or en", 2)
     if fmt not in FORMATS:
         fail(f"--format {fmt!r}: choose html, pdf or md", 2)
-    db = open_database(load_settings())
+    settings = load_settings()
+    db = open_database(settings)
     with domain_errors(), db.session() as s:
-        data = render(s, get_round(s, round_id), lang, fmt)
+        data = render(s, get_round(s, round_id), lang, fmt, live=live_providers(settings.role))
     if output:
         try:
             output.write_bytes(data)
@@ -169,12 +171,15 @@ def indicator_load(as_user: str | None = AS_OPTION) -> None:
 @indicator_app.command("list")
 def indicator_list() -> None:
     """List indicators: code, latest value and period, title."""
+    from mamoru.composition import live_providers
     from mamoru.followup.indicators import indicators, series
 
-    db = open_database(load_settings())
+    settings = load_settings()
+    db = open_database(settings)
+    live = live_providers(settings.role)
     with db.session() as s:
         for ind in indicators(s):
-            pts = series(s, ind)
+            pts = series(s, ind, live)
             last = f"{pts[-1].value:g} ({pts[-1].period}, {pts[-1].status})" if pts else "-"
             typer.echo(f"{ind.code}\t{last}\t{ind.title_en}")
 

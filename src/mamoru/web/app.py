@@ -89,9 +89,9 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     app.state.database = database or Database.from_url(settings.database_url, pool_size=settings.max_requests)
     app.state.live_providers = composition.live_providers(settings.role)
     app.state.authenticates = composition.AUTH.serves(settings.role)
+    app.state.mailer = mail.mailer_from_settings(settings)
     # Web sessions exist where the sign-in page is served (office, hotline); the matcher and the feed
     # take API tokens only, and their database users may not read web_sessions.
-    app.state.mailer = mail.mailer_from_settings(settings)
     app.state.web_sessions = settings.role == "all" or settings.role in auth_web.ROUTES
     app.mount("/static", StaticFiles(directory=STATIC_DIR), name="static")
     for router in routers_for_role(settings.role):

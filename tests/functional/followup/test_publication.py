@@ -13,6 +13,8 @@ from sqlalchemy import select
 from tests.factories.followup import accepted_entry, reporting_round
 
 from mamoru.auth import roles
+from mamoru.composition import live_providers
+from mamoru.domain import Computed, IndicatorProvider
 from mamoru.errors import InvalidInput, PermissionDenied
 from mamoru.followup import alignment, materials, meetings, prefectures
 from mamoru.followup import entries as svc
@@ -31,32 +33,32 @@ def test_shipped_indicators_have_sources_and_corrections(ref) -> None:  # type: 
     assert {"cp-victims", "sns-victims", "minors-filtering-share", "jk-business-count", "victims-by-age",
             "prefectures-jk-ordinance", "ihc-reports"} <= set(inds)
     assert all(v.source for i in inds.values() for v in i.values)
-    sns = {p.period: p for p in isvc.series(ref, inds["sns-victims"])}
+    sns = {p.period: p for p in isvc.series(ref, inds["sns-victims"], live_providers("office"))}
     assert sns["2019"].value == 2082 and sns["2019"].status == "final"
     assert [o.value for o in sns["2019"].superseded] == [2095]
     assert inds["victims-by-age"].values == [] and "junior-high" in inds["victims-by-age"].breakdown
     # a correction supersedes without losing the earlier value
     isvc.add_value(ref, None, inds["cp-victims"], "2022", 1490, source="NPA final figures (test)")
-    cp = {p.period: p for p in isvc.series(ref, isvc.get_indicator(ref, "cp-victims"))}
+    cp = {p.period: p for p in isvc.series(ref, isvc.get_indicator(ref, "cp-victims"), live_providers("office"))}
     assert cp["2022"].value == 1490 and cp["2022"].superseded[0].value == 1487
     with pytest.raises(InvalidInput):
         isvc.add_value(ref, None, inds["cp-victims"], "2023", 1, source="")
 
 
-def test_provider_hook_and_registry_provider(ref, monkeypatch) -> None:  # type: ignore[no-untyped-def]
+def test_provider_hook_and_registry_provider(ref) -> None:  # type: ignore[no-untyped-def]
     r = reporting_round(ref)
     accepted_entry(ref, "1-2", "CAO", "実施した。")
     accepted_entry(ref, "3-1", "NPA", "継続中。", status="in_progress")
     ind = isvc.get_indicator(ref, "measures-implemented-share")
-    assert isvc.series(ref, ind) == []  # nothing published yet: drafts never feed public figures
+    live = live_providers("portal")
+    assert isvc.series(ref, ind, live) == []  # nothing published yet: drafts never feed public figures
     publish_round(ref, None, r)
-    pts = isvc.series(ref, ind)
+    pts = isvc.series(ref, ind, live)
     assert [(p.period, p.value, p.status) for p in pts] == [("FY2023", round(100 / 7, 1), "computed")]
-    # the hotline registers the real provider under this code: put it back (or leave it absent) afterwards,
-    # so later tests in the process compute with the real one
-    monkeypatch.delitem(isvc._PROVIDERS, "hotline.reports_received", raising=False)
-    isvc.register_provider("hotline.reports_received", lambda s, i: [isvc.Computed("2025", 600000.0), isvc.Computed("2024", 1.0)])
-    ihc = {p.period: p for p in isvc.series(ref, isvc.get_indicator(ref, "ihc-reports"))}
+    # a provider of another domain, computed in this process: entered, published figures still win
+    fake = IndicatorProvider("hotline.reports_received", lambda s, t, m: [Computed("2025", 600000.0), Computed("2024", 1.0)],
+                             frozenset({"hotline"}))
+    ihc = {p.period: p for p in isvc.series(ref, isvc.get_indicator(ref, "ihc-reports"), {fake.code: fake})}
     assert ihc["2025"].status == "computed" and ihc["2024"].value == 546556  # published figure wins
 
 
@@ -73,9 +75,10 @@ def test_prefecture_status_table_map_and_indicator(ref, make_user) -> None:  # t
     assert svg.count("<rect") == 47 and 'data-pref="13"' in svg and "東京都" in svg
     ind = isvc.get_indicator(ref, "prefectures-jk-ordinance")
     ind.measures = [m.uid]
-    assert isvc.series(ref, ind) == []  # not published: the public indicator does not reveal it
+    live = live_providers("portal")
+    assert isvc.series(ref, ind, live) == []  # not published: the public indicator does not reveal it
     prefectures.publish(ref, None, m)
-    assert isvc.series(ref, ind)[0].value == 3
+    assert isvc.series(ref, ind, live)[0].value == 3
 
 
 def test_meetings_and_alignment(ref) -> None:  # type: ignore[no-untyped-def]
@@ -129,7 +132,7 @@ def test_report_has_indicator_trend_charts_and_prefecture_maps(ref) -> None:  # 
     html = render(ref, r, "ja", "html").decode()
     for code in ("cp-victims", "sns-victims", "cp-cases-cleared", "measures-implemented-share"):
         ind = isvc.get_indicator(ref, code)
-        points = [p for p in isvc.series(ref, ind) if not p.category]
+        points = [p for p in isvc.series(ref, ind, live_providers("office")) if not p.category]
         svg = _svg_in(html, f'data-indicator="{code}"')
         assert f'aria-label="{ind.title_ja}"' in svg, code                    # the chart of this indicator
         assert svg.count("<circle") == len(points), code                       # one dot per value

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 from datetime import UTC, datetime, timedelta
 
-import pytest
 from sqlalchemy import select
 
 from mamoru.hotline import indicators as hl_indicators
@@ -38,11 +37,17 @@ def test_fiscal_year_values(session, make_user, definitions) -> None:  # type: i
     assert hl_indicators.compute(session, "reports_received", fiscal=False)["2031"] >= 3
 
 
-def test_registered_with_the_follow_up(session, make_user, definitions) -> None:  # type: ignore[no-untyped-def]
-    followup = pytest.importorskip("mamoru.followup.indicators")
+def test_computed_live_in_hotline_processes_and_published_for_the_others(session, make_user, definitions) -> None:  # type: ignore[no-untyped-def]
+    """A hotline process computes the figures itself; the portal and the office never do: they show
+    what the hotline worker published (with its source and time), and nothing before it has."""
+    from mamoru import composition
+    from mamoru.followup import figures
+    from mamoru.followup import indicators as followup
     from mamoru.followup.models import Indicator
 
-    assert hl_indicators.register()
+    hotline_live, portal_live = composition.live_providers("hotline"), composition.live_providers("portal")
+    assert "hotline.removal_rate" in hotline_live and "hotline.removal_rate" not in portal_live
+    assert not any(code.startswith("hotline.") for code in composition.live_providers("office"))
     ind = Indicator(code="test-hotline-removal", title_en="Removal rate", title_ja="削除率", period_type="fiscal",
                     provider="hotline.removal_rate")
     session.add(ind)
@@ -50,12 +55,22 @@ def test_registered_with_the_follow_up(session, make_user, definitions) -> None:
     analyst = make_user("analyst")
     opened = datetime(2032, 5, 1, tzinfo=UTC)
     case = _removed_case(session, analyst, "http://fu.example.test/x", opened, None)
-    before = {p.period: p.value for p in followup.series(session, ind)}
+    before = {p.period: p.value for p in followup.series(session, ind, hotline_live)}
     for later in (timedelta(days=1), timedelta(days=1, hours=12)):  # removal counts when a second check agrees
         service.record_check(session, case, CheckResult("removed", 404), 6, now=opened + later)
-    after = {p.period: p.value for p in followup.series(session, ind)}
+    after = {p.period: p.value for p in followup.series(session, ind, hotline_live)}
     assert before.get("FY2032") != after["FY2032"]
     assert after["FY2032"] > (before.get("FY2032") or 0)
+
+    assert "FY2032" not in {p.period for p in followup.series(session, ind, portal_live)}  # nothing published yet
+    published = composition.published_by(composition.HOTLINE)
+    assert {p.code for p in published} == {p.code for p in hl_indicators.PROVIDERS}
+    assert figures.publish(session, published, source="test worker") > 0
+    shown = {p.period: (p.value, p.status) for p in followup.series(session, ind, portal_live)}
+    assert shown["FY2032"] == (after["FY2032"], "computed")
+    (value, computed_at), = [(c, at) for c, at in figures.values_for(session, "hotline.removal_rate", "fiscal")
+                             if c.period == "FY2032"]
+    assert value.note and computed_at is not None
 
 
 SHIPPED_FOR_DELETION = {"hotline.removal_rate": 80.0, "hotline.median_removal_days": 2.5,
@@ -73,7 +88,7 @@ def test_shipped_indicators_for_the_deletion_of_images(loaded, make_user, defini
     shipped = {row.get("provider"): row for row in read("indicators.yaml")["indicators"]}
     assert {p for p in shipped if p and p.startswith("hotline.")} <= {f"hotline.{c}" for c in hl_indicators.CODES}
     load_reference(session)
-    assert hl_indicators.register()
+    from mamoru.composition import live_providers
     inds = {i.provider: i for i in isvc.indicators(session) if i.provider in SHIPPED_FOR_DELETION}
     assert set(inds) == set(SHIPPED_FOR_DELETION)
     for ind in inds.values():
@@ -92,5 +107,5 @@ def test_shipped_indicators_for_the_deletion_of_images(loaded, make_user, defini
                                  now=opened + timedelta(minutes=i, days=5))
     _removed_case(session, analyst, "http://del.example.test/kept", opened + timedelta(minutes=9), None)
     for provider, expected in SHIPPED_FOR_DELETION.items():
-        values = {p.period: (p.value, p.status) for p in isvc.series(session, inds[provider])}
+        values = {p.period: (p.value, p.status) for p in isvc.series(session, inds[provider], live_providers("hotline"))}
         assert values.get("FY2033") == (expected, "computed"), provider

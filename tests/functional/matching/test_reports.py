@@ -22,9 +22,9 @@ from mamoru.audit import AuditEvent
 from mamoru.auth import roles
 from mamoru.db import Database
 from mamoru.hotline import inbox
-from mamoru.mail import MemoryMailer
 from mamoru.hotline.models import CaseEvent, InboxReport, Report
 from mamoru.hotline.settings import HotlineSettings
+from mamoru.mail import MemoryMailer
 from mamoru.matching.models import HashBankEntry
 
 

@@ -4,8 +4,8 @@ action items by owner agency and due date, overdue first."""
 
 from __future__ import annotations
 
-from datetime import date
 from collections.abc import Callable
+from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -19,8 +19,8 @@ from mamoru.followup import meetings as msvc
 from mamoru.followup import rounds as rsvc
 from mamoru.followup.models import DECISION_KINDS
 from mamoru.plan import service as plan_svc
-from mamoru.web.deps import get_session, require_roles
 from mamoru.web import forms
+from mamoru.web.deps import get_session, require_roles
 from mamoru.web.followup.ui_rounds import CSS, STAFF
 from mamoru.web.templating import render
 
