@@ -296,6 +296,11 @@ def request_parts(url: str) -> tuple[CanonicalURL, int | None]:
     if _escape(_canonical_host_bytes(_as_bytes(host_part))) != parts.host:
         raise ValueError(f"the host reads as {parts.host!r} in the canonical form and as {host_part!r} to a browser")
     host = parts.host
+    if host.startswith("["):
+        try:
+            ipaddress.IPv6Address(host[1:-1])
+        except ValueError:
+            raise ValueError(f"the host {host!r} is in brackets but is not an IPv6 address") from None
     if not _is_ip(host):
         last = host.rsplit(".", 1)[-1]
         if _NUMERIC_LABEL_RE.fullmatch(last):

@@ -49,7 +49,7 @@ def check_workbook(data: bytes) -> None:
     try:
         archive = zipfile.ZipFile(io.BytesIO(data))
     except (zipfile.BadZipFile, OSError, ValueError) as exc:
-        raise _refuse(f"not an XLSX (zip) file ({exc})") from exc
+        raise _refuse(f"not a readable XLSX workbook: not a zip file ({exc})") from exc
     with archive:
         entries = archive.infolist()
         if len(entries) > MAX_ZIP_ENTRIES:

@@ -21,6 +21,7 @@ import pytest
 from fastapi.testclient import TestClient
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session
+from tests.asyncrun import run_isolated
 from tests.conftest import TEST_PASSWORD
 from tests.settings_support import make_settings
 
@@ -146,7 +147,7 @@ def test_a_slowed_answer_holds_no_connection_and_no_queue_place(tmp_path: Path,
         return order
 
     try:
-        assert asyncio.run(scenario()) == ["right", "wrong"]
+        assert run_isolated(scenario()) == ["right", "wrong"]
     finally:
         engine.dispose()
     assert checked_out == [0]

@@ -3,11 +3,10 @@ declares more than the ceiling, before the app reads anything."""
 
 from __future__ import annotations
 
-import asyncio
-from concurrent.futures import ThreadPoolExecutor
 from typing import Any
 
 import pytest
+from tests.asyncrun import run_isolated
 
 from mamoru.web.limits import BodyLimit
 
@@ -27,8 +26,5 @@ def test_bad_or_oversize_content_length_is_refused_before_the_app(length: bytes,
         sent.append(message)
 
     scope = {"type": "http", "method": "POST", "path": "/x", "headers": [(b"content-length", length)]}
-    # A thread of its own: a browser test earlier in the session may leave an event loop running
-    # in this one (Playwright's sync API), and asyncio.run refuses to nest.
-    with ThreadPoolExecutor(1) as pool:
-        pool.submit(asyncio.run, BodyLimit(app, max_bytes=1024)(scope, receive, send)).result()
+    run_isolated(BodyLimit(app, max_bytes=1024)(scope, receive, send))  # tests/asyncrun.py says why
     assert reached == [] and sent[0]["status"] == status

@@ -7,6 +7,8 @@ import asyncio
 import time
 from typing import Any
 
+from tests.asyncrun import run_isolated
+
 from mamoru.web.limits import BodyFirst, ConcurrencyLimit
 
 
@@ -53,7 +55,7 @@ def test_in_flight_queue_and_refusal() -> None:
         release.set()
         return [full, timed_out, *(await asyncio.gather(*running)), await health]
 
-    full, timed_out, first, second, health = asyncio.run(scenario())
+    full, timed_out, first, second, health = run_isolated(scenario())
     assert full[0] == 503 and full[1][b"retry-after"] == b"1" and full[2] < 0.1
     assert timed_out[0] == 503 and timed_out[1][b"retry-after"] == b"1" and 0.25 < timed_out[2] < 1.0
     assert (first[0], second[0], health[0]) == (200, 200, 200)
@@ -72,7 +74,7 @@ def test_a_waiting_request_gets_the_place_that_frees() -> None:
         status, _, took = await second
         return status, took
 
-    status, took = asyncio.run(scenario())
+    status, took = run_isolated(scenario())
     assert status == 200 and took < 1.0
 
 
@@ -101,5 +103,5 @@ def test_body_first_reads_the_body_then_replays_it_and_times_out_slow_ones() -> 
         await BodyFirst(app, seconds=0.3)(_scope(), receive, send)
         return int(sent[0]["status"])
 
-    assert asyncio.run(scenario(0.0)) == 200 and seen == [b"url=http://a.example.test/"]
-    assert asyncio.run(scenario(0.2)) == 408 and len(seen) == 1  # 0.4 s for the whole body: cut off at 0.3
+    assert run_isolated(scenario(0.0)) == 200 and seen == [b"url=http://a.example.test/"]
+    assert run_isolated(scenario(0.2)) == 408 and len(seen) == 1  # 0.4 s for the whole body: cut off at 0.3
