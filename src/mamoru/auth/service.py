@@ -11,7 +11,7 @@ from dataclasses import dataclass
 from datetime import datetime, timedelta
 
 from sqlalchemy import delete, func, or_, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
 from mamoru import audit
@@ -334,15 +334,20 @@ def token_state(token: ApiToken, now: datetime | None = None) -> str:
     return "active"
 
 
+def _live(tok: ApiToken | None, now: datetime) -> bool:
+    return (tok is not None and tok.revoked_at is None and tok.user.active
+            and (tok.expires_at is None or tok.expires_at > now))
+
+
 def find_token(session: Session, secret: str, *, touch: bool = True) -> ApiToken | None:
     """The live token with this secret, or None for an unknown, revoked or expired token or one whose
     owner is deactivated. With `touch`, records its use in `last_used_at` (at most once per
-    TOKEN_TOUCH_INTERVAL; the update is conditional, so concurrent requests write it once)."""
-    tok = session.scalar(select(ApiToken).where(ApiToken.secret_hash == _sha256(secret)))
-    if tok is None or tok.revoked_at is not None or not tok.user.active:
-        return None
+    TOKEN_TOUCH_INTERVAL; the update is conditional, so concurrent requests write it once).
+    The token and its owner come in one query."""
+    tok = session.scalar(select(ApiToken).options(joinedload(ApiToken.user))
+                         .where(ApiToken.secret_hash == _sha256(secret)))
     now = utcnow()
-    if tok.expires_at is not None and tok.expires_at <= now:
+    if tok is None or not _live(tok, now):
         return None
     if touch and (tok.last_used_at is None or (now - tok.last_used_at) >= TOKEN_TOUCH_INTERVAL):
         session.execute(
@@ -354,6 +359,13 @@ def find_token(session: Session, secret: str, *, touch: bool = True) -> ApiToken
         )
         set_committed_value(tok, "last_used_at", now)  # written above; not again at the next flush
     return tok
+
+
+def live_token_by_id(session: Session, token_id: int) -> ApiToken | None:
+    """The token with this id and its owner (one query), if it is still live: for a request whose
+    secret find_token has already checked in the request's own first transaction."""
+    tok = session.scalar(select(ApiToken).options(joinedload(ApiToken.user)).where(ApiToken.id == token_id))
+    return tok if tok is not None and _live(tok, utcnow()) else None
 
 
 def revoke_token(session: Session, token: ApiToken, actor: User | None) -> ApiToken:

@@ -125,9 +125,12 @@ def refuse_dead_token(request: Request) -> None:
         return
     db: Database = request.app.state.database
     with db.session() as s:
-        live = auth_service.find_token(s, bearer) is not None
-    if not live:
+        tok = auth_service.find_token(s, bearer)
+        token_id = tok.id if tok is not None else None
+    if token_id is None:
         raise HTTPException(401, REFUSED_BEARER, headers={"WWW-Authenticate": "Bearer"})
+    # get_principal loads this token by id instead of looking its secret up a second time
+    request.state.live_token = (bearer, token_id)
 
 
 def require_token_before_body(*allowed: str, scope: str) -> Callable[[Request], None]:
@@ -170,7 +173,11 @@ def get_principal(request: Request, session: Session = Depends(get_session)) -> 
     elif bearer is not None:
         # refuse_dead_token has already recorded the use in its own short transaction; this one
         # only reads (an UPDATE here would hold the row, and SQLite's write lock, for the request).
-        tok = auth_service.find_token(session, bearer, touch=False)
+        checked = getattr(request.state, "live_token", None)
+        if checked is not None and checked[0] == bearer:
+            tok = auth_service.live_token_by_id(session, checked[1])
+        else:
+            tok = auth_service.find_token(session, bearer, touch=False)
         if tok is None:
             raise HTTPException(401, REFUSED_BEARER, headers={"WWW-Authenticate": "Bearer"})
         principal = Principal(user=tok.user, token=tok)

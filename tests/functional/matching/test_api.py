@@ -246,3 +246,29 @@ def test_counts_are_collected_and_written_at_shutdown(database: Database, sessio
     qc = session.scalars(mine).one()
     assert (qc.queries, qc.matched) == (8, 4)
     assert [m.matches for m in session.scalars(select(MatchCount).where(MatchCount.user_id == world["platform"].id))] == [4]
+
+
+def test_a_match_request_looks_its_token_up_once_and_loads_the_owner_with_it(client: Any, world: dict[str, Any]) -> None:
+    """The token's secret is looked up once per request (the app-wide check records its id, the route
+    loads it by id), each time together with its owner: two token queries, no separate user query."""
+    from sqlalchemy import event
+
+    engine = client.app.state.database.engine
+    statements: list[str] = []
+
+    def seen(conn: Any, cursor: Any, statement: str, *args: Any) -> None:
+        statements.append(statement)
+
+    post(client, world["token"], hashes=[world["shared"][0]])  # the first request builds the matcher
+    event.listen(engine, "before_cursor_execute", seen)
+    try:
+        assert post(client, world["token"], hashes=[world["shared"][0]]).status_code == 200
+    finally:
+        event.remove(engine, "before_cursor_execute", seen)
+    by_secret = [s for s in statements if "secret_hash" in s and "WHERE" in s and "api_tokens.secret_hash =" in s]
+    token_reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM api_tokens" in s]
+    user_reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM users" in s
+                  and "api_tokens" not in s]
+    assert len(by_secret) == 1, statements
+    assert len(token_reads) == 2 and all("JOIN users" in s for s in token_reads), token_reads
+    assert user_reads == [], user_reads
