@@ -123,32 +123,61 @@ def app_from_env() -> FastAPI:
 
 
 def _install_middleware(app: FastAPI, settings: Settings) -> None:
-    @app.middleware("http")
-    async def headers_and_log(request: Request, call_next: Any) -> Response:
+    app.add_middleware(HeadersAndLog, settings=settings)
+
+
+class HeadersAndLog:
+    """Security headers on every answer, the language and anonymous-CSRF cookies, and the access log
+    line. A plain ASGI middleware (Starlette's BaseHTTPMiddleware, which `@app.middleware` makes,
+    runs each request in a task of its own with memory streams between: a large part of a small
+    request's cost)."""
+
+    def __init__(self, app: Any, settings: Settings) -> None:
+        self.app, self.settings = app, settings
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http":
+            await self.app(scope, receive, send)
+            return
         started = time.perf_counter()
-        response: Response = await call_next(request)
-        h = response.headers
-        h.setdefault("Content-Security-Policy", CSP)
-        h.setdefault("X-Content-Type-Options", "nosniff")
-        h.setdefault("X-Frame-Options", "DENY")
-        h.setdefault("Referrer-Policy", "same-origin")
-        h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
-        if settings.secure_cookies or request.url.scheme == "https":
-            h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
-        if not request.url.path.startswith("/api/") and response.headers.get("content-type", "").startswith("text/html"):
-            h.setdefault("Cache-Control", "no-store")
-        lang = request.query_params.get("lang")
-        if lang in ("ja", "en"):
-            response.set_cookie(deps.LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
-                                secure=settings.secure_cookies)
-        anon = getattr(request.state, "new_anon_csrf", None)
-        if anon and not request.cookies.get(deps.ANON_CSRF_COOKIE):
-            response.set_cookie(deps.ANON_CSRF_COOKIE, anon, httponly=True, samesite="strict",
-                                secure=settings.secure_cookies)
-        # No client address in the access log: reporters' privacy (see docs/security.md).
-        access_log.info("%s %s %s %.1fms", request.method, request.url.path, response.status_code,
-                        (time.perf_counter() - started) * 1000)
-        return response
+        scope.setdefault("state", {})  # request.state: the handlers' notes (new_anon_csrf) are read back here
+        settings = self.settings
+        status = [0]
+
+        async def send_with_headers(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.start":
+                status[0] = message["status"]
+                response = Response(status_code=message["status"])
+                response.raw_headers = list(message.get("headers", []))
+                h = response.headers
+                h.setdefault("Content-Security-Policy", CSP)
+                h.setdefault("X-Content-Type-Options", "nosniff")
+                h.setdefault("X-Frame-Options", "DENY")
+                h.setdefault("Referrer-Policy", "same-origin")
+                h.setdefault("Cross-Origin-Opener-Policy", "same-origin")
+                if settings.secure_cookies or scope.get("scheme") == "https":
+                    h.setdefault("Strict-Transport-Security", "max-age=31536000; includeSubDomains")
+                if (not scope["path"].startswith("/api/")
+                        and h.get("content-type", "").startswith("text/html")):
+                    h.setdefault("Cache-Control", "no-store")
+                request = Request(scope)
+                lang = request.query_params.get("lang")
+                if lang in ("ja", "en"):
+                    response.set_cookie(deps.LANG_COOKIE, lang, max_age=365 * 86400, samesite="lax",
+                                        secure=settings.secure_cookies)
+                anon = scope["state"].get("new_anon_csrf")
+                if anon and not request.cookies.get(deps.ANON_CSRF_COOKIE):
+                    response.set_cookie(deps.ANON_CSRF_COOKIE, anon, httponly=True, samesite="strict",
+                                        secure=settings.secure_cookies)
+                message = {**message, "headers": response.raw_headers}
+            await send(message)
+
+        try:
+            await self.app(scope, receive, send_with_headers)
+        finally:
+            # No client address in the access log: reporters' privacy (see docs/security.md).
+            access_log.info("%s %s %s %.1fms", scope["method"], scope["path"], status[0],
+                            (time.perf_counter() - started) * 1000)
 
 
 def _wants_html(request: Request) -> bool:
