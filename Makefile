@@ -4,10 +4,12 @@ VENV := .venv
 BIN := $(VENV)/bin
 HOST ?= 127.0.0.1
 PORT ?= 8000
+PUBLIC_PORT ?= 8080
+STAFF_PORT ?= 8081
 # The suite runs on every core (pytest-xdist): on these 2-core machines 9.5 minutes instead of 15.
 PYTEST_ARGS ?= -n auto
 
-.PHONY: run test install install-test serve setup lint docs clean
+.PHONY: run run-production test install install-test serve setup lint docs clean
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -29,6 +31,12 @@ setup: install
 
 run: setup
 	$(BIN)/mamoru run --host $(HOST) --port $(PORT)
+
+# The production layout on one machine, from deploy/ (docs/deploy-postgresql.md): MAMORU_DATABASE_URL
+# names the PostgreSQL database's owner; every role runs as its own process and database user, with
+# the worker, behind nginx (public listener PUBLIC_PORT, staff listener STAFF_PORT). Ctrl-C stops it.
+run-production: install
+	$(BIN)/python scripts/run_production.py --host $(HOST) --public-port $(PUBLIC_PORT) --staff-port $(STAFF_PORT)
 
 test: install-test
 	$(BIN)/python -m pytest $(PYTEST_ARGS)
