@@ -16,7 +16,7 @@ from typing import Any
 from babel.dates import format_date
 from babel.messages.pofile import read_po
 
-from mamoru.periods import JST, fiscal_period_label
+from mamoru.periods import JST, fiscal_period_label, japan_date
 
 LANGS = ("ja", "en")
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
@@ -52,8 +52,10 @@ def pick(obj: Any, field: str, lang: str) -> str:
 
 
 def fmt_date(value: date | None, lang: str, precision: str = "day") -> str:
+    """A date in `lang`; a moment (aware datetime) is first taken to its day in Japan."""
     if value is None:
         return ""
+    value = japan_date(value)
     if precision == "year":
         return f"{value.year}年" if lang == "ja" else str(value.year)
     if precision == "month":
@@ -61,14 +63,23 @@ def fmt_date(value: date | None, lang: str, precision: str = "day") -> str:
     return format_date(value, "long", locale="ja" if lang == "ja" else "en")
 
 
-def fmt_time_jst(value: datetime | None) -> str:
+def fmt_time_jst(value: datetime | None, seconds: bool = False) -> str:
     """A moment in Japan time with the zone marked, the same in both languages:
-    2026-12-02 15:04 JST (mamoru stores UTC; the pages show Japan time)."""
+    2026-12-02 15:04 JST (mamoru stores UTC; pages, mails and documents show Japan time).
+    Every human-facing time goes through here; `seconds` for logs where order within a minute matters."""
     if value is None:
         return ""
     if value.tzinfo is None:
         raise ValueError("a naive datetime has no place in time; give it a time zone (mamoru stores UTC)")
-    return f"{value.astimezone(JST):%Y-%m-%d %H:%M} JST"
+    return f"{value.astimezone(JST):%Y-%m-%d %H:%M{':%S' if seconds else ''}} JST"
+
+
+def lang_of(text: str) -> str:
+    """The language of a text entered in one language only (a source citation, a name): "ja" when
+    it holds more kana and kanji than Latin letters, else "en" ("Press figures citing NPA (児童買春事件等)"
+    is English); pages mark it with lang= so it is read out in its language."""
+    japanese = sum(1 for ch in text if "\u3040" <= ch <= "\u30ff" or "\u4e00" <= ch <= "\u9fff")
+    return "ja" if japanese * 2 >= sum(1 for ch in text if ch.isascii() and ch.isalpha()) and japanese else "en"
 
 
 ERAS = ((2019, "令和", 2018), (1989, "平成", 1988), (1926, "昭和", 1925))

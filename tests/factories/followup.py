@@ -48,3 +48,12 @@ def accepted_entry(session: Session, code: str, agency: str, ja: str, en: str = 
     entries.save_entry(session, e, None, Content(status, en, ja, [], []), submit=True)
     entries.accept_entry(session, e, None)
     return e
+
+
+def entry_code(session: Session, agency: str) -> str:
+    """The code of the first measure `agency` answers in the one round open."""
+    code = session.scalar(select(Measure.code).join(RoundEntry, RoundEntry.measure_id == Measure.id)
+                          .join(Agency, RoundEntry.agency_id == Agency.id).where(Agency.code == agency)
+                          .order_by(RoundEntry.id).limit(1))
+    assert code is not None, agency
+    return code

@@ -16,7 +16,7 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session, selectinload
 
-from mamoru import documents
+from mamoru import documents, periods
 from mamoru.followup import charts, prefectures
 from mamoru.followup.entries import ENTRY_LOAD
 from mamoru.followup.indicators import NO_LIVE_PROVIDERS, LiveProviders, indicators, series
@@ -105,7 +105,7 @@ def build(session: Session, r: ReportingRound, lang: str, public: bool = False,
     return ReportData(round=r, plan=plan, lang=lang, draft=not r.published, public=public, label=round_label(r, lang),
                       pillars=blocks, statuses=statuses, status_chart=chart,
                       indicator_charts=_indicator_charts(session, lang, live), maps=_maps(session, lang, public),
-                      generated_on=date.today())
+                      generated_on=periods.today())
 
 
 def _indicator_charts(session: Session, lang: str, live: LiveProviders) -> list[IndicatorChart]:

@@ -12,8 +12,9 @@ from pydantic import BaseModel, Field
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
 
-from mamoru import __version__, periods, workers
+from mamoru import __version__, workers
 from mamoru.db import utcnow
+from mamoru.i18n import fmt_time_jst
 from mamoru.web.deps import get_session
 from mamoru.web.templating import render
 
@@ -44,7 +45,7 @@ def health(request: Request, session: Session = Depends(get_session)) -> HealthO
     session.execute(sql_text("SELECT 1"))
     now = utcnow()
     found = [WorkerOut(name=w.name, running=workers.running(w, now), last_round_at=w.finished_at,
-                       last_round_jst=w.finished_at.astimezone(periods.JST).strftime("%Y-%m-%d %H:%M JST"),
+                       last_round_jst=fmt_time_jst(w.finished_at),
                        interval_seconds=w.interval_seconds, rounds=w.rounds, last_error=w.last_error)
              for w in workers.rounds(session)]
     return HealthOut(status="ok", version=__version__, role=request.app.state.settings.role,

@@ -10,7 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from mamoru.auth.roles import ROLE_LABELS
-from mamoru.i18n import era_year, fiscal_year_label, fmt_date, fmt_time_jst, gettext, pick
+from mamoru.i18n import era_year, fiscal_year_label, fmt_date, fmt_time_jst, gettext, lang_of, pick
 from mamoru.web import deps
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
@@ -38,6 +38,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
         "fmt_time": fmt_time_jst,
         "fy": lambda year: fiscal_year_label(year, lang),
         "era_year": era_year,
+        "lang_of": lang_of,
         "role_label": lambda role: ROLE_LABELS.get(role, (role, role))[0 if lang == "en" else 1],
         "user": user,
         "csrf_token": deps.csrf_token_for(request),

@@ -8,9 +8,10 @@ from email.utils import parsedate_to_datetime
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
 
-from mamoru import mail, periods
+from mamoru import mail
 from mamoru.auth import roles
 from mamoru.auth.models import User
+from mamoru.i18n import fmt_time_jst
 from mamoru.web.deps import get_settings, require_roles
 from mamoru.web.templating import render
 
@@ -23,7 +24,6 @@ def outbox_page(request: Request, admin: User = Depends(require_roles(roles.ADMI
     messages = []
     for stored in mail.read_outbox(settings.mail_outbox):
         sent = stored.message["Date"]
-        at = parsedate_to_datetime(sent).astimezone(periods.JST) if sent else None
         messages.append({"name": stored.name, "to": stored.message["To"], "subject": stored.message["Subject"],
-                         "at": at.strftime("%Y-%m-%d %H:%M JST") if at else "", "body": stored.body})
+                         "at": fmt_time_jst(parsedate_to_datetime(sent)) if sent else "", "body": stored.body})
     return render(request, "pages/outbox.html", {"messages": messages, "backend": settings.mail_backend})
