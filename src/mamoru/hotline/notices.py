@@ -19,7 +19,8 @@ from sqlalchemy.orm import Session
 from mamoru import audit
 from mamoru.auth.models import User
 from mamoru.db import utcnow
-from mamoru.errors import Conflict, InvalidInput, PermissionDenied, Problem
+from mamoru.errors import Conflict, InvalidInput, PermissionDenied, Problem, Term
+from mamoru.hotline import vocabulary
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.addresses import address_problem
 from mamoru.hotline.models import CaseEvent, DeletionRequest, HotlineCase, Provider
@@ -63,14 +64,16 @@ def send_deletion_request(session: Session, case: HotlineCase, mailer: Mailer, h
     if case.police_hold:
         raise PermissionDenied("the police asked to hold this case: no deletion request is sent")
     if case.status not in (wf.NOTICE_PENDING, wf.REMOVAL_PENDING):
-        raise Conflict(f"a case that is {case.status} gets no deletion request (refer it to the police first)")
+        raise Conflict("a case that is {status} gets no deletion request (refer it to the police first)",
+                       status=Term(case.status, vocabulary.STATUS.get(case.status)))
     provider = case.provider
     if provider is None:
         raise InvalidInput("no provider with an abuse contact is known for this case: trace it or choose a provider")
     bad_address = address_problem(provider.abuse_email)
     if bad_address is not None:  # stored before addresses were checked at entry: never put into a header
-        raise InvalidInput([Problem(None, "abuse_email", f"the abuse contact of provider {provider.name!r} cannot be "
-                                                         f"written to ({bad_address}); correct it in the provider directory")])
+        raise InvalidInput([Problem.of(None, "abuse_email", "the abuse contact of provider {provider!r} cannot be "
+                                       "written to ({reason}); correct it in the provider directory",
+                                       provider=provider.name, reason=Term(bad_address))])
     sent_before = session.scalar(select(func.count()).select_from(DeletionRequest).where(
         DeletionRequest.case_id == case.id, DeletionRequest.delivered)) or 0
     escalate = wf.should_escalate(case.first_notice_at, case.escalated_at is not None, now, hs.levels)

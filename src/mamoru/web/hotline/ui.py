@@ -21,8 +21,9 @@ from mamoru.hotline import service as svc
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import Assessment, DeletionRequest, PoliceReferral, RemovalCheck
 from mamoru.hotline.runtime import for_app
+from mamoru.i18n import error_messages, problem_text
 from mamoru.periods import JST
-from mamoru.web.deps import get_session, get_settings, require_roles
+from mamoru.web.deps import get_lang, get_session, get_settings, require_roles
 from mamoru.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -70,8 +71,7 @@ def _act(request: Request, session: Session, user: User, case_id: int, action: o
         action()  # type: ignore[operator]
     except DomainError as exc:
         session.rollback()
-        problems = [str(p) for p in exc.problems] if isinstance(exc, InvalidInput) else [str(exc)]
-        return _case_page(request, session, user, case_id, problems, exc.status)
+        return _case_page(request, session, user, case_id, error_messages(get_lang(request), exc), exc.status)
     return RedirectResponse(f"/hotline/cases/{case_id}", status_code=303)
 
 
@@ -196,8 +196,10 @@ def save_provider(request: Request, name: str = Form(""), abuse_email: str = For
         svc.add_provider(session, user, name, abuse_email, language, country, networks.split(","), domains.split(","))
     except InvalidInput as exc:
         session.rollback()
+        lang = get_lang(request)
+        problems = [{"field": p.field, "reason": p.reason, "text": problem_text(lang, p)} for p in exc.problems]
         return render(request, "pages/hotline/providers.html", {"providers": svc.providers(session),
-                                                                "problems": exc.problems}, status_code=422)
+                                                                "problems": problems}, status_code=422)
     return RedirectResponse("/hotline/providers", status_code=303)
 
 
@@ -226,6 +228,5 @@ def save_label(request: Request, kind: str = Form(""), code: str = Form(""), tit
         labels.save_label(session, user, kind, code, change)
     except DomainError as exc:
         session.rollback()
-        problems = [str(p) for p in exc.problems] if isinstance(exc, InvalidInput) else [str(exc)]
-        return _labels_page(request, session, user, problems, exc.status)
+        return _labels_page(request, session, user, error_messages(get_lang(request), exc), exc.status)
     return RedirectResponse("/hotline/labels", status_code=303)
