@@ -25,7 +25,9 @@ from mamoru.hotline import workflow as wf
 from mamoru.hotline.addresses import address_problem
 from mamoru.hotline.models import CaseEvent, DeletionRequest, HotlineCase, Provider
 from mamoru.hotline.settings import HotlineSettings
+from mamoru.i18n import fmt_time_jst
 from mamoru.mail import Mailer, OutgoingMail, new_message_id
+from mamoru.periods import japan_date
 from mamoru.plan.models import DefinitionTerm
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=False,
@@ -53,8 +55,8 @@ def compose_deletion_request(session: Session, case: HotlineCase, provider: Prov
     assessed = case.assessments[-1].at if case.assessments else None
     return render_mail(f"deletion_request.{lang}.txt", provider.abuse_email, case_number=case.number, url=case.url,
                        provider_name=provider.name, kind=kind, legal_basis=_legal_basis_text(session, case, lang),
-                       assessed_on=f"{assessed:%Y-%m-%d}" if assessed else "",
-                       first_sent=f"{first:%Y-%m-%d %H:%M} UTC" if first else "", sender_name=hs.sender_name)
+                       assessed_on=f"{japan_date(assessed):%Y-%m-%d}" if assessed else "",
+                       first_sent=fmt_time_jst(first), sender_name=hs.sender_name)
 
 
 def send_deletion_request(session: Session, case: HotlineCase, mailer: Mailer, hs: HotlineSettings,
@@ -114,7 +116,7 @@ def _notify_escalation(session: Session, case: HotlineCase, provider: Provider, 
         return
     first = case.first_notice_at
     mail = render_mail("escalation.txt", hs.escalation_email, case_number=case.number, url=case.url,
-                       days=hs.levels.escalate_days, first_sent=f"{first:%Y-%m-%d}" if first else "", sent=sent,
+                       days=hs.levels.escalate_days, first_sent=fmt_time_jst(first), sent=sent,
                        provider_name=provider.name, abuse_to=provider.abuse_email)
     try:
         mailer.send(mail)
@@ -130,7 +132,7 @@ def alert_police(session: Session, case: HotlineCase, mailer: Mailer, hs: Hotlin
         return False
     first = case.reports[0].received_at if case.reports else case.opened_at
     mail = render_mail("police_alert.txt", hs.police_email, case_number=case.number, url=case.url,
-                       received=f"{first:%Y-%m-%d %H:%M} UTC", report_count=case.report_count)
+                       received=fmt_time_jst(first), report_count=case.report_count)
     try:
         mailer.send(mail)
     except (OSError, smtplib.SMTPException):

@@ -4,8 +4,6 @@ The public report form is web/hotline/report_form.py (the `intake` process role 
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
@@ -22,7 +20,6 @@ from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import Assessment, DeletionRequest, PoliceReferral, RemovalCheck
 from mamoru.hotline.runtime import for_app
 from mamoru.i18n import error_messages, problem_text
-from mamoru.periods import JST
 from mamoru.web.deps import get_lang, get_session, get_settings, require_roles
 from mamoru.web.templating import render
 
@@ -51,14 +48,8 @@ def _case_page(request: Request, session: Session, user: User, case_id: int, pro
         "hashes": svc.case_hashes(session, case), "is_senior": user.role == roles.SENIOR_ANALYST,
         "contacts": views,
         "platform_matches": [e for e in case.events if e.kind == "platform_match"],
-        "jst_time": _jst_time,
     }
     return render(request, "pages/hotline/case.html", ctx, status_code=status)
-
-
-def _jst_time(value: datetime | None) -> str:
-    """Japan time with the zone marked (stored times are UTC)."""
-    return f"{value.astimezone(JST):%Y-%m-%d %H:%M} JST" if value is not None else "—"
 
 
 @router.get("/hotline/cases/{case_id}", response_class=HTMLResponse)
