@@ -132,7 +132,8 @@ def alert_police(session: Session, case: HotlineCase, mailer: Mailer, hs: Hotlin
         return False
     first = case.reports[0].received_at if case.reports else case.opened_at
     mail = render_mail("police_alert.txt", hs.police_email, case_number=case.number, url=case.url,
-                       received=fmt_time_jst(first), report_count=case.report_count)
+                       received=fmt_time_jst(first), report_count=case.report_count,
+                       descriptions=[r.description.strip() for r in case.reports if r.description.strip()])
     try:
         mailer.send(mail)
     except (OSError, smtplib.SMTPException):
