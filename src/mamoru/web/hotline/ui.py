@@ -35,7 +35,7 @@ def queue_page(request: Request, session: Session = Depends(get_session), user: 
 
 
 def _case_page(request: Request, session: Session, user: User, case_id: int, problems: list[str] | None = None,
-               status: int = 200) -> Response:
+               status: int = 200, proposed: int | None = None) -> Response:
     case = svc.read_case(session, case_id, user)
     views = contacts.reveal_for_case(session, for_app(request.app.state).contacts, case, user)
     ctx = {
@@ -48,13 +48,15 @@ def _case_page(request: Request, session: Session, user: User, case_id: int, pro
         "hashes": svc.case_hashes(session, case), "is_senior": user.role == roles.SENIOR_ANALYST,
         "contacts": views,
         "platform_matches": [e for e in case.events if e.kind == "platform_match"],
+        "proposed": proposed,  # the blocking list entry just proposed from this page
     }
     return render(request, "pages/hotline/case.html", ctx, status_code=status)
 
 
 @router.get("/hotline/cases/{case_id}", response_class=HTMLResponse)
-def case_page(case_id: int, request: Request, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> Response:
-    return _case_page(request, session, user, case_id)
+def case_page(case_id: int, request: Request, proposed: int | None = None, session: Session = Depends(get_session),
+              user: User = Depends(ANALYSTS)) -> Response:
+    return _case_page(request, session, user, case_id, proposed=proposed)
 
 
 def _act(request: Request, session: Session, user: User, case_id: int, action: object) -> Response:
@@ -143,10 +145,15 @@ def guidance(case_id: int, request: Request, route: str = Form(""), session: Ses
 @router.post("/hotline/cases/{case_id}/blocklist", response_class=HTMLResponse)
 def propose_to_blocklist(case_id: int, request: Request, session: Session = Depends(get_session),
                          user: User = Depends(ANALYSTS)) -> Response:
+    """Propose the case's URL; the case page then says so and links to the entry to confirm."""
     case = svc.get_case(session, case_id)
     review_days = get_settings(request).domain(BlocklistSettings).review_days
-    return _act(request, session, user, case_id,
-                lambda: to_blocklist.propose(session, user, case, review_days=review_days))
+    try:
+        entry = to_blocklist.propose(session, user, case, review_days=review_days)
+    except DomainError as exc:
+        session.rollback()
+        return _case_page(request, session, user, case_id, error_messages(get_lang(request), exc), exc.status)
+    return RedirectResponse(f"/hotline/cases/{case_id}?proposed={entry.id}", status_code=303)
 
 
 @router.post("/hotline/cases/{case_id}/hash-bank", response_class=HTMLResponse)
