@@ -1,13 +1,40 @@
-"""Errors that services raise and every door (web, API, CLI) translates the same way."""
+"""Errors that services raise and every door (web, API, CLI) translates the same way.
+
+A message is English text, which the API and the command line show. A service that wants its
+message shown translated on a page raises it as a template with its values
+(`Conflict("case {case}: nothing to confirm", case=number)`): `str()` gives the English, and
+`mamoru.i18n.error_messages` looks the template up in the catalogue of the reader's language. A value
+that is itself a word to translate (a status, a step) is passed as a `Term`.
+"""
 
 from __future__ import annotations
 
+import dataclasses
+from collections.abc import Mapping
 from dataclasses import dataclass
+
+
+class Term(str):
+    """A value of a message that is a word to translate (a status, a step): the code itself in the
+    English text of `str()` (what the API and the command line show), its label `msgid` translated
+    on a page, where a plain value (a case number, a URL) is shown as it is."""
+
+    msgid: str
+
+    def __new__(cls, code: str, msgid: str | None = None) -> Term:
+        term = super().__new__(cls, code)
+        term.msgid = msgid or code
+        return term
 
 
 class DomainError(Exception):
     status = 400
     exit_code = 2
+
+    def __init__(self, message: str = "", /, **params: object) -> None:
+        self.template = message
+        self.params: Mapping[str, object] = params
+        super().__init__(message.format(**params) if params else message)
 
 
 class NotFound(DomainError):
@@ -32,6 +59,14 @@ class Problem:
     row: int | None
     field: str
     reason: str
+    template: str | None = dataclasses.field(default=None, compare=False)
+    """The reason as a message id with {placeholders} for `params`, when it has values; `reason` is
+    then the English text with them filled in (`Problem.of` builds both)."""
+    params: Mapping[str, object] | None = dataclasses.field(default=None, compare=False, hash=False)
+
+    @classmethod
+    def of(cls, row: int | None, name: str, template: str, **params: object) -> Problem:
+        return cls(row, name, template.format(**params), template, params)
 
     def __str__(self) -> str:
         where = f"row {self.row}, " if self.row is not None else ""
@@ -42,9 +77,9 @@ class InvalidInput(DomainError):
     status = 422
     exit_code = 2
 
-    def __init__(self, problems: list[Problem] | str):
+    def __init__(self, problems: list[Problem] | str, /, **params: object) -> None:
         if isinstance(problems, str):
-            problems = [Problem(None, "input", problems)]
+            problems = [Problem.of(None, "input", problems, **params) if params else Problem(None, "input", problems)]
         self.problems = problems
         super().__init__("; ".join(str(p) for p in problems[:20]) + (
             f" (and {len(problems) - 20} more)" if len(problems) > 20 else ""))

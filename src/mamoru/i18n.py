@@ -16,6 +16,7 @@ from typing import Any
 from babel.dates import format_date
 from babel.messages.pofile import read_po
 
+from mamoru.errors import DomainError, InvalidInput, Problem, Term
 from mamoru.periods import JST, fiscal_period_label, japan_date
 
 LANGS = ("ja", "en")
@@ -39,6 +40,33 @@ def catalogue(lang: str) -> dict[str, str]:
 def gettext(lang: str, msgid: str, **kwargs: Any) -> str:
     text = catalogue(lang).get(msgid, msgid)
     return text.format(**kwargs) if kwargs else text
+
+
+def _message(lang: str, template: str, params: Any) -> str:
+    """A service's message in `lang`: the template translated, its Term values too."""
+    values = {k: gettext(lang, v.msgid) if isinstance(v, Term) else v for k, v in (params or {}).items()}
+    text = catalogue(lang).get(template, template)
+    return text.format(**values) if values else text
+
+
+def problem_text(lang: str, problem: Problem) -> str:
+    """One refused value in `lang`: "row 3, URL: ..." (the field by its keyed name "field:url" when
+    the catalogue has one; "input" is no field and is left out)."""
+    reason = _message(lang, problem.template or problem.reason, problem.params)
+    where = gettext(lang, "row {row}", row=problem.row) + ", " if problem.row is not None else ""
+    if problem.field == "input":
+        return where + reason
+    key = f"field:{problem.field}"
+    name = catalogue(lang).get(key, problem.field)
+    return f"{where}{name}: {reason}"
+
+
+def error_messages(lang: str, exc: DomainError) -> list[str]:
+    """What a page shows for a refused step, in the reader's language: each refused value of an
+    InvalidInput, else the error's message."""
+    if isinstance(exc, InvalidInput):
+        return [problem_text(lang, p) for p in exc.problems]
+    return [_message(lang, exc.template or str(exc), exc.params)]
 
 
 def pick(obj: Any, field: str, lang: str) -> str:

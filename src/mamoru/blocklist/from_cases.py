@@ -48,9 +48,10 @@ def propose_from_case(session: Session, actor: User | None, case: CaseFacts, *, 
                       review_days: int = service.DEFAULT_REVIEW_DAYS) -> BlocklistEntry:
     """Propose the case's URL (or, with kind host/domain, its host name) for the list."""
     if not case.illegal:
-        raise Conflict(f"hotline case {case.number} is not assessed as illegal (verdict: {case.verdict or 'none'})")
+        raise Conflict("hotline case {case} is not assessed as illegal (verdict: {verdict})", case=case.number,
+                       verdict=case.verdict or "none")
     if case.removed:
-        raise Conflict(f"hotline case {case.number}: the hotline verified the content as removed")
+        raise Conflict("hotline case {case}: the hotline verified the content as removed", case=case.number)
     value = case.url if kind == "url" else urls.parse(case.url).host
     text = reason.strip() or f"hotline case {case.number}: {case.verdict}"
     return service.propose(session, actor, kind, value, text, criteria=criteria, category=case.category,

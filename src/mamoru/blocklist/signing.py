@@ -132,8 +132,10 @@ def sign(data: bytes, key: Ed25519PrivateKey, *, name: str, fmt: str, version: i
     return json.dumps({**body, "signature": signature}, sort_keys=True, indent=1).encode("utf-8") + b"\n"
 
 
-def verify(data: bytes, signature_file: bytes, public: Ed25519PublicKey) -> SignedStatement:
-    """Check the signature and that it covers exactly these bytes; BadSignature otherwise."""
+def verify(data: bytes, signature_file: bytes, public: Ed25519PublicKey, name: str | None = None) -> SignedStatement:
+    """Check the signature and that it covers exactly these bytes; BadSignature otherwise. With the
+    file's `name`, a valid signature of another published file is named as such (a signature given
+    for the wrong file), rather than reported as an altered file."""
     try:
         doc = json.loads(signature_file)
         sig = base64.b64decode(doc.pop("signature"), validate=True)
@@ -148,6 +150,9 @@ def verify(data: bytes, signature_file: bytes, public: Ed25519PublicKey) -> Sign
     except InvalidSignature as exc:
         raise BadSignature("the signature does not verify with the given key") from exc
     if hashlib.sha256(data).hexdigest() != doc["sha256"]:
+        if name is not None and doc.get("name") != name:
+            raise BadSignature(f"the signature does not match this file: it is the signature of {doc.get('name')} "
+                               f"(version {doc.get('version')}), not of {name}; check {name} with its own signature")
         raise BadSignature("the file's SHA-256 differs from the signed one: the file was altered")
     return SignedStatement(doc["name"], doc["artifact_format"], int(doc["version"]), doc.get("from_version"),
                            doc["sha256"], doc["key_id"])

@@ -361,7 +361,7 @@ def verify(file: Path = typer.Argument(..., help="A published file."),
     except (OSError, ValueError) as exc:
         fail(str(exc), 2)
     try:
-        st = signing.verify(data, sig, pub)
+        st = signing.verify(data, sig, pub, name=file.name)
     except signing.BadSignature as exc:
         fail(f"{file}: does NOT verify: {exc}", 1)
     frm = f" from version {st.from_version}" if st.from_version is not None else ""

@@ -248,6 +248,7 @@ def import_csv(path: Path = typer.Argument(..., exists=True, dir_okay=False),
 @app.command("referral")
 def referral(case: str = typer.Argument(..., help="Case number (C0000012) or id."),
              fmt: str = typer.Option("json", "--format", help="json or pdf"),
+             lang: str = typer.Option("ja", "--lang", help="Language of the PDF: ja or en."),
              as_user: str | None = AS_OPTION) -> None:
     """Write a case's referral record (no content, no reporter contact) to standard output."""
     from mamoru import audit
@@ -255,12 +256,14 @@ def referral(case: str = typer.Argument(..., help="Case number (C0000012) or id.
 
     if fmt not in ("json", "pdf"):
         fail("--format must be json or pdf")
+    if lang not in ("ja", "en"):
+        fail("--lang must be ja or en")
     db = open_database(load_settings())
     with domain_errors(), db.session() as s:
         c = service.get_case(s, int(case.lstrip("Cc")))
         audit.record_read(s, resolve_actor(s, as_user), "hotline:case:export", f"hotline:case:{c.id}", {"format": fmt})
         if fmt == "pdf":
-            write_stdout(export.referral_pdf(s, c))
+            write_stdout(export.referral_pdf(s, c, lang))
         else:
             write_stdout(json.dumps(export.referral_record(s, c), ensure_ascii=False, indent=2) + "\n")
 

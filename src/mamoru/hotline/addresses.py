@@ -36,8 +36,8 @@ def address_problem(text: str) -> str | None:
     if len(address) > 254 or len(local) > 64:
         return "an e-mail address is at most 254 characters, its part before @ at most 64"
     if not _LOCAL_RE.fullmatch(local):
-        return f"{local!r} is not a usable part before @ (letters, digits and .!#$%&'*+/=?^_`{{|}}~- only)"
+        return "the part before @ holds only letters, digits and .!#$%&'*+/=?^_`{|}~-"
     labels = domain.split(".")
     if len(labels) < 2 or not all(_LABEL_RE.fullmatch(label) for label in labels):
-        return f"{domain!r} is not a host name such as example.jp"
+        return "the part after @ is not a host name such as example.jp"
     return None

@@ -1,6 +1,7 @@
 """Referral and forwarding records for the police and partner hotlines, as JSON and as PDF.
 
-The record holds what mamoru holds: URLs, report metadata, assessments, hashes and the trace, never
+The JSON record is for programs (codes, ISO times in UTC); the PDF is the same record written as a
+document for people, in the reader's language with Japan times (`referral_lines`). The record holds what mamoru holds: URLs, report metadata, assessments, hashes and the trace, never
 content. Reporters' contact details are left out (the police ask the hotline if they need them).
 The PDF is written directly (one font, text lines, pages): Japanese text uses the standard
 Adobe-Japan1 font HeiseiKakuGo-W5, which PDF readers supply, so no font file is embedded. ASCII is
@@ -15,7 +16,11 @@ from typing import Any
 from sqlalchemy import select
 from sqlalchemy.orm import Session
 
-from mamoru.hotline.models import ContentHash, HotlineCase, PartnerForward, PoliceReferral
+from mamoru.db import utcnow
+from mamoru.hotline import vocabulary
+from mamoru.hotline.models import ContentHash, HotlineCase, Label, PartnerForward, PoliceReferral
+from mamoru.i18n import fmt_time_jst, gettext, pick
+from mamoru.plan.models import DefinitionTerm
 
 
 def _iso(value: Any) -> str | None:
@@ -52,22 +57,79 @@ def referral_record(session: Session, case: HotlineCase) -> dict[str, Any]:
     }
 
 
-def record_lines(record: dict[str, Any]) -> list[str]:
-    lines = [f"通報事案 / Hotline case {record['case']}", "",
-             f"URL (as reported): {record['url_as_reported']}", f"Canonical URL: {record['canonical_url']}",
-             f"Opened: {record['opened_at']}   Status: {record['status']}", "", "通報 / Reports:"]
-    lines += [f"  {r['receipt']}  {r['received_at']}  {r['source']}  {r['content_type']}" for r in record["reports"]]
-    lines += ["", "判定 / Assessments:"]
-    lines += [f"  {a['at']}  {a['analyst']}  {a['verdict']}  basis={a['legal_basis']}  country={a['hosting_country']}"
-              for a in record["assessments"]]
-    lines += ["", "ハッシュ / Hashes:"] + [f"  {h['algorithm']}: {h['value']}" for h in record["hashes"]]
-    t = record["trace"]
-    lines += ["", f"Trace: {', '.join(t['addresses'] or [])}  network={t['network']}  country={t['country']}  provider={t['provider']}"]
-    lines += ["", "警察への情報提供 / Police referrals:"]
-    lines += [f"  {r['at']}  {r['by']}  {r['police_unit']}  ref={r['reference']}  hold={r['hold_requested']}"
-              for r in record["police_referrals"]]
-    lines += ["", "この記録には違法情報そのものは含まれていません。 This record contains no content."]
+def _definition(session: Session, code: str | None, lang: str) -> str:
+    term = session.scalars(select(DefinitionTerm).where(DefinitionTerm.code == code)).first() if code else None
+    return f"{pick(term, 'title', lang)} ({code})" if term is not None else (code or "—")
+
+
+def _label(session: Session, kind: str, code: str | None, lang: str) -> str:
+    row = session.scalars(select(Label).where(Label.kind == kind, Label.code == code)).first() if code else None
+    return pick(row, "title", lang) if row is not None else (code or "—")
+
+
+def _assessment_lines(session: Session, case: HotlineCase, lang: str) -> list[str]:
+    def t(msgid: str, **kw: object) -> str:
+        return gettext(lang, msgid, **kw)
+
+    if not case.assessments:
+        return ["  " + t("Not yet assessed")]
+    latest = case.assessments[-1]
+    lines = [f"  {t('Verdict')}: {vocabulary.label('verdict', latest.verdict, lang)}",
+             f"  {t('Legal basis')}: {_definition(session, latest.legal_basis, lang)}",
+             f"  {t('Severity')}: {_label(session, 'severity', latest.severity, lang)}"
+             f"   {t('Age band')}: {_label(session, 'age_band', latest.age_band, lang)}",
+             f"  {t('Hosting country')}: {latest.hosting_country or '—'}", "", "  " + t("Assessments in order") + ":"]
+    for a in case.assessments:
+        review = (f" · {t('Quality assurance')}: {vocabulary.label('review', a.review_outcome, lang)} ({a.reviewed_by})"
+                  if a.review_outcome else "")
+        lines.append(f"    {fmt_time_jst(a.at)} · {a.analyst} · {vocabulary.label('verdict', a.verdict, lang)}{review}")
     return lines
+
+
+def _trail_lines(session: Session, case: HotlineCase, lang: str) -> list[str]:
+    def t(msgid: str, **kw: object) -> str:
+        return gettext(lang, msgid, **kw)
+
+    lines = ["  " + t("Reports") + ":"]
+    for r in case.reports:
+        lines.append(f"    {r.receipt} · {t('Received')} {fmt_time_jst(r.received_at)} · "
+                     f"{vocabulary.label('source', r.source, lang)} · {vocabulary.label('content', r.content_type, lang)}"
+                     + (f" · {t('Where found')}: {r.where_found}" if r.where_found else "")
+                     + (f" · {t('Child in danger')}" if r.immediate_danger else ""))
+    hashes = session.scalars(select(ContentHash).where(ContentHash.case_id == case.id).order_by(ContentHash.id))
+    lines += ["", "  " + t("Hashes") + ":"] + ([f"    {h.algorithm}: {h.value}" for h in hashes] or ["    —"])
+    lines += ["", "  " + t("Tracing") + ":",
+              f"    {t('Addresses')}: {', '.join(case.addresses or []) or '—'} · {t('Network')}: {case.network or '—'}"
+              f" · {t('Provider')}: {case.provider.name if case.provider else '—'}"
+              + (f" · {fmt_time_jst(case.traced_at)}" if case.traced_at else "")]
+    lines += ["", "  " + t("Police") + ":"]
+    for ref in session.scalars(select(PoliceReferral).where(PoliceReferral.case_id == case.id).order_by(PoliceReferral.id)):
+        lines.append(f"    {fmt_time_jst(ref.at)} · {ref.police_unit or '—'} · {t('Police reference')}: {ref.reference or '—'}"
+                     f" · {ref.by}" + (f" · {t('Police hold')}" if ref.hold_requested else ""))
+    for f in session.scalars(select(PartnerForward).where(PartnerForward.case_id == case.id).order_by(PartnerForward.id)):
+        lines.append(f"    {fmt_time_jst(f.at)} · {t('Partner hotline')}: {f.partner} ({f.country}) {f.reference}")
+    lines += ["", "  " + t("History") + ":"]
+    lines += [f"    {fmt_time_jst(e.at)} · {vocabulary.label('event', e.kind, lang)}"
+              + (f" → {vocabulary.label('status', e.to_status, lang)}" if e.to_status else "") for e in case.events]
+    return lines
+
+
+def referral_lines(session: Session, case: HotlineCase, lang: str) -> list[str]:
+    """The referral record as a document a police officer reads: the case, the verdict, the evidence
+    trail, in `lang`, times in Japan time. No content, no reporter's contact, no guidance route."""
+    def t(msgid: str, **kw: object) -> str:
+        return gettext(lang, msgid, **kw)
+
+    hold = t("Yes") if case.police_hold else t("No")
+    return [t("Referral record of hotline case {case}", case=case.number),
+            t("Made {when}", when=fmt_time_jst(utcnow())), "",
+            "1. " + t("Case"),
+            f"  {t('Status')}: {vocabulary.label('status', case.status, lang)}   {t('Police hold')}: {hold}",
+            f"  {t('Address (URL)')}: {case.url}", f"  {t('Canonical URL')}: {case.canonical_url}",
+            f"  {t('Opened')}: {fmt_time_jst(case.opened_at)}   {t('Reports')}: {case.report_count}", "",
+            "2. " + t("Assessment"), *_assessment_lines(session, case, lang), "",
+            "3. " + t("Evidence trail"), *_trail_lines(session, case, lang), "",
+            t("This record contains no content and no reporter's contact.")]
 
 
 def _pdf_text(s: str) -> str:
@@ -127,5 +189,5 @@ def text_pdf(lines: list[str], per_page: int = 50) -> bytes:
     return bytes(out)
 
 
-def referral_pdf(session: Session, case: HotlineCase) -> bytes:
-    return text_pdf(record_lines(referral_record(session, case)))
+def referral_pdf(session: Session, case: HotlineCase, lang: str = "ja") -> bytes:
+    return text_pdf(referral_lines(session, case, lang))

@@ -47,7 +47,7 @@ def all_labels(session: Session, kind: str | None = None) -> list[Label]:
 def _problems(kind: str, code: str, change: LabelChange, new: bool) -> list[Problem]:
     problems = []
     if kind not in KINDS:
-        problems.append(Problem(None, "kind", f"one of {', '.join(KINDS)}"))
+        problems.append(Problem.of(None, "kind", "one of {kinds}", kinds=", ".join(KINDS)))
     if not CODE.fullmatch(code):
         problems.append(Problem(None, "code", "lower-case letters, digits, - and _ (at most 32)"))
     for name, title in (("title_en", change.title_en), ("title_ja", change.title_ja)):

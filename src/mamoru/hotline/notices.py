@@ -19,12 +19,15 @@ from sqlalchemy.orm import Session
 from mamoru import audit
 from mamoru.auth.models import User
 from mamoru.db import utcnow
-from mamoru.errors import Conflict, InvalidInput, PermissionDenied, Problem
+from mamoru.errors import Conflict, InvalidInput, PermissionDenied, Problem, Term
+from mamoru.hotline import vocabulary
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.addresses import address_problem
 from mamoru.hotline.models import CaseEvent, DeletionRequest, HotlineCase, Provider
 from mamoru.hotline.settings import HotlineSettings
+from mamoru.i18n import fmt_time_jst
 from mamoru.mail import Mailer, OutgoingMail, new_message_id
+from mamoru.periods import japan_date
 from mamoru.plan.models import DefinitionTerm
 
 TEMPLATES = Environment(loader=FileSystemLoader(Path(__file__).parent / "templates"), autoescape=False,
@@ -52,8 +55,8 @@ def compose_deletion_request(session: Session, case: HotlineCase, provider: Prov
     assessed = case.assessments[-1].at if case.assessments else None
     return render_mail(f"deletion_request.{lang}.txt", provider.abuse_email, case_number=case.number, url=case.url,
                        provider_name=provider.name, kind=kind, legal_basis=_legal_basis_text(session, case, lang),
-                       assessed_on=f"{assessed:%Y-%m-%d}" if assessed else "",
-                       first_sent=f"{first:%Y-%m-%d %H:%M} UTC" if first else "", sender_name=hs.sender_name)
+                       assessed_on=f"{japan_date(assessed):%Y-%m-%d}" if assessed else "",
+                       first_sent=fmt_time_jst(first), sender_name=hs.sender_name)
 
 
 def send_deletion_request(session: Session, case: HotlineCase, mailer: Mailer, hs: HotlineSettings,
@@ -63,14 +66,16 @@ def send_deletion_request(session: Session, case: HotlineCase, mailer: Mailer, h
     if case.police_hold:
         raise PermissionDenied("the police asked to hold this case: no deletion request is sent")
     if case.status not in (wf.NOTICE_PENDING, wf.REMOVAL_PENDING):
-        raise Conflict(f"a case that is {case.status} gets no deletion request (refer it to the police first)")
+        raise Conflict("a case that is {status} gets no deletion request (refer it to the police first)",
+                       status=Term(case.status, vocabulary.STATUS.get(case.status)))
     provider = case.provider
     if provider is None:
         raise InvalidInput("no provider with an abuse contact is known for this case: trace it or choose a provider")
     bad_address = address_problem(provider.abuse_email)
     if bad_address is not None:  # stored before addresses were checked at entry: never put into a header
-        raise InvalidInput([Problem(None, "abuse_email", f"the abuse contact of provider {provider.name!r} cannot be "
-                                                         f"written to ({bad_address}); correct it in the provider directory")])
+        raise InvalidInput([Problem.of(None, "abuse_email", "the abuse contact of provider {provider!r} cannot be "
+                                       "written to ({reason}); correct it in the provider directory",
+                                       provider=provider.name, reason=Term(bad_address))])
     sent_before = session.scalar(select(func.count()).select_from(DeletionRequest).where(
         DeletionRequest.case_id == case.id, DeletionRequest.delivered)) or 0
     escalate = wf.should_escalate(case.first_notice_at, case.escalated_at is not None, now, hs.levels)
@@ -111,7 +116,7 @@ def _notify_escalation(session: Session, case: HotlineCase, provider: Provider, 
         return
     first = case.first_notice_at
     mail = render_mail("escalation.txt", hs.escalation_email, case_number=case.number, url=case.url,
-                       days=hs.levels.escalate_days, first_sent=f"{first:%Y-%m-%d}" if first else "", sent=sent,
+                       days=hs.levels.escalate_days, first_sent=fmt_time_jst(first), sent=sent,
                        provider_name=provider.name, abuse_to=provider.abuse_email)
     try:
         mailer.send(mail)
@@ -127,7 +132,8 @@ def alert_police(session: Session, case: HotlineCase, mailer: Mailer, hs: Hotlin
         return False
     first = case.reports[0].received_at if case.reports else case.opened_at
     mail = render_mail("police_alert.txt", hs.police_email, case_number=case.number, url=case.url,
-                       received=f"{first:%Y-%m-%d %H:%M} UTC", report_count=case.report_count)
+                       received=fmt_time_jst(first), report_count=case.report_count,
+                       descriptions=[r.description.strip() for r in case.reports if r.description.strip()])
     try:
         mailer.send(mail)
     except (OSError, smtplib.SMTPException):

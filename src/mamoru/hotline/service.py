@@ -17,8 +17,8 @@ from mamoru import audit
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.db import utcnow
-from mamoru.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
-from mamoru.hotline import to_blocklist
+from mamoru.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem, Term
+from mamoru.hotline import to_blocklist, vocabulary
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.addresses import address_problem
 from mamoru.hotline.checker import CheckResult
@@ -51,7 +51,7 @@ DEFAULT_LABELS = {
 def get_case(session: Session, case_id: int) -> HotlineCase:
     case = session.get(HotlineCase, case_id)
     if case is None:
-        raise NotFound(f"no hotline case {case_id}")
+        raise NotFound("no hotline case {case}", case=case_id)
     return case
 
 
@@ -72,8 +72,10 @@ def _next_status(case: HotlineCase, event: str) -> str:
     """The status after `event`; a step that does not apply now is a Conflict (409 at every door)."""
     try:
         return wf.next_status(case.status, event)
-    except wf.TransitionRefused as exc:
-        raise Conflict(str(exc)) from None
+    except wf.TransitionRefused:
+        raise Conflict("a case that is {status} cannot take the step {step}",
+                       status=Term(case.status, vocabulary.STATUS.get(case.status)),
+                       step=Term(event, vocabulary.EVENT.get(event))) from None
 
 
 def _move(session: Session, case: HotlineCase, event: str, actor: User | str | None, now: datetime,
@@ -104,7 +106,7 @@ def open_cases(session: Session, limit: int = 200) -> list[HotlineCase]:
 
 def assign(session: Session, case: HotlineCase, analyst: User | None, actor: User) -> None:
     if analyst is not None and analyst.role not in ANALYST_ROLES:
-        raise InvalidInput(f"{analyst.username} is not an analyst")
+        raise InvalidInput("{user} is not an analyst", user=analyst.username)
     case.assigned_to_id = analyst.id if analyst else None
     audit.record(session, actor, "hotline:case:assign", f"hotline:case:{case.id}",
                  {"to": analyst.username if analyst else None})
@@ -128,14 +130,14 @@ def _check_assessment(session: Session, verdict: str, legal_basis: str | None, s
                       age_band: str | None, hosting_country: str | None) -> None:
     problems: list[Problem] = []
     if verdict not in wf.VERDICTS:
-        problems.append(Problem(None, "verdict", f"choose one of {', '.join(wf.VERDICTS)}"))
+        problems.append(Problem.of(None, "verdict", "choose one of {choices}", choices=", ".join(wf.VERDICTS)))
     if legal_basis and session.scalar(select(DefinitionTerm.id).where(DefinitionTerm.code == legal_basis)) is None:
-        problems.append(Problem(None, "legal_basis", f"not one of the plan's definitions: {legal_basis!r}"))
+        problems.append(Problem.of(None, "legal_basis", "not one of the plan's definitions: {code!r}", code=legal_basis))
     if verdict in wf.ACTIONABLE and not legal_basis:
         problems.append(Problem(None, "legal_basis", "an illegal verdict needs its legal basis (the plan's definition)"))
     for kind, code in (("severity", severity), ("age_band", age_band)):
         if code and code not in {lb.code for lb in labels(session, kind)}:
-            problems.append(Problem(None, kind, f"unknown label {code!r}"))
+            problems.append(Problem.of(None, kind, "unknown label {code!r}", code=code))
     if hosting_country and (len(hosting_country) != 2 or not hosting_country.isalpha()):
         problems.append(Problem(None, "hosting_country", "a two-letter country code such as JP"))
     if problems:
@@ -204,7 +206,8 @@ def add_hash(session: Session, case: HotlineCase, actor: User, algorithm: str, v
     now = now or utcnow()
     algorithm, value = algorithm.lower().strip(), value.lower().strip()
     if HASH_ALGORITHMS.get(algorithm) != len(value) or any(c not in "0123456789abcdef" for c in value):
-        raise InvalidInput([Problem(None, "value", f"a {algorithm} hash is {HASH_ALGORITHMS.get(algorithm, '?')} hex digits")])
+        raise InvalidInput([Problem.of(None, "value", "a {algorithm} hash is {digits} hex digits", algorithm=algorithm,
+                                       digits=HASH_ALGORITHMS.get(algorithm, "?"))])
     existing = session.scalars(select(ContentHash).where(ContentHash.case_id == case.id, ContentHash.algorithm == algorithm,
                                                          ContentHash.value == value)).first()
     if existing is not None:
@@ -402,8 +405,9 @@ def confirm_removal(session: Session, case: HotlineCase, actor: User, note: str 
     if actor.role not in ANALYST_ROLES:
         raise PermissionDenied("an analyst confirms removals")
     if case.status != wf.REMOVAL_PENDING or case.removal_agreed_at is None:
-        raise Conflict(f"case {case.number}: nothing to confirm; an analyst confirms the removal of a URL that "
-                       "reappeared before, once two removal checks at least 12 hours apart found it gone")
+        raise Conflict("case {case}: nothing to confirm; an analyst confirms the removal of a URL that "
+                       "reappeared before, once two removal checks at least 12 hours apart found it gone",
+                       case=case.number)
     _confirm_removal(session, case, actor, now, {"confirmed_by_analyst": actor.username, "note": note.strip()[:2000],
                                                  "seen_at": _iso(case.removal_seen_at),
                                                  "checks_agreed_at": _iso(case.removal_agreed_at)})
@@ -419,7 +423,7 @@ def add_provider(session: Session, actor: User | None, name: str, abuse_email: s
                  country: str = "JP", networks: list[str] | None = None, domains: list[str] | None = None) -> Provider:
     problems = []
     if not name.strip():
-        problems.append(Problem(None, "name", "required"))
+        problems.append(Problem(None, "name", "a name is required"))
     address = address_problem(abuse_email)
     if address is not None:
         problems.append(Problem(None, "abuse_email", address))
@@ -443,7 +447,7 @@ def case_hashes(session: Session, case: HotlineCase) -> list[ContentHash]:
 def choose_provider(session: Session, case: HotlineCase, actor: User, provider_id: int) -> None:
     provider = session.get(Provider, provider_id)
     if provider is None:
-        raise NotFound(f"no provider {provider_id}")
+        raise NotFound("no provider {provider}", provider=provider_id)
     case.provider_id = provider.id
     case.provider = provider
     audit.record(session, actor, "hotline:case:provider", f"hotline:case:{case.id}", {"provider": provider.name})

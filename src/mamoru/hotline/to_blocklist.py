@@ -24,7 +24,8 @@ from mamoru.blocklist import from_cases
 from mamoru.blocklist.from_cases import SyncResult
 from mamoru.blocklist.models import BlocklistEntry
 from mamoru.blocklist.service import DEFAULT_REVIEW_DAYS
-from mamoru.errors import NotFound
+from mamoru.errors import NotFound, Term
+from mamoru.hotline import vocabulary
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import HotlineCase
 
@@ -45,7 +46,7 @@ def find_case(session: Session, ref: str) -> HotlineCase:
             canonical = ref
         case = session.scalars(select(HotlineCase).where(HotlineCase.canonical_url.in_({ref, canonical}))).first()
     if case is None:
-        raise NotFound(f"no hotline case {ref!r} (give its number, e.g. C0000042, or its URL)")
+        raise NotFound("no hotline case {ref!r} (give its number, e.g. C0000042, or its URL)", ref=ref)
     return case
 
 
@@ -53,7 +54,7 @@ def facts(case: HotlineCase) -> from_cases.CaseFacts:
     return from_cases.CaseFacts(number=case.number, url=case.url, illegal=case.verdict in wf.ACTIONABLE,
                                 removed=case.status == wf.REMOVED,
                                 category="csam" if case.verdict == wf.CSAM else "solicitation",
-                                verdict=case.verdict or "")
+                                verdict=Term(case.verdict, vocabulary.VERDICT.get(case.verdict)) if case.verdict else "")
 
 
 def propose(session: Session, actor: User | None, case: HotlineCase | str, *, kind: str = "url",

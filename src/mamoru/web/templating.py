@@ -10,6 +10,7 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from mamoru.auth.roles import ROLE_LABELS
+from mamoru.hotline import vocabulary
 from mamoru.i18n import era_year, fiscal_year_label, fmt_date, fmt_time_jst, gettext, lang_of, pick
 from mamoru.web import deps
 
@@ -36,6 +37,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
         "pick": lambda obj, field: pick(obj, field, lang),
         "fmt_date": lambda d, precision="day": fmt_date(d, lang, precision),
         "fmt_time": fmt_time_jst,
+        "hotline_terms": vocabulary.terms,
         "fy": lambda year: fiscal_year_label(year, lang),
         "era_year": era_year,
         "lang_of": lang_of,

@@ -56,6 +56,11 @@ def test_propose_confirm_export_check_publish_verify(cli: Cli, tmp_path: Path) -
     pub.write_bytes(cli("blocklist", "key", "show").stdout_bytes)
     ok = cli("blocklist", "verify", str(out / "blocklist.rpz"), "--key", str(pub))
     assert ok.exit_code == 0 and "version 3" in ok.stdout
+    other = cli("blocklist", "verify", str(out / "blocklist.csv"), "--key", str(pub),  # issue 12
+                "--signature", str(out / "blocklist.rpz.sig"))
+    assert other.exit_code == 1
+    assert "the signature does not match this file: it is the signature of blocklist.rpz (version 3), " \
+           "not of blocklist.csv" in other.stderr and "altered" not in other.stderr
     data = bytearray((out / "blocklist.rpz").read_bytes())
     data[-3] ^= 0x20
     (out / "blocklist.rpz").write_bytes(bytes(data))

@@ -10,8 +10,10 @@ from sqlalchemy import func, select
 from tests.factories import hotline
 from tests.factories.hotline import STAFF_SCOPES
 
+from mamoru.hotline import vocabulary
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import Assessment, HotlineCase, PartnerForward, PoliceReferral
+from mamoru.i18n import gettext
 
 
 def _case(session, status: str = wf.QUEUED) -> int:  # type: ignore[no-untyped-def]
@@ -39,7 +41,8 @@ def test_a_step_the_status_does_not_allow_is_refused_on_the_case_page(hl_client,
     r = hl_client.post(f"/hotline/cases/{case_id}/{step}", data={**form, "csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 409, r.text[:500]
     problems = re.search(r'id="case-problems">(.*?)</ul>', r.text, re.S)
-    assert problems and f"a case that is {status} cannot take the step" in problems.group(1)
+    # the page names the status in words (issue 12); the API keeps the code (below)
+    assert problems and f"状態が「{gettext('ja', vocabulary.STATUS[status])}」の事案では" in problems.group(1)
     assert _count(database, stored) == before
     with database.session() as s:
         assert s.get(HotlineCase, case_id).status == status  # type: ignore[union-attr]

@@ -16,6 +16,7 @@ from tests.factories.hotline import STAFF_SCOPES
 from mamoru.audit import AuditEvent
 from mamoru.hotline import service
 from mamoru.hotline.models import CaseEvent, HotlineCase
+from mamoru.i18n import fmt_time_jst
 
 ROUTE = "児童相談所（品川）へ通告済み 2026-05-01 担当 山田"
 URL = "http://site.example.jp:8080/album/photo-7?id=3"
@@ -79,8 +80,23 @@ def _pdftotext(path: Path) -> str:
     return done.stdout
 
 
-def test_referral_pdf_holds_the_case_fields(hl_client, session, make_user, api_token, definitions,
-                                            tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
+READABLE = {  # what a reader finds in the referral document, in each language (issue 12)
+    "ja": ["ホットライン事案 {number} 情報提供記録", "1. 事案", "状態: 削除依頼待ち", "2. 判定",
+           "判定: 違法：児童ポルノ（児童の性的虐待記録）", "法的根拠: 児童ポルノの製造 (child-pornography)", "ホスティング国: JP",
+           "3. 証跡", "受付日時 {received}", "一般 · 画像", "警察の受理番号: 2026-0042", "警察へ情報提供 → 削除依頼待ち",
+           "この記録には違法情報そのものも通報者の連絡先も含まれていません。"],
+    "en": ["Referral record of hotline case {number}", "1. Case", "Status: Deletion request pending",
+           "2. Assessment", "Verdict: Illegal: child sexual abuse material",
+           "Legal basis: Production of child pornography (child-pornography)", "Hosting country: JP",
+           "3. Evidence trail", "Received {received}", "Public · Image", "Police reference: 2026-0042",
+           "Referred to the police → Deletion request pending",
+           "This record contains no content and no reporter's contact."],
+}
+
+
+@pytest.mark.parametrize("lang", ["ja", "en"])
+def test_referral_pdf_is_a_readable_document(hl_client, session, make_user, api_token, definitions, lang: str,
+                                             tmp_path: Path) -> None:  # type: ignore[no-untyped-def]
     case_id = _danger_case(session)
     analyst = make_user("analyst")
     case = service.get_case(session, case_id)
@@ -89,25 +105,26 @@ def test_referral_pdf_holds_the_case_fields(hl_client, session, make_user, api_t
     service.refer_to_police(session, case, analyst, police_unit="Cybercrime Division", reference="2026-0042")
     session.commit()
     number = case.number
+    received = fmt_time_jst(case.reports[0].received_at)
 
     h = {"Authorization": f"Bearer {api_token(analyst, STAFF_SCOPES)}"}
-    r = hl_client.get(f"/api/v1/hotline/cases/{case_id}/referral.pdf", headers=h)
+    r = hl_client.get(f"/api/v1/hotline/cases/{case_id}/referral.pdf?lang={lang}", headers=h)
     assert r.status_code == 200 and r.headers["content-type"] == "application/pdf"
     assert r.headers["content-disposition"] == f'attachment; filename="{number}-referral.pdf"'
     assert r.content.startswith(b"%PDF-1.4") and r.content.rstrip().endswith(b"%%EOF")
-    receipt = case.reports[0].receipt
-    expected = [number, URL, case.canonical_url, "csam", "basis=child-pornography", "country=JP", receipt,
-                f"sha256: {HASH}", "Cybercrime Division", "ref=2026-0042", "This record contains no content."]
+    expected = [e.format(number=number, received=received) for e in READABLE[lang]]
+    expected += [URL, case.canonical_url, case.reports[0].receipt, f"sha256: {HASH}", "Cybercrime Division"]
     lines = "\n".join(_pdf_strings(r.content))
-    assert "通報事案" in lines
     for field in expected:
         assert field in lines, field
     assert ROUTE not in lines and "@" not in lines  # no reporter contact, nothing beyond the record
+    assert "basis=" not in lines and "csam" not in lines and " UTC" not in lines and "+00:00" not in lines
 
     path = tmp_path / "referral.pdf"
     path.write_bytes(r.content)
-    text = _pdftotext(path)
-    flat = re.sub(r"\s+", "", text)  # pdftotext may break lines differently from the writer
-    for field in [*expected, "通報事案"]:
+    done = subprocess.run(["pdftotext", "-raw", "-enc", "UTF-8", str(path), "-"], capture_output=True, text=True,
+                          timeout=60, check=True)
+    flat = re.sub(r"\s+", "", done.stdout)  # pdftotext may break lines differently from the writer
+    for field in expected:
         assert re.sub(r"\s+", "", field) in flat, field
     assert hl_client.get(f"/api/v1/hotline/cases/{case_id}/referral.pdf").status_code == 401

@@ -124,7 +124,7 @@ def test_a_url_that_reappeared_is_removed_again_only_when_an_analyst_confirms(
     r = hl_client.post(f"/api/v1/hotline/cases/{case_id}/removal-confirmation", headers=h, json={})
     assert r.status_code == 409, "nothing left to confirm"
     r = hl_client.post(f"/hotline/cases/{case_id}/confirm-removal", data={"csrf_token": csrf})
-    assert r.status_code == 409 and "nothing to confirm" in r.text
+    assert r.status_code == 409 and "確認するものはありません" in r.text  # in the page's language (issue 12)
 
 
 def test_the_page_action_confirms_and_is_refused_before_the_checks_agree(

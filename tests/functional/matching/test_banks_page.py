@@ -107,7 +107,7 @@ def test_an_administrator_chooses_a_platforms_banks_on_the_page(
     name = f"page-{secrets.token_hex(4)}"
     assert create(client, csrf, name).status_code == 303
     page = client.get("/matching")
-    assert f'<option value="{platform.username}"' in page.text
+    assert f'data-platform="{platform.username}"' in page.text  # its own form
     r = client.post("/matching/platforms", data={"csrf_token": csrf, "platform": platform.username,
                                                  "banks": [name], "show_labels": "1"}, follow_redirects=False)
     assert r.status_code == 303
@@ -122,6 +122,40 @@ def test_an_administrator_chooses_a_platforms_banks_on_the_page(
     session.expire_all()
     assert session.scalar(select(func.count()).select_from(PlatformBank)
                           .where(PlatformBank.user_id == platform.id)) == 1  # the refused choice changed nothing
+
+
+def _choice_form(page: str, platform: str) -> dict[str, Any]:
+    """What the browser sends from a platform's form as it is shown (the ticked boxes)."""
+    form = re.search(rf'<form[^>]*data-platform="{platform}">(.*?)</form>', page, re.S)
+    assert form is not None, f"no form for {platform}"
+    ticked = re.findall(r'<input type="checkbox" name="(banks|show_labels)" value="([^"]*)" checked>', form.group(1))
+    return {"platform": platform, "banks": [v for k, v in ticked if k == "banks"],
+            "show_labels": next((v for k, v in ticked if k == "show_labels"), "")}
+
+
+def test_the_choice_page_shows_each_platforms_banks_ticked_and_saving_keeps_them(
+        client: Any, session: Session, make_user: Callable[..., Any], login_as: Any) -> None:
+    """Issue 12: the form showed no bank ticked, so adding one bank dropped the platform's others."""
+    csrf = login_as(make_user(roles.ADMINISTRATOR))
+    first, second = make_user(roles.PLATFORM), make_user(roles.PLATFORM)
+    names = [f"page-{secrets.token_hex(4)}" for _ in range(3)]
+    for name in names:
+        assert create(client, csrf, name).status_code == 303
+    for platform, chosen in ((first, names[:2]), (second, names[2:])):
+        r = client.post("/matching/platforms", data={"csrf_token": csrf, "platform": platform.username,
+                                                     "banks": chosen, "show_labels": "1"}, follow_redirects=False)
+        assert r.status_code == 303
+    sent = _choice_form(client.get("/matching").text, first.username)
+    assert sorted(sent["banks"]) == sorted(names[:2]) and sent["show_labels"] == "1"  # shown ticked
+    sent["banks"].append(names[2])  # the administrator ticks one more bank and saves
+    assert client.post("/matching/platforms", data={"csrf_token": csrf, **sent}, follow_redirects=False).status_code == 303
+    session.expire_all()
+
+    def offered(user: Any) -> list[str]:
+        return sorted(p.bank.name for p in session.scalars(select(PlatformBank).where(PlatformBank.user_id == user.id)))
+
+    assert offered(first) == sorted(names) and offered(second) == [names[2]]
+    assert _choice_form(client.get("/matching").text, second.username)["banks"] == [names[2]]
 
 
 def test_a_bank_name_with_a_slash_is_refused_and_one_with_an_ampersand_works_on_the_page(

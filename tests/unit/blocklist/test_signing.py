@@ -24,6 +24,11 @@ def test_sign_verify_tamper_and_rotate(tmp_path: Path) -> None:
     tampered[30] ^= 1
     with pytest.raises(signing.BadSignature, match="altered"):
         signing.verify(bytes(tampered), sig, pub)
+    hosts = b"0.0.0.0 listed.example.test\n"
+    with pytest.raises(signing.BadSignature, match="it is the signature of blocklist.rpz .version 5., not of blocklist.hosts"):
+        signing.verify(hosts, sig, pub, name="blocklist.hosts")  # issue 12: another file's signature
+    with pytest.raises(signing.BadSignature, match="altered"):
+        signing.verify(bytes(tampered), sig, pub, name="blocklist.rpz")
     forged = sig.replace(b'"version": 5', b'"version": 6')
     with pytest.raises(signing.BadSignature):
         signing.verify(data, forged, pub)

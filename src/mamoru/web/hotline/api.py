@@ -23,6 +23,7 @@ from mamoru.hotline.models import Assessment
 from mamoru.hotline.runtime import HotlineRuntime, for_app, write_transaction
 from mamoru.web.deps import (
     Principal,
+    get_lang,
     get_principal,
     get_session,
     get_settings,
@@ -246,9 +247,11 @@ def referral_json(case_id: int, session: Session = Depends(get_session), user: U
 
 
 @router.get("/cases/{case_id}/referral.pdf", summary="Referral record as PDF")
-def referral_pdf(case_id: int, session: Session = Depends(get_session), user: User = Depends(READERS)) -> Response:
+def referral_pdf(case_id: int, request: Request, session: Session = Depends(get_session),
+                 user: User = Depends(READERS)) -> Response:
+    """A document for people, in the reader's language (?lang=, else the browser's)."""
     case = svc.read_case(session, case_id, user)
-    return Response(export.referral_pdf(session, case), media_type="application/pdf",
+    return Response(export.referral_pdf(session, case, get_lang(request)), media_type="application/pdf",
                     headers={"Content-Disposition": f'attachment; filename="{case.number}-referral.pdf"'})
 
 

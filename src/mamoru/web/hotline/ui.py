@@ -4,8 +4,6 @@ The public report form is web/hotline/report_form.py (the `intake` process role 
 
 from __future__ import annotations
 
-from datetime import datetime
-
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy import select
@@ -21,8 +19,8 @@ from mamoru.hotline import service as svc
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import Assessment, DeletionRequest, PoliceReferral, RemovalCheck
 from mamoru.hotline.runtime import for_app
-from mamoru.periods import JST
-from mamoru.web.deps import get_session, get_settings, require_roles
+from mamoru.i18n import error_messages, problem_text
+from mamoru.web.deps import get_lang, get_session, get_settings, require_roles
 from mamoru.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -37,7 +35,7 @@ def queue_page(request: Request, session: Session = Depends(get_session), user: 
 
 
 def _case_page(request: Request, session: Session, user: User, case_id: int, problems: list[str] | None = None,
-               status: int = 200) -> Response:
+               status: int = 200, proposed: int | None = None) -> Response:
     case = svc.read_case(session, case_id, user)
     views = contacts.reveal_for_case(session, for_app(request.app.state).contacts, case, user)
     ctx = {
@@ -50,19 +48,15 @@ def _case_page(request: Request, session: Session, user: User, case_id: int, pro
         "hashes": svc.case_hashes(session, case), "is_senior": user.role == roles.SENIOR_ANALYST,
         "contacts": views,
         "platform_matches": [e for e in case.events if e.kind == "platform_match"],
-        "jst_time": _jst_time,
+        "proposed": proposed,  # the blocking list entry just proposed from this page
     }
     return render(request, "pages/hotline/case.html", ctx, status_code=status)
 
 
-def _jst_time(value: datetime | None) -> str:
-    """Japan time with the zone marked (stored times are UTC)."""
-    return f"{value.astimezone(JST):%Y-%m-%d %H:%M} JST" if value is not None else "—"
-
-
 @router.get("/hotline/cases/{case_id}", response_class=HTMLResponse)
-def case_page(case_id: int, request: Request, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> Response:
-    return _case_page(request, session, user, case_id)
+def case_page(case_id: int, request: Request, proposed: int | None = None, session: Session = Depends(get_session),
+              user: User = Depends(ANALYSTS)) -> Response:
+    return _case_page(request, session, user, case_id, proposed=proposed)
 
 
 def _act(request: Request, session: Session, user: User, case_id: int, action: object) -> Response:
@@ -70,8 +64,7 @@ def _act(request: Request, session: Session, user: User, case_id: int, action: o
         action()  # type: ignore[operator]
     except DomainError as exc:
         session.rollback()
-        problems = [str(p) for p in exc.problems] if isinstance(exc, InvalidInput) else [str(exc)]
-        return _case_page(request, session, user, case_id, problems, exc.status)
+        return _case_page(request, session, user, case_id, error_messages(get_lang(request), exc), exc.status)
     return RedirectResponse(f"/hotline/cases/{case_id}", status_code=303)
 
 
@@ -152,10 +145,15 @@ def guidance(case_id: int, request: Request, route: str = Form(""), session: Ses
 @router.post("/hotline/cases/{case_id}/blocklist", response_class=HTMLResponse)
 def propose_to_blocklist(case_id: int, request: Request, session: Session = Depends(get_session),
                          user: User = Depends(ANALYSTS)) -> Response:
+    """Propose the case's URL; the case page then says so and links to the entry to confirm."""
     case = svc.get_case(session, case_id)
     review_days = get_settings(request).domain(BlocklistSettings).review_days
-    return _act(request, session, user, case_id,
-                lambda: to_blocklist.propose(session, user, case, review_days=review_days))
+    try:
+        entry = to_blocklist.propose(session, user, case, review_days=review_days)
+    except DomainError as exc:
+        session.rollback()
+        return _case_page(request, session, user, case_id, error_messages(get_lang(request), exc), exc.status)
+    return RedirectResponse(f"/hotline/cases/{case_id}?proposed={entry.id}", status_code=303)
 
 
 @router.post("/hotline/cases/{case_id}/hash-bank", response_class=HTMLResponse)
@@ -196,8 +194,10 @@ def save_provider(request: Request, name: str = Form(""), abuse_email: str = For
         svc.add_provider(session, user, name, abuse_email, language, country, networks.split(","), domains.split(","))
     except InvalidInput as exc:
         session.rollback()
+        lang = get_lang(request)
+        problems = [{"field": p.field, "reason": p.reason, "text": problem_text(lang, p)} for p in exc.problems]
         return render(request, "pages/hotline/providers.html", {"providers": svc.providers(session),
-                                                                "problems": exc.problems}, status_code=422)
+                                                                "problems": problems}, status_code=422)
     return RedirectResponse("/hotline/providers", status_code=303)
 
 
@@ -226,6 +226,5 @@ def save_label(request: Request, kind: str = Form(""), code: str = Form(""), tit
         labels.save_label(session, user, kind, code, change)
     except DomainError as exc:
         session.rollback()
-        problems = [str(p) for p in exc.problems] if isinstance(exc, InvalidInput) else [str(exc)]
-        return _labels_page(request, session, user, problems, exc.status)
+        return _labels_page(request, session, user, error_messages(get_lang(request), exc), exc.status)
     return RedirectResponse("/hotline/labels", status_code=303)

@@ -1,0 +1,84 @@
+"""The words the hotline's pages, mails and referral records use for its codes: a case's status, a
+verdict, a step in a case's history, a removal check's outcome, a deletion request's kind.
+
+Codes stay codes in the database, the API and the JSON record; people read these labels, English
+message ids translated through the catalogue (locale/ja/LC_MESSAGES/hotline.po). One table serves
+every door, so the case page, the referral PDF and a refusal name a status the same way.
+"""
+
+from __future__ import annotations
+
+from mamoru.i18n import gettext
+
+STATUS = {
+    "queued": "Waiting for assessment",
+    "referral_pending": "Police referral pending",
+    "notice_pending": "Deletion request pending",
+    "forward_pending": "Forwarding abroad pending",
+    "removal_pending": "Waiting for removal",
+    "removed": "Removed (verified)",
+    "closed": "Closed, no action",
+}
+
+VERDICT = {
+    "csam": "Illegal: child sexual abuse material",
+    "solicitation": "Illegal: solicitation of child prostitution or business advertising children as sexual objects",
+    "harmful": "Harmful but not illegal",
+    "not_illegal": "Not illegal",
+    "unreachable": "Unreachable",
+}
+
+EVENT = {
+    "assess_actionable_domestic": "Assessed as illegal, hosted in Japan",
+    "assess_actionable_abroad": "Assessed as illegal, hosted abroad",
+    "assess_no_action": "Assessed: no action",
+    "refer": "Referred to the police",
+    "notice_sent": "Deletion request sent",
+    "forwarded": "Forwarded to a partner hotline",
+    "verified_removed": "Removal verified",
+    "reappeared": "Content reappeared",
+    "reopen": "Reopened",
+    "traced": "Hosting traced",
+    "police_hold": "Police hold set",
+    "police_release": "Police hold released",
+    "guidance_route": "Route to the child guidance centre recorded",
+    "removal_seen": "Removal seen once",
+    "removal_awaits_analyst": "Removal awaits an analyst's confirmation",
+    "removal_not_confirmed": "Removal not confirmed: the URL answered again",
+    "work_failed": "Automatic work failed",
+    "escalation_notified": "Escalation sent",
+    "police_alerted": "Police alerted",
+    "platform_match": "Opened by a platform's hash match",
+}
+
+CHECK_OUTCOME = {
+    "present": "Still there",
+    "removed": "Gone",
+    "error": "Check failed",
+    "refused": "Not checked (refused)",
+}
+
+NOTICE_KIND = {"initial": "First request", "resend": "Resent", "escalation": "Escalation"}
+
+REVIEW_OUTCOME = {"upheld": "Upheld", "overturned": "Overturned"}
+
+CONTENT = {"image": "Image", "video": "Video", "live": "Live stream", "text": "Text", "other": "Other", "": "—"}
+
+SOURCE = {"public": "Public", "flagger": "Trusted flagger", "partner": "Partner hotline",
+          "platform": "Platform (hash match)"}
+
+TABLES = {"status": STATUS, "verdict": VERDICT, "event": EVENT, "check": CHECK_OUTCOME, "notice": NOTICE_KIND,
+          "review": REVIEW_OUTCOME, "content": CONTENT, "source": SOURCE}
+
+
+def label(table: str, code: str | None, lang: str) -> str:
+    """The label of `code` in `lang` ("—" for none); a code the table does not know is shown as it is."""
+    if not code:
+        return "—"
+    msgid = TABLES[table].get(code)
+    return gettext(lang, msgid) if msgid else code
+
+
+def terms(lang: str) -> dict[str, dict[str, str]]:
+    """Every table in `lang`, for templates: terms(lang)["status"]["queued"]."""
+    return {name: {code: gettext(lang, msgid) for code, msgid in table.items()} for name, table in TABLES.items()}
