@@ -4,6 +4,10 @@
 1. A member of the public, on a phone-sized screen in Japanese, reports an address through the
    public listener's /report and gets a receipt number on the page. (Issue 12 also asks to look the
    report's status up with the receipt; mamoru has no such page yet, so that half is not here.)
+4. A platform engineer creates a match token on her account page (staff listener), reads the API
+   documentation on the public listener with every request outside 127.0.0.1 blocked, matches
+   hashes with the token through the public listener's /api/v1/match, revokes the token on her
+   account page, and the same call is refused (401).
 
 Only benign data: addresses under example.test and random hex hashes.
 """
@@ -15,8 +19,11 @@ import secrets
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
+from urllib.parse import urlparse
 
+import httpx
 import pytest
+from tests.conftest import TEST_PASSWORD
 from tests.production import ProductionLayout, needed, production_layout
 
 pytestmark = pytest.mark.browser
@@ -77,3 +84,79 @@ def test_a_member_of_the_public_reports_an_address_on_a_phone_in_japanese(layout
         assert host not in page.content()  # the receipt page does not echo the reported address
     finally:
         context.close()
+
+
+def _sign_in(page: Any, layout: ProductionLayout, username: str, next_path: str) -> None:
+    page.goto(f"{layout.staff}/login?next={next_path}")
+    page.fill("input[name=username]", username)
+    page.fill("input[name=password]", TEST_PASSWORD)
+    with page.expect_navigation():
+        page.click("form[action='/login'] button[type=submit]")
+
+
+def _match(layout: ProductionLayout, token: str, hashes: list[str]) -> httpx.Response:
+    return httpx.post(layout.public + "/api/v1/match", json={"hashes": hashes},
+                      headers={"Authorization": f"Bearer {token}"}, timeout=60)
+
+
+def test_a_platform_engineer_makes_a_token_reads_the_docs_matches_and_revokes(layout: ProductionLayout,
+                                                                               browser: Any) -> None:
+    context = _context(browser, locale="en-GB", extra_http_headers={"Accept-Language": "en"})
+    page = context.new_page()
+    try:
+        _sign_in(page, layout, "journey-platform", "/account")
+        page.goto(layout.staff + "/account")
+        assert page.locator("h1").inner_text() == "journey-platform"
+        form = page.locator("form[action='/account/tokens']")
+        form.locator("input[name=name]").fill("journey match")
+        form.locator("input[name=scopes][value=match]").check()
+        with page.expect_navigation():
+            form.locator("button[type=submit]").click()
+        token = page.locator("#new-token").inner_text().strip()
+        assert token
+        row = page.locator("#token-list tbody tr", has_text="journey match")
+        assert row.count() == 1
+        token_id = (row.get_attribute("id") or "").removeprefix("token-")
+        assert token_id.isdigit()
+
+        # the API documentation, on the public listener, from mamoru's own files only
+        docs = context.new_page()
+        origin = urlparse(layout.public).netloc
+        outside: list[str] = []
+
+        def route(r: Any) -> None:
+            if urlparse(r.request.url).hostname != "127.0.0.1":
+                outside.append(r.request.url)
+                r.abort()
+            else:
+                r.continue_()
+
+        docs.route("**/*", route)
+        docs.goto(layout.public + "/api/v1/docs", wait_until="networkidle")
+        docs.wait_for_selector(".opblock", timeout=TIMEOUT)
+        spec = httpx.get(layout.public + "/api/v1/openapi.json", timeout=60).json()
+        # (the portal process serves the page and documents only its own operations: /api/v1/match,
+        # the matcher's, is not among them)
+        rendered = docs.locator(".opblock-summary-path")
+        paths = {rendered.nth(i).get_attribute("data-path") for i in range(rendered.count())}
+        assert len(paths) >= 3 and paths <= set(spec["paths"]), paths
+        assert outside == [], outside
+        assert urlparse(docs.url).netloc == origin
+        docs.close()
+
+        hashes = [secrets.token_hex(32) for _ in range(3)]
+        r = _match(layout, token, hashes)
+        assert r.status_code == 200, r.text
+        assert [x["query"] for x in r.json()["results"]] == hashes
+        assert all(x["matches"] == [] for x in r.json()["results"])
+
+        page.goto(layout.staff + "/account")
+        with page.expect_navigation():
+            page.locator(f"#token-{token_id} form button[type=submit]").click()
+        assert page.locator("#revoked-notice").is_visible()
+        assert page.locator(f"#token-{token_id}").get_attribute("class") == "token-revoked"
+    finally:
+        context.close()
+    assert _match(layout, token, hashes).status_code == 401
+
+
