@@ -8,6 +8,9 @@
    documentation on the public listener with every request outside 127.0.0.1 blocked, matches
    hashes with the token through the public listener's /api/v1/match, revokes the token on her
    account page, and the same call is refused (401).
+3. An analyst proposes a host (CLI), a senior analyst confirms it in the browser on the staff
+   listener, the list is published (CLI, with the layout's signing key), and an ISP subscriber
+   fetches the RPZ with a feed token through the public listener's feed path: the host is in it.
 
 Only benign data: addresses under example.test and random hex hashes.
 """
@@ -39,6 +42,9 @@ PHONE = {"width": 390, "height": 844}
 def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionLayout]:
     with production_layout(tmp_path_factory.mktemp("journeys")) as running:
         running.add_user("journey-platform", "platform")
+        running.add_user("journey-analyst", "analyst")
+        running.add_user("journey-senior", "senior_analyst")
+        running.add_user("journey-isp", "subscriber")
         yield running
 
 
@@ -160,3 +166,34 @@ def test_a_platform_engineer_makes_a_token_reads_the_docs_matches_and_revokes(la
     assert _match(layout, token, hashes).status_code == 401
 
 
+
+
+def test_a_senior_analyst_confirms_a_host_and_an_isp_fetches_it_in_the_rpz(layout: ProductionLayout,
+                                                                          browser: Any) -> None:
+    host = f"files-{secrets.token_hex(4)}.example.test"
+    proposed = layout.cli("blocklist", "propose", "--host", host, "--reason", "hotline case (benign test host)",
+                          "--as", "journey-analyst")
+    entry_id = proposed.stdout.split()[-1]
+    assert entry_id.isdigit(), proposed.stdout
+    context = _context(browser, locale="en-GB", extra_http_headers={"Accept-Language": "en"})
+    page = context.new_page()
+    try:
+        _sign_in(page, layout, "journey-senior", f"/blocklist/entries/{entry_id}")
+        page.goto(f"{layout.staff}/blocklist/entries/{entry_id}?lang=en")
+        assert page.inner_text("dd.url") == host
+        with page.expect_navigation():
+            page.click(f"form[action='/blocklist/entries/{entry_id}/confirm'] button[type=submit]")
+        assert page.inner_text("#status") == "On the list"
+    finally:
+        context.close()
+    key = layout.run_dir / "keys" / "blocklist.key"
+    assert key.exists()
+    layout.cli("blocklist", "publish", "--as", "journey-senior", env={"MAMORU_BLOCKLIST_KEY": str(key)})
+    feed_token = layout.token("journey-isp", "feed")
+    r = httpx.get(layout.public + "/api/v1/blocklist/snapshots/rpz", headers={"Authorization": f"Bearer {feed_token}"},
+                  timeout=60)
+    assert r.status_code == 200, r.text[:300]
+    assert layout.answered_by(r) == layout.upstream("feed")
+    names = {line.split()[0] for line in r.text.splitlines() if line.strip() and not line.startswith((";", "$"))}
+    assert host in names, r.text[:2000]
+    assert httpx.get(layout.public + "/api/v1/blocklist/snapshots/rpz", timeout=60).status_code == 401
