@@ -394,8 +394,9 @@ def separated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
         with Database(owner).session() as s:
             load_plan(s, None)
             made = _data_in_every_domain(s)
+        # PYTHONPATH passed on: the command run is the mamoru under test, not another installed copy
         env = {"MAMORU_VAR_DIR": str(tmp_path_factory.mktemp("roles")), "MAMORU_DATABASE_URL": url,
-               "PATH": os.environ.get("PATH", "")}
+               "PATH": os.environ.get("PATH", ""), "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
         r = subprocess.run([sys.executable, "-m", "mamoru.cli", "db", "roles", "--prefix", prefix, "--apply"],
                            env=env, capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
@@ -751,7 +752,8 @@ def test_db_roles_without_createrole_says_what_is_missing(separated: tuple[str, 
     try:
         with admin.begin() as conn:
             conn.execute(text(f"CREATE ROLE {weak} LOGIN NOCREATEROLE"))
-        env = {"MAMORU_VAR_DIR": str(tmp_path), "MAMORU_DATABASE_URL": as_user(url, weak), "PATH": os.environ.get("PATH", "")}
+        env = {"MAMORU_VAR_DIR": str(tmp_path), "MAMORU_DATABASE_URL": as_user(url, weak), "PATH": os.environ.get("PATH", ""),
+               "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
         r = subprocess.run([sys.executable, "-m", "mamoru.cli", "db", "roles", "--prefix", prefix, "--apply"],
                            env=env, capture_output=True, text=True, timeout=120)
         assert r.returncode == 1, (r.returncode, r.stderr)
