@@ -25,9 +25,12 @@ against PostgreSQL):
   into fu_published_figures); on the accounts tables what sign-in and account management need:
   read users and tokens, create users and tokens (the administrator's user pages, the account
   page's tokens), update a token's last_used_at and revoked_at only (use, revocation), sessions (open, slide: last_seen_at and
-  expires_at only, close, delete expired), failed-login counters (insert, count, clear); never
-  UPDATE of users, nor of a token's scopes, owner, secret or expiry, nor DELETE of either
-  (passwords and deactivation are command-line operations, run as the owner);
+  expires_at only, close, delete expired), failed-login counters (insert, count, clear), form
+  drafts (insert, read, delete: sealed with a key only the browser holds); the office alone, which
+  serves an account's page (web/auth ui_users, api_users), also UPDATEs a user's role,
+  agency_code, display_name, email and active, and no other column of users; nobody UPDATEs a
+  user's username or password (passwords are a command-line operation, run as the owner), nor a
+  token's scopes, owner, secret or expiry, nor DELETEs either;
 - matcher, feed (API tokens only, no sign-in page, no web sessions): read users and tokens, update
   a token's last_used_at; the matcher reads the matching tables (the hash banks only read), writes
   its own state and counters, and may INSERT into hl_inbox (platforms' match reports) and read
@@ -98,7 +101,12 @@ SIGN_IN: dict[str, Privileges] = {
     "api_tokens": ("SELECT", "INSERT", "UPDATE (last_used_at, revoked_at)"),
     "web_sessions": ("SELECT", "INSERT", "UPDATE (last_seen_at, expires_at)", "DELETE"),  # open, slide, close, expire
     "login_attempts": ("SELECT", "INSERT", "DELETE"),  # failed logins: counted, cleared on success
+    "form_drafts": ("SELECT", "INSERT", "DELETE"),  # a form sent after the session ended, kept sealed (web.drafts)
 }
+ACCOUNT_CHANGE = f"UPDATE ({', '.join(sorted(('role', 'agency_code', 'display_name', 'email', 'active')))})"
+"""What the office changes of an account (web/auth ui_users, api_users: auth.service.EDITABLE and
+`active`); never its username, password, creator or creation time."""
+OFFICE_SIGN_IN: dict[str, Privileges] = {**SIGN_IN, "users": ("SELECT", "INSERT", ACCOUNT_CHANGE)}
 
 PORTAL_PLAN = ("agencies", "agency_successions", "bodies", "plans", "measure_origins", "pillars", "measures",
                "measure_assignments", "measure_lineage", "measure_amendments", "definition_terms", "prefectures",
@@ -135,7 +143,7 @@ banks, and the counters; it only reads the banks (hash_banks, hash_bank_entries:
 PROCESS_GRANTS: dict[str, RoleGrants] = {
     "portal": RoleGrants(tables=_frozen({t: READ for t in (*PORTAL_PLAN, *PORTAL_FOLLOWUP, WORKER_ROUNDS)})),
     "office": RoleGrants(read=frozenset({PLAN, FOLLOWUP}), write=frozenset({PLAN, FOLLOWUP}), audit_append=True,
-                         tables=_frozen({**SIGN_IN, WORKER_ROUNDS: READ})),
+                         tables=_frozen({**OFFICE_SIGN_IN, WORKER_ROUNDS: READ})),
     "hotline": RoleGrants(read=frozenset({HOTLINE, MATCHING, BLOCKLIST}),
                           write=frozenset({HOTLINE, MATCHING, BLOCKLIST}), audit_append=True,
                           tables=_frozen({**SIGN_IN, PUBLISHED_FIGURES: WHOLE, WORKER_ROUNDS: WHOLE,

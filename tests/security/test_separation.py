@@ -38,10 +38,13 @@ SECRET_TABLES = ["hl_cases", "hl_reports", "hash_banks", "hash_bank_entries", "b
 # - office: web/plan, web/followup, web/portal API, web/auth: the plan and follow-up whole; sign-in
 #   (sessions, failed logins), the administrator's user pages (users I) and the account page's
 #   tokens (api_tokens I), revoked there (u revoked_at); a token's use (u last_used_at), a session's
-#   slide (u last_seen_at, expires_at); never a user's role, password or activity (command line, as owner).
+#   slide (u last_seen_at, expires_at); an account's page (web/auth ui_users, api_users) changes a user's
+#   role, agency, display name, e-mail and activity (users u of those columns), never its username
+#   or password (command line, as owner); form drafts kept sealed while a user signs in again (S I D).
 # - hotline: web/hotline, web/matching ui and banks API, web/blocklist staff pages and API, web/auth,
 #   and the worker (inbox drain, figures into fu_published_figures): its three domains whole, agencies
-#   (agency officers' accounts) and definition_terms (legal bases), accounts as the office.
+#   (agency officers' accounts) and definition_terms (legal bases), accounts as the office but for
+#   changing an account (users S I only: the office serves the account's page).
 # - intake: the report form: INSERT into hl_inbox without reading it back, the rate-limit counters.
 # - matcher: the match API: reads the banks, writes its state, snapshots, platforms' choices and
 #   counters, INSERTs platforms' reports into hl_inbox; API tokens only (no web_sessions).
@@ -65,6 +68,7 @@ blocklist_subscriptions     -        -        SIUD     -        -        S...
 blocklist_versions          -        -        SIUD     -        -        -
 bodies                      S...     SIUD     -        -        -        -
 definition_terms            S...     SIUD     S...     -        -        -
+form_drafts                 -        SI.D     SI.D     -        -        -
 fu_action_items             -        SIUD     -        -        -        -
 fu_awareness_materials      S...     SIUD     -        -        -        -
 fu_body_profiles            -        SIUD     -        -        -        -
@@ -115,7 +119,7 @@ pillars                     S...     SIUD     -        -        -        -
 plans                       S...     SIUD     -        -        -        -
 prefectures                 S...     SIUD     -        -        -        -
 timeline_events             S...     SIUD     -        -        -        -
-users                       -        SI..     SI..     -        S...     S...
+users                       -        SIu.     SI..     -        S...     S...
 web_sessions                -        SIuD     SIuD     -        -        -
 worker_rounds               S...     S...     SIUD     S...     S...     S...
 """
@@ -123,6 +127,7 @@ EXPECTED_COLUMN_UPDATES = {
     ("api_tokens", "office"): ("last_used_at", "revoked_at"), ("api_tokens", "hotline"): ("last_used_at", "revoked_at"),
     ("api_tokens", "matcher"): ("last_used_at",), ("api_tokens", "feed"): ("last_used_at",),
     ("web_sessions", "office"): ("expires_at", "last_seen_at"), ("web_sessions", "hotline"): ("expires_at", "last_seen_at"),
+    ("users", "office"): ("active", "agency_code", "display_name", "email", "role"),
 }
 FORBIDDEN_PREFIXES = ("/api/v1/hotline", "/hotline", "/api/v1/match", "/api/v1/banks", "/banks", "/matching",
                       "/api/v1/blocklist", "/blocklist", "/report")
@@ -389,8 +394,9 @@ def separated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
         with Database(owner).session() as s:
             load_plan(s, None)
             made = _data_in_every_domain(s)
+        # PYTHONPATH passed on: the command run is the mamoru under test, not another installed copy
         env = {"MAMORU_VAR_DIR": str(tmp_path_factory.mktemp("roles")), "MAMORU_DATABASE_URL": url,
-               "PATH": os.environ.get("PATH", "")}
+               "PATH": os.environ.get("PATH", ""), "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
         r = subprocess.run([sys.executable, "-m", "mamoru.cli", "db", "roles", "--prefix", prefix, "--apply"],
                            env=env, capture_output=True, text=True, timeout=120)
         assert r.returncode == 0, r.stderr
@@ -594,8 +600,9 @@ def test_no_process_but_the_account_managers_can_make_a_token_or_change_an_accou
         separated: tuple[str, str, Made]) -> None:
     """The reported takeover: as the feed's user, a token inserted for an analyst. Now the matcher's and
     the feed's users may only read tokens and note their use; the office and hotline users may create
-    users and tokens and revoke tokens (their pages do), but change no account, nor a token's scopes
-    or expiry, and delete neither."""
+    users and tokens and revoke tokens (their pages do); the office alone changes an account's role
+    and activity (the account's page), nobody its username or password, nor a token's scopes or
+    expiry, and nobody deletes either."""
     url, prefix, _ = separated
     attempts = {
         "insert a token": "INSERT INTO api_tokens (user_id, name, prefix, secret_hash, scopes, created_at) "
@@ -606,6 +613,8 @@ def test_no_process_but_the_account_managers_can_make_a_token_or_change_an_accou
         "delete tokens": "DELETE FROM api_tokens",
         "change a role": "UPDATE users SET role = 'administrator'",
         "set a password": "UPDATE users SET password_hash = 'x'",
+        "rename a user": "UPDATE users SET username = username || 'x'",
+        "deactivate a user": "UPDATE users SET active = false",
         "delete users": "DELETE FROM users",
         "insert a user": "INSERT INTO users (username, display_name, email, role, password_hash, active, created_at) "
                          "VALUES ('intruder', '', '', 'administrator', 'x', true, now())",
@@ -614,7 +623,8 @@ def test_no_process_but_the_account_managers_can_make_a_token_or_change_an_accou
         "hand a session over": "UPDATE web_sessions SET user_id = user_id",
     }
     manage = {"insert a token", "revoke tokens", "insert a user", "forge a session"}  # their pages do these
-    allowed = {"office": manage, "hotline": manage}
+    # the office serves an account's page: role, agency, display name, e-mail, activity
+    allowed = {"office": manage | {"change a role", "deactivate a user"}, "hotline": manage}
     for role in ("office", "hotline", "matcher", "feed", "portal", "intake"):
         engine = create_engine(as_user(url, f"{prefix}_{role}"))
         try:
@@ -742,7 +752,8 @@ def test_db_roles_without_createrole_says_what_is_missing(separated: tuple[str, 
     try:
         with admin.begin() as conn:
             conn.execute(text(f"CREATE ROLE {weak} LOGIN NOCREATEROLE"))
-        env = {"MAMORU_VAR_DIR": str(tmp_path), "MAMORU_DATABASE_URL": as_user(url, weak), "PATH": os.environ.get("PATH", "")}
+        env = {"MAMORU_VAR_DIR": str(tmp_path), "MAMORU_DATABASE_URL": as_user(url, weak), "PATH": os.environ.get("PATH", ""),
+               "PYTHONPATH": os.environ.get("PYTHONPATH", "")}
         r = subprocess.run([sys.executable, "-m", "mamoru.cli", "db", "roles", "--prefix", prefix, "--apply"],
                            env=env, capture_output=True, text=True, timeout=120)
         assert r.returncode == 1, (r.returncode, r.stderr)

@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from datetime import datetime
 
-from sqlalchemy import JSON, Boolean, ForeignKey, Integer, String
+from sqlalchemy import JSON, Boolean, ForeignKey, Integer, LargeBinary, String
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from mamoru.db import Base, UTCDateTime, utcnow
@@ -76,3 +76,20 @@ class LoginAttempt(Base):
     username: Mapped[str] = mapped_column(String(64), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     client_key: Mapped[str | None] = mapped_column(String(32), nullable=True, index=True)
+
+
+class FormDraft(Base):
+    """What a staff member typed into a form that could not be taken at once (their session had
+    expired, or a field did not parse), kept briefly so the form comes back filled
+    (mamoru.web.drafts). The fields are encrypted with a key derived from the random key in the
+    browser's cookie, of which only a hash is stored: the database alone cannot read them. Never the
+    public report form's fields, never a password, a CSRF token or a file."""
+
+    __tablename__ = "form_drafts"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    key_hash: Mapped[str] = mapped_column(String(64), unique=True, index=True)
+    user_id: Mapped[int | None] = mapped_column(ForeignKey("users.id"), nullable=True)
+    sealed: Mapped[bytes] = mapped_column(LargeBinary)
+    created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    expires_at: Mapped[datetime] = mapped_column(UTCDateTime, index=True)

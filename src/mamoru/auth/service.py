@@ -6,9 +6,12 @@ import hashlib
 import hmac
 import logging
 import secrets
+import unicodedata
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime, timedelta
+from email.errors import HeaderParseError
+from email.headerregistry import Address
 
 from sqlalchemy import delete, func, or_, select, update
 from sqlalchemy.orm import Session, joinedload
@@ -54,6 +57,50 @@ def _sha256(text: str) -> str:
     return hashlib.sha256(text.encode()).hexdigest()
 
 
+EMAIL_MAX = 254
+DISPLAY_NAME_MAX = 200
+EDITABLE = ("role", "agency_code", "display_name", "email")
+"""The columns an administrator changes on an account's page (and `active`, by set_active): the
+office process's database user may UPDATE these and no other (mamoru.separation)."""
+
+
+def check_email(email: str) -> str:
+    """`email` stripped, if empty or one plain address (local@domain, an addr-spec: no display name,
+    no list, no spaces or control characters, at most EMAIL_MAX characters); else AuthError."""
+    email = email.strip()
+    if not email:
+        return ""
+    if len(email) > EMAIL_MAX or any(c.isspace() or unicodedata.category(c).startswith("C") for c in email):
+        raise AuthError(f"e-mail: one address such as name@example.jp, at most {EMAIL_MAX} characters, "
+                        "without spaces or control characters")
+    try:
+        parsed = Address(addr_spec=email)
+    except (ValueError, IndexError, HeaderParseError):
+        parsed = None
+    if parsed is None or parsed.addr_spec != email or not parsed.username or "." not in parsed.domain \
+            or parsed.domain.startswith(".") or parsed.domain.endswith(".") or ".." in parsed.domain:
+        raise AuthError("e-mail: one address such as name@example.jp")
+    return email
+
+
+def _check_display_name(name: str) -> str:
+    name = name.strip()
+    if len(name) > DISPLAY_NAME_MAX or any(unicodedata.category(c).startswith("C") for c in name):
+        raise AuthError(f"display name: at most {DISPLAY_NAME_MAX} characters, without control characters")
+    return name
+
+
+def _check_role_agency(role: str, agency_code: str | None, known_agency: Callable[[str], bool] | None) -> None:
+    if not roles.is_role(role):
+        raise AuthError(f"unknown role {role!r}; choose one of: {', '.join(roles.ALL_ROLES)}")
+    if role == roles.AGENCY_OFFICER and not agency_code:
+        raise AuthError("an agency officer needs an agency (--agency CODE)")
+    if role != roles.AGENCY_OFFICER and agency_code:
+        raise AuthError("only agency officers are scoped to an agency")
+    if agency_code and known_agency is not None and not known_agency(agency_code):
+        raise AuthError(f"unknown agency {agency_code!r}")
+
+
 def get_user(session: Session, username: str) -> User | None:
     return session.scalar(select(User).where(User.username == username))
 
@@ -76,20 +123,16 @@ def create_user(
     username = username.strip()
     if not username or len(username) > 64 or not all(c.isalnum() or c in "._-@" for c in username):
         raise AuthError("username must be 1-64 letters, digits or . _ - @")
-    if not roles.is_role(role):
-        raise AuthError(f"unknown role {role!r}; choose one of: {', '.join(roles.ALL_ROLES)}")
-    if role == roles.AGENCY_OFFICER and not agency_code:
-        raise AuthError("an agency officer needs an agency (--agency CODE)")
-    if role != roles.AGENCY_OFFICER and agency_code:
-        raise AuthError("only agency officers are scoped to an agency")
+    _check_role_agency(role, agency_code, None)
+    email = check_email(email)
+    display_name = _check_display_name(display_name)
     try:
         check_strength(password)
     except ValueError as exc:
         raise AuthError(str(exc)) from exc
     if get_user(session, username) is not None:
         raise AuthError(f"user {username!r} already exists", code=409)
-    if agency_code and known_agency is not None and not known_agency(agency_code):
-        raise AuthError(f"unknown agency {agency_code!r}")
+    _check_role_agency(role, agency_code, known_agency)
     user = User(
         username=username,
         role=role,
@@ -106,9 +149,50 @@ def create_user(
         created_by,
         "user:create",
         f"user:{username}",
-        {"role": role, "agency": agency_code, "created_by": created_by.username if created_by else None},
+        {"role": role, "agency": agency_code, "created_by": created_by.username if created_by else None,
+         "email": email, "display_name": display_name},
     )
     return user
+
+
+@dataclass(frozen=True)
+class UserChange:
+    """An administrator's change of an account: None leaves a field as it is (the agency follows
+    the role: a role other than agency officer clears it)."""
+
+    role: str | None = None
+    agency_code: str | None = None
+    display_name: str | None = None
+    email: str | None = None
+
+
+def edit_user(session: Session, user: User, change: UserChange, actor: User | None, *,
+              known_agency: Callable[[str], bool] | None = None) -> dict[str, list[object]]:
+    """Change an account's role (and agency), display name and e-mail; audited as user:edit with
+    each changed field's old and new value. Returns those changes (empty: nothing changed, nothing
+    audited). Refuses (AuthError) what create_user refuses; an administrator may not take the
+    administrator role from their own account (nobody would be left to give it back)."""
+    role = change.role if change.role is not None else user.role
+    if change.agency_code is not None:
+        agency = change.agency_code.strip().upper() or None
+    else:  # kept for an agency officer, cleared with any other role
+        agency = user.agency_code if role == roles.AGENCY_OFFICER else None
+    _check_role_agency(role, agency, known_agency)
+    if actor is not None and actor.id == user.id and role != user.role:
+        raise AuthError("you may not change the role of your own account", code=403)
+    new: dict[str, object] = {"role": role, "agency_code": agency}
+    if change.display_name is not None:
+        new["display_name"] = _check_display_name(change.display_name)
+    if change.email is not None:
+        new["email"] = check_email(change.email)
+    changes = {f: [getattr(user, f), v] for f, v in new.items() if getattr(user, f) != v}
+    if not changes:
+        return {}
+    for f, (_, v) in changes.items():
+        setattr(user, f, v)
+    session.flush()
+    audit.record(session, actor, "user:edit", f"user:{user.username}", {"changes": changes})
+    return changes
 
 
 def set_password(session: Session, user: User, password: str, actor: User | None) -> None:
@@ -117,11 +201,29 @@ def set_password(session: Session, user: User, password: str, actor: User | None
     audit.record(session, actor, "user:password:set", f"user:{user.username}")
 
 
-def set_active(session: Session, user: User, active: bool, actor: User | None) -> None:
+def set_active(session: Session, user: User, active: bool, actor: User | None) -> bool:
+    """Deactivate (or reactivate) an account. Deactivating ends its sessions at once; its API
+    tokens are refused from then on (find_token and find_session refuse an inactive owner) and work
+    again after a reactivation unless revoked or expired. Audited as user:deactivate or
+    user:activate; returns False (nothing audited) when the account already was so. An
+    administrator may not deactivate their own account (AuthError 403)."""
+    if actor is not None and actor.id == user.id and not active:
+        raise AuthError("you may not deactivate your own account", code=403)
+    if user.active == active:
+        return False
     user.active = active
     if not active:
         session.execute(delete(WebSession).where(WebSession.user_id == user.id))
+    session.flush()
     audit.record(session, actor, "user:activate" if active else "user:deactivate", f"user:{user.username}")
+    return True
+
+
+def user_history(session: Session, user: User, limit: int = 200) -> list[audit.AuditEvent]:
+    """The audit events about an account (created, edited, deactivated, its password, logins, its
+    tokens), newest first."""
+    return list(session.scalars(select(audit.AuditEvent).where(audit.AuditEvent.target == f"user:{user.username}")
+                                .order_by(audit.AuditEvent.seq.desc()).limit(limit)))
 
 
 def recent_failures(session: Session, username: str, now: datetime | None = None) -> int:

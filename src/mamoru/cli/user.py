@@ -81,18 +81,60 @@ def passwd(username: str, as_user: str | None = AS_OPTION) -> None:
     err.print(f"password of {username} changed")
 
 
-@app.command("deactivate")
-def deactivate(username: str, as_user: str | None = AS_OPTION) -> None:
-    """Deactivate a user and end their sessions (the account and its history stay)."""
-    from mamoru.auth.service import get_user, set_active
+def _set_active(username: str, active: bool, as_user: str | None) -> None:
+    from mamoru.auth.service import AuthError, get_user, set_active
 
     db = open_database(load_settings())
     with db.session() as s:
         user = get_user(s, username)
         if user is None:
             fail(f"no user {username!r}", 2)
-        set_active(s, user, False, resolve_actor(s, as_user))
-    err.print(f"{username} deactivated")
+        try:
+            changed = set_active(s, user, active, resolve_actor(s, as_user))
+        except AuthError as exc:
+            fail(str(exc), 1)
+    state = "activated" if active else "deactivated"
+    err.print(f"{username} {state}" if changed else f"{username} was already {state}")
+
+
+@app.command("deactivate")
+def deactivate(username: str, as_user: str | None = AS_OPTION) -> None:
+    """Deactivate a user: their sessions end and their API tokens are refused (the account and its
+    history stay)."""
+    _set_active(username, False, as_user)
+
+
+@app.command("activate")
+def activate(username: str, as_user: str | None = AS_OPTION) -> None:
+    """Reactivate a deactivated user (their tokens work again unless revoked or expired)."""
+    _set_active(username, True, as_user)
+
+
+@app.command("edit")
+def edit(username: str,
+         role: str | None = typer.Option(None, "--role", help="A new role; another than agency_officer clears the agency."),
+         agency: str | None = typer.Option(None, "--agency", help="Agency code, for agency officers ('' clears it)."),
+         display_name: str | None = typer.Option(None, "--name", help="Display name."),
+         email: str | None = typer.Option(None, "--email", help="One e-mail address ('' removes it)."),
+         as_user: str | None = AS_OPTION) -> None:
+    """Change a user's role, agency, display name or e-mail (only the options given); audited as
+    user:edit with the old and new values. Unknown user or refused value: exit 2."""
+    from mamoru.auth.service import AuthError, UserChange, edit_user, get_user
+    from mamoru.plan.service import agency_exists
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        user = get_user(s, username)
+        if user is None:
+            fail(f"no user {username!r}", 2)
+        try:
+            changes = edit_user(s, user, UserChange(role=role, agency_code=agency, display_name=display_name,
+                                                    email=email), resolve_actor(s, as_user),
+                                known_agency=lambda code: agency_exists(s, code))
+        except AuthError as exc:
+            fail(str(exc), 2)
+    err.print(f"{username}: " + (", ".join(f"{f} {old!r} -> {new!r}" for f, (old, new) in changes.items())
+                                 if changes else "nothing changed"))
 
 
 @token_app.command("create")

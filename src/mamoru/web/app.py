@@ -18,9 +18,10 @@ from mamoru import __version__, composition, mail
 from mamoru.config import Settings
 from mamoru.db import POOL_OVERFLOW, Database
 from mamoru.errors import DomainError, InvalidInput
+from mamoru.i18n import gettext
 from mamoru.web import auth as auth_web
 from mamoru.web import blocklist as blocklist_web
-from mamoru.web import deps, limits, system
+from mamoru.web import deps, drafts, limits, system
 from mamoru.web import followup as followup_web
 from mamoru.web import hotline as hotline_web
 from mamoru.web import matching as matching_web
@@ -196,11 +197,7 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
         if _wants_html(request) and exc.status_code == 401:
-            from urllib.parse import quote
-
-            from fastapi.responses import RedirectResponse
-
-            return RedirectResponse(f"/login?next={quote(request.url.path)}", status_code=303)
+            return drafts.session_ended(request)  # a form sent then is kept for after the login
         if _wants_html(request):
             return render(request, "pages/error.html", {"status": exc.status_code, "message": str(exc.detail),
                                                         "problems": []}, status_code=exc.status_code)
@@ -211,6 +208,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         problems = [{"row": None, "field": ".".join(str(x) for x in e.get("loc", [])[1:]) or "input",
                      "reason": e.get("msg", "invalid")} for e in exc.errors()]
         if _wants_html(request):
+            back = drafts.refused_fields(request, drafts.validation_problems(request, exc.errors()))
+            if back is not None:  # a staff form: its page again, filled, with the problems
+                return back
             return render(request, "pages/error.html", {"status": 422, "message": "invalid input",
                                                         "problems": problems}, status_code=422)
         return JSONResponse({"detail": "invalid input", "problems": problems}, status_code=422)
@@ -230,6 +230,9 @@ def _install_error_handlers(app: FastAPI) -> None:
         # bad input, not a server fault. The session has already been rolled back.
         message = "a value is out of the range the database can hold"
         if _wants_html(request):
+            back = drafts.refused_fields(request, [gettext(deps.get_lang(request), drafts.OUT_OF_RANGE)])
+            if back is not None:
+                return back
             return render(request, "pages/error.html", {"status": 422, "message": message, "problems": []},
                           status_code=422)
         return JSONResponse({"detail": message, "problems": []}, status_code=422)

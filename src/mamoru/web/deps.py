@@ -206,7 +206,9 @@ async def csrf_token_sent(request: Request) -> str | None:
     if sent is None:
         ctype = request.headers.get("content-type", "")
         if ctype.startswith(("application/x-www-form-urlencoded", "multipart/form-data")):
-            value = (await request.form()).get("csrf_token")
+            form = await request.form()
+            request.state.posted_form = form  # a refused form is shown again with it (web.drafts)
+            value = form.get("csrf_token")
             sent = value if isinstance(value, str) else None
     return sent
 
@@ -230,6 +232,11 @@ def check_csrf(request: Request, principal: Principal, sent: str | None) -> None
     else:
         expected = request.cookies.get(ANON_CSRF_COOKIE) or ""
     if not sent or not expected or not hmac.compare_digest(sent, expected):
+        if principal.web_session is None and request.cookies.get(SESSION_COOKIE) and not is_api(request):
+            # The browser had a session and it has ended (expired, logged out elsewhere, account
+            # deactivated): sign in again, and the form's input is kept (web.drafts). A forged
+            # cross-site form carries no session cookie (SameSite=Lax), so it still gets the 403.
+            raise HTTPException(401, SESSION_ENDED)
         raise HTTPException(403, "missing or wrong CSRF token: reload the page and try again")
 
 
@@ -239,6 +246,7 @@ def current_user_optional(request: Request, principal: Principal = Depends(get_p
     return principal.user
 
 
+SESSION_ENDED = "your session has ended: log in again"
 NO_CREDENTIALS = "this needs an account: send an API token (Authorization: Bearer ...) or sign in"
 
 

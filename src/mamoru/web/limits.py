@@ -13,7 +13,11 @@ import json
 import re
 import weakref
 from collections.abc import Iterable
+from html import escape
+from http.cookies import SimpleCookie
 from typing import Any
+
+from mamoru.i18n import LANGS, gettext, negotiate
 
 MAX_REQUEST_BYTES = 8 * 1024 * 1024
 UPLOAD_LIMIT_BYTES = 5 * 1024 * 1024
@@ -43,7 +47,7 @@ class BodyLimit:
                 await self._refuse(send, 400, "Content-Length is not a number")
                 return
             if declared > self.max_bytes:
-                await self._refuse(send, 413, self._message())
+                await self._too_large(scope, send)
                 return
         seen = 0
         started = False
@@ -67,10 +71,24 @@ class BodyLimit:
             await self.app(scope, counting_receive, tracking_send)
         except* _TooLarge:  # Starlette's BaseHTTPMiddleware re-raises it inside an ExceptionGroup
             if not started:
-                await self._refuse(send, 413, self._message())
+                await self._too_large(scope, send)
 
     def _message(self) -> str:
         return f"the request body is over the limit of {self.max_bytes // (1024 * 1024)} MB"
+
+    async def _too_large(self, scope: dict[str, Any], send: Any) -> None:
+        """413: JSON for the API; for a page, a page in the user's language saying what to do
+        (nothing of the body was read, so nothing of it can be kept: the browser's Back keeps it)."""
+        if str(scope.get("path", "")).startswith("/api/"):
+            await self._refuse(send, 413, self._message())
+            return
+        body = too_large_page(dict(scope.get("headers") or []), self.max_bytes // (1024 * 1024)).encode()
+        await send({"type": "http.response.start", "status": 413,
+                    "headers": [(b"content-type", b"text/html; charset=utf-8"),
+                                (b"content-length", str(len(body)).encode()), (b"connection", b"close"),
+                                (b"cache-control", b"no-store"), (b"content-security-policy", CSP_PLAIN),
+                                (b"x-content-type-options", b"nosniff"), (b"x-frame-options", b"DENY")]})
+        await send({"type": "http.response.body", "body": body})
 
     @staticmethod
     async def _refuse(send: Any, status: int, detail: str) -> None:
@@ -79,6 +97,27 @@ class BodyLimit:
                     "headers": [(b"content-type", b"application/json"), (b"content-length", str(len(body)).encode()),
                                 (b"connection", b"close")]})
         await send({"type": "http.response.body", "body": body})
+
+
+TOO_LARGE = ("What you sent is over the limit of {mb} MB, so nothing of it was read or saved. Go back (your "
+             "browser keeps what you typed), shorten the longest field and send the form again.")
+CSP_PLAIN = b"default-src 'none'; style-src 'self'; base-uri 'none'; form-action 'self'; frame-ancestors 'none'"
+
+
+def too_large_page(headers: dict[bytes, bytes], mb: int) -> str:
+    """The page answering a form too large to read, in the language of the cookie or the browser."""
+    cookies: SimpleCookie = SimpleCookie()
+    try:
+        cookies.load(headers.get(b"cookie", b"").decode("latin-1"))
+    except Exception:  # noqa: BLE001 (a malformed cookie header: use the browser's language)
+        cookies = SimpleCookie()
+    chosen = cookies.get("mamoru_lang")
+    lang = chosen.value if chosen is not None and chosen.value in LANGS else \
+        negotiate(headers.get(b"accept-language", b"").decode("latin-1") or None, "ja")
+    title, text = escape(gettext(lang, "Too large")), escape(gettext(lang, TOO_LARGE, mb=mb))
+    return (f'<!doctype html><html lang="{lang}"><head><meta charset="utf-8"><title>{title} - mamoru</title>'
+            f'<link rel="stylesheet" href="/static/mamoru.css"></head><body><main><h1>{title}</h1>'
+            f'<p class="error" role="alert">{text}</p></main></body></html>')
 
 
 async def read_upload(file: Any, limit: int = UPLOAD_LIMIT_BYTES) -> bytes:

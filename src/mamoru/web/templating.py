@@ -12,7 +12,7 @@ from fastapi.templating import Jinja2Templates
 from mamoru.auth.roles import ROLE_LABELS
 from mamoru.hotline import vocabulary
 from mamoru.i18n import era_year, fiscal_year_label, fmt_date, fmt_time_jst, gettext, lang_of, pick
-from mamoru.web import deps
+from mamoru.web import deps, drafts
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
@@ -47,4 +47,17 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
         "path": request.url.path,
     }
     ctx.update(context or {})
-    return templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    response = templates.TemplateResponse(request, name, ctx, status_code=status_code)
+    # A form never loses its input (web.drafts): a refused POST's page gets the values sent back,
+    # a page opened after a login gets the draft kept for it.
+    clear = False
+    if request.method == "POST" and status_code >= 400:
+        html = drafts.refused_page(request, bytes(response.body).decode())
+    elif request.method == "GET" and request.cookies.get(drafts.DRAFT_COOKIE):
+        html, clear = drafts.restored_page(request, bytes(response.body).decode())
+    else:
+        return response
+    filled = HTMLResponse(html, status_code=status_code)
+    if clear:
+        filled.delete_cookie(drafts.DRAFT_COOKIE)
+    return filled

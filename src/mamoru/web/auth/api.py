@@ -23,6 +23,8 @@ class UserOut(BaseModel):
     username: str
     role: str
     agency: str | None
+    display_name: str = ""
+    email: str = ""
     active: bool
     created_by: str | None
     created_at: datetime
@@ -84,7 +86,8 @@ class AuditEventOut(BaseModel):
 
 
 def user_out(u: User) -> UserOut:
-    return UserOut(username=u.username, role=u.role, agency=u.agency_code, active=u.active,
+    return UserOut(username=u.username, role=u.role, agency=u.agency_code, display_name=u.display_name,
+                   email=u.email, active=u.active,
                    created_by=u.created_by.username if u.created_by else None, created_at=u.created_at)
 
 

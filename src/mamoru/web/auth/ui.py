@@ -36,8 +36,10 @@ def _safe_next(target: str | None) -> str:
 
 
 @router.get("/login", response_class=HTMLResponse)
-def login_page(request: Request, next: str | None = None, user: User | None = Depends(current_user_optional)) -> Response:
-    return render(request, "pages/login.html", {"next": _safe_next(next), "error": None})
+def login_page(request: Request, next: str | None = None, ended: int = 0,
+               user: User | None = Depends(current_user_optional)) -> Response:
+    """The login form; `ended`: a form was sent after the session had ended and is kept (web.drafts)."""
+    return render(request, "pages/login.html", {"next": _safe_next(next), "error": None, "ended": bool(ended)})
 
 
 @router.post("/login", response_class=HTMLResponse)
@@ -75,27 +77,41 @@ def logout(request: Request, session: Session = Depends(get_session), user: User
     return response
 
 
+NO_ROLE = "Choose a role."
+
+
+def _users_page(request: Request, session: Session, error: str | None = None, status_code: int = 200) -> Response:
+    """The accounts, and the form for a new one (no role chosen in advance: the administrator picks
+    it). Each account links to its own page where the process serves it (ui_users: the office)."""
+    users = list(session.scalars(select(User).order_by(User.username)))
+    manages = get_settings(request).role in ("office", "all")
+    return render(request, "pages/users.html", {"users": users, "roles": roles.ALL_ROLES, "manages": manages,
+                                                "agencies": plan_service.agencies(session), "error": error},
+                  status_code=status_code)
+
+
 @router.get("/admin/users", response_class=HTMLResponse)
 def users_page(request: Request, session: Session = Depends(get_session),
                admin: User = Depends(require_roles(roles.ADMINISTRATOR))) -> Response:
-    users = list(session.scalars(select(User).order_by(User.username)))
-    return render(request, "pages/users.html", {"users": users, "roles": roles.ALL_ROLES,
-                                                "agencies": plan_service.agencies(session), "error": None})
+    return _users_page(request, session)
 
 
 @router.post("/admin/users", response_class=HTMLResponse)
-def users_create(request: Request, username: str = Form(..., max_length=64), role: str = Form(...),
+def users_create(request: Request, username: str = Form(..., max_length=64), role: str = Form(""),
                  agency: str = Form(""), password: str = Form(..., max_length=200),
+                 display_name: str = Form("", max_length=auth_service.DISPLAY_NAME_MAX),
+                 email: str = Form("", max_length=auth_service.EMAIL_MAX),
                  session: Session = Depends(get_session),
                  admin: User = Depends(require_roles(roles.ADMINISTRATOR))) -> Response:
     try:
+        if not role:
+            raise auth_service.AuthError(NO_ROLE)
         auth_service.create_user(session, username, role, password, agency_code=agency or None, created_by=admin,
+                                 display_name=display_name, email=email,
                                  known_agency=lambda code: plan_service.agency_exists(session, code))
     except auth_service.AuthError as exc:
-        users = list(session.scalars(select(User).order_by(User.username)))
-        return render(request, "pages/users.html", {"users": users, "roles": roles.ALL_ROLES,
-                                                    "agencies": plan_service.agencies(session), "error": str(exc)},
-                      status_code=exc.code if exc.code != 400 else 422)
+        session.rollback()
+        return _users_page(request, session, str(exc), exc.code if exc.code != 400 else 422)
     return RedirectResponse("/admin/users", status_code=303)
 
 
