@@ -113,10 +113,19 @@ def read_sheet(data: bytes, max_rows: int = MAX_ROWS, max_cells: int = MAX_CELLS
 def neutral_cell(value: Any) -> Any:
     """A value as a spreadsheet program will show it and never run it: text starting with =, +, -,
     @, a tab or a carriage return gets a leading apostrophe (OWASP's CSV-injection rule), except a
-    negative number such as -3 or -1.5e3, which stays a number. Other values are returned as they are."""
-    if isinstance(value, str) and value.startswith(FORMULA_LEADS) and not _NUMBER.fullmatch(value):
-        return "'" + value
-    return value
+    negative number such as -3 or -1.5e3, which stays a number. Other values are returned as they are.
+
+    mamoru's writers end lines with "\n", and Python 3.11's csv module quotes a field for the
+    characters of the line terminator only: a carriage return without a line feed went out unquoted,
+    and a reader starts a new row there, so "x\r=1+1" put a formula at the start of a row. Such a
+    carriage return becomes a line feed (the field is then quoted); text holding a line feed already
+    is quoted, its "\r\n" kept."""
+    if not isinstance(value, str):
+        return value
+    lead = "'" if value.startswith(FORMULA_LEADS) and not _NUMBER.fullmatch(value) else ""
+    if "\r" in value and "\n" not in value:
+        value = value.replace("\r", "\n")
+    return lead + value
 
 
 def csv_row(values: Sequence[Any]) -> list[Any]:

@@ -150,3 +150,31 @@ def test_the_round_import_answers_4xx_with_the_reason_quickly(app: Any, loaded: 
     assert 400 <= res.status_code < 500, res.text[:300]
     assert reason in res.text
     assert took < 10, took  # refused before parsing: the same file took 48 s (and 2 GB) before; 10 s leaves room on a loaded CI machine
+
+
+def test_control_characters_in_a_narrative_leave_the_round_export_a_valid_workbook(
+        app: Any, loaded: Any, make_user: Any, api_token: Any) -> None:
+    """XML 1.0 cannot hold most C0 control characters: openpyxl raises IllegalCharacterError on
+    them, which failed the whole round's export (500) for one pasted \\x01. They are written as
+    U+FFFD; the rest of the text, and the other characters XML may hold (tab, line feed), stay."""
+    from openpyxl import load_workbook
+
+    from mamoru.followup import rounds
+    from mamoru.followup.models import RoundEntry
+
+    coordinator = make_user("coordinator")
+    r0 = rounds.open_round(loaded, coordinator, [2024], date(2030, 1, 1))
+    entry = loaded.query(RoundEntry).filter_by(round_id=r0.id).order_by(RoundEntry.id).first()
+    entry.narrative_en = "before\x01middle\x0bafter\ttab\nline"
+    entry.narrative_ja = "\x1f前\x00後"
+    loaded.commit()
+    with TestClient(app, raise_server_exceptions=False) as client:
+        res = client.get(f"/api/v1/followup/rounds/{r0.id}/export.xlsx",
+                         headers={"Authorization": f"Bearer {api_token(coordinator, ['plan:read'])}"})
+    assert res.status_code == 200, res.text[:300]
+    ws = load_workbook(io.BytesIO(res.content), read_only=True).active
+    rows = [list(r) for r in ws.iter_rows(values_only=True)]
+    header = rows[0]
+    row = next(r for r in rows[1:] if r[header.index("entry_id")] == entry.key)
+    assert row[header.index("narrative_en")] == "before\ufffdmiddle\ufffdafter\ttab\nline"
+    assert row[header.index("narrative_ja")] == "\ufffd前\ufffd後"

@@ -20,6 +20,8 @@ from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from typing import Any
 
+from mamoru.xlsx import csv_row
+
 KINDS = ("url", "host", "domain")
 FORMATS = ("rpz", "hosts", "csv", "json", "hashed")
 CONTENT_TYPES = {"rpz": "text/dns", "hosts": "text/plain; charset=utf-8", "csv": "text/csv; charset=utf-8",
@@ -150,7 +152,8 @@ def compile_csv(entries: Sequence[ListedEntry], version: int) -> Artifact:
     buf = io.StringIO()
     w = csv.writer(buf, lineterminator="\n")
     w.writerow(["id", "kind", "value", "category", "version"])
-    w.writerows((e.id, e.kind, e.value, e.category, version) for e in entries)
+    # no cell a spreadsheet program would run (mamoru.xlsx): a category is free text
+    w.writerows(csv_row([e.id, e.kind, e.value, e.category, version]) for e in entries)
     return Artifact("csv", version, buf.getvalue().encode("utf-8"))
 
 

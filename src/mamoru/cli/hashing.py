@@ -16,6 +16,7 @@ import typer
 
 from mamoru.matching.hashing import ImageLimits
 from mamoru.matching.hashrun import HashMode, HashOutcome, find_files, hash_many
+from mamoru.xlsx import csv_row
 
 HEADER = ["path", "pdq", "quality", "md5", "sha256", "sha1"]
 BANK_HEADER = [*HEADER, "item", "variant"]
@@ -100,7 +101,7 @@ def _write(outcomes, out, total: int, for_bank: bool) -> int:  # type: ignore[no
                  else print(message, file=sys.stderr))
             else:
                 item += 1
-                out.writerows(_rows(outcome, item, for_bank))
+                out.writerows(csv_row(r) for r in _rows(outcome, item, for_bank))  # file names (mamoru.xlsx)
             if progress:
                 progress.advance(task)
     finally:

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.cli.common import domain_errors, err, fail, load_settings, open_database
 from mamoru.matching.index import MATCH_DISTANCE, MAX_DISTANCE
+from mamoru.xlsx import csv_row
 
 HEADER = ["query", "bank", "entry_hash", "distance"]
 
@@ -115,7 +116,7 @@ def match_command(
         entry_hash = _entry_hashes(s, {r[2] for r in rows})
     out.writerow(HEADER)
     for query, bank_id, entry_id, dist in rows:
-        out.writerow([query, banks[bank_id], entry_hash.get(entry_id, ""), dist])
+        out.writerow(csv_row([query, banks[bank_id], entry_hash.get(entry_id, ""), dist]))  # file and bank names
     sys.stdout.flush()
     if failed:
         raise typer.Exit(1)

@@ -25,6 +25,7 @@ from datetime import UTC, date, datetime
 from typing import Any
 
 from mamoru.errors import InvalidInput, Problem
+from mamoru.xlsx import csv_row, restore_cell
 
 FORMATS = ("lines", "csv", "te", "vic")
 HEX_DIGITS = {"pdq": 64, "md5": 32, "sha1": 40, "sha256": 64}
@@ -96,7 +97,7 @@ def parse_lines(text: str, signal: str, te: bool = False) -> tuple[list[EntryIn]
 
 
 def _csv_row(row: dict[str, str], signal: str) -> list[EntryIn]:
-    meta = {k: (row.get(k) or "").strip() for k in _META}
+    meta = {k: restore_cell((row.get(k) or "").strip()) for k in _META}  # as export_entries wrote them
     expires_at = _expiry(row.get("expires_at") or "")
 
     def entry(sig: str, text: str) -> EntryIn:
@@ -228,6 +229,6 @@ def export_entries(entries: list[EntryOut], fmt: str, signal: str | None = None)
     w.writerow(["signal", "hash", "category", "case_ref", "item", "added_at", "expires_at", "disabled"])
     for e in entries:
         if signal is None or e.signal == signal:
-            w.writerow([e.signal, e.hash, e.category, e.case_ref or "", e.item or "",
-                        _iso(e.added_at), _iso(e.expires_at), "1" if e.disabled else "0"])
+            w.writerow(csv_row([e.signal, e.hash, e.category, e.case_ref or "", e.item or "",  # mamoru.xlsx
+                                _iso(e.added_at), _iso(e.expires_at), "1" if e.disabled else "0"]))
     return out.getvalue()

@@ -17,6 +17,7 @@ from typing import Any
 from fastapi import APIRouter, Depends, File, Form, Query, UploadFile
 from fastapi.responses import Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from mamoru import audit
 from mamoru.auth import service as auth_service
@@ -72,9 +73,15 @@ async def import_file(name: str, file: UploadFile = File(..., description="The h
                       signal: Signal = Form("pdq", description="Signal type of a lines file."),
                       session: Session = Depends(get_session), user: User = Depends(EDITORS)) -> BankImportOut:
     data = await read_upload(file)
-    result = service.import_file(session, name, data, fmt, signal, user)
-    return BankImportOut(bank=name, imported=result.imported, already=result.already,
-                         version=service.current_version(session))
+
+    def run() -> BankImportOut:
+        result = service.import_file(session, name, data, fmt, signal, user)
+        return BankImportOut(bank=name, imported=result.imported, already=result.already,
+                             version=service.current_version(session))
+
+    # parsed and stored in a worker thread: 75,000 hashes take seconds, and on the event loop they
+    # held every other request of the process for as long (tests/reliability/test_bank_import_answers_others.py)
+    return await run_in_threadpool(run)
 
 
 @router.get("/{name}/export", response_class=Response, responses=EXPORT_RESPONSES,

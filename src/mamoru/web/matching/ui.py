@@ -16,6 +16,7 @@ from urllib.parse import urlencode
 from fastapi import APIRouter, Depends, File, Form, Request, UploadFile
 from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from mamoru import audit
 from mamoru.auth import service as auth_service
@@ -94,7 +95,9 @@ async def import_submit(request: Request, bank: str = Form(""), fmt: str = Form(
         result = service.import_file(session, bank, data, fmt, signal, user)
         return {"done": "imported", "bank": bank, "n": str(result.imported), "already": str(result.already)}
 
-    return _act(request, session, user, "import", {"bank": bank, "format": fmt, "signal": signal}, run)
+    # in a worker thread, as the API's import: never on the event loop, which serves everyone else
+    return await run_in_threadpool(_act, request, session, user, "import",
+                                   {"bank": bank, "format": fmt, "signal": signal}, run)
 
 
 @router.post("/matching/entries", response_class=HTMLResponse)
@@ -124,7 +127,7 @@ async def choose_submit(request: Request, platform: str = Form(""), show_labels:
         service.choose_banks(session, account, banks, bool(show_labels), user)
         return {"done": "chosen", "platform": platform}
 
-    return _act(request, session, user, "platform", {"platform": platform}, run)
+    return await run_in_threadpool(_act, request, session, user, "platform", {"platform": platform}, run)
 
 
 @router.get("/matching/export")
