@@ -149,7 +149,8 @@ def test_admin_creates_user_in_browser_and_creator_is_recorded(client, loaded, m
                                           "password": "a-long-password", "csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 303
     page = client.get("/admin/users?lang=en").text
-    assert re.search(r"mof1</td><td>Agency officer</td><td>MOFA</td><td>yes</td><td>" + admin.username, page)
+    # an e-mail column (empty here), and each account links to its page (the office serves it)
+    assert re.search(r"mof1</a></td><td>Agency officer</td><td>MOFA</td><td></td><td>yes</td><td>" + admin.username, page)
     r = client.post("/admin/users", data={"username": "xyz1", "role": "agency_officer", "agency": "XYZ",
                                           "password": "a-long-password", "csrf_token": csrf}, follow_redirects=False)
     assert r.status_code == 422 and "unknown agency &#39;XYZ&#39;" in r.text
