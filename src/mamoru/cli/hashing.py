@@ -3,7 +3,9 @@
 Output contract (other tools rely on it): header starting `path,pdq,quality,md5,sha256` (then
 sha1), one row per image in the order found; a file that is not a readable image gets no row, a
 message on standard error with the reason, and makes the exit status 1. `--for-bank` writes the
-bank's hash set of each image, one row per hash, grouped by the `item` column.
+bank's hash set of each image, one row per hash, grouped by the `item` column. A path starting
+with =, +, -, @, a tab or a carriage return is written with a leading apostrophe, so a spreadsheet
+program shows it instead of running it (mamoru.xlsx.neutral_cell).
 """
 
 from __future__ import annotations
