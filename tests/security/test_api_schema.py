@@ -5,6 +5,8 @@ The identities (IDENTITIES): anonymous; each role by API token holding every sco
 hold; each role by browser session (the session cookie, and the session's CSRF token in
 X-CSRF-Token, as the pages send it). The document is the one `make run` serves (process role
 `all`: every router). One test per identity, so pytest-xdist spreads them over the workers.
+`test_every_operation_of_each_process_role_as_every_identity` checks each process role's own app and
+document (portal, intake, matcher, feed; office and hotline too in the long run) as every identity.
 
 CI runs EXAMPLES derandomized example per operation (17 identities x 141 operations), on one
 backend: PostgreSQL where MAMORU_TEST_POSTGRES_URL is set (production's, and CI always sets it),
@@ -162,6 +164,54 @@ def test_every_operation_as(identity: str, loaded: Any, database: Any, app: Any,
     fixed = sorted(k for k in known if k not in failures) if not LONG_SECONDS else []
     assert not new and not fixed, "\n\n".join([*(f"{k}\n  {v}" for k, v in sorted(new.items())),
                                               *(f"{k}: no longer fails, remove from KNOWN" for k in fixed)])
+
+
+SMALL_PROCESS_ROLES = ["portal", "intake", "matcher", "feed"]
+PROCESS_ROLES = SMALL_PROCESS_ROLES + (["office", "hotline"] if LONG_SECONDS else [])
+"""Process roles whose own app and document are checked as every identity, one derandomized example
+per operation. Office and hotline serve subsets of the `all` document through the same code (141
+operations more per identity), so CI leaves them to the `all` test; the long run checks them too."""
+
+
+def role_app(role: str, settings: Any, database: Any, tmp_path: Any) -> Any:
+    import dataclasses
+
+    from mamoru.hotline.contact_keys import ContactCipher
+    from mamoru.web.app import create_app
+
+    if role == "intake":  # the intake starts only with the hotline's public contact key
+        from tests.settings_support import make_settings
+
+        (tmp_path / "keys").mkdir(exist_ok=True)
+        (tmp_path / "keys" / "contact.pub").write_text(ContactCipher.generate().public_line() + "\n")
+        return create_app(make_settings(tmp_path, {"MAMORU_ROLE": "intake"}), database)
+    return create_app(dataclasses.replace(settings, role=role), database)
+
+
+@pytest.mark.parametrize("migrated_engine", BACKENDS[-1:], indirect=True)
+def test_every_operation_of_each_process_role_as_every_identity(loaded: Any, database: Any, app: Any, settings: Any,
+                                                               make_user: Any, api_token: Any, tmp_path: Any) -> None:
+    """Each process's own document (`mamoru serve` with MAMORU_ROLE), as every identity: the portal
+    only reads, the matcher and feed take tokens only (a session signed in on a process that serves
+    the sign-in page is ignored there), the intake serves the form and health. One test: the
+    identities (argon2-hashed users, sign-ins) are made once for all the processes."""
+    people = [make_identity(identity, app, loaded, make_user, api_token) for identity in IDENTITIES]
+    failures: dict[str, str] = {}
+    for process in PROCESS_ROLES:
+        served = role_app(process, settings, database, tmp_path)
+        with TestClient(served) as client:
+            schema = schemathesis.openapi.from_dict(client.get("/api/v1/openapi.json").json())
+        schema.app = served
+        operations = [result.ok() for result in schema.get_all_operations()]
+        assert operations, process
+        found: dict[str, str] = {}
+        for who in people:
+            for op in operations:
+                check_operation(op, who, found, EXAMPLES, None)
+        failures.update({f"{process}: {k}": v for k, v in found.items()})
+        print(f"process {process}: {len(operations)} operations x {len(people)} identities")
+    assert all(still_signed_in(app, who) for who in people)
+    assert not failures, "\n\n".join(f"{k}\n  {v}" for k, v in sorted(failures.items()))
 
 
 def test_a_service_422_matches_the_documented_schema(app: Any, make_user: Any, api_token: Any) -> None:

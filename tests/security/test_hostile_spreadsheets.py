@@ -166,7 +166,7 @@ def test_control_characters_in_a_narrative_leave_the_round_export_a_valid_workbo
     r0 = rounds.open_round(loaded, coordinator, [2024], date(2030, 1, 1))
     entry = loaded.query(RoundEntry).filter_by(round_id=r0.id).order_by(RoundEntry.id).first()
     entry.narrative_en = "before\x01middle\x0bafter\ttab\nline"
-    entry.narrative_ja = "\x1f前\x00後"
+    entry.narrative_ja = "\x1f前\x02後"  # no NUL: PostgreSQL text cannot hold it
     loaded.commit()
     with TestClient(app, raise_server_exceptions=False) as client:
         res = client.get(f"/api/v1/followup/rounds/{r0.id}/export.xlsx",
