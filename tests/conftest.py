@@ -154,3 +154,24 @@ def login_as(client):  # type: ignore[no-untyped-def]
         return login(client, user.username)  # type: ignore[attr-defined]
 
     return do
+
+
+CHROMIUM = __import__("shutil").which("chromium") or "/usr/bin/chromium"
+CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
+                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
+
+
+@pytest.fixture(scope="session")
+def browser():  # type: ignore[no-untyped-def]
+    """One Playwright and one Debian chromium for every browser test of a worker, in any directory:
+    Playwright's sync API refuses a second instance while the first one's loop runs in the thread."""
+    if not Path(CHROMIUM).exists():
+        if os.environ.get("CI"):
+            pytest.fail("chromium is not installed (apt-get install chromium); .ci/run installs it")
+        pytest.skip("Debian's chromium is not installed: apt-get install chromium")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as pw:
+        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        yield b
+        b.close()

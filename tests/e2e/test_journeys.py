@@ -20,20 +20,16 @@ from __future__ import annotations
 import re
 import secrets
 from collections.abc import Iterator
-from pathlib import Path
 from typing import Any
 from urllib.parse import urlparse
 
 import httpx
 import pytest
 from tests.conftest import TEST_PASSWORD
-from tests.production import ProductionLayout, needed, production_layout
+from tests.production import ProductionLayout, production_layout
 
 pytestmark = pytest.mark.browser
 
-CHROMIUM = "/usr/bin/chromium"
-CHROMIUM_ARGS = ["--no-sandbox", "--disable-gpu", "--disable-quic", "--no-first-run",
-                 "--disable-background-networking", "--disable-component-update", "--disable-sync"]
 TIMEOUT = 60_000  # ms: two shared, busy cores
 PHONE = {"width": 390, "height": 844}
 
@@ -46,18 +42,6 @@ def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionLayou
         running.add_user("journey-senior", "senior_analyst")
         running.add_user("journey-isp", "subscriber")
         yield running
-
-
-@pytest.fixture(scope="module")
-def browser() -> Iterator[Any]:
-    if not Path(CHROMIUM).exists():
-        needed("Debian's chromium is not installed: apt-get install chromium")
-    from playwright.sync_api import sync_playwright
-
-    with sync_playwright() as pw:
-        b = pw.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
-        yield b
-        b.close()
 
 
 def _context(browser: Any, **options: Any) -> Any:
