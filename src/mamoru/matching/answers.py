@@ -84,17 +84,23 @@ def answer(session: Session, matcher: Matcher, user: User | None, hashes: Sequen
     checked = _checked(hashes, signal, distance, user)
     is_platform = user is not None and user.role == roles.PLATFORM
     chosen = platform_banks(session, user) if is_platform and user is not None else {}
-    names = dict(session.execute(select(HashBank.id, HashBank.name)).all())
     if is_platform:
         banks: set[int] | None = set(chosen)
     elif bank_names is not None:
-        banks = {i for i, n in names.items() if n in set(bank_names)}
+        wanted = set(bank_names)
+        banks = {i for i, n in session.execute(select(HashBank.id, HashBank.name)).all() if n in wanted}
     else:
         banks = None
     found, by = _lookup(matcher, signal, checked, distance, banks)
+    # Names and labels only for what matched (most queries match nothing: no query for them)
     ids = {m.entry_id for ms in found for m in ms}
-    labels = dict(session.execute(select(HashBankEntry.id, HashBankEntry.category)
-                                  .where(HashBankEntry.id.in_(ids))).all()) if ids else {}
+    names: dict[int, str] = {}
+    labels: dict[int, str] = {}
+    if ids:
+        for entry_id, category, bank_id, bank_name in session.execute(
+                select(HashBankEntry.id, HashBankEntry.category, HashBank.id, HashBank.name)
+                .join(HashBank, HashBank.id == HashBankEntry.bank_id).where(HashBankEntry.id.in_(ids))):
+            labels[entry_id], names[bank_id] = category, bank_name
     results = []
     per_bank: Counter[int] = Counter()
     for h, ms in zip(checked, found, strict=True):

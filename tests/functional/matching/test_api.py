@@ -249,8 +249,9 @@ def test_counts_are_collected_and_written_at_shutdown(database: Database, sessio
 
 
 def test_a_match_request_looks_its_token_up_once_and_loads_the_owner_with_it(client: Any, world: dict[str, Any]) -> None:
-    """The token's secret is looked up once per request (the app-wide check records its id, the route
-    loads it by id), each time together with its owner: two token queries, no separate user query."""
+    """The match route does its work in one transaction (web/matching/api.py): the token's secret is
+    looked up once, together with its owner; then the platform's banks; then, for what matched only,
+    labels and bank names in one query. Three SELECTs for a matching request, none for users alone."""
     from sqlalchemy import event
 
     engine = client.app.state.database.engine
@@ -263,12 +264,19 @@ def test_a_match_request_looks_its_token_up_once_and_loads_the_owner_with_it(cli
     event.listen(engine, "before_cursor_execute", seen)
     try:
         assert post(client, world["token"], hashes=[world["shared"][0]]).status_code == 200
+        matched = list(statements)
+        statements.clear()
+        assert post(client, world["token"], hashes=["0" * 64]).status_code == 200  # matches nothing
+        unmatched = list(statements)
     finally:
         event.remove(engine, "before_cursor_execute", seen)
-    by_secret = [s for s in statements if "secret_hash" in s and "WHERE" in s and "api_tokens.secret_hash =" in s]
-    token_reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM api_tokens" in s]
-    user_reads = [s for s in statements if s.lstrip().upper().startswith("SELECT") and "FROM users" in s
+    by_secret = [s for s in matched if "secret_hash" in s and "WHERE" in s and "api_tokens.secret_hash =" in s]
+    token_reads = [s for s in matched if s.lstrip().upper().startswith("SELECT") and "FROM api_tokens" in s]
+    user_reads = [s for s in matched if s.lstrip().upper().startswith("SELECT") and "FROM users" in s
                   and "api_tokens" not in s]
-    assert len(by_secret) == 1, statements
-    assert len(token_reads) == 2 and all("JOIN users" in s for s in token_reads), token_reads
+    assert len(by_secret) == 1, matched
+    assert len(token_reads) == 1 and all("JOIN users" in s for s in token_reads), token_reads
     assert user_reads == [], user_reads
+    selects = [s for s in matched if s.lstrip().upper().startswith("SELECT")]
+    assert len(selects) == 3, selects
+    assert len([s for s in unmatched if s.lstrip().upper().startswith("SELECT")]) == 2, unmatched
