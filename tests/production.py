@@ -9,8 +9,8 @@ from the files under deploy/ (Procfile, nginx/mamoru.conf), with an SMTP sink fo
 Every process of deploy/Procfile runs as its own process with its own database user (a random role
 prefix, dropped afterwards), behind a real nginx: `public` and `staff` are its two listeners. The
 worker and the office and hotline processes send mail over SMTP to `smtp` (aiosmtpd, in a thread of
-the test process). Made for end-to-end tests and browser journeys: one layout per test module (it
-takes about 15 s to start). Without MAMORU_TEST_POSTGRES_URL or nginx the test is skipped, and fails
+the test process). Made for end-to-end tests and browser journeys: tests/e2e/conftest.py starts one
+for the whole session (it takes about 15 s to start). Without MAMORU_TEST_POSTGRES_URL or nginx the test is skipped, and fails
 when CI is set (.ci/run installs both).
 """
 
@@ -87,14 +87,27 @@ class SmtpSink:
         if self.controller is not None:
             self.controller.stop()
 
-    def wait_for(self, to: str, seconds: float = 30) -> Message:
+    def wait_for(self, to: str, about: str = "", seconds: float = 30) -> Message:
+        """The first message to `to` whose text names `about` (the layout is shared: other tests'
+        mail to the same address arrives here too)."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            for m in self.messages:
-                if to in str(m.get("To", "")):
+            for m in list(self.messages):
+                if to in str(m.get("To", "")) and about in _text(m):
                     return m
             time.sleep(0.2)
-        raise AssertionError(f"no mail to {to} within {seconds:g} s; got {[m.get('To') for m in self.messages]}")
+        raise AssertionError(f"no mail to {to} about {about!r} within {seconds:g} s; "
+                             f"got {[m.get('To') for m in self.messages]}")
+
+
+def _text(message: Message) -> str:
+    """A message's headers and decoded bodies (a body in base64 or quoted-printable names nothing)."""
+    parts = [str(value) for value in message.values()]
+    for part in message.walk():
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            parts.append(payload.decode(part.get_content_charset() or "utf-8", "replace"))
+    return "\n".join(parts)
 
 
 @dataclass
