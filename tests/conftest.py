@@ -75,6 +75,17 @@ def fresh_postgres_database(prefix: str = "mamoru_t", template: str | None = Non
     return f"{base}/{name}", drop
 
 
+def drop_role_users(url: str, prefix: str) -> None:
+    """Drop the database users `mamoru db roles --prefix PREFIX` made (they outlive their database)."""
+    from mamoru.separation import drop_roles_sql
+
+    admin = create_engine(url)
+    with admin.begin() as conn:
+        for stmt in drop_roles_sql(prefix):
+            conn.execute(text(stmt))
+    admin.dispose()
+
+
 def fresh_database_url(backend: str, tmp_path: Path) -> tuple[str, Callable[[], None]]:
     if backend == "sqlite":
         return f"sqlite:///{tmp_path / f'mamoru-{secrets.token_hex(4)}.db'}", lambda: None

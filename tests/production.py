@@ -36,8 +36,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from tests.conftest import PG_URL, REPO, TEST_PASSWORD, fresh_postgres_database
+from tests.conftest import PG_URL, REPO, TEST_PASSWORD, drop_role_users, fresh_postgres_database
 
 LAUNCHER = REPO / "scripts" / "run_production.py"
 DEPLOY = REPO / "deploy"
@@ -172,8 +171,6 @@ def production_layout(run_dir: Path, settings: dict[str, str] | None = None,
     if not PG_URL:
         needed("the production layout needs PostgreSQL: set MAMORU_TEST_POSTGRES_URL")
     nginx_binary()
-    from mamoru.separation import drop_roles_sql
-
     url, drop = fresh_postgres_database("mamoru_prod")
     prefix = f"mprod_{secrets.token_hex(3)}"
     smtp = SmtpSink()
@@ -210,11 +207,7 @@ def production_layout(run_dir: Path, settings: dict[str, str] | None = None,
         except subprocess.TimeoutExpired:
             launcher.kill()
         smtp.stop()
-        admin = create_engine(url)
-        with admin.begin() as conn:
-            for stmt in drop_roles_sql(prefix):
-                conn.execute(text(stmt))
-        admin.dispose()
+        drop_role_users(url, prefix)
         drop()
     survivors = [pid for pid in pids if _alive(pid)]
     assert launcher.returncode == 0 and not survivors, (launcher.returncode, survivors)
