@@ -7,7 +7,10 @@ PORT ?= 8000
 PUBLIC_PORT ?= 8080
 STAFF_PORT ?= 8081
 # The suite runs on every core (pytest-xdist): on these 2-core machines 9.5 minutes instead of 15.
-PYTEST_ARGS ?= -n auto
+# loadgroup: the tests of one xdist_group run on one worker (tests/e2e/conftest.py puts every test
+# of the shared production layout in one, so it starts once, and first); the other tests are handed
+# out one by one, in collection order (--no-loadscope-reorder).
+PYTEST_ARGS ?= -n auto --dist loadgroup --no-loadscope-reorder
 
 .PHONY: run run-production test install install-test serve setup lint docs clean
 

@@ -9,8 +9,8 @@ from the files under deploy/ (Procfile, nginx/mamoru.conf), with an SMTP sink fo
 Every process of deploy/Procfile runs as its own process with its own database user (a random role
 prefix, dropped afterwards), behind a real nginx: `public` and `staff` are its two listeners. The
 worker and the office and hotline processes send mail over SMTP to `smtp` (aiosmtpd, in a thread of
-the test process). Made for end-to-end tests and browser journeys: one layout per test module (it
-takes about 15 s to start). Without MAMORU_TEST_POSTGRES_URL or nginx the test is skipped, and fails
+the test process). Made for end-to-end tests and browser journeys: tests/e2e/conftest.py starts one
+for the whole session (it takes about 15 s to start). Without MAMORU_TEST_POSTGRES_URL or nginx the test is skipped, and fails
 when CI is set (.ci/run installs both).
 """
 
@@ -36,8 +36,7 @@ from typing import Any
 
 import httpx
 import pytest
-from sqlalchemy import create_engine, text
-from tests.conftest import PG_URL, REPO, TEST_PASSWORD, fresh_postgres_database
+from tests.conftest import PG_URL, REPO, TEST_PASSWORD, drop_role_users, fresh_postgres_database
 
 LAUNCHER = REPO / "scripts" / "run_production.py"
 DEPLOY = REPO / "deploy"
@@ -87,14 +86,27 @@ class SmtpSink:
         if self.controller is not None:
             self.controller.stop()
 
-    def wait_for(self, to: str, seconds: float = 30) -> Message:
+    def wait_for(self, to: str, about: str = "", seconds: float = 30) -> Message:
+        """The first message to `to` whose text names `about` (the layout is shared: other tests'
+        mail to the same address arrives here too)."""
         deadline = time.monotonic() + seconds
         while time.monotonic() < deadline:
-            for m in self.messages:
-                if to in str(m.get("To", "")):
+            for m in list(self.messages):
+                if to in str(m.get("To", "")) and about in _text(m):
                     return m
             time.sleep(0.2)
-        raise AssertionError(f"no mail to {to} within {seconds:g} s; got {[m.get('To') for m in self.messages]}")
+        raise AssertionError(f"no mail to {to} about {about!r} within {seconds:g} s; "
+                             f"got {[m.get('To') for m in self.messages]}")
+
+
+def _text(message: Message) -> str:
+    """A message's headers and decoded bodies (a body in base64 or quoted-printable names nothing)."""
+    parts = [str(value) for value in message.values()]
+    for part in message.walk():
+        payload = part.get_payload(decode=True)
+        if isinstance(payload, bytes):
+            parts.append(payload.decode(part.get_content_charset() or "utf-8", "replace"))
+    return "\n".join(parts)
 
 
 @dataclass
@@ -159,8 +171,6 @@ def production_layout(run_dir: Path, settings: dict[str, str] | None = None,
     if not PG_URL:
         needed("the production layout needs PostgreSQL: set MAMORU_TEST_POSTGRES_URL")
     nginx_binary()
-    from mamoru.separation import drop_roles_sql
-
     url, drop = fresh_postgres_database("mamoru_prod")
     prefix = f"mprod_{secrets.token_hex(3)}"
     smtp = SmtpSink()
@@ -197,11 +207,7 @@ def production_layout(run_dir: Path, settings: dict[str, str] | None = None,
         except subprocess.TimeoutExpired:
             launcher.kill()
         smtp.stop()
-        admin = create_engine(url)
-        with admin.begin() as conn:
-            for stmt in drop_roles_sql(prefix):
-                conn.execute(text(stmt))
-        admin.dispose()
+        drop_role_users(url, prefix)
         drop()
     survivors = [pid for pid in pids if _alive(pid)]
     assert launcher.returncode == 0 and not survivors, (launcher.returncode, survivors)

@@ -1,5 +1,6 @@
-"""Journeys end to end in Chromium through the production layout (issue 12): one layout
-(tests/production.py: deploy/Procfile behind the real nginx) and one browser for the module.
+"""Journeys end to end in Chromium through the production layout (issue 12): the layout every
+end-to-end module shares (tests/e2e/conftest.py; tests/production.py: deploy/Procfile behind the real
+nginx) and the worker's one browser (tests/conftest.py). Each journey makes its own users and hosts.
 
 1. A member of the public, on a phone-sized screen in Japanese, reports an address through the
    public listener's /report and gets a receipt number on the page. (Issue 12 also asks to look the
@@ -19,29 +20,19 @@ from __future__ import annotations
 
 import re
 import secrets
-from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
 
 import httpx
 import pytest
 from tests.conftest import TEST_PASSWORD
-from tests.production import ProductionLayout, production_layout
+from tests.e2e.conftest import unique_host, unique_user
+from tests.production import ProductionLayout
 
 pytestmark = pytest.mark.browser
 
 TIMEOUT = 60_000  # ms: two shared, busy cores
 PHONE = {"width": 390, "height": 844}
-
-
-@pytest.fixture(scope="module")
-def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionLayout]:
-    with production_layout(tmp_path_factory.mktemp("journeys")) as running:
-        running.add_user("journey-platform", "platform")
-        running.add_user("journey-analyst", "analyst")
-        running.add_user("journey-senior", "senior_analyst")
-        running.add_user("journey-isp", "subscriber")
-        yield running
 
 
 def _context(browser: Any, **options: Any) -> Any:
@@ -64,7 +55,7 @@ def test_a_member_of_the_public_reports_an_address_on_a_phone_in_japanese(layout
         box = form.bounding_box()
         assert box and box["x"] >= 0 and box["x"] + box["width"] <= PHONE["width"]  # fits the phone's width
         assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]  # no sideways scrolling
-        host = f"journey-{secrets.token_hex(4)}.example.test"
+        host = unique_host("journey")
         page.fill("input[name=url]", f"http://{host}/page")
         with page.expect_navigation():
             page.click("#report-form button[type=submit]")
@@ -91,12 +82,13 @@ def _match(layout: ProductionLayout, token: str, hashes: list[str]) -> httpx.Res
 
 def test_a_platform_engineer_makes_a_token_reads_the_docs_matches_and_revokes(layout: ProductionLayout,
                                                                                browser: Any) -> None:
+    engineer = unique_user(layout, "platform")
     context = _context(browser, locale="en-GB", extra_http_headers={"Accept-Language": "en"})
     page = context.new_page()
     try:
-        _sign_in(page, layout, "journey-platform", "/account")
+        _sign_in(page, layout, engineer, "/account")
         page.goto(layout.staff + "/account")
-        assert page.locator("h1").inner_text() == "journey-platform"
+        assert page.locator("h1").inner_text() == engineer
         form = page.locator("form[action='/account/tokens']")
         form.locator("input[name=name]").fill("journey match")
         form.locator("input[name=scopes][value=match]").check()
@@ -150,19 +142,18 @@ def test_a_platform_engineer_makes_a_token_reads_the_docs_matches_and_revokes(la
     assert _match(layout, token, hashes).status_code == 401
 
 
-
-
 def test_a_senior_analyst_confirms_a_host_and_an_isp_fetches_it_in_the_rpz(layout: ProductionLayout,
                                                                           browser: Any) -> None:
-    host = f"files-{secrets.token_hex(4)}.example.test"
+    analyst, senior, isp = (unique_user(layout, role) for role in ("analyst", "senior_analyst", "subscriber"))
+    host = unique_host("files")
     proposed = layout.cli("blocklist", "propose", "--host", host, "--reason", "hotline case (benign test host)",
-                          "--as", "journey-analyst")
+                          "--as", analyst)
     entry_id = proposed.stdout.split()[-1]
     assert entry_id.isdigit(), proposed.stdout
     context = _context(browser, locale="en-GB", extra_http_headers={"Accept-Language": "en"})
     page = context.new_page()
     try:
-        _sign_in(page, layout, "journey-senior", f"/blocklist/entries/{entry_id}")
+        _sign_in(page, layout, senior, f"/blocklist/entries/{entry_id}")
         page.goto(f"{layout.staff}/blocklist/entries/{entry_id}?lang=en")
         assert page.inner_text("dd.url") == host
         with page.expect_navigation():
@@ -172,8 +163,8 @@ def test_a_senior_analyst_confirms_a_host_and_an_isp_fetches_it_in_the_rpz(layou
         context.close()
     key = layout.run_dir / "keys" / "blocklist.key"
     assert key.exists()
-    layout.cli("blocklist", "publish", "--as", "journey-senior", env={"MAMORU_BLOCKLIST_KEY": str(key)})
-    feed_token = layout.token("journey-isp", "feed")
+    layout.cli("blocklist", "publish", "--as", senior, env={"MAMORU_BLOCKLIST_KEY": str(key)})
+    feed_token = layout.token(isp, "feed")
     r = httpx.get(layout.public + "/api/v1/blocklist/snapshots/rpz", headers={"Authorization": f"Bearer {feed_token}"},
                   timeout=60)
     assert r.status_code == 200, r.text[:300]

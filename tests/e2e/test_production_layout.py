@@ -1,6 +1,6 @@
 """The production layout, started the way an operator starts it: `scripts/run_production.py` (`make
 run-production`) on a fresh PostgreSQL database, from deploy/Procfile and deploy/nginx/mamoru.conf
-(tests/production.py), one layout for the whole module.
+(tests/production.py), the one layout every end-to-end module shares (tests/e2e/conftest.py).
 
 Through the real nginx: each public path reaches the only process that may serve it (nginx's log
 names the upstream), staff pages answer 404 on the public listener without reaching any process and
@@ -20,33 +20,20 @@ import shlex
 import subprocess
 import sys
 import time
-from collections.abc import Iterator
 from pathlib import Path
 
 import httpx
-import pytest
 from sqlalchemy import create_engine, text
 from tests.conftest import TEST_PASSWORD
-from tests.production import DEPLOY, LAUNCHER, ProductionLayout, nginx_binary, production_layout
+from tests.e2e.conftest import POLICE, PUBLIC_RATE, unique_host, unique_user
+from tests.production import DEPLOY, LAUNCHER, ProductionLayout, nginx_binary
 
 from mamoru.domain import PROCESS_ROLES
 from mamoru.web.app import STATIC_DIR as STATIC
 from mamoru.web.limits import MAX_REQUEST_BYTES
 
-RATE = 3
-POLICE = "police@example.test"
 STAFF_PATHS = ["/login", "/account", "/hotline", "/followup", "/matching", "/blocklist", "/audit", "/admin/users",
                "/api/v1/me", "/api/v1/users", "/api/v1/hotline/queue", "/api/v1/banks", "/api/v1/blocklist/entries"]
-
-
-@pytest.fixture(scope="module")
-def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionLayout]:
-    settings = {"MAMORU_HOTLINE_PUBLIC_RATE": f"{RATE}/600", "MAMORU_HOTLINE_POLICE_EMAIL": POLICE}
-    with production_layout(tmp_path_factory.mktemp("production"), settings) as running:
-        running.add_user("prod-analyst", "analyst")
-        running.add_user("prod-coordinator", "coordinator")
-        running.add_user("prod-platform", "platform")
-        yield running
 
 
 def _client(address: str) -> httpx.Client:
@@ -80,7 +67,7 @@ def test_public_paths_reach_the_only_process_that_may_serve_them(layout: Product
         r = c.get(layout.public + "/api/v1/blocklist/keys")
         assert r.status_code == 200 and layout.answered_by(r) == layout.upstream("feed")
         assert c.post(layout.public + "/api/v1/match", json={"hashes": ["0" * 64]}).status_code == 401
-        token = layout.token("prod-platform", "match")
+        token = layout.token(unique_user(layout, "platform"), "match")
         r = c.post(layout.public + "/api/v1/match", json={"hashes": ["0" * 64]},
                    headers={"Authorization": f"Bearer {token}"})
         assert r.status_code == 200, r.text
@@ -101,6 +88,7 @@ def test_public_paths_reach_the_only_process_that_may_serve_them(layout: Product
 
 
 def test_staff_pages_are_only_on_the_staff_listener(layout: ProductionLayout) -> None:
+    analyst, coordinator = unique_user(layout, "analyst"), unique_user(layout, "coordinator")
     with _client("127.0.0.2") as public:
         for path in STAFF_PATHS:
             r = public.get(layout.public + path)
@@ -109,7 +97,7 @@ def test_staff_pages_are_only_on_the_staff_listener(layout: ProductionLayout) ->
     with _client("127.0.0.2") as staff:
         login = staff.get(layout.staff + "/login")
         assert login.status_code == 200 and layout.answered_by(login, "staff") == layout.upstream("office")
-        r = staff.post(layout.staff + "/login", data={"username": "prod-analyst", "password": TEST_PASSWORD,
+        r = staff.post(layout.staff + "/login", data={"username": analyst, "password": TEST_PASSWORD,
                                                        "csrf_token": _csrf(login.text), "next": "/hotline"})
         assert r.status_code == 303, r.text
         # signed in at the office's sign-in page; the hotline's process knows the session (shared table)
@@ -118,7 +106,7 @@ def test_staff_pages_are_only_on_the_staff_listener(layout: ProductionLayout) ->
         assert layout.answered_by(queue, "staff") == layout.upstream("hotline")
     with _client("127.0.0.2") as staff:
         login = staff.get(layout.staff + "/login")
-        staff.post(layout.staff + "/login", data={"username": "prod-coordinator", "password": TEST_PASSWORD,
+        staff.post(layout.staff + "/login", data={"username": coordinator, "password": TEST_PASSWORD,
                                                   "csrf_token": _csrf(login.text), "next": "/followup"})
         rounds = staff.get(layout.staff + "/followup")
         assert rounds.status_code == 200 and layout.answered_by(rounds, "staff") == layout.upstream("office")
@@ -159,28 +147,28 @@ def test_health_lists_the_worker_on_both_listeners(layout: ProductionLayout) -> 
 
 def test_the_report_forms_rate_limit_is_per_address_nginx_forwards(layout: ProductionLayout) -> None:
     with _client("127.0.0.3") as first, _client("127.0.0.4") as second:
-        for n in range(RATE):
-            r = _report(first, layout.public, f"http://rate{n}.example.test/")
+        for n in range(PUBLIC_RATE):
+            r = _report(first, layout.public, f"http://{unique_host(f'rate{n}')}/")
             assert r.status_code == 200 and 'id="receipt"' in r.text, r.text[:300]
-        assert _report(first, layout.public, "http://rate-over.example.test/").status_code == 429
+        assert _report(first, layout.public, f"http://{unique_host('rate-over')}/").status_code == 429
         # a forged address is the left of what nginx appends: the process still sees 127.0.0.3
-        forged = _report(first, layout.public, "http://rate-forged.example.test/",
+        forged = _report(first, layout.public, f"http://{unique_host('rate-forged')}/",
                          headers={"X-Forwarded-For": "198.51.100.7"})
         assert forged.status_code == 429
-        other = _report(second, layout.public, "http://rate-other.example.test/")
+        other = _report(second, layout.public, f"http://{unique_host('rate-other')}/")
         assert other.status_code == 200 and layout.answered_by(other) == layout.upstream("intake")
     log = "\n".join(layout.access_log())
     assert "127.0.0.3" not in log and "198.51.100.7" not in log  # no reporter's address in nginx's log
 
 
 def test_a_public_report_reaches_the_worker_which_alerts_the_police_by_smtp(layout: ProductionLayout) -> None:
+    host = unique_host("danger")
     with _client("127.0.0.5") as c:
-        r = _report(c, layout.public, "http://danger.example.test/page", immediate_danger="1",
-                    contact="reporter@example.test")
+        r = _report(c, layout.public, f"http://{host}/page", immediate_danger="1", contact="reporter@example.test")
         assert r.status_code == 200, r.text[:300]
-    mail = layout.smtp.wait_for(POLICE)
+    mail = layout.smtp.wait_for(POLICE, about=host)
     body = mail.get_payload(decode=True)
-    assert isinstance(body, bytes) and b"danger.example.test" in body
+    assert isinstance(body, bytes) and host.encode() in body
     assert b"reporter@example.test" not in mail.as_bytes()  # the reporter's contact stays sealed
 
 

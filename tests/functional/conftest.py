@@ -1,4 +1,5 @@
-"""CLI fixtures: a fresh, migrated database per test on each backend, and a runner bound to it."""
+"""CLI fixtures: a fresh, migrated database per test on each backend (a copy of the session's migrated
+one: tests/conftest.py `migrated_copy`), and a runner bound to it."""
 
 from __future__ import annotations
 
@@ -7,7 +8,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 import pytest
-from tests.conftest import BACKENDS, TEST_PASSWORD, fresh_database_url
+from tests.conftest import BACKENDS, TEST_PASSWORD, MigratedCopy
 from typer.testing import CliRunner
 
 
@@ -24,15 +25,11 @@ class Cli:
 
 
 @pytest.fixture(params=BACKENDS)
-def cli(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[Cli]:
-    url, drop = fresh_database_url(request.param, tmp_path)
+def cli(request: pytest.FixtureRequest, tmp_path: Path, migrated_copy: MigratedCopy) -> Iterator[Cli]:
+    url, drop = migrated_copy(request.param, tmp_path)
     env = {"MAMORU_DATABASE_URL": url, "MAMORU_VAR_DIR": str(tmp_path / "var"),
            "MAMORU_NEW_PASSWORD": TEST_PASSWORD, "MAMORU_AUDIT_KEY": str(tmp_path / "keys" / "audit.key")}
-    c = Cli(env=env, runner=CliRunner())
-    r = c("db", "upgrade")
-    assert r.exit_code == 0, r.output
-    yield c
-
+    yield Cli(env=env, runner=CliRunner())
     drop()
 
 

@@ -7,8 +7,11 @@ import io
 import json
 from pathlib import Path
 
+import pytest
 from sqlalchemy import text
+from tests.conftest import BACKENDS, fresh_database_url
 from tests.functional.conftest import Cli
+from typer.testing import CliRunner
 
 from mamoru.db import make_engine
 
@@ -144,9 +147,19 @@ def test_audit_verify_and_checkpoint(loaded_cli: Cli, tmp_path: Path) -> None:
     engine.dispose()
 
 
-def test_db_check_passes_on_migrated_database(cli: Cli) -> None:
-    r = cli("db", "check")
-    assert r.exit_code == 0, r.output
+@pytest.mark.parametrize("backend", BACKENDS)
+def test_db_upgrade_migrates_an_empty_database_and_db_check_passes(backend: str, tmp_path: Path) -> None:
+    """`mamoru db upgrade` on an empty database (the `cli` fixture's databases are copies of one the
+    session migrated), then `db check` finds models and migrations agree."""
+    url, drop = fresh_database_url(backend, tmp_path)
+    try:
+        cli = Cli(env={"MAMORU_DATABASE_URL": url, "MAMORU_VAR_DIR": str(tmp_path / "var")}, runner=CliRunner())
+        r = cli("db", "upgrade")
+        assert r.exit_code == 0 and "database is at the latest migration" in r.stderr, r.output
+        r = cli("db", "check")
+        assert r.exit_code == 0 and "models and migrations agree" in r.stderr, r.output
+    finally:
+        drop()
 
 
 def test_db_check_fails_naming_what_the_database_has_beyond_the_models(cli: Cli) -> None:

@@ -11,7 +11,6 @@ numbers, no image's.
 from __future__ import annotations
 
 import random
-import socket
 import threading
 import time
 from collections.abc import Iterator
@@ -20,9 +19,9 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from tests.conftest import PG_URL, fresh_postgres_database
 from tests.factories import users
+from tests.servers import serving_in_thread
 from tests.settings_support import make_settings
 
 from mamoru.auth import roles as R
@@ -40,12 +39,6 @@ ANSWER_SECONDS = 1.0
 MAX_SECONDS = 5.0
 
 
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
-
-
 @pytest.fixture
 def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
     """A server on a fresh migrated PostgreSQL database with a bank `big`; (base URL, a token of an
@@ -57,21 +50,11 @@ def server(tmp_path: Path) -> Iterator[tuple[str, str]]:
         admin = users.user(s, R.ADMINISTRATOR)
         token = users.api_token(s, admin, ["banks"])
         service.create_bank(s, "big", admin)
-    port = _free_port()
     settings = make_settings(tmp_path, {"MAMORU_DATABASE_URL": url})
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
-                                        access_log=False))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
     try:
-        yield f"http://127.0.0.1:{port}", token
+        with serving_in_thread(create_app(settings)) as base:
+            yield base, token
     finally:
-        srv.should_exit = True
-        thread.join(10)
         db.engine.dispose()
         drop()
 

@@ -14,17 +14,11 @@ from typing import Any
 
 import httpx
 import pytest
-import uvicorn
 from tests.conftest import PG_URL
+from tests.servers import serving_in_thread
 from tests.settings_support import make_settings
 
 from mamoru.web.app import create_app
-
-
-def _free_port() -> int:
-    with socket.socket() as s:
-        s.bind(("127.0.0.1", 0))
-        return int(s.getsockname()[1])
 
 
 @pytest.fixture(params=["sqlite"] + (["postgresql"] if PG_URL else []))
@@ -34,20 +28,8 @@ def server(request: pytest.FixtureRequest, tmp_path: Path) -> Iterator[str]:
     url = f"sqlite:///{tmp_path / 'slow.db'}" if request.param == "sqlite" else str(PG_URL)
     settings = make_settings(tmp_path, {"MAMORU_DATABASE_URL": url, "MAMORU_BODY_SECONDS": "3",
                                         "MAMORU_MAX_REQUESTS": "1", "MAMORU_QUEUE_SECONDS": "5"})
-    port = _free_port()
-    srv = uvicorn.Server(uvicorn.Config(create_app(settings), host="127.0.0.1", port=port, log_level="warning",
-                                        access_log=False))
-    thread = threading.Thread(target=srv.run, daemon=True)
-    thread.start()
-    deadline = time.monotonic() + 20
-    while not srv.started:
-        assert time.monotonic() < deadline, "server did not start"
-        time.sleep(0.05)
-    try:
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        srv.should_exit = True
-        thread.join(10)
+    with serving_in_thread(create_app(settings)) as base:
+        yield base
 
 
 def _trickle(base: str, stop: threading.Event, answer: list[Any]) -> None:

@@ -15,7 +15,7 @@ import pytest
 from sqlalchemy import Connection, create_engine, make_url, text
 from sqlalchemy.exc import ProgrammingError
 from sqlalchemy.orm import Session
-from tests.conftest import PG_URL, fresh_postgres_database
+from tests.conftest import PG_URL, drop_role_users, fresh_postgres_database
 from tests.security.routes import flat_routes
 from tests.settings_support import make_settings
 
@@ -384,7 +384,6 @@ def separated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
         pytest.skip("needs MAMORU_TEST_POSTGRES_URL")
     from mamoru.migrate import upgrade
     from mamoru.plan.loader import load_plan
-    from mamoru.separation import drop_roles_sql
 
     url, drop = fresh_postgres_database("mamoru_sep")
     prefix = f"msep_{secrets.token_hex(3)}"
@@ -403,11 +402,7 @@ def separated(tmp_path_factory: pytest.TempPathFactory) -> Iterator[tuple[str, s
         yield url, prefix, made
     finally:
         owner.dispose()
-        admin = create_engine(url)
-        with admin.begin() as conn:
-            for stmt in drop_roles_sql(prefix):
-                conn.execute(text(stmt))
-        admin.dispose()
+        drop_role_users(url, prefix)
         drop()
 
 
