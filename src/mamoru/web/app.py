@@ -18,7 +18,7 @@ from mamoru import __version__, composition, mail
 from mamoru.config import Settings
 from mamoru.db import POOL_OVERFLOW, Database
 from mamoru.errors import DomainError, InvalidInput
-from mamoru.i18n import gettext
+from mamoru.i18n import error_messages, gettext
 from mamoru.web import auth as auth_web
 from mamoru.web import blocklist as blocklist_web
 from mamoru.web import deps, drafts, fronts, limits, openapi, system
@@ -190,9 +190,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         problems = [p.__dict__ for p in exc.problems] if isinstance(exc, InvalidInput) else []
-        if _wants_html(request):
-            return render(request, "pages/error.html", {"status": exc.status, "message": str(exc),
-                                                        "problems": problems}, status_code=exc.status)
+        if _wants_html(request):  # in the reader's language (mamoru.i18n.error_messages)
+            lang = deps.get_lang(request)
+            shown = error_messages(lang, exc)
+            message, listed = ("invalid input", [{"text": t} for t in shown]) if problems else (shown[0], [])
+            return render(request, "pages/error.html", {"status": exc.status, "message": message,
+                                                        "problems": listed}, status_code=exc.status)
         return JSONResponse({"detail": str(exc), "problems": problems}, status_code=exc.status)
 
     @app.exception_handler(HTTPException)
