@@ -103,16 +103,21 @@ def free_port(host: str) -> int:
         return int(s.getsockname()[1])
 
 
-def render_nginx(conf: str, addresses: dict[str, str], log_dir: Path) -> str:
-    """deploy/nginx/mamoru.conf with the address of each line tagged `run-production: NAME` replaced
-    and its logs in log_dir; every other line as shipped."""
+ERRORS_DIR = "/etc/nginx/mamoru-errors/"
+"""Where mamoru.conf has nginx find its own error pages (deploy/nginx/errors, installed)."""
+
+
+def render_nginx(conf: str, addresses: dict[str, str], log_dir: Path, errors_dir: Path) -> str:
+    """deploy/nginx/mamoru.conf with the address of each line tagged `run-production: NAME` replaced,
+    its logs in log_dir and its error pages read from errors_dir (deploy/nginx/errors); every other
+    line as shipped."""
     out = []
     for line in conf.splitlines():
         tag = re.search(r"# run-production: (\w+)\s*$", line)
         if tag:
             line, n = re.subn(r"\d+\.\d+\.\d+\.\d+:\d+", addresses[tag.group(1)], line, count=1)
             assert n == 1, line
-        out.append(line.replace("/var/log/nginx/", f"{log_dir}/"))
+        out.append(line.replace("/var/log/nginx/", f"{log_dir}/").replace(ERRORS_DIR, f"{errors_dir}/"))
     return "\n".join(out) + "\n"
 
 
@@ -273,7 +278,8 @@ def build(args: argparse.Namespace, owner_url: str, keys: dict[str, Path]) -> tu
     for d in ("logs", *(f"temp/{k}" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))):
         (nginx_dir / d).mkdir(parents=True, exist_ok=True)
     conf = (args.deploy / "nginx" / "mamoru.conf").read_text()
-    (nginx_dir / "mamoru.conf").write_text(render_nginx(conf, addresses, nginx_dir / "logs"))
+    errors = (args.deploy / "nginx" / "errors").resolve()
+    (nginx_dir / "mamoru.conf").write_text(render_nginx(conf, addresses, nginx_dir / "logs", errors))
     (nginx_dir / "nginx.conf").write_text(nginx_main(run_dir))
     nginx_env = {"RUN_DIR": str(run_dir)}
     procs.append(Process("nginx", command_for(lines["nginx"], nginx_env), nginx_env))

@@ -10,7 +10,7 @@ that is itself a word to translate (a status, a step) is passed as a `Term`.
 from __future__ import annotations
 
 import dataclasses
-from collections.abc import Mapping
+from collections.abc import Iterable, Mapping
 from dataclasses import dataclass
 
 
@@ -25,6 +25,19 @@ class Term(str):
         term = super().__new__(cls, code)
         term.msgid = msgid or code
         return term
+
+
+class Terms(str):
+    """Several `Term`s as one value ("purpose, confirmed" in the English text): each translated and
+    joined in the reader's language on a page."""
+
+    terms: tuple[Term, ...]
+
+    def __new__(cls, terms: Iterable[Term]) -> Terms:
+        given = tuple(terms)
+        made = super().__new__(cls, ", ".join(given))
+        made.terms = given
+        return made
 
 
 class DomainError(Exception):
@@ -68,9 +81,26 @@ class Problem:
     def of(cls, row: int | None, name: str, template: str, **params: object) -> Problem:
         return cls(row, name, template.format(**params), template, params)
 
+    @classmethod
+    def because(cls, row: int | None, name: str, exc: ValueError) -> Problem:
+        """The problem a parser's ValueError names: its template when it is a `BadValue`."""
+        if isinstance(exc, BadValue):
+            return cls.of(row, name, exc.template, **exc.params) if exc.params else cls(row, name, exc.template)
+        return cls(row, name, str(exc))
+
     def __str__(self) -> str:
         where = f"row {self.row}, " if self.row is not None else ""
         return f"{where}{self.field}: {self.reason}"
+
+
+class BadValue(ValueError):
+    """A ValueError of a parser whose reason is shown to a person (a bad line of an imported file):
+    a template with its values, as a DomainError's, which `Problem.because` keeps."""
+
+    def __init__(self, message: str, /, **params: object) -> None:
+        self.template = message
+        self.params: Mapping[str, object] = params
+        super().__init__(message.format(**params) if params else message)
 
 
 class InvalidInput(DomainError):

@@ -16,7 +16,7 @@ from typing import Any
 from babel.dates import format_date
 from babel.messages.pofile import read_po
 
-from mamoru.errors import DomainError, InvalidInput, Problem, Term
+from mamoru.errors import DomainError, InvalidInput, Problem, Term, Terms
 from mamoru.periods import JST, fiscal_period_label, japan_date
 
 LANGS = ("ja", "en")
@@ -42,23 +42,39 @@ def gettext(lang: str, msgid: str, **kwargs: Any) -> str:
     return text.format(**kwargs) if kwargs else text
 
 
+def _value(lang: str, value: object) -> object:
+    if isinstance(value, Term):
+        return gettext(lang, value.msgid)
+    if isinstance(value, Terms):
+        return ("、" if lang == "ja" else ", ").join(gettext(lang, t.msgid) for t in value.terms)
+    return value
+
+
 def _message(lang: str, template: str, params: Any) -> str:
     """A service's message in `lang`: the template translated, its Term values too."""
-    values = {k: gettext(lang, v.msgid) if isinstance(v, Term) else v for k, v in (params or {}).items()}
+    values = {k: _value(lang, v) for k, v in (params or {}).items()}
     text = catalogue(lang).get(template, template)
     return text.format(**values) if values else text
+
+
+def reason_text(lang: str, problem: Problem) -> str:
+    """Why a value is refused, in `lang` (without where)."""
+    return _message(lang, problem.template or problem.reason, problem.params)
+
+
+def field_label(lang: str, field: str) -> str:
+    """A form field's name as a page says it: its keyed name "field:url" when the catalogue has one."""
+    return catalogue(lang).get(f"field:{field}", field)
 
 
 def problem_text(lang: str, problem: Problem) -> str:
     """One refused value in `lang`: "row 3, URL: ..." (the field by its keyed name "field:url" when
     the catalogue has one; "input" is no field and is left out)."""
-    reason = _message(lang, problem.template or problem.reason, problem.params)
+    reason = reason_text(lang, problem)
     where = gettext(lang, "row {row}", row=problem.row) + ", " if problem.row is not None else ""
     if problem.field == "input":
         return where + reason
-    key = f"field:{problem.field}"
-    name = catalogue(lang).get(key, problem.field)
-    return f"{where}{name}: {reason}"
+    return f"{where}{field_label(lang, problem.field)}: {reason}"
 
 
 def error_messages(lang: str, exc: DomainError) -> list[str]:

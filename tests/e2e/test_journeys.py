@@ -117,8 +117,8 @@ def test_a_platform_engineer_makes_a_token_reads_the_docs_matches_and_revokes(la
         docs.goto(layout.public + "/api/v1/docs", wait_until="networkidle")
         docs.wait_for_selector(".opblock", timeout=TIMEOUT)
         spec = httpx.get(layout.public + "/api/v1/openapi.json", timeout=60).json()
-        # (the portal process serves the page and documents only its own operations: /api/v1/match,
-        # the matcher's, is not among them)
+        # the portal serves the page; the document is the public listener's: the matcher's match API too
+        assert spec["paths"]["/api/v1/match"]["post"]["x-mamoru-role"] == "matcher"
         rendered = docs.locator(".opblock-summary-path")
         paths = {rendered.nth(i).get_attribute("data-path") for i in range(rendered.count())}
         assert len(paths) >= 3 and paths <= set(spec["paths"]), paths

@@ -15,18 +15,21 @@ same commands; nginx's body limit is mamoru's).
 from __future__ import annotations
 
 import importlib.util
+import json
 import re
 import shlex
 import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Any
 
 import httpx
+import pytest
 from sqlalchemy import create_engine, text
 from tests.conftest import TEST_PASSWORD
 from tests.e2e.conftest import POLICE, PUBLIC_RATE, unique_host, unique_user
-from tests.production import DEPLOY, LAUNCHER, ProductionLayout, nginx_binary
+from tests.production import DEPLOY, LAUNCHER, ProductionLayout, free_port, nginx_binary
 
 from mamoru.domain import PROCESS_ROLES
 from mamoru.web.app import STATIC_DIR as STATIC
@@ -191,27 +194,145 @@ def test_systemd_units_and_procfile_run_the_same_commands() -> None:
         assert {"NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "CapabilityBoundingSet="} <= set(body.splitlines())
 
 
-def test_nginx_config_has_mamorus_body_limit_and_passes_nginx_t(tmp_path: Path) -> None:
-    conf = (DEPLOY / "nginx" / "mamoru.conf").read_text()
-    limits = re.findall(r"client_max_body_size (\d+)m;", conf)
-    assert limits and all(int(n) * 1024 * 1024 == MAX_REQUEST_BYTES for n in limits)
-    nginx = nginx_binary()
-    # the launcher's rendering, checked by nginx itself; only the tagged addresses and log folder change
+def _launcher() -> Any:
     spec = importlib.util.spec_from_file_location("run_production", LAUNCHER)
     assert spec and spec.loader
     run_production = importlib.util.module_from_spec(spec)
     sys.modules["run_production"] = run_production  # its dataclasses look their module up
     spec.loader.exec_module(run_production)
-    addresses = {n: f"127.0.0.1:{9000 + i}" for i, n in enumerate([*PROCESS_ROLES, "public", "staff"])}
+    return run_production
+
+
+def _render(tmp_path: Path, addresses: dict[str, str]) -> list[tuple[str, str]]:
+    """The launcher's rendering into tmp_path/nginx (as `make run-production` does); the lines changed."""
+    run_production = _launcher()
+    conf = (DEPLOY / "nginx" / "mamoru.conf").read_text()
     (tmp_path / "nginx" / "logs").mkdir(parents=True)
-    rendered = run_production.render_nginx(conf, addresses, tmp_path / "nginx" / "logs")
-    changed = [(a, b) for a, b in zip(conf.splitlines(), rendered.splitlines(), strict=True) if a != b]
-    assert len(changed) == len(addresses) + 2  # the tagged lines and the two access logs
+    rendered = run_production.render_nginx(conf, addresses, tmp_path / "nginx" / "logs", DEPLOY / "nginx" / "errors")
     (tmp_path / "nginx" / "mamoru.conf").write_text(rendered)
     (tmp_path / "nginx" / "nginx.conf").write_text(run_production.nginx_main(tmp_path))
     for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"):
         (tmp_path / "nginx" / "temp" / k).mkdir(parents=True)
+    return [(a, b) for a, b in zip(conf.splitlines(), rendered.splitlines(), strict=True) if a != b]
+
+
+def test_nginx_config_has_mamorus_body_limit_and_passes_nginx_t(tmp_path: Path) -> None:
+    conf = (DEPLOY / "nginx" / "mamoru.conf").read_text()
+    limits = re.findall(r"client_max_body_size (\d+)m;", conf)
+    assert limits and all(int(n) * 1024 * 1024 == MAX_REQUEST_BYTES for n in limits)
+    nginx = nginx_binary()
+    # the launcher's rendering, checked by nginx itself; only the tagged addresses, the log folder and
+    # the error pages' folder change
+    addresses = {n: f"127.0.0.1:{9000 + i}" for i, n in enumerate([*PROCESS_ROLES, "public", "staff"])}
+    changed = _render(tmp_path, addresses)
+    assert len(changed) == len(addresses) + 2 + 2  # the tagged lines, the two access logs, the two error folders
     r = subprocess.run([nginx, "-t", "-p", str(tmp_path / "nginx"), "-c", "nginx.conf", "-e", "stderr"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
     assert "syntax is ok" in r.stderr
+    # every page an error_page names is shipped, and its JSON twin is mamoru's error shape
+    for name in set(re.findall(r"error_page [\d ]+ /_mamoru_errors/(\w+)\.\$mamoru_error_type;", conf)):
+        assert (DEPLOY / "nginx" / "errors" / f"{name}.html").is_file(), name
+        body = json.loads((DEPLOY / "nginx" / "errors" / f"{name}.json").read_text())
+        assert set(body) == {"detail", "problems"} and body["problems"] == [] and body["detail"], name
+    assert json.loads((DEPLOY / "nginx" / "errors" / "413.json").read_text())["detail"] == \
+        f"the request body is over the limit of {MAX_REQUEST_BYTES // 2**20} MB"  # mamoru's own 413 (web/limits.py)
+
+
+def test_a_process_that_does_not_answer_gets_mamorus_bilingual_502(tmp_path: Path) -> None:
+    """nginx alone, on the shipped configuration, with every upstream a port nothing listens on (a
+    stopped process): 502 with the bilingual page, JSON under /api/."""
+    nginx = nginx_binary()
+    addresses = {n: f"127.0.0.1:{free_port()}" for n in [*PROCESS_ROLES, "public", "staff"]}
+    _render(tmp_path, addresses)
+    proc = subprocess.Popen([nginx, "-p", str(tmp_path / "nginx"), "-c", "nginx.conf", "-e", "stderr",
+                             "-g", "daemon off;"], stdout=subprocess.DEVNULL, stderr=subprocess.PIPE)
+    try:
+        public, staff = f"http://{addresses['public']}", f"http://{addresses['staff']}"
+        deadline = time.monotonic() + 20
+        while True:
+            try:
+                page = httpx.get(public + "/portal", timeout=5)
+                break
+            except httpx.TransportError:
+                assert time.monotonic() < deadline and proc.poll() is None, "nginx did not start"
+                time.sleep(0.2)
+        _bilingual(page, 502, "ただいま利用できません", "Temporarily unavailable")
+        api = httpx.get(public + "/api/v1/plans", timeout=5)
+        assert api.status_code == 502 and api.json()["problems"] == [] and "try again" in api.json()["detail"]
+        _bilingual(httpx.get(staff + "/followup", timeout=5), 502, "ただいま利用できません", "Temporarily unavailable")
+        assert httpx.get(staff + "/api/v1/me", timeout=5).json()["detail"] == api.json()["detail"]
+    finally:
+        proc.terminate()
+        proc.wait(timeout=15)
+
+
+def _documented(layout: ProductionLayout, listener: str) -> list[tuple[str, str, str]]:
+    doc = httpx.get(getattr(layout, listener) + "/api/v1/openapi.json", timeout=30).json()
+    return [(method.upper(), path, op["x-mamoru-role"]) for path, item in doc["paths"].items()
+            for method, op in item.items()]
+
+
+@pytest.mark.parametrize("listener", ["public", "staff"])
+def test_each_listeners_docs_describe_every_operation_and_nginx_sends_each_to_its_process(
+        layout: ProductionLayout, listener: str) -> None:
+    operations = _documented(layout, listener)
+    paths = {path for _, path, _ in operations}
+    if listener == "public":  # a platform engineer finds the match API and the feed where they read the docs
+        assert {"/api/v1/match", "/api/v1/blocklist/keys", "/api/v1/blocklist/snapshots/{fmt}", "/api/v1/plans"} <= paths
+    else:
+        assert {"/api/v1/hotline/queue", "/api/v1/banks", "/api/v1/blocklist/entries", "/api/v1/blocklist/access-log",
+                "/api/v1/users"} <= paths
+    base = getattr(layout, listener)
+    wrong = []
+    with _client("127.0.0.2") as c:
+        for method, path, role in operations:
+            r = c.request(method, base + re.sub(r"\{\w+\}", "1", path), follow_redirects=False)
+            by = layout.answered_by(r, listener)
+            # the process named answered, and as a route it has (not its 404 for an unknown path)
+            if by != layout.upstream(role) or (r.status_code == 404 and r.json() == {"detail": "not found"}):
+                wrong.append(f"{method} {path}: {r.status_code} from {by}, documented as {role}'s")
+    assert wrong == []
+    page = httpx.get(base + "/api/v1/docs", timeout=30)
+    assert page.status_code == 200 and 'data-openapi="/api/v1/docs/openapi.json"' in page.text
+    assert layout.answered_by(page, listener) == layout.upstream("portal" if listener == "public" else "office")
+
+
+def _bilingual(r: httpx.Response, status: int, ja: str, en: str) -> None:
+    """One of deploy/nginx/errors' pages: Japanese, then English, nothing from outside."""
+    assert r.status_code == status, r.text[:300]
+    assert r.headers["content-type"].startswith("text/html") and "charset=utf-8" in r.headers["content-type"]
+    text = r.text
+    assert '<html lang="ja">' in text and ja in text and '<section lang="en">' in text and en in text
+    assert text.index(ja) < text.index(en)  # Japanese first
+    assert "nginx" not in text and "http" not in text.replace('href="/', "")  # no default page, no outside asset
+    assert "default-src 'none'" in r.headers["content-security-policy"]
+
+
+def test_nginxs_own_answers_are_mamorus_bilingual_pages_or_json(layout: ProductionLayout) -> None:
+    with _client("127.0.0.2") as c:
+        missing = c.get(layout.public + "/no-such-page")
+        _bilingual(missing, 404, "ページが見つかりません", "Page not found")
+        assert layout.answered_by(missing) == "-"
+        api = c.get(layout.public + "/api/v1/no-such-thing")
+        assert api.status_code == 404 and api.json() == {"detail": "not found", "problems": []}
+        assert layout.answered_by(api) == "-"
+        denied = c.post(layout.public + "/portal")
+        _bilingual(denied, 403, "この操作はできません", "Not allowed")
+        assert layout.answered_by(denied) == "-"
+        api_denied = c.post(layout.public + "/api/v1/plans", json={})
+        assert api_denied.status_code == 403 and api_denied.json()["problems"] == []
+        assert "only reads" in api_denied.json()["detail"]
+        huge = c.post(layout.public + "/report", content=b"x" * (MAX_REQUEST_BYTES + 1),
+                      headers={"Content-Type": "application/x-www-form-urlencoded"})
+        _bilingual(huge, 413, "大きすぎます", "Too large")
+        assert layout.answered_by(huge) == "-"
+        huge_api = c.post(layout.public + "/api/v1/match", content=b"x" * (MAX_REQUEST_BYTES + 1),
+                          headers={"Content-Type": "application/json"})
+        assert huge_api.status_code == 413 and layout.answered_by(huge_api) == "-"
+        assert huge_api.json() == {"detail": f"the request body is over the limit of {MAX_REQUEST_BYTES // 2**20} MB",
+                                   "problems": []}
+    with _client("127.0.0.2") as staff:
+        huge = staff.post(layout.staff + "/followup", content=b"x" * (MAX_REQUEST_BYTES + 1))
+        _bilingual(huge, 413, "大きすぎます", "Too large")
+        assert layout.answered_by(huge, "staff") == "-"

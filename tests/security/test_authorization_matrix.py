@@ -114,6 +114,7 @@ RULES: dict[str, frozenset[str]] = {
     "GET /api/v1/blocklist/versions/compare": BLOCKLIST_READ,
     "GET /api/v1/definitions": EVERYONE,
     "GET /api/v1/docs": EVERYONE,
+    "GET /api/v1/docs/openapi.json": EVERYONE,
     "GET /api/v1/followup/actions": OFFICE_READ,
     "PATCH /api/v1/followup/actions/{action_id}": PLAN_WRITE_SCOPE,
     "GET /api/v1/followup/alignment": OFFICE_READ,

@@ -35,7 +35,7 @@ def publish(session: Session, actor: User | None, cfg: BlocklistSettings) -> Blo
     version = current_version(session)
     previous = latest_publication(session)
     if previous is not None and previous.version == version:
-        raise Conflict(f"version {version} is already published; nothing changed since")
+        raise Conflict("version {version} is already published; nothing changed since", version=version)
     key = signing.signing_key(cfg)  # a configured key that is missing: KeyUnavailable, nothing made
     entries = active_entries(session, version)
     artifacts = compile_all(entries, version, RpzOptions(splash=cfg.splash))
@@ -69,12 +69,14 @@ def publish(session: Session, actor: User | None, cfg: BlocklistSettings) -> Blo
 def snapshot(session: Session, fmt: str, version: int | None = None) -> BlocklistArtifact:
     """A published snapshot: the latest, or that of `version`."""
     if fmt not in FORMATS:
-        raise NotFound(f"no format {fmt!r}; choose {', '.join(FORMATS)}")
+        raise NotFound("no format {fmt!r}; choose {formats}", fmt=fmt, formats=", ".join(FORMATS))
     q = select(BlocklistArtifact).where(BlocklistArtifact.kind == "snapshot", BlocklistArtifact.format == fmt)
     q = q.where(BlocklistArtifact.version == version) if version is not None else q
     art = session.scalar(q.order_by(BlocklistArtifact.version.desc()).limit(1))
     if art is None:
-        raise NotFound("nothing published yet" if version is None else f"version {version} was not published")
+        if version is None:
+            raise NotFound("nothing published yet")
+        raise NotFound("version {version} was not published", version=version)
     return art
 
 
@@ -82,7 +84,8 @@ def deltas_since(session: Session, version: int) -> list[BlocklistArtifact]:
     """The chain of published deltas from `version` to the latest publication, in order."""
     latest = latest_publication(session)
     if latest is not None and version > latest.version:
-        raise NotFound(f"version {version} is newer than the latest publication ({latest.version})")
+        raise NotFound("version {version} is newer than the latest publication ({latest})", version=version,
+                       latest=latest.version)
     chain: list[BlocklistArtifact] = []
     at = version
     while True:
@@ -93,7 +96,7 @@ def deltas_since(session: Session, version: int) -> list[BlocklistArtifact]:
         chain.append(nxt)
         at = nxt.version
     if latest is not None and at != latest.version:
-        raise NotFound(f"no chain of deltas from version {version}; fetch a snapshot")
+        raise NotFound("no chain of deltas from version {version}; fetch a snapshot", version=version)
     return chain
 
 

@@ -24,7 +24,7 @@ from mamoru.blocklist.compiler import FORMATS, KINDS, ListedEntry, is_dns_name
 from mamoru.blocklist.delta import Delta, make_delta
 from mamoru.blocklist.models import BlocklistAppeal, BlocklistEntry, BlocklistSubscription, BlocklistVersion
 from mamoru.db import utcnow
-from mamoru.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
+from mamoru.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem, Term, Terms
 
 CRITERIA = ("purpose", "confirmed", "same-operator", "no-alternative")
 CRITERIA_TEXT = {
@@ -33,11 +33,24 @@ CRITERIA_TEXT = {
     "same-operator": "the operator is the same across the domain",
     "no-alternative": "no effective alternative such as deletion is available",
 }
+CRITERIA_LABELS = {  # as the propose page names them (pages/blocklist/_labels.html)
+    "purpose": "The site exists chiefly to spread the material",
+    "confirmed": "At least one clearly abusive item was confirmed",
+    "same-operator": "The operator is the same across the domain",
+    "no-alternative": "No effective alternative such as deletion is available",
+}
+STATUS_LABELS = {"proposed": "Awaiting confirmation", "active": "On the list", "rejected": "Rejected",
+                 "removed": "Removed from the list"}
+APPEAL_STATUS_LABELS = {"pending": "Pending decision", "upheld": "Upheld (entry removed)", "rejected": "Dismissed"}
 EDITOR_ROLES = frozenset({roles.ANALYST, roles.SENIOR_ANALYST, roles.ADMINISTRATOR})
 DECIDER_ROLES = frozenset({roles.SENIOR_ANALYST, roles.ADMINISTRATOR})
 DEFAULT_CATEGORY = "csam"
 DEFAULT_REVIEW_DAYS = 180
 _PG_LOCK_KEY = 7_261_006  # advisory lock serialising version numbers on PostgreSQL
+
+
+def _status(status: str) -> Term:
+    return Term(status, STATUS_LABELS.get(status))
 
 
 def _value_key(kind: str, value: str) -> str:
@@ -47,29 +60,31 @@ def _value_key(kind: str, value: str) -> str:
 def canonical_value(kind: str, raw: str) -> str:
     """The stored form of an entry's value; InvalidInput says why a value cannot be listed."""
     if kind not in KINDS:
-        raise InvalidInput([Problem(None, "kind", f"choose url, host or domain, not {kind!r}")])
+        raise InvalidInput([Problem.of(None, "kind", "choose url, host or domain, not {kind!r}", kind=kind)])
     try:
         value = urls.canonicalize(raw) if kind == "url" else urls.canonicalize_host(raw)
     except ValueError as exc:
-        raise InvalidInput([Problem(None, kind, str(exc))]) from None
+        # the parser's reason (mamoru.urls) is technical and stays as it is; what it means is translated
+        raise InvalidInput([Problem.of(None, kind, "not a usable address or name: {detail}", detail=str(exc))]) from None
     if kind != "url" and not is_dns_name(value):
-        raise InvalidInput([Problem(None, kind, f"{value!r} is not a DNS name that can be blocked "
-                                    "(an IP address or a bare top-level domain); list a URL instead")])
+        raise InvalidInput([Problem.of(None, kind, "{value!r} is not a DNS name that can be blocked "
+                                       "(an IP address or a bare top-level domain); list a URL instead", value=value)])
     return value
 
 
 def _require_role(user: User | None, allowed: frozenset[str], what: str) -> User:
     if user is None:
-        raise PermissionDenied(f"{what} needs a named user (--as USERNAME)")
+        raise PermissionDenied("{what} needs a named user (--as USERNAME)", what=Term(what))
     if user.role not in allowed:
-        raise PermissionDenied(f"{what} needs the role {' or '.join(sorted(allowed))}; {user.username} is {user.role}")
+        raise PermissionDenied("{what} needs the role {roles}; {user} is {role}", what=Term(what),
+                               roles=" or ".join(sorted(allowed)), user=user.username, role=user.role)
     return user
 
 
 def get_entry(session: Session, entry_id: int) -> BlocklistEntry:
     entry = session.get(BlocklistEntry, entry_id)
     if entry is None:
-        raise NotFound(f"no blocking list entry {entry_id}")
+        raise NotFound("no blocking list entry {entry}", entry=entry_id)
     return entry
 
 
@@ -81,21 +96,23 @@ def propose(session: Session, actor: User | None, kind: str, raw: str, reason: s
     given = sorted({c.strip() for c in criteria if c.strip()})
     unknown = [c for c in given if c not in CRITERIA]
     if unknown:
-        raise InvalidInput([Problem(None, "criteria", f"unknown criteria {', '.join(unknown)}; "
-                                    f"use {','.join(CRITERIA)}")])
+        raise InvalidInput([Problem.of(None, "criteria", "unknown criteria {unknown}; use {criteria}",
+                                       unknown=", ".join(unknown), criteria=",".join(CRITERIA))])
     if kind == "domain":
         missing = [c for c in CRITERIA if c not in given]
         if missing:
-            raise InvalidInput([Problem(None, "criteria", "a domain is listed whole only when all four criteria "
-                                        f"hold; missing: {', '.join(missing)} "
-                                        f"({'; '.join(CRITERIA_TEXT[c] for c in missing)}). List a URL or host instead.")])
+            raise InvalidInput([Problem.of(None, "criteria", "a domain is listed whole only when all four criteria "
+                                           "hold; missing: {missing} ({texts}). List a URL or host instead.",
+                                           missing=Terms(Term(c, CRITERIA_LABELS[c]) for c in missing),
+                                           texts="; ".join(CRITERIA_TEXT[c] for c in missing))])
     if not reason.strip() and not (case_ref or "").strip():
         raise InvalidInput([Problem(None, "reason", "give a reason or the hotline case it comes from")])
     key = _value_key(kind, value)
     dup = session.scalar(select(BlocklistEntry).where(BlocklistEntry.value_key == key,
                                                       BlocklistEntry.status.in_(("proposed", "active"))))
     if dup is not None:
-        raise Conflict(f"{kind} {value} is already {dup.status} as entry {dup.id}")
+        raise Conflict("{kind} {value} is already {status} as entry {entry}", kind=kind, value=value,
+                       status=_status(dup.status), entry=dup.id)
     entry = BlocklistEntry(kind=kind, value=value, value_key=key, entered_as=raw, category=category.strip() or DEFAULT_CATEGORY,
                            case_ref=(case_ref or "").strip() or None, reason=reason.strip(), criteria=given,
                            status="proposed", proposed_by_id=user.id, proposed_at=utcnow(),
@@ -161,11 +178,12 @@ def confirm(session: Session, actor: User | None, entry_id: int) -> BlocklistEnt
     user = _require_role(actor, EDITOR_ROLES, "confirming an entry")
     entry = get_entry(session, entry_id)
     if entry.status != "proposed":
-        raise Conflict(f"entry {entry.id} is {entry.status}, not awaiting confirmation")
+        raise Conflict("entry {entry} is {status}, not awaiting confirmation", entry=entry.id,
+                       status=_status(entry.status))
     refusal = four_eyes_refusal(entry.proposed_by, user)
     if refusal is not None:
         audit.record(session, user, "blocklist:entry:confirm-refused", f"blocklist-entry:{entry.id}", {"why": refusal})
-        raise PermissionDenied(f"entry {entry.id}: {refusal}")
+        raise PermissionDenied("entry {entry}: {refusal}", entry=entry.id, refusal=refusal)
     entry.status, entry.confirmed_by_id, entry.confirmed_at = "active", user.id, utcnow()
     entry.added_version = _next_version(session, user, "add", entry, "confirmed")
     audit.record(session, user, "blocklist:entry:confirm", f"blocklist-entry:{entry.id}",
@@ -178,7 +196,8 @@ def reject(session: Session, actor: User | None, entry_id: int, reason: str) -> 
     user = _require_role(actor, EDITOR_ROLES, "rejecting an entry")
     entry = get_entry(session, entry_id)
     if entry.status != "proposed":
-        raise Conflict(f"entry {entry.id} is {entry.status}; only a proposed entry can be rejected")
+        raise Conflict("entry {entry} is {status}; only a proposed entry can be rejected", entry=entry.id,
+                       status=_status(entry.status))
     entry.status, entry.closed_at, entry.closed_reason = "rejected", utcnow(), reason.strip()
     audit.record(session, user, "blocklist:entry:reject", f"blocklist-entry:{entry.id}", {"reason": reason})
     return entry
@@ -192,7 +211,7 @@ def remove(session: Session, actor: User | None, entry_id: int, reason: str, *, 
         raise InvalidInput([Problem(None, "reason", "say why the entry leaves the list")])
     entry = get_entry(session, entry_id)
     if entry.status != "active":
-        raise Conflict(f"entry {entry.id} is {entry.status}, not on the list")
+        raise Conflict("entry {entry} is {status}, not on the list", entry=entry.id, status=_status(entry.status))
     entry.status, entry.closed_at, entry.closed_reason = "removed", utcnow(), reason.strip()
     entry.removed_version = _next_version(session, actor, "remove", entry, reason.strip())
     audit.record(session, actor, f"blocklist:entry:{action}", f"blocklist-entry:{entry.id}",
@@ -209,7 +228,7 @@ def reverify(session: Session, actor: User | None, entry_id: int, next_review: d
     user = _require_role(actor, EDITOR_ROLES, "re-verifying an entry")
     entry = get_entry(session, entry_id)
     if entry.status != "active":
-        raise Conflict(f"entry {entry.id} is {entry.status}, not on the list")
+        raise Conflict("entry {entry} is {status}, not on the list", entry=entry.id, status=_status(entry.status))
     if next_review <= date.today():
         raise InvalidInput([Problem(None, "review_on", "the next review date must be in the future")])
     old, entry.review_on = entry.review_on, next_review
@@ -248,9 +267,10 @@ def decide_appeal(session: Session, actor: User | None, appeal_id: int, upheld: 
     user = _require_role(actor, DECIDER_ROLES, "deciding an appeal")
     appeal = session.get(BlocklistAppeal, appeal_id)
     if appeal is None:
-        raise NotFound(f"no appeal {appeal_id}")
+        raise NotFound("no appeal {appeal}", appeal=appeal_id)
     if appeal.status != "pending":
-        raise Conflict(f"appeal {appeal.id} was already decided ({appeal.status})")
+        raise Conflict("appeal {appeal} was already decided ({status})", appeal=appeal.id,
+                       status=Term(appeal.status, APPEAL_STATUS_LABELS.get(appeal.status)))
     if user.id in (appeal.entry.proposed_by_id, appeal.entry.confirmed_by_id):
         raise PermissionDenied("you proposed or confirmed this entry: someone else decides the appeal")
     if not reason.strip():
@@ -285,7 +305,8 @@ def compare(session: Session, from_version: int, to_version: int) -> Delta:
     now = current_version(session)
     for v in (from_version, to_version):
         if not 0 <= v <= now:
-            raise InvalidInput([Problem(None, "version", f"version {v} does not exist (the list is at {now})")])
+            raise InvalidInput([Problem.of(None, "version", "version {version} does not exist (the list is at {now})",
+                                           version=v, now=now)])
     return make_delta(active_entries(session, from_version), active_entries(session, to_version),
                       from_version, to_version)
 
@@ -341,24 +362,26 @@ def require_entitlement(session: Session, user: User, fmt: str) -> None:
     """PermissionDenied (403) when `user` may not fetch format `fmt` (or "delta") from the feed; an
     unknown format is left to the route (404)."""
     if (fmt in FORMATS or fmt == "delta") and not may_fetch(entitlement_of(session, user), fmt):
-        what = "deltas name the entries in plain text" if fmt == "delta" else f"{fmt} names the entries in plain text"
-        raise PermissionDenied(f"{user.username} is entitled to the hashed list only ({what}): "
-                               "fetch /api/v1/blocklist/snapshots/hashed")
+        raise PermissionDenied("{user} is entitled to the hashed list only ({fmt} names the entries in plain text): "
+                               "fetch /api/v1/blocklist/snapshots/hashed", user=user.username,
+                               fmt="the deltas" if fmt == "delta" else fmt)
 
 
 def set_entitlement(session: Session, actor: User | None, username: str, entitlement: str) -> BlocklistSubscription:
     """Set what a subscriber may fetch; administrators (or the command line) only; audited with the
     previous value."""
     if actor is not None and actor.role != roles.ADMINISTRATOR:
-        raise PermissionDenied(f"setting a subscriber's entitlement needs the role administrator; "
-                               f"{actor.username} is {actor.role}")
+        raise PermissionDenied("setting a subscriber's entitlement needs the role administrator; {user} is {role}",
+                               user=actor.username, role=actor.role)
     if entitlement not in ENTITLEMENTS:
-        raise InvalidInput([Problem(None, "entitlement", f"choose {' or '.join(ENTITLEMENTS)}, not {entitlement!r}")])
+        raise InvalidInput([Problem.of(None, "entitlement", "choose {choices}, not {entitlement!r}",
+                                       choices=" or ".join(ENTITLEMENTS), entitlement=entitlement)])
     user = session.scalar(select(User).where(User.username == username))
     if user is None:
-        raise NotFound(f"no user {username!r}")
+        raise NotFound("no user {username!r}", username=username)
     if user.role != roles.SUBSCRIBER:
-        raise InvalidInput([Problem(None, "username", f"{username} is {user.role}, not a blocking list subscriber")])
+        raise InvalidInput([Problem.of(None, "username", "{username} is {role}, not a blocking list subscriber",
+                                       username=username, role=user.role)])
     row = session.scalar(select(BlocklistSubscription).where(BlocklistSubscription.user_id == user.id))
     previous = row.entitlement if row is not None else "plaintext"
     if row is None:

@@ -50,19 +50,19 @@ def _checked(hashes: Sequence[str], signal: str, distance: int, user: User | Non
     if signal not in HEX_DIGITS:
         raise InvalidInput([Problem(None, "signal", "one of pdq, md5, sha1, sha256")])
     if not 1 <= len(hashes) <= MAX_HASHES:
-        raise InvalidInput([Problem(None, "hashes", f"send 1 to {MAX_HASHES} hashes")])
+        raise InvalidInput([Problem.of(None, "hashes", "send 1 to {most} hashes", most=MAX_HASHES)])
     if not 0 <= distance <= MAX_DISTANCE:
-        raise InvalidInput([Problem(None, "distance", f"between 0 and {MAX_DISTANCE}")])
+        raise InvalidInput([Problem.of(None, "distance", "between 0 and {most}", most=MAX_DISTANCE)])
     if user is not None and user.role != roles.PLATFORM:
         raise PermissionDenied(NOT_A_PLATFORM)
     if user is not None and distance > MATCH_DISTANCE:
-        raise PermissionDenied(f"platforms match at distance {MATCH_DISTANCE} or less")
+        raise PermissionDenied("platforms match at distance {most} or less", most=MATCH_DISTANCE)
     out, problems = [], []
     for i, h in enumerate(hashes):
         try:
             out.append(normalise_hash(signal, h))
         except ValueError as exc:
-            problems.append(Problem(i + 1, "hashes", str(exc)))
+            problems.append(Problem.because(i + 1, "hashes", exc))
     if problems:
         raise InvalidInput(problems)
     return out
@@ -140,20 +140,20 @@ def answer_dihedral(session: Session, matcher: Matcher, user: User | None, group
     for row, group in enumerate(groups, start=1):
         parts = [p.strip() for p in group.split(",")]
         if len(parts) != DIHEDRAL_GROUP:
-            problems.append(Problem(row, "hashes", f"with dihedral, each query is {DIHEDRAL_GROUP} PDQ hashes "
-                                                   f"separated by commas ({', '.join(DIHEDRAL_NAMES)})"))
+            problems.append(Problem.of(row, "hashes", "with dihedral, each query is {n} PDQ hashes separated by "
+                                                      "commas ({names})", n=DIHEDRAL_GROUP, names=", ".join(DIHEDRAL_NAMES)))
         flat.extend(parts)
     if problems:
         raise InvalidInput(problems)
     if len(flat) > MAX_HASHES:
-        raise InvalidInput([Problem(None, "hashes", f"with dihedral, send at most {MAX_HASHES // DIHEDRAL_GROUP} "
-                                                    f"images ({MAX_HASHES} hashes)")])
+        raise InvalidInput([Problem.of(None, "hashes", "with dihedral, send at most {images} images ({most} hashes)",
+                                       images=MAX_HASHES // DIHEDRAL_GROUP, most=MAX_HASHES)])
     try:
         flat_answer = answer(session, matcher, user, flat, "pdq", distance, bank_names, counts)
     except InvalidInput as exc:  # name the image and the variant, not the position in the flat list
-        raise InvalidInput([Problem((p.row - 1) // DIHEDRAL_GROUP + 1 if p.row else None, p.field,
-                                    f"{DIHEDRAL_NAMES[(p.row - 1) % DIHEDRAL_GROUP]}: {p.reason}" if p.row else p.reason)
-                            for p in exc.problems]) from None
+        raise InvalidInput([Problem.of((p.row - 1) // DIHEDRAL_GROUP + 1, p.field, "{variant}: {reason}",
+                                       variant=DIHEDRAL_NAMES[(p.row - 1) % DIHEDRAL_GROUP], reason=p.reason)
+                            if p.row else p for p in exc.problems]) from None
     results = []
     for i, group in enumerate(groups):
         best: dict[tuple[str, int], dict[str, Any]] = {}

@@ -24,7 +24,7 @@ from dataclasses import dataclass
 from datetime import UTC, date, datetime
 from typing import Any
 
-from mamoru.errors import InvalidInput, Problem
+from mamoru.errors import BadValue, InvalidInput, Problem
 from mamoru.xlsx import csv_row, restore_cell
 
 FORMATS = ("lines", "csv", "te", "vic")
@@ -48,10 +48,11 @@ class EntryIn:
 def normalise_hash(signal: str, text: str) -> str:
     """Lower-case hex of the right length for the signal type; ValueError with the reason."""
     if signal not in HEX_DIGITS:
-        raise ValueError(f"unknown signal type {signal!r} (pdq, md5, sha1, sha256)")
+        raise BadValue("unknown signal type {signal!r} (pdq, md5, sha1, sha256)", signal=signal)
     h = text.strip().lower()
     if len(h) != HEX_DIGITS[signal] or not _HEX.match(h):
-        raise ValueError(f"a {signal} hash is {HEX_DIGITS[signal]} hex digits, not {h[:70]!r}")
+        raise BadValue("a {signal} hash is {digits} hex digits, not {found!r}", signal=signal, digits=HEX_DIGITS[signal],
+                       found=h[:70])
     return h
 
 
@@ -62,7 +63,7 @@ def _expiry(text: str) -> datetime | None:
     try:
         d = datetime.fromisoformat(text)
     except ValueError:
-        raise ValueError(f"expires_at must be an ISO date or date-time, not {text!r}") from None
+        raise BadValue("expires_at must be an ISO date or date-time, not {text!r}", text=text) from None
     if isinstance(d, datetime) and d.tzinfo is None:
         d = d.replace(tzinfo=UTC)
     return d
@@ -72,7 +73,7 @@ def _text(data: bytes) -> str:
     try:
         return data.decode("utf-8-sig")
     except UnicodeDecodeError as exc:
-        raise InvalidInput([Problem(None, "file", f"not UTF-8 text ({exc.reason})")]) from None
+        raise InvalidInput([Problem.of(None, "file", "not UTF-8 text ({reason})", reason=exc.reason)]) from None
 
 
 def parse_lines(text: str, signal: str, te: bool = False) -> tuple[list[EntryIn], list[Problem]]:
@@ -86,13 +87,13 @@ def parse_lines(text: str, signal: str, te: bool = False) -> tuple[list[EntryIn]
         try:
             if te and len(parts) == 2:
                 if parts[0].lower() not in TE_SIGNALS:
-                    raise ValueError(f"unknown threatexchange signal type {parts[0]!r}")
+                    raise BadValue("unknown threatexchange signal type {signal!r}", signal=parts[0])
                 sig = TE_SIGNALS[parts[0].lower()]
             elif len(parts) != 1:
-                raise ValueError("expected one hash" + (" or SIGNAL HASH" if te else "") + " per line")
+                raise BadValue("expected one hash or SIGNAL HASH per line" if te else "expected one hash per line")
             entries.append(EntryIn(sig, normalise_hash(sig, parts[-1])))
         except ValueError as exc:
-            problems.append(Problem(n, "hash", str(exc)))
+            problems.append(Problem.because(n, "hash", exc))
     return entries, problems
 
 
@@ -108,7 +109,7 @@ def _csv_row(row: dict[str, str], signal: str) -> list[EntryIn]:
         return [entry((row.get("signal") or "").strip().lower() or signal, row["hash"] or "")]
     out = [entry(s, row[s]) for s in HEX_DIGITS if (row.get(s) or "").strip()]
     if not out:
-        raise ValueError("no hash on this line")
+        raise BadValue("no hash on this line")
     return out
 
 
@@ -126,9 +127,10 @@ def parse_csv(text: str, signal: str) -> tuple[list[EntryIn], list[Problem]]:
             try:
                 entries.extend(_csv_row(row, signal))
             except ValueError as exc:
-                problems.append(Problem(reader.line_num, "hash", str(exc)))
+                problems.append(Problem.because(reader.line_num, "hash", exc))
     except csv.Error as exc:  # e.g. a field over the csv module's size limit: the rest is unreadable
-        problems.append(Problem(max(reader.reader.line_num, 1), "csv", f"not readable as CSV from here on ({exc})"))
+        problems.append(Problem.of(max(reader.reader.line_num, 1), "csv", "not readable as CSV from here on ({reason})",
+                                   reason=str(exc)))
     return entries, problems
 
 
@@ -149,7 +151,7 @@ def parse_vic(text: str) -> tuple[list[EntryIn], list[Problem]]:
     try:
         doc = json.loads(text)
     except json.JSONDecodeError as exc:
-        return [], [Problem(exc.lineno, "json", exc.msg)]
+        return [], [Problem.of(exc.lineno, "json", "not readable as JSON ({reason})", reason=exc.msg)]
     entries, problems = [], []
     for where, item in _vic_items(doc):
         if not isinstance(item, dict):
@@ -165,16 +167,16 @@ def parse_vic(text: str) -> tuple[list[EntryIn], list[Problem]]:
             try:
                 entries.append(EntryIn(s, normalise_hash(s, str(v)), category=label))
             except ValueError as exc:
-                problems.append(Problem(None, where, str(exc)))
+                problems.append(Problem.because(None, where, exc))
     return entries, problems
 
 
 def parse_bank_file(data: bytes, fmt: str, signal: str = "pdq") -> list[EntryIn]:
     """Every entry of the file, or InvalidInput listing every bad line (nothing partial)."""
     if fmt not in FORMATS:
-        raise InvalidInput(f"unknown format {fmt!r} (lines, csv, te, vic)")
+        raise InvalidInput("unknown format {fmt!r} (lines, csv, te, vic)", fmt=fmt)
     if signal not in HEX_DIGITS:
-        raise InvalidInput(f"unknown signal type {signal!r} (pdq, md5, sha1, sha256)")
+        raise InvalidInput("unknown signal type {signal!r} (pdq, md5, sha1, sha256)", signal=signal)
     text = _text(data)
     if fmt == "lines":
         entries, problems = parse_lines(text, signal)

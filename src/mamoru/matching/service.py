@@ -63,11 +63,11 @@ def create_bank(session: Session, name: str, actor: User | None, description: st
         # The name is part of API paths (/api/v1/banks/{name}) and file names of exports.
         raise InvalidInput([Problem(None, "name", "a bank name cannot hold '/', '\\' or control characters")])
     if source not in SOURCES:
-        raise InvalidInput([Problem(None, "source", f"one of {', '.join(SOURCES)}")])
+        raise InvalidInput([Problem.of(None, "source", "one of {choices}", choices=", ".join(SOURCES))])
     if len(owner_organisation) > 200:
         raise InvalidInput([Problem(None, "owner_organisation", "at most 200 characters")])
     if session.scalar(select(HashBank.id).where(HashBank.name == name)) is not None:
-        raise Conflict(f"a bank named {name!r} exists already")
+        raise Conflict("a bank named {name!r} exists already", name=name)
     bank = HashBank(name=name, description=description, owner_organisation=owner_organisation,
                     source=source, created_by_id=actor.id if actor else None)
     session.add(bank)
@@ -80,7 +80,7 @@ def create_bank(session: Session, name: str, actor: User | None, description: st
 def get_bank(session: Session, name: str) -> HashBank:
     bank = session.scalars(select(HashBank).where(HashBank.name == name)).first()
     if bank is None:
-        raise NotFound(f"no hash bank named {name!r}")
+        raise NotFound("no hash bank named {name!r}", name=name)
     return bank
 
 
@@ -158,7 +158,7 @@ def export_bank(session: Session, bank_name: str, fmt: str, signal: str | None =
 def get_entry(session: Session, entry_id: int) -> HashBankEntry:
     entry = session.get(HashBankEntry, entry_id)
     if entry is None:
-        raise NotFound(f"no hash bank entry {entry_id}")
+        raise NotFound("no hash bank entry {entry}", entry=entry_id)
     return entry
 
 
@@ -195,7 +195,8 @@ def choose_banks(session: Session, platform: User, bank_names: Iterable[str],
     """Replace the banks offered to the platform (a bank named twice is offered once). A bank offered
     before keeps the platform's own choice (selected or not); a newly offered bank is selected."""
     if platform.role != roles.PLATFORM:
-        raise InvalidInput([Problem(None, "platform", f"{platform.username!r} is not a platform account")])
+        raise InvalidInput([Problem.of(None, "platform", "{username!r} is not a platform account",
+                                       username=platform.username)])
     banks = [get_bank(session, n) for n in dict.fromkeys(bank_names)]
     was_selected: dict[int, bool] = {}
     for old in session.scalars(select(PlatformBank).where(PlatformBank.user_id == platform.id)):
@@ -227,7 +228,8 @@ def select_banks(session: Session, platform: User, bank_names: Iterable[str]) ->
     wanted = list(dict.fromkeys(n.strip() for n in bank_names))
     refused = [n for n in wanted if n not in offered]
     if refused:
-        raise InvalidInput([Problem(None, "banks", f"bank {n!r} is not offered to this platform") for n in refused])
+        raise InvalidInput([Problem.of(None, "banks", "bank {bank!r} is not offered to this platform", bank=n)
+                            for n in refused])
     for name, p in offered.items():
         p.selected = name in wanted
     audit.record(session, platform, "match:platform:select", f"user:{platform.username}",

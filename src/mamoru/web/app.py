@@ -18,10 +18,10 @@ from mamoru import __version__, composition, mail
 from mamoru.config import Settings
 from mamoru.db import POOL_OVERFLOW, Database
 from mamoru.errors import DomainError, InvalidInput
-from mamoru.i18n import gettext
+from mamoru.i18n import error_messages, gettext
 from mamoru.web import auth as auth_web
 from mamoru.web import blocklist as blocklist_web
-from mamoru.web import deps, drafts, limits, system
+from mamoru.web import deps, drafts, fronts, limits, openapi, system
 from mamoru.web import followup as followup_web
 from mamoru.web import hotline as hotline_web
 from mamoru.web import matching as matching_web
@@ -105,6 +105,7 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
     _install_middleware(app, settings)
     _install_error_handlers(app)
     app.openapi = lambda: _openapi(app)  # type: ignore[method-assign]
+    app.state.docs_document = lambda: _listener_openapi(app)  # what /api/v1/docs shows (mamoru.web.system)
     app.add_middleware(CommitBeforeResponse)
     if app.state.database.is_sqlite:
         app.add_middleware(OneAtATime)  # embedded SQLite: requests queue instead of fighting for the lock
@@ -189,9 +190,12 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         problems = [p.__dict__ for p in exc.problems] if isinstance(exc, InvalidInput) else []
-        if _wants_html(request):
-            return render(request, "pages/error.html", {"status": exc.status, "message": str(exc),
-                                                        "problems": problems}, status_code=exc.status)
+        if _wants_html(request):  # in the reader's language (mamoru.i18n.error_messages)
+            lang = deps.get_lang(request)
+            shown = error_messages(lang, exc)
+            message, listed = ("invalid input", [{"text": t} for t in shown]) if problems else (shown[0], [])
+            return render(request, "pages/error.html", {"status": exc.status, "message": message,
+                                                        "problems": listed}, status_code=exc.status)
         return JSONResponse({"detail": str(exc), "problems": problems}, status_code=exc.status)
 
     @app.exception_handler(HTTPException)
@@ -245,50 +249,20 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": "not found"}, status_code=404)
 
 
-ERROR_SCHEMA = {
-    "title": "Error",
-    "type": "object",
-    "description": "Every refusal (4xx): a plain message and, for bad input, where and why.",
-    "required": ["detail"],
-    "properties": {
-        "detail": {"title": "Detail", "type": "string"},
-        "problems": {"title": "Problems", "type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
-    },
-}
-PROBLEM_SCHEMA = {
-    "title": "Problem",
-    "type": "object",
-    "required": ["row", "field", "reason"],
-    "properties": {
-        "row": {"title": "Row", "anyOf": [{"type": "integer"}, {"type": "null"}]},
-        "field": {"title": "Field", "type": "string"},
-        "reason": {"title": "Reason", "type": "string"},
-    },
-}
-
-
 def _openapi(app: FastAPI) -> dict[str, Any]:
-    """FastAPI's document, with the error bodies mamoru really sends: every 4xx answers `Error`
-    ({"detail": text, "problems": [...]}), including 422 (FastAPI would promise its own
-    HTTPValidationError, which the handlers above replace)."""
-    if app.openapi_schema:
-        return app.openapi_schema
-    from fastapi.openapi.utils import get_openapi
+    """This process's own document (what it serves when addressed directly), built once."""
+    if not app.openapi_schema:
+        app.openapi_schema = openapi.document(app.routes, app.title, app.version, app.description)
+    return app.openapi_schema
 
-    doc = get_openapi(title=app.title, version=app.version, description=app.description, routes=app.routes)
-    schemas = doc.setdefault("components", {}).setdefault("schemas", {})
-    schemas.pop("HTTPValidationError", None)
-    schemas.pop("ValidationError", None)
-    schemas["Error"] = ERROR_SCHEMA
-    schemas["Problem"] = PROBLEM_SCHEMA
-    error = {"application/json": {"schema": {"$ref": "#/components/schemas/Error"}}}
-    for path_item in doc.get("paths", {}).values():
-        for operation in path_item.values():
-            responses = operation.setdefault("responses", {})
-            if "422" in responses:
-                responses["422"] = {"description": "Invalid input: what is wrong and where", "content": error}
-            responses.setdefault("4XX", {"description": "Refused (not signed in, not allowed, not found, "
-                                                        "conflict, too large): see detail", "content": error})
-    app.openapi_schema = doc
-    return doc
 
+def _listener_openapi(app: FastAPI) -> dict[str, Any]:
+    """The document of the listener whose docs this process serves (the portal: the public one, the
+    office: the staff one), built once from the routers of the roles behind it; else its own."""
+    front = fronts.docs_front(app.state.settings.role)
+    if front is None:
+        return _openapi(app)
+    if not hasattr(app.state, "listener_openapi"):
+        app.state.listener_openapi = openapi.listener_document(front, routers_for_role, app.title, app.version,
+                                                               app.description)
+    return app.state.listener_openapi  # type: ignore[no-any-return]

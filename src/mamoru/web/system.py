@@ -1,13 +1,13 @@
 """Endpoints every process role serves: liveness, database check and the background workers' last
 rounds (mamoru.workers), and the API documentation page (Swagger UI served from mamoru's own static
-files, within its CSP: no outside request)."""
+files, within its CSP: no outside request) with the document of the listener it is read on."""
 
 from __future__ import annotations
 
 from datetime import datetime
 
 from fastapi import APIRouter, Depends, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, JSONResponse, Response
 from pydantic import BaseModel, Field
 from sqlalchemy import text as sql_text
 from sqlalchemy.orm import Session
@@ -53,7 +53,16 @@ def health(request: Request, session: Session = Depends(get_session)) -> HealthO
 
 
 
+DOCS_DOCUMENT = "/api/v1/docs/openapi.json"
+
+
 @router.get("/docs", response_class=HTMLResponse, include_in_schema=False)
 def api_docs(request: Request) -> Response:
-    """The operations of this process's API, read from its own OpenAPI document."""
-    return render(request, "pages/api_docs.html", {"openapi_url": request.app.openapi_url})
+    """The operations of the listener this page is read on (mamoru.web.openapi), read from its document."""
+    return render(request, "pages/api_docs.html", {"openapi_url": DOCS_DOCUMENT})
+
+
+@router.get("/docs/openapi.json", include_in_schema=False)
+def api_docs_document(request: Request) -> JSONResponse:
+    """Behind nginx, the listener's /api/v1/openapi.json (deploy/nginx/mamoru.conf sends it here)."""
+    return JSONResponse(request.app.state.docs_document())

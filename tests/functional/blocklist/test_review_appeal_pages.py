@@ -51,7 +51,7 @@ def test_review_page_reverifies_and_removes(session: Session, client, make_user,
     assert r.status_code == 303 and r.headers["location"] == "/blocklist/review"
     r = client.post(f"/blocklist/entries/{drop.id}/remove",
                     data={"csrf_token": csrf, "reason": "", "back": "/blocklist/review"})
-    assert r.status_code == 422 and "say why" in r.text  # a removal needs a reason
+    assert r.status_code == 422 and "エントリをリストから外す理由を入力してください" in r.text  # a removal needs a reason (the page is in Japanese)
     client.post(f"/blocklist/entries/{drop.id}/remove", data={"csrf_token": csrf, "reason": "site gone"})
     session.expire_all()
     assert (keep.review_on.isoformat(), keep.status, drop.status) == (nxt, "active", "removed")

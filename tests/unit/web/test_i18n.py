@@ -2,13 +2,15 @@
 
 from __future__ import annotations
 
+import ast
 import re
 from pathlib import Path
 
 from babel.messages.pofile import read_po
 
 import mamoru
-from mamoru.i18n import LOCALE_DIR, catalogue, era_year, fiscal_year_label, gettext
+from mamoru.errors import Conflict, InvalidInput, Problem, Term, Terms
+from mamoru.i18n import LOCALE_DIR, catalogue, era_year, error_messages, fiscal_year_label, gettext
 
 PACKAGE = Path(mamoru.__file__).parent  # web pages and the domains' documents (followup/templates)
 DYNAMIC = ["lineage:unchanged", "lineage:revised", "lineage:split", "lineage:merged", "lineage:new", "draft", "in_force", "superseded", "origin:third-comprehensive", "origin:other", "origin:unknown",
@@ -63,3 +65,81 @@ def test_keyed_messages_have_english_text() -> None:
     en = catalogue("en")
     assert [m for m in keyed if m not in en] == []
     assert gettext("en", "origin:unknown") == "unknown (the outline does not say)"
+
+
+REFUSING = {"DomainError", "Conflict", "NotFound", "PermissionDenied", "InvalidInput", "BadValue"}
+"""The errors whose message a page shows (BadValue: a parser's reason for a bad line, kept by
+Problem.because)."""
+TRANSLATED_PACKAGES = ["blocklist", "matching", "web/blocklist", "web/matching"]
+"""The domains and doors whose refusals must read in Japanese on a page (issue 12; the hotline's are
+checked in tests/unit/hotline/test_messages.py)."""
+
+
+def refusal_templates(path: Path) -> list[tuple[int, ast.expr]]:
+    """(line, message) of every refusal made in `path`: the first argument of an error above, the
+    reason (third) of Problem(...) and Problem.of(...); a module-level name is read as its string."""
+    tree = ast.parse(path.read_text())
+    constants = {t.id: node.value for node in tree.body if isinstance(node, ast.Assign)
+                 for t in node.targets if isinstance(t, ast.Name)}
+    found = []
+    for node in ast.walk(tree):
+        if not isinstance(node, ast.Call):
+            continue
+        func = node.func
+        name = func.id if isinstance(func, ast.Name) else (
+            f"{func.value.id}.{func.attr}" if isinstance(func, ast.Attribute) and isinstance(func.value, ast.Name) else "")
+        if name in REFUSING and node.args and not isinstance(node.args[0], ast.List | ast.ListComp):
+            arg = node.args[0]
+        elif name in ("Problem", "Problem.of") and len(node.args) >= 3:
+            arg = node.args[2]
+        else:
+            continue
+        if isinstance(arg, ast.Name) and arg.id in constants:
+            arg = constants[arg.id]
+        if isinstance(arg, ast.IfExp):  # "a" if x else "b": both
+            found += [(node.lineno, arg.body), (node.lineno, arg.orelse)]
+        else:
+            found.append((node.lineno, arg))
+    return found
+
+
+def _translating(arg: ast.expr) -> bool:
+    call = arg.value if isinstance(arg, ast.Subscript) else arg
+    return isinstance(call, ast.Call) and isinstance(call.func, ast.Name) and \
+        call.func.id in ("error_messages", "reason_text", "gettext")
+
+
+def test_every_refusal_of_the_blocklist_and_matching_is_a_translated_template() -> None:
+    """No f-string (the catalogue could not find it), no message without Japanese: a refusal on the
+    blocking-list and hash-matching pages reads in the reader's language."""
+    ja = catalogue("ja")
+    wrong = []
+    for package in TRANSLATED_PACKAGES:
+        for path in sorted((PACKAGE / package).glob("*.py")):
+            rel = path.relative_to(PACKAGE)
+            for line, arg in refusal_templates(path):
+                if isinstance(arg, ast.Attribute) and arg.attr == "reason" or isinstance(arg, ast.Name):
+                    continue  # another Problem's reason, a list of problems: checked where they are made
+                if _translating(arg):
+                    continue  # already in the reader's language
+                if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str)):
+                    wrong.append(f"{rel}:{line}: not a template (an f-string or an expression): {ast.unparse(arg)[:60]}")
+                elif arg.value not in ja:
+                    wrong.append(f"{rel}:{line}: no Japanese for {arg.value!r}")
+                elif set(re.findall(r"{(\w+)", arg.value)) < set(re.findall(r"{(\w+)", ja[arg.value])):
+                    wrong.append(f"{rel}:{line}: the Japanese names a value the message does not give")
+    assert wrong == []
+
+
+def test_a_refusal_with_several_terms_reads_each_in_the_readers_language() -> None:
+    exc = InvalidInput([Problem.of(None, "criteria", "a domain is listed whole only when all four criteria hold; "
+                                   "missing: {missing} ({texts}). List a URL or host instead.",
+                                   missing=Terms([Term("purpose", "The site exists chiefly to spread the material"),
+                                                  Term("confirmed", "At least one clearly abusive item was confirmed")]),
+                                   texts="the site exists chiefly to spread the material; ...")])
+    assert "missing: purpose, confirmed (the site" in str(exc)  # the API and the command line: the codes
+    [ja] = error_messages("ja", exc)
+    assert "サイトが主として当該記録の流布を目的としている、明らかな児童性的虐待記録が少なくとも1件確認された" in ja, ja
+    assert "purpose" not in ja and "the site" not in ja
+    assert error_messages("ja", Conflict("a bank named {name!r} exists already", name="b1")) == \
+        ["「'b1'」という名前のハッシュバンクはすでにあります"]

@@ -102,7 +102,7 @@ def _delta(session: Session, from_version: int, to_version: int) -> BlocklistArt
                                                          BlocklistArtifact.from_version == from_version,
                                                          BlocklistArtifact.version == to_version))
     if art is None:
-        raise NotFound(f"no published delta from version {from_version} to {to_version}")
+        raise NotFound("no published delta from version {start} to {end}", start=from_version, end=to_version)
     return art
 
 

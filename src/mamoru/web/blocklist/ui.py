@@ -2,7 +2,7 @@
 entries due for review (re-verify or remove), and site owners' appeals (record, decide).
 
 Each handler is one call of `mamoru.blocklist.service`; a refused action shows the page again with
-the reason (a refused confirmation is kept in the audit log)."""
+the reason in the reader's language (a refused confirmation is kept in the audit log)."""
 
 from __future__ import annotations
 
@@ -18,7 +18,8 @@ from mamoru.auth.models import User
 from mamoru.blocklist import publishing, service
 from mamoru.blocklist.settings import BlocklistSettings
 from mamoru.errors import DomainError, InvalidInput, PermissionDenied
-from mamoru.web.deps import get_session, get_settings, require_roles
+from mamoru.i18n import error_messages
+from mamoru.web.deps import get_lang, get_session, get_settings, require_roles
 from mamoru.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -57,7 +58,7 @@ async def propose_submit(request: Request, kind: str = Form(...), value: str = F
                             case_ref=case_ref, review_days=cfg.review_days)
     except DomainError as exc:
         session.rollback()
-        problems = [str(p) for p in exc.problems] if isinstance(exc, InvalidInput) else [str(exc)]
+        problems = error_messages(get_lang(request), exc)
         return _form(request, problems, {"kind": kind, "value": value, "reason": reason, "case_ref": case_ref,
                                          "category": category}, status=422)
     return RedirectResponse(f"/blocklist/entries/{e.id}", status_code=303)
@@ -114,7 +115,7 @@ def _act(request: Request, session: Session, user: User, entry_id: int, back: st
         action()
     except DomainError as exc:
         session.rollback()
-        problems = [str(p) for p in exc.problems] if isinstance(exc, InvalidInput) else [str(exc)]
+        problems = error_messages(get_lang(request), exc)
         return _entry(request, session, user, entry_id, problems=problems, status=exc.status)
     return RedirectResponse(back, status_code=303)
 
@@ -182,7 +183,7 @@ def appeal_submit(request: Request, entry_id: str = Form(""), appellant: str = F
         service.record_appeal(session, user, int(entry_id), appellant, grounds)
     except DomainError as exc:
         session.rollback()
-        problems = [str(p) for p in exc.problems] if isinstance(exc, InvalidInput) else [str(exc)]
+        problems = error_messages(get_lang(request), exc)
         return _appeals(request, session, user, problems,
                         {"entry_id": entry_id, "appellant": appellant, "grounds": grounds}, status=exc.status)
     return RedirectResponse("/blocklist/appeals", status_code=303)
@@ -196,6 +197,6 @@ def decide_submit(appeal_id: int, request: Request, decision: str = Form(...), r
         service.decide_appeal(session, user, appeal_id, decision == "uphold", reason)
     except DomainError as exc:
         session.rollback()
-        problems = [str(p) for p in exc.problems] if isinstance(exc, InvalidInput) else [str(exc)]
+        problems = error_messages(get_lang(request), exc)
         return _appeals(request, session, user, [f"#{appeal_id}: {p}" for p in problems], status=exc.status)
     return RedirectResponse("/blocklist/appeals", status_code=303)

@@ -123,7 +123,7 @@ def choose_banks(username: str, body: PlatformBanksIn, session: Session = Depend
                  user: User = Depends(CHOOSERS)) -> PlatformBanksOut:
     platform = auth_service.get_user(session, username)
     if platform is None:
-        raise NotFound(f"no user {username!r}")
+        raise NotFound("no user {username!r}", username=username)
     chosen = service.choose_banks(session, platform, body.banks, body.show_labels, user)
     return PlatformBanksOut(platform=platform.username, banks=[p.bank.name for p in chosen],
                             show_labels=body.show_labels)

@@ -3,8 +3,8 @@ forms that change them (create a bank, import a hash file, disable or enable an 
 platform's banks) and export a bank.
 
 Each form is one call of `mamoru.matching.service`, as `mamoru bank` and /api/v1/banks make it.
-A refused form shows the page again with the reasons (an import's bad lines by number) and the
-refusal's status; a done one redirects back to the page, which says what was done, so reloading
+A refused form shows the page again with the reasons in the reader's language (an import's bad
+lines by number) and the refusal's status; a done one redirects back to the page, which says what was done, so reloading
 never imports a file twice.
 """
 
@@ -22,11 +22,12 @@ from mamoru import audit
 from mamoru.auth import service as auth_service
 from mamoru.auth.models import User
 from mamoru.errors import DomainError, InvalidInput, NotFound, Problem
+from mamoru.i18n import error_messages, field_label, reason_text
 from mamoru.matching import runtime, service
 from mamoru.matching.banks import FORMATS
 from mamoru.matching.models import SIGNALS, SOURCES
 from mamoru.matching.schemas import EXPORT_MEDIA_TYPES
-from mamoru.web.deps import get_session, require_roles
+from mamoru.web.deps import get_lang, get_session, require_roles
 from mamoru.web.limits import read_upload
 from mamoru.web.templating import render
 
@@ -60,7 +61,9 @@ def _act(request: Request, session: Session, user: User, form: str, values: dict
         notice = action()
     except DomainError as exc:
         session.rollback()
-        problems = exc.problems if isinstance(exc, InvalidInput) else [Problem(None, form, str(exc))]
+        lang = get_lang(request)
+        problems = ([Problem(p.row, field_label(lang, p.field), reason_text(lang, p)) for p in exc.problems]
+                    if isinstance(exc, InvalidInput) else [Problem(None, form, error_messages(lang, exc)[0])])
         return _page(request, session, user, form, problems, values, status=exc.status)
     session.commit()  # before the redirect: the next GET must see it
     return RedirectResponse(f"/matching?{urlencode(notice)}#{form}", status_code=303)
@@ -123,7 +126,7 @@ async def choose_submit(request: Request, platform: str = Form(""), show_labels:
     def run() -> dict[str, str]:
         account = auth_service.get_user(session, platform)
         if account is None:
-            raise NotFound(f"no user {platform!r}")
+            raise NotFound("no user {username!r}", username=platform)
         service.choose_banks(session, account, banks, bool(show_labels), user)
         return {"done": "chosen", "platform": platform}
 
