@@ -154,3 +154,16 @@ def test_the_portal_links_the_pdf_in_both_languages(client, fu, tmp_path: Path) 
     assert all(a in texts["ja"] for a in ACCEPTED) and DRAFT not in texts["ja"] and "草案" not in texts["ja"]
     assert "Implementation status of the Basic Plan" in texts["en"] and "JST" in texts["en"]
     assert client.get(f"/portal/rounds/{r.id}/report-fr.pdf").status_code == 404
+
+
+def test_the_same_report_is_made_into_a_pdf_once(fu) -> None:  # type: ignore[no-untyped-def]
+    """The portal offers the PDF to anyone: the same report asked again is not rendered again."""
+    from mamoru.followup import report
+
+    r = _round_in_every_state(fu)
+    publish_round(fu, None, r)
+    first = report.render_pdf(build(fu, r, "en"))
+    rendered = report._pdf_of.cache_info()
+    again = report.render_pdf(build(fu, r, "en"))
+    assert again == first and report._pdf_of.cache_info().hits == rendered.hits + 1
+    assert report._pdf_of.cache_info().misses == rendered.misses
