@@ -167,3 +167,15 @@ def test_the_same_report_is_made_into_a_pdf_once(fu) -> None:  # type: ignore[no
     again = report.render_pdf(build(fu, r, "en"))
     assert again == first and report._pdf_of.cache_info().hits == rendered.hits + 1
     assert report._pdf_of.cache_info().misses == rendered.misses
+
+
+def test_the_round_pages_report_of_a_published_round_is_the_official_one(client, fu, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
+    r = _round_in_every_state(fu)
+    login_as(make_user(roles.COORDINATOR))
+    preview = client.get(f"/followup/rounds/{r.id}/report?lang=ja&format=md").text
+    assert DRAFT in preview and "草案" in preview  # before publication: the office's preview
+    publish_round(fu, None, r)
+    fu.commit()
+    official = client.get(f"/followup/rounds/{r.id}/report?lang=ja&format=md").text
+    assert all(a in official for a in ACCEPTED) and not any(w in official for w in (DRAFT, SUBMITTED, RETURNED))
+    assert "草案" not in official
