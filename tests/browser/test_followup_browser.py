@@ -83,6 +83,8 @@ def test_whole_round(page, server) -> None:  # type: ignore[no-untyped-def]
     assert page.locator("#versions tbody tr").count() == 6  # save, submit, return, save, submit, accept
     page.goto(round_url + "?lang=en")
     _submit(page, "#publish-form button")
+    assert "Accepted 2 of" in page.inner_text("#publish-summary")  # the confirmation: what will be published
+    _submit(page, "#publish-confirm")
     assert page.inner_text("#round-state") == "Published"
 
     page.context.clear_cookies()

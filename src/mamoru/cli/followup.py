@@ -78,13 +78,24 @@ def round_list() -> None:
 
 
 @round_app.command("publish")
-def round_publish(round_id: int = typer.Argument(..., help="The round's id."), as_user: str | None = AS_OPTION) -> None:
-    """Publish a round: it and its accepted entries appear on the public portal."""
-    from mamoru.followup.rounds import get_round, publish_round
+def round_publish(round_id: int = typer.Argument(..., help="The round's id."),
+                  yes: bool = typer.Option(False, "--yes", "-y", help="Publish without asking (the summary is "
+                                           "printed all the same)."),
+                  as_user: str | None = AS_OPTION) -> None:
+    """Publish a round: it and its accepted entries appear on the public portal. Prints what will be
+    published (accepted N of M entries, by agency) and asks first, unless --yes."""
+    from mamoru.followup.rounds import get_round, publication_summary, publish_round
 
     db = open_database(load_settings())
     with domain_errors(), db.session() as s:
-        publish_round(s, resolve_actor(s, as_user), get_round(s, round_id))
+        actor = resolve_actor(s, as_user)
+        r = get_round(s, round_id)
+        summary = publication_summary(s, r)
+        err.print(f"round {round_id}: " + "\n".join(summary.lines()))
+        if not yes and not typer.confirm(f"Publish round {round_id} with {summary.accepted} accepted entries?",
+                                         err=True):
+            fail("not published", 1)
+        publish_round(s, actor, r)
     err.print(f"round {round_id} published")
 
 

@@ -2,12 +2,16 @@
 
 Per pillar, each measure with its agencies, status and narrative; summary tables; SVG charts
 (status by pillar, indicator trends) and prefecture maps. Any round can be rendered: a round not yet
-published is marked as a draft on every page. With `public=True` only accepted entries are shown
-(what the portal may show); otherwise every entry's latest saved content with its state.
+published is marked as a draft on every page and shows every entry's latest saved content with its
+state (the plan office's preview). A published round's report is the official one, wherever it is
+made (the portal, the round page, `mamoru report followup`): accepted entries only, counted by
+`status_counts` as on the portal's pages; `public=True` asks for that view of any round.
 """
 
 from __future__ import annotations
 
+import functools
+import threading
 from dataclasses import dataclass, field
 from datetime import date
 from pathlib import Path
@@ -22,7 +26,7 @@ from mamoru.followup.entries import ENTRY_LOAD
 from mamoru.followup.indicators import NO_LIVE_PROVIDERS, LiveProviders, indicators, series
 from mamoru.followup.models import EntryStatus, ReportingRound, RoundEntry
 from mamoru.followup.rounds import ensure_statuses, round_label
-from mamoru.i18n import fmt_date, gettext, pick
+from mamoru.i18n import fmt_date, fmt_time_jst, gettext, pick
 from mamoru.plan.models import Measure, MeasureAssignment, Pillar, Plan
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -76,9 +80,19 @@ class ReportData:
     generated_on: date
 
 
+def status_counts(entries: list[RoundEntry]) -> dict[str, int]:
+    """Entries by status key ("none" for no status): the report's summary and the portal's."""
+    counts: dict[str, int] = {}
+    for e in entries:
+        key = e.status.key if e.status else "none"
+        counts[key] = counts.get(key, 0) + 1
+    return counts
+
+
 def build(session: Session, r: ReportingRound, lang: str, public: bool = False,
           live: LiveProviders = NO_LIVE_PROVIDERS) -> ReportData:
     """Everything the report shows, loaded in a fixed number of statements."""
+    public = public or r.published  # published: the official report, accepted entries only
     plan = session.get(Plan, r.plan_id)
     assert plan is not None
     pillars = list(session.scalars(select(Pillar).where(Pillar.plan_id == plan.id).order_by(Pillar.number).options(
@@ -92,12 +106,8 @@ def build(session: Session, r: ReportingRound, lang: str, public: bool = False,
     statuses = ensure_statuses(session)
     blocks = []
     for p in pillars:
-        block = PillarBlock(p, [MeasureBlock(m, by_measure.get(m.id, [])) for m in p.measures])
-        for mb in block.measures:
-            for e in mb.entries:
-                key = e.status.key if e.status else "none"
-                block.counts[key] = block.counts.get(key, 0) + 1
-        blocks.append(block)
+        measures = [MeasureBlock(m, by_measure.get(m.id, [])) for m in p.measures]
+        blocks.append(PillarBlock(p, measures, status_counts([e for mb in measures for e in mb.entries])))
     legend = [(s.key, pick(s, "label", lang), s.colour) for s in statuses] + \
         [("none", gettext(lang, "No status"), "#dddddd")]
     chart = charts.stacked_bars(gettext(lang, "Status by pillar"),
@@ -133,14 +143,26 @@ def render_html(data: ReportData) -> str:
     return documents.render(TEMPLATES, "report_doc.html", data.lang, d=data, pref_statuses=prefectures.STATUSES)
 
 
+_PDF_LOCK = threading.Lock()
+
+
 def render_pdf(data: ReportData) -> bytes:
+    """The report as PDF. The portal offers it to anyone: one PDF is made at a time in a process, and
+    the last few are kept by their HTML, so a crowd following the link costs one rendering."""
+    html = render_html(data)
+    with _PDF_LOCK:
+        return _pdf_of(html)
+
+
+@functools.lru_cache(maxsize=8)
+def _pdf_of(html: str) -> bytes:
     from PIL import ImageFile
     from weasyprint import HTML
 
     # WeasyPrint turns on Pillow's process-wide LOAD_TRUNCATED_IMAGES when imported; mamoru's
     # reports embed no images, and the image hasher must refuse truncated files, so put it back.
     ImageFile.LOAD_TRUNCATED_IMAGES = False
-    pdf = HTML(string=render_html(data), base_url=".").write_pdf()
+    pdf = HTML(string=html, base_url=".").write_pdf()
     assert pdf is not None
     return bytes(pdf)
 
@@ -156,7 +178,9 @@ def render_md(data: ReportData) -> str:
         out.append(f"> **{_('DRAFT: not yet approved or published')}**\n")
     out.append(f"# {pick(data.round, 'title', lang)}\n")
     out.append(f"{_('Plan')}: {pick(data.plan, 'title', lang)}  \n{_('Fiscal years')}: {data.label}  \n"
-               f"{_('Generated')}: {fmt_date(data.generated_on, lang)}\n")
+               f"{_('Generated')}: {fmt_date(data.generated_on, lang)}" +
+               (f"  \n{_('Published at')}: {fmt_time_jst(data.round.published_at)}" if data.round.published_at else "")
+               + "\n")
     out.append(f"## {_('Summary')}\n")
     keys = [s.key for s in data.statuses] + ["none"]
     out.append("| " + _("Pillar") + " | " + " | ".join(pick(s, "label", lang) for s in data.statuses)

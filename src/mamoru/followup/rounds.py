@@ -141,17 +141,67 @@ def get_round(session: Session, round_id: int, published_only: bool = False) -> 
     return r
 
 
+@dataclass
+class AgencyTally:
+    """One agency's entries in a round: how many are accepted (and so would be published) of all."""
+
+    code: str
+    name_en: str
+    name_ja: str
+    accepted: int = 0
+    total: int = 0
+
+
+@dataclass
+class PublicationSummary:
+    """What publishing a round puts on the portal: accepted N of M entries, overall and by agency.
+
+    The web confirmation page, the API and `mamoru round publish` all show this one summary, and
+    the published report counts the same accepted entries (mamoru.followup.report.build)."""
+
+    round_id: int
+    agencies: list[AgencyTally]
+
+    @property
+    def accepted(self) -> int:
+        return sum(a.accepted for a in self.agencies)
+
+    @property
+    def total(self) -> int:
+        return sum(a.total for a in self.agencies)
+
+    @property
+    def left_out(self) -> int:
+        return self.total - self.accepted
+
+    def lines(self) -> list[str]:
+        """The summary as plain lines (the CLI's and the API's refusal message)."""
+        return [f"accepted {self.accepted} of {self.total} entries"] + \
+            [f"  {a.code}: accepted {a.accepted} of {a.total}" for a in self.agencies]
+
+
+def publication_summary(session: Session, r: ReportingRound) -> PublicationSummary:
+    """Accepted and total entries of the round by agency (one GROUP BY statement)."""
+    stmt = (select(Agency.code, Agency.name_en, Agency.name_ja,
+                   func.sum(case((RoundEntry.state == "accepted", 1), else_=0)), func.count())
+            .select_from(RoundEntry).join(Agency, RoundEntry.agency_id == Agency.id)
+            .where(RoundEntry.round_id == r.id).group_by(Agency.code, Agency.name_en, Agency.name_ja))
+    rows = [AgencyTally(code, en, ja, int(acc or 0), int(n)) for code, en, ja, acc, n in session.execute(stmt)]
+    return PublicationSummary(r.id, sorted(rows, key=lambda a: a.code))
+
+
 def publish_round(session: Session, actor: User | None, r: ReportingRound) -> ReportingRound:
-    """Publish: the round and its accepted entries reach the public portal."""
+    """Publish: the round and its accepted entries reach the public portal (the doors ask for
+    confirmation first, showing `publication_summary`)."""
     _require_office(actor)
     if r.published:
         raise Conflict(f"round {r.id} is already published")
-    accepted = session.scalar(select(func.count()).where(RoundEntry.round_id == r.id,
-                                                        RoundEntry.state == "accepted")) or 0
-    if accepted == 0:
+    summary = publication_summary(session, r)
+    if summary.accepted == 0:
         raise Conflict("accept at least one entry before publishing the round")
     r.state, r.published_at, r.published_by = "published", utcnow(), actor.username if actor else "cli"
-    audit.record(session, actor, "followup:round:publish", f"round:{r.id}", {"accepted": accepted})
+    audit.record(session, actor, "followup:round:publish", f"round:{r.id}",
+                 {"accepted": summary.accepted, "total": summary.total})
     session.flush()
     return r
 

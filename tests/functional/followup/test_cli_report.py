@@ -91,7 +91,7 @@ def test_published_round_is_not_marked_as_a_draft(cli, round_id) -> None:  # typ
         entries.save_entry(s, e, None, Content("implemented", "", "広報啓発を実施した。", [], []), submit=True)
         entries.accept_entry(s, e, None)
     db.engine.dispose()
-    assert cli("round", "publish", round_id, "--as", "office").exit_code == 0
+    assert cli("round", "publish", round_id, "--yes", "--as", "office").exit_code == 0
     md = _report(cli, "--round", round_id, "--lang", "ja", "--format", "md")
     assert md.exit_code == 0 and md.stdout.startswith(f"# {TITLE_JA}") and "草案" not in md.stdout
     assert "広報啓発を実施した。" in md.stdout

@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
-from mamoru.errors import PermissionDenied
+from mamoru.errors import Conflict, PermissionDenied
 from mamoru.followup import entries as esvc
 from mamoru.followup import rounds as rsvc
 from mamoru.followup import spreadsheet, workflow
@@ -117,12 +117,43 @@ def get_round(round_id: int, session: Session = Depends(get_session),
          "percent": c.percent} for c in v] for k, v in comp.items()}}
 
 
-@router.post("/rounds/{round_id}/publish", summary="Publish a round (coordinator)")
-def publish(round_id: int, session: Session = Depends(get_session),
+class PublishIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
+    confirm: bool = Field(False, description="True to publish. Without it nothing is published: the answer is a "
+                                             "409 whose message is the summary (accepted N of M, by agency), the "
+                                             "same as GET .../publication.")
+
+
+def _summary_out(summary: rsvc.PublicationSummary) -> dict[str, Any]:
+    return {"accepted": summary.accepted, "total": summary.total, "agencies": [
+        {"code": a.code, "name_en": a.name_en, "name_ja": a.name_ja, "accepted": a.accepted, "total": a.total}
+        for a in summary.agencies]}
+
+
+@router.get("/rounds/{round_id}/publication", summary="What publishing the round would put on the portal: "
+            "accepted entries of all, overall and by agency")
+def publication(round_id: int, session: Session = Depends(get_session),
+                user: User = Depends(require_scope("plan:read"))) -> dict[str, Any]:
+    staff_only(user)
+    return _summary_out(rsvc.publication_summary(session, rsvc.get_round(session, round_id)))
+
+
+@router.post("/rounds/{round_id}/publish", summary="Publish a round (coordinator), with confirm=true",
+             description="Publishes the round and its accepted entries only (drafts, returned and submitted "
+                         "entries stay off the portal and the report). The body must say `{\"confirm\": true}`; "
+                         "without it the answer is 409 with the summary of what would be published.",
+             responses={409: {"description": "not confirmed (the message gives accepted N of M by agency), "
+                                             "already published, or no entry accepted"}})
+def publish(round_id: int, body: PublishIn | None = None, session: Session = Depends(get_session),
             user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
     if user.role != roles.COORDINATOR:
         raise PermissionDenied("only the plan office publishes a round")
-    return _round_out(session, rsvc.publish_round(session, user, rsvc.get_round(session, round_id)))
+    r = rsvc.get_round(session, round_id)
+    summary = rsvc.publication_summary(session, r)
+    if body is None or not body.confirm:
+        raise Conflict("not published: send confirm=true to publish " + "; ".join(summary.lines()))
+    return {**_round_out(session, rsvc.publish_round(session, user, r)), "published": _summary_out(summary)}
 
 
 @router.get("/rounds/{round_id}/entries", summary="A round's entries (an agency officer sees their own)")

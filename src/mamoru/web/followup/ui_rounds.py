@@ -16,6 +16,7 @@ from mamoru.errors import InvalidInput
 from mamoru.followup import entries as esvc
 from mamoru.followup import rounds as rsvc
 from mamoru.followup import spreadsheet
+from mamoru.followup.models import ReportingRound
 from mamoru.followup.report import FORMATS
 from mamoru.followup.report import render as render_report
 from mamoru.web import forms
@@ -76,10 +77,26 @@ def entries_page(round_id: int, request: Request, agency: str | None = None, sta
                                                            "label": rsvc.round_label, "css": CSS})
 
 
+@router.get("/followup/rounds/{round_id}/publish", response_class=HTMLResponse)
+def round_publish_confirm(round_id: int, request: Request, session: Session = Depends(get_session),
+                          user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    return _confirm_page(request, session, rsvc.get_round(session, round_id))
+
+
+def _confirm_page(request: Request, session: Session, r: ReportingRound, status_code: int = 200) -> Response:
+    """What publishing would put on the portal (accepted N of M, by agency), and the button that does it."""
+    return render(request, "pages/followup/publish.html", {"r": r, "summary": rsvc.publication_summary(session, r),
+                                                           "label": rsvc.round_label, "css": CSS},
+                  status_code=status_code)
+
+
 @router.post("/followup/rounds/{round_id}/publish", response_class=HTMLResponse)
-def round_publish(round_id: int, request: Request, session: Session = Depends(get_session),
+def round_publish(round_id: int, request: Request, confirm: str = Form(""), session: Session = Depends(get_session),
                   user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
-    rsvc.publish_round(session, user, rsvc.get_round(session, round_id))
+    r = rsvc.get_round(session, round_id)
+    if confirm != "yes":  # not confirmed on the summary page: show it instead of publishing
+        return _confirm_page(request, session, r, status_code=409)
+    rsvc.publish_round(session, user, r)
     session.commit()  # before the redirect: the next GET must see it
     return RedirectResponse(f"/followup/rounds/{round_id}", status_code=303)
 

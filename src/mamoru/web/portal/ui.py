@@ -8,12 +8,13 @@ from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
 
 from mamoru.auth.models import User
-from mamoru.followup import charts, materials, publication
+from mamoru.errors import NotFound
+from mamoru.followup import charts, materials, publication, report
 from mamoru.followup import indicators as isvc
 from mamoru.followup.models import Indicator
 from mamoru.followup.report import HEADLINE, build
 from mamoru.followup.rounds import get_round, round_label
-from mamoru.i18n import pick
+from mamoru.i18n import LANGS, pick
 from mamoru.web.deps import current_user_optional, get_session, live_providers
 from mamoru.web.templating import render
 
@@ -55,6 +56,18 @@ def portal_round(round_id: int, request: Request, session: Session = Depends(get
     r = get_round(session, round_id, published_only=True)
     data = build(session, r, _lang(request), public=True, live=live_providers(request))
     return render(request, "pages/portal/round.html", {"d": data, "css": CSS})
+
+
+@router.get("/portal/rounds/{round_id}/report-{lang}.pdf")
+def portal_report_pdf(round_id: int, lang: str, request: Request, session: Session = Depends(get_session)) -> Response:
+    """The published report as a PDF in Japanese or English: what the round's page shows, accepted entries only."""
+    if lang not in LANGS:
+        raise NotFound(f"no report in {lang!r}")
+    r = get_round(session, round_id, published_only=True)
+    pdf = report.render(session, r, lang, "pdf", public=True, live=live_providers(request))
+    return Response(pdf, media_type="application/pdf", headers={
+        "Content-Security-Policy": "default-src 'none'",
+        "Content-Disposition": f'attachment; filename="followup-round-{round_id}-{lang}.pdf"'})
 
 
 @router.get("/portal/indicators", response_class=HTMLResponse)
