@@ -144,3 +144,36 @@ def test_a_failed_delivery_stores_why(session, make_user, runtime, definitions) 
     assert notices.mail_error_reason(smtplib.SMTPDataError(554, b"rejected"), "a@example.test") == (
         "smtp_error", {"code": "554", "error": "rejected"})
     assert notices.mail_error_reason(TimeoutError(), "a@example.test")[0] == "timeout"
+
+
+def test_the_command_line_checks_now_in_an_analysts_name(loaded_cli, reported_site) -> None:  # type: ignore[no-untyped-def]
+    from sqlalchemy.orm import Session
+
+    from mamoru.auth.service import get_user
+    from mamoru.db import make_engine
+    from mamoru.hotline.workflow import ServiceLevels
+    from mamoru.plan.models import DefinitionTerm
+
+    assert loaded_cli("user", "add", "cli-analyst", "--role", "analyst").exit_code == 0
+    engine = make_engine(loaded_cli.env["MAMORU_DATABASE_URL"])
+    with Session(engine) as s:
+        analyst = get_user(s, "cli-analyst")
+        assert analyst is not None
+        case = intake.submit(s, intake.ReportInput(url=reported_site.url("/cli")), "public", ServiceLevels()).case
+        svc.assess(s, case, analyst, "csam", legal_basis=s.scalars(select(DefinitionTerm.code)).first(),
+                   hosting_country="NL")
+        svc.forward_abroad(s, case, analyst, "Partner hotline")
+        s.commit()
+        case_id = case.id
+    reported_site.status = 404
+    loopback = {"MAMORU_HOTLINE_CHECK_ALLOW_LOOPBACK_FOR_TESTS": "1"}
+    r = loaded_cli("hotline", "check-removal", f"C{case_id:07d}", "--as", "cli-analyst", env=loopback)
+    assert r.exit_code == 0, r.output
+    assert r.stdout.split("\t")[1:3] == ["removed", "404"] and "removal_pending" in r.stdout
+    r = loaded_cli("hotline", "check-removal", str(case_id), "--as", "cli-analyst")  # loopback not allowed here
+    assert r.exit_code == 0 and "\trefused\t" in r.stdout and "non-public address (127.0.0.1)" in r.stdout
+    with Session(engine) as s:
+        assert [c.by for c in s.scalars(select(RemovalCheck).where(RemovalCheck.case_id == case_id))] == \
+            ["cli-analyst", "cli-analyst"]
+    engine.dispose()
+    assert loaded_cli("hotline", "check-removal", str(case_id)).exit_code != 0  # no analyst named: refused
