@@ -193,7 +193,7 @@ def test_report_to_verified_removal(page, hotline_server, site, inbox) -> None: 
     assert "<img" not in page.content()
     _submit(page, "#trace-form button")
     assert page.inner_text("#case-provider") == "Loopback Hosting KK"
-    page.select_option("#assess-form select[name=verdict]", "csam")
+    page.check("#assess-form input[name=verdict][value=csam]")
     page.select_option("#assess-form select[name=legal_basis]", "child-pornography-provision")
     page.select_option("#assess-form select[name=severity]", "b")
     _submit(page, "#assess-form button[type=submit]")

@@ -268,6 +268,29 @@ def referral(case: str = typer.Argument(..., help="Case number (C0000012) or id.
             write_stdout(json.dumps(export.referral_record(s, c), ensure_ascii=False, indent=2) + "\n")
 
 
+@app.command("check-removal")
+def check_removal(case: str = typer.Argument(..., help="Case number (C0000012) or id."),
+                  as_user: str | None = AS_OPTION) -> None:
+    """Check a case's removal now, as the worker does (same checker, address guards and rules: it counts
+    towards the two checks 12 hours apart), in the name of an analyst; prints the outcome and why.
+
+    Refused under a police hold and for a case that is not waiting for removal or removed."""
+    from mamoru.hotline import service, vocabulary
+    from mamoru.hotline.runtime import build
+
+    settings = load_settings()
+    db = open_database(settings)
+    rt = build(settings, db)
+    with domain_errors(), db.session() as s:
+        actor = resolve_actor(s, as_user)
+        if actor is None:
+            fail("name the analyst who asks for the check (the --as option)")
+        c = service.get_case(s, int(case.lstrip("Cc")))
+        row = service.check_removal_now(s, c, rt.checker, rt.settings.levels.check_hours, actor)
+        why = vocabulary.reason_text("check", row.reason, row.reason_params, row.detail, "en")
+        typer.echo(f"{c.number}\t{row.outcome}\t{row.status_code or '-'}\t{why or '-'}\t{c.status}")
+
+
 @app.command("figures")
 def figures_cmd(by: str = typer.Option("fy", "--by", help="fy (fiscal year) or month")) -> None:
     """Print the hotline's figures as JSON: counts, times to assessment and removal, rates."""

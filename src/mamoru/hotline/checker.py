@@ -56,10 +56,18 @@ class CheckResult:
     redirects: list[str] = field(default_factory=list)
     detail: str = ""
     bytes_read: int = 0  # bytes read from the network: status lines and headers, nothing else (not stored)
+    # Why a check did not say present or removed, as a code of check_reasons.CHECK_REASON and its
+    # values: what the case page shows in the reader's language (`detail` stays the English text).
+    reason: str = ""
+    params: dict[str, str] = field(default_factory=dict)
 
 
 class RequestRefused(Exception):
     """The URL leads to an address the checker must not contact, or cannot be read unambiguously."""
+
+    def __init__(self, message: str, reason: str = "refused_url", **params: str) -> None:
+        super().__init__(message)
+        self.reason, self.params = reason, {"why": message, **params}
 
 
 # --- the address filter ---------------------------------------------------------------------------
@@ -258,7 +266,8 @@ class RemovalChecker:
             raise NameNotFound(host)
         bad = [a for a in addrs if not address_allowed(a, self.allow_loopback)]
         if bad:
-            raise RequestRefused(f"{host} resolves to a non-public address ({bad[0]}); not contacted")
+            raise RequestRefused(f"{host} resolves to a non-public address ({bad[0]}); not contacted",
+                                 "refused_address", host=host, address=bad[0])
         return addrs[0]
 
     def _pool(self, meter: _Meter) -> httpcore.ConnectionPool:
@@ -298,8 +307,9 @@ class RemovalChecker:
         redirects: list[str] = []
         method = "HEAD"
 
-        def result(outcome: str, status: int | None = None, detail: str = "") -> CheckResult:
-            return CheckResult(outcome, status, method, redirects, detail, meter.bytes_read)
+        def result(outcome: str, status: int | None = None, detail: str = "", reason: str = "",
+                   **params: str) -> CheckResult:
+            return CheckResult(outcome, status, method, redirects, detail, meter.bytes_read, reason, params)
 
         try:
             with self._pool(meter) as pool:
@@ -318,18 +328,33 @@ class RemovalChecker:
                         redirects[-1] = target.url  # what is requested: the canonical URL
                         continue
                     outcome, detail = _classify(response.status)
-                    return result(outcome, response.status, detail)
-                return result(INCONCLUSIVE, None, f"more than {self.max_redirects} redirects")
+                    return result(outcome, response.status, detail, "http_status" if detail else "",
+                                  **({"status": str(response.status)} if detail else {}))
+                return result(INCONCLUSIVE, None, f"more than {self.max_redirects} redirects", "too_many_redirects",
+                              limit=str(self.max_redirects))
         except RequestRefused as exc:
-            return result(REFUSED, None, str(exc))
+            return result(REFUSED, None, str(exc), exc.reason, **exc.params)
         except NameNotFound as exc:
             return result(ERROR, None, f"the host name {exc} does not resolve (no such name, or no address): the check "
-                                       "failed; this is not taken as removal")
+                                       "failed; this is not taken as removal", "name_not_found", host=str(exc))
         except httpcore.TimeoutException as exc:
-            return result(ERROR, None, f"timed out: {exc}")
+            return result(ERROR, None, f"timed out: {exc}", "timeout", seconds=f"{self.timeout:g}")
         except (httpcore.ProxyError, httpcore.NetworkError, httpcore.ProtocolError, httpcore.UnsupportedProtocol,
                 httpcore.ConnectionNotAvailable, OSError, ValueError) as exc:
-            return result(ERROR, None, f"{type(exc).__name__}: {exc}")
+            reason, words = _network_reason(exc)
+            return result(ERROR, None, f"{type(exc).__name__}: {exc}", reason, error=words)
+
+
+def _network_reason(exc: Exception) -> tuple[str, str]:
+    """The reason code of a failed connection or exchange, and the library's words for it."""
+    causes = [exc, exc.__cause__, exc.__context__]
+    if any(isinstance(c, ConnectionRefusedError) for c in causes) or "connection refused" in str(exc).lower():
+        return "connection_refused", str(exc)
+    if isinstance(exc, httpcore.ProxyError):
+        return "proxy_error", str(exc)
+    if isinstance(exc, (httpcore.ProtocolError, httpcore.UnsupportedProtocol)):
+        return "protocol_error", str(exc)
+    return "network_error", f"{type(exc).__name__}: {exc}"
 
 
 def _header(response: httpcore.Response, name: bytes) -> str | None:

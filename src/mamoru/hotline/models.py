@@ -212,12 +212,16 @@ class DeletionRequest(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     case_id: Mapped[int] = mapped_column(ForeignKey("hl_cases.id"), index=True)
     at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
-    kind: Mapped[str] = mapped_column(String(16))  # initial, resend, escalation
+    kind: Mapped[str] = mapped_column(String(16))  # initial, resend, escalation, reappeared
     to: Mapped[str] = mapped_column(String(254))
     language: Mapped[str] = mapped_column(String(2))
     message_id: Mapped[str] = mapped_column(String(200))
     delivered: Mapped[bool] = mapped_column(Boolean, default=False)
-    error: Mapped[str] = mapped_column(Text, default="")
+    error: Mapped[str] = mapped_column(Text, default="")  # the mail library's words (English)
+    # Why delivery failed, as a code of vocabulary.MAIL_ERROR with its values, shown in the reader's
+    # language; empty in rows from before hl0006 (the page then shows `error`).
+    error_reason: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    error_params: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
 
 
 class RemovalCheck(Base):
@@ -230,7 +234,12 @@ class RemovalCheck(Base):
     status_code: Mapped[int | None] = mapped_column(Integer, nullable=True)
     method: Mapped[str] = mapped_column(String(8), default="HEAD")
     redirects: Mapped[list[str]] = mapped_column(JSON, default=list)
-    detail: Mapped[str] = mapped_column(Text, default="")
+    detail: Mapped[str] = mapped_column(Text, default="")  # the checker's words (English)
+    # Why the check said neither present nor removed, as a code of vocabulary.CHECK_REASON with its
+    # values, shown in the reader's language; empty in rows from before hl0006 (the page shows `detail`).
+    reason: Mapped[str] = mapped_column(String(32), default="", server_default="")
+    reason_params: Mapped[dict[str, str] | None] = mapped_column(JSON, nullable=True)
+    by: Mapped[str] = mapped_column(String(64), default="system", server_default="system")  # or the analyst who asked
 
 
 class Provider(Base):

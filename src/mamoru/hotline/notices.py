@@ -49,14 +49,27 @@ def _legal_basis_text(session: Session, case: HotlineCase, lang: str) -> str:
 
 
 def compose_deletion_request(session: Session, case: HotlineCase, provider: Provider, kind: str,
-                             hs: HotlineSettings) -> OutgoingMail:
+                             hs: HotlineSettings, removed_at: datetime | None = None) -> OutgoingMail:
+    """`removed_at`: for a request sent again because the content reappeared, when it had been removed."""
     lang = provider.language if provider.language in ("ja", "en") else "en"
     first = case.first_notice_at
     assessed = case.assessments[-1].at if case.assessments else None
     return render_mail(f"deletion_request.{lang}.txt", provider.abuse_email, case_number=case.number, url=case.url,
                        provider_name=provider.name, kind=kind, legal_basis=_legal_basis_text(session, case, lang),
                        assessed_on=f"{japan_date(assessed):%Y-%m-%d}" if assessed else "",
-                       first_sent=fmt_time_jst(first), sender_name=hs.sender_name)
+                       first_sent=fmt_time_jst(first), removed_on=fmt_time_jst(removed_at),
+                       sender_name=hs.sender_name)
+
+
+def _reappeared_since_last_request(session: Session, case: HotlineCase) -> CaseEvent | None:
+    """The case's last reappearance when no request was delivered after it: the next one says so."""
+    event = session.scalars(select(CaseEvent).where(CaseEvent.case_id == case.id, CaseEvent.kind == wf.REAPPEARED)
+                            .order_by(CaseEvent.id.desc()).limit(1)).first()
+    if event is None:
+        return None
+    later = session.scalar(select(func.count()).select_from(DeletionRequest).where(
+        DeletionRequest.case_id == case.id, DeletionRequest.delivered, DeletionRequest.at >= event.at)) or 0
+    return None if later else event
 
 
 def send_deletion_request(session: Session, case: HotlineCase, mailer: Mailer, hs: HotlineSettings,
@@ -79,8 +92,11 @@ def send_deletion_request(session: Session, case: HotlineCase, mailer: Mailer, h
     sent_before = session.scalar(select(func.count()).select_from(DeletionRequest).where(
         DeletionRequest.case_id == case.id, DeletionRequest.delivered)) or 0
     escalate = wf.should_escalate(case.first_notice_at, case.escalated_at is not None, now, hs.levels)
-    kind = "initial" if sent_before == 0 else ("escalation" if escalate else "resend")
-    mail = compose_deletion_request(session, case, provider, kind, hs)
+    back = _reappeared_since_last_request(session, case) if sent_before else None
+    kind = "initial" if sent_before == 0 else ("reappeared" if back else "escalation" if escalate else "resend")
+    removed = back.detail.get("removed_at") if back else None
+    mail = compose_deletion_request(session, case, provider, kind, hs,
+                                    datetime.fromisoformat(removed) if isinstance(removed, str) else None)
     first_id = session.scalars(select(DeletionRequest.message_id).where(
         DeletionRequest.case_id == case.id, DeletionRequest.delivered).order_by(DeletionRequest.id).limit(1)).first()
     mail = OutgoingMail(mail.to, mail.subject, mail.body, message_id=new_message_id(), in_reply_to=first_id or "")
@@ -91,6 +107,8 @@ def send_deletion_request(session: Session, case: HotlineCase, mailer: Mailer, h
         row.delivered = True
     except (OSError, smtplib.SMTPException) as exc:
         row.error = f"{type(exc).__name__}: {exc}"[:500]
+        row.error_reason, params = mail_error_reason(exc, mail.to)
+        row.error_params = {k: v[:300] for k, v in params.items()}
     session.add(row)
     if row.delivered:
         case.first_notice_at = case.first_notice_at or now
@@ -108,6 +126,22 @@ def send_deletion_request(session: Session, case: HotlineCase, mailer: Mailer, h
         audit.record(session, actor, "hotline:notice:failed", f"hotline:case:{case.id}", {"error": row.error})
     session.flush()
     return row
+
+
+def mail_error_reason(exc: Exception, to: str) -> tuple[str, dict[str, str]]:
+    """The code of vocabulary.MAIL_ERROR for a failed send, with its values."""
+    if isinstance(exc, smtplib.SMTPRecipientsRefused):
+        return "recipient_refused", {"to": to}
+    if isinstance(exc, smtplib.SMTPSenderRefused):
+        return "sender_refused", {}
+    if isinstance(exc, smtplib.SMTPResponseException):
+        words = exc.smtp_error.decode("utf-8", "replace") if isinstance(exc.smtp_error, bytes) else str(exc.smtp_error)
+        return "smtp_error", {"code": str(exc.smtp_code), "error": words}
+    if isinstance(exc, ConnectionRefusedError):
+        return "connection_refused", {}
+    if isinstance(exc, TimeoutError):
+        return "timeout", {}
+    return "failed", {"error": f"{type(exc).__name__}: {exc}"}
 
 
 def _notify_escalation(session: Session, case: HotlineCase, provider: Provider, mailer: Mailer, hs: HotlineSettings,

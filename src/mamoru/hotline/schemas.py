@@ -7,8 +7,9 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from mamoru.hotline import vocabulary
 from mamoru.hotline.contacts import ContactView
-from mamoru.hotline.models import Assessment, HotlineCase, Report
+from mamoru.hotline.models import Assessment, HotlineCase, RemovalCheck, Report
 
 
 class ReportIn(BaseModel):
@@ -88,6 +89,7 @@ class AssignIn(BaseModel):
     model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
 
     username: str | None = None
+    me: bool = False  # true: the caller takes the case (username is then ignored)
 
 
 class ReviewIn(BaseModel):
@@ -163,3 +165,11 @@ def case_out(c: HotlineCase, full: bool = False) -> dict[str, Any]:
         out["trace"] = {"addresses": c.addresses, "network": c.network,
                         "provider": c.provider.name if c.provider else None}
     return out
+
+
+def check_out(row: RemovalCheck, lang: str = "en") -> dict[str, Any]:
+    """One removal check: the outcome code, and why in words (`reason_text`, in `lang`)."""
+    return {"id": row.id, "at": row.at, "outcome": row.outcome, "status_code": row.status_code, "method": row.method,
+            "redirects": row.redirects, "reason": row.reason or None, "reason_params": row.reason_params or {},
+            "reason_text": vocabulary.reason_text("check", row.reason, row.reason_params, row.detail, lang),
+            "detail": row.detail, "by": row.by}

@@ -21,7 +21,7 @@ from mamoru.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Pr
 from mamoru.hotline import to_blocklist, vocabulary
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.addresses import address_problem
-from mamoru.hotline.checker import CheckResult
+from mamoru.hotline.checker import CheckResult, RemovalChecker
 from mamoru.hotline.models import (
     Assessment,
     CaseEvent,
@@ -337,14 +337,15 @@ KEEP_CHECKING_REMOVED = timedelta(days=90)
 
 
 def record_check(session: Session, case: HotlineCase, result: CheckResult, check_hours: float,
-                 now: datetime | None = None) -> RemovalCheck:
+                 now: datetime | None = None, by: str = "system") -> RemovalCheck:
     """Store a check and apply what it says (workflow.removal_check_step): the first "gone" answer
     makes the removal "seen once, to confirm"; a second one at least 12 hours later verifies the
     removal and closes the case, or, for a URL that reappeared before, leaves it for an analyst to
     confirm (confirm_removal); a "present" answer starts over, and reopens a removed case."""
     now = now or utcnow()
     row = RemovalCheck(case_id=case.id, at=now, outcome=result.outcome, status_code=result.status_code,
-                       method=result.method, redirects=result.redirects, detail=result.detail[:2000])
+                       method=result.method, redirects=result.redirects, detail=result.detail[:2000],
+                       reason=result.reason, reason_params={k: v[:500] for k, v in result.params.items()} or None, by=by)
     session.add(row)
     case.last_check_at, case.last_check_outcome = now, result.outcome
     step = wf.removal_check_step(case.status, result.outcome, case.removal_seen_at, case.removal_agreed_at,
@@ -367,16 +368,42 @@ def record_check(session: Session, case: HotlineCase, result: CheckResult, check
                detail={**detail, "seen_at": _iso(case.removal_seen_at)})
         case.removal_seen_at = case.removal_agreed_at = None
     elif step == wf.BACK:
+        removed_at = case.removed_at  # the re-sent request says when it had been removed (notices.py)
         case.reappearances += 1
         case.removed_at = case.removal_seen_at = case.removal_agreed_at = None
         case.removal_confirmed_at, case.removal_confirmed_by = None, None
         case.next_notice_at = now
-        _move(session, case, wf.REAPPEARED, "system", now, {"status": result.status_code})
+        _move(session, case, wf.REAPPEARED, by, now, {"status": result.status_code, "removed_at": _iso(removed_at)})
     slower = case.status == wf.REMOVED
     if slower and case.first_removed_at and now - case.first_removed_at > KEEP_CHECKING_REMOVED:
         case.next_check_at = None
     else:
         case.next_check_at = now + timedelta(hours=check_hours * (4 if slower else 1))
+    return row
+
+
+CHECKED_STATUSES = (wf.REMOVAL_PENDING, wf.REMOVED)  # the statuses the worker checks too
+
+
+def check_removal_now(session: Session, case: HotlineCase, checker: RemovalChecker, check_hours: float, actor: User,
+                      now: datetime | None = None) -> RemovalCheck:
+    """An analyst's removal check, now: the worker's checker (the same address guards) and the same
+    rules (record_check: it counts towards the two checks 12 hours apart like any other), with the
+    analyst named on the check. Refused under a police hold and for a case not waiting for removal
+    or removed. The case row is locked while checking, so the worker does not check it at once too."""
+    if actor.role not in ANALYST_ROLES:
+        raise PermissionDenied("an analyst asks for removal checks")
+    session.refresh(case, with_for_update=True)
+    if case.police_hold:
+        raise PermissionDenied("the police asked to hold this case: no removal check is made")
+    if case.status not in CHECKED_STATUSES:
+        raise Conflict("a case that is {status} is not checked for removal: only a case waiting for removal or "
+                       "removed is", status=Term(case.status, vocabulary.STATUS.get(case.status)))
+    result = checker.check(case.url)
+    row = record_check(session, case, result, check_hours, now or utcnow(), by=actor.username)
+    session.flush()
+    audit.record(session, actor, "hotline:case:check-now", f"hotline:case:{case.id}",
+                 {"check": row.id, "outcome": row.outcome, "status": row.status_code, "reason": row.reason})
     return row
 
 

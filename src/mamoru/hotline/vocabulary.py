@@ -49,6 +49,8 @@ EVENT = {
     "escalation_notified": "Escalation sent",
     "police_alerted": "Police alerted",
     "platform_match": "Opened by a platform's hash match",
+    "assigned": "Taken by an analyst",
+    "unassigned": "Given back to the queue",
 }
 
 CHECK_OUTCOME = {
@@ -56,9 +58,35 @@ CHECK_OUTCOME = {
     "removed": "Gone",
     "error": "Check failed",
     "refused": "Not checked (refused)",
+    "inconclusive": "Inconclusive",
 }
 
-NOTICE_KIND = {"initial": "First request", "resend": "Resent", "escalation": "Escalation"}
+# Why a check said neither present nor removed (RemovalCheck.reason and its reason_params).
+CHECK_REASON = {
+    "name_not_found": "The host name {host} does not resolve (no such name, or no address); this is not taken as removal.",
+    "timeout": "No answer within {seconds} seconds.",
+    "connection_refused": "The server refused the connection: nothing answers at that address and port.",
+    "network_error": "The connection failed ({error}).",
+    "protocol_error": "The answer could not be read as HTTP ({error}).",
+    "proxy_error": "The outbound proxy failed ({error}).",
+    "refused_address": "Not contacted: {host} resolves to a non-public address ({address}).",
+    "refused_url": "Not checked: the address cannot be read one way only ({why}).",
+    "http_status": "HTTP status {status} says neither present nor removed.",
+    "too_many_redirects": "More than {limit} redirects.",
+}
+
+# Why a deletion request was not delivered (DeletionRequest.error_reason and its error_params).
+MAIL_ERROR = {
+    "connection_refused": "The mail server refused the connection.",
+    "timeout": "The mail server did not answer in time.",
+    "recipient_refused": "The mail server refused the recipient {to}.",
+    "sender_refused": "The mail server refused the sender address.",
+    "smtp_error": "The mail server answered with an error ({code}: {error}).",
+    "failed": "Sending failed ({error}).",
+}
+
+NOTICE_KIND = {"initial": "First request", "resend": "Resent", "escalation": "Escalation",
+               "reappeared": "Content reappeared: request sent again"}
 
 REVIEW_OUTCOME = {"upheld": "Upheld", "overturned": "Overturned"}
 
@@ -69,6 +97,7 @@ SOURCE = {"public": "Public", "flagger": "Trusted flagger", "partner": "Partner 
 
 TABLES = {"status": STATUS, "verdict": VERDICT, "event": EVENT, "check": CHECK_OUTCOME, "notice": NOTICE_KIND,
           "review": REVIEW_OUTCOME, "content": CONTENT, "source": SOURCE}
+REASONS = {"check": CHECK_REASON, "mail": MAIL_ERROR}
 
 
 def label(table: str, code: str | None, lang: str) -> str:
@@ -82,3 +111,15 @@ def label(table: str, code: str | None, lang: str) -> str:
 def terms(lang: str) -> dict[str, dict[str, str]]:
     """Every table in `lang`, for templates: terms(lang)["status"]["queued"]."""
     return {name: {code: gettext(lang, msgid) for code, msgid in table.items()} for name, table in TABLES.items()}
+
+
+def reason_text(table: str, code: str | None, params: dict[str, str] | None, stored: str, lang: str) -> str:
+    """Why a check or a delivery failed, in `lang`, from its reason code and values; a row from before
+    reason codes (or with a code this version does not know) shows the English text it stored."""
+    msgid = REASONS[table].get(code or "")
+    if msgid is None:
+        return stored
+    try:
+        return gettext(lang, msgid, **(params or {}))
+    except (KeyError, IndexError):  # values missing from an odd row: the stored words rather than nothing
+        return stored

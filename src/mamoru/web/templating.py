@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from datetime import datetime
 from pathlib import Path
 from typing import Any
 
@@ -26,6 +27,14 @@ def _lang(request: Request) -> str:
     return lang
 
 
+def _parse_time(value: object) -> datetime | None:
+    """A moment stored as ISO text (in a JSON detail), for fmt_time; None for anything else."""
+    try:
+        return datetime.fromisoformat(value) if isinstance(value, str) else None
+    except ValueError:
+        return None
+
+
 def render(request: Request, name: str, context: dict[str, Any] | None = None,
            status_code: int = 200) -> HTMLResponse:
     lang = _lang(request)
@@ -37,7 +46,9 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
         "pick": lambda obj, field: pick(obj, field, lang),
         "fmt_date": lambda d, precision="day": fmt_date(d, lang, precision),
         "fmt_time": fmt_time_jst,
+        "parse_time": _parse_time,
         "hotline_terms": vocabulary.terms,
+        "hotline_reason": lambda table, code, params, stored: vocabulary.reason_text(table, code, params, stored, lang),
         "fy": lambda year: fiscal_year_label(year, lang),
         "era_year": era_year,
         "lang_of": lang_of,

@@ -14,7 +14,7 @@ from mamoru.errors import Conflict, InvalidInput, Problem, Term
 from mamoru.i18n import catalogue, error_messages
 
 PACKAGE = Path(mamoru.__file__).parent
-PAGE_SERVICES = ["hotline/service.py", "hotline/notices.py", "hotline/to_banks.py", "hotline/to_blocklist.py",
+PAGE_SERVICES = ["hotline/service.py", "hotline/notices.py", "hotline/triage.py", "hotline/to_banks.py", "hotline/to_blocklist.py",
                  "hotline/labels.py", "hotline/addresses.py", "blocklist/from_cases.py"]
 ERRORS = {"Conflict", "NotFound", "PermissionDenied", "InvalidInput"}
 FLAG = re.compile(r"(?<![\w-])--[a-z][\w-]*")  # --as, --format; not the xn-- of a domain

@@ -16,9 +16,10 @@ from mamoru.auth import roles
 from mamoru.auth import service as auth_service
 from mamoru.auth.models import User
 from mamoru.blocklist.settings import BlocklistSettings
-from mamoru.hotline import contacts, export, figures, intake, labels, notices, to_banks, to_blocklist
+from mamoru.hotline import contacts, export, figures, intake, labels, notices, to_banks, to_blocklist, triage
 from mamoru.hotline import schemas as sc
 from mamoru.hotline import service as svc
+from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import Assessment
 from mamoru.hotline.runtime import HotlineRuntime, for_app, write_transaction
 from mamoru.web.deps import (
@@ -115,9 +116,22 @@ async def import_csv(request: Request, body: bytes = Depends(_csv_body),
                               partner)
 
 
-@router.get("/queue", summary="Cases waiting for assessment, most urgent first")
-def get_queue(session: Session = Depends(get_session), user: User = Depends(READERS)) -> list[dict[str, Any]]:
-    return [sc.case_out(c) for c in svc.queue(session)]
+@router.get("/queue", summary="Cases waiting for assessment (or, with the filters, any cases), most urgent first",
+            responses={422: {"description": "a filter's value is not one it takes; `problems` names each"}})
+def get_queue(q: str = Query("", max_length=200, description="Case number (C0000012 or 12), or part of the URL or host"),
+              status: str = Query(wf.QUEUED, description="A case status, `open` (any open case) or `all`; one of: "
+                                  + ", ".join(triage.STATUS_CHOICES)),
+              older_than: int | None = Query(None, ge=0, le=triage.MOST_HOURS, description="Opened more than this many hours ago"),
+              within: int | None = Query(None, ge=0, le=triage.MOST_HOURS, description="Opened within the last this many hours"),
+              source: str = Query("", description="A report of the case came from this source: "
+                                  + ", ".join(triage.SOURCE_CHOICES)),
+              danger: str = Query("", description="`yes`: a report says a child may be in immediate danger; `no`: none does"),
+              assigned: str = Query("", description="`me` (the caller), `nobody` or `someone`"),
+              session: Session = Depends(get_session), user: User = Depends(READERS)) -> list[dict[str, Any]]:
+    chosen = triage.parse({"q": q, "status": status, "older_than": None if older_than is None else str(older_than),
+                           "within": None if within is None else str(within), "source": source, "danger": danger,
+                           "assigned": assigned})
+    return [sc.case_out(c) for c in triage.find(session, chosen, user)]
 
 
 @router.get("/cases/{case_id}", summary="One case with its assessments, history and reports (reporters' contacts "
@@ -151,6 +165,10 @@ def qa_sample(size: int = Query(10, ge=1, le=200), seed: int | None = None, sess
 def assign(case_id: int, body: sc.AssignIn, session: Session = Depends(get_session), user: User = Depends(WORKERS)) -> dict[str, Any]:
     from mamoru.auth.service import get_user
 
+    if body.me:  # the caller takes the case (its history says so)
+        taken = svc.get_case(session, case_id)
+        triage.take(session, taken, user, True)
+        return sc.case_out(taken)
     analyst = get_user(session, body.username) if body.username else None
     if body.username and analyst is None:
         raise HTTPException(404, f"no user {body.username!r}")
@@ -204,6 +222,18 @@ def send_notice(case_id: int, request: Request, session: Session = Depends(get_s
     case = svc.get_case(session, case_id)
     row = notices.send_deletion_request(session, case, rt.mailer, rt.settings, user)
     return {"kind": row.kind, "to": row.to, "delivered": row.delivered, "error": row.error, "case": sc.case_out(case)}
+
+
+@router.post("/cases/{case_id}/removal-checks", status_code=201,
+             summary="Check the URL's removal now, as the worker does (same checker and address guards; it counts "
+             "towards the two checks 12 h apart); 403 under a police hold, 409 for a case not waiting for removal "
+             "or removed", responses={403: {"description": "police hold"}, 409: {"description": "not checked in this status"}})
+def check_removal_now(case_id: int, request: Request, session: Session = Depends(get_session),
+                      user: User = Depends(WORKERS)) -> dict[str, Any]:
+    rt = runtime(request)
+    case = svc.get_case(session, case_id)
+    row = svc.check_removal_now(session, case, rt.checker, rt.settings.levels.check_hours, user)
+    return {"check": sc.check_out(row, get_lang(request)), "case": sc.case_out(case)}
 
 
 @router.post("/cases/{case_id}/removal-confirmation",

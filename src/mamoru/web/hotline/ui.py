@@ -14,7 +14,7 @@ from mamoru.auth.models import User
 from mamoru.blocklist.settings import BlocklistSettings
 from mamoru.db import utcnow
 from mamoru.errors import DomainError, InvalidInput
-from mamoru.hotline import contacts, figures, intake, labels, notices, to_banks, to_blocklist
+from mamoru.hotline import contacts, figures, intake, labels, notices, to_banks, to_blocklist, triage
 from mamoru.hotline import service as svc
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import Assessment, DeletionRequest, PoliceReferral, RemovalCheck
@@ -30,12 +30,51 @@ FIGURE_READERS = require_roles(roles.ANALYST, roles.SENIOR_ANALYST, roles.COORDI
 
 @router.get("/hotline", response_class=HTMLResponse)
 def queue_page(request: Request, session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> Response:
-    return render(request, "pages/hotline/queue.html", {"queue": svc.queue(session), "open": svc.open_cases(session),
-                                                        "now": utcnow()})
+    """The queue, searched and filtered by the query string (a filtered queue can be bookmarked)."""
+    problems: list[str] = []
+    try:
+        chosen = triage.parse(request.query_params)
+    except InvalidInput as exc:
+        chosen, problems = triage.CaseFilter(), error_messages(get_lang(request), exc)
+    here = request.url.path + (f"?{request.url.query}" if request.url.query else "")
+    ctx = {"queue": triage.find(session, chosen, user), "filter": chosen, "problems": problems, "here": here,
+           "open": svc.open_cases(session) if chosen.is_default else [], "now": utcnow(),
+           "statuses": triage.STATUS_CHOICES, "sources": triage.SOURCE_CHOICES}
+    return render(request, "pages/hotline/queue.html", ctx, status_code=422 if problems else 200)
+
+
+def _back_to(next_path: str, case_id: int) -> str:
+    """Where a form on the queue or case page returns: a hotline page of this site, else the case."""
+    if next_path.startswith("/hotline") and not next_path.startswith("//") and "\\" not in next_path:
+        return next_path
+    return f"/hotline/cases/{case_id}"
+
+
+@router.post("/hotline/cases/{case_id}/assign", response_class=HTMLResponse)
+def take_case(case_id: int, request: Request, take: str = Form("1"), next_path: str = Form("", alias="next"),
+              session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> Response:
+    """Assign the case to oneself (take=1) or give it back (take=0)."""
+    case = svc.get_case(session, case_id)
+    triage.take(session, case, user, take != "0")
+    return RedirectResponse(_back_to(next_path, case_id), status_code=303)
+
+
+@router.post("/hotline/cases/{case_id}/removal-check", response_class=HTMLResponse)
+def check_removal_now(case_id: int, request: Request, session: Session = Depends(get_session),
+                      user: User = Depends(ANALYSTS)) -> Response:
+    """One removal check now, as the worker makes them; the case page then shows what it found."""
+    rt = for_app(request.app.state)
+    case = svc.get_case(session, case_id)
+    try:
+        row = svc.check_removal_now(session, case, rt.checker, rt.settings.levels.check_hours, user)
+    except DomainError as exc:
+        session.rollback()
+        return _case_page(request, session, user, case_id, error_messages(get_lang(request), exc), exc.status)
+    return RedirectResponse(f"/hotline/cases/{case_id}?checked={row.id}#checks", status_code=303)
 
 
 def _case_page(request: Request, session: Session, user: User, case_id: int, problems: list[str] | None = None,
-               status: int = 200, proposed: int | None = None) -> Response:
+               status: int = 200, proposed: int | None = None, checked: int | None = None) -> Response:
     case = svc.read_case(session, case_id, user)
     views = contacts.reveal_for_case(session, for_app(request.app.state).contacts, case, user)
     ctx = {
@@ -49,14 +88,16 @@ def _case_page(request: Request, session: Session, user: User, case_id: int, pro
         "contacts": views,
         "platform_matches": [e for e in case.events if e.kind == "platform_match"],
         "proposed": proposed,  # the blocking list entry just proposed from this page
+        "checked": session.get(RemovalCheck, checked) if checked else None,  # the check just asked for here
+        "checkable": case.status in svc.CHECKED_STATUSES and not case.police_hold,
     }
     return render(request, "pages/hotline/case.html", ctx, status_code=status)
 
 
 @router.get("/hotline/cases/{case_id}", response_class=HTMLResponse)
-def case_page(case_id: int, request: Request, proposed: int | None = None, session: Session = Depends(get_session),
-              user: User = Depends(ANALYSTS)) -> Response:
-    return _case_page(request, session, user, case_id, proposed=proposed)
+def case_page(case_id: int, request: Request, proposed: int | None = None, checked: int | None = None,
+              session: Session = Depends(get_session), user: User = Depends(ANALYSTS)) -> Response:
+    return _case_page(request, session, user, case_id, proposed=proposed, checked=checked)
 
 
 def _act(request: Request, session: Session, user: User, case_id: int, action: object) -> Response:
