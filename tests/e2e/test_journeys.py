@@ -2,8 +2,10 @@
 (tests/production.py: deploy/Procfile behind the real nginx) and one browser for the module.
 
 1. A member of the public, on a phone-sized screen in Japanese, reports an address through the
-   public listener's /report and gets a receipt number on the page. (Issue 12 also asks to look the
-   report's status up with the receipt; mamoru has no such page yet, so that half is not here.)
+   public listener's /report, gets a receipt number on the page, and follows its link to
+   /report/status (the intake process), where the receipt shows 受付済み (received); after an analyst
+   assesses the case through the staff listener's API it shows 判定済み (assessed), after the police
+   referral 対応済み (acted on), and nothing else of the report at any point.
 4. A platform engineer creates a match token on her account page (staff listener), reads the API
    documentation on the public listener with every request outside 127.0.0.1 blocked, matches
    hashes with the token through the public listener's /api/v1/match, revokes the token on her
@@ -19,6 +21,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from collections.abc import Iterator
 from typing import Any
 from urllib.parse import urlparse
@@ -72,8 +75,48 @@ def test_a_member_of_the_public_reports_an_address_on_a_phone_in_japanese(layout
         receipt = page.locator("#receipt").inner_text().strip()
         assert re.fullmatch(r"[A-Za-z0-9-]{6,}", receipt), receipt
         assert host not in page.content()  # the receipt page does not echo the reported address
+        assert "この受付番号を控えておいてください" in page.content()
+
+        def status_shown() -> str:
+            page.goto(layout.public + "/report/status")
+            page.fill("input[name=receipt]", receipt)
+            with page.expect_navigation():
+                page.click("#status-form button[type=submit]")
+            assert host not in page.content()  # one word and its meaning, never the address
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+            return page.locator("#status-word").inner_text().strip()
+
+        with page.expect_navigation():
+            page.click("#status-link")  # the receipt page leads to the lookup
+        assert urlparse(page.url).path == "/report/status" and page.locator("input[name=receipt]").is_visible()
+        assert status_shown() == "受付済み"  # still in the inbox, or in the queue
+        assert "分析員による判定はまだ行われていません" in page.locator("#status-meaning").inner_text()
+        analyst = {"Authorization": f"Bearer {layout.token('journey-analyst', 'hotline:read,hotline:write')}"}
+        case_id = _case_of(layout, analyst, host)
+        r = httpx.post(f"{layout.staff}/api/v1/hotline/cases/{case_id}/assessments", headers=analyst, timeout=60,
+                       json={"verdict": "csam", "legal_basis": "child-pornography", "hosting_country": "JP"})
+        assert r.status_code == 200, r.text
+        assert status_shown() == "判定済み"
+        r = httpx.post(f"{layout.staff}/api/v1/hotline/cases/{case_id}/referral", headers=analyst, timeout=60,
+                       json={"police_unit": "journey test unit"})
+        assert r.status_code == 200, r.text
+        assert status_shown() == "対応済み"
+        assert "journey test unit" not in page.content() and f"C{case_id:07d}" not in page.content()
     finally:
         context.close()
+
+
+def _case_of(layout: ProductionLayout, headers: dict[str, str], host: str, seconds: float = 60) -> int:
+    """The case of the reported host, once the hotline worker has drained the intake's inbox row."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        r = httpx.get(layout.staff + "/api/v1/hotline/queue", headers=headers, timeout=60)
+        assert r.status_code == 200, r.text
+        found = [c["id"] for c in r.json() if host in c["url"]]
+        if found:
+            return int(found[0])
+        time.sleep(1)
+    raise AssertionError(f"no case for {host} after {seconds} s: the worker did not drain the inbox")
 
 
 def _sign_in(page: Any, layout: ProductionLayout, username: str, next_path: str) -> None:
