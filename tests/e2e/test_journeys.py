@@ -119,10 +119,10 @@ def _case_of(layout: ProductionLayout, headers: dict[str, str], host: str, secon
     raise AssertionError(f"no case for {host} after {seconds} s: the worker did not drain the inbox")
 
 
-def _sign_in(page: Any, layout: ProductionLayout, username: str, next_path: str) -> None:
+def _sign_in(page: Any, layout: ProductionLayout, username: str, next_path: str, password: str = TEST_PASSWORD) -> None:
     page.goto(f"{layout.staff}/login?next={next_path}")
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", TEST_PASSWORD)
+    page.fill("input[name=password]", password)
     with page.expect_navigation():
         page.click("form[action='/login'] button[type=submit]")
 
@@ -224,3 +224,79 @@ def test_a_senior_analyst_confirms_a_host_and_an_isp_fetches_it_in_the_rpz(layou
     names = {line.split()[0] for line in r.text.splitlines() if line.strip() and not line.startswith((";", "$"))}
     assert host in names, r.text[:2000]
     assert httpx.get(layout.public + "/api/v1/blocklist/snapshots/rpz", timeout=60).status_code == 401
+
+
+JST_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} JST")
+
+
+def test_an_administrator_creates_edits_and_deactivates_a_user_and_reads_its_audit_trail(
+        layout: ProductionLayout, browser: Any) -> None:
+    username = f"journey-new-{secrets.token_hex(3)}"
+    password = f"journey-{secrets.token_hex(8)}"
+    admin_context = _context(browser, locale="ja-JP", extra_http_headers={"Accept-Language": "ja"})
+    user_context = _context(browser, locale="ja-JP", extra_http_headers={"Accept-Language": "ja"})
+    admin, member = admin_context.new_page(), user_context.new_page()
+    try:
+        _sign_in(admin, layout, "admin", "/admin/users", password=layout.admin_password)
+        admin.goto(layout.staff + "/admin/users")
+        assert admin.locator("html").get_attribute("lang") == "ja"
+        form = admin.locator("form[action='/admin/users']")
+        assert form.locator("select[name=role]").input_value() == ""  # no role is preselected
+        form.locator("input[name=username]").fill(username)
+        form.locator("select[name=role]").select_option("analyst")
+        form.locator("input[name=display_name]").fill("ジャーニー 太郎")
+        form.locator("input[name=email]").fill("first@example.test")
+        form.locator("input[name=password]").fill(password)
+        with admin.expect_navigation():
+            form.locator("button[type=submit]").click()
+        row = admin.locator("tbody tr", has_text=username)
+        assert row.count() == 1 and "first@example.test" in row.inner_text()
+
+        _sign_in(member, layout, username, "/hotline", password=password)  # the new account works
+        member.goto(layout.staff + "/hotline")
+        assert urlparse(member.url).path == "/hotline" and member.locator("h1").count() == 1
+
+        admin.goto(f"{layout.staff}/admin/users/{username}")
+        edit = admin.locator(f"form[action='/admin/users/{username}/edit']")
+        edit.locator("input[name=email]").fill("changed@example.test")
+        edit.locator("select[name=role]").select_option("senior_analyst")
+        with admin.expect_navigation():
+            edit.locator("button[type=submit]").click()
+        assert admin.locator("p.notice[role=status]").inner_text() == "アカウントを変更しました。"
+        assert "changed@example.test" in admin.locator("dl").inner_text()
+
+        off = admin.locator(f"form[action='/admin/users/{username}/deactivate']")
+        off.locator("input[name=confirm]").check()
+        with admin.expect_navigation():
+            off.locator("button[type=submit]").click()
+        assert "無効" in admin.locator("p.notice[role=status]").inner_text()
+
+        member.goto(layout.staff + "/hotline")  # the session ended with the deactivation
+        assert urlparse(member.url).path == "/login"
+        _sign_in(member, layout, username, "/hotline", password=password)
+        assert urlparse(member.url).path == "/login"  # and the login is refused
+        assert member.locator("[role=alert]").inner_text() == "ユーザー名またはパスワードが違います"
+
+        admin.goto(f"{layout.staff}/admin/users/{username}")
+        trail = admin.locator("#history + table tbody tr")
+        rows = [trail.nth(i).inner_text() for i in range(trail.count())]
+        actions = [trail.nth(i).locator("td.action").inner_text() for i in range(trail.count())]
+        assert actions == ["アカウントの無効化", "アカウントの変更", "ログイン", "アカウントの作成"], rows
+        assert all(JST_TIME.search(r) for r in rows), rows
+        assert "admin" in rows[0] and username in rows[2] and "admin" in rows[3]
+        assert "first@example.test → changed@example.test" in rows[1], rows[1]
+        assert "役割: ホットライン分析担当 → 上級分析担当" in rows[1], rows[1]
+
+        admin.goto(f"{layout.staff}/admin/users/{username}?lang=en")
+        assert admin.locator("#history").inner_text() == "Audit trail of this account"
+        trail = admin.locator("#history + table tbody tr")
+        assert [trail.nth(i).locator("td.action").inner_text() for i in range(trail.count())] == [
+            "Account deactivated", "Account changed", "Login", "Account created"]
+        assert "Role: Hotline analyst → Senior analyst" in trail.nth(1).inner_text()
+        assert admin.locator("form[action$='/activate'] button[type=submit]").inner_text() == "Reactivate the account"
+        admin.goto(layout.staff + "/admin/users?lang=en")
+        assert admin.locator("form[action='/admin/users'] select[name=role]").input_value() == ""
+        assert "no" in admin.locator("tbody tr", has_text=username).inner_text()  # active: no
+    finally:
+        admin_context.close()
+        user_context.close()
