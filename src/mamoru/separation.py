@@ -19,7 +19,9 @@ against PostgreSQL):
   banks or blocking list;
 - intake (the public report form alone): INSERT on the hotline's inbox (hl_inbox) and USAGE on its
   id sequence, nothing else of any domain: no SELECT even on hl_inbox, so it cannot read back what
-  others reported; plus the rate-limit counters (hl_rate_counters);
+  others reported; plus the rate-limit counters (hl_rate_counters); and EXECUTE on
+  hl_receipt_status(text) (migration hl0007), which answers one coarse word for one receipt (the
+  reporter's status lookup) as the tables' owner, so the intake reads no case or report to give it;
 - office, hotline (they serve the sign-in page and manage accounts): read and write their own
   domains (the hotline also reads agencies and the plan's definitions, and publishes its figures
   into fu_published_figures); on the accounts tables what sign-in and account management need:
@@ -40,7 +42,9 @@ against PostgreSQL):
 - every role but portal and intake appends to the audit log (INSERT and SELECT only: no role gets
   UPDATE or DELETE on audit_events, so the chain stays append-only at the database too).
 
-A role gets USAGE on the id sequence of each table it may INSERT into, and no other sequence.
+A role gets USAGE on the id sequence of each table it may INSERT into, and no other sequence; it
+may EXECUTE the functions of `functions` only (the migrations revoke EXECUTE from PUBLIC; the
+hotline, which serves the status lookup too and reads the tables anyway, gets it as the intake does).
 
 `mamoru db roles` prints the SQL (or applies it with --apply, as the database owner: a user who may
 create roles, CREATEROLE or superuser, and owns the tables). Roles are created without a password:
@@ -69,6 +73,7 @@ RATE_COUNTERS = "hl_rate_counters"
 PUBLISHED_FIGURES = "fu_published_figures"  # the hotline worker publishes its figures for the portal here
 FEED_ACCESS = "blocklist_feed_access"
 WORKER_ROUNDS = "worker_rounds"  # every process's health check reads it; the worker (hotline role) writes it
+RECEIPT_STATUS = "hl_receipt_status(text)"  # a report's coarse state for its receipt (hotline.receipts)
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
 Privileges = tuple[str, ...]
@@ -87,6 +92,7 @@ class RoleGrants:
     write: frozenset[str] = frozenset()
     audit_append: bool = False
     tables: Mapping[str, Privileges] = field(default_factory=lambda: _frozen({}))
+    functions: frozenset[str] = frozenset()  # "name(argument types)": EXECUTE
 
 
 READ = ("SELECT",)
@@ -148,8 +154,10 @@ PROCESS_GRANTS: dict[str, RoleGrants] = {
                           write=frozenset({HOTLINE, MATCHING, BLOCKLIST}), audit_append=True,
                           tables=_frozen({**SIGN_IN, PUBLISHED_FIGURES: WHOLE, WORKER_ROUNDS: WHOLE,
                                           "agencies": READ,  # an agency officer's account names an agency
-                                          "definition_terms": READ})),  # legal bases in assessments and notices
-    "intake": RoleGrants(tables=_frozen({INBOX: ("INSERT",), RATE_COUNTERS: WHOLE, WORKER_ROUNDS: READ})),
+                                          "definition_terms": READ}),  # legal bases in assessments and notices
+                          functions=frozenset({RECEIPT_STATUS})),
+    "intake": RoleGrants(tables=_frozen({INBOX: ("INSERT",), RATE_COUNTERS: WHOLE, WORKER_ROUNDS: READ}),
+                         functions=frozenset({RECEIPT_STATUS})),
     "matcher": RoleGrants(read=frozenset({MATCHING}), audit_append=True,
                           tables=_frozen({**TOKEN_LOGIN, INBOX: ("INSERT",), **{t: WHOLE for t in MATCHER_STATE},
                                           WORKER_ROUNDS: READ})),
@@ -271,6 +279,7 @@ def roles_sql(prefix: str = "mamoru", roles: list[str] | None = None) -> list[st
             f"THEN CREATE ROLE {user} LOGIN; END IF; END $$")
         statements.append(f"REVOKE ALL ON ALL TABLES IN SCHEMA public FROM {user}")
         statements.append(f"REVOKE ALL ON ALL SEQUENCES IN SCHEMA public FROM {user}")
+        statements.append(f"REVOKE ALL ON ALL FUNCTIONS IN SCHEMA public FROM {user}")
         statements.append(f"GRANT USAGE ON SCHEMA public TO {user}")
         grants = privileges(role)
         sequences: list[str] = []
@@ -284,6 +293,7 @@ def roles_sql(prefix: str = "mamoru", roles: list[str] | None = None) -> list[st
         if sequences:
             # USAGE (nextval) only: an INSERT takes its id; nobody reads or sets a sequence.
             statements.append(f"GRANT USAGE ON SEQUENCE {', '.join(sequences)} TO {user}")
+        statements.extend(f"GRANT EXECUTE ON FUNCTION {f} TO {user}" for f in sorted(PROCESS_GRANTS[role].functions))
         statements.extend(_row_policies(role, user, grants))
     statements.extend(f"ALTER TABLE {table} ENABLE ROW LEVEL SECURITY" for table in PORTAL_ROWS)
     return statements

@@ -3,8 +3,10 @@ end-to-end module shares (tests/e2e/conftest.py; tests/production.py: deploy/Pro
 nginx) and the worker's one browser (tests/conftest.py). Each journey makes its own users and hosts.
 
 1. A member of the public, on a phone-sized screen in Japanese, reports an address through the
-   public listener's /report and gets a receipt number on the page. (Issue 12 also asks to look the
-   report's status up with the receipt; mamoru has no such page yet, so that half is not here.)
+   public listener's /report, gets a receipt number on the page, and follows its link to
+   /report/status (the intake process), where the receipt shows 受付済み (received); after an analyst
+   assesses the case through the staff listener's API it shows 判定済み (assessed), after the police
+   referral 対応済み (acted on), and nothing else of the report at any point.
 4. A platform engineer creates a match token on her account page (staff listener), reads the API
    documentation on the public listener with every request outside 127.0.0.1 blocked, matches
    hashes with the token through the public listener's /api/v1/match, revokes the token on her
@@ -20,6 +22,7 @@ from __future__ import annotations
 
 import re
 import secrets
+import time
 from typing import Any
 from urllib.parse import urlparse
 
@@ -63,14 +66,54 @@ def test_a_member_of_the_public_reports_an_address_on_a_phone_in_japanese(layout
         receipt = page.locator("#receipt").inner_text().strip()
         assert re.fullmatch(r"[A-Za-z0-9-]{6,}", receipt), receipt
         assert host not in page.content()  # the receipt page does not echo the reported address
+        assert "この受付番号を控えておいてください" in page.content()
+
+        def status_shown() -> str:
+            page.goto(layout.public + "/report/status")
+            page.fill("input[name=receipt]", receipt)
+            with page.expect_navigation():
+                page.click("#status-form button[type=submit]")
+            assert host not in page.content()  # one word and its meaning, never the address
+            assert page.evaluate("document.documentElement.scrollWidth") <= PHONE["width"]
+            return page.locator("#status-word").inner_text().strip()
+
+        with page.expect_navigation():
+            page.click("#status-link")  # the receipt page leads to the lookup
+        assert urlparse(page.url).path == "/report/status" and page.locator("input[name=receipt]").is_visible()
+        assert status_shown() == "受付済み"  # still in the inbox, or in the queue
+        assert "分析員による判定はまだ行われていません" in page.locator("#status-meaning").inner_text()
+        analyst = {"Authorization": f"Bearer {layout.token(unique_user(layout, 'analyst'), 'hotline:read,hotline:write')}"}
+        case_id = _case_of(layout, analyst, host)
+        r = httpx.post(f"{layout.staff}/api/v1/hotline/cases/{case_id}/assessments", headers=analyst, timeout=60,
+                       json={"verdict": "csam", "legal_basis": "child-pornography", "hosting_country": "JP"})
+        assert r.status_code == 200, r.text
+        assert status_shown() == "判定済み"
+        r = httpx.post(f"{layout.staff}/api/v1/hotline/cases/{case_id}/referral", headers=analyst, timeout=60,
+                       json={"police_unit": "journey test unit"})
+        assert r.status_code == 200, r.text
+        assert status_shown() == "対応済み"
+        assert "journey test unit" not in page.content() and f"C{case_id:07d}" not in page.content()
     finally:
         context.close()
 
 
-def _sign_in(page: Any, layout: ProductionLayout, username: str, next_path: str) -> None:
+def _case_of(layout: ProductionLayout, headers: dict[str, str], host: str, seconds: float = 60) -> int:
+    """The case of the reported host, once the hotline worker has drained the intake's inbox row."""
+    deadline = time.monotonic() + seconds
+    while time.monotonic() < deadline:
+        r = httpx.get(layout.staff + "/api/v1/hotline/queue", headers=headers, timeout=60)
+        assert r.status_code == 200, r.text
+        found = [c["id"] for c in r.json() if host in c["url"]]
+        if found:
+            return int(found[0])
+        time.sleep(1)
+    raise AssertionError(f"no case for {host} after {seconds} s: the worker did not drain the inbox")
+
+
+def _sign_in(page: Any, layout: ProductionLayout, username: str, next_path: str, password: str = TEST_PASSWORD) -> None:
     page.goto(f"{layout.staff}/login?next={next_path}")
     page.fill("input[name=username]", username)
-    page.fill("input[name=password]", TEST_PASSWORD)
+    page.fill("input[name=password]", password)
     with page.expect_navigation():
         page.click("form[action='/login'] button[type=submit]")
 
@@ -172,3 +215,79 @@ def test_a_senior_analyst_confirms_a_host_and_an_isp_fetches_it_in_the_rpz(layou
     names = {line.split()[0] for line in r.text.splitlines() if line.strip() and not line.startswith((";", "$"))}
     assert host in names, r.text[:2000]
     assert httpx.get(layout.public + "/api/v1/blocklist/snapshots/rpz", timeout=60).status_code == 401
+
+
+JST_TIME = re.compile(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} JST")
+
+
+def test_an_administrator_creates_edits_and_deactivates_a_user_and_reads_its_audit_trail(
+        layout: ProductionLayout, browser: Any) -> None:
+    username = f"journey-new-{secrets.token_hex(3)}"
+    password = f"journey-{secrets.token_hex(8)}"
+    admin_context = _context(browser, locale="ja-JP", extra_http_headers={"Accept-Language": "ja"})
+    user_context = _context(browser, locale="ja-JP", extra_http_headers={"Accept-Language": "ja"})
+    admin, member = admin_context.new_page(), user_context.new_page()
+    try:
+        _sign_in(admin, layout, "admin", "/admin/users", password=layout.admin_password)
+        admin.goto(layout.staff + "/admin/users")
+        assert admin.locator("html").get_attribute("lang") == "ja"
+        form = admin.locator("form[action='/admin/users']")
+        assert form.locator("select[name=role]").input_value() == ""  # no role is preselected
+        form.locator("input[name=username]").fill(username)
+        form.locator("select[name=role]").select_option("analyst")
+        form.locator("input[name=display_name]").fill("ジャーニー 太郎")
+        form.locator("input[name=email]").fill("first@example.test")
+        form.locator("input[name=password]").fill(password)
+        with admin.expect_navigation():
+            form.locator("button[type=submit]").click()
+        row = admin.locator("tbody tr", has_text=username)
+        assert row.count() == 1 and "first@example.test" in row.inner_text()
+
+        _sign_in(member, layout, username, "/hotline", password=password)  # the new account works
+        member.goto(layout.staff + "/hotline")
+        assert urlparse(member.url).path == "/hotline" and member.locator("h1").count() == 1
+
+        admin.goto(f"{layout.staff}/admin/users/{username}")
+        edit = admin.locator(f"form[action='/admin/users/{username}/edit']")
+        edit.locator("input[name=email]").fill("changed@example.test")
+        edit.locator("select[name=role]").select_option("senior_analyst")
+        with admin.expect_navigation():
+            edit.locator("button[type=submit]").click()
+        assert admin.locator("p.notice[role=status]").inner_text() == "アカウントを変更しました。"
+        assert "changed@example.test" in admin.locator("dl").inner_text()
+
+        off = admin.locator(f"form[action='/admin/users/{username}/deactivate']")
+        off.locator("input[name=confirm]").check()
+        with admin.expect_navigation():
+            off.locator("button[type=submit]").click()
+        assert "無効" in admin.locator("p.notice[role=status]").inner_text()
+
+        member.goto(layout.staff + "/hotline")  # the session ended with the deactivation
+        assert urlparse(member.url).path == "/login"
+        _sign_in(member, layout, username, "/hotline", password=password)
+        assert urlparse(member.url).path == "/login"  # and the login is refused
+        assert member.locator("[role=alert]").inner_text() == "ユーザー名またはパスワードが違います"
+
+        admin.goto(f"{layout.staff}/admin/users/{username}")
+        trail = admin.locator("#history + table tbody tr")
+        rows = [trail.nth(i).inner_text() for i in range(trail.count())]
+        actions = [trail.nth(i).locator("td.action").inner_text() for i in range(trail.count())]
+        assert actions == ["アカウントの無効化", "アカウントの変更", "ログイン", "アカウントの作成"], rows
+        assert all(JST_TIME.search(r) for r in rows), rows
+        assert "admin" in rows[0] and username in rows[2] and "admin" in rows[3]
+        assert "first@example.test → changed@example.test" in rows[1], rows[1]
+        assert "役割: ホットライン分析担当 → 上級分析担当" in rows[1], rows[1]
+
+        admin.goto(f"{layout.staff}/admin/users/{username}?lang=en")
+        assert admin.locator("#history").inner_text() == "Audit trail of this account"
+        trail = admin.locator("#history + table tbody tr")
+        assert [trail.nth(i).locator("td.action").inner_text() for i in range(trail.count())] == [
+            "Account deactivated", "Account changed", "Login", "Account created"]
+        assert "Role: Hotline analyst → Senior analyst" in trail.nth(1).inner_text()
+        assert admin.locator("form[action$='/activate'] button[type=submit]").inner_text() == "Reactivate the account"
+        admin.goto(layout.staff + "/admin/users?lang=en")
+        assert admin.locator("form[action='/admin/users'] select[name=role]").input_value() == ""
+        assert "no" in admin.locator("tbody tr", has_text=username).inner_text()  # active: no
+    finally:
+        admin_context.close()
+        user_context.close()

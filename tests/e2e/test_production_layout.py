@@ -61,6 +61,11 @@ def test_public_paths_reach_the_only_process_that_may_serve_them(layout: Product
         r = c.get(layout.public + "/report")
         assert r.status_code == 200 and 'name="url"' in r.text
         assert layout.answered_by(r) == layout.upstream("intake")
+        r = c.get(layout.public + "/report/status")  # the reporters' status lookup: the intake too
+        assert r.status_code == 200 and 'name="receipt"' in r.text
+        assert layout.answered_by(r) == layout.upstream("intake")
+        r = c.post(layout.public + "/api/v1/report/status", json={"receipt": "R261202-ABCD-EFGH-JKMN-PQRS"})
+        assert r.status_code == 404 and layout.answered_by(r) == layout.upstream("intake")
         for path in ("/portal", "/", "/portal/indicators", "/api/v1/plans"):
             r = c.get(layout.public + path)
             assert r.status_code == 200, path
@@ -114,6 +119,8 @@ def test_staff_pages_are_only_on_the_staff_listener(layout: ProductionLayout) ->
         rounds = staff.get(layout.staff + "/followup")
         assert rounds.status_code == 200 and layout.answered_by(rounds, "staff") == layout.upstream("office")
         assert staff.get(layout.staff + "/report").status_code == 404  # the public form is the intake's, public
+        assert staff.get(layout.staff + "/report/status").status_code == 404  # and so is the status lookup
+        assert staff.post(layout.staff + "/api/v1/report/status", json={"receipt": "R261202-ABCD"}).status_code == 404
 
 
 def test_each_process_is_connected_as_its_own_database_user(layout: ProductionLayout) -> None:

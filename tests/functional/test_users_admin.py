@@ -151,3 +151,32 @@ def test_the_command_line_edits_deactivates_and_activates(cli: Any) -> None:
     assert "false" in [line for line in cli("user", "list").output.splitlines() if line.startswith("sato,")][0]
     assert "sato activated" in cli("user", "activate", "sato").output
     assert re.search(r"^sato,auditor,,true,", cli("user", "list").output, re.M)
+
+
+def test_the_audit_trail_says_in_words_what_happened_in_the_pages_language(client: TestClient, loaded: Any,
+                                                                           make_user: Any) -> None:
+    """The account's page showed codes and JSON (user:edit, {"changes": {"role": [...]}}): now the
+    action in words and each change as "field: old → new", Japanese or English, times in JST."""
+    admin = make_user(R.ADMINISTRATOR)
+    sign_in(client, admin.username)
+    token = csrf(client.get("/admin/users").text)
+    client.post("/admin/users", data={"username": "suzuki", "role": R.ANALYST, "password": TEST_PASSWORD,
+                                      "email": "suzuki@example.test", "csrf_token": token})
+    client.post("/admin/users/suzuki/edit", data={"role": R.SENIOR_ANALYST, "email": "s2@example.test",
+                                                  "csrf_token": token})
+    client.post("/admin/users/suzuki/deactivate", data={"confirm": "yes", "csrf_token": token})
+
+    def trail(lang: str) -> list[tuple[str, str, str]]:
+        html = client.get(f"/admin/users/suzuki?lang={lang}").text.split('id="history"')[1]
+        return [(m.group(1), m.group(2), m.group(3)) for m in re.finditer(
+            r'<td><time[^>]*>([^<]+)</time></td><td>[^<]*</td><td class="action">([^<]+)</td>'
+            r'<td class="detail">([^<]*)</td>', html)]
+
+    ja = trail("ja")
+    assert [a for _, a, _ in ja] == ["アカウントの無効化", "アカウントの変更", "アカウントの作成"]
+    assert all(re.fullmatch(r"\d{4}-\d{2}-\d{2} \d{2}:\d{2} JST", t) for t, _, _ in ja)
+    assert ja[1][2] == "電子メール: suzuki@example.test → s2@example.test; 役割: ホットライン分析担当 → 上級分析担当"
+    assert "役割: ホットライン分析担当" in ja[2][2] and "府省庁: —" in ja[2][2] and "created_by" not in ja[2][2]
+    en = trail("en")
+    assert [a for _, a, _ in en] == ["Account deactivated", "Account changed", "Account created"]
+    assert en[1][2] == "E-mail: suzuki@example.test → s2@example.test; Role: Hotline analyst → Senior analyst"

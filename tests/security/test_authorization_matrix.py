@@ -321,6 +321,9 @@ RULES: dict[str, frozenset[str]] = {
     "GET /portal/rounds/{round_id}/report-{lang}.pdf": EVERYONE,
     "GET /report": EVERYONE,
     "POST /report": EVERYONE,
+    "GET /report/status": EVERYONE,  # the reporters' status lookup: anyone holding a receipt
+    "POST /report/status": EVERYONE,
+    "POST /api/v1/report/status": EVERYONE,
     "GET /timeline": EVERYONE,
     "POST /timeline/{event}/edit": COORD,
 }

@@ -45,7 +45,8 @@ SECRET_TABLES = ["hl_cases", "hl_reports", "hash_banks", "hash_bank_entries", "b
 #   and the worker (inbox drain, figures into fu_published_figures): its three domains whole, agencies
 #   (agency officers' accounts) and definition_terms (legal bases), accounts as the office but for
 #   changing an account (users S I only: the office serves the account's page).
-# - intake: the report form: INSERT into hl_inbox without reading it back, the rate-limit counters.
+# - intake: the report form: INSERT into hl_inbox without reading it back, the rate-limit counters;
+#   the status lookup by receipt through the function hl_receipt_status (EXPECTED_FUNCTIONS), no table.
 # - matcher: the match API: reads the banks, writes its state, snapshots, platforms' choices and
 #   counters, INSERTs platforms' reports into hl_inbox; API tokens only (no web_sessions).
 # - feed: the subscribers' feed: published files (publications, artifacts), its access log (S I);
@@ -129,8 +130,11 @@ EXPECTED_COLUMN_UPDATES = {
     ("web_sessions", "office"): ("expires_at", "last_seen_at"), ("web_sessions", "hotline"): ("expires_at", "last_seen_at"),
     ("users", "office"): ("active", "agency_code", "display_name", "email", "role"),
 }
+EXPECTED_FUNCTIONS = {"hl_receipt_status(text)": {"intake", "hotline"}}
+"""Functions of the schema and the process roles that may EXECUTE them (none is PUBLIC's): the
+reporters' status lookup, served by the intake (and the hotline, which reads the tables anyway)."""
 FORBIDDEN_PREFIXES = ("/api/v1/hotline", "/hotline", "/api/v1/match", "/api/v1/banks", "/banks", "/matching",
-                      "/api/v1/blocklist", "/blocklist", "/report")
+                      "/api/v1/blocklist", "/blocklist", "/report", "/api/v1/report")
 PORTAL_PAGES = ["/", "/portal", "/portal/indicators", "/agencies", "/timeline", "/definitions",
                 "/api/v1/plans", "/api/v1/measures", "/api/v1/followup/indicators", "/blocked"]
 
@@ -160,7 +164,8 @@ def test_intake_may_insert_into_the_inbox_and_read_nothing() -> None:
                       "GRANT INSERT ON hl_inbox TO mamoru_intake",
                       "GRANT SELECT, INSERT, UPDATE, DELETE ON hl_rate_counters TO mamoru_intake",
                       "GRANT SELECT ON worker_rounds TO mamoru_intake",
-                      "GRANT USAGE ON SEQUENCE hl_inbox_id_seq, hl_rate_counters_id_seq TO mamoru_intake"]
+                      "GRANT USAGE ON SEQUENCE hl_inbox_id_seq, hl_rate_counters_id_seq TO mamoru_intake",
+                      "GRANT EXECUTE ON FUNCTION hl_receipt_status(text) TO mamoru_intake"]
     matcher = roles_sql("mamoru", ["matcher"])
     assert "GRANT INSERT ON hl_inbox TO mamoru_matcher" in matcher
     assert "hl_inbox" not in " ".join(g for g in matcher if g.startswith("GRANT SELECT"))
@@ -178,8 +183,10 @@ def test_intake_process_on_sqlite_serves_the_report_form_and_nothing_else(tmp_pa
     (tmp_path / "keys").mkdir()
     (tmp_path / "keys" / "contact.pub").write_text(ContactCipher.generate().public_line() + "\n")
     routes = {(m, p) for m, p, _ in flat_routes(create_app(settings))}
-    assert {("GET", "/report"), ("POST", "/report"), ("GET", "/api/v1/health")} <= routes
-    assert [p for _, p in routes if p.startswith(FORBIDDEN_PREFIXES) and p != "/report"] == []
+    public = {"/report", "/report/status", "/api/v1/report/status"}  # the form and the reporters' status lookup
+    assert {("GET", "/report"), ("POST", "/report"), ("GET", "/report/status"), ("POST", "/report/status"),
+            ("POST", "/api/v1/report/status"), ("GET", "/api/v1/health")} <= routes
+    assert [p for _, p in routes if p.startswith(FORBIDDEN_PREFIXES) and p not in public] == []
     assert [p for _, p in routes if p.startswith(("/login", "/account", "/admin", "/api/v1/me"))] == []
 
 
@@ -214,6 +221,21 @@ def as_user(url: str, user: str) -> str:
 
 ROLES = ("portal", "office", "hotline", "intake", "matcher", "feed")
 LETTERS = {"SELECT": "S", "INSERT": "I", "UPDATE": "U", "DELETE": "D"}
+
+
+def actual_functions(conn: Connection, prefix: str) -> dict[str, set[str]]:
+    """Every function of the public schema with the process roles that may execute it; PUBLIC, if
+    it may, shows as "PUBLIC"."""
+    out: dict[str, set[str]] = {}
+    for oid, name in conn.execute(text("SELECT p.oid, p.oid::regprocedure::text FROM pg_proc p "
+                                       "WHERE p.pronamespace = 'public'::regnamespace")).all():
+        holders = {r for r in ROLES if conn.execute(text("SELECT has_function_privilege(:u, :f, 'EXECUTE')"),
+                                                    {"u": f"{prefix}_{r}", "f": oid}).scalar_one()}
+        public = conn.execute(text("SELECT bool_or(a.grantee = 0) FROM pg_proc p, aclexplode(coalesce(p.proacl, "
+                                   "acldefault('f', p.proowner))) a WHERE p.oid = :f AND a.privilege_type = 'EXECUTE'"),
+                              {"f": oid}).scalar_one()
+        out[name] = holders | ({"PUBLIC"} if public else set())
+    return out
 
 
 def actual_grants(conn: Connection, prefix: str) -> dict[str, dict[str, str]]:
@@ -513,6 +535,10 @@ def test_intake_user_serves_the_form_inserts_into_the_inbox_and_reads_nothing(se
                                          "csrf_token": token})
         assert r.status_code == 200, r.text[:300]
         receipt = re.search(r'id="receipt">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
+        # the status lookup works as this user, which reads no inbox, report or case (hl_receipt_status)
+        looked = client.post("/api/v1/report/status", json={"receipt": receipt})
+        assert looked.status_code == 200 and looked.json()["status"] == "received", looked.text
+        assert client.post("/api/v1/report/status", json={"receipt": "R261202-ABCD-EFGH-JKMN-PQRS"}).status_code == 404
         assert client.post("/report", data={"url": "ftp://x.example.test/", "csrf_token": token}).status_code == 422
         assert client.get("/hotline").status_code == 404 and client.get("/login").status_code == 404
     owner = create_engine(url)
@@ -536,6 +562,8 @@ def test_intake_user_serves_the_form_inserts_into_the_inbox_and_reads_nothing(se
     try:
         with matcher_engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
             conn.execute(text("SELECT * FROM hl_inbox LIMIT 1"))
+        with matcher_engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
+            conn.execute(text("SELECT hl_receipt_status(:r)"), {"r": receipt})  # the intake's and hotline's only
     finally:
         matcher_engine.dispose()
     hotline_db = Database(make_engine(as_user(url, f"{prefix}_hotline")))
@@ -570,6 +598,7 @@ def test_grants_per_role_and_table_are_as_declared(separated: tuple[str, str, Ma
                 "AND relnamespace = 'public'::regnamespace")).all())
             policies = {(t, r): (cmd, qual) for t, r, cmd, qual in conn.execute(text(
                 "SELECT tablename, unnest(roles)::text, cmd, qual FROM pg_policies WHERE schemaname = 'public'"))}
+            functions = actual_functions(conn, prefix)
     finally:
         owner.dispose()
     differ = [f"{t}: declared {expected.get(t)}, PostgreSQL {actual.get(t)}"
@@ -582,6 +611,7 @@ def test_grants_per_role_and_table_are_as_declared(separated: tuple[str, str, Ma
         inserts = expected[seq.removesuffix("_id_seq")]
         assert row == {r: "U" if "I" in inserts[r] else "-" for r in ROLES}, (seq, row)
     assert {t for t, on in secured.items() if on} == set(PORTAL_ROWS)
+    assert functions == EXPECTED_FUNCTIONS
     for table, condition in PORTAL_ROWS.items():
         readers = {r for r in ROLES if expected[table][r] != "-"}
         assert {r.removeprefix(f"{prefix}_") for t, r in policies if t == table and r.startswith(prefix)} == readers

@@ -32,6 +32,7 @@ from mamoru.hotline import intake
 from mamoru.hotline.contact_keys import Sealer
 from mamoru.hotline.contacts import seal_new
 from mamoru.hotline.models import CaseEvent, InboxReport, Report
+from mamoru.hotline.receipts import new_receipt
 from mamoru.hotline.settings import HotlineSettings
 from mamoru.mail import Mailer
 
@@ -70,7 +71,7 @@ def _insert(session: Session, now: datetime, values: dict[str, Any], seal: Any) 
     # A plain INSERT (inline: no RETURNING of the new id): the intake's database user may insert
     # here and read nothing.
     for _ in range(RECEIPT_ATTEMPTS):
-        receipt = intake.new_receipt(now)
+        receipt = new_receipt(now)
         try:
             with session.begin_nested():
                 session.execute(insert(INBOX).inline().values(receipt=receipt, received_at=now,

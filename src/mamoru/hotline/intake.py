@@ -21,7 +21,6 @@ from __future__ import annotations
 import csv
 import io
 import re
-import secrets
 from collections.abc import Iterable, Sequence
 from dataclasses import dataclass, field
 from datetime import datetime
@@ -40,6 +39,7 @@ from mamoru.hotline import workflow as wf
 from mamoru.hotline.contact_keys import Sealer
 from mamoru.hotline.contacts import seal_new
 from mamoru.hotline.models import HotlineCase, Report
+from mamoru.hotline.receipts import new_receipt
 from mamoru.hotline.settings import HotlineSettings
 from mamoru.mail import Mailer
 
@@ -111,10 +111,6 @@ def validate(inp: ReportInput, row: int | None = None) -> tuple[str, list[Proble
         except ValueError as exc:
             problems.append(Problem(row, "url", f"not a usable address: {exc}"))
     return canonical, problems
-
-
-def new_receipt(now: datetime) -> str:
-    return f"R{now:%y%m%d}-{secrets.token_hex(4).upper()}"
 
 
 def submit(session: Session, inp: ReportInput, source: str, levels: wf.ServiceLevels, *,

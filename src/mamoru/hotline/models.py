@@ -89,7 +89,7 @@ class Report(Base):
     __table_args__ = (UniqueConstraint("flagger_id", "client_key"),)
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    receipt: Mapped[str] = mapped_column(String(24), unique=True)
+    receipt: Mapped[str] = mapped_column(String(32), unique=True)  # hotline.receipts
     case_id: Mapped[int] = mapped_column(ForeignKey("hl_cases.id"), index=True)
     received_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow, index=True)
     source: Mapped[str] = mapped_column(String(16))  # public, flagger, partner
@@ -292,7 +292,7 @@ class InboxReport(Base):
     __tablename__ = "hl_inbox"
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
-    receipt: Mapped[str] = mapped_column(String(24), unique=True)
+    receipt: Mapped[str] = mapped_column(String(32), unique=True)  # hotline.receipts
     received_at: Mapped[datetime] = mapped_column(UTCDateTime)
     source: Mapped[str] = mapped_column(String(16))  # public, platform
     url: Mapped[str] = mapped_column(Text)

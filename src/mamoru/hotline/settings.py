@@ -49,6 +49,8 @@ class HotlineSettings:
     sender_name: str = "mamoru hotline"  # not a setting: the name on the hotline's mail
     public_rate: tuple[int, int] = setting("MAMORU_HOTLINE_PUBLIC_RATE", "Public reports allowed per client as "
                                            "N/SECONDS.", (10, 600), parse=RATE)
+    status_rate: tuple[int, int] = setting("MAMORU_HOTLINE_STATUS_RATE", "Receipt lookups (the reporters' status "
+                                           "page and API) allowed per client as N/SECONDS.", (20, 600), parse=RATE)
     flagger_rate: tuple[int, int] = setting("MAMORU_HOTLINE_FLAGGER_RATE", "Reports allowed per trusted-flagger "
                                             "token as N/SECONDS.", (600, 60), parse=RATE)
     redis_url: str = setting("MAMORU_HOTLINE_REDIS_URL", "Redis for shared rate-limit counters, "

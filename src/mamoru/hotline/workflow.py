@@ -101,6 +101,32 @@ def is_open(status: str) -> bool:
     return status in OPEN_STATUSES
 
 
+# --- what a reporter may learn with her receipt -----------------------------------------------------
+# One of three words and nothing more (no verdict, no URL, no case number): received (also while the
+# report waits in the inbox, status None), assessed (an analyst has looked: not actionable, or
+# actionable and not yet passed on), acted on (passed to the police or the partner hotline abroad,
+# a deletion request sent, or removed). While the police hold a case it says "assessed": the state
+# must not tell someone who reported his own address that the police have it.
+
+RECEIVED = "received"
+ASSESSED = "assessed"
+ACTED_ON = "acted_on"
+PUBLIC_STATUSES = (RECEIVED, ASSESSED, ACTED_ON)
+PUBLIC_STATUS: dict[str, str] = {
+    QUEUED: RECEIVED,
+    CLOSED: ASSESSED, REFERRAL_PENDING: ASSESSED, FORWARD_PENDING: ASSESSED,
+    NOTICE_PENDING: ACTED_ON, REMOVAL_PENDING: ACTED_ON, REMOVED: ACTED_ON,
+}
+
+
+def public_status(status: str | None, police_hold: bool) -> str:
+    """The reporter's word for a case in `status` (None: the report is still in the inbox)."""
+    if status is None:
+        return RECEIVED
+    word = PUBLIC_STATUS[status]
+    return ASSESSED if word == ACTED_ON and police_hold else word
+
+
 # --- when a removal counts ------------------------------------------------------------------------
 # A site can answer the checker (it says who it is) with 404 and serve the content to everyone else.
 # So one "gone" answer is not a removal: it makes the case "removal seen once, to confirm"; a second

@@ -124,7 +124,8 @@ def smtp_server() -> Iterator[Inbox]:
 def hotline_settings(smtp_server: Inbox) -> HotlineSettings:
     return HotlineSettings(check_allow_loopback_for_tests=True, check_timeout=5.0, police_email="police@example.test",
                            escalation_email="lead@example.test", mail_backend="smtp", smtp_host=smtp_server.host,
-                           smtp_port=smtp_server.port, public_rate=(5, 600), flagger_rate=(50, 60))
+                           smtp_port=smtp_server.port, public_rate=(5, 600), flagger_rate=(50, 60),
+                           status_rate=(6, 600))
 
 
 @pytest.fixture

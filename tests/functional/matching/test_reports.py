@@ -49,7 +49,7 @@ def test_a_matching_report_goes_to_the_inbox_with_the_matches_and_no_labels(
                note="uploaded twice; account suspended")
     assert r.status_code == 201, r.text
     receipt = r.json()["receipt"]
-    assert re.fullmatch(r"R\d{6}-[0-9A-F]{8}", receipt)
+    assert re.fullmatch(r"R\d{6}(-[0-9A-HJKMNP-TV-Z]{4}){4}", receipt)
     row = _inbox(database, receipt)
     assert row is not None and (row.source, row.url, row.description, row.contact) == (
         "platform", url, "uploaded twice; account suspended", "")

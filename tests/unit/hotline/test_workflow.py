@@ -88,3 +88,13 @@ def test_any_sequence_of_steps_stays_within_known_statuses(steps: list[str]) -> 
         except wf.TransitionRefused:
             assert step not in wf.allowed_events(s)
         assert s in wf.STATUSES
+
+
+def test_every_status_has_one_word_for_the_reporter() -> None:
+    assert set(wf.PUBLIC_STATUS) == set(wf.STATUSES)  # a new status must be given its word
+    assert wf.public_status(None, False) == wf.RECEIVED  # still in the inbox
+    assert wf.public_status(wf.QUEUED, False) == wf.RECEIVED
+    assert [wf.public_status(s, False) for s in (wf.CLOSED, wf.REFERRAL_PENDING, wf.FORWARD_PENDING)] == [wf.ASSESSED] * 3
+    acted = (wf.NOTICE_PENDING, wf.REMOVAL_PENDING, wf.REMOVED)
+    assert [wf.public_status(s, False) for s in acted] == [wf.ACTED_ON] * 3
+    assert [wf.public_status(s, True) for s in acted] == [wf.ASSESSED] * 3  # a police hold tells nobody

@@ -14,7 +14,8 @@ from mamoru.i18n import LOCALE_DIR, catalogue, era_year, error_messages, fiscal_
 
 PACKAGE = Path(mamoru.__file__).parent  # web pages and the domains' documents (followup/templates)
 DYNAMIC = ["lineage:unchanged", "lineage:revised", "lineage:split", "lineage:merged", "lineage:new", "draft", "in_force", "superseded", "origin:third-comprehensive", "origin:other", "origin:unknown",
-           "wrong username or password", "too many failed attempts; wait 15 minutes"]
+           "wrong username or password", "too many failed attempts; wait 15 minutes",
+           "report-status:received", "report-status:assessed", "report-status:acted_on"]
 
 
 def msgids() -> set[str]:

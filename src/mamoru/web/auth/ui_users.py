@@ -1,5 +1,5 @@
 """The administrator's page of one account: change its role, agency, display name and e-mail,
-deactivate it (after a confirmation) or reactivate it, and read its audit trail.
+deactivate it (after a confirmation) or reactivate it, and read its audit trail (in words: web/auth/trail.py).
 
 Served by the office process only (web/auth ROUTES): its database user is the one that may UPDATE
 those columns of users (mamoru.separation); the hotline's may not. Each change is one call of
@@ -19,7 +19,8 @@ from mamoru.auth.models import User
 from mamoru.errors import DomainError, NotFound
 from mamoru.plan import service as plan_service
 from mamoru.web import forms
-from mamoru.web.deps import get_session, require_roles
+from mamoru.web.auth import trail
+from mamoru.web.deps import get_lang, get_session, require_roles
 from mamoru.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -47,7 +48,8 @@ def user_page(request: Request, session: Session, username: str, problems: forms
     account = named(session, username)
     return render(request, "pages/user.html", {
         "account": account, "roles": roles.ALL_ROLES, "agencies": plan_service.agencies(session),
-        "history": auth_service.user_history(session, account), "problems": list(problems),
+        "history": trail.describe(get_lang(request), auth_service.user_history(session, account)),
+        "problems": list(problems),
         "done": request.query_params.get("done", "")}, status_code=status)
 
 
