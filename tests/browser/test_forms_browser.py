@@ -104,6 +104,6 @@ def test_the_administrators_account_journey_in_japanese(page, server) -> None:  
         page.click("form[action='/admin/users/suzuki/activate'] button[type=submit]")
     assert "アカウントを再び有効にしました。" in page.inner_text("main")
     trail = page.inner_text("table.audit")
-    for action in ("user:create", "user:edit", "user:deactivate", "user:activate"):
+    for action in ("アカウントの作成", "アカウントの変更", "アカウントの無効化", "アカウントの再有効化"):  # in words, not codes
         assert action in trail
     assert "このアカウントの監査記録" in page.inner_text("main")

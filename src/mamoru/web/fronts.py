@@ -33,6 +33,7 @@ class Front:
 
 PUBLIC = Front("public", "portal", (
     ("matcher", r"^/api/v1/match(/|$)"),
+    ("intake", r"^/api/v1/report/status$"),
     ("feed", r"^/api/v1/blocklist/(snapshots|deltas|keys)(/|$)"),
     ("portal", r"^/api/v1/(plans|measures|agencies|definitions|prefectures|timeline|health)(/|$)"),
     ("portal", r"^/api/v1/followup/(indicators|materials|prefectures|services)(/|$)"),

@@ -43,7 +43,8 @@ def test_the_intake_process_serves_the_form_and_health_only(intake_client: Any) 
     assert {"/report", "/api/v1/health"} <= paths
     assert not [p for p in paths if p.startswith(("/hotline", "/api/v1/hotline", "/login", "/api/v1/match", "/blocklist"))]
     assert not [p for p in paths if p not in {"/report", "/report/status", "/api/v1/report/status", "/api/v1/health",
-                                              "/api/v1/openapi.json", "/api/v1/docs", "/docs/oauth2-redirect"}]
+                                              "/api/v1/openapi.json", "/api/v1/docs", "/api/v1/docs/openapi.json",
+                                              "/docs/oauth2-redirect"}]
 
 
 def test_the_intake_form_writes_one_inbox_row_and_the_worker_makes_the_case(intake_client: Any, database: Any,
