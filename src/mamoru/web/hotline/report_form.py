@@ -84,8 +84,7 @@ async def report_submit(request: Request, url: str = Form(""), content_type: str
 def _submit(request: Request, values: dict[str, str], sent: str | None) -> Response:
     db: Database = request.app.state.database
     with db.session() as session:
-        principal = Principal(user=None) if is_intake(request) else get_principal(request, session)
-        check_csrf(request, principal, sent)
+        reporter(request, session, sent)  # the form's CSRF check, as on GET
         return _accept(request, session, values)
 
 
