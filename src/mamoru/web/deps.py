@@ -11,6 +11,8 @@ scope of its role.
 
 from __future__ import annotations
 
+import asyncio
+import contextvars
 import hmac
 import secrets
 from collections.abc import Callable, Iterator
@@ -42,6 +44,7 @@ def get_settings(request: Request) -> Settings:
 
 
 BaseModelT = TypeVar("BaseModelT", bound=BaseModel)
+T = TypeVar("T")
 
 
 def get_session(request: Request) -> Iterator[Session]:
@@ -116,7 +119,7 @@ def _bearer(request: Request) -> str | None:
 REFUSED_BEARER = "invalid, expired or revoked API token"
 
 
-def refuse_dead_token(request: Request) -> None:
+async def refuse_dead_token(request: Request) -> None:
     """An app-wide dependency: every API route, the public ones too, answers 401 (JSON) to a Bearer
     token that is unknown, revoked or expired, instead of serving the request as anonymous.
 
@@ -131,14 +134,30 @@ def refuse_dead_token(request: Request) -> None:
     bearer = _bearer(request)
     if bearer is None:
         return
-    db: Database = request.app.state.database
-    with db.session() as s:
-        tok = auth_service.find_token(s, bearer)
-        token_id = tok.id if tok is not None else None
+    # async, so that a request without a token (or a route that checks its own) costs no hop into
+    # the thread pool for this app-wide dependency; the lookup itself runs in a worker thread
+    token_id = await in_thread(_live_token_id, request.app.state.database, bearer)
     if token_id is None:
         raise HTTPException(401, REFUSED_BEARER, headers={"WWW-Authenticate": "Bearer"})
     # get_principal loads this token by id instead of looking its secret up a second time
     request.state.live_token = (bearer, token_id)
+
+
+def _live_token_id(db: Database, bearer: str) -> int | None:
+    with db.session() as s:
+        tok = auth_service.find_token(s, bearer)
+        return tok.id if tok is not None else None
+
+
+async def in_thread(fn: Callable[..., T], *args: Any) -> T:
+    """`fn(*args)` in a worker thread of the running loop's executor, with the caller's context
+    variables: the hop of the hot routes (match, the public report). Cheaper than Starlette's
+    run_in_threadpool (AnyIO's cancel scope, capacity limiter and Condition-based queue per call:
+    about a third of a match request's CPU in a py-spy profile, docs/performance.md); the number of
+    requests in flight is bounded before, by ConcurrencyLimit, and the executor is sized to it
+    (web/limits.py threads_for)."""
+    loop = asyncio.get_running_loop()
+    return await loop.run_in_executor(None, contextvars.copy_context().run, fn, *args)
 
 
 def authenticates_in_route(endpoint: Callable[..., Any]) -> Callable[..., Any]:

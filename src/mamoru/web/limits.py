@@ -13,6 +13,7 @@ import json
 import re
 import weakref
 from collections.abc import Iterable
+from concurrent.futures import ThreadPoolExecutor
 from html import escape
 from http.cookies import SimpleCookie
 from typing import Any
@@ -407,5 +408,8 @@ def threads_for(threads: int) -> Any:
 
         limiter = anyio.to_thread.current_default_thread_limiter()
         limiter.total_tokens = max(int(limiter.total_tokens), threads)
+        # the loop's own executor: the hot routes' one hop (web/deps.py in_thread)
+        asyncio.get_running_loop().set_default_executor(
+            ThreadPoolExecutor(max_workers=threads, thread_name_prefix="mamoru-hop"))
 
     return size_thread_pool

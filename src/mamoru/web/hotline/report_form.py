@@ -19,7 +19,6 @@ from typing import Any
 from fastapi import APIRouter, Depends, Form, Request
 from fastapi.responses import HTMLResponse, Response
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from mamoru.db import Database
 from mamoru.errors import InvalidInput
@@ -28,7 +27,15 @@ from mamoru.hotline.ratelimit import client_key
 from mamoru.hotline.runtime import HotlineRuntime, for_app, for_public_form
 from mamoru.i18n import gettext
 from mamoru.web.clients import request_address
-from mamoru.web.deps import Principal, check_csrf, csrf_token_sent, get_lang, get_principal, get_session
+from mamoru.web.deps import (
+    Principal,
+    check_csrf,
+    csrf_token_sent,
+    get_lang,
+    get_principal,
+    get_session,
+    in_thread,
+)
 from mamoru.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -78,7 +85,7 @@ async def report_submit(request: Request, url: str = Form(""), content_type: str
     # transaction committed before the answer (docs/performance.md, the concurrency sweep).
     values = {"url": url, "content_type": content_type, "where_found": where_found, "description": description,
               "contact": contact, "immediate_danger": immediate_danger}
-    return await run_in_threadpool(_submit, request, values, sent)
+    return await in_thread(_submit, request, values, sent)
 
 
 def _submit(request: Request, values: dict[str, str], sent: str | None) -> Response:

@@ -20,7 +20,6 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.orm import Session
-from starlette.concurrency import run_in_threadpool
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
@@ -39,6 +38,7 @@ from mamoru.web.deps import (
     authenticates_in_route,
     get_principal,
     get_session,
+    in_thread,
     json_body_doc,
     parse_json_body,
     require_api_token,
@@ -157,7 +157,7 @@ async def match(request: Request) -> dict[str, Any]:
     # per dependency and three transactions (docs/performance.md, the concurrency sweep). The answers
     # are those of the dependencies the other routes use, in their order: 401/403 before a body is
     # validated (tests/security/test_authorization_matrix.py, test_api_authentication.py).
-    return await run_in_threadpool(_match_now, request, await request.body())
+    return await in_thread(_match_now, request, await request.body())
 
 
 def _match_now(request: Request, raw: bytes) -> dict[str, Any]:
