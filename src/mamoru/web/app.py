@@ -113,6 +113,8 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         app.add_middleware(ConcurrencyLimit, limit=settings.max_requests, queue=settings.request_queue,
                            wait=settings.queue_seconds)
         app.router.on_startup.append(threads_for(settings.max_requests + POOL_OVERFLOW))
+    if settings.role == "matcher":  # after the thread pool is sized: the snapshot is open before the first request
+        matching_web.api.ready_before_serving(app)
     app.add_middleware(BodyFirst, seconds=settings.body_seconds)  # a slow body holds no place, thread or lock
     app.add_middleware(limits.AnswerLater)  # a slowed answer (wrong passwords) waits outside the queue and the session
     app.add_middleware(BodyLimit)  # outermost: refuses oversize bodies before anything reads them

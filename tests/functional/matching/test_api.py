@@ -145,7 +145,11 @@ def test_matcher_process_role_serves_the_match_api(database: Database, tmp_path:
     from mamoru.web.app import create_app
 
     settings = make_settings(tmp_path, role="matcher")
-    with TestClient(create_app(settings, database)) as c:
+    app = create_app(settings, database)
+    with TestClient(app) as c:
+        # the snapshot was opened at start, before the first request (web/matching/api.py ready_before_serving)
+        runtime = app.state.matching_runtime
+        assert runtime is not None and runtime._matcher is not None
         assert post(c, world["token"], hashes=[world["shared"][0]]).status_code == 200
         assert c.get("/login").status_code == 404
 

@@ -13,6 +13,7 @@ MAMORU_MATCH_COUNT_SECONDS, matching/counting.py, so no request waits for anothe
 
 from __future__ import annotations
 
+import logging
 import threading
 from typing import Any
 
@@ -45,6 +46,7 @@ from mamoru.web.deps import (
 )
 
 router = APIRouter(prefix="/api/v1/match", tags=["matching"])
+log = logging.getLogger("mamoru.matching")
 _STARTING = threading.Lock()  # the first requests, arriving at once, build one runtime
 PLATFORMS_ONLY = ("matching is for platform API tokens: a platform account's token with the scope 'match' "
                   "matches against the banks offered to and chosen by that platform")
@@ -106,7 +108,11 @@ def make_limiter(ms: MatchingSettings) -> RateLimiter:
 
 
 def _state(request: Request) -> tuple[MatchRuntime, RateLimiter]:
-    st = request.app.state
+    return _app_state(request.app)
+
+
+def _app_state(app: Any) -> tuple[MatchRuntime, RateLimiter]:
+    st = app.state
     if getattr(st, "matching_runtime", None) is None:
         with _STARTING:
             if getattr(st, "matching_runtime", None) is None:
@@ -114,9 +120,24 @@ def _state(request: Request) -> tuple[MatchRuntime, RateLimiter]:
                 ms = st.settings.domain(MatchingSettings)
                 st.matching_limiter = make_limiter(ms)
                 st.matching_counts = QueryCounts(db, ms.count_seconds)
-                request.app.router.on_shutdown.append(st.matching_counts.close)  # the last counts are written
+                app.router.on_shutdown.append(st.matching_counts.close)  # the last counts are written
                 st.matching_runtime = MatchRuntime.from_settings(ms, db)
     return st.matching_runtime, st.matching_limiter
+
+
+def ready_before_serving(app: Any) -> None:
+    """The matcher process (role `matcher`) opens its snapshot, building the first one if there is
+    none, and warms its index before uvicorn accepts the first connection. Otherwise the first
+    requests would all wait behind that build (seconds on a busy machine) holding their places in
+    the queue, and the ones after them would be answered 503 or time out."""
+
+    async def warm() -> None:
+        try:
+            await in_thread(lambda: _app_state(app)[0].matcher())
+        except Exception:  # the first request tries again (and answers the error), as before
+            log.exception("the matcher could not open its snapshot at start")
+
+    app.router.on_startup.append(warm)
 
 
 def counts(request: Request) -> QueryCounts:
