@@ -45,7 +45,7 @@ def indicator_page(code: str, request: Request, session: Session = Depends(get_s
     ds = _dataset(request, session, code)
     lang = get_lang(request)
     ind = ds.indicator
-    svg = data.chart(ds, pick(ind, "title", lang), pick(ind, "unit", lang), gettext(lang, "Target"),
+    svg = data.chart(ds, pick(ind, "title", lang), pick(ind, "unit", lang), gettext(lang, "Target value"),
                      gettext(lang, "Provisional")) if ds.totals else ""
     return render(request, "pages/portal/indicator.html", {
         "ds": ds, "ind": ind, "svg": svg, "css": CSS, "label": lambda c: category_label(c, lang),
