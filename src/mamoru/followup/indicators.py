@@ -37,6 +37,7 @@ from mamoru.followup.models import (
 from mamoru.periods import fiscal_period, fiscal_period_label, today
 from mamoru.plan.models import Measure
 
+
 @dataclass(frozen=True)
 class Point:
     """One value as shown: entered (with source) or computed by a provider."""

@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from mamoru import audit
 from mamoru.auth.models import User
+from mamoru.db import utcnow
 from mamoru.followup.models import (
     BodyProfile,
     Capability,
@@ -31,7 +32,6 @@ from mamoru.followup.models import (
     Meeting,
     ReportingRound,
 )
-from mamoru.db import utcnow
 from mamoru.plan.models import Agency, Body, Measure, Prefecture
 
 SHIPPED = "reference data"

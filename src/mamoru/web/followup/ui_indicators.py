@@ -19,8 +19,8 @@ from mamoru.followup import indicator_rules as rules
 from mamoru.followup import indicator_values as ivals
 from mamoru.followup import indicators as isvc
 from mamoru.followup import prefectures as psvc
-from mamoru.plan import service as plan_svc
 from mamoru.i18n import error_messages, gettext
+from mamoru.plan import service as plan_svc
 from mamoru.web.deps import get_lang, get_session, live_providers, require_roles
 from mamoru.web.followup.ui_rounds import CSS, STAFF
 from mamoru.web.templating import _lang, render
