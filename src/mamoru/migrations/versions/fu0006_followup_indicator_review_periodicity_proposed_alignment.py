@@ -29,7 +29,7 @@ MONTHLY = ("icsa-addresses", "icsa-isps")
 LINKS = {
     "prefectures-jk-ordinance": (["bp17-5-01"], [5]),
     "jk-business-count": (["bp17-4-02", "bp17-5-01"], [4, 5]),
-    "cp-victims": (["bp17-5-02", "bp17-6-01"], [1, 3, 5]),
+    "cp-victims": (["bp17-5-02", "bp17-6-01"], [1, 3, 5, 6]),
     "cp-cases-cleared": (["bp17-5-02", "bp17-6-01"], [5, 6]),
     "cpros-victims": (["bp17-5-02"], [1, 5]),
     "cpros-broad-victims": (["bp17-5-02"], [1, 5]),
