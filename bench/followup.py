@@ -25,6 +25,7 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from mamoru.auth.service import create_user
+from mamoru.composition import all_settings_classes
 from mamoru.config import Settings
 from mamoru.db import Database, normalize_url
 from mamoru.followup import indicator_rules as rules
@@ -107,6 +108,13 @@ def time_indicator_pages(db: Database, client: TestClient, n: int) -> dict[str, 
     }
 
 
+def _settings(tmp: Path, url: str) -> Settings:
+    """Settings as a process builds them (every domain's, from MAMORU_* variables), state in `tmp`."""
+    return Settings.from_env({"MAMORU_VAR_DIR": str(tmp), "MAMORU_DATABASE_URL": url, "MAMORU_SECRET_KEY": "bench",
+                              "MAMORU_MAIL_BACKEND": "memory", "MAMORU_AUDIT_KEY": str(tmp / "keys" / "audit.key")},
+                             domain_classes=all_settings_classes())
+
+
 def run(url: str, label: str, n: int, tmp: Path) -> None:
     db = Database.from_url(url)
     upgrade(db.engine)
@@ -122,7 +130,7 @@ def run(url: str, label: str, n: int, tmp: Path) -> None:
         total = s.scalar(select(func.count()).select_from(RoundEntry))
     print(f"[{label}] filled 88 measures x 10 rounds: {per_round} entries a round, {total} in all "
           f"({time.perf_counter() - t0:.1f} s)")
-    app = create_app(Settings(var_dir=tmp, database_url=url, secret_key="bench", mail_backend="memory"), db)
+    app = create_app(_settings(tmp, url), db)
     with TestClient(app) as client:
         page = client.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]

@@ -18,9 +18,8 @@ from sqlalchemy.orm import Session
 
 from mamoru.followup import charts
 from mamoru.followup import indicator_rules as rules
-from mamoru.followup import indicator_values as ivals
 from mamoru.followup import indicators as isvc
-from mamoru.followup.models import Indicator, IndicatorValue
+from mamoru.followup.models import Indicator
 
 CSV_COLUMNS = ("indicator", "period", "dimension", "category", "value", "unit_en", "unit_ja", "status", "source",
                "published_on", "corrects")
@@ -41,19 +40,22 @@ class Dataset:
     indicator: Indicator
     totals: list[isvc.Point]
     breakdowns: list[Breakdown]
-    withdrawn: list[IndicatorValue]
+    withdrawn: list[isvc.PublicValue]
     points: list[isvc.Point]
+    last_change: datetime | None
+    """When the public figures last changed: the latest approval or withdrawal of a published value."""
 
-    @property
-    def last_change(self) -> datetime | None:
-        """When the public figures last changed: the latest approval or withdrawal of a published value."""
-        times = [v.approved_at for v in self.indicator.values if v.review == "approved" and v.approved_at]
-        times += [v.withdrawn_at for v in self.withdrawn if v.withdrawn_at]
-        return max(times, default=None)
+
+def get_dataset(session: Session, code: str, live: isvc.LiveProviders) -> Dataset:
+    """The public dataset of the indicator `code` (three statements, however many values it holds)."""
+    return dataset(session, isvc.get_indicator(session, code, with_values=False), live)
 
 
 def dataset(session: Session, ind: Indicator, live: isvc.LiveProviders) -> Dataset:
-    points = isvc.series(session, ind, live)
+    values = isvc.public_values(session, ind)
+    points = isvc.series(session, ind, live, values)
+    withdrawn = [v for v in values if v.review == "withdrawn"]
+    changes = [t for v in values for t in (v.approved_at, v.withdrawn_at) if t is not None]
     totals = [p for p in points if not p.category]
     known = rules.categories(ind.breakdown or [])
     tables: dict[str, Breakdown] = {}
@@ -69,7 +71,7 @@ def dataset(session: Session, ind: Indicator, live: isvc.LiveProviders) -> Datas
         used = {k for _, k in table.cells}
         table.keys = [k for k in known if k in used] + sorted(used - set(known))
         table.periods.sort()
-    return Dataset(ind, totals, [tables[d] for d in sorted(tables)], ivals.public_withdrawals(ind), points)
+    return Dataset(ind, totals, [tables[d] for d in sorted(tables)], withdrawn, points, max(changes, default=None))
 
 
 def chart(ds: Dataset, title: str, unit: str, target_label: str, provisional_label: str) -> str:

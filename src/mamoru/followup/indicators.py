@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -38,6 +38,56 @@ from mamoru.periods import fiscal_period, fiscal_period_label, today
 from mamoru.plan.models import Measure
 
 
+class ValueFields(Protocol):
+    """What the public figures read of a value: an IndicatorValue, or a PublicValue read without the ORM."""
+
+    @property
+    def period(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def published_on(self) -> date | None: ...
+    @property
+    def superseded_by_id(self) -> int | None: ...
+    @property
+    def review(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PublicValue:
+    """An approved value, or a published one later withdrawn, as one indicator's public page reads it
+    (plain columns: a page of ten years by 47 prefectures is 500 of them)."""
+
+    period: str
+    category: str
+    value: float
+    status: str
+    source: str
+    published_on: date | None
+    superseded_by_id: int | None
+    review: str
+    approved_at: datetime | None
+    withdrawn_at: datetime | None
+    withdrawn_reason: str
+
+
+def public_values(session: Session, ind: Indicator) -> list[PublicValue]:
+    """The values of `ind` the public may know of (one statement): approved ones (superseded included)
+    and published ones later withdrawn."""
+    v = IndicatorValue
+    rows = session.execute(select(v.period, v.category, v.value, v.status, v.source, v.published_on,
+                                  v.superseded_by_id, v.review, v.approved_at, v.withdrawn_at, v.withdrawn_reason)
+                           .where(v.indicator_id == ind.id, v.approved_at.is_not(None),
+                                  v.review.in_(("approved", "withdrawn"))).order_by(v.id))
+    return [PublicValue(*row) for row in rows]
+
+
 @dataclass(frozen=True)
 class Point:
     """One value as shown: entered (with source) or computed by a provider."""
@@ -48,7 +98,7 @@ class Point:
     status: str  # provisional, final or computed
     source: str
     published_on: date | None
-    superseded: list[IndicatorValue]
+    superseded: list[ValueFields]
 
 
 LiveProviders = Mapping[str, IndicatorProvider]
@@ -75,19 +125,24 @@ def indicators(session: Session) -> list[Indicator]:
                                 .options(selectinload(Indicator.values))))
 
 
-def get_indicator(session: Session, code: str) -> Indicator:
-    ind = session.scalar(select(Indicator).where(Indicator.code == code).options(selectinload(Indicator.values)))
+def get_indicator(session: Session, code: str, with_values: bool = True) -> Indicator:
+    """The indicator, with every value loaded unless `with_values` is False (then read them with
+    `public_values`)."""
+    query = select(Indicator).where(Indicator.code == code)
+    ind = session.scalar(query.options(selectinload(Indicator.values)) if with_values else query)
     if ind is None:
         raise NotFound(f"no indicator {code!r}")
     return ind
 
 
-def series(session: Session, ind: Indicator, live: LiveProviders) -> list[Point]:
+def series(session: Session, ind: Indicator, live: LiveProviders,
+           values: Sequence[ValueFields] | None = None) -> list[Point]:
     """The public figures: approved values by period (the approved values they superseded attached),
-    plus computed values for other periods. Drafts and withdrawn values never appear here."""
+    plus computed values for other periods. Drafts and withdrawn values never appear here. `values`:
+    the indicator's values when already read (`public_values`), else `ind.values`."""
     points: dict[tuple[str, str], Point] = {}
-    old: dict[tuple[str, str], list[IndicatorValue]] = {}
-    approved = [v for v in ind.values if v.review == "approved"]
+    old: dict[tuple[str, str], list[ValueFields]] = {}
+    approved = [v for v in (ind.values if values is None else values) if v.review == "approved"]
     for v in approved:
         if v.superseded_by_id is not None:
             old.setdefault((v.period, v.category), []).append(v)

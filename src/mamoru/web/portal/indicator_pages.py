@@ -6,6 +6,7 @@ served by the portal process on the public listener, read-only."""
 from __future__ import annotations
 
 import json
+from functools import cache
 
 from fastapi import APIRouter, Depends, Request
 from fastapi.responses import HTMLResponse, Response
@@ -14,7 +15,6 @@ from sqlalchemy.orm import Session
 from mamoru.auth.models import User
 from mamoru.followup import indicator_data as data
 from mamoru.followup import indicator_rules as rules
-from mamoru.followup import indicators as isvc
 from mamoru.followup.reference import prefecture_grid
 from mamoru.i18n import gettext, pick
 from mamoru.web.deps import current_user_optional, get_lang, get_session, live_providers
@@ -25,18 +25,22 @@ CSS = "/static/followup.css"
 DOWNLOAD_HEADERS = {"Content-Security-Policy": "default-src 'none'", "Access-Control-Allow-Origin": "*"}
 
 
+@cache
+def _prefecture_names() -> dict[str, tuple[str, str]]:
+    return {code: (ja, en) for code, ja, en, _x, _y in prefecture_grid()}
+
+
 def category_label(category: str, lang: str) -> str:
     """A breakdown key as a reader says it: the prefecture's name, or the key's label in `lang`."""
     dim, key = rules.dimension_of(category)
     if dim == "prefecture":
-        names = {code: (ja, en) for code, ja, en, _x, _y in prefecture_grid()}
-        ja, en = names.get(key, (key, key))
+        ja, en = _prefecture_names().get(key, (key, key))
         return ja if lang == "ja" else en
     return gettext(lang, f"category:{category}")
 
 
 def _dataset(request: Request, session: Session, code: str) -> data.Dataset:
-    return data.dataset(session, isvc.get_indicator(session, code), live_providers(request))
+    return data.get_dataset(session, code, live_providers(request))
 
 
 @router.get("/portal/indicators/{code}", response_class=HTMLResponse)
