@@ -98,8 +98,8 @@ def csv_text(ds: Dataset) -> str:
 
 
 def metadata(ind: Indicator) -> dict[str, Any]:
-    return {"code": ind.code, "title_en": ind.title_en, "title_ja": ind.title_ja, "definition_en": ind.note_en,
-            "definition_ja": ind.note_ja, "unit_en": ind.unit_en, "unit_ja": ind.unit_ja, "source_en": ind.source_en,
+    return {"code": ind.code, "title_en": ind.title_en, "title_ja": ind.title_ja, "note_en": ind.note_en,
+            "note_ja": ind.note_ja, "unit_en": ind.unit_en, "unit_ja": ind.unit_ja, "source_en": ind.source_en,
             "source_ja": ind.source_ja, "periodicity": ind.periodicity, "period_type": ind.period_type,
             "period_form": rules.period_form(ind.period_type, ind.periodicity), "scale": ind.scale,
             "direction": ind.direction, "breakdown": list(ind.breakdown or []), "measures": list(ind.measures or []),
