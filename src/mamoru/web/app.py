@@ -197,8 +197,8 @@ def _install_error_handlers(app: FastAPI) -> None:
             return render(request, "pages/error.html", {"status": exc.status, "message": message,
                                                         "problems": listed}, status_code=exc.status)
         lang = deps.get_lang(request)  # each problem also in the caller's language (Accept-Language, ?lang=)
-        for shown, p in zip(error_messages(lang, exc), problems, strict=False):
-            p["text"] = shown
+        for text, p in zip(error_messages(lang, exc), problems, strict=False):
+            p["text"] = text
         return JSONResponse({"detail": str(exc), "problems": problems}, status_code=exc.status)
 
     @app.exception_handler(HTTPException)
