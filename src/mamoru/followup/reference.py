@@ -144,7 +144,7 @@ def _proposed_mapping(session: Session, data: dict[str, Any], bump: Any) -> None
         if uid in measures:
             for n in numbers:
                 session.add(MeasureCapability(measure_id=measures[uid], capability_id=caps[n], mapped_by=SHIPPED))
-                bump("proposed capability links")
+                bump("proposed links")
 
 
 def _services(session: Session, bump: Any) -> None:
