@@ -2,7 +2,8 @@
 
 Prints the p95 time of the coordinator dashboard, the public portal home and report generation (HTML
 and PDF), on SQLite and, when MAMORU_TEST_POSTGRES_URL (or --postgres URL) is given, PostgreSQL.
-Target on a 2-core machine: dashboard and portal p95 under 100 ms.
+Target on a 2-core machine: dashboard and portal p95 under 100 ms. Each part of the follow-up that
+adds its own timings does so in a function of its own (`time_indicator_pages`), called from run().
 
     .venv/bin/python bench/followup.py [--requests 40] [--postgres postgresql://postgres@127.0.0.1:5432/test]
 """
@@ -24,11 +25,16 @@ from sqlalchemy import create_engine, func, select, text
 from sqlalchemy.orm import Session
 
 from mamoru.auth.service import create_user
+from mamoru.composition import all_settings_classes
 from mamoru.config import Settings
 from mamoru.db import Database, normalize_url
+from mamoru.followup import indicator_rules as rules
+from mamoru.followup import indicator_values as ivals
+from mamoru.followup import indicators as isvc
 from mamoru.followup import meetings
 from mamoru.followup.demo import fill
 from mamoru.followup.models import ReportingRound, RoundEntry
+from mamoru.followup.reference import load_reference
 from mamoru.followup.report import render
 from mamoru.migrate import upgrade
 from mamoru.plan.models import Agency, Measure
@@ -64,6 +70,51 @@ def _action_items(session: Session, n: int) -> None:
                                 agencies[(k + i) % len(agencies)], due)
 
 
+BENCH_INDICATOR = "bench-by-prefecture"
+
+
+def _indicator_years(db: Database, years: range) -> int:
+    """The shipped indicators, plus one counted by prefecture and sex with a value for every year of
+    `years` (total, 47 prefectures, 2 sexes), each entered by one coordinator and approved by another,
+    and a provisional value corrected by a final one each year. Returns how many values it holds."""
+    with db.session() as s:
+        load_reference(s)
+        office, second = (create_user(s, name, "coordinator", PASSWORD) for name in ("bench-enters", "bench-approves"))
+        ind = isvc.define_indicator(s, office, BENCH_INDICATOR, {
+            "title_en": "Generated indicator by prefecture (benchmark)", "title_ja": "生成した都道府県別指標（ベンチマーク）",
+            "unit_en": "children", "unit_ja": "人", "breakdown": ["prefecture", "sex"], "target_value": 1000})
+        for year in years:
+            first = ivals.add_value(s, office, ind, str(year), 1200 + year % 7, "provisional", "generated (provisional)")
+            ivals.approve_value(s, second, ind, first)
+            fix = ivals.add_value(s, office, ind, str(year), 1210 + year % 7, "final", "generated", corrects=first.id)
+            ivals.approve_value(s, second, ind, fix)
+            for category in rules.categories(["prefecture", "sex"]):
+                v = ivals.add_value(s, office, ind, str(year), (year * 31 + len(category)) % 90, "final", "generated",
+                                    category=category)
+                ivals.approve_value(s, second, ind, v)
+        return len(ind.values)
+
+
+def time_indicator_pages(db: Database, client: TestClient, n: int) -> dict[str, list[float]]:
+    """The public indicator page and its CSV and JSON downloads, with ten years of data (target: p95 under
+    150 ms on PostgreSQL)."""
+    held = _indicator_years(db, range(2015, 2025))
+    print(f"  indicator {BENCH_INDICATOR}: {held} values over ten years (47 prefectures, 2 sexes, corrections)")
+    base = f"/portal/indicators/{BENCH_INDICATOR}"
+    return {
+        "indicator page (public)": timed(lambda: client.get(base).raise_for_status(), n),
+        "indicator CSV download": timed(lambda: client.get(f"{base}/data.csv").raise_for_status(), n),
+        "indicator JSON download": timed(lambda: client.get(f"{base}/data.json").raise_for_status(), n),
+    }
+
+
+def _settings(tmp: Path, url: str) -> Settings:
+    """Settings as a process builds them (every domain's, from MAMORU_* variables), state in `tmp`."""
+    return Settings.from_env({"MAMORU_VAR_DIR": str(tmp), "MAMORU_DATABASE_URL": url, "MAMORU_SECRET_KEY": "bench",
+                              "MAMORU_MAIL_BACKEND": "memory", "MAMORU_AUDIT_KEY": str(tmp / "keys" / "audit.key")},
+                             domain_classes=all_settings_classes())
+
+
 def run(url: str, label: str, n: int, tmp: Path) -> None:
     db = Database.from_url(url)
     upgrade(db.engine)
@@ -79,7 +130,7 @@ def run(url: str, label: str, n: int, tmp: Path) -> None:
         total = s.scalar(select(func.count()).select_from(RoundEntry))
     print(f"[{label}] filled 88 measures x 10 rounds: {per_round} entries a round, {total} in all "
           f"({time.perf_counter() - t0:.1f} s)")
-    app = create_app(Settings(var_dir=tmp, database_url=url, secret_key="bench", mail_backend="memory"), db)
+    app = create_app(_settings(tmp, url), db)
     with TestClient(app) as client:
         page = client.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
@@ -90,12 +141,14 @@ def run(url: str, label: str, n: int, tmp: Path) -> None:
             "indicators API (public)": timed(lambda: client.get("/api/v1/followup/indicators").raise_for_status(), n),
             "action items page (300)": timed(lambda: client.get("/followup/actions").raise_for_status(), n),
         }
+        results.update(time_indicator_pages(db, client, n))
     with db.session() as s:
         r = s.get(ReportingRound, published.id)
         results["report html (ja)"] = timed(lambda: render(s, r, "ja", "html"), max(5, n // 4))
         results["report pdf (ja)"] = timed(lambda: render(s, r, "ja", "pdf"), 3)
     for name, samples in results.items():
-        target = "  (target < 100 ms)" if name in ("coordinator dashboard", "portal home") else ""
+        target = "  (target < 100 ms)" if name in ("coordinator dashboard", "portal home") else \
+            "  (target < 150 ms)" if name.startswith("indicator ") else ""
         print(f"[{label}] {name:24s} p95 {p95(samples):8.1f} ms   median {statistics.median(samples):8.1f} ms{target}")
     db.engine.dispose()
 

@@ -85,6 +85,7 @@ def _world(db: Database) -> dict[str, str]:
         measure_code = s.get(Measure, first.measure_id).code  # type: ignore[union-attr]
         entry = ff.accepted_entry(s, measure_code, "NPA", "警察庁として取締りを強化した。", "Enforcement was stepped up.")
         rounds.publish_round(s, None, r)
+        _indicator_values(s, made[R.COORDINATOR])
         body = s.scalars(select(Body).order_by(Body.id)).first()
         assert body is not None
         meeting = meetings.record_meeting(s, None, date(2024, 5, 1), "Council, first meeting", "推進会議 第1回",
@@ -99,7 +100,26 @@ def _world(db: Database) -> dict[str, str]:
         params = {"key": plan.key, "number": "1", "uid": measure.uid, "code": "NPA", "round_id": str(r.id),
                   "meeting_id": str(meeting.id), "case_id": str(case)}
         params["entry_id:followup"], params["entry_id:blocklist"] = str(entry.id), str(listed.id)
+        params["code:portal"] = params["code:followup"] = "victims-by-age"  # an indicator's pages
     return {**params, **{f"user:{role}": name for role, name in names.items()}}
+
+
+def _indicator_values(s: Any, office: Any) -> None:
+    """The shipped indicators, with one indicator's values by age group approved and a draft waiting, so
+    its public page shows a chart, a breakdown table and a withdrawal note, and its staff page a history."""
+    from mamoru.followup import indicator_values as ivals
+    from mamoru.followup import indicators as isvc
+    from mamoru.followup.reference import load_reference
+
+    load_reference(s)
+    ind = isvc.get_indicator(s, "victims-by-age")
+    second = uf.user(s, R.COORDINATOR)
+    for year, total in ((2016, 30), (2019, 41), (2020, 38), (2023, 45)):
+        for category, value in (("", total), ("age:elementary", total // 3), ("age:high-school", total - total // 3)):
+            v = ivals.add_value(s, office, ind, str(year), value, source="警察庁（画面確認用の例）", category=category)
+            ivals.approve_value(s, second, ind, v)
+    ivals.withdraw_value(s, second, ind, ind.values[0], "集計の誤りが判明したため（画面確認用の例）")
+    ivals.add_value(s, office, ind, "2024", 50, status="provisional", source="警察庁（速報）")
 
 
 def url_of(path: str, world: dict[str, str]) -> str:

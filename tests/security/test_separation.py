@@ -136,7 +136,9 @@ reporters' status lookup, served by the intake (and the hotline, which reads the
 FORBIDDEN_PREFIXES = ("/api/v1/hotline", "/hotline", "/api/v1/match", "/api/v1/banks", "/banks", "/matching",
                       "/api/v1/blocklist", "/blocklist", "/report", "/api/v1/report")
 PORTAL_PAGES = ["/", "/portal", "/portal/indicators", "/agencies", "/timeline", "/definitions",
-                "/api/v1/plans", "/api/v1/measures", "/api/v1/followup/indicators", "/blocked"]
+                "/api/v1/plans", "/api/v1/measures", "/api/v1/followup/indicators", "/blocked",
+                "/portal/indicators/cp-victims", "/portal/indicators/cp-victims/data.csv",
+                "/portal/indicators/cp-victims/data.json"]
 
 
 def test_every_table_belongs_to_a_domain_and_the_portal_reads_only_published_plan_tables() -> None:

@@ -197,22 +197,78 @@ def indicator_list() -> None:
 
 @indicator_app.command("add")
 def indicator_add(code: str = typer.Argument(..., help="Indicator code."),
-                  period: str = typer.Option(..., "--period", help="2023, 2011-07 or FY2023."),
-                  value: float = typer.Option(..., "--value"),
+                  period: str = typer.Option(..., "--period", help="In the indicator's periodicity: 2023, FY2023 or 2011-07."),
+                  value: float = typer.Option(..., "--value", help="In the indicator's range (a count: whole, 0 or more; "
+                                                                   "a percentage: 0 to 100)."),
                   source: str = typer.Option(..., "--source", help="Where the value was published."),
                   status: str = typer.Option("final", "--status", help="provisional or final."),
                   published_on: str | None = typer.Option(None, "--published-on", help="ISO 8601 date."),
-                  category: str = typer.Option("", "--category", help="Breakdown category (e.g. an age band)."),
+                  category: str = typer.Option("", "--category", help="Breakdown key (age:elementary, prefecture:13)."),
+                  corrects: int | None = typer.Option(None, "--corrects", help="The published value (its no.) this "
+                                                                               "one corrects."),
+                  note: str = typer.Option("", "--note"),
                   as_user: str | None = AS_OPTION) -> None:
-    """Enter a value; a value already entered for the period is superseded and kept."""
-    from mamoru.followup.indicators import add_value, get_indicator
+    """Enter a value as a draft (prints its no.): public once another person of the plan office approves it
+    (`mamoru indicator approve`). Bad input exits 2 with every problem named."""
+    from mamoru.followup.indicator_values import add_value
+    from mamoru.followup.indicators import get_indicator
 
     day = _iso(published_on, "--published-on") if published_on else None
     db = open_database(load_settings())
     with domain_errors(), db.session() as s:
-        add_value(s, resolve_actor(s, as_user), get_indicator(s, code), period, value, status, source, day, category)
-    err.print(f"{code} {period}: {value:g} ({status})")
+        v = add_value(s, resolve_actor(s, as_user), get_indicator(s, code), period, value, status, source, day,
+                      category, note, corrects)
+        s.commit()
+        typer.echo(v.id)
+    err.print(f"{code} {period}: {value:g} ({status}), draft no. {v.id}: waiting for approval")
 
+
+@indicator_app.command("values")
+def indicator_values(code: str = typer.Argument(..., help="Indicator code.")) -> None:
+    """Every value of an indicator with its review: no., period, category, value, status, review, entered by."""
+    from mamoru.followup.indicators import get_indicator
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        for v in sorted(get_indicator(s, code).values, key=lambda v: (v.period, v.category, v.id)):
+            extra = f"superseded by {v.superseded_by_id}" if v.superseded_by_id else v.withdrawn_reason
+            typer.echo(f"{v.id}\t{v.period}\t{v.category or '-'}\t{v.value:g}\t{v.status}\t{v.review}\t"
+                       f"{v.entered_by}\t{extra}")
+
+
+@indicator_app.command("approve")
+def indicator_approve(code: str = typer.Argument(..., help="Indicator code."),
+                      value_id: int = typer.Argument(..., help="The value's no. (from `mamoru indicator values`)."),
+                      as_user: str = typer.Option(..., "--as", help="The plan-office user approving (not the one "
+                                                                    "who entered it).")) -> None:
+    """Approve a draft value: it is public from now on."""
+    from mamoru.followup.indicator_values import approve_value, get_value
+    from mamoru.followup.indicators import get_indicator
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        ind = get_indicator(s, code)
+        approve_value(s, resolve_actor(s, as_user), ind, get_value(s, ind, value_id))
+        s.commit()
+    err.print(f"{code}: value no. {value_id} approved and public")
+
+
+@indicator_app.command("withdraw")
+def indicator_withdraw(code: str = typer.Argument(..., help="Indicator code."),
+                       value_id: int = typer.Argument(..., help="The value's no."),
+                       reason: str = typer.Option(..., "--reason", help="Why it is withdrawn (kept; noted publicly "
+                                                                        "when the value was published)."),
+                       as_user: str | None = AS_OPTION) -> None:
+    """Withdraw a value, draft or published, with its reason; it stays in the history."""
+    from mamoru.followup.indicator_values import get_value, withdraw_value
+    from mamoru.followup.indicators import get_indicator
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        ind = get_indicator(s, code)
+        withdraw_value(s, resolve_actor(s, as_user), ind, get_value(s, ind, value_id), reason)
+        s.commit()
+    err.print(f"{code}: value no. {value_id} withdrawn")
 
 @meeting_app.command("actions")
 def meeting_actions(owner: str | None = typer.Option(None, "--owner", help="Only this owner agency's items (code)."),

@@ -96,3 +96,58 @@ def tile_map(title: str, tiles: Sequence[tuple[str, str, int, int]], fills: dict
                     f'<text x="{x + (size - 2) / 2:.0f}" y="{y + size / 2 + 3:.0f}" font-size="9" '
                     f'text-anchor="middle">{escape(label[:3])}</text></g>')
     return _svg(width, height, body, title)
+
+
+def time_chart(title: str, points: Sequence[tuple[float, str, float, bool]], unit: str = "", width: int = 640,
+               height: int = 240, target: float | None = None, target_label: str = "",
+               provisional_label: str = "") -> str:
+    """A line on a true time axis: points of (x in years, period label, value, provisional), so the gap
+    between 2007 and 2011 is four times that between 2011 and 2012. Year ticks below; the target as a
+    dashed line with its label; provisional values as hollow dots."""
+    left, right, top, bottom = 56, 20, 26, 34
+    body = [f'<text x="0" y="15" font-size="12" font-weight="bold">{escape(title)}</text>']
+    if not points:
+        body.append(f'<text x="{left}" y="{height // 2}" font-size="11">—</text>')
+        return _svg(width, height, body, title)
+    pts = sorted(points)
+    values = [v for _, _, v, _ in pts] + ([target] if target is not None else [])
+    lo, hi = min(0.0, min(values)), max(values) or 1.0
+    x0, x1 = int(pts[0][0]), int(pts[-1][0]) + 1
+    pw, ph = width - left - right, height - top - bottom
+
+    def sx(x: float) -> float:
+        return left + pw * (x - x0) / (x1 - x0)
+
+    def sy(v: float) -> float:
+        return top + ph - ph * (v - lo) / (hi - lo or 1)
+
+    body.append(f'<line x1="{left}" y1="{top + ph}" x2="{left + pw}" y2="{top + ph}" stroke="#999"/>')
+    body.append(f'<line x1="{left}" y1="{top}" x2="{left}" y2="{top + ph}" stroke="#ccc"/>')
+    body.append(f'<text x="{left - 4}" y="{top + 8}" font-size="9" text-anchor="end">{hi:,.0f}</text>')
+    body.append(f'<text x="{left - 4}" y="{top + ph}" font-size="9" text-anchor="end">{lo:,.0f}</text>')
+    span = x1 - x0
+    step = 1 if span <= 12 else 2 if span <= 24 else 5
+    for year in range(x0, x1 + 1):
+        if year % step == 0 or year == x0:
+            x = sx(year)
+            body.append(f'<line x1="{x:.1f}" y1="{top + ph}" x2="{x:.1f}" y2="{top + ph + 4}" stroke="#999"/>'
+                        f'<text x="{x:.1f}" y="{top + ph + 16}" font-size="9" text-anchor="middle" '
+                        f'class="tick">{year}</text>')
+    if target is not None:
+        ty = sy(target)
+        body.append(f'<line x1="{left}" y1="{ty:.1f}" x2="{left + pw}" y2="{ty:.1f}" stroke="#2f8f4e" '
+                    f'stroke-dasharray="4 3" class="target"/>'
+                    f'<text x="{left + pw}" y="{ty - 4:.1f}" font-size="9" text-anchor="end" fill="#2f8f4e">'
+                    f'{escape(target_label)} {target:,g}</text>')
+    coords = [(sx(x), sy(v)) for x, _, v, _ in pts]
+    if len(coords) > 1:
+        body.append('<polyline fill="none" stroke="#1f5fa8" stroke-width="2" points="'
+                    + " ".join(f"{x:.1f},{y:.1f}" for x, y in coords) + '"/>')
+    for (_, period, v, provisional), (x, y) in zip(pts, coords, strict=True):
+        fill = "#fff" if provisional else "#1f5fa8"
+        note = f" ({provisional_label})" if provisional and provisional_label else ""
+        body.append(f'<circle cx="{x:.1f}" cy="{y:.1f}" r="3.5" fill="{fill}" stroke="#1f5fa8" data-period="{escape(period)}">'
+                    f'<title>{escape(period)}: {v:,g} {escape(unit)}{escape(note)}</title></circle>')
+    last_x, last_y = coords[-1]
+    body.append(f'<text x="{min(last_x, width - 40):.1f}" y="{last_y - 7:.1f}" font-size="10">{pts[-1][2]:,g}</text>')
+    return _svg(width, height, body, title)

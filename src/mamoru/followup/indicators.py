@@ -11,9 +11,9 @@ from __future__ import annotations
 
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
-from datetime import date
+from datetime import date, datetime
 from types import MappingProxyType
-from typing import Any
+from typing import Any, Protocol
 
 from sqlalchemy import func, select
 from sqlalchemy.orm import Session, selectinload
@@ -24,6 +24,7 @@ from mamoru.auth.models import User
 from mamoru.domain import PERIOD_TYPES, Computed, IndicatorProvider
 from mamoru.errors import InvalidInput, NotFound, PermissionDenied, Problem
 from mamoru.followup import figures
+from mamoru.followup import indicator_rules as rules
 from mamoru.followup.models import (
     EntryStatus,
     Indicator,
@@ -36,7 +37,55 @@ from mamoru.followup.models import (
 from mamoru.periods import fiscal_period, fiscal_period_label, today
 from mamoru.plan.models import Measure
 
-VALUE_STATUSES = ("provisional", "final")
+
+class ValueFields(Protocol):
+    """What the public figures read of a value: an IndicatorValue, or a PublicValue read without the ORM."""
+
+    @property
+    def period(self) -> str: ...
+    @property
+    def category(self) -> str: ...
+    @property
+    def value(self) -> float: ...
+    @property
+    def status(self) -> str: ...
+    @property
+    def source(self) -> str: ...
+    @property
+    def published_on(self) -> date | None: ...
+    @property
+    def superseded_by_id(self) -> int | None: ...
+    @property
+    def review(self) -> str: ...
+
+
+@dataclass(frozen=True, slots=True)
+class PublicValue:
+    """An approved value, or a published one later withdrawn, as one indicator's public page reads it
+    (plain columns: a page of ten years by 47 prefectures is 500 of them)."""
+
+    period: str
+    category: str
+    value: float
+    status: str
+    source: str
+    published_on: date | None
+    superseded_by_id: int | None
+    review: str
+    approved_at: datetime | None
+    withdrawn_at: datetime | None
+    withdrawn_reason: str
+
+
+def public_values(session: Session, ind: Indicator) -> list[PublicValue]:
+    """The values of `ind` the public may know of (one statement): approved ones (superseded included)
+    and published ones later withdrawn."""
+    v = IndicatorValue
+    rows = session.execute(select(v.period, v.category, v.value, v.status, v.source, v.published_on,
+                                  v.superseded_by_id, v.review, v.approved_at, v.withdrawn_at, v.withdrawn_reason)
+                           .where(v.indicator_id == ind.id, v.approved_at.is_not(None),
+                                  v.review.in_(("approved", "withdrawn"))).order_by(v.id))
+    return [PublicValue(*row) for row in rows]
 
 
 @dataclass(frozen=True)
@@ -49,7 +98,7 @@ class Point:
     status: str  # provisional, final or computed
     source: str
     published_on: date | None
-    superseded: list[IndicatorValue]
+    superseded: list[ValueFields]
 
 
 LiveProviders = Mapping[str, IndicatorProvider]
@@ -76,21 +125,28 @@ def indicators(session: Session) -> list[Indicator]:
                                 .options(selectinload(Indicator.values))))
 
 
-def get_indicator(session: Session, code: str) -> Indicator:
-    ind = session.scalar(select(Indicator).where(Indicator.code == code).options(selectinload(Indicator.values)))
+def get_indicator(session: Session, code: str, with_values: bool = True) -> Indicator:
+    """The indicator, with every value loaded unless `with_values` is False (then read them with
+    `public_values`)."""
+    query = select(Indicator).where(Indicator.code == code)
+    ind = session.scalar(query.options(selectinload(Indicator.values)) if with_values else query)
     if ind is None:
         raise NotFound(f"no indicator {code!r}")
     return ind
 
 
-def series(session: Session, ind: Indicator, live: LiveProviders) -> list[Point]:
-    """Current values by period (superseded ones attached), plus computed values for other periods."""
+def series(session: Session, ind: Indicator, live: LiveProviders,
+           values: Sequence[ValueFields] | None = None) -> list[Point]:
+    """The public figures: approved values by period (the approved values they superseded attached),
+    plus computed values for other periods. Drafts and withdrawn values never appear here. `values`:
+    the indicator's values when already read (`public_values`), else `ind.values`."""
     points: dict[tuple[str, str], Point] = {}
-    old: dict[tuple[str, str], list[IndicatorValue]] = {}
-    for v in ind.values:
+    old: dict[tuple[str, str], list[ValueFields]] = {}
+    approved = [v for v in (ind.values if values is None else values) if v.review == "approved"]
+    for v in approved:
         if v.superseded_by_id is not None:
             old.setdefault((v.period, v.category), []).append(v)
-    for v in ind.values:
+    for v in approved:
         if v.superseded_by_id is None:
             points[(v.period, v.category)] = Point(v.period, v.value, v.category, v.status, v.source, v.published_on,
                                                    old.get((v.period, v.category), []))
@@ -100,40 +156,10 @@ def series(session: Session, ind: Indicator, live: LiveProviders) -> list[Point]
     return sorted(points.values(), key=lambda p: (p.period, p.category))
 
 
-def add_value(session: Session, actor: User | None, ind: Indicator, period: str, value: float, status: str = "final",
-              source: str = "", published_on: date | None = None, category: str = "", note: str = "") -> IndicatorValue:
-    """Enter a value; one already current for that period and category is superseded, not lost."""
-    if actor is not None and actor.role != roles.COORDINATOR:
-        raise PermissionDenied("only the plan office enters indicator values")
-    problems = []
-    if status not in VALUE_STATUSES:
-        problems.append(Problem(None, "status", "provisional or final"))
-    if not period.strip() or len(period) > 16:
-        problems.append(Problem(None, "period", "a year (2023), month (2011-07) or fiscal year (FY2023)"))
-    if not source.strip():
-        problems.append(Problem(None, "source", "every value needs its source"))
-    if ind.breakdown and category and category not in ind.breakdown:
-        problems.append(Problem(None, "category", f"one of {', '.join(ind.breakdown)}"))
-    if problems:
-        raise InvalidInput(problems)
-    new = IndicatorValue(indicator_id=ind.id, period=period.strip(), value=float(value), status=status,
-                         source=source.strip(), published_on=published_on, category=category, note=note,
-                         entered_by=actor.username if actor else "cli")
-    session.add(new)
-    session.flush()
-    for old in ind.values:
-        if old.id != new.id and old.superseded_by_id is None and old.period == new.period and old.category == category:
-            old.superseded_by_id = new.id
-    audit.record(session, actor, "followup:indicator:value", f"indicator:{ind.code}",
-                 {"period": period, "value": value, "status": status, "source": source})
-    session.refresh(ind)
-    return new
-
-
 DIRECTIONS = ("higher", "lower")
 DEFINITION_FIELDS = ("title_en", "title_ja", "unit_en", "unit_ja", "direction", "period_type", "source_en",
                      "source_ja", "note_en", "note_ja", "pillars", "measures", "breakdown", "target_value",
-                     "target_period", "provider")
+                     "target_period", "provider", "periodicity", "scale")
 
 
 def define_indicator(session: Session, actor: User | None, code: str, fields: dict[str, Any]) -> Indicator:
@@ -147,6 +173,13 @@ def define_indicator(session: Session, actor: User | None, code: str, fields: di
         problems.append(Problem(None, "direction", "higher or lower (which is better)"))
     if fields.get("period_type", "calendar") not in PERIOD_TYPES:
         problems.append(Problem(None, "period_type", "calendar or fiscal"))
+    if fields.get("periodicity", "yearly") not in rules.PERIODICITIES:
+        problems.append(Problem(None, "periodicity", "yearly or monthly"))
+    if fields.get("scale", "count") not in rules.SCALES:
+        problems.append(Problem(None, "scale", "count, percent or quantity"))
+    if bad := rules.breakdown_errors(fields.get("breakdown") or []):
+        problems.append(Problem.of(None, "breakdown", "prefecture, sex or dimension:key (age:elementary), "
+                                                      "not {given}", given=", ".join(bad)))
     ind = session.scalar(select(Indicator).where(Indicator.code == code))
     if ind is None and not (fields.get("title_en") or fields.get("title_ja")):
         problems.append(Problem(None, "title", "a new indicator needs a title in at least one language"))

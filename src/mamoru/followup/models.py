@@ -134,12 +134,16 @@ class Indicator(Base):
     target_value: Mapped[float | None] = mapped_column(nullable=True)
     target_period: Mapped[str | None] = mapped_column(String(16), nullable=True)
     provider: Mapped[str | None] = mapped_column(String(64), nullable=True)  # code of a registered provider
+    periodicity: Mapped[str] = mapped_column(String(16), default="yearly")  # yearly or monthly
+    scale: Mapped[str] = mapped_column(String(16), default="count")  # count, percent or quantity (the value range)
     position: Mapped[int] = mapped_column(Integer, default=0)
     values: Mapped[list[IndicatorValue]] = relationship(back_populates="indicator", order_by="IndicatorValue.id")
 
 
 class IndicatorValue(Base):
-    """One value for one period; a correction supersedes it and both are kept."""
+    """One value for one period and category. Entered as a draft; public once a second person of the plan
+    office approves it. An approved correction supersedes the value it corrects (both kept); a withdrawn
+    value stays here with its reason (mamoru.followup.indicator_values)."""
 
     __tablename__ = "fu_indicator_values"
 
@@ -155,6 +159,13 @@ class IndicatorValue(Base):
     entered_by: Mapped[str] = mapped_column(String(64), default="cli")
     entered_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     superseded_by_id: Mapped[int | None] = mapped_column(ForeignKey("fu_indicator_values.id"), nullable=True)
+    review: Mapped[str] = mapped_column(String(16), default="draft")  # draft, approved or withdrawn
+    corrects_id: Mapped[int | None] = mapped_column(ForeignKey("fu_indicator_values.id"), nullable=True)
+    approved_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    approved_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    withdrawn_reason: Mapped[str] = mapped_column(Text, default="")
     indicator: Mapped[Indicator] = relationship(back_populates="values")
 
 
@@ -314,6 +325,9 @@ class MeasureCapability(Base):
     measure_id: Mapped[int] = mapped_column(ForeignKey("measures.id"), index=True)
     capability_id: Mapped[int] = mapped_column(ForeignKey("fu_capabilities.id"), index=True)
     mapped_by: Mapped[str] = mapped_column(String(64), default="cli")
+    # None: proposed (shipped with the reference data) until the plan office confirms it
+    confirmed_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    confirmed_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
 
 
 class MaturityAssessment(Base):

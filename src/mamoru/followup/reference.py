@@ -20,6 +20,7 @@ from sqlalchemy.orm import Session
 
 from mamoru import audit
 from mamoru.auth.models import User
+from mamoru.db import utcnow
 from mamoru.followup.models import (
     BodyProfile,
     Capability,
@@ -27,10 +28,14 @@ from mamoru.followup.models import (
     Decision,
     Indicator,
     IndicatorValue,
+    MeasureCapability,
     Meeting,
     ReportingRound,
 )
-from mamoru.plan.models import Agency, Body, Prefecture
+from mamoru.plan.models import Agency, Body, Measure, Prefecture
+
+SHIPPED = "reference data"
+"""Who entered and approved the shipped values (published figures), and proposed the shipped mapping."""
 
 
 def data_dir() -> Path:
@@ -90,21 +95,29 @@ def _indicators(session: Session, bump: Any) -> None:
                         note_en=row.get("note_en", ""), note_ja=row.get("note_ja", ""),
                         pillars=row.get("pillars", []), measures=row.get("measures", []),
                         breakdown=row.get("breakdown", []), target_value=row.get("target_value"),
-                        target_period=row.get("target_period"), provider=row.get("provider"), position=pos)
+                        target_period=row.get("target_period"), provider=row.get("provider"), position=pos,
+                        periodicity=row.get("periodicity", "yearly"), scale=row.get("scale", _scale(row)))
         session.add(ind)
         session.flush()
         previous: dict[str, IndicatorValue] = {}
         for v in row.get("values", []):
             val = IndicatorValue(indicator_id=ind.id, period=str(v["period"]), value=float(v["value"]),
                                  status=v.get("status", "final"), source=v["source"],
-                                 published_on=_d(v.get("published_on")), category=v.get("category", ""))
+                                 published_on=_d(v.get("published_on")), category=v.get("category", ""),
+                                 entered_by=SHIPPED, review="approved", approved_by=SHIPPED, approved_at=utcnow())
             session.add(val)
             session.flush()
             if v.get("corrects") and str(v["period"]) in previous:
                 previous[str(v["period"])].superseded_by_id = val.id
+                val.corrects_id = previous[str(v["period"])].id
             previous[str(v["period"])] = val
             bump("indicator values")
         bump("indicators")
+
+
+def _scale(row: dict[str, Any]) -> str:
+    """The value range of a shipped indicator that does not name it: percent for %, else a count."""
+    return "percent" if str(row.get("unit_en")) == "%" else "quantity" if row.get("unit_en") == "days" else "count"
 
 
 def _capabilities(session: Session, bump: Any) -> None:
@@ -116,6 +129,22 @@ def _capabilities(session: Session, bump: Any) -> None:
                 session.add(Capability(framework=data["key"], number=number, domain_key=dom["key"],
                                        domain_en=dom["en"], domain_ja=dom["ja"], title_en=en, title_ja=ja))
                 bump("capabilities")
+    _proposed_mapping(session, data, bump)
+
+
+def _proposed_mapping(session: Session, data: dict[str, Any], bump: Any) -> None:
+    """The shipped mapping of the plan's measures to the capabilities, proposed (not confirmed) until the
+    plan office confirms it; only into an empty mapping, so what the office changed is never redone."""
+    if session.scalar(select(MeasureCapability.id).limit(1)) is not None:
+        return
+    session.flush()
+    caps = {c.number: c.id for c in session.scalars(select(Capability).where(Capability.framework == data["key"]))}
+    measures = {m.uid: m.id for m in session.scalars(select(Measure).where(Measure.uid.in_(data["proposed_mapping"])))}
+    for uid, numbers in data["proposed_mapping"].items():
+        if uid in measures:
+            for n in numbers:
+                session.add(MeasureCapability(measure_id=measures[uid], capability_id=caps[n], mapped_by=SHIPPED))
+                bump("proposed links")
 
 
 def _services(session: Session, bump: Any) -> None:

@@ -8,6 +8,7 @@ from datetime import date, datetime
 
 from pydantic import BaseModel, ConfigDict, Field, field_validator
 
+from mamoru.followup import indicator_values as ivals
 from mamoru.followup.indicators import Point
 from mamoru.followup.materials import state_of
 from mamoru.followup.models import AwarenessMaterial, ConsultationService, Indicator, IndicatorValue
@@ -15,7 +16,7 @@ from mamoru.followup.prefectures import Row
 from mamoru.plan.models import Measure
 
 NOT_NULL = ("title_en", "title_ja", "unit_en", "unit_ja", "direction", "period_type", "source_en", "source_ja",
-            "note_en", "note_ja", "pillars", "measures", "breakdown")
+            "note_en", "note_ja", "pillars", "measures", "breakdown", "periodicity", "scale")
 
 
 class IndicatorDefinitionIn(BaseModel):
@@ -35,7 +36,10 @@ class IndicatorDefinitionIn(BaseModel):
     note_ja: str | None = None
     pillars: list[int] | None = None
     measures: list[str] | None = Field(None, description="Stable ids of linked measures.")
-    breakdown: list[str] | None = Field(None, description="Categories, for example age bands.")
+    breakdown: list[str] | None = Field(None, description="prefecture, sex, or categories written dimension:key "
+                                                          "(age:elementary).")
+    periodicity: str | None = Field(None, description="yearly (2023 or FY2023) or monthly (2023-07)")
+    scale: str | None = Field(None, description="count (whole, 0 or more), percent (0 to 100) or quantity (0 or more)")
     target_value: float | None = None
     target_period: str | None = None
     provider: str | None = Field(None, description="Code of a registered provider that computes values.")
@@ -53,13 +57,24 @@ class IndicatorDefinitionIn(BaseModel):
 class IndicatorValueIn(BaseModel):
     model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
 
-    period: str = Field(description="2023 (calendar year), 2011-07 (month) or FY2023 (fiscal year).")
-    value: float
+    period: str = Field(description="In the indicator's periodicity and year: 2023 (calendar year), FY2023 "
+                                    "(fiscal year) or 2011-07 (monthly).")
+    value: float = Field(description="In the indicator's range: a count is whole and 0 or more, a percentage 0 to 100.")
     status: str = Field("final", description="provisional or final")
     source: str = Field(description="Where the value was published; required.")
     published_on: date | None = None
-    category: str = Field("", description="A breakdown category of the indicator, or empty.")
+    category: str = Field("", description="A breakdown key of the indicator (age:elementary, prefecture:13, "
+                                          "sex:female), or empty for the total.")
     note: str = ""
+    corrects: int | None = Field(None, description="The published value (its id) this one corrects; needed when "
+                                                   "the period already has a value.")
+
+
+class WithdrawIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
+    reason: str = Field(description="Why the value is withdrawn; kept in its history (and noted publicly if "
+                                    "it was published).")
 
 
 class IndicatorValueOut(BaseModel):
@@ -67,11 +82,25 @@ class IndicatorValueOut(BaseModel):
     period: str
     category: str
     value: float
-    status: str
+    status: str = Field(description="provisional or final")
     source: str
     published_on: date | None
     note: str
-    superseded_by: int | None = Field(description="The correction that replaced this value, if any.")
+    superseded_by: int | None = Field(description="The approved correction that replaced this value, if any.")
+    corrects: int | None = Field(None, description="The value this one corrects.")
+    review: str = Field("approved", description="draft (not public), approved (public) or withdrawn")
+    entered_by: str | None = Field(None, description="Staff only.")
+    approved_by: str | None = Field(None, description="Staff only.")
+    approved_at: datetime | None = None
+    withdrawn_at: datetime | None = None
+    withdrawn_reason: str = ""
+
+
+class WithdrawalOut(BaseModel):
+    period: str
+    category: str
+    withdrawn_at: datetime | None
+    reason: str
 
 
 class PointOut(BaseModel):
@@ -100,13 +129,23 @@ class IndicatorOut(BaseModel):
     target_value: float | None
     target_period: str | None
     provider: str | None
+    periodicity: str = Field(description="yearly or monthly")
+    scale: str = Field(description="count, percent or quantity: the range of its values")
+    note_en: str
+    note_ja: str
+    page: str = Field(description="The indicator's public page on the portal.")
     current: list[PointOut] = Field(description="Current values by period, computed ones included.")
-    values: list[IndicatorValueOut] | None = Field(None, description="Every entered value, superseded ones too.")
+    values: list[IndicatorValueOut] | None = Field(None, description="The public: every approved value, superseded "
+                                                                     "ones too; staff: drafts and withdrawn ones too.")
+    withdrawn: list[WithdrawalOut] | None = Field(None, description="Published values later withdrawn, with the reason.")
 
 
-def value_out(v: IndicatorValue) -> IndicatorValueOut:
+def value_out(v: IndicatorValue, staff: bool = True) -> IndicatorValueOut:
     return IndicatorValueOut(id=v.id, period=v.period, category=v.category, value=v.value, status=v.status,
-                             source=v.source, published_on=v.published_on, note=v.note, superseded_by=v.superseded_by_id)
+                             source=v.source, published_on=v.published_on, note=v.note, superseded_by=v.superseded_by_id,
+                             corrects=v.corrects_id, review=v.review, entered_by=v.entered_by if staff else None,
+                             approved_by=v.approved_by if staff else None, approved_at=v.approved_at,
+                             withdrawn_at=v.withdrawn_at, withdrawn_reason=v.withdrawn_reason)
 
 
 def point_out(p: Point) -> PointOut:
@@ -114,14 +153,20 @@ def point_out(p: Point) -> PointOut:
                     published_on=p.published_on, supersedes=[o.value for o in p.superseded])
 
 
-def indicator_out(ind: Indicator, points: list[Point], with_values: bool = False) -> IndicatorOut:
+def indicator_out(ind: Indicator, points: list[Point], with_values: bool = False, staff: bool = False) -> IndicatorOut:
+    """The indicator as the API gives it; the public (staff False) gets approved values only."""
+    shown = [v for v in ind.values if staff or v.review == "approved"]
     return IndicatorOut(code=ind.code, title_en=ind.title_en, title_ja=ind.title_ja, unit_en=ind.unit_en,
                         unit_ja=ind.unit_ja, direction=ind.direction, period_type=ind.period_type,
                         source_en=ind.source_en, source_ja=ind.source_ja, pillars=list(ind.pillars or []),
                         measures=list(ind.measures or []), breakdown=list(ind.breakdown or []),
                         target_value=ind.target_value, target_period=ind.target_period, provider=ind.provider,
-                        current=[point_out(p) for p in points],
-                        values=[value_out(v) for v in ind.values] if with_values else None)
+                        periodicity=ind.periodicity, scale=ind.scale, note_en=ind.note_en, note_ja=ind.note_ja,
+                        page=f"/portal/indicators/{ind.code}", current=[point_out(p) for p in points],
+                        values=[value_out(v, staff) for v in shown] if with_values else None,
+                        withdrawn=[WithdrawalOut(period=v.period, category=v.category, withdrawn_at=v.withdrawn_at,
+                                                 reason=v.withdrawn_reason) for v in ivals.public_withdrawals(ind)]
+                        if with_values else None)
 
 
 # --- prefecture status ---------------------------------------------------------------------------

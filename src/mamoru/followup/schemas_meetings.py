@@ -232,6 +232,8 @@ class CapabilityOut(BaseModel):
     title_en: str
     title_ja: str
     measures: list[str] = Field(description="Stable ids of the measures mapped to it.")
+    proposed: list[str] = Field(description="Those of `measures` whose link is proposed (shipped with the "
+                                            "reference data), not yet confirmed by the plan office.")
     maturity: AssessmentOut | None = Field(description="The latest self-assessment.")
     history: list[AssessmentOut] = Field(description="Every self-assessment, oldest first.")
 
@@ -239,6 +241,11 @@ class CapabilityOut(BaseModel):
 class CoverageOut(BaseModel):
     capabilities: list[CapabilityOut]
     uncovered: list[int] = Field(description="Numbers of the capabilities no measure addresses.")
+    proposed_links: int = Field(description="Links still proposed, waiting for the plan office to confirm them.")
+
+
+class ConfirmedOut(CoverageOut):
+    confirmed: int = Field(description="How many proposed links this call confirmed.")
 
 
 def _assessment(a: MaturityAssessment) -> AssessmentOut:
@@ -250,6 +257,8 @@ def coverage_out(cov: list[Coverage]) -> CoverageOut:
                           domain_en=c.capability.domain_en, domain_ja=c.capability.domain_ja,
                           title_en=c.capability.title_en, title_ja=c.capability.title_ja,
                           measures=[m.uid for m in c.measures],
+                          proposed=[m.uid for m in c.measures if m.id in c.proposed],
                           maturity=_assessment(c.maturity) if c.maturity else None,
                           history=[_assessment(a) for a in c.history]) for c in cov]
-    return CoverageOut(capabilities=caps, uncovered=[c.number for c in caps if not c.measures])
+    return CoverageOut(capabilities=caps, uncovered=[c.number for c in caps if not c.measures],
+                       proposed_links=sum(len(c.proposed) for c in cov))

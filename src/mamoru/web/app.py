@@ -191,13 +191,16 @@ def _wants_html(request: Request) -> bool:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        problems = [p.__dict__ for p in exc.problems] if isinstance(exc, InvalidInput) else []
+        problems = [dict(p.__dict__) for p in exc.problems] if isinstance(exc, InvalidInput) else []
         if _wants_html(request):  # in the reader's language (mamoru.i18n.error_messages)
             lang = deps.get_lang(request)
             shown = error_messages(lang, exc)
             message, listed = ("invalid input", [{"text": t} for t in shown]) if problems else (shown[0], [])
             return render(request, "pages/error.html", {"status": exc.status, "message": message,
                                                         "problems": listed}, status_code=exc.status)
+        lang = deps.get_lang(request)  # each problem also in the caller's language (Accept-Language, ?lang=)
+        for text, p in zip(error_messages(lang, exc), problems, strict=False):
+            p["text"] = text
         return JSONResponse({"detail": str(exc), "problems": problems}, status_code=exc.status)
 
     @app.exception_handler(HTTPException)

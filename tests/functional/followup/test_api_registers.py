@@ -15,6 +15,7 @@ from mamoru.auth import roles
 @dataclass
 class People:
     office: dict[str, str]
+    second: dict[str, str]
     officer: dict[str, str]
     public: dict[str, str]
 
@@ -28,7 +29,8 @@ def people(fu, make_user, api_token) -> People:  # type: ignore[no-untyped-def]
         return {"Authorization": f"Bearer {api_token(user, scopes)}"}
 
     # "the public" with a key: a blocking-list subscriber (outside the plan office and the agencies)
-    return People(bearer(make_user(roles.COORDINATOR)), bearer(make_user(roles.AGENCY_OFFICER, agency="NPA")),
+    return People(bearer(make_user(roles.COORDINATOR)), bearer(make_user(roles.COORDINATOR)),
+                  bearer(make_user(roles.AGENCY_OFFICER, agency="NPA")),
                   bearer(make_user(roles.SUBSCRIBER), ["feed"]))
 
 
@@ -41,8 +43,18 @@ def test_indicators_definitions_values_corrections_and_computed(client, people) 
         assert client.post("/api/v1/followup/indicators/cp-victims/values", json=value, headers=who).status_code == 403
     anonymous = client.post("/api/v1/followup/indicators/cp-victims/values", json=value)
     assert anonymous.status_code == 401 and anonymous.headers["www-authenticate"] == "Bearer"  # not a CSRF 403
-    r = client.post("/api/v1/followup/indicators/cp-victims/values", json=value, headers=people.office)
-    assert r.status_code == 201 and r.json()["status"] == "provisional"
+    twice = client.post("/api/v1/followup/indicators/cp-victims/values", json=value, headers=people.office)
+    assert twice.status_code == 422 and twice.json()["problems"][0]["field"] == "period"  # 2022 has a value
+    published = next(v for v in client.get("/api/v1/followup/indicators/cp-victims").json()["values"]
+                     if v["period"] == "2022")
+    r = client.post("/api/v1/followup/indicators/cp-victims/values", json={**value, "corrects": published["id"]},
+                    headers=people.office)
+    assert r.status_code == 201 and r.json()["status"] == "provisional" and r.json()["review"] == "draft"
+    assert {p["period"]: p for p in client.get("/api/v1/followup/indicators/cp-victims").json()["current"]}[
+        "2022"]["value"] == 1487  # a draft is not public
+    approve = f"/api/v1/followup/indicators/cp-victims/values/{r.json()['id']}/approve"
+    assert client.post(approve, headers=people.office).status_code == 403  # the one who entered it
+    assert client.post(approve, headers=people.second).status_code == 200
     one = client.get("/api/v1/followup/indicators/cp-victims").json()
     now = {p["period"]: p for p in one["current"]}["2022"]
     assert now["value"] == 1490 and now["supersedes"] == [1487]

@@ -18,6 +18,7 @@ from mamoru.domain import Computed, IndicatorProvider
 from mamoru.errors import InvalidInput, PermissionDenied
 from mamoru.followup import alignment, materials, meetings, prefectures
 from mamoru.followup import entries as svc
+from mamoru.followup import indicator_values as ivals
 from mamoru.followup import indicators as isvc
 from mamoru.followup.models import RoundEntry
 from mamoru.followup.reference import load_reference
@@ -27,7 +28,7 @@ from mamoru.followup.workflow import Content
 from mamoru.plan.models import Measure
 
 
-def test_shipped_indicators_have_sources_and_corrections(ref) -> None:  # type: ignore[no-untyped-def]
+def test_shipped_indicators_have_sources_and_corrections(ref, make_user) -> None:  # type: ignore[no-untyped-def]
     assert load_reference(ref) == {}  # second load adds nothing
     inds = {i.code: i for i in isvc.indicators(ref)}
     assert {"cp-victims", "sns-victims", "minors-filtering-share", "jk-business-count", "victims-by-age",
@@ -36,13 +37,18 @@ def test_shipped_indicators_have_sources_and_corrections(ref) -> None:  # type: 
     sns = {p.period: p for p in isvc.series(ref, inds["sns-victims"], live_providers("office"))}
     assert sns["2019"].value == 2082 and sns["2019"].status == "final"
     assert [o.value for o in sns["2019"].superseded] == [2095]
-    assert inds["victims-by-age"].values == [] and "junior-high" in inds["victims-by-age"].breakdown
-    # a correction supersedes without losing the earlier value
-    isvc.add_value(ref, None, inds["cp-victims"], "2022", 1490, source="NPA final figures (test)")
+    assert inds["victims-by-age"].values == [] and "age:junior-high" in inds["victims-by-age"].breakdown
+    # a correction names the published value it corrects; approved by a second person, it supersedes it
+    # without losing it
+    published = next(v for v in inds["cp-victims"].values if v.period == "2022")
+    office, second = make_user(roles.COORDINATOR), make_user(roles.COORDINATOR)
+    fix = ivals.add_value(ref, office, inds["cp-victims"], "2022", 1490, source="NPA final figures (test)",
+                          corrects=published.id)
+    ivals.approve_value(ref, second, inds["cp-victims"], fix)
     cp = {p.period: p for p in isvc.series(ref, isvc.get_indicator(ref, "cp-victims"), live_providers("office"))}
     assert cp["2022"].value == 1490 and cp["2022"].superseded[0].value == 1487
     with pytest.raises(InvalidInput):
-        isvc.add_value(ref, None, inds["cp-victims"], "2023", 1, source="")
+        ivals.add_value(ref, None, inds["cp-victims"], "2023", 1, source="")
 
 
 def test_provider_hook_and_registry_provider(ref) -> None:  # type: ignore[no-untyped-def]

@@ -48,3 +48,19 @@ def assess(number: int, body: sc.AssessmentIn, session: Session = Depends(get_se
            user: User = Depends(require_scope("plan:write"))) -> sc.AssessmentOut:
     a = asvc.assess(session, user, number, body.phase, body.assessed_on, body.note)
     return sc.AssessmentOut(phase=a.phase, assessed_on=a.assessed_on, note=a.note, by=a.by)
+
+
+@router.post("/capabilities/{number}/confirm", response_model=sc.ConfirmedOut, responses=REFUSED,
+             summary="Confirm the proposed links of one capability (coordinator)")
+def confirm_capability(number: int, session: Session = Depends(get_session),
+                       user: User = Depends(require_scope("plan:write"))) -> sc.ConfirmedOut:
+    n = asvc.confirm(session, user, number)
+    return sc.ConfirmedOut(**sc.coverage_out(asvc.coverage(session)).model_dump(), confirmed=n)
+
+
+@router.post("/confirm", response_model=sc.ConfirmedOut, responses=REFUSED,
+             summary="Confirm every proposed link of the mapping (coordinator)")
+def confirm_all(session: Session = Depends(get_session),
+                user: User = Depends(require_scope("plan:write"))) -> sc.ConfirmedOut:
+    n = asvc.confirm(session, user, None)
+    return sc.ConfirmedOut(**sc.coverage_out(asvc.coverage(session)).model_dump(), confirmed=n)

@@ -49,12 +49,14 @@ def maturity_page(request: Request, session: Session = Depends(get_session),
 
 
 @router.post("/followup/alignment", response_class=HTMLResponse)
-def alignment_set(request: Request, action: str = Form(...), capability: int = Form(...), measure: str = Form(""),
+def alignment_set(request: Request, action: str = Form(...), capability: int = Form(0), measure: str = Form(""),
                   phase: int = Form(0), assessed_on: str = Form(""), note: str = Form(""),
                   session: Session = Depends(get_session),
                   user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
     def change() -> None:
-        if action == "assess":
+        if action in ("confirm", "confirm_all"):
+            asvc.confirm(session, user, capability if action == "confirm" else None)
+        elif action == "assess":
             day = date.fromisoformat(assessed_on) if assessed_on else date.today()
             asvc.assess(session, user, capability, phase, day, note)
         else:

@@ -3,9 +3,9 @@
 The portal process serves it read-only; the office serves its API too (staff see what is public).
 """
 
-from mamoru.web.portal import api, ui
+from mamoru.web.portal import api, indicator_pages, ui
 
 ROUTES = {
-    "portal": (api.router, ui.router),
+    "portal": (api.router, ui.router, indicator_pages.router),
     "office": (api.router,),
 }

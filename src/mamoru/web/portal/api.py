@@ -37,11 +37,15 @@ def list_indicators(session: Session = Depends(get_session),
 
 
 @router.get("/indicators/{code}", response_model=sc.IndicatorOut,
-            summary="One indicator: definition, current and computed values, every entered value (public)")
+            summary="One indicator: definition, current and computed values, every approved value (public; staff "
+                    "also see drafts and withdrawn values)")
 def get_indicator(code: str, session: Session = Depends(get_session),
-                  live: isvc.LiveProviders = Depends(live_providers)) -> sc.IndicatorOut:
+                  live: isvc.LiveProviders = Depends(live_providers),
+                  user: User | None = Depends(current_user_optional)) -> sc.IndicatorOut:
+    """The public sees approved values only (and published values later withdrawn, with the reason);
+    staff also see drafts and withdrawn drafts, with who entered and approved each."""
     ind = isvc.get_indicator(session, code)
-    return sc.indicator_out(ind, isvc.series(session, ind, live), with_values=True)
+    return sc.indicator_out(ind, isvc.series(session, ind, live), with_values=True, staff=_is_staff(user))
 
 
 @router.get("/indicators/{code}/computed", response_model=list[sc.PointOut],

@@ -11,10 +11,11 @@ from mamoru.auth.models import User
 from mamoru.errors import NotFound
 from mamoru.followup import charts, materials, publication, report
 from mamoru.followup import indicators as isvc
+from mamoru.followup.indicator_rules import time_point
 from mamoru.followup.models import Indicator
 from mamoru.followup.report import HEADLINE, build
 from mamoru.followup.rounds import get_round, round_label
-from mamoru.i18n import LANGS, pick
+from mamoru.i18n import LANGS, gettext, pick
 from mamoru.web.deps import current_user_optional, get_session, live_providers
 from mamoru.web.templating import render
 
@@ -35,9 +36,12 @@ def _charts(session: Session, lang: str, live: isvc.LiveProviders,
         if codes is not None and ind.code not in codes:
             continue
         pts = isvc.series(session, ind, live)
-        line = [(p.period, p.value) for p in pts if not p.category]
-        out.append((ind, charts.line_chart(pick(ind, "title", lang), line, pick(ind, "unit", lang),
-                                           target=ind.target_value) if line else "", pts))
+        line = [(t.x, p.period, p.value, p.status == "provisional")  # on a true time axis, as on its own page
+                for p in pts if not p.category and (t := time_point(p.period)) is not None]
+        out.append((ind, charts.time_chart(pick(ind, "title", lang), line, pick(ind, "unit", lang), width=480,
+                                           height=200, target=ind.target_value,
+                                           target_label=gettext(lang, "Target value"),
+                                           provisional_label=gettext(lang, "Provisional")) if line else "", pts))
     return out
 
 
