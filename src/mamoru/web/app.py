@@ -190,13 +190,18 @@ def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
         problems = [p.__dict__ for p in exc.problems] if isinstance(exc, InvalidInput) else []
-        if _wants_html(request):  # in the reader's language (mamoru.i18n.error_messages)
-            lang = deps.get_lang(request)
-            shown = error_messages(lang, exc)
+        lang = deps.get_lang(request)
+        shown = error_messages(lang, exc)  # in the reader's language (mamoru.i18n.error_messages)
+        if _wants_html(request):
             message, listed = ("invalid input", [{"text": t} for t in shown]) if problems else (shown[0], [])
             return render(request, "pages/error.html", {"status": exc.status, "message": message,
                                                         "problems": listed}, status_code=exc.status)
-        return JSONResponse({"detail": str(exc), "problems": problems}, status_code=exc.status)
+        # `detail` and each `reason` stay English (what scripts match); `message` and each problem's
+        # `text` say the same in the caller's language (?lang=, the language cookie or Accept-Language).
+        if problems:
+            problems = [{**p, "text": t} for p, t in zip(problems, shown, strict=True)]
+        return JSONResponse({"detail": str(exc), "message": "; ".join(shown), "problems": problems},
+                            status_code=exc.status)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:
