@@ -76,7 +76,7 @@ def _round_page(request: Request, session: Session, user: User, round_id: int, p
                 problems: forms.Problems = (), typed: dict[str, str] | None = None, status: int = 200) -> Response:  # type: ignore[assignment]
     r = rsvc.get_round(session, round_id)
     ctx = {"r": r, "label": rsvc.round_label,
-           "completion": rsvc.completion(session, r), "overdue": rsvc.overdue_entries(session, r, page=page),
+           "completion": rsvc.completion(session, r), "overdue": rsvc.overdue_entries(session, r, page=page, per_page=rsvc.OVERDUE_PAGE),
            "totals": rsvc.state_totals(session, r), "today": date.today(), "problems": list(problems),
            "typed": typed or {}, "css": CSS,
            "mine": esvc.round_entries(session, r, user.agency_code) if user.role == roles.AGENCY_OFFICER else []}
