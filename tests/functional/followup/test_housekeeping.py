@@ -229,7 +229,7 @@ def _officer(make_user: Any, session: Session, agency: str, email: str) -> Any:
 def test_reminders_before_the_due_date_and_when_overdue_once_each(fu: Session, make_user: Any, lang: str) -> None:
     due = date(2024, 7, 31)
     r = reporting_round(fu, due=due, today=date(2024, 6, 1))
-    npa = _officer(make_user, fu, "NPA", "npa@example.go.jp")
+    _officer(make_user, fu, "NPA", "npa@example.go.jp")
     _officer(make_user, fu, "MIC", "mic@example.go.jp")
     mail = MemoryMailer()
     noon = datetime(2024, 7, 20, 3, 0, tzinfo=UTC)  # 12:00 JST
@@ -274,8 +274,9 @@ def test_a_failed_reminder_is_tried_again_and_the_worker_runs_the_job(fu: Sessio
     _officer(make_user, fu, "NPA", "npa@example.go.jp")
     failed = reminders.send_reminders(fu, Down(), 7, "ja")
     assert failed.failed == 1 and fu.scalars(select(RoundReminder)).first() is None  # no record: tried again
-    from mamoru.cli import work
     from tests.settings_support import make_settings
+
+    from mamoru.cli import work
 
     settings = make_settings(tmp_path, {"MAMORU_MAIL_BACKEND": "outbox", "MAMORU_FOLLOWUP_REMINDER_DAYS": "5"})
     assert "followup-reminders" in [j.name for j in work.jobs_for(make_settings(tmp_path, role="office"), database)]

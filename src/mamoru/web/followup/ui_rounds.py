@@ -73,11 +73,12 @@ def round_open(request: Request, fy: str = Form(...), due: str = Form(...), plan
 
 
 def _round_page(request: Request, session: Session, user: User, round_id: int, page: int = 1,
-                problems: forms.Problems = (), typed: dict[str, str] | None = None, status: int = 200) -> Response:  # type: ignore[assignment]
+                problems: forms.Problems | None = None, typed: dict[str, str] | None = None,
+                status: int = 200) -> Response:
     r = rsvc.get_round(session, round_id)
     ctx = {"r": r, "label": rsvc.round_label,
            "completion": rsvc.completion(session, r), "overdue": rsvc.overdue_entries(session, r, page=page, per_page=rsvc.OVERDUE_PAGE),
-           "totals": rsvc.state_totals(session, r), "today": date.today(), "problems": list(problems),
+           "totals": rsvc.state_totals(session, r), "today": date.today(), "problems": list(problems or []),
            "typed": typed or {}, "css": CSS,
            "mine": esvc.round_entries(session, r, user.agency_code) if user.role == roles.AGENCY_OFFICER else []}
     return render(request, "pages/followup/round.html", ctx, status_code=status)
