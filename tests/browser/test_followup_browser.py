@@ -50,7 +50,7 @@ def test_whole_round(page, server) -> None:  # type: ignore[no-untyped-def]
     _login(page, server, "office")
     page.goto(server.url + "/followup?lang=en")
     page.fill("#open-round input[name=fy]", "2024")
-    page.fill("#open-round input[name=due]", "2025-07-31")
+    page.fill("#open-round input[name=due]", "2030-07-31")  # a past due date is refused
     _submit(page, "#open-round button[type=submit]")
     page.wait_for_url(re.compile(r".*/followup/rounds/\d+$"))
     round_url = page.url

@@ -83,3 +83,29 @@ def test_agency_officer_cannot_change_measure_or_other_profile(page, server) -> 
     assert page.locator("#profile-form input[name=focal_point]").input_value() == "Juvenile Division desk"
     page.goto(server.url + f"/measures/{uid}?lang=en")
     assert "hijacked" not in page.content()
+
+
+def test_coordinator_imports_measures_with_a_preview(page, server) -> None:  # type: ignore[no-untyped-def]
+    """The web import: a refused row is shown (English) and nothing is offered to confirm; a good file
+    shows what it adds, with its lineage, and imports on confirmation (Japanese)."""
+    assert server.cli("user", "add", "coord-import", "--role", "coordinator", "--as", "admin").returncode in (0, 2)
+    _login(page, server, "coord-import")
+    header = "id,code,pillar,title_en,title_ja,agencies,lineage"
+    bad = f"{header}\n,1-98,1,Browser test measure,ブラウザ試験の施策,NOPE,new\n".encode()
+    page.goto(server.url + "/plans/basic-plan-2017?lang=en")
+    page.click("#import-link")
+    page.set_input_files("#import-form input[name=file]", files=[{"name": "m.csv", "mimeType": "text/csv", "buffer": bad}])
+    page.click("#import-form button[type=submit]")
+    assert "row 2, Agencies: unknown agency code 'NOPE'" in page.inner_text("#preview-refused")
+    assert page.locator("#import-confirm").count() == 0
+    good = f"{header}\n,1-98,1,Browser test measure,ブラウザ試験の施策,NPA;MIC,new\n".encode()
+    page.goto(server.url + "/plans/basic-plan-2017/import?lang=ja")
+    page.set_input_files("#import-form input[name=file]", files=[{"name": "m.csv", "mimeType": "text/csv", "buffer": good}])
+    page.fill("#import-form input[name=reason]", "ブラウザ試験")
+    page.click("#import-form button[type=submit]")
+    assert "追加 1件、変更 0件" in page.inner_text("#preview-summary")
+    added = page.inner_text("#preview-added")
+    assert "1-98" in added and "ブラウザ試験の施策" in added and "新規" in added
+    page.click("#import-confirm button[type=submit]")
+    page.wait_for_url(re.compile(r".*/plans/basic-plan-2017\?imported=1$"))
+    assert "ブラウザ試験の施策" in page.inner_text("#matrix")

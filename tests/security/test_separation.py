@@ -88,6 +88,8 @@ fu_meetings                 -        SIUD     -        -        -        -
 fu_prefecture_publications  S...     SIUD     -        -        -        -
 fu_prefecture_status        S...     SIUD     -        -        -        -
 fu_published_figures        S...     SIUD     SIUD     -        -        -
+fu_round_extensions         -        SIUD     -        -        -        -
+fu_round_reminders          -        SIUD     -        -        -        -
 fu_rounds                   S...     SIUD     -        -        -        -
 hash_bank_entries           -        -        SIUD     -        S...     -
 hash_banks                  -        -        SIUD     -        S...     -

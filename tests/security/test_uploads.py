@@ -1,7 +1,8 @@
 """Uploads for import through the web: size limits, no temporary copies left behind, no content logged.
 
 Upload paths: the hotline's partner CSV import (POST /api/v1/hotline/reports/csv), the follow-up
-spreadsheet import (POST /api/v1/followup/rounds/{id}/import), and the hash bank import (POST
+spreadsheet import (POST /api/v1/followup/rounds/{id}/import), the plan's measure-list import (POST
+/api/v1/plans/{key}/import and the page's POST /plans/{key}/import), and the hash bank import (POST
 /api/v1/banks/{name}/import and the banks page's POST /matching/import). The temporary directory is
 a private one for the test, watched before and after.
 """
@@ -70,6 +71,35 @@ def test_followup_import_refuses_oversize(app: Any, loaded: Any, make_user: Any,
     assert os.listdir(private_tmp) == []
     assert MARKER not in caplog.text
     assert r.status_code == 413, r.text[:200]
+
+
+@pytest.mark.parametrize("door", ["api", "page"])
+def test_plan_import_refuses_oversize_imports_nothing_and_leaves_no_temp_file(
+        app: Any, loaded: Any, make_user: Any, api_token: Any, private_tmp: Path,
+        caplog: pytest.LogCaptureFixture, door: str) -> None:
+    """The measure-list import (web page and API, issue 14) takes at most 5 MB, like the round import."""
+    from sqlalchemy import func, select
+    from tests.conftest import login
+
+    from mamoru.plan.models import Measure
+
+    coordinator = make_user("coordinator")
+    before = loaded.scalar(select(func.count()).select_from(Measure))
+    caplog.set_level(logging.DEBUG)
+    body = oversize_csv("id,code,pillar,title_en,agencies", 6)
+    with TestClient(app) as client:
+        if door == "api":
+            r = client.post("/api/v1/plans/basic-plan-2017/import?dry_run=true",
+                            files={"file": ("big.csv", body, "text/csv")},
+                            headers={"Authorization": f"Bearer {api_token(coordinator, ['plan:read', 'plan:write'])}"})
+        else:
+            csrf = login(client, coordinator.username)
+            r = client.post("/plans/basic-plan-2017/import", data={"csrf_token": csrf},
+                            files={"file": ("big.csv", body, "text/csv")})
+    assert r.status_code == 413, r.text[:200]
+    assert loaded.scalar(select(func.count()).select_from(Measure)) == before
+    assert os.listdir(private_tmp) == []
+    assert MARKER not in caplog.text
 
 
 @pytest.mark.parametrize("door", ["api", "page"])
@@ -270,7 +300,8 @@ def test_a_multipart_body_is_refused_on_every_route_that_takes_no_file(app: Any,
     uploads = {(m, p) for m, p, r in flat_routes(app) if takes_files(r)}
     assert uploads == {("POST", "/matching/import"), ("POST", "/api/v1/banks/{name}/import"),
                        ("POST", "/api/v1/followup/rounds/{round_id}/import"),
-                       ("POST", "/followup/rounds/{round_id}/import")}
+                       ("POST", "/followup/rounds/{round_id}/import"),
+                       ("POST", "/api/v1/plans/{key}/import"), ("POST", "/plans/{key}/import")}
     with TestClient(app) as client:
         for method, path, _route in flat_routes(app):
             if method == "GET" or (method, path) in uploads:

@@ -99,6 +99,41 @@ def round_publish(round_id: int = typer.Argument(..., help="The round's id."),
     err.print(f"round {round_id} published")
 
 
+@round_app.command("extend")
+def round_extend(round_id: int = typer.Argument(..., help="The round's id."),
+                 due: str = typer.Option(..., "--due", help="The new due date (ISO 8601), later than the current one."),
+                 reason: str = typer.Option(..., "--reason", help="Why the due date moves (kept and shown)."),
+                 as_user: str | None = AS_OPTION) -> None:
+    """Extend an open round's due date, with a reason: entries due on the old date are due on the new one."""
+    from mamoru.followup.rounds import extend_due_date, get_round
+
+    due_on = _iso(due, "--due")
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        ext = extend_due_date(s, resolve_actor(s, as_user), get_round(s, round_id), due_on, reason)
+        before = ext.due_before.isoformat()
+    err.print(f"round {round_id}: due {before} -> {due_on.isoformat()}")
+
+
+@round_app.command("remind")
+def round_remind() -> None:
+    """Send the reminders due now (what the background worker does each round): officers with entries
+    still to submit, MAMORU_FOLLOWUP_REMINDER_DAYS before the due date and once it has passed; each
+    kind once per officer and round."""
+    from mamoru.followup.reminders import send_reminders
+    from mamoru.followup.settings import FollowupSettings
+    from mamoru.mail import mailer_from_settings
+
+    settings = load_settings()
+    db = open_database(settings)
+    with domain_errors(), db.session() as s:
+        done = send_reminders(s, mailer_from_settings(settings), settings.domain(FollowupSettings).reminder_days,
+                              settings.default_lang)
+    err.print(done.line())
+    if done.failed:
+        raise typer.Exit(1)
+
+
 @round_app.command("export")
 def round_export(round_id: int = typer.Argument(..., help="The round's id."),
                  fmt: str = typer.Option("xlsx", "--format", help="xlsx or csv."),
@@ -287,6 +322,68 @@ def meeting_actions(owner: str | None = typer.Option(None, "--owner", help="Only
         found = len(items)
     if overdue and found:
         raise typer.Exit(1)
+
+
+@meeting_app.command("decision")
+def meeting_decision(meeting_id: int = typer.Argument(..., help="The meeting's id."),
+                     kind: str = typer.Option("other", "--kind", help="adopt_plan, approve_round_report, "
+                                              "amend_founding_decision or other."),
+                     text_ja: str = typer.Option("", "--text-ja", help="What was decided, in Japanese."),
+                     text_en: str = typer.Option("", "--text-en", help="What was decided, in English."),
+                     round_id: int | None = typer.Option(None, "--round", help="The round whose report was approved."),
+                     as_user: str | None = AS_OPTION) -> None:
+    """Record a decision of a meeting (its text in at least one language); prints its id."""
+    from mamoru.followup import meetings
+
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        d = meetings.add_decision(s, resolve_actor(s, as_user), meetings.get_meeting(s, meeting_id), kind, text_en,
+                                  text_ja, round_id)
+        did = d.id
+    typer.echo(str(did))
+
+
+@meeting_app.command("action")
+def meeting_action(meeting_id: int = typer.Argument(..., help="The meeting's id."),
+                   text_ja: str = typer.Option("", "--text-ja", help="What is to be done, in Japanese."),
+                   text_en: str = typer.Option("", "--text-en", help="What is to be done, in English."),
+                   measure: str | None = typer.Option(None, "--measure", help="Stable id of the measure it serves."),
+                   owner: str | None = typer.Option(None, "--owner", help="Owner agency's code."),
+                   due: str | None = typer.Option(None, "--due", help="Due date (ISO 8601)."),
+                   as_user: str | None = AS_OPTION) -> None:
+    """Record an action item (its text, and an owner agency or a due date); prints its id."""
+    from mamoru.followup import meetings
+
+    due_on = _iso(due, "--due") if due else None
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        a = meetings.add_action(s, resolve_actor(s, as_user), meetings.get_meeting(s, meeting_id), text_en, text_ja,
+                                measure, owner, due_on)
+        aid = a.id
+    typer.echo(str(aid))
+
+
+@meeting_app.command("withdraw")
+def meeting_withdraw(meeting_id: int = typer.Argument(..., help="The meeting's id."),
+                     decision: int | None = typer.Option(None, "--decision", help="The decision's id."),
+                     action: int | None = typer.Option(None, "--action", help="The action item's id."),
+                     reason: str = typer.Option(..., "--reason", help="Why it is withdrawn (kept in the corrections)."),
+                     as_user: str | None = AS_OPTION) -> None:
+    """Withdraw a mistaken decision or action item: kept, marked withdrawn, the reason in the corrections."""
+    from mamoru.followup import meeting_corrections as corrections
+    from mamoru.followup import meetings
+
+    if (decision is None) == (action is None):
+        fail("name one of --decision ID or --action ID", 2)
+    db = open_database(load_settings())
+    with domain_errors(), db.session() as s:
+        actor, m = resolve_actor(s, as_user), meetings.get_meeting(s, meeting_id)
+        if decision is not None:
+            corrections.withdraw_decision(s, actor, m, corrections.get_decision(s, m, decision), reason)
+        else:
+            corrections.withdraw_action(s, actor, m, corrections.get_action_of(s, m, action or 0), reason)
+    err.print(f"meeting {meeting_id}: {'decision' if decision is not None else 'action item'} "
+              f"{decision if decision is not None else action} withdrawn")
 
 
 @prefecture_app.command("set")

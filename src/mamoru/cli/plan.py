@@ -45,8 +45,11 @@ def import_(file: Path = typer.Argument(..., help="CSV, XLSX or YAML file of mea
             fmt: str | None = typer.Option(None, "--format", help="csv, xlsx or yaml (default: from the file name)."),
             plan: str | None = typer.Option(None, "--plan", help="Plan key (default: the plan pages open on)."),
             reason: str = typer.Option("import of the full measure list", "--reason", help="Reason recorded on each amendment."),
+            dry_run: bool = typer.Option(False, "--dry-run", help="Only print what the import would add, change "
+                                         "and refuse (with each measure's lineage); import nothing."),
             as_user: str | None = AS_OPTION) -> None:
-    """Import a full measure list, matched on stable ids; all rows or none.
+    """Import a full measure list, matched on stable ids; all rows or none (--dry-run: only say what
+    it would do, as the web page's preview does).
 
     Columns: id, code, pillar, title_en, title_ja, description_en, description_ja, origin, main, \
 agencies (codes in the plan's order, separated by ;), lead, lineage, predecessors, successions.
@@ -56,6 +59,7 @@ AGENCY=succession-key pairs separated by ; (for example MHLW=mhlw-children-to-cf
 mapping). Each agency must be among the row's agencies and be the succession's predecessor. A file \
 without the column leaves recorded successions as they are; an empty cell clears them (docs/plan.md).
     """
+    from mamoru.plan.import_preview import preview_import
     from mamoru.plan.io import detect_format, import_measures, read_rows
     from mamoru.plan.service import get_plan
 
@@ -66,6 +70,11 @@ without the column leaves recorded successions as they are; an empty cell clears
         kind = detect_format(file, fmt)
         rows = read_rows(file.read_bytes(), kind)
         with db.session() as s:
+            if dry_run:
+                preview = preview_import(s, get_plan(s, plan), rows, resolve_actor(s, as_user), reason)
+                for line in preview.lines():
+                    typer.echo(line)
+                raise typer.Exit(2 if preview.refused else 0)
             result = import_measures(s, get_plan(s, plan), rows, resolve_actor(s, as_user), reason)
     err.print(f"imported {len(rows)} rows: {len(result.created)} created, {len(result.amended)} amended, "
               f"{len(result.reassigned)} with new agencies, {len(result.successions)} with new successions, "

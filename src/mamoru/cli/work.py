@@ -5,7 +5,9 @@ Each round runs, in its own transactions: the hotline's round (inbox, police ale
 requests and re-sends, removal checks, the blocking list following verified removals, contact
 purge, the hotline's figures published for the follow-up); the matcher's snapshot refresh (a new
 index snapshot when the banks changed, which matcher processes then load); and the blocking list's
-expiry of entries whose review date passed without re-verification. Each job records its round in
+expiry of entries whose review date passed without re-verification; the follow-up's reminders to
+agency officers before and after a round's due date (mamoru.followup.reminders; in a process whose
+role runs the follow-up: the development role, or a worker started as the office role). Each job records its round in
 mamoru.workers, which `GET /api/v1/health` reports. A failing job is recorded with its error and
 retried next round; it never stops the others.
 """
@@ -81,6 +83,20 @@ def _blocklist_job(db: Database) -> Job:
     return Job("blocklist-review", review_round)
 
 
+def _followup_job(settings: Settings, db: Database) -> Job:
+    from mamoru.followup.reminders import send_reminders
+    from mamoru.followup.settings import FollowupSettings
+    from mamoru.mail import mailer_from_settings
+
+    days = settings.domain(FollowupSettings).reminder_days
+    mailer = mailer_from_settings(settings)
+
+    def reminder_round() -> str:
+        with db.session() as session:
+            return send_reminders(session, mailer, days, settings.default_lang).line()
+    return Job("followup-reminders", reminder_round)
+
+
 def jobs_for(settings: Settings, db: Database) -> list[Job]:
     """The jobs of the domains this process's role runs (the worker runs as the hotline role in production)."""
     from mamoru import composition
@@ -93,6 +109,8 @@ def jobs_for(settings: Settings, db: Database) -> list[Job]:
         out.append(_snapshot_job(settings, db))
     if "blocklist" in served:
         out.append(_blocklist_job(db))
+    if "followup" in served:
+        out.append(_followup_job(settings, db))
     return out
 
 

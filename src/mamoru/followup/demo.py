@@ -54,7 +54,9 @@ def fill(session: Session, measures: int = 88, rounds: int = 10, seed: int = 7, 
     load_reference(session)
     statuses = ensure_statuses(session)
     for n in range(rounds):
-        r = open_round(session, None, [first_fy + n], date(first_fy + n + 1, 7, 31), plan)
+        # opened as the office did then (in April after the fiscal year), due that July
+        r = open_round(session, None, [first_fy + n], date(first_fy + n + 1, 7, 31), plan,
+                       today=date(first_fy + n + 1, 4, 1))
         _complete(session, r, statuses, rng)
         if n < rounds - 1:
             r.state = "published"

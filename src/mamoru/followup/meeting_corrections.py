@@ -1,6 +1,7 @@
 """Corrections of a recorded meeting (date, number, title, bodies, attendees, agenda, materials) and of
-its decisions. Like a measure's amendments, each correction is kept with its reason and the values
-before and after, and audited: what a meeting decided is never silently rewritten."""
+its decisions, and the withdrawal of a mistaken decision or action item. Like a measure's
+amendments, each correction is kept with its reason and the values before and after, and audited:
+what a meeting decided is never silently rewritten, and nothing withdrawn is deleted."""
 
 from __future__ import annotations
 
@@ -12,9 +13,10 @@ from sqlalchemy.orm import Session
 
 from mamoru import audit
 from mamoru.auth.models import User
-from mamoru.errors import InvalidInput, NotFound, Problem
+from mamoru.db import utcnow
+from mamoru.errors import Conflict, InvalidInput, NotFound, Problem
 from mamoru.followup.meetings import decision_problems, meeting_problems, office_only
-from mamoru.followup.models import Decision, Meeting, MeetingCorrection
+from mamoru.followup.models import ActionItem, Decision, Meeting, MeetingCorrection
 
 MEETING_FIELDS = ("held_on", "number", "title_en", "title_ja", "bodies", "attendees", "agenda", "materials")
 DECISION_FIELDS = ("kind", "text_en", "text_ja", "round_id", "plan_id")
@@ -60,11 +62,14 @@ def _start(actor: User | None, values: dict[str, Any], fields: tuple[str, ...], 
 
 
 def _keep(session: Session, actor: User | None, meeting: Meeting, decision: Decision | None,
-          changes: dict[str, list[Any]], reason: str) -> None:
-    meeting.corrections.append(MeetingCorrection(decision_id=decision.id if decision else None, reason=reason.strip(),
+          changes: dict[str, list[Any]], reason: str, action: ActionItem | None = None,
+          verb: str = "correct") -> None:
+    meeting.corrections.append(MeetingCorrection(decision_id=decision.id if decision else None,
+                                                 action_id=action.id if action else None, reason=reason.strip(),
                                                  changes=changes, by=actor.username if actor else "cli"))
-    tag, target = (("followup:decision:correct", f"decision:{decision.id}") if decision
-                   else ("followup:meeting:correct", f"meeting:{meeting.id}"))
+    tag, target = ((f"followup:decision:{verb}", f"decision:{decision.id}") if decision
+                   else (f"followup:action:{verb}", f"action:{action.id}") if action
+                   else (f"followup:meeting:{verb}", f"meeting:{meeting.id}"))
     audit.record(session, actor, tag, target, {"meeting": meeting.id, "reason": reason.strip(), "changes": changes})
     session.flush()
 
@@ -97,7 +102,7 @@ def correct_meeting(session: Session, actor: User | None, meeting: Meeting, valu
 def get_decision(session: Session, meeting: Meeting, decision_id: int) -> Decision:
     d = session.scalar(select(Decision).where(Decision.id == decision_id, Decision.meeting_id == meeting.id))
     if d is None:
-        raise NotFound(f"meeting {meeting.id} has no decision {decision_id}")
+        raise NotFound("meeting {meeting} has no decision {decision}", meeting=meeting.id, decision=decision_id)
     return d
 
 
@@ -105,9 +110,12 @@ def correct_decision(session: Session, actor: User | None, meeting: Meeting, dec
                      values: dict[str, Any], reason: str) -> dict[str, list[Any]]:
     """Correct a decision's kind, text or the round or plan it concerns; returns {field: [before, after]}."""
     problems = _start(actor, values, DECISION_FIELDS, reason)
+    if decision.withdrawn_at is not None:
+        raise Conflict("decision {decision} was withdrawn and is no longer corrected", decision=decision.id)
     before = _decision_values(decision)
     after = {**before, **_plain({k: v for k, v in values.items() if k in DECISION_FIELDS})}
-    problems += decision_problems(session, after["kind"], after["round_id"], after["plan_id"])
+    problems += decision_problems(session, after["kind"], after["round_id"], after["plan_id"],
+                                  after["text_en"] or "", after["text_ja"] or "")
     if problems:
         raise InvalidInput(problems)
     changes = {k: [before[k], after[k]] for k in DECISION_FIELDS if not _same(before[k], after[k])}
@@ -117,3 +125,44 @@ def correct_decision(session: Session, actor: User | None, meeting: Meeting, dec
         setattr(decision, k, v)
     _keep(session, actor, meeting, decision, changes, reason)
     return changes
+
+
+WITHDRAW_REASON = "a withdrawal needs a reason"
+
+
+def _withdraw(session: Session, actor: User | None, meeting: Meeting, item: Decision | ActionItem,
+              reason: str) -> dict[str, list[Any]]:
+    office_only(actor)
+    if item.withdrawn_at is not None:
+        raise Conflict("decision {id} is already withdrawn" if isinstance(item, Decision)
+                       else "action item {id} is already withdrawn", id=item.id)
+    if not reason.strip():
+        raise InvalidInput([Problem(None, "reason", WITHDRAW_REASON)])
+    item.withdrawn_at, item.withdrawn_by = utcnow(), actor.username if actor else "cli"
+    changes: dict[str, list[Any]] = {"withdrawn": [False, True]}  # when: the correction's own time
+    if isinstance(item, Decision):
+        _keep(session, actor, meeting, item, changes, reason, verb="withdraw")
+    else:
+        _keep(session, actor, meeting, None, changes, reason, action=item, verb="withdraw")
+    return changes
+
+
+def withdraw_decision(session: Session, actor: User | None, meeting: Meeting, decision: Decision,
+                      reason: str) -> dict[str, list[Any]]:
+    """Withdraw a mistaken decision: it stays in the record, marked withdrawn, the reason in the
+    correction log (audited `followup:decision:withdraw`). Plan office only; 409 if already withdrawn."""
+    return _withdraw(session, actor, meeting, decision, reason)
+
+
+def get_action_of(session: Session, meeting: Meeting, action_id: int) -> ActionItem:
+    a = session.scalar(select(ActionItem).where(ActionItem.id == action_id, ActionItem.meeting_id == meeting.id))
+    if a is None:
+        raise NotFound("meeting {meeting} has no action item {action}", meeting=meeting.id, action=action_id)
+    return a
+
+
+def withdraw_action(session: Session, actor: User | None, meeting: Meeting, action: ActionItem,
+                    reason: str) -> dict[str, list[Any]]:
+    """Withdraw a mistaken action item: off the action lists and reminders, kept on its meeting's page
+    marked withdrawn, the reason in the correction log (audited `followup:action:withdraw`)."""
+    return _withdraw(session, actor, meeting, action, reason)

@@ -12,7 +12,7 @@ from sqlalchemy.orm import Session, selectinload
 from mamoru import audit
 from mamoru.auth import roles
 from mamoru.auth.models import User
-from mamoru.errors import InvalidInput, NotFound, PermissionDenied, Problem
+from mamoru.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
 from mamoru.followup.models import DECISION_KINDS, ActionItem, BodyProfile, Decision, Meeting, ReportingRound
 from mamoru.plan.models import Agency, Body, Measure, Plan
 
@@ -78,7 +78,7 @@ def record_meeting(session: Session, actor: User | None, held_on: date, title_en
 def add_decision(session: Session, actor: User | None, meeting: Meeting, kind: str, text_en: str, text_ja: str,
                  round_id: int | None = None, plan_id: int | None = None) -> Decision:
     office_only(actor)
-    problems = decision_problems(session, kind, round_id, plan_id)
+    problems = decision_problems(session, kind, round_id, plan_id, text_en, text_ja)
     if problems:
         raise InvalidInput(problems)
     d = Decision(meeting_id=meeting.id, kind=kind, text_en=text_en.strip(), text_ja=text_ja.strip(),
@@ -89,14 +89,35 @@ def add_decision(session: Session, actor: User | None, meeting: Meeting, kind: s
     return d
 
 
-def decision_problems(session: Session, kind: str, round_id: int | None, plan_id: int | None) -> list[Problem]:
+NO_DECISION_TEXT = "write what was decided (Japanese or English)"
+NO_ACTION_TEXT = "write what is to be done (Japanese or English)"
+NO_ACTION_OWNER = "name an owner agency or a due date"
+
+
+def decision_problems(session: Session, kind: str, round_id: int | None, plan_id: int | None,
+                      text_en: str, text_ja: str) -> list[Problem]:
+    """Why a decision cannot be kept as given: an unknown kind, round or plan, or no text at all (an
+    empty decision is an empty row in the record of what was decided)."""
     problems = []
     if kind not in DECISION_KINDS:
-        problems.append(Problem(None, "kind", f"one of {', '.join(DECISION_KINDS)}"))
+        problems.append(Problem.of(None, "kind", "one of {kinds}", kinds=", ".join(DECISION_KINDS)))
+    if not (text_en.strip() or text_ja.strip()):
+        problems.append(Problem(None, "text", NO_DECISION_TEXT))
     if round_id is not None and session.get(ReportingRound, round_id) is None:
-        problems.append(Problem(None, "round_id", f"no round {round_id}"))
+        problems.append(Problem.of(None, "round_id", "no round {round}", round=round_id))
     if plan_id is not None and session.get(Plan, plan_id) is None:
-        problems.append(Problem(None, "plan_id", f"no plan {plan_id}"))
+        problems.append(Problem.of(None, "plan_id", "no plan {plan}", plan=plan_id))
+    return problems
+
+
+def action_problems(text_en: str, text_ja: str, owner_code: str | None, due_on: date | None) -> list[Problem]:
+    """An action item says what is to be done, and who does it or by when (else nobody is ever
+    reminded of it)."""
+    problems = []
+    if not (text_en.strip() or text_ja.strip()):
+        problems.append(Problem(None, "text", NO_ACTION_TEXT))
+    if not (owner_code or "").strip() and due_on is None:
+        problems.append(Problem(None, "owner", NO_ACTION_OWNER))
     return problems
 
 
@@ -105,11 +126,11 @@ def add_action(session: Session, actor: User | None, meeting: Meeting, text_en: 
     office_only(actor)
     measure = session.scalar(select(Measure).where(Measure.uid == measure_uid)) if measure_uid else None
     owner = session.scalar(select(Agency).where(Agency.code == owner_code.upper())) if owner_code else None
-    problems = []
+    problems = action_problems(text_en, text_ja, owner_code, due_on)
     if measure_uid and measure is None:
-        problems.append(Problem(None, "measure", f"no measure {measure_uid!r}"))
+        problems.append(Problem.of(None, "measure", "no measure {measure}", measure=measure_uid))
     if owner_code and owner is None:
-        problems.append(Problem(None, "owner", f"no agency {owner_code!r}"))
+        problems.append(Problem.of(None, "owner", "no agency {agency}", agency=owner_code))
     if problems:
         raise InvalidInput(problems)
     a = ActionItem(meeting_id=meeting.id, text_en=text_en.strip(), text_ja=text_ja.strip(),
@@ -164,9 +185,11 @@ def _renamed(body: Body, names: list[dict[str, Any]], name_en: str, name_ja: str
 
 def action_items(session: Session, owner_code: str | None = None, overdue_on: date | None = None,
                  include_done: bool = True) -> list[ActionItem]:
-    """Action items by due date (none last), optionally one agency's, or those open and past due on a day."""
+    """Action items by due date (none last), optionally one agency's, or those open and past due on a
+    day; never the withdrawn ones."""
     stmt = (select(ActionItem).options(selectinload(ActionItem.measure), selectinload(ActionItem.owner),
                                        selectinload(ActionItem.meeting))
+            .where(ActionItem.withdrawn_at.is_(None))  # withdrawn items are only on their meeting's page
             .order_by(ActionItem.due_on.is_(None), ActionItem.due_on, ActionItem.id))
     if owner_code:
         stmt = stmt.join(Agency, ActionItem.owner_id == Agency.id).where(Agency.code == owner_code.upper())
@@ -190,6 +213,8 @@ def set_action_done(session: Session, actor: User | None, item: ActionItem, done
            and actor.agency_code == item.owner.code)
     if actor is not None and actor.role != roles.COORDINATOR and not own:
         raise PermissionDenied("the plan office or the owner agency's officers mark an action item done")
+    if item.withdrawn_at is not None:
+        raise Conflict("action item {id} is already withdrawn", id=item.id)
     item.done = done
     session.flush()
     audit.record(session, actor, "followup:action:done" if done else "followup:action:reopen", f"action:{item.id}")

@@ -50,10 +50,44 @@ class ReportingRound(Base):
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     published_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     entries: Mapped[list[RoundEntry]] = relationship(back_populates="round", order_by="RoundEntry.id")
+    extensions: Mapped[list[DueDateExtension]] = relationship(order_by="DueDateExtension.id")
 
     @property
     def published(self) -> bool:
         return self.state == "published"
+
+
+class DueDateExtension(Base):
+    """A round's due date moved later, with its reason: kept and shown on the round's page."""
+
+    __tablename__ = "fu_round_extensions"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("fu_rounds.id"), index=True)
+    due_before: Mapped[date] = mapped_column(Date)
+    due_after: Mapped[date] = mapped_column(Date)
+    reason: Mapped[str] = mapped_column(Text)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+
+
+REMINDER_KINDS = ("before_due", "overdue")
+
+
+class RoundReminder(Base):
+    """A reminder mail sent to one officer about one round, one row per kind: the unique key is what
+    makes the worker send each kind once, whatever restarts or repeated rounds come."""
+
+    __tablename__ = "fu_round_reminders"
+    __table_args__ = (UniqueConstraint("round_id", "username", "kind"),)
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("fu_rounds.id"), index=True)
+    username: Mapped[str] = mapped_column(String(64))
+    kind: Mapped[str] = mapped_column(String(16))  # before_due or overdue
+    due_on: Mapped[date] = mapped_column(Date)  # the due date the mail named
+    open_entries: Mapped[int] = mapped_column(Integer, default=0)
+    sent_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
 
 
 class RoundEntry(Base):
@@ -266,6 +300,9 @@ class Decision(Base):
     text_ja: Mapped[str] = mapped_column(Text, default="")
     round_id: Mapped[int | None] = mapped_column(ForeignKey("fu_rounds.id"), nullable=True)
     plan_id: Mapped[int | None] = mapped_column(ForeignKey("plans.id"), nullable=True)
+    # A mistaken decision is withdrawn, never deleted: the reason is in the correction log.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     meeting: Mapped[Meeting] = relationship(back_populates="decisions")
 
 
@@ -278,6 +315,7 @@ class MeetingCorrection(Base):
     id: Mapped[int] = mapped_column(Integer, primary_key=True)
     meeting_id: Mapped[int] = mapped_column(ForeignKey("fu_meetings.id"), index=True)
     decision_id: Mapped[int | None] = mapped_column(ForeignKey("fu_decisions.id"), nullable=True)  # None: the meeting
+    action_id: Mapped[int | None] = mapped_column(ForeignKey("fu_action_items.id"), nullable=True)  # an action item's
     reason: Mapped[str] = mapped_column(Text)
     changes: Mapped[dict[str, list[Any]]] = mapped_column(JSON)  # field -> [before, after]
     by: Mapped[str] = mapped_column(String(64))
@@ -296,6 +334,9 @@ class ActionItem(Base):
     text_ja: Mapped[str] = mapped_column(Text, default="")
     due_on: Mapped[date | None] = mapped_column(Date, nullable=True)
     done: Mapped[bool] = mapped_column(Boolean, default=False)
+    # A mistaken action item is withdrawn, never deleted: the reason is in the correction log.
+    withdrawn_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
+    withdrawn_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
     meeting: Mapped[Meeting] = relationship(back_populates="actions")
     measure: Mapped[Measure | None] = relationship()
     owner: Mapped[Agency | None] = relationship()

@@ -19,8 +19,8 @@ from mamoru import audit
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.db import utcnow
-from mamoru.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem
-from mamoru.followup.models import EntryStatus, ReportingRound, RoundEntry
+from mamoru.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem, Term
+from mamoru.followup.models import DueDateExtension, EntryStatus, ReportingRound, RoundEntry
 from mamoru.i18n import fiscal_year_label
 from mamoru.plan.models import Agency, Measure, MeasureAssignment, Pillar, Plan
 from mamoru.plan.service import default_plan
@@ -90,16 +90,22 @@ def open_round(session: Session, actor: User | None, fiscal_years: list[int], du
     """Open a round: one entry per measure and agency answering today, all due on `due_on`."""
     _require_office(actor)
     years = sorted(set(fiscal_years))
-    problems = [Problem(None, "fy", f"{y} is not a plausible fiscal year") for y in years if not 2000 <= y <= 2100]
+    problems = [Problem.of(None, "fy", "{year} is not a plausible fiscal year", year=y)
+                for y in years if not 2000 <= y <= 2100]
     if not years:
         problems.append(Problem(None, "fy", "name at least one fiscal year"))
+    today = today or date.today()
+    if due_on < today:
+        problems.append(Problem.of(None, "due", "the due date {due} is already past", due=due_on.isoformat()))
+    plan = plan or default_plan(session)
+    if not session.scalar(select(func.count()).select_from(Measure).where(Measure.plan_id == plan.id)):
+        problems.append(Problem.of(None, "plan", "the plan {plan} has no measures yet: import its measure list "
+                                   "before opening a round on it", plan=plan.key))
     if problems:
         raise InvalidInput(problems)
-    plan = plan or default_plan(session)
     for other in session.scalars(select(ReportingRound).where(ReportingRound.plan_id == plan.id)):
         if set(other.fiscal_years) & set(years):
             raise Conflict(f"round {other.id} already covers {', '.join(map(str, sorted(set(other.fiscal_years) & set(years))))}")
-    today = today or date.today()
     r = ReportingRound(plan_id=plan.id, fiscal_years=years, due_on=due_on, state="open",
                        opened_by=actor.username if actor else "cli")
     r.title_en = f"Implementation status of the Basic Plan, {round_label(r, 'en')}"
@@ -137,7 +143,7 @@ def rounds(session: Session, published_only: bool = False) -> list[ReportingRoun
 def get_round(session: Session, round_id: int, published_only: bool = False) -> ReportingRound:
     r = session.get(ReportingRound, round_id)
     if r is None or (published_only and not r.published):
-        raise NotFound(f"no round {round_id}")
+        raise NotFound("no round {round}", round=round_id)
     return r
 
 
@@ -262,13 +268,69 @@ def completion(session: Session, r: ReportingRound, today: date | None = None) -
     return out
 
 
-def overdue_entries(session: Session, r: ReportingRound, today: date | None = None, limit: int = 50) -> list[RoundEntry]:
+OVERDUE_PAGE = 50
+
+
+@dataclass
+class OverduePage:
+    """One page of a round's overdue entries (open and past their due date), oldest due first."""
+
+    entries: list[RoundEntry]
+    total: int
+    page: int
+    per_page: int
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // self.per_page))
+
+
+def overdue_entries(session: Session, r: ReportingRound, today: date | None = None, page: int = 1,
+                    per_page: int = OVERDUE_PAGE) -> OverduePage:
+    """Page `page` (from 1) of the round's overdue entries and how many there are in all: the
+    dashboard and the API page through them instead of stopping at the first 50."""
     today = today or date.today()
-    stmt = (select(RoundEntry).where(RoundEntry.round_id == r.id, RoundEntry.state.in_(("draft", "returned")),
-                                     RoundEntry.due_on < today)
-            .order_by(RoundEntry.due_on, RoundEntry.id).limit(limit)
+    if page < 1 or not 1 <= per_page <= 500:
+        raise InvalidInput([Problem(None, "page", "a page from 1, and from 1 to 500 entries a page")])
+    where = (RoundEntry.round_id == r.id, RoundEntry.state.in_(("draft", "returned")), RoundEntry.due_on < today)
+    total = session.scalar(select(func.count()).select_from(RoundEntry).where(*where)) or 0
+    stmt = (select(RoundEntry).where(*where).order_by(RoundEntry.due_on, RoundEntry.id)
+            .limit(per_page).offset((page - 1) * per_page)
             .options(selectinload(RoundEntry.measure), selectinload(RoundEntry.agency)))
-    return list(session.scalars(stmt))
+    return OverduePage(list(session.scalars(stmt)), int(total), page, per_page)
+
+
+def extend_due_date(session: Session, actor: User | None, r: ReportingRound, due_on: date, reason: str,
+                    today: date | None = None) -> DueDateExtension:
+    """Move an open round's due date later, with a reason (kept and shown on the round's page):
+    every entry that was due on the old date is due on the new one. Officers already reminded
+    before the old date are not reminded again; those reminded as overdue neither."""
+    _require_office(actor)
+    if r.state != "open":
+        raise Conflict("round {round} is {state}: its due date is no longer extended", round=r.id,
+                       state=Term(r.state, r.state.capitalize()))
+    today = today or date.today()
+    problems = []
+    if due_on <= r.due_on:
+        problems.append(Problem.of(None, "due", "the new due date must be later than the current one ({due})",
+                                   due=r.due_on.isoformat()))
+    elif due_on < today:
+        problems.append(Problem.of(None, "due", "the due date {due} is already past", due=due_on.isoformat()))
+    if not reason.strip():
+        problems.append(Problem(None, "reason", "an extension needs a reason"))
+    if problems:
+        raise InvalidInput(problems)
+    before = r.due_on
+    ext = DueDateExtension(round_id=r.id, due_before=before, due_after=due_on, reason=reason.strip(),
+                           by=actor.username if actor else "cli")
+    r.extensions.append(ext)
+    r.due_on = due_on
+    for e in session.scalars(select(RoundEntry).where(RoundEntry.round_id == r.id, RoundEntry.due_on == before)):
+        e.due_on = due_on
+    session.flush()
+    audit.record(session, actor, "followup:round:extend", f"round:{r.id}",
+                 {"due_before": before.isoformat(), "due_after": due_on.isoformat(), "reason": reason.strip()})
+    return ext
 
 
 def state_totals(session: Session, r: ReportingRound) -> dict[str, int]:

@@ -97,6 +97,16 @@ class DecisionIn(BaseModel):
 
 class DecisionOut(DecisionIn):
     id: int
+    withdrawn_at: datetime | None = Field(None, description="When the decision was withdrawn (the reason is in "
+                                                            "the meeting's corrections); null while it stands.")
+
+
+class WithdrawIn(BaseModel):
+    """Withdrawing a mistaken decision or action item: it is kept, marked withdrawn, with the reason."""
+
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
+    reason: str = Field(description="Why it is withdrawn; kept in the meeting's corrections.")
 
 
 class DecisionPatch(BaseModel):
@@ -140,6 +150,7 @@ def patch_values(body: MeetingPatch | DecisionPatch) -> dict[str, Any]:
 class CorrectionOut(BaseModel):
     id: int
     decision_id: int | None = Field(description="The decision corrected; null for the meeting's own record.")
+    action_id: int | None = Field(None, description="The action item withdrawn, if the correction is about one.")
     reason: str
     changes: dict[str, list[Any]] = Field(description="field -> [before, after]")
     by: str
@@ -172,6 +183,7 @@ class ActionItemOut(BaseModel):
     due_on: date | None
     done: bool
     overdue: bool
+    withdrawn_at: datetime | None = Field(None, description="When the item was withdrawn; null while it stands.")
 
 
 class MeetingOut(BaseModel):
@@ -192,13 +204,14 @@ class MeetingOut(BaseModel):
 
 def decision_out(d: Decision) -> DecisionOut:
     return DecisionOut(id=d.id, kind=d.kind, text_en=d.text_en, text_ja=d.text_ja, round_id=d.round_id,
-                       plan_id=d.plan_id)
+                       plan_id=d.plan_id, withdrawn_at=d.withdrawn_at)
 
 
 def action_out(a: ActionItem, today: date) -> ActionItemOut:
     return ActionItemOut(id=a.id, meeting_id=a.meeting_id, text_en=a.text_en, text_ja=a.text_ja,
                          measure=a.measure.uid if a.measure else None, owner=a.owner.code if a.owner else None,
-                         due_on=a.due_on, done=a.done, overdue=bool(not a.done and a.due_on and a.due_on < today))
+                         due_on=a.due_on, done=a.done, withdrawn_at=a.withdrawn_at,
+                         overdue=bool(not a.done and a.withdrawn_at is None and a.due_on and a.due_on < today))
 
 
 def meeting_out(m: Meeting, today: date) -> MeetingOut:
@@ -206,7 +219,8 @@ def meeting_out(m: Meeting, today: date) -> MeetingOut:
                       bodies=list(m.body_keys), joint=len(m.body_keys) > 1, attendees=list(m.attendees or []),
                       agenda=list(m.agenda or []), materials=list(m.materials or []),
                       decisions=[decision_out(d) for d in m.decisions], actions=[action_out(a, today) for a in m.actions],
-                      corrections=[CorrectionOut(id=c.id, decision_id=c.decision_id, reason=c.reason,
+                      corrections=[CorrectionOut(id=c.id, decision_id=c.decision_id, action_id=c.action_id,
+                                                 reason=c.reason,
                                                  changes=dict(c.changes), by=c.by, at=c.at) for c in m.corrections])
 
 

@@ -7,12 +7,14 @@ may read, so both compute them live. Figures of other domains reach it as publis
 
 from mamoru.domain import DomainSetup, IndicatorProvider
 from mamoru.followup.indicators import implemented_share, prefectures_done
+from mamoru.followup.settings import FollowupSettings
 
 _READERS = frozenset({"portal", "office"})
 
 DOMAIN = DomainSetup(
     name="followup",
     roles=_READERS,
+    settings=FollowupSettings,  # the reminders the worker sends officers before and after a round's due date
     offers=("mamoru.followup.figures",),  # other domains publish their computed figures here, nothing more
     providers=(
         IndicatorProvider("followup.implemented_share", implemented_share, _READERS,

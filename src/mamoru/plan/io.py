@@ -25,7 +25,7 @@ from sqlalchemy.orm import Session
 from mamoru import audit
 from mamoru.auth import roles
 from mamoru.auth.models import User
-from mamoru.errors import InvalidInput, PermissionDenied, Problem
+from mamoru.errors import InvalidInput, PermissionDenied, Problem, Term
 from mamoru.plan import successions as succ
 from mamoru.plan.models import (
     LINEAGE_KINDS,
@@ -176,6 +176,8 @@ class ImportResult:
     reassigned: list[str] = field(default_factory=list)
     successions: list[str] = field(default_factory=list)
     unchanged: int = 0
+    changed: dict[str, list[str]] = field(default_factory=dict)
+    """Stable id -> what the import changes of that measure (fields, "agencies", "successions")."""
 
 
 @dataclass
@@ -217,30 +219,31 @@ def _validate(session: Session, plan: Plan, rows: list[tuple[int, dict[str, Any]
             if not _ID.match(uid):
                 problems.append(Problem(n, "id", "must be lower-case letters, digits and '-' (2-63)"))
             elif uid in seen_ids:
-                problems.append(Problem(n, "id", f"repeats row {seen_ids[uid]}"))
+                problems.append(Problem.of(n, "id", "repeats row {row}", row=seen_ids[uid]))
             elif uid in existing and existing[uid].plan_id != plan.id:
                 problems.append(Problem(n, "id", "belongs to another plan"))
             seen_ids[uid] = n
         code = _s(raw.get("code"))
         if code in seen_codes:
-            problems.append(Problem(n, "code", f"repeats row {seen_codes[code]}"))
+            problems.append(Problem.of(n, "code", "repeats row {row}", row=seen_codes[code]))
         seen_codes[code] = n
         pillar_s = _s(raw.get("pillar"))
         pillar = int(pillar_s) if pillar_s.isdigit() else -1
         if pillar not in pillars:
-            problems.append(Problem(n, "pillar", f"must be a pillar number of this plan ({', '.join(map(str, sorted(pillars)))})"))
+            problems.append(Problem.of(n, "pillar", "must be a pillar number of this plan ({pillars})",
+                                       pillars=", ".join(map(str, sorted(pillars))) or "—"))
         agencies = [c.strip().upper() for c in re.split(r"[;,、]", _s(raw.get("agencies"))) if c.strip()]
         if not agencies:
             problems.append(Problem(n, "agencies", "at least one agency code is needed"))
         for c in agencies:
             if c not in known:
-                problems.append(Problem(n, "agencies", f"unknown agency code {c!r}"))
+                problems.append(Problem.of(n, "agencies", "unknown agency code {code}", code=repr(c)))
         if len(set(agencies)) != len(agencies):
             problems.append(Problem(n, "agencies", "an agency is listed twice"))
         lead = [c.strip().upper() for c in re.split(r"[;,]", _s(raw.get("lead"))) if c.strip()]
         for c in lead:
             if c not in agencies:
-                problems.append(Problem(n, "lead", f"{c} is not among the measure's agencies"))
+                problems.append(Problem.of(n, "lead", "{code} is not among the measure's agencies", code=c))
         main_s = _s(raw.get("main")).lower() if not isinstance(raw.get("main"), bool) else str(raw["main"]).lower()
         if main_s not in _TRUE | _FALSE:
             problems.append(Problem(n, "main", "must be true or false"))
@@ -260,7 +263,7 @@ def _validate(session: Session, plan: Plan, rows: list[tuple[int, dict[str, Any]
     file_ids = {r.uid for r in out if r.uid}
     for m in existing.values():
         if m.plan_id == plan.id and m.uid not in file_ids and m.code in seen_codes:
-            problems.append(Problem(seen_codes[m.code], "code", f"already used by measure {m.uid}"))
+            problems.append(Problem.of(seen_codes[m.code], "code", "already used by measure {measure}", measure=m.uid))
     if problems:
         raise InvalidInput(problems)
     return out
@@ -277,25 +280,31 @@ def _check_successions(n: int, raw: dict[str, Any], agencies: list[str],
     return parsed
 
 
+def _kind(kind: str) -> Term:
+    """A lineage kind as a message value: the code in English, its label on a page."""
+    return Term(kind, f"lineage:{kind}")
+
+
 def _check_lineage(n: int, kind: str, preds: list[str], existing: dict[str, Measure], plan: Plan) -> list[Problem]:
     if not kind and not preds:
         return []
     if kind not in LINEAGE_KINDS or kind == "dropped":
-        return [Problem(n, "lineage", f"must be one of {', '.join(k for k in LINEAGE_KINDS if k != 'dropped')}")]
+        return [Problem.of(n, "lineage", "must be one of {kinds}", kinds=", ".join(k for k in LINEAGE_KINDS if k != "dropped"))]
     problems = []
     if kind == "new" and preds:
         problems.append(Problem(n, "predecessors", "a new measure has no predecessor"))
     if kind != "new" and not preds:
-        problems.append(Problem(n, "predecessors", f"a {kind} measure names its predecessor"))
+        problems.append(Problem.of(n, "predecessors", "a {kind} measure names its predecessor", kind=_kind(kind)))
     if kind == "merged" and len(preds) < 2:
         problems.append(Problem(n, "predecessors", "a merged measure names at least two predecessors"))
     if kind in ("unchanged", "revised", "split") and len(preds) > 1:
-        problems.append(Problem(n, "predecessors", f"a {kind} measure has one predecessor"))
+        problems.append(Problem.of(n, "predecessors", "a {kind} measure has one predecessor", kind=_kind(kind)))
     for p in preds:
         if p not in existing:
-            problems.append(Problem(n, "predecessors", f"no measure {p!r}"))
+            problems.append(Problem.of(n, "predecessors", "no measure {measure}", measure=repr(p)))
         elif existing[p].plan_id == plan.id:
-            problems.append(Problem(n, "predecessors", f"{p} belongs to this plan, not to the one it revises"))
+            problems.append(Problem.of(n, "predecessors", "{measure} belongs to this plan, not to the one it revises",
+                                       measure=p))
     return problems
 
 
@@ -340,6 +349,9 @@ def import_measures(session: Session, plan: Plan, rows: list[tuple[int, dict[str
                 result.amended.append(m.uid)
             elif m.uid not in result.reassigned and not moved:
                 result.unchanged += 1
+            what = [*changes, *(["agencies"] if m.uid in result.reassigned else []), *(["successions"] if moved else [])]
+            if what:
+                result.changed[m.uid] = what
         session.flush()
         if result.created or result.amended or result.reassigned or result.successions:
             audit.record(session, actor, "plan:import", f"plan:{plan.key}", {

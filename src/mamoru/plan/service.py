@@ -230,7 +230,7 @@ def validate_measure_values(values: dict[str, Any], row: int | None = None) -> l
         if k in values and values[k] is not None and len(str(values[k])) > 2000:
             problems.append(Problem(row, k, "longer than 2,000 characters"))
     if "origin" in values and values["origin"] not in ORIGINS:
-        problems.append(Problem(row, "origin", f"must be one of {', '.join(ORIGINS)}"))
+        problems.append(Problem.of(row, "origin", "must be one of {kinds}", kinds=", ".join(ORIGINS)))
     if "code" in values:
         code = str(values["code"] or "")
         if not code or len(code) > 16 or not code.isprintable() or any(c.isspace() for c in code):

@@ -7,4 +7,5 @@ Read by the public portal and kept by the plan office; the hotline reads the pla
 from mamoru.domain import DomainSetup
 
 DOMAIN = DomainSetup(name="plan", roles=frozenset({"portal", "office", "hotline"}),
-                     offers=("mamoru.plan.models", "mamoru.plan.service"))
+                     # lineage: a measure's predecessors across plans, for the follow-up's measure history
+                     offers=("mamoru.plan.models", "mamoru.plan.service", "mamoru.plan.lineage"))

@@ -191,17 +191,19 @@ def _wants_html(request: Request) -> bool:
 def _install_error_handlers(app: FastAPI) -> None:
     @app.exception_handler(DomainError)
     async def domain_error(request: Request, exc: DomainError) -> Response:
-        problems = [dict(p.__dict__) for p in exc.problems] if isinstance(exc, InvalidInput) else []
-        if _wants_html(request):  # in the reader's language (mamoru.i18n.error_messages)
-            lang = deps.get_lang(request)
-            shown = error_messages(lang, exc)
+        problems = [p.__dict__ for p in exc.problems] if isinstance(exc, InvalidInput) else []
+        lang = deps.get_lang(request)
+        shown = error_messages(lang, exc)  # in the reader's language (mamoru.i18n.error_messages)
+        if _wants_html(request):
             message, listed = ("invalid input", [{"text": t} for t in shown]) if problems else (shown[0], [])
             return render(request, "pages/error.html", {"status": exc.status, "message": message,
                                                         "problems": listed}, status_code=exc.status)
-        lang = deps.get_lang(request)  # each problem also in the caller's language (Accept-Language, ?lang=)
-        for text, p in zip(error_messages(lang, exc), problems, strict=False):
-            p["text"] = text
-        return JSONResponse({"detail": str(exc), "problems": problems}, status_code=exc.status)
+        # `detail` and each `reason` stay English (what scripts match); `message` and each problem's
+        # `text` say the same in the caller's language (?lang=, the language cookie or Accept-Language).
+        if problems:
+            problems = [{**p, "text": t} for p, t in zip(problems, shown, strict=False)]
+        return JSONResponse({"detail": str(exc), "message": "; ".join(shown), "problems": problems},
+                            status_code=exc.status)
 
     @app.exception_handler(HTTPException)
     async def http_error(request: Request, exc: HTTPException) -> Response:

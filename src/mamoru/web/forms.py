@@ -26,9 +26,24 @@ REFUSALS: tuple[type[Exception], ...] = (DomainError, ValueError)
 """What a service raises for values it will not take (ValueError: a date or number that does not parse)."""
 
 
+class Refusal(str):
+    """A refusal's reason as a form shows it: the English text (what `str` gives, so pages that show it
+    as it is read as before), carrying the error so a page can say it in the reader's language
+    (templating's `problem_line`)."""
+
+    error: DomainError
+
+    def __new__(cls, error: DomainError) -> Refusal:
+        made = super().__new__(cls, str(error))
+        made.error = error
+        return made
+
+
 def problems_of(exc: Exception) -> Problems:
     """What a form shows when a service refuses its values: each bad field, or the refusal's reason."""
-    return exc.problems if isinstance(exc, InvalidInput) else [str(exc)]
+    if isinstance(exc, InvalidInput):
+        return exc.problems
+    return [Refusal(exc) if isinstance(exc, DomainError) else str(exc)]
 
 
 def status_of(exc: Exception) -> int:

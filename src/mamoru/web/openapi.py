@@ -25,7 +25,9 @@ ERROR_SCHEMA = {
     "description": "Every refusal (4xx): a plain message and, for bad input, where and why.",
     "required": ["detail"],
     "properties": {
-        "detail": {"title": "Detail", "type": "string"},
+        "detail": {"title": "Detail", "type": "string", "description": "In English."},
+        "message": {"title": "Message", "type": "string",
+                    "description": "The same in the caller's language (?lang=ja|en, else Accept-Language)."},
         "problems": {"title": "Problems", "type": "array", "items": {"$ref": "#/components/schemas/Problem"}},
     },
 }
@@ -36,7 +38,9 @@ PROBLEM_SCHEMA = {
     "properties": {
         "row": {"title": "Row", "anyOf": [{"type": "integer"}, {"type": "null"}]},
         "field": {"title": "Field", "type": "string"},
-        "reason": {"title": "Reason", "type": "string"},
+        "reason": {"title": "Reason", "type": "string", "description": "In English."},
+        "text": {"title": "Text", "type": "string",
+                 "description": "Where and why, in the caller's language (domain refusals)."},
     },
 }
 ROLE_KEY = "x-mamoru-role"

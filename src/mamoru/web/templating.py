@@ -11,9 +11,21 @@ from fastapi.responses import HTMLResponse
 from fastapi.templating import Jinja2Templates
 
 from mamoru.auth.roles import ROLE_LABELS
+from mamoru.errors import Problem
 from mamoru.hotline import vocabulary
-from mamoru.i18n import era_year, fiscal_year_label, fmt_date, fmt_time_jst, gettext, lang_of, pick
+from mamoru.i18n import (
+    era_year,
+    error_messages,
+    fiscal_year_label,
+    fmt_date,
+    fmt_time_jst,
+    gettext,
+    lang_of,
+    pick,
+    problem_text,
+)
 from mamoru.web import deps, drafts
+from mamoru.web.forms import Refusal
 
 TEMPLATES_DIR = Path(__file__).parent / "templates"
 templates = Jinja2Templates(directory=TEMPLATES_DIR)
@@ -35,6 +47,16 @@ def _parse_time(value: object) -> datetime | None:
         return None
 
 
+def problem_line(lang: str, problem: object) -> str:
+    """One line of a form's refusal in the reader's language: a refused value with its field, a
+    service's refusal (mamoru.web.forms.Refusal), or a message id."""
+    if isinstance(problem, Problem):
+        return problem_text(lang, problem)
+    if isinstance(problem, Refusal):
+        return error_messages(lang, problem.error)[0]
+    return gettext(lang, str(problem))
+
+
 def render(request: Request, name: str, context: dict[str, Any] | None = None,
            status_code: int = 200) -> HTMLResponse:
     lang = _lang(request)
@@ -46,6 +68,7 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
         "pick": lambda obj, field: pick(obj, field, lang),
         "fmt_date": lambda d, precision="day": fmt_date(d, lang, precision),
         "fmt_time": fmt_time_jst,
+        "problem_line": lambda problem: problem_line(lang, problem),
         "parse_time": _parse_time,
         "hotline_terms": vocabulary.terms,
         "hotline_reason": lambda table, code, params, stored: vocabulary.reason_text(table, code, params, stored, lang),

@@ -9,12 +9,12 @@ from tests.functional.followup.conftest import SMALL_PLAN
 def test_round_open_prints_id_and_export_import(cli, tmp_path) -> None:  # type: ignore[no-untyped-def]
     assert cli("plan", "load", "--file", str(SMALL_PLAN)).exit_code == 0
     assert cli("user", "add", "office", "--role", "coordinator").exit_code == 0
-    r = cli("round", "open", "--fy", "2022", "--fy", "2023", "--due", "2024-07-31", "--as", "office")
+    r = cli("round", "open", "--fy", "2022", "--fy", "2023", "--due", "2030-07-31", "--as", "office")
     assert r.exit_code == 0, r.output
     assert r.stdout.strip() == "1"
-    assert cli("round", "open", "--fy", "2023", "--due", "2024-07-31", "--as", "office").exit_code == 1
+    assert cli("round", "open", "--fy", "2023", "--due", "2030-07-31", "--as", "office").exit_code == 1
     assert cli("round", "open", "--fy", "2024", "--due", "31/07/2025", "--as", "office").exit_code == 2
-    assert cli("round", "open", "--fy", "2024", "--due", "2025-07-31", "--as", "nobody").exit_code == 2
+    assert cli("round", "open", "--fy", "2024", "--due", "2030-07-31", "--as", "nobody").exit_code == 2
     listing = cli("round", "list")
     assert "FY2022 and FY2023" in listing.stdout and "draft=11" in listing.stdout
     csv_out = cli("round", "export", "1", "--format", "csv")

@@ -20,7 +20,7 @@ def round_id(cli) -> str:  # type: ignore[no-untyped-def]
     assert cli("plan", "load", "--file", str(SMALL_PLAN)).exit_code == 0
     assert cli("indicator", "load").exit_code == 0
     assert cli("user", "add", "office", "--role", "coordinator").exit_code == 0
-    r = cli("round", "open", "--fy", "2023", "--due", "2024-07-31", "--as", "office")
+    r = cli("round", "open", "--fy", "2023", "--due", "2030-07-31", "--as", "office")
     assert r.exit_code == 0, r.output
     return r.stdout.strip()
 

@@ -78,10 +78,10 @@ def test_review_round_trip_and_diff_page(client, fu, make_user, login_as) -> Non
 def test_coordinator_opens_round_through_api(client, fu, make_user, api_token) -> None:  # type: ignore[no-untyped-def]
     tok = api_token(make_user(roles.COORDINATOR), ["plan:read", "plan:write"])
     h = {"Authorization": f"Bearer {tok}"}
-    r = client.post("/api/v1/followup/rounds", json={"fiscal_years": [2024], "due_on": "2025-07-31"}, headers=h)
+    r = client.post("/api/v1/followup/rounds", json={"fiscal_years": [2024], "due_on": "2030-07-31"}, headers=h)
     assert r.status_code == 201 and r.json()["label_ja"] == "令和6年度"
     officer_tok = api_token(make_user(roles.AGENCY_OFFICER, agency="NPA"), ["plan:read", "plan:write"])
-    refused = client.post("/api/v1/followup/rounds", json={"fiscal_years": [2025], "due_on": "2026-07-31"},
+    refused = client.post("/api/v1/followup/rounds", json={"fiscal_years": [2025], "due_on": "2030-07-31"},
                           headers={"Authorization": f"Bearer {officer_tok}"})
     assert refused.status_code == 403
     assert client.get("/api/v1/followup/rounds").status_code == 401

@@ -5,7 +5,7 @@ from __future__ import annotations
 from datetime import date
 from typing import Any
 
-from fastapi import APIRouter, Depends, File, UploadFile
+from fastapi import APIRouter, Depends, File, Query, UploadFile
 from fastapi.responses import Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
@@ -18,6 +18,7 @@ from mamoru.followup import entries as esvc
 from mamoru.followup import rounds as rsvc
 from mamoru.followup import spreadsheet, workflow
 from mamoru.mail import Mailer
+from mamoru.plan import service as plan_svc
 from mamoru.web.deps import get_mailer, get_session, require_scope
 from mamoru.web.limits import read_upload
 
@@ -35,7 +36,16 @@ class RoundIn(BaseModel):
     model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
 
     fiscal_years: list[int] = Field(description="Gregorian years in which the fiscal years start (2024 = FY2024).")
-    due_on: date
+    due_on: date = Field(description="Today or later; a past due date is refused (422).")
+    plan: str | None = Field(None, description="Plan key (default: the newest plan with measures). A plan with no "
+                                               "measures is refused (422): import its measure list first.")
+
+
+class ExtensionIn(BaseModel):
+    model_config = ConfigDict(extra="forbid")  # an unknown field is a 422, not ignored
+
+    due_on: date = Field(description="The new due date: later than the current one, not past.")
+    reason: str = Field(description="Why the due date moves; kept and shown on the round's page.")
 
 
 class EntryIn(BaseModel):
@@ -73,7 +83,9 @@ def _status_out(s: Any) -> dict[str, Any]:
 def _round_out(session: Session, r: Any) -> dict[str, Any]:
     return {"id": r.id, "fiscal_years": r.fiscal_years, "label_en": rsvc.round_label(r, "en"),
             "label_ja": rsvc.round_label(r, "ja"), "state": r.state, "due_on": r.due_on.isoformat(),
-            "totals": rsvc.state_totals(session, r)}
+            "totals": rsvc.state_totals(session, r),
+            "extensions": [{"due_before": x.due_before.isoformat(), "due_after": x.due_after.isoformat(),
+                            "reason": x.reason, "by": x.by, "at": x.at.isoformat()} for x in r.extensions]}
 
 
 @router.get("/rounds", summary="Reporting rounds")
@@ -87,7 +99,30 @@ def open_round(body: RoundIn, session: Session = Depends(get_session),
                user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
     if user.role != roles.COORDINATOR:
         raise PermissionDenied("only the plan office opens a round")
-    return _round_out(session, rsvc.open_round(session, user, body.fiscal_years, body.due_on))
+    return _round_out(session, rsvc.open_round(session, user, body.fiscal_years, body.due_on,
+                                               plan_svc.get_plan(session, body.plan)))
+
+
+@router.post("/rounds/{round_id}/extend", summary="Extend an open round's due date, with a reason (coordinator)",
+             responses={403: {"description": "not the plan office"},
+                        409: {"description": "the round is not open"},
+                        422: {"description": "not later than the current due date, past, or no reason"}})
+def extend(round_id: int, body: ExtensionIn, session: Session = Depends(get_session),
+           user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
+    r = rsvc.get_round(session, round_id)
+    rsvc.extend_due_date(session, user, r, body.due_on, body.reason)
+    return _round_out(session, r)
+
+
+@router.get("/rounds/{round_id}/overdue", summary="A round's overdue entries, a page at a time (oldest due first)")
+def overdue(round_id: int, page: int = Query(1, ge=1, description="From 1."),
+            per_page: int = Query(rsvc.OVERDUE_PAGE, ge=1, le=500), session: Session = Depends(get_session),
+            user: User = Depends(require_scope("plan:read"))) -> dict[str, Any]:
+    staff_only(user)
+    found = rsvc.overdue_entries(session, rsvc.get_round(session, round_id), page=page, per_page=per_page)
+    return {"total": found.total, "page": found.page, "per_page": found.per_page, "pages": found.pages,
+            "entries": [{"id": e.id, "measure": e.measure.uid, "code": e.measure.code, "agency": e.agency.code,
+                         "state": e.state, "due_on": e.due_on.isoformat()} for e in found.entries]}
 
 
 @router.get("/statuses", summary="The status list entries choose from, each with its progress percentage")

@@ -96,6 +96,26 @@ def add_decision(meeting_id: int, body: sc.DecisionIn, session: Session = Depend
     return sc.decision_out(d)
 
 
+@router.post("/meetings/{meeting_id}/decisions/{decision_id}/withdraw", response_model=sc.MeetingOut,
+             responses={**REFUSED, 409: {"description": "already withdrawn"}},
+             summary="Withdraw a mistaken decision, with a reason (coordinator); it is kept, marked withdrawn")
+def withdraw_decision(meeting_id: int, decision_id: int, body: sc.WithdrawIn, session: Session = Depends(get_session),
+                      user: User = Depends(require_scope("plan:write"))) -> sc.MeetingOut:
+    m = msvc.get_meeting(session, meeting_id)
+    corrections.withdraw_decision(session, user, m, corrections.get_decision(session, m, decision_id), body.reason)
+    return sc.meeting_out(msvc.get_meeting(session, meeting_id), date.today())
+
+
+@router.post("/meetings/{meeting_id}/actions/{action_id}/withdraw", response_model=sc.MeetingOut,
+             responses={**REFUSED, 409: {"description": "already withdrawn"}},
+             summary="Withdraw a mistaken action item, with a reason (coordinator); it is kept, marked withdrawn")
+def withdraw_action(meeting_id: int, action_id: int, body: sc.WithdrawIn, session: Session = Depends(get_session),
+                    user: User = Depends(require_scope("plan:write"))) -> sc.MeetingOut:
+    m = msvc.get_meeting(session, meeting_id)
+    corrections.withdraw_action(session, user, m, corrections.get_action_of(session, m, action_id), body.reason)
+    return sc.meeting_out(msvc.get_meeting(session, meeting_id), date.today())
+
+
 @router.post("/meetings/{meeting_id}/actions", status_code=201, response_model=sc.ActionItemOut, responses=REFUSED,
              summary="Record an action item linked to a measure, with owner agency and due date (coordinator)")
 def add_action(meeting_id: int, body: sc.ActionItemIn, session: Session = Depends(get_session),

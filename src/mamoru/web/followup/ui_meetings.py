@@ -1,6 +1,6 @@
 """Pages of the bodies that steer the plan and their meetings: record a meeting (joint ones too),
-its decisions and action items, correct the record or a decision (with a reason, kept), and the
-action items by owner agency and due date, overdue first."""
+its decisions and action items, correct the record or a decision and withdraw a mistaken decision
+or action item (with a reason, kept), and the action items by owner agency and due date, overdue first."""
 
 from __future__ import annotations
 
@@ -129,6 +129,32 @@ def decision_correct(meeting_id: int, decision_id: int, request: Request, kind: 
 
     return forms.submit(session, correct, done=f"/followup/meetings/{meeting_id}#decision-{decision_id}",
                         again=_again(request, session, meeting_id))
+
+
+@router.post("/followup/meetings/{meeting_id}/decisions/{decision_id}/withdraw", response_class=HTMLResponse)
+def decision_withdraw(meeting_id: int, decision_id: int, request: Request, reason: str = Form(""),
+                      session: Session = Depends(get_session),
+                      user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    def withdraw() -> None:
+        m = msvc.get_meeting(session, meeting_id)
+        corrections.withdraw_decision(session, user, m, corrections.get_decision(session, m, decision_id), reason)
+
+    typed = {"withdraw": {f"decision-{decision_id}": reason}}
+    return forms.submit(session, withdraw, done=f"/followup/meetings/{meeting_id}#decision-{decision_id}",
+                        again=_again(request, session, meeting_id, typed))
+
+
+@router.post("/followup/meetings/{meeting_id}/actions/{action_id}/withdraw", response_class=HTMLResponse)
+def action_withdraw(meeting_id: int, action_id: int, request: Request, reason: str = Form(""),
+                    session: Session = Depends(get_session),
+                    user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    def withdraw() -> None:
+        m = msvc.get_meeting(session, meeting_id)
+        corrections.withdraw_action(session, user, m, corrections.get_action_of(session, m, action_id), reason)
+
+    typed = {"withdraw": {f"action-{action_id}": reason}}
+    return forms.submit(session, withdraw, done=f"/followup/meetings/{meeting_id}#actions",
+                        again=_again(request, session, meeting_id, typed))
 
 
 @router.post("/followup/meetings/{meeting_id}/actions", response_class=HTMLResponse)

@@ -12,13 +12,14 @@ from starlette.concurrency import run_in_threadpool
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
-from mamoru.errors import InvalidInput
+from mamoru.errors import InvalidInput, Problem
 from mamoru.followup import entries as esvc
 from mamoru.followup import rounds as rsvc
 from mamoru.followup import spreadsheet
 from mamoru.followup.models import ReportingRound
 from mamoru.followup.report import FORMATS
 from mamoru.followup.report import render as render_report
+from mamoru.plan import service as plan_svc
 from mamoru.web import forms
 from mamoru.web.deps import get_session, live_providers, require_roles
 from mamoru.web.limits import read_upload
@@ -34,37 +35,75 @@ def _agency_filter(user: User) -> str | None:
     return user.agency_code if user.role == roles.AGENCY_OFFICER else None
 
 
+def _rounds_page(request: Request, session: Session, problems: forms.Problems | None = None,
+                 typed: dict[str, str] | None = None, status: int = 200) -> Response:
+    rows = [(r, rsvc.state_totals(session, r)) for r in rsvc.rounds(session)]
+    counts = plan_svc.measure_counts(session)
+    return render(request, "pages/followup/rounds.html", {
+        "rows": rows, "label": rsvc.round_label, "problems": problems or [], "typed": typed or {}, "css": CSS,
+        "plans": [(p, counts.get(p.id, 0)) for p in plan_svc.plans(session)],
+        "default_plan": plan_svc.default_plan(session).key if counts else ""}, status_code=status)
+
+
 @router.get("/followup", response_class=HTMLResponse)
 def rounds_page(request: Request, session: Session = Depends(get_session),
                 user: User = Depends(require_roles(*STAFF))) -> Response:
-    rows = [(r, rsvc.state_totals(session, r)) for r in rsvc.rounds(session)]
-    return render(request, "pages/followup/rounds.html", {"rows": rows, "label": rsvc.round_label, "problems": [],
-                                                          "css": CSS})
+    return _rounds_page(request, session)
 
 
 @router.post("/followup/rounds", response_class=HTMLResponse)
-def round_open(request: Request, fy: str = Form(...), due: str = Form(...), session: Session = Depends(get_session),
+def round_open(request: Request, fy: str = Form(...), due: str = Form(...), plan: str = Form(""),
+               session: Session = Depends(get_session),
                user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
-    def again(problems: forms.Problems, _: int) -> Response:
-        rows = [(x, rsvc.state_totals(session, x)) for x in rsvc.rounds(session)]
-        return render(request, "pages/followup/rounds.html", {"rows": rows, "label": rsvc.round_label,
-                                                              "problems": problems, "typed": {"fy": fy, "due": due},
-                                                              "css": CSS}, status_code=422)
+    def again(problems: forms.Problems, status: int) -> Response:
+        return _rounds_page(request, session, problems, {"fy": fy, "due": due, "plan": plan}, status)
 
-    return forms.submit(session, lambda: rsvc.open_round(session, user, [int(y) for y in fy.replace(",", " ").split()],
-                                                         date.fromisoformat(due)),
-                        done=lambda r: f"/followup/rounds/{r.id}", again=again)
+    def open_() -> ReportingRound:
+        try:
+            due_on = date.fromisoformat(due)
+        except ValueError:
+            raise InvalidInput([Problem(None, "due", "an ISO 8601 date (YYYY-MM-DD)")]) from None
+        try:
+            years = [int(y) for y in fy.replace(",", " ").split()]
+        except ValueError:
+            raise InvalidInput([Problem(None, "fy", "fiscal years as Gregorian years, e.g. 2024 2025")]) from None
+        return rsvc.open_round(session, user, years, due_on, plan_svc.get_plan(session, plan or None))
+
+    return forms.submit(session, open_, done=lambda r: f"/followup/rounds/{r.id}", again=again)
+
+
+def _round_page(request: Request, session: Session, user: User, round_id: int, page: int = 1,
+                problems: forms.Problems | None = None, typed: dict[str, str] | None = None,
+                status: int = 200) -> Response:
+    r = rsvc.get_round(session, round_id)
+    ctx = {"r": r, "label": rsvc.round_label,
+           "completion": rsvc.completion(session, r), "overdue": rsvc.overdue_entries(session, r, page=page, per_page=rsvc.OVERDUE_PAGE),
+           "totals": rsvc.state_totals(session, r), "today": date.today(), "problems": list(problems or []),
+           "typed": typed or {}, "css": CSS,
+           "mine": esvc.round_entries(session, r, user.agency_code) if user.role == roles.AGENCY_OFFICER else []}
+    return render(request, "pages/followup/round.html", ctx, status_code=status)
 
 
 @router.get("/followup/rounds/{round_id}", response_class=HTMLResponse)
-def round_page(round_id: int, request: Request, session: Session = Depends(get_session),
+def round_page(round_id: int, request: Request, page: int = 1, session: Session = Depends(get_session),
                user: User = Depends(require_roles(*STAFF))) -> Response:
-    r = rsvc.get_round(session, round_id)
-    ctx = {"r": r, "label": rsvc.round_label,
-           "completion": rsvc.completion(session, r), "overdue": rsvc.overdue_entries(session, r),
-           "totals": rsvc.state_totals(session, r), "today": date.today(), "problems": [], "css": CSS,
-           "mine": esvc.round_entries(session, r, user.agency_code) if user.role == roles.AGENCY_OFFICER else []}
-    return render(request, "pages/followup/round.html", ctx)
+    return _round_page(request, session, user, round_id, page)
+
+
+@router.post("/followup/rounds/{round_id}/extend", response_class=HTMLResponse)
+def round_extend(round_id: int, request: Request, due: str = Form(""), reason: str = Form(""),
+                 session: Session = Depends(get_session),
+                 user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    def extend() -> object:
+        try:
+            due_on = date.fromisoformat(due)
+        except ValueError:
+            raise InvalidInput([Problem(None, "due", "an ISO 8601 date (YYYY-MM-DD)")]) from None
+        return rsvc.extend_due_date(session, user, rsvc.get_round(session, round_id), due_on, reason)
+
+    return forms.submit(session, extend, done=f"/followup/rounds/{round_id}#extensions",
+                        again=lambda problems, status: _round_page(request, session, user, round_id, 1, problems,
+                                                                   {"due": due, "reason": reason}, status))
 
 
 @router.get("/followup/rounds/{round_id}/entries", response_class=HTMLResponse)
