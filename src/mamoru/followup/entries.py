@@ -84,6 +84,9 @@ def _keep_version(session: Session, entry: RoundEntry, action: str, actor: User 
 
 
 def _transition(entry: RoundEntry, action: str, actor: User | None) -> str:
+    if entry.round.published:  # the report is the record: corrected by errata (mamoru.followup.errata) only
+        raise Conflict("round {round} is published: its entries are the record and no longer change; "
+                       "add an erratum instead", round=entry.round_id)
     if entry.round.state != "open" and action in workflow.AGENCY_ACTIONS:
         raise Conflict(f"round {entry.round_id} is {entry.round.state}: entries can no longer change")
     try:

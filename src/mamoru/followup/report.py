@@ -24,10 +24,11 @@ from mamoru import documents, periods
 from mamoru.followup import charts, prefectures
 from mamoru.followup.entries import ENTRY_LOAD
 from mamoru.followup.indicators import NO_LIVE_PROVIDERS, LiveProviders, indicators, series
-from mamoru.followup.models import EntryStatus, ReportingRound, RoundEntry
-from mamoru.followup.rounds import ensure_statuses, round_label
+from mamoru.followup import errata as errata_svc
+from mamoru.followup.models import Decision, EntryStatus, Meeting, ReportingRound, RoundEntry, RoundErratum
+from mamoru.followup.rounds import ensure_statuses, publication_summary, round_label
 from mamoru.i18n import fmt_date, fmt_time_jst, gettext, pick
-from mamoru.plan.models import Measure, MeasureAssignment, Pillar, Plan
+from mamoru.plan.models import Agency, Measure, MeasureAssignment, Pillar, Plan
 
 TEMPLATES = Path(__file__).parent / "templates"
 FORMATS = ("html", "pdf", "md")
@@ -78,6 +79,25 @@ class ReportData:
     indicator_charts: list[IndicatorChart]
     maps: list[PrefectureMap]
     generated_on: date
+    front: FrontMatter = field(default_factory=lambda: FrontMatter(None, None, None, 0, 0, 0, 0))
+    errata: list[RoundErratum] = field(default_factory=list)
+
+    @property
+    def errata_by_entry(self) -> dict[int, list[RoundErratum]]:
+        return errata_svc.by_entry(self.errata)
+
+
+@dataclass
+class FrontMatter:
+    """The report's first page: who approved it (the meeting's decision) and when, who publishes it,
+    and how much of the plan the accepted entries cover ("accepted 58 of 64 measures")."""
+    approval: Decision | None
+    meeting: Meeting | None
+    publisher: Agency | None
+    measures_covered: int
+    measures_total: int
+    entries_accepted: int
+    entries_total: int
 
 
 def status_counts(entries: list[RoundEntry]) -> dict[str, int]:
@@ -115,7 +135,21 @@ def build(session: Session, r: ReportingRound, lang: str, public: bool = False,
     return ReportData(round=r, plan=plan, lang=lang, draft=not r.published, public=public, label=round_label(r, lang),
                       pillars=blocks, statuses=statuses, status_chart=chart,
                       indicator_charts=_indicator_charts(session, lang, live), maps=_maps(session, lang, public),
-                      generated_on=periods.today())
+                      generated_on=periods.today(), front=_front(session, r, plan, blocks),
+                      errata=errata_svc.errata(session, r))
+
+
+def _front(session: Session, r: ReportingRound, plan: Plan, blocks: list[PillarBlock]) -> FrontMatter:
+    """The approving decision (the latest "approve the round's report" naming this round), the publisher
+    (the plan's coordinating agency) and the coverage, counted from the accepted entries."""
+    found = session.execute(select(Decision, Meeting).join(Meeting, Decision.meeting_id == Meeting.id)
+                            .where(Decision.round_id == r.id, Decision.kind == "approve_round_report")
+                            .order_by(Meeting.held_on.desc(), Decision.id.desc()).limit(1)).first()
+    summary = publication_summary(session, r)
+    measures = [mb for b in blocks for mb in b.measures]
+    covered = sum(1 for mb in measures if any(e.state == "accepted" for e in mb.entries))
+    return FrontMatter(found[0] if found else None, found[1] if found else None, plan.coordinator, covered,
+                       len(measures), summary.accepted, summary.total)
 
 
 def _indicator_charts(session: Session, lang: str, live: LiveProviders) -> list[IndicatorChart]:
