@@ -32,9 +32,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(indicator_app, name="indicator")
     app.add_typer(meeting_app, name="meeting")
     app.add_typer(prefecture_app, name="prefecture")
-    from mamoru.cli import followup_publication
+    from mamoru.cli import followup_publication, followup_record
 
     followup_publication.register(app)
+    followup_record.register(round_app)
 
 
 def _iso(value: str, option: str) -> date:

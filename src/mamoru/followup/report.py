@@ -22,9 +22,9 @@ from sqlalchemy.orm import Session, selectinload
 
 from mamoru import documents, periods
 from mamoru.followup import charts, prefectures
+from mamoru.followup import errata as errata_svc
 from mamoru.followup.entries import ENTRY_LOAD
 from mamoru.followup.indicators import NO_LIVE_PROVIDERS, LiveProviders, indicators, series
-from mamoru.followup import errata as errata_svc
 from mamoru.followup.models import Decision, EntryStatus, Meeting, ReportingRound, RoundEntry, RoundErratum
 from mamoru.followup.rounds import ensure_statuses, publication_summary, round_label
 from mamoru.i18n import fmt_date, fmt_time_jst, gettext, pick
@@ -215,6 +215,7 @@ def render_md(data: ReportData) -> str:
                f"{_('Generated')}: {fmt_date(data.generated_on, lang)}" +
                (f"  \n{_('Published at')}: {fmt_time_jst(data.round.published_at)}" if data.round.published_at else "")
                + "\n")
+    out += _md_front(data)
     out.append(f"## {_('Summary')}\n")
     keys = [s.key for s in data.statuses] + ["none"]
     out.append("| " + _("Pillar") + " | " + " | ".join(pick(s, "label", lang) for s in data.statuses)
@@ -236,9 +237,32 @@ def render_md(data: ReportData) -> str:
                 text = pick(e, "narrative", lang)
                 if text:
                     out.append("  " + text.replace("\n", "\n  "))
+                for x in data.errata_by_entry.get(e.id, []):
+                    out.append(f"  - **{_('Corrected on {date}', date=fmt_date(x.corrected_on, lang))}**: "
+                               f"{pick(x, 'text', lang)} ({_('Reason')}: {x.reason})")
             if not mb.entries:
                 out.append(f"- {_('No accepted report.')}")
     return "\n".join(out) + "\n"
+
+
+def _md_front(data: ReportData) -> list[str]:
+    """The front matter after the title: approval, publisher, coverage, and the errata."""
+    lang, f = data.lang, data.front
+    approved = (f"{pick(f.meeting, 'title', lang)}, {fmt_date(f.meeting.held_on, lang)}" if f.meeting
+                else gettext(lang, "not yet approved by a meeting"))
+    out = [f"{gettext(lang, 'Approved by')}: {approved}  \n{gettext(lang, 'Publisher')}: "
+           f"{pick(f.publisher, 'name', lang) if f.publisher else '—'}\n",
+           gettext(lang, "Accepted reports on {n} of {m} measures ({a} of {t} entries).", n=f.measures_covered,
+                   m=f.measures_total, a=f.entries_accepted, t=f.entries_total) + "\n"]
+    if data.errata:
+        out.append(f"## {gettext(lang, 'Errata')}\n")
+        for x in data.errata:
+            what = (f"{x.entry.measure.code} {pick(x.entry.agency, 'name', lang)}" if x.entry
+                    else gettext(lang, "The report as a whole"))
+            out.append(f"- {fmt_date(x.corrected_on, lang)}, {what}: {pick(x, 'text', lang)} "
+                       f"({gettext(lang, 'Reason')}: {x.reason})")
+        out.append("")
+    return out
 
 
 def _md_number(value: float) -> str:

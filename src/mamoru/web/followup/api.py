@@ -13,7 +13,7 @@ from starlette.concurrency import run_in_threadpool
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
-from mamoru.errors import Conflict, PermissionDenied
+from mamoru.errors import PermissionDenied
 from mamoru.followup import entries as esvc
 from mamoru.followup import rounds as rsvc
 from mamoru.followup import spreadsheet, workflow

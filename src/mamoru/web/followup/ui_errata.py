@@ -7,17 +7,18 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from sqlalchemy.orm import Session
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
+from mamoru.errors import DomainError, Problem
 from mamoru.followup import entries as esvc
 from mamoru.followup import errata as svc
 from mamoru.followup import rounds as rsvc
 from mamoru.followup.models import ReportingRound
-from mamoru.web import forms
-from mamoru.web.deps import get_session, require_roles
+from mamoru.i18n import error_messages, problem_text
+from mamoru.web.deps import get_lang, get_session, require_roles
 from mamoru.web.followup.ui_rounds import CSS, STAFF
 from mamoru.web.templating import render
 
@@ -46,10 +47,15 @@ def erratum_add(round_id: int, request: Request, entry: str = Form(""), text_ja:
     r = rsvc.get_round(session, round_id)
     typed = {"entry": entry, "text_ja": text_ja, "text_en": text_en, "reason": reason, "corrected_on": corrected_on}
 
-    def add() -> Any:
+    try:
         day = date.fromisoformat(corrected_on) if corrected_on.strip() else None
-        return svc.add_erratum(session, user, r, reason=reason, text_ja=text_ja, text_en=text_en,
-                               entry_key=entry or None, corrected_on=day)
-
-    return forms.submit(session, add, done=f"/followup/rounds/{round_id}/errata#errata",
-                        again=lambda problems, status: _page(request, session, r, problems, status, typed))
+        svc.add_erratum(session, user, r, reason=reason, text_ja=text_ja, text_en=text_en, entry_key=entry or None,
+                        corrected_on=day)
+    except (DomainError, ValueError) as exc:
+        session.rollback()
+        lang = get_lang(request)
+        shown = error_messages(lang, exc) if isinstance(exc, DomainError) else \
+            [problem_text(lang, Problem(None, "corrected_on", "a date YYYY-MM-DD"))]
+        return _page(request, session, r, shown, exc.status if isinstance(exc, DomainError) else 422, typed)
+    session.commit()  # before the redirect: the next GET must see it
+    return RedirectResponse(f"/followup/rounds/{round_id}/errata#errata", status_code=303)
