@@ -10,11 +10,12 @@ from fastapi import APIRouter, Depends
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 
+from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.followup import errata as svc
 from mamoru.followup import rounds as rsvc
 from mamoru.followup.models import RoundErratum
-from mamoru.web.deps import get_session, require_scope
+from mamoru.web.deps import get_session, require_roles, require_scope
 from mamoru.web.followup.api import staff_only
 
 router = APIRouter(prefix="/api/v1/followup", tags=["followup"])
@@ -50,11 +51,12 @@ def list_errata(round_id: int, session: Session = Depends(get_session),
 
 @router.post("/rounds/{round_id}/errata", status_code=201,
              summary="Correct a published round's report (coordinator): the entry is kept, the correction added",
-             responses={409: {"description": "the round is not published (return the entry instead)"},
+             responses={403: {"description": "not the plan office"},
+                        409: {"description": "the round is not published (return the entry instead)"},
                         422: {"description": "no correction text, no reason, a date out of range, or an entry "
                                              "that is not a published entry of the round"}})
 def add_erratum(round_id: int, body: ErratumIn, session: Session = Depends(get_session),
-                user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
+                user: User = Depends(require_roles(roles.COORDINATOR, scope="plan:write"))) -> dict[str, Any]:
     r = rsvc.get_round(session, round_id)
     x = svc.add_erratum(session, user, r, reason=body.reason, text_ja=body.text_ja, text_en=body.text_en,
                         entry_key=body.entry, corrected_on=body.corrected_on)
