@@ -135,16 +135,18 @@ def build(session: Session, r: ReportingRound, lang: str, public: bool = False,
     return ReportData(round=r, plan=plan, lang=lang, draft=not r.published, public=public, label=round_label(r, lang),
                       pillars=blocks, statuses=statuses, status_chart=chart,
                       indicator_charts=_indicator_charts(session, lang, live), maps=_maps(session, lang, public),
-                      generated_on=periods.today(), front=_front(session, r, plan, blocks),
+                      generated_on=periods.today(), front=_front(session, r, plan, blocks, public),
                       errata=errata_svc.errata(session, r))
 
 
-def _front(session: Session, r: ReportingRound, plan: Plan, blocks: list[PillarBlock]) -> FrontMatter:
+def _front(session: Session, r: ReportingRound, plan: Plan, blocks: list[PillarBlock], public: bool) -> FrontMatter:
     """The approving decision (the latest "approve the round's report" naming this round), the publisher
     (the plan's coordinating agency) and the coverage, counted from the accepted entries."""
-    found = session.execute(select(Decision, Meeting).join(Meeting, Decision.meeting_id == Meeting.id)
-                            .where(Decision.round_id == r.id, Decision.kind == "approve_round_report")
-                            .order_by(Meeting.held_on.desc(), Decision.id.desc()).limit(1)).first()
+    stmt = (select(Decision, Meeting).join(Meeting, Decision.meeting_id == Meeting.id)
+            .where(Decision.round_id == r.id, Decision.kind == "approve_round_report"))
+    if public:  # the published report names public meetings only, as the portal's database user sees them
+        stmt = stmt.where(Meeting.public.is_(True))
+    found = session.execute(stmt.order_by(Meeting.held_on.desc(), Decision.id.desc()).limit(1)).first()
     summary = publication_summary(session, r)
     measures = [mb for b in blocks for mb in b.measures]
     covered = sum(1 for mb in measures if any(e.state == "accepted" for e in mb.entries))
