@@ -214,7 +214,10 @@ def publish_round(session: Session, actor: User | None, r: ReportingRound,
     confirmation first, showing `publication_summary`, and pass its `fingerprint`: when an entry changed
     since (accepted, returned, saved), StaleSummary refuses with the new summary."""
     _require_office(actor)
-    if r.published:
+    # the round's row locked for update (PostgreSQL) until the commit: an entry action waiting on it
+    # then finds the round published, and none can slip in between the summary and the publication
+    state = session.scalar(select(ReportingRound.state).where(ReportingRound.id == r.id).with_for_update())
+    if r.published or state == "published":
         raise Conflict(f"round {r.id} is already published")
     summary = publication_summary(session, r)
     if fingerprint is not None and fingerprint.strip() != summary.fingerprint:
