@@ -1,9 +1,12 @@
 """Follow-up benchmark: 88 measures (one to nine agencies each, about 300 entries a round) x 10 rounds.
 
 Prints the p95 time of the coordinator dashboard, the public portal home and report generation (HTML
-and PDF), on SQLite and, when MAMORU_TEST_POSTGRES_URL (or --postgres URL) is given, PostgreSQL.
-Target on a 2-core machine: dashboard and portal p95 under 100 ms. Each part of the follow-up that
-adds its own timings does so in a function of its own (`time_indicator_pages`), called from run().
+and PDF), the public indicator pages, a measure's history and the open data downloads (ten years:
+ten rounds, indicators with ten years of values), on SQLite and, when MAMORU_TEST_POSTGRES_URL (or
+--postgres URL) is given, PostgreSQL. Target on a 2-core machine: dashboard and portal p95 under
+100 ms; the indicator pages, the measure history and open data under 150 ms. Each part of the
+follow-up that adds its own timings does so in a function of its own (`time_indicator_pages`,
+`record_timings`), called from run().
 
     .venv/bin/python bench/followup.py [--requests 40] [--postgres postgresql://postgres@127.0.0.1:5432/test]
 """
@@ -115,6 +118,48 @@ def _settings(tmp: Path, url: str) -> Settings:
                              domain_classes=all_settings_classes())
 
 
+def _record_world(session: Session) -> tuple[str, int]:
+    """The measure with the most agencies (the longest history), an indicator measuring it with ten years
+    of monthly values, an erratum on the newest published round; returns (measure uid, that round's id)."""
+    from mamoru.followup.errata import add_erratum
+    from mamoru.followup.indicators import define_indicator
+    from mamoru.plan.models import MeasureAssignment
+
+    uid = session.execute(select(Measure.uid).join(MeasureAssignment).group_by(Measure.uid)
+                          .order_by(func.count().desc(), Measure.uid).limit(1)).scalar_one()
+    ind = define_indicator(session, None, "bench-history", {"title_ja": "施策の指標（ベンチ）", "measures": [uid],
+                                                          "periodicity": "monthly"})
+    enters, approves = (create_user(session, name, "coordinator", PASSWORD) for name in ("hist-enters", "hist-approves"))
+    for year in range(2014, 2024):
+        for month in range(1, 13):
+            v = ivals.add_value(session, enters, ind, f"{year}-{month:02d}", year * 10 + month, source="bench")
+            ivals.approve_value(session, approves, ind, v)
+    published = session.scalar(select(ReportingRound).where(ReportingRound.state == "published")
+                               .order_by(ReportingRound.id.desc()))
+    entry = session.scalar(select(RoundEntry).join(Measure, RoundEntry.measure_id == Measure.id)
+                           .where(RoundEntry.round_id == published.id, Measure.uid == uid,
+                                  RoundEntry.state == "accepted").limit(1))
+    add_erratum(session, None, published, reason="bench", text_ja="訂正（ベンチ）", entry_key=entry.key if entry else None)
+    return uid, published.id
+
+
+def record_timings(client: TestClient, uid: str, round_id: int, n: int) -> dict[str, list[float]]:
+    """A measure's history (staff page, portal page, JSON) and the open data downloads."""
+    def get(path: str):  # type: ignore[no-untyped-def]
+        return lambda: client.get(path).raise_for_status()
+
+    return {
+        "measure history (staff)": timed(get(f"/measures/{uid}"), n),
+        "measure history (portal)": timed(get(f"/portal/measures/{uid}"), n),
+        "measure history JSON": timed(get(f"/api/v1/measures/{uid}/history"), n),
+        "open data page": timed(get("/portal/data"), n),
+        "open data round CSV": timed(get(f"/portal/data/round-{round_id}.csv"), n),
+        "open data round JSON": timed(get(f"/portal/data/round-{round_id}.json"), n),
+        "open data plan CSV": timed(get("/portal/data/plan.csv"), n),
+        "open data indicators CSV": timed(get("/portal/data/indicators.csv"), n),
+    }
+
+
 def run(url: str, label: str, n: int, tmp: Path) -> None:
     db = Database.from_url(url)
     upgrade(db.engine)
@@ -123,6 +168,7 @@ def run(url: str, label: str, n: int, tmp: Path) -> None:
         fill(s, measures=88, rounds=10)
         create_user(s, "bench-office", "coordinator", PASSWORD)
         _action_items(s, 300)
+        history_uid, errata_round = _record_world(s)
     with db.session() as s:
         newest = s.scalar(select(ReportingRound).order_by(ReportingRound.id.desc()))
         published = s.scalar(select(ReportingRound).where(ReportingRound.state == "published").order_by(ReportingRound.id.desc()))
@@ -142,14 +188,15 @@ def run(url: str, label: str, n: int, tmp: Path) -> None:
             "action items page (300)": timed(lambda: client.get("/followup/actions").raise_for_status(), n),
         }
         results.update(time_indicator_pages(db, client, n))
+        results.update(record_timings(client, history_uid, errata_round, n))
     with db.session() as s:
         r = s.get(ReportingRound, published.id)
         results["report html (ja)"] = timed(lambda: render(s, r, "ja", "html"), max(5, n // 4))
         results["report pdf (ja)"] = timed(lambda: render(s, r, "ja", "pdf"), 3)
     for name, samples in results.items():
         target = "  (target < 100 ms)" if name in ("coordinator dashboard", "portal home") else \
-            "  (target < 150 ms)" if name.startswith("indicator ") else ""
-        print(f"[{label}] {name:24s} p95 {p95(samples):8.1f} ms   median {statistics.median(samples):8.1f} ms{target}")
+            "  (target < 150 ms)" if name.startswith(("indicator ", "measure history", "open data")) else ""
+        print(f"[{label}] {name:26s} p95 {p95(samples):8.1f} ms   median {statistics.median(samples):8.1f} ms{target}")
     db.engine.dispose()
 
 

@@ -119,10 +119,13 @@ PORTAL_PLAN = ("agencies", "agency_successions", "bodies", "plans", "measure_ori
                "timeline_events")
 PORTAL_FOLLOWUP = ("fu_entry_statuses", "fu_rounds", "fu_entries", "fu_indicators", "fu_indicator_values",
                    PUBLISHED_FIGURES, "fu_prefecture_status", "fu_prefecture_publications", "fu_consultation_services",
-                   "fu_awareness_materials")
-"""What the portal's pages and public API read (web/portal, web/plan, web/blocklist/notice). Not there:
-agency_profiles (agencies' focal points and contacts), fu_entry_versions (every saved draft),
-meetings, decisions, corrections and action items, the MNR capabilities and self-assessments."""
+                   "fu_awareness_materials", "fu_round_errata", "fu_meetings", "fu_decisions", "fu_action_items",
+                   "fu_capabilities", "fu_measure_capabilities")
+"""What the portal's pages and public API read (web/portal, web/plan, web/blocklist/notice). Meetings,
+their decisions and action items (public meetings only: a report's approving meeting, a measure's
+history) and the MNR capabilities a measure addresses are there; not agency_profiles (agencies' focal
+points and contacts), fu_entry_versions (every saved draft), meeting corrections, body profiles, the
+MNR self-assessments."""
 
 PORTAL_ROWS: Mapping[str, str] = MappingProxyType({
     "plans": "status <> 'draft'",
@@ -136,6 +139,11 @@ PORTAL_ROWS: Mapping[str, str] = MappingProxyType({
     "fu_prefecture_status": "measure_id IN (SELECT measure_id FROM fu_prefecture_publications)",
     "fu_consultation_services": "active",
     "fu_awareness_materials": "published AND retired_at IS NULL",
+    "fu_round_errata": "round_id IN (SELECT id FROM fu_rounds)",
+    "fu_meetings": "public",
+    "fu_decisions": "meeting_id IN (SELECT id FROM fu_meetings)",
+    "fu_action_items": "meeting_id IN (SELECT id FROM fu_meetings)",
+    "fu_measure_capabilities": "measure_id IN (SELECT id FROM measures)",
 })
 """Rows the portal's user sees of these tables (row-level security; the subqueries read through the
 portal's own policies, so a measure of a draft plan is hidden with its plan). The portal's queries

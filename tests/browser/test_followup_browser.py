@@ -95,6 +95,37 @@ def test_whole_round(page, server) -> None:  # type: ignore[no-untyped-def]
     assert "総務省としてフィルタリングの普及啓発を行った。" in body
     page.goto(server.url + "/portal/help?lang=ja")
     assert "189" in page.inner_text("main") and "#8891" in page.inner_text("main")
+    _the_record_and_open_data(page, server, round_url)
+
+
+def _the_record_and_open_data(page, server, round_url: str) -> None:  # type: ignore[no-untyped-def]
+    """After publication: the office corrects the report with an erratum (the original stays); the public
+    reads it on the portal, follows a measure to its history, and finds the open data, in ja and en."""
+    _login(page, server, "office")
+    page.goto(round_url + "?lang=ja")
+    _submit(page, "#errata-link")
+    page.select_option("#erratum-form select[name=entry]", index=1)
+    page.fill("#erratum-form textarea[name=text_ja]", "正しくは2024年度後半に実施")
+    page.fill("#erratum-form input[name=reason]", "時期の誤記")
+    _submit(page, "#erratum-form button[type=submit]")
+    assert "時期の誤記" in page.inner_text("#errata-table")
+    page.context.clear_cookies()
+    page.goto(server.url + "/portal?lang=ja")
+    _submit(page, "#published-rounds a >> nth=0")
+    assert "正しくは2024年度後半に実施" in page.inner_text("#errata")
+    _submit(page, "main h3 a[href^='/portal/measures/'] >> nth=0")
+    history = page.inner_text("#measure-history")
+    assert "施策の経過" in history and ("警察庁として" in history or "総務省として" in history), history
+    page.goto(page.url.split("?")[0] + "?lang=en")
+    assert "History of the measure" in page.inner_text("#measure-history")
+    page.goto(server.url + "/portal/data?lang=ja")
+    assert page.inner_text("h1") == "オープンデータ" and "公共データ利用規約" in page.inner_text("#licence")
+    assert re.search(r"\d{4}-\d\d-\d\d \d\d:\d\d JST", page.inner_text("#last-change"))
+    href = page.get_attribute("#datasets tr[data-dataset^='round-'] a[type='text/csv']", "href")
+    got = page.request.get(server.url + str(href))
+    assert got.ok and "警察庁として取締りを強化した（検挙3,035件）。" in got.text()
+    page.goto(server.url + "/portal/data?lang=en")
+    assert page.inner_text("h1") == "Open data" and "Public Data License" in page.inner_text("#licence")
 
 
 def test_awareness_material_published_to_the_portal(page, server) -> None:  # type: ignore[no-untyped-def]

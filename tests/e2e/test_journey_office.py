@@ -86,8 +86,11 @@ def _pdf_text(path: Path, layout_mode: bool = False) -> str:
 
 def _summary_total(text: str, heading: str, chart: str) -> int:
     """The sum of the counts in the PDF's summary table (between its heading and the chart after it;
-    pillar numbers "1." are not counts)."""
-    section = text[text.index(heading): text.index(chart)]
+    pillar numbers "1." are not counts). The heading's last place before the chart: the table of
+    contents names it first, with its page number; the page's number is left out when the chart is on the
+    next page."""
+    end = text.index(chart)
+    section = re.sub(r"(?m)^\s*\d+\s*/\s*\d+\s*$", "", text[text.rindex(heading, 0, end): end])  # page numbers
     return sum(int(n) for n in re.findall(r"(?<![\w.])\d+(?![\w.])", section))
 
 

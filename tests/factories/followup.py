@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import date
+from typing import Any
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -57,3 +58,15 @@ def entry_code(session: Session, agency: str) -> str:
                           .order_by(RoundEntry.id).limit(1))
     assert code is not None, agency
     return code
+
+
+def public_value(session: Session, ind: Any, period: str, value: float, corrects: Any = None, **fields: Any) -> Any:
+    """An indicator value entered by one coordinator and approved by another (public from then on);
+    `corrects`: the public value it corrects."""
+    from mamoru.followup import indicator_values
+    from tests.factories.users import user
+
+    entered, approver = user(session, "coordinator"), user(session, "coordinator")
+    v = indicator_values.add_value(session, entered, ind, period, value, corrects=corrects.id if corrects else None,
+                                   **fields)
+    return indicator_values.approve_value(session, approver, ind, v)

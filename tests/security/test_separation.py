@@ -70,24 +70,25 @@ blocklist_versions          -        -        SIUD     -        -        -
 bodies                      S...     SIUD     -        -        -        -
 definition_terms            S...     SIUD     S...     -        -        -
 form_drafts                 -        SI.D     SI.D     -        -        -
-fu_action_items             -        SIUD     -        -        -        -
+fu_action_items             S...     SIUD     -        -        -        -
 fu_awareness_materials      S...     SIUD     -        -        -        -
 fu_body_profiles            -        SIUD     -        -        -        -
-fu_capabilities             -        SIUD     -        -        -        -
+fu_capabilities             S...     SIUD     -        -        -        -
 fu_consultation_services    S...     SIUD     -        -        -        -
-fu_decisions                -        SIUD     -        -        -        -
+fu_decisions                S...     SIUD     -        -        -        -
 fu_entries                  S...     SIUD     -        -        -        -
 fu_entry_statuses           S...     SIUD     -        -        -        -
 fu_entry_versions           -        SIUD     -        -        -        -
 fu_indicator_values         S...     SIUD     -        -        -        -
 fu_indicators               S...     SIUD     -        -        -        -
 fu_maturity                 -        SIUD     -        -        -        -
-fu_measure_capabilities     -        SIUD     -        -        -        -
+fu_measure_capabilities     S...     SIUD     -        -        -        -
 fu_meeting_corrections      -        SIUD     -        -        -        -
-fu_meetings                 -        SIUD     -        -        -        -
+fu_meetings                 S...     SIUD     -        -        -        -
 fu_prefecture_publications  S...     SIUD     -        -        -        -
 fu_prefecture_status        S...     SIUD     -        -        -        -
 fu_published_figures        S...     SIUD     SIUD     -        -        -
+fu_round_errata             S...     SIUD     -        -        -        -
 fu_round_extensions         -        SIUD     -        -        -        -
 fu_round_reminders          -        SIUD     -        -        -        -
 fu_rounds                   S...     SIUD     -        -        -        -
@@ -151,7 +152,10 @@ def test_every_table_belongs_to_a_domain_and_the_portal_reads_only_published_pla
     assert write == []
     assert set(read) == {*PORTAL_PLAN, *PORTAL_FOLLOWUP, "worker_rounds"}  # the last: its health check
     assert set(read) - {"worker_rounds"} <= set(by_module["mamoru.plan.models"]) | set(by_module["mamoru.followup.models"])
-    assert not set(read) & {*SECRET_TABLES, "agency_profiles", "fu_entry_versions", "fu_meetings"}
+    assert not set(read) & {*SECRET_TABLES, "agency_profiles", "fu_entry_versions", "fu_meeting_corrections",
+                            "fu_maturity"}
+    # meetings and what hangs on them: row by row, public meetings only (a measure's history, the report)
+    assert {"fu_meetings", "fu_decisions", "fu_action_items", "fu_round_errata"} <= set(PORTAL_ROWS)
     assert set(PORTAL_ROWS) <= set(read)
     for role in PROCESS_GRANTS:
         grants = privileges(role).get("audit_events", ())
@@ -331,6 +335,8 @@ class Made:
 
 ACCEPTED_TEXT = "公開された報告 separated-accepted"
 DRAFT_TEXT = "未公開の下書き separated-draft"
+ERRATUM_TEXT = "公表後の訂正 separated-erratum"
+PUBLIC_MEETING_TEXT, PRIVATE_MEETING_TEXT = "公開の会議 separated-meeting", "非公開の会議 separated-private"
 
 
 def _data_in_every_domain(session: Session) -> Made:
@@ -355,7 +361,7 @@ def _data_in_every_domain(session: Session) -> Made:
     from mamoru.followup.rounds import open_round, publish_round
     from mamoru.followup.workflow import Content
     from mamoru.hotline import service as hotline
-    from mamoru.plan.models import Agency, AgencyProfile, Measure, Plan
+    from mamoru.plan.models import Agency, AgencyProfile, Body, Measure, Plan
 
     made = Made()
     load_reference(session)
@@ -382,6 +388,17 @@ def _data_in_every_domain(session: Session) -> Made:
     entries.accept_entry(session, in_open, None)  # accepted, but its round is not published
     made.published_round, made.open_round, made.accepted_entry = published.id, opened.id, first.id
     made.draft_entries = [second.id, in_open.id]
+    from mamoru.followup import meetings
+    from mamoru.followup.errata import add_erratum
+
+    add_erratum(session, None, published, reason="separated", text_ja=ERRATUM_TEXT, entry_key=first.key)
+    body = session.scalars(select(Body).order_by(Body.id)).first()
+    assert body is not None
+    for public, text_ja in ((True, PUBLIC_MEETING_TEXT), (False, PRIVATE_MEETING_TEXT)):
+        meeting = meetings.record_meeting(session, None, date(2024, 9, 1), "Meeting", "会議", [body.key])
+        meeting.public = public
+        meetings.add_decision(session, None, meeting, "approve_round_report", "", text_ja, round_id=published.id)
+        meetings.add_action(session, None, meeting, "", text_ja, first.measure.uid, "NPA", date(2025, 3, 31))
 
     uid_one, uid_two = (m.uid for m in session.scalars(select(Measure).order_by(Measure.id).limit(2)))
     shown = msvc.add_material(session, None, uid_one, "Published leaflet", "公開資料", "https://example.org/shown")
@@ -690,6 +707,9 @@ def test_portal_user_sees_published_rows_only(separated: tuple[str, str, Made], 
         "prefectures": "SELECT DISTINCT measure_id FROM fu_prefecture_status ORDER BY 1",
         "plans": "SELECT key FROM plans ORDER BY key",
         "draft texts": "SELECT id FROM fu_entries WHERE narrative_ja LIKE '%separated-draft%'",
+        "decisions": "SELECT text_ja FROM fu_decisions WHERE text_ja LIKE '%separated-%' ORDER BY text_ja",
+        "actions": "SELECT text_ja FROM fu_action_items WHERE text_ja LIKE '%separated-%' ORDER BY text_ja",
+        "errata": "SELECT text_ja FROM fu_round_errata ORDER BY id",
     }
 
     def read(role: str | None) -> dict[str, list[object]]:
@@ -708,6 +728,8 @@ def test_portal_user_sees_published_rows_only(separated: tuple[str, str, Made], 
     assert portal["rounds"] == [made.published_round]
     assert portal["entries"] == [made.accepted_entry]
     assert portal["draft texts"] == []
+    assert portal["decisions"] == portal["actions"] == [PUBLIC_MEETING_TEXT] and portal["errata"] == [ERRATUM_TEXT]
+    assert len(everything["decisions"]) == 2
     assert portal["materials"] == [made.published_material]
     assert portal["prefectures"] == [made.published_prefectures]
     assert "separated-draft-plan" not in portal["plans"] and portal["plans"]
@@ -715,7 +737,8 @@ def test_portal_user_sees_published_rows_only(separated: tuple[str, str, Made], 
     try:
         with engine.connect() as conn:  # every measure of a decided plan is there
             assert conn.execute(text("SELECT count(*) FROM measures")).scalar_one() > 0
-        for table in ("agency_profiles", "fu_entry_versions", "fu_meetings", "fu_decisions", "fu_maturity"):
+        for table in ("agency_profiles", "fu_entry_versions", "fu_meeting_corrections", "fu_body_profiles",
+                      "fu_maturity"):
             with engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
                 conn.execute(text(f"SELECT * FROM {table} LIMIT 1"))
     finally:
@@ -730,6 +753,20 @@ def test_portal_user_sees_published_rows_only(separated: tuple[str, str, Made], 
         assert page.status_code == 200, page.text[:300]
         assert ACCEPTED_TEXT in page.text and DRAFT_TEXT not in page.text
         assert client.get(f"/portal/rounds/{made.open_round}").status_code == 404
+        assert ERRATUM_TEXT in page.text and PUBLIC_MEETING_TEXT not in page.text  # the meeting's title is shown
+        history = client.get(f"/api/v1/measures/{_measure_of(url, made.accepted_entry)}/history")
+        assert history.status_code == 200, history.text[:300]
+        told = str(history.json())
+        assert ACCEPTED_TEXT in told and ERRATUM_TEXT in told and PUBLIC_MEETING_TEXT in told
+        assert DRAFT_TEXT not in told and PRIVATE_MEETING_TEXT not in told
+        listing = client.get("/portal/data")
+        assert listing.status_code == 200 and f"/portal/data/round-{made.published_round}.csv" in listing.text
+        assert f"round-{made.open_round}" not in listing.text
+        data = client.get(f"/portal/data/round-{made.published_round}.csv")
+        assert data.status_code == 200 and ACCEPTED_TEXT in data.text and DRAFT_TEXT not in data.text
+        assert client.get(f"/portal/data/round-{made.open_round}.json").status_code == 404
+        for path in ("/portal/data/plan.csv", "/portal/data/indicators.json"):
+            assert client.get(path).status_code == 200, path
         awareness = client.get("/portal/awareness")
         assert awareness.status_code == 200 and "公開資料" in awareness.text and "下書き資料" not in awareness.text
         materials = client.get("/api/v1/followup/materials").json()
@@ -742,6 +779,17 @@ def test_portal_user_sees_published_rows_only(separated: tuple[str, str, Made], 
         assert client.get("/api/v1/plans/separated-draft-plan").status_code == 404
         for page_path in ("/portal/help", "/portal/indicators", "/agencies", "/timeline", "/definitions", "/"):
             assert client.get(page_path).status_code == 200, page_path
+
+
+def _measure_of(url: str, entry_id: int) -> str:
+    """The stable id of an entry's measure, read as the owner."""
+    engine = create_engine(url)
+    try:
+        with engine.connect() as conn:
+            return str(conn.execute(text("SELECT m.uid FROM fu_entries e JOIN measures m ON m.id = e.measure_id "
+                                         "WHERE e.id = :e"), {"e": entry_id}).scalar_one())
+    finally:
+        engine.dispose()
 
 
 def test_feed_and_matcher_take_tokens_and_ignore_session_cookies(separated: tuple[str, str, Made],

@@ -32,9 +32,10 @@ def register(app: typer.Typer) -> None:
     app.add_typer(indicator_app, name="indicator")
     app.add_typer(meeting_app, name="meeting")
     app.add_typer(prefecture_app, name="prefecture")
-    from mamoru.cli import followup_publication
+    from mamoru.cli import followup_publication, followup_record
 
     followup_publication.register(app)
+    followup_record.register(round_app)
 
 
 def _iso(value: str, option: str) -> date:
@@ -81,9 +82,14 @@ def round_list() -> None:
 def round_publish(round_id: int = typer.Argument(..., help="The round's id."),
                   yes: bool = typer.Option(False, "--yes", "-y", help="Publish without asking (the summary is "
                                            "printed all the same)."),
+                  fingerprint: str | None = typer.Option(None, "--fingerprint", help="Publish only if the entries "
+                                                         "are as in the summary with this fingerprint (printed by an "
+                                                         "earlier run or GET .../publication)."),
                   as_user: str | None = AS_OPTION) -> None:
     """Publish a round: it and its accepted entries appear on the public portal. Prints what will be
-    published (accepted N of M entries, by agency) and asks first, unless --yes."""
+    published (accepted N of M entries, by agency, and the summary's fingerprint) and asks first, unless
+    --yes; if an entry changed since that summary, nothing is published (exit 1) and the new summary is
+    printed."""
     from mamoru.followup.rounds import get_round, publication_summary, publish_round
 
     db = open_database(load_settings())
@@ -95,7 +101,7 @@ def round_publish(round_id: int = typer.Argument(..., help="The round's id."),
         if not yes and not typer.confirm(f"Publish round {round_id} with {summary.accepted} accepted entries?",
                                          err=True):
             fail("not published", 1)
-        publish_round(s, actor, r)
+        publish_round(s, actor, r, fingerprint or summary.fingerprint)
     err.print(f"round {round_id} published")
 
 

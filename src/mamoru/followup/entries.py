@@ -11,7 +11,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from sqlalchemy import select
-from sqlalchemy.orm import Session, selectinload
+from sqlalchemy.orm import Session, object_session, selectinload
 
 from mamoru import audit
 from mamoru.auth import roles
@@ -83,7 +83,21 @@ def _keep_version(session: Session, entry: RoundEntry, action: str, actor: User 
                              comment=comment, by=entry.updated_by))
 
 
+def _round_state(entry: RoundEntry) -> str:
+    """The entry's round state, read under a shared lock on the round's row (PostgreSQL), so that an
+    entry never changes while its round is being published (publish_round locks the row for update)."""
+    session = object_session(entry)
+    if session is None:
+        return entry.round.state
+    state = session.scalar(select(ReportingRound.state).where(ReportingRound.id == entry.round_id)
+                           .with_for_update(read=True))
+    return state or entry.round.state
+
+
 def _transition(entry: RoundEntry, action: str, actor: User | None) -> str:
+    if _round_state(entry) == "published":  # the report is the record: corrected by errata (mamoru.followup.errata) only
+        raise Conflict("round {round} is published: its entries are the record and no longer change; "
+                       "add an erratum instead", round=entry.round_id)
     if entry.round.state != "open" and action in workflow.AGENCY_ACTIONS:
         raise Conflict(f"round {entry.round_id} is {entry.round.state}: entries can no longer change")
     try:

@@ -143,6 +143,25 @@ class EntryVersion(Base):
     entry: Mapped[RoundEntry] = relationship(back_populates="versions")
 
 
+class RoundErratum(Base):
+    """A correction to a published round's report: what is corrected (an entry, or the report as a
+    whole), the corrected wording, the reason and the date. The entry itself is never changed once its
+    round is published, so the original stays as it was approved; the report and the portal show both."""
+
+    __tablename__ = "fu_round_errata"
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True)
+    round_id: Mapped[int] = mapped_column(ForeignKey("fu_rounds.id"), index=True)
+    entry_id: Mapped[int | None] = mapped_column(ForeignKey("fu_entries.id"), nullable=True)  # None: the report
+    text_en: Mapped[str] = mapped_column(Text, default="")
+    text_ja: Mapped[str] = mapped_column(Text, default="")
+    reason: Mapped[str] = mapped_column(Text)
+    corrected_on: Mapped[date] = mapped_column(Date)
+    by: Mapped[str] = mapped_column(String(64))
+    at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
+    entry: Mapped[RoundEntry | None] = relationship()
+
+
 # --- indicators ---------------------------------------------------------------------------------
 
 class Indicator(Base):

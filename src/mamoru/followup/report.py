@@ -22,12 +22,13 @@ from sqlalchemy.orm import Session, selectinload
 
 from mamoru import documents, periods
 from mamoru.followup import charts, prefectures
+from mamoru.followup import errata as errata_svc
 from mamoru.followup.entries import ENTRY_LOAD
 from mamoru.followup.indicators import NO_LIVE_PROVIDERS, LiveProviders, indicators, series
-from mamoru.followup.models import EntryStatus, ReportingRound, RoundEntry
-from mamoru.followup.rounds import ensure_statuses, round_label
+from mamoru.followup.models import Decision, EntryStatus, Meeting, ReportingRound, RoundEntry, RoundErratum
+from mamoru.followup.rounds import ensure_statuses, publication_summary, round_label
 from mamoru.i18n import fmt_date, fmt_time_jst, gettext, pick
-from mamoru.plan.models import Measure, MeasureAssignment, Pillar, Plan
+from mamoru.plan.models import Agency, Measure, MeasureAssignment, Pillar, Plan
 
 TEMPLATES = Path(__file__).parent / "templates"
 FORMATS = ("html", "pdf", "md")
@@ -78,6 +79,25 @@ class ReportData:
     indicator_charts: list[IndicatorChart]
     maps: list[PrefectureMap]
     generated_on: date
+    front: FrontMatter = field(default_factory=lambda: FrontMatter(None, None, None, 0, 0, 0, 0))
+    errata: list[RoundErratum] = field(default_factory=list)
+
+    @property
+    def errata_by_entry(self) -> dict[int, list[RoundErratum]]:
+        return errata_svc.by_entry(self.errata)
+
+
+@dataclass
+class FrontMatter:
+    """The report's first page: who approved it (the meeting's decision) and when, who publishes it,
+    and how much of the plan the accepted entries cover ("accepted 58 of 64 measures")."""
+    approval: Decision | None
+    meeting: Meeting | None
+    publisher: Agency | None
+    measures_covered: int
+    measures_total: int
+    entries_accepted: int
+    entries_total: int
 
 
 def status_counts(entries: list[RoundEntry]) -> dict[str, int]:
@@ -115,7 +135,23 @@ def build(session: Session, r: ReportingRound, lang: str, public: bool = False,
     return ReportData(round=r, plan=plan, lang=lang, draft=not r.published, public=public, label=round_label(r, lang),
                       pillars=blocks, statuses=statuses, status_chart=chart,
                       indicator_charts=_indicator_charts(session, lang, live), maps=_maps(session, lang, public),
-                      generated_on=periods.today())
+                      generated_on=periods.today(), front=_front(session, r, plan, blocks, public),
+                      errata=errata_svc.errata(session, r))
+
+
+def _front(session: Session, r: ReportingRound, plan: Plan, blocks: list[PillarBlock], public: bool) -> FrontMatter:
+    """The approving decision (the latest "approve the round's report" naming this round), the publisher
+    (the plan's coordinating agency) and the coverage, counted from the accepted entries."""
+    stmt = (select(Decision, Meeting).join(Meeting, Decision.meeting_id == Meeting.id)
+            .where(Decision.round_id == r.id, Decision.kind == "approve_round_report"))
+    if public:  # the published report names public meetings only, as the portal's database user sees them
+        stmt = stmt.where(Meeting.public.is_(True))
+    found = session.execute(stmt.order_by(Meeting.held_on.desc(), Decision.id.desc()).limit(1)).first()
+    summary = publication_summary(session, r)
+    measures = [mb for b in blocks for mb in b.measures]
+    covered = sum(1 for mb in measures if any(e.state == "accepted" for e in mb.entries))
+    return FrontMatter(found[0] if found else None, found[1] if found else None, plan.coordinator, covered,
+                       len(measures), summary.accepted, summary.total)
 
 
 def _indicator_charts(session: Session, lang: str, live: LiveProviders) -> list[IndicatorChart]:
@@ -181,6 +217,7 @@ def render_md(data: ReportData) -> str:
                f"{_('Generated')}: {fmt_date(data.generated_on, lang)}" +
                (f"  \n{_('Published at')}: {fmt_time_jst(data.round.published_at)}" if data.round.published_at else "")
                + "\n")
+    out += _md_front(data)
     out.append(f"## {_('Summary')}\n")
     keys = [s.key for s in data.statuses] + ["none"]
     out.append("| " + _("Pillar") + " | " + " | ".join(pick(s, "label", lang) for s in data.statuses)
@@ -202,9 +239,32 @@ def render_md(data: ReportData) -> str:
                 text = pick(e, "narrative", lang)
                 if text:
                     out.append("  " + text.replace("\n", "\n  "))
+                for x in data.errata_by_entry.get(e.id, []):
+                    out.append(f"  - **{_('Corrected on {date}', date=fmt_date(x.corrected_on, lang))}**: "
+                               f"{pick(x, 'text', lang)} ({_('Reason')}: {x.reason})")
             if not mb.entries:
                 out.append(f"- {_('No accepted report.')}")
     return "\n".join(out) + "\n"
+
+
+def _md_front(data: ReportData) -> list[str]:
+    """The front matter after the title: approval, publisher, coverage, and the errata."""
+    lang, f = data.lang, data.front
+    approved = (f"{pick(f.meeting, 'title', lang)}, {fmt_date(f.meeting.held_on, lang)}" if f.meeting
+                else gettext(lang, "not yet approved by a meeting"))
+    out = [f"{gettext(lang, 'Approved by')}: {approved}  \n{gettext(lang, 'Publisher')}: "
+           f"{pick(f.publisher, 'name', lang) if f.publisher else '—'}\n",
+           gettext(lang, "Accepted reports on {n} of {m} measures ({a} of {t} entries).", n=f.measures_covered,
+                   m=f.measures_total, a=f.entries_accepted, t=f.entries_total) + "\n"]
+    if data.errata:
+        out.append(f"## {gettext(lang, 'Errata')}\n")
+        for x in data.errata:
+            what = (f"{x.entry.measure.code} {pick(x.entry.agency, 'name', lang)}" if x.entry
+                    else gettext(lang, "The report as a whole"))
+            out.append(f"- {fmt_date(x.corrected_on, lang)}, {what}: {pick(x, 'text', lang)} "
+                       f"({gettext(lang, 'Reason')}: {x.reason})")
+        out.append("")
+    return out
 
 
 def _md_number(value: float) -> str:

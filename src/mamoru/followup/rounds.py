@@ -8,6 +8,7 @@ so the page costs the same number of statements however many measures and rounds
 
 from __future__ import annotations
 
+import hashlib
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
@@ -167,6 +168,7 @@ class PublicationSummary:
 
     round_id: int
     agencies: list[AgencyTally]
+    fingerprint: str = ""  # of every entry's state and version: the confirmation names what it saw
 
     @property
     def accepted(self) -> int:
@@ -183,7 +185,18 @@ class PublicationSummary:
     def lines(self) -> list[str]:
         """The summary as plain lines (the CLI's and the API's refusal message)."""
         return [f"accepted {self.accepted} of {self.total} entries"] + \
-            [f"  {a.code}: accepted {a.accepted} of {a.total}" for a in self.agencies]
+            [f"  {a.code}: accepted {a.accepted} of {a.total}" for a in self.agencies] + \
+            [f"fingerprint {self.fingerprint}"]
+
+
+class StaleSummary(Conflict):
+    """The entries changed between the summary a person confirmed and the publication: nothing is
+    published, and `summary` is what publishing would now include."""
+
+    def __init__(self, summary: PublicationSummary) -> None:
+        super().__init__("the entries changed since the summary was shown; not published. Now: "
+                         + "; ".join(summary.lines()))
+        self.summary = summary
 
 
 def publication_summary(session: Session, r: ReportingRound) -> PublicationSummary:
@@ -193,16 +206,28 @@ def publication_summary(session: Session, r: ReportingRound) -> PublicationSumma
             .select_from(RoundEntry).join(Agency, RoundEntry.agency_id == Agency.id)
             .where(RoundEntry.round_id == r.id).group_by(Agency.code, Agency.name_en, Agency.name_ja))
     rows = [AgencyTally(code, en, ja, int(acc or 0), int(n)) for code, en, ja, acc, n in session.execute(stmt)]
-    return PublicationSummary(r.id, sorted(rows, key=lambda a: a.code))
+    digest = hashlib.sha256()
+    for entry_id, state, version in session.execute(
+            select(RoundEntry.id, RoundEntry.state, RoundEntry.version).where(RoundEntry.round_id == r.id)
+            .order_by(RoundEntry.id)):
+        digest.update(f"{entry_id}:{state}:{version};".encode())
+    return PublicationSummary(r.id, sorted(rows, key=lambda a: a.code), digest.hexdigest()[:16])
 
 
-def publish_round(session: Session, actor: User | None, r: ReportingRound) -> ReportingRound:
-    """Publish: the round and its accepted entries reach the public portal (the doors ask for
-    confirmation first, showing `publication_summary`)."""
+def publish_round(session: Session, actor: User | None, r: ReportingRound,
+                  fingerprint: str | None = None) -> ReportingRound:
+    """Publish: the round and its accepted entries reach the public portal. The doors ask for
+    confirmation first, showing `publication_summary`, and pass its `fingerprint`: when an entry changed
+    since (accepted, returned, saved), StaleSummary refuses with the new summary."""
     _require_office(actor)
-    if r.published:
+    # the round's row locked for update (PostgreSQL) until the commit: an entry action waiting on it
+    # then finds the round published, and none can slip in between the summary and the publication
+    state = session.scalar(select(ReportingRound.state).where(ReportingRound.id == r.id).with_for_update())
+    if r.published or state == "published":
         raise Conflict(f"round {r.id} is already published")
     summary = publication_summary(session, r)
+    if fingerprint is not None and fingerprint.strip() != summary.fingerprint:
+        raise StaleSummary(summary)
     if summary.accepted == 0:
         raise Conflict("accept at least one entry before publishing the round")
     r.state, r.published_at, r.published_by = "published", utcnow(), actor.username if actor else "cli"

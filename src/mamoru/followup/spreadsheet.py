@@ -14,6 +14,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from openpyxl.utils import get_column_letter
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 
 from mamoru import audit
@@ -137,6 +138,8 @@ def _changed(entry: RoundEntry, content: workflow.Content) -> bool:
 def import_rows(session: Session, r: ReportingRound, rows: list[dict[str, str]], actor: User | None) -> ImportResult:
     """Apply an edited sheet to the round: every row checked first, then all saved or none."""
     header = list(rows[0].keys()) if rows else COLUMNS
+    # the round's state under a shared lock on its row (PostgreSQL): no import while it is being published
+    state = session.scalar(select(ReportingRound.state).where(ReportingRound.id == r.id).with_for_update(read=True))
     entries = {e.key: e for e in round_entries(session, r)}
     statuses = _status_map(session)
     problems: list[Problem] = []
@@ -160,7 +163,7 @@ def import_rows(session: Session, r: ReportingRound, rows: list[dict[str, str]],
         if content is None or not _changed(entry, content):
             result.unchanged += content is not None
             continue
-        problems += _conflicts(entry, row, rowno, header, actor, r)
+        problems += _conflicts(entry, row, rowno, header, actor, r, state or r.state)
         todo.append((entry, content))
     if problems:
         raise InvalidInput(problems)
@@ -175,12 +178,12 @@ def import_rows(session: Session, r: ReportingRound, rows: list[dict[str, str]],
 
 
 def _conflicts(entry: RoundEntry, row: dict[str, str], rowno: int, header: list[str], actor: User | None,
-               r: ReportingRound) -> list[Problem]:
+               r: ReportingRound, round_state: str) -> list[Problem]:
     out: list[Problem] = []
     if not (is_office(actor) or own_agency(actor, entry)):
         out.append(Problem(rowno, _where(header, "agency"), f"you may not report for {entry.agency.code}"))
-    if r.state != "open":
-        out.append(Problem(rowno, _where(header, "entry_id"), f"round {r.id} is {r.state}"))
+    if round_state != "open":
+        out.append(Problem(rowno, _where(header, "entry_id"), f"round {r.id} is {round_state}"))
     if entry.state not in workflow.EDITABLE_STATES:
         out.append(Problem(rowno, _where(header, "state"), f"the entry is {entry.state} and locked"))
     if row.get("version", "").strip() != str(entry.version):

@@ -70,7 +70,9 @@ def test_review_round_trip_and_diff_page(client, fu, make_user, login_as) -> Non
     asked = client.post(f"/followup/rounds/{r.id}/publish?lang=en", data={"csrf_token": csrf}, follow_redirects=False)
     assert asked.status_code == 409 and "Accepted 1 of" in asked.text  # not confirmed: the summary, nothing published
     assert 'id="round-state">Open' in client.get(f"/followup/rounds/{r.id}?lang=en").text
-    assert client.post(f"/followup/rounds/{r.id}/publish", data={"csrf_token": csrf, "confirm": "yes"},
+    fingerprint = re.search(r'name="fingerprint" value="(\w+)"', asked.text)[1]  # type: ignore[index]
+    assert client.post(f"/followup/rounds/{r.id}/publish", data={"csrf_token": csrf, "confirm": "yes",
+                                                               "fingerprint": fingerprint},
                        follow_redirects=False).status_code == 303
     assert "Published" in client.get(f"/followup/rounds/{r.id}?lang=en").text
 

@@ -91,7 +91,9 @@ def test_the_page_asks_for_confirmation_with_the_summary(client, fu, make_user, 
     assert asked.status_code == 409 and f"Accepted 2 of {total} entries" in asked.text
     fu.expire_all()
     assert fu.get(ReportingRound, r.id).state == "open"
-    done = client.post(f"/followup/rounds/{r.id}/publish", data={"csrf_token": csrf, "confirm": "yes"},
+    fingerprint = re.search(r'name="fingerprint" value="([0-9a-f]+)"', page)[1]  # type: ignore[index]
+    done = client.post(f"/followup/rounds/{r.id}/publish", data={"csrf_token": csrf, "confirm": "yes",
+                                                                 "fingerprint": fingerprint},
                        follow_redirects=False)
     assert done.status_code == 303
     fu.expire_all()
@@ -105,10 +107,12 @@ def test_the_api_publishes_only_with_confirm(client, fu, make_user, api_token) -
     assert preview["accepted"] == 2 and preview["total"] == len(r.entries)
     assert {"code": "CAO", "accepted": 1, "total": 1}.items() <= next(a for a in preview["agencies"]
                                                                        if a["code"] == "CAO").items()
-    for body in (None, {}, {"confirm": False}):
+    for body in (None, {}, {"confirm": False}, {"confirm": True}):
         refused = client.post(f"/api/v1/followup/rounds/{r.id}/publish", json=body, headers=h)
         assert refused.status_code == 409 and f"accepted 2 of {len(r.entries)}" in refused.text, refused.text
-    done = client.post(f"/api/v1/followup/rounds/{r.id}/publish", json={"confirm": True}, headers=h)
+        assert refused.json()["summary"]["fingerprint"] == preview["fingerprint"]
+    done = client.post(f"/api/v1/followup/rounds/{r.id}/publish",
+                       json={"confirm": True, "fingerprint": preview["fingerprint"]}, headers=h)
     assert done.status_code == 200 and done.json()["state"] == "published" and done.json()["published"]["accepted"] == 2
     spec = client.get("/api/v1/openapi.json").json()
     publish = spec["paths"]["/api/v1/followup/rounds/{round_id}/publish"]["post"]

@@ -1,5 +1,5 @@
-"""The coordinator dashboard, the portal home and the report issue the same number of SQL statements
-whatever the number of measures and rounds (no statement per row)."""
+"""The coordinator dashboard, the portal home, the report, a measure's history and the open data issue
+the same number of SQL statements whatever the number of measures and rounds (no statement per row)."""
 
 from __future__ import annotations
 
@@ -34,8 +34,8 @@ def _statements(client, session, database, path: str) -> int:  # type: ignore[no
     return n[0]
 
 
-def _costs(client, session, database, measures: int, rounds: int) -> tuple[int, int, int]:  # type: ignore[no-untyped-def]
-    """Statements of (dashboard, portal home, report) with a plan of `measures` measures and `rounds` rounds,
+def _costs(client, session, database, measures: int, rounds: int) -> tuple[int, ...]:  # type: ignore[no-untyped-def]
+    """Statements of (dashboard, portal home, report, measure history, open data page, a round's CSV) with a plan of `measures` measures and `rounds` rounds,
     built inside a savepoint that is rolled back afterwards, so each size is measured on its own."""
     conn = database.sessionmaker.kw["bind"]
     scenario = conn.begin_nested()
@@ -49,7 +49,10 @@ def _costs(client, session, database, measures: int, rounds: int) -> tuple[int, 
         portal = _statements(client, session, database, "/portal")
         with counting(database.engine) as n:
             render_html(build(session, published, "ja", public=True))
-        return dash, portal, n[0]
+        history = _statements(client, session, database, f"/portal/measures/size-{measures}-{rounds}-001")
+        data = _statements(client, session, database, "/portal/data")
+        csv = _statements(client, session, database, f"/portal/data/round-{published.id}.csv")
+        return dash, portal, n[0], history, data, csv
     finally:
         session.rollback()
         scenario.rollback()
@@ -60,11 +63,11 @@ def test_statement_counts_do_not_grow_with_measures(client, session, database, m
     login_as(make_user(roles.COORDINATOR))
     few, many = _costs(client, session, database, 6, 3), _costs(client, session, database, 36, 3)
     assert all(c > 0 for c in few)
-    assert few == many, f"statements (dashboard, portal, report), 3 rounds, 6 vs 36 measures: {few} vs {many}"
+    assert few == many, f"statements (dashboard, portal, report, history, open data, round CSV), 3 rounds, 6 vs 36 measures: {few} vs {many}"
 
 
 def test_statement_counts_do_not_grow_with_rounds(client, session, database, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
     login_as(make_user(roles.COORDINATOR))
     few, many = _costs(client, session, database, 12, 2), _costs(client, session, database, 12, 9)
     assert all(c > 0 for c in few)
-    assert few == many, f"statements (dashboard, portal, report), 12 measures, 2 vs 9 rounds: {few} vs {many}"
+    assert few == many, f"statements (dashboard, portal, report, history, open data, round CSV), 12 measures, 2 vs 9 rounds: {few} vs {many}"

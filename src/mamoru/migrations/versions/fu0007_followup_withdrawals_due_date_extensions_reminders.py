@@ -3,7 +3,7 @@ a round's due date extensions are kept with their reason; reminder mails sent to
 recorded, one per officer, round and kind
 
 Revision ID: fu0007
-Revises: fu0005
+Revises: fu0006
 Create Date: 2026-12-03 12:50:00
 """
 from __future__ import annotations
@@ -14,7 +14,7 @@ from alembic import op
 import mamoru.db
 
 revision = 'fu0007'
-down_revision = 'fu0005'
+down_revision = 'fu0006'
 branch_labels = None
 depends_on = None
 

@@ -6,14 +6,14 @@ from datetime import date
 from typing import Any
 
 from fastapi import APIRouter, Depends, File, Query, UploadFile
-from fastapi.responses import Response
+from fastapi.responses import JSONResponse, Response
 from pydantic import BaseModel, ConfigDict, Field
 from sqlalchemy.orm import Session
 from starlette.concurrency import run_in_threadpool
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
-from mamoru.errors import Conflict, PermissionDenied
+from mamoru.errors import PermissionDenied
 from mamoru.followup import entries as esvc
 from mamoru.followup import rounds as rsvc
 from mamoru.followup import spreadsheet, workflow
@@ -158,37 +158,55 @@ class PublishIn(BaseModel):
     confirm: bool = Field(False, description="True to publish. Without it nothing is published: the answer is a "
                                              "409 whose message is the summary (accepted N of M, by agency), the "
                                              "same as GET .../publication.")
+    fingerprint: str | None = Field(None, description="The `fingerprint` of the summary that was confirmed "
+                                    "(GET .../publication). Required with confirm=true: when an entry changed since "
+                                    "that summary, nothing is published and the 409 carries the new summary.")
 
 
 def _summary_out(summary: rsvc.PublicationSummary) -> dict[str, Any]:
-    return {"accepted": summary.accepted, "total": summary.total, "agencies": [
+    return {"accepted": summary.accepted, "total": summary.total, "fingerprint": summary.fingerprint, "agencies": [
         {"code": a.code, "name_en": a.name_en, "name_ja": a.name_ja, "accepted": a.accepted, "total": a.total}
         for a in summary.agencies]}
 
 
 @router.get("/rounds/{round_id}/publication", summary="What publishing the round would put on the portal: "
-            "accepted entries of all, overall and by agency")
+            "accepted entries of all, overall and by agency, with the fingerprint to confirm it")
 def publication(round_id: int, session: Session = Depends(get_session),
                 user: User = Depends(require_scope("plan:read"))) -> dict[str, Any]:
     staff_only(user)
     return _summary_out(rsvc.publication_summary(session, rsvc.get_round(session, round_id)))
 
 
+def _refused(message: str, summary: rsvc.PublicationSummary) -> JSONResponse:
+    return JSONResponse({"detail": message, "problems": [], "summary": _summary_out(summary)}, status_code=409)
+
+
 @router.post("/rounds/{round_id}/publish", summary="Publish a round (coordinator), with confirm=true",
              description="Publishes the round and its accepted entries only (drafts, returned and submitted "
-                         "entries stay off the portal and the report). The body must say `{\"confirm\": true}`; "
-                         "without it the answer is 409 with the summary of what would be published.",
-             responses={409: {"description": "not confirmed (the message gives accepted N of M by agency), "
-                                             "already published, or no entry accepted"}})
+                         "entries stay off the portal and the report). The body must say `{\"confirm\": true, "
+                         "\"fingerprint\": ...}` with the fingerprint of the summary from GET .../publication; "
+                         "without it, or when an entry changed since that summary, the answer is 409 with the "
+                         "(new) summary of what would be published under `summary`.",
+             responses={409: {"description": "not confirmed or confirmed on a summary that is no longer true "
+                                             "(`summary` gives accepted N of M by agency now), already published, "
+                                             "or no entry accepted"}})
 def publish(round_id: int, body: PublishIn | None = None, session: Session = Depends(get_session),
-            user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
+            user: User = Depends(require_scope("plan:write"))) -> Any:
     if user.role != roles.COORDINATOR:
         raise PermissionDenied("only the plan office publishes a round")
     r = rsvc.get_round(session, round_id)
     summary = rsvc.publication_summary(session, r)
     if body is None or not body.confirm:
-        raise Conflict("not published: send confirm=true to publish " + "; ".join(summary.lines()))
-    return {**_round_out(session, rsvc.publish_round(session, user, r)), "published": _summary_out(summary)}
+        return _refused("not published: send confirm=true with the summary's fingerprint to publish; "
+                        + "; ".join(summary.lines()), summary)
+    if not body.fingerprint:
+        return _refused("not published: send the fingerprint of the summary you confirmed; "
+                        + "; ".join(summary.lines()), summary)
+    try:
+        done = rsvc.publish_round(session, user, r, body.fingerprint)
+    except rsvc.StaleSummary as exc:
+        return _refused(str(exc), exc.summary)
+    return {**_round_out(session, done), "published": _summary_out(summary)}
 
 
 @router.get("/rounds/{round_id}/entries", summary="A round's entries (an agency officer sees their own)")

@@ -122,20 +122,27 @@ def round_publish_confirm(round_id: int, request: Request, session: Session = De
     return _confirm_page(request, session, rsvc.get_round(session, round_id))
 
 
-def _confirm_page(request: Request, session: Session, r: ReportingRound, status_code: int = 200) -> Response:
-    """What publishing would put on the portal (accepted N of M, by agency), and the button that does it."""
+def _confirm_page(request: Request, session: Session, r: ReportingRound, status_code: int = 200,
+                  stale: bool = False) -> Response:
+    """What publishing would put on the portal (accepted N of M, by agency), and the button that does it;
+    `stale`: the entries changed since the summary the person confirmed, shown anew."""
     return render(request, "pages/followup/publish.html", {"r": r, "summary": rsvc.publication_summary(session, r),
-                                                           "label": rsvc.round_label, "css": CSS},
+                                                           "label": rsvc.round_label, "css": CSS, "stale": stale},
                   status_code=status_code)
 
 
 @router.post("/followup/rounds/{round_id}/publish", response_class=HTMLResponse)
-def round_publish(round_id: int, request: Request, confirm: str = Form(""), session: Session = Depends(get_session),
+def round_publish(round_id: int, request: Request, confirm: str = Form(""), fingerprint: str = Form(""),
+                  session: Session = Depends(get_session),
                   user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
     r = rsvc.get_round(session, round_id)
     if confirm != "yes":  # not confirmed on the summary page: show it instead of publishing
         return _confirm_page(request, session, r, status_code=409)
-    rsvc.publish_round(session, user, r)
+    try:
+        rsvc.publish_round(session, user, r, fingerprint)
+    except rsvc.StaleSummary:
+        session.rollback()
+        return _confirm_page(request, session, r, status_code=409, stale=True)
     session.commit()  # before the redirect: the next GET must see it
     return RedirectResponse(f"/followup/rounds/{round_id}", status_code=303)
 

@@ -12,10 +12,11 @@ from sqlalchemy.orm import Session
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.errors import InvalidInput, NotFound
+from mamoru.followup import history
 from mamoru.followup import materials as msvc
 from mamoru.plan import service as svc
 from mamoru.plan.models import Measure, Plan
-from mamoru.web.deps import current_user_optional, get_session, require_roles
+from mamoru.web.deps import current_user_optional, get_session, live_providers, require_roles
 from mamoru.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -71,15 +72,17 @@ def measure_page(uid: str, request: Request, session: Session = Depends(get_sess
     return render(request, "pages/measure.html", {"plan": plan, "m": m, "today": date.today(),
                                                   "can_amend": can_amend, "problems": [],
                                                   "successors": svc.successors(session, m),
-                                                  **_materials(session, m, user)})
+                                                  **_materials(session, m, user, request)})
 
 
-def _materials(session: Session, m: Measure, user: User | None) -> dict[str, Any]:
-    """The awareness material the measure produces (drafts too for staff) and who may keep it."""
+def _materials(session: Session, m: Measure, user: User | None, request: Request) -> dict[str, Any]:
+    """The awareness material the measure produces (drafts too for staff) and who may keep it, and the
+    measure's history (staff also see accepted entries of rounds not yet published)."""
     keeps = user is not None and user.role in (roles.COORDINATOR, roles.AGENCY_OFFICER) and bool(
         msvc.linkable(session, user, [m]))
     return {"materials": msvc.for_measure(session, m, include_drafts=msvc.sees_drafts(user)),
-            "keeps_material": keeps}
+            "keeps_material": keeps,
+            "h": history.measure_history(session, m, not msvc.sees_drafts(user), live_providers(request))}
 
 
 @router.post("/measures/{uid}/amend", response_class=HTMLResponse)
@@ -100,7 +103,7 @@ def measure_amend(uid: str, request: Request, reason: str = Form(""), title_en: 
         m = svc.get_measure(session, uid)
         return render(request, "pages/measure.html", {"plan": plan, "m": m, "today": date.today(),
                                                       "can_amend": True, "problems": problems or [str(exc)],
-                                                      "successors": [], **_materials(session, m, user)},
+                                                      "successors": [], **_materials(session, m, user, request)},
                       status_code=422)
     return RedirectResponse(f"/measures/{uid}", status_code=303)
 

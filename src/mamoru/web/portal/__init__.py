@@ -3,9 +3,9 @@
 The portal process serves it read-only; the office serves its API too (staff see what is public).
 """
 
-from mamoru.web.portal import api, indicator_pages, ui
+from mamoru.web.portal import api, history, indicator_pages, opendata, ui
 
 ROUTES = {
-    "portal": (api.router, ui.router, indicator_pages.router),
-    "office": (api.router,),
+    "portal": (api.router, ui.router, indicator_pages.router, opendata.router, history.router, history.api_router),
+    "office": (api.router, history.api_router),
 }
