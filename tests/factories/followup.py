@@ -63,8 +63,9 @@ def entry_code(session: Session, agency: str) -> str:
 def public_value(session: Session, ind: Any, period: str, value: float, corrects: Any = None, **fields: Any) -> Any:
     """An indicator value entered by one coordinator and approved by another (public from then on);
     `corrects`: the public value it corrects."""
-    from mamoru.followup import indicator_values
     from tests.factories.users import user
+
+    from mamoru.followup import indicator_values
 
     entered, approver = user(session, "coordinator"), user(session, "coordinator")
     v = indicator_values.add_value(session, entered, ind, period, value, corrects=corrects.id if corrects else None,

@@ -17,8 +17,8 @@ import pytest
 from tests.factories.followup import entry, public_value
 from tests.functional.followup.test_publishing import ACCEPTED, DRAFT, RETURNED, SUBMITTED, _round_in_every_state
 
-from mamoru.followup import indicators as isvc
 from mamoru.followup import indicator_values, opendata
+from mamoru.followup import indicators as isvc
 from mamoru.followup.errata import add_erratum
 from mamoru.followup.report import render
 from mamoru.followup.rounds import publish_round
