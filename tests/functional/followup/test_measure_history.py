@@ -43,7 +43,8 @@ def _history_world(session):  # type: ignore[no-untyped-def]
     esvc.accept_entry(session, npa2, None)
     m = plan_svc.get_measure(session, "t-1-01")
     ind = isvc.define_indicator(session, None, "test-filtering", {"title_ja": "フィルタリング利用率（試験）",
-                                                                  "unit_ja": "%", "measures": [m.uid]})
+                                                                  "unit_ja": "%", "measures": [m.uid],
+                                                                  "scale": "percent"})
     public_value(session, ind, "2019", 40, source="内閣府")
     public_value(session, ind, "2023", 48.5, source="内閣府")
     meeting = meetings.record_meeting(session, None, date(2023, 9, 1), "Liaison meeting", "連絡会議",
