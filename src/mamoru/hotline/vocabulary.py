@@ -8,6 +8,8 @@ every door, so the case page, the referral PDF and a refusal name a status the s
 
 from __future__ import annotations
 
+import json
+
 from mamoru.i18n import gettext
 
 STATUS = {
@@ -119,7 +121,12 @@ def reason_text(table: str, code: str | None, params: dict[str, str] | None, sto
     msgid = REASONS[table].get(code or "")
     if msgid is None:
         return stored
+    values = dict(params or {})
     try:
-        return gettext(lang, msgid, **(params or {}))
-    except (KeyError, IndexError):  # values missing from an odd row: the stored words rather than nothing
+        why = values.pop("why_msgid", None)  # the parser's own reason (checker.RequestRefused.because)
+        values_of_why = json.loads(values.pop("why_values", None) or "{}")
+        if why:
+            values["why"] = gettext(lang, why, **values_of_why)
+        return gettext(lang, msgid, **values)
+    except (KeyError, IndexError, ValueError):  # values missing from an odd row: the stored words rather than nothing
         return stored

@@ -65,6 +65,16 @@ def test_malformed_and_oversize_reports_are_refused_and_nothing_is_stored(hl_cli
     assert validate(ReportInput(url="http://port.example.test:8207/x")) == ("http://port.example.test/x", [])
 
 
+def test_a_refused_address_says_why_in_the_readers_language(hl_client) -> None:  # type: ignore[no-untyped-def]
+    """The parser's reason reaches the form translated (it used to be cut off at the colon, and would
+    have been English on the Japanese page)."""
+    token = _token(hl_client)
+    r = hl_client.post("/report", data={"url": "http:///nohost", "csrf_token": token})
+    assert r.status_code == 422 and "アドレスとして読み取れません：URL にホスト名がありません" in r.text
+    r = hl_client.post("/report?lang=en", data={"url": "javascript:alert(1)", "csrf_token": token})
+    assert r.status_code == 422 and "not a usable address: not a web address: expected &#39;//&#39; after" in r.text
+
+
 def test_duplicate_urls_join_one_case(hl_client, database) -> None:  # type: ignore[no-untyped-def]
     token = _token(hl_client)
     for url in ("http://dup.example.test/p?id=7", "http://DUP.example.test:80/p?id=7", "http://dup.example.test/x/../p?id=7#top"):
