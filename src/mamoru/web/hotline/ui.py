@@ -14,7 +14,7 @@ from mamoru.auth.models import User
 from mamoru.blocklist.settings import BlocklistSettings
 from mamoru.db import utcnow
 from mamoru.errors import DomainError, InvalidInput
-from mamoru.hotline import contacts, figures, intake, labels, notices, to_banks, to_blocklist, triage
+from mamoru.hotline import contacts, figures, intake, labels, notices, to_banks, to_blocklist, triage, vocabulary
 from mamoru.hotline import service as svc
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import Assessment, DeletionRequest, PoliceReferral, RemovalCheck
@@ -90,6 +90,7 @@ def _case_page(request: Request, session: Session, user: User, case_id: int, pro
         "proposed": proposed,  # the blocking list entry just proposed from this page
         "checked": session.get(RemovalCheck, checked) if checked else None,  # the check just asked for here
         "checkable": case.status in svc.CHECKED_STATUSES and not case.police_hold,
+        "work_error_text": vocabulary.work_error_text(case, get_lang(request)) if case.work_error_job else "",
     }
     return render(request, "pages/hotline/case.html", ctx, status_code=status)
 
