@@ -54,6 +54,8 @@ def test_the_page_and_the_command_line_refuse_it_too(hl_client, make_user, login
                                                           "language": "en", "csrf_token": csrf})
     assert r.status_code == 422
     assert 'data-field="abuse_email"' in r.text and "メールアドレスを1つだけ入力してください" in r.text
+    shown = r.text.split('id="provider-problems"')[1].split("</ul>")[0]
+    assert "改行" in shown and "line breaks" not in shown, shown  # the specific reason in Japanese too
     assert "Page Injected Hosting" not in r.text.split('id="providers"')[1].split("</table>")[0]
     r = cli("hotline", "provider", "Injected Hosting", "--email", INJECTED)
     assert r.exit_code == 2 and "abuse_email" in r.output and "line breaks" in r.output

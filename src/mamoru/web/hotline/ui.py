@@ -19,7 +19,7 @@ from mamoru.hotline import service as svc
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import Assessment, DeletionRequest, PoliceReferral, RemovalCheck
 from mamoru.hotline.runtime import for_app
-from mamoru.i18n import error_messages, problem_text
+from mamoru.i18n import error_messages, problem_text, reason_text
 from mamoru.web.deps import get_lang, get_session, get_settings, require_roles
 from mamoru.web.templating import render
 
@@ -237,7 +237,7 @@ def save_provider(request: Request, name: str = Form(""), abuse_email: str = For
     except InvalidInput as exc:
         session.rollback()
         lang = get_lang(request)
-        problems = [{"field": p.field, "reason": p.reason, "text": problem_text(lang, p)} for p in exc.problems]
+        problems = [{"field": p.field, "reason": reason_text(lang, p), "text": problem_text(lang, p)} for p in exc.problems]
         return render(request, "pages/hotline/providers.html", {"providers": svc.providers(session),
                                                                 "problems": problems}, status_code=422)
     return RedirectResponse("/hotline/providers", status_code=303)
