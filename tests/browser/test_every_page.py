@@ -160,6 +160,12 @@ BROKEN_WORDS_JS = """() => {
   return [...broken].slice(0, 5);
 }"""
 
+# The header's own words stay whole on a phone ("ログアウト" broke into "ログアウ" / "ト").
+HEADER_WORDS_JS = """() => [...document.querySelectorAll('header.site .who a.lang, header.site .who button.link')]
+  .filter(el => new Set([...el.getClientRects()].map(r => Math.round(r.top))).size > 1
+             || el.getBoundingClientRect().height > 1.8 * parseFloat(getComputedStyle(el).lineHeight || '20'))
+  .map(el => el.innerText.trim())"""
+
 # The interface text a Japanese reader sees: text nodes and the attributes read out or shown, outside
 # what is data by nature (code, URLs, hashes) or marked as English content (lang="en": the English
 # narrative or title shown beside the Japanese one).
@@ -235,6 +241,7 @@ def check_page(page: Any, url: str, lang: str, shots: Path | None, tag: str) -> 
             problems.append(f"{width}px: page scrolls sideways ({got['scrollWidth']} > {got['innerWidth']}): "
                             + "; ".join(got["wide"]))
         problems += [f"{width}px: cut: {c}" for c in got["cut"]]
+        problems += [f"{width}px: the header's {w!r} is broken across lines" for w in page.evaluate(HEADER_WORDS_JS)]
         if lang == "en" and width == WIDTHS[-1]:
             problems += [f"{width}px: a word broken across lines: {w}" for w in page.evaluate(BROKEN_WORDS_JS)]
         if shots is not None:
