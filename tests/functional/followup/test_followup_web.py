@@ -69,6 +69,8 @@ def test_review_round_trip_and_diff_page(client, fu, make_user, login_as) -> Non
     assert 'id="by-agency"' in dash and "CAO" in dash
     asked = client.post(f"/followup/rounds/{r.id}/publish?lang=en", data={"csrf_token": csrf}, follow_redirects=False)
     assert asked.status_code == 409 and "Accepted 1 of" in asked.text  # not confirmed: the summary, nothing published
+    asked = client.post(f"/followup/rounds/{r.id}/publish?lang=ja", data={"csrf_token": csrf}, follow_redirects=False)
+    assert re.search(r"件を受理済み</b>。", asked.text)  # a Japanese sentence ends in 。 ("受理済み. ポータル")
     assert 'id="round-state">Open' in client.get(f"/followup/rounds/{r.id}?lang=en").text
     assert client.post(f"/followup/rounds/{r.id}/publish", data={"csrf_token": csrf, "confirm": "yes"},
                        follow_redirects=False).status_code == 303
