@@ -160,6 +160,18 @@ BROKEN_WORDS_JS = """() => {
   return [...broken].slice(0, 5);
 }"""
 
+# A table's label column squeezed so narrow that its text stands three characters or fewer a line
+# (the portal's summary put "1. 児童の性的搾取等の撲滅..." one character a line at 390 px): a first
+# cell of 12 characters or more whose lines hold fewer than four on average.
+SQUEEZED_JS = """() => [...document.querySelectorAll('main td:first-child, main th:first-child')].filter(c => {
+    const text = (c.innerText || '').trim();
+    if (text.length < 12 || c.closest('.url, code') || !c.clientWidth) return false;
+    const range = document.createRange();
+    range.selectNodeContents(c);
+    const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top))).size;
+    return lines > 1 && text.replace(/\\s+/g, '').length / lines < 4;
+  }).slice(0, 3).map(c => c.tagName.toLowerCase() + ' "' + c.innerText.trim().slice(0, 30) + '" ' + c.clientWidth + 'px')"""
+
 # The header's own words stay whole on a phone ("ログアウト" broke into "ログアウ" / "ト").
 HEADER_WORDS_JS = """() => [...document.querySelectorAll('header.site .who a.lang, header.site .who button.link')]
   .filter(el => new Set([...el.getClientRects()].map(r => Math.round(r.top))).size > 1
@@ -242,6 +254,7 @@ def check_page(page: Any, url: str, lang: str, shots: Path | None, tag: str) -> 
                             + "; ".join(got["wide"]))
         problems += [f"{width}px: cut: {c}" for c in got["cut"]]
         problems += [f"{width}px: the header's {w!r} is broken across lines" for w in page.evaluate(HEADER_WORDS_JS)]
+        problems += [f"{width}px: a squeezed label column: {c}" for c in page.evaluate(SQUEEZED_JS)]
         if lang == "en" and width == WIDTHS[-1]:
             problems += [f"{width}px: a word broken across lines: {w}" for w in page.evaluate(BROKEN_WORDS_JS)]
         if shots is not None:
