@@ -30,6 +30,7 @@ def test_public_form_keeps_fields_as_entered_and_gives_a_receipt(hl_client, data
                                         "csrf_token": _token(hl_client)})
     assert r.status_code == 200
     receipt = re.search(r'id="receipt">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
+    assert f'id="receipt">{receipt}</strong>。</p>' in r.text  # the Japanese sentence ends in 。, not "."
     with database.session() as s:
         report = s.scalars(select(Report).where(Report.receipt == receipt)).one()
         assert (report.url, report.where_found, report.description) == (url, "掲示板の投稿", "  two spaces kept  ")
