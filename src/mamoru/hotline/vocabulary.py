@@ -125,8 +125,8 @@ def reason_text(table: str, code: str | None, params: dict[str, str] | None, sto
         return stored
     values = dict(params or {})
     try:
-        why = values.pop("why_msgid", None)  # the parser's own reason (checker.RequestRefused.because)
-        values_of_why = json.loads(values.pop("why_values", None) or "{}")
+        why = values.pop("why_msgid", "")  # the parser's own reason (checker.RequestRefused.because)
+        values_of_why = json.loads(values.pop("why_values", "") or "{}")
         if why:
             values["why"] = gettext(lang, why, **values_of_why)
         return gettext(lang, msgid, **values)
