@@ -40,6 +40,20 @@ class Terms(str):
         return made
 
 
+class Phrase(str):
+    """A value of a message that is itself a message with values (why an address is refused, in
+    "not a usable address: {detail}"): its English text in `str()` (the API and the command line),
+    its template translated with its values on a page."""
+
+    template: str
+    params: Mapping[str, object]
+
+    def __new__(cls, template: str, /, **params: object) -> Phrase:
+        made = super().__new__(cls, template.format(**params) if params else template)
+        made.template, made.params = template, params
+        return made
+
+
 class DomainError(Exception):
     status = 400
     exit_code = 2
@@ -101,6 +115,10 @@ class BadValue(ValueError):
         self.template = message
         self.params: Mapping[str, object] = params
         super().__init__(message.format(**params) if params else message)
+
+    def phrase(self) -> Phrase:
+        """The reason as a value of another message, translated with it on a page."""
+        return Phrase(self.template, **self.params)
 
 
 class InvalidInput(DomainError):

@@ -16,7 +16,7 @@ from typing import Any
 from babel.dates import format_date
 from babel.messages.pofile import read_po
 
-from mamoru.errors import DomainError, InvalidInput, Problem, Term, Terms
+from mamoru.errors import DomainError, InvalidInput, Phrase, Problem, Term, Terms
 from mamoru.periods import JST, fiscal_period_label, japan_date
 
 LANGS = ("ja", "en")
@@ -47,6 +47,8 @@ def _value(lang: str, value: object) -> object:
         return gettext(lang, value.msgid)
     if isinstance(value, Terms):
         return ("、" if lang == "ja" else ", ").join(gettext(lang, t.msgid) for t in value.terms)
+    if isinstance(value, Phrase):
+        return _message(lang, value.template, value.params)
     return value
 
 

@@ -9,7 +9,8 @@ port and any user name dropped, and bytes <= 0x20, >= 0x7F, `#` and `%` escaped 
 `canonicalize()` tries a cheap regular-expression path first (plain ASCII http(s) URLs that are
 already canonical apart from case and port) and otherwise runs the full, plainly written algorithm
 `canonicalize_full()`; tests check that both agree on random input. Input that cannot be made into
-a URL (empty, no host, an unusable scheme) raises `ValueError` with a message saying why.
+a URL (empty, no host, an unusable scheme) raises `ValueError` with a message saying why (a
+`BadValue`, whose template and values a page shows in the reader's language).
 """
 
 from __future__ import annotations
@@ -17,6 +18,8 @@ from __future__ import annotations
 import ipaddress
 import re
 from typing import NamedTuple
+
+from mamoru.errors import BadValue
 
 __all__ = ["CanonicalURL", "canonicalize", "canonicalize_full", "canonicalize_host", "host_suffixes",
            "lookup_expressions", "parse", "parse_full", "request_parts"]
@@ -84,7 +87,7 @@ def _split_scheme(rest: str) -> tuple[str, str]:
         return m.group(1).lower(), after[2:]
     if after == "" or after[0].isdigit():  # "example.com:8080/x": a host and port, no scheme
         return "", rest
-    raise ValueError(f"not a web address: expected '//' after {m.group(0)!r}")
+    raise BadValue("not a web address: expected '//' after {scheme!r}", scheme=m.group(0))
 
 
 def _parse_number(part: str) -> int | None:
@@ -134,7 +137,7 @@ def _canonical_host_bytes(hostish: str) -> str:
     if host.startswith("["):
         end = host.find("]")
         if end < 0:
-            raise ValueError("missing ']' in an IPv6 host")
+            raise BadValue("missing ']' in an IPv6 host")
         inner = host[1:end]
         try:
             return "[" + ipaddress.IPv6Address(inner).compressed + "]"
@@ -148,9 +151,9 @@ def _canonical_host_bytes(hostish: str) -> str:
     if ip is not None:
         return ip
     if not host:
-        raise ValueError("no host name in the URL")
+        raise BadValue("no host name in the URL")
     if "[" in host or "]" in host:
-        raise ValueError("a bracket in a host name that is not an IPv6 address")
+        raise BadValue("a bracket in a host name that is not an IPv6 address")
     return host
 
 
@@ -174,11 +177,11 @@ def _canonical_path(path: str) -> str:
 def parse_full(url: str) -> CanonicalURL:
     """The canonical form in parts, by the plain step-by-step algorithm."""
     if not isinstance(url, str):
-        raise ValueError("a URL must be text")
+        raise BadValue("a URL must be text")
     rest = url.split("#", 1)[0].strip()
     rest = rest.replace("\t", "").replace("\r", "").replace("\n", "")
     if not rest:
-        raise ValueError("empty URL")
+        raise BadValue("empty URL")
     rest = _unescape_fully(_as_bytes(rest))
     scheme, rest = _split_scheme(rest)
     scheme = scheme or "http"
@@ -221,11 +224,11 @@ def canonicalize(url: str) -> str:
 def canonicalize_host(name: str) -> str:
     """A host or domain name on its own, canonicalised like the host part of a URL."""
     if not isinstance(name, str) or not name.strip():
-        raise ValueError("empty host name")
+        raise BadValue("empty host name")
     if any(c in name for c in "/?#@"):
-        raise ValueError(f"{name!r} is not a bare host name (it has a path, query or user part)")
+        raise BadValue("{name!r} is not a bare host name (it has a path, query or user part)", name=name)
     if "://" in name:
-        raise ValueError(f"{name!r} is a URL, not a host name")
+        raise BadValue("{name!r} is a URL, not a host name", name=name)
     return parse_full("http://" + name.strip() + "/").host
 
 
@@ -265,7 +268,7 @@ def _split_port(authority: str) -> tuple[str, int | None]:
         return host_part, None
     digits = port_part[1:]
     if not port_part.startswith(":") or not digits.isascii() or not digits.isdigit() or not 0 < int(digits) < 65536:
-        raise ValueError(f"{port_part[1:] or port_part!r} is not a port (1 to 65535)")
+        raise BadValue("{port!r} is not a port (1 to 65535)", port=port_part[1:] or port_part)
     return host_part, int(digits)
 
 
@@ -286,37 +289,42 @@ def request_parts(url: str) -> tuple[CanonicalURL, int | None]:
     parts = parse(url)
     authority, tail = _authority(url)
     if "\\" in authority or "\\" in tail:
-        raise ValueError("the URL holds a backslash, which browsers read as '/' and the canonical form does not")
+        raise BadValue("the URL holds a backslash, which browsers read as '/' and the canonical form does not")
     if "@" in authority:
-        raise ValueError(f"the URL has a user part ('...@') before its host ({authority!r}): the host it names "
-                         "is ambiguous")
+        raise BadValue("the URL has a user part ('...@') before its host ({authority!r}): the host it names "
+                       "is ambiguous", authority=authority)
     if "%" in authority:
-        raise ValueError(f"the host part {authority!r} holds percent-encoded characters: the host it names is ambiguous")
+        raise BadValue("the host part {authority!r} holds percent-encoded characters: the host it names is ambiguous",
+                       authority=authority)
     host_part, port = _split_port(authority)
     if _escape(_canonical_host_bytes(_as_bytes(host_part))) != parts.host:
-        raise ValueError(f"the host reads as {parts.host!r} in the canonical form and as {host_part!r} to a browser")
+        raise BadValue("the host reads as {canonical!r} in the canonical form and as {browser!r} to a browser",
+                       canonical=parts.host, browser=host_part)
     host = parts.host
     if host.startswith("["):
         try:
             ipaddress.IPv6Address(host[1:-1])
         except ValueError:
-            raise ValueError(f"the host {host!r} is in brackets but is not an IPv6 address") from None
+            raise BadValue("the host {host!r} is in brackets but is not an IPv6 address", host=host) from None
     if not _is_ip(host):
         last = host.rsplit(".", 1)[-1]
         if _NUMERIC_LABEL_RE.fullmatch(last):
-            raise ValueError(f"the host {host!r} ends in a number but is not an IPv4 address")
+            raise BadValue("the host {host!r} ends in a number but is not an IPv4 address", host=host)
         if not _LDH_HOST_RE.fullmatch(host):
-            raise ValueError(f"the host {host!r} is not a host name or address")
+            raise BadValue("the host {host!r} is not a host name or address", host=host)
     path, qmark, query = tail.partition("?")
     for part, encoded, where in ((path, _ENCODED_IN_PATH, "path"), (query if qmark else "", _ENCODED_IN_QUERY, "query")):
         once = _decode_once(part)
         if _ESCAPE_RE.search(once):
-            raise ValueError(f"the {where} holds percent-encoding that is itself encoded ({part!r})")
+            raise BadValue("the path holds percent-encoding that is itself encoded ({part!r})" if where == "path"
+                           else "the query holds percent-encoding that is itself encoded ({part!r})", part=part)
         for m in _ESCAPE_RE.finditer(part):
             char = chr(int(m.group(1), 16))
             if char in encoded:
-                raise ValueError(f"the {where} holds an encoded {char!r} ({encoded[char]}), which the canonical form "
-                                 f"decodes: the {where} it names is ambiguous")
+                raise BadValue("the path holds an encoded {char!r} ({encoded}), which the canonical form decodes: the "
+                               "path it names is ambiguous" if where == "path" else "the query holds an encoded "
+                               "{char!r} ({encoded}), which the canonical form decodes: the query it names is ambiguous",
+                               char=char, encoded=encoded[char])
     return parts, port
 
 

@@ -1,7 +1,7 @@
 """Every page each role can reach, in Japanese and English, 1280 and 390 pixels wide: the page itself
 never scrolls sideways (a wide table scrolls inside its own wrapper), no text is cut by a box that
 hides its overflow, and a Japanese page shows no English interface text (a message that bypassed the
-translation catalogue).
+translation catalogue), and an English page on a phone breaks no word across two lines.
 
 The pages come from the app's route table (every HTML GET route), the roles that reach each from the
 authorization matrix's RULES (which a test keeps equal to the route table), and the ids in paths from
@@ -159,6 +159,45 @@ LAYOUT_JS = """() => {
   return {scrollWidth: document.scrollingElement.scrollWidth, innerWidth: window.innerWidth, cut: cut, wide: wide};
 }"""
 
+# English words broken across two lines (a box with word-break: break-all cut "only" into "on" and
+# "ly" on a phone): each word of prose, outside what is data by nature (URLs, codes, hashes), whose
+# letters do not all stand on one line. A word longer than its box may break (overflow-wrap).
+BROKEN_WORDS_JS = """() => {
+  const skip = 'script, style, code, pre, kbd, samp, .code, .url, td.detail, textarea, select, option, svg, #receipt';
+  const broken = new Set();
+  const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
+  const range = document.createRange();
+  for (let n = walker.nextNode(); n; n = walker.nextNode()) {
+    const parent = n.parentElement;
+    if (!parent || parent.closest(skip) || !parent.getClientRects().length) continue;
+    for (const m of n.textContent.matchAll(/[A-Za-z]{3,16}/g)) {
+      range.setStart(n, m.index);
+      range.setEnd(n, m.index + m[0].length);
+      const tops = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top)));
+      if (tops.size > 1) broken.add(m[0] + ' in "' + n.textContent.trim().slice(0, 50) + '"');
+    }
+  }
+  return [...broken].slice(0, 5);
+}"""
+
+# A table's label column squeezed so narrow that its text stands three characters or fewer a line
+# (the portal's summary put "1. 児童の性的搾取等の撲滅..." one character a line at 390 px): a first
+# cell of 12 characters or more whose lines hold fewer than four on average.
+SQUEEZED_JS = """() => [...document.querySelectorAll('main td:first-child, main th:first-child')].filter(c => {
+    const text = (c.innerText || '').trim();
+    if (text.length < 12 || c.closest('.url, code') || !c.clientWidth) return false;
+    const range = document.createRange();
+    range.selectNodeContents(c);
+    const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top))).size;
+    return lines > 1 && text.replace(/\\s+/g, '').length / lines < 4;
+  }).slice(0, 3).map(c => c.tagName.toLowerCase() + ' "' + c.innerText.trim().slice(0, 30) + '" ' + c.clientWidth + 'px')"""
+
+# The header's own words stay whole on a phone ("ログアウト" broke into "ログアウ" / "ト").
+HEADER_WORDS_JS = """() => [...document.querySelectorAll('header.site .who a.lang, header.site .who button.link')]
+  .filter(el => new Set([...el.getClientRects()].map(r => Math.round(r.top))).size > 1
+             || el.getBoundingClientRect().height > 1.8 * parseFloat(getComputedStyle(el).lineHeight || '20'))
+  .map(el => el.innerText.trim())"""
+
 # The interface text a Japanese reader sees: text nodes and the attributes read out or shown, outside
 # what is data by nature (code, URLs, hashes) or marked as English content (lang="en": the English
 # narrative or title shown beside the Japanese one).
@@ -234,6 +273,10 @@ def check_page(page: Any, url: str, lang: str, shots: Path | None, tag: str) -> 
             problems.append(f"{width}px: page scrolls sideways ({got['scrollWidth']} > {got['innerWidth']}): "
                             + "; ".join(got["wide"]))
         problems += [f"{width}px: cut: {c}" for c in got["cut"]]
+        problems += [f"{width}px: the header's {w!r} is broken across lines" for w in page.evaluate(HEADER_WORDS_JS)]
+        problems += [f"{width}px: a squeezed label column: {c}" for c in page.evaluate(SQUEEZED_JS)]
+        if lang == "en" and width == WIDTHS[-1]:
+            problems += [f"{width}px: a word broken across lines: {w}" for w in page.evaluate(BROKEN_WORDS_JS)]
         if shots is not None:
             page.screenshot(path=str(shots / f"{tag}-{lang}-{width}.png"), full_page=True)
     return problems

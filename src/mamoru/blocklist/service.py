@@ -24,7 +24,7 @@ from mamoru.blocklist.compiler import FORMATS, KINDS, ListedEntry, is_dns_name
 from mamoru.blocklist.delta import Delta, make_delta
 from mamoru.blocklist.models import BlocklistAppeal, BlocklistEntry, BlocklistSubscription, BlocklistVersion
 from mamoru.db import utcnow
-from mamoru.errors import Conflict, InvalidInput, NotFound, PermissionDenied, Problem, Term, Terms
+from mamoru.errors import BadValue, Conflict, InvalidInput, NotFound, PermissionDenied, Problem, Term, Terms
 
 CRITERIA = ("purpose", "confirmed", "same-operator", "no-alternative")
 CRITERIA_TEXT = {
@@ -64,8 +64,9 @@ def canonical_value(kind: str, raw: str) -> str:
     try:
         value = urls.canonicalize(raw) if kind == "url" else urls.canonicalize_host(raw)
     except ValueError as exc:
-        # the parser's reason (mamoru.urls) is technical and stays as it is; what it means is translated
-        raise InvalidInput([Problem.of(None, kind, "not a usable address or name: {detail}", detail=str(exc))]) from None
+        # the parser's reason (mamoru.urls), translated with the message on a page
+        raise InvalidInput([Problem.of(None, kind, "not a usable address or name: {detail}",
+                                       detail=exc.phrase() if isinstance(exc, BadValue) else str(exc))]) from None
     if kind != "url" and not is_dns_name(value):
         raise InvalidInput([Problem.of(None, kind, "{value!r} is not a DNS name that can be blocked "
                                        "(an IP address or a bare top-level domain); list a URL instead", value=value)])

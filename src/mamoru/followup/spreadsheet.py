@@ -120,14 +120,14 @@ def _parse(row: dict[str, str], rowno: int, header: list[str],
     try:
         figures = workflow.parse_figures(row.get("figures", ""))
     except ValueError as exc:
-        problems.append(Problem(rowno, _where(header, "figures"), str(exc)))
+        problems.append(Problem.because(rowno, _where(header, "figures"), exc))
         figures = []
     content = workflow.Content(status=row.get("status", "").strip() or None,
                                narrative_en=row.get("narrative_en", "").strip(),
                                narrative_ja=row.get("narrative_ja", "").strip(), figures=figures,
                                evidence=workflow.parse_evidence(row.get("evidence", "")))
     for p in workflow.check_content(content, status_keys, rowno):
-        problems.append(Problem(rowno, _where(header, p.field), p.reason))
+        problems.append(Problem(rowno, _where(header, p.field), p.reason, p.template, p.params))
     return (None if problems else content), problems
 
 

@@ -17,7 +17,7 @@ from dataclasses import dataclass
 from decimal import Decimal, InvalidOperation
 from typing import Any
 
-from mamoru.errors import Problem
+from mamoru.errors import BadValue, Problem
 
 ENTRY_STATES = ("draft", "submitted", "returned", "accepted")
 EDITABLE_STATES = frozenset({"draft", "returned"})
@@ -78,21 +78,23 @@ def check_content(content: Content, status_keys: set[str], row: int | None = Non
                   prefix: str = "") -> list[Problem]:
     problems: list[Problem] = []
     if content.status is not None and content.status not in status_keys:
-        problems.append(Problem(row, f"{prefix}status", f"unknown status {content.status!r}; choose one of "
-                                + ", ".join(sorted(status_keys))))
+        problems.append(Problem.of(row, f"{prefix}status", "unknown status {status!r}; choose one of {choices}",
+                                   status=content.status, choices=", ".join(sorted(status_keys))))
     for name in ("narrative_en", "narrative_ja"):
         if len(getattr(content, name)) > MAX_TEXT:
-            problems.append(Problem(row, f"{prefix}{name}", f"longer than {MAX_TEXT} characters"))
+            problems.append(Problem.of(row, f"{prefix}{name}", "longer than {limit} characters", limit=MAX_TEXT))
     for i, fig in enumerate(content.figures, start=1):
         if not (fig.get("label_en") or fig.get("label_ja")):
-            problems.append(Problem(row, f"{prefix}figures", f"figure {i} has no label"))
+            problems.append(Problem.of(row, f"{prefix}figures", "figure {i} has no label", i=i))
         try:
             Decimal(str(fig.get("value", "")).replace(",", ""))
         except InvalidOperation:
-            problems.append(Problem(row, f"{prefix}figures", f"figure {i}: {fig.get('value')!r} is not a number"))
+            problems.append(Problem.of(row, f"{prefix}figures", "figure {i}: {value!r} is not a number", i=i,
+                                       value=fig.get("value")))
     for i, ev in enumerate(content.evidence, start=1):
         if not _URL.match(ev.get("url", "")):
-            problems.append(Problem(row, f"{prefix}evidence", f"link {i}: {ev.get('url')!r} is not an http(s) address"))
+            problems.append(Problem.of(row, f"{prefix}evidence", "link {i}: {url!r} is not an http(s) address", i=i,
+                                       url=ev.get("url")))
     return problems
 
 
@@ -118,8 +120,8 @@ def parse_figures(cell: str) -> list[dict[str, str]]:
             continue
         parts = [p.strip() for p in line.split("|")]
         if len(parts) != len(FIGURE_FIELDS):
-            raise ValueError(f"a figure line needs {len(FIGURE_FIELDS)} parts separated by '|' "
-                             f"({', '.join(FIGURE_FIELDS)}), got {len(parts)}")
+            raise BadValue("a figure line needs {n} parts separated by '|' ({fields}), got {got}",
+                           n=len(FIGURE_FIELDS), fields=", ".join(FIGURE_FIELDS), got=len(parts))
         out.append(dict(zip(FIGURE_FIELDS, parts, strict=True)))
     return out
 

@@ -9,8 +9,8 @@ run side by side without doing the same case twice. A case the police hold is ne
 
 One case's failure is that case's alone: an exception while handling it (a provider's address the
 mail library refuses, a bug, a database error on that row) rolls back that case's transaction, is
-recorded on the case (hl_cases.work_error_job, work_error, work_error_at, work_attempts) and shown to
-analysts, and that job is tried again for the case after a backoff (10 minutes, doubling, at most a
+recorded on the case (hl_cases.work_error_job, work_error, work_error_at, work_attempts; the
+work_failed event holds what it means in each language) and shown to analysts, and that job is tried again for the case after a backoff (10 minutes, doubling, at most a
 day: work_retry_at); the round goes on with the other cases and returns normally.
 """
 
@@ -27,7 +27,7 @@ from sqlalchemy.orm import Session
 
 from mamoru.db import Database, utcnow
 from mamoru.followup import figures
-from mamoru.hotline import contacts, inbox, notices, to_blocklist
+from mamoru.hotline import contacts, inbox, notices, to_blocklist, vocabulary
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.checker import RemovalChecker
 from mamoru.hotline.indicators import PROVIDERS
@@ -99,7 +99,8 @@ def _record_failure(database: Database, case_id: int, job: str, exc: Exception, 
         attempts = case.work_attempts
         s.add(CaseEvent(case_id=case.id, at=now, kind="work_failed",
                         detail={"job": job, "error": case.work_error, "attempts": attempts,
-                                "retry_at": case.work_retry_at.isoformat()}))
+                                "retry_at": case.work_retry_at.isoformat(),
+                                "error_text": vocabulary.failure_texts(exc)}))
     log.warning("hotline worker: %s failed for case %d (attempt %d): %s", job, case_id, attempts, type(exc).__name__)
 
 

@@ -28,6 +28,7 @@ MAMORU_HOTLINE_CHECK_ALLOW_LOOPBACK_FOR_TESTS; private and link-local addresses 
 from __future__ import annotations
 
 import ipaddress
+import json
 import re
 import ssl
 import time
@@ -39,6 +40,7 @@ from urllib.parse import unquote, urljoin, urlsplit
 import httpcore
 
 from mamoru import urls
+from mamoru.errors import BadValue
 from mamoru.hotline.tracing import NameNotFound, Resolver
 
 USER_AGENT = "mamoru-removal-check/1 (status only; body never read)"
@@ -68,6 +70,18 @@ class RequestRefused(Exception):
     def __init__(self, message: str, reason: str = "refused_url", **params: str) -> None:
         super().__init__(message)
         self.reason, self.params = reason, {"why": message, **params}
+
+    @classmethod
+    def because(cls, why: ValueError) -> RequestRefused:
+        """Refused for the reason a parser gave: `why` stays the English text (the check's detail), and
+        a `BadValue`'s template and values are kept (`why_msgid`, `why_values`) so that the case page
+        says it in the reader's language (vocabulary.reason_text)."""
+        refused = cls(f"not checked: {why}")
+        refused.params["why"] = str(why)
+        if isinstance(why, BadValue):
+            refused.params["why_msgid"] = why.template
+            refused.params["why_values"] = json.dumps({k: str(v) for k, v in why.params.items()})
+        return refused
 
 
 # --- the address filter ---------------------------------------------------------------------------
@@ -153,11 +167,13 @@ def target_of(url: str) -> Target:
     try:
         parts, port = urls.request_parts(url)
     except ValueError as exc:
-        raise RequestRefused(f"not checked: {exc}") from None
+        raise RequestRefused.because(exc) from None
     if parts.scheme not in DEFAULT_PORTS:
-        raise RequestRefused(f"scheme {parts.scheme!r} is not checked")
+        raise RequestRefused.because(BadValue("the scheme {scheme!r} is not checked (only http and https)",
+                                              scheme=parts.scheme))
     if parts.host.startswith("[") and _literal_ip(parts.host) is None:
-        raise RequestRefused(f"not checked: {parts.host!r} is not an IPv6 address")
+        raise RequestRefused.because(BadValue("the host {host!r} is in brackets but is not an IPv6 address",
+                                              host=parts.host))
     query = "" if parts.query is None else "?" + parts.query
     explicit = port is not None and port != DEFAULT_PORTS[parts.scheme]
     return Target(parts.scheme, parts.host, port or DEFAULT_PORTS[parts.scheme], explicit, parts.path + query)

@@ -33,7 +33,7 @@ from sqlalchemy.orm import Session
 from mamoru import audit, urls
 from mamoru.auth.models import User
 from mamoru.db import utcnow
-from mamoru.errors import InvalidInput, Problem
+from mamoru.errors import BadValue, InvalidInput, Problem
 from mamoru.hotline import notices
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.contact_keys import Sealer
@@ -90,7 +90,7 @@ def validate(inp: ReportInput, row: int | None = None) -> tuple[str, list[Proble
     for name, limit in LIMITS.items():
         value = getattr(inp, name)
         if value is not None and len(value) > limit:
-            problems.append(Problem(row, name, f"too long: at most {limit} characters"))
+            problems.append(Problem.of(row, name, "too long: at most {limit} characters", limit=limit))
     if inp.content_type and inp.content_type not in CONTENT_TYPES:
         problems.append(Problem(row, "content_type", f"choose one of {', '.join(CONTENT_TYPES)}"))
     canonical = ""
@@ -109,7 +109,8 @@ def validate(inp: ReportInput, row: int | None = None) -> tuple[str, list[Proble
             elif len(canonical) > LIMITS["url"]:
                 problems.append(Problem(row, "url", "too long once canonicalised"))
         except ValueError as exc:
-            problems.append(Problem(row, "url", f"not a usable address: {exc}"))
+            problems.append(Problem.of(row, "url", "not a usable address: {detail}",
+                                        detail=exc.phrase() if isinstance(exc, BadValue) else str(exc)))
     return canonical, problems
 
 

@@ -8,7 +8,11 @@ every door, so the case page, the referral PDF and a refusal name a status the s
 
 from __future__ import annotations
 
-from mamoru.i18n import gettext
+import json
+from typing import Any
+
+from mamoru.errors import DomainError
+from mamoru.i18n import LANGS, error_messages, gettext
 
 STATUS = {
     "queued": "Waiting for assessment",
@@ -119,7 +123,34 @@ def reason_text(table: str, code: str | None, params: dict[str, str] | None, sto
     msgid = REASONS[table].get(code or "")
     if msgid is None:
         return stored
+    values = dict(params or {})
     try:
-        return gettext(lang, msgid, **(params or {}))
-    except (KeyError, IndexError):  # values missing from an odd row: the stored words rather than nothing
+        why = values.pop("why_msgid", "")  # the parser's own reason (checker.RequestRefused.because)
+        values_of_why = json.loads(values.pop("why_values", "") or "{}")
+        if why:
+            values["why"] = gettext(lang, why, **values_of_why)
+        return gettext(lang, msgid, **values)
+    except (KeyError, IndexError, ValueError):  # values missing from an odd row: the stored words rather than nothing
         return stored
+
+
+UNEXPECTED_FAILURE = "An unexpected error ({kind}): the technical detail is for the system's operators."
+
+
+def failure_texts(exc: Exception) -> dict[str, str]:
+    """What an analyst reads when the worker failed on a case, in each language: a service's refusal
+    (a provider's address that cannot be written to) in its own words, anything else as an
+    unexpected error of its kind; the exception's English text stays the case's `work_error`."""
+    if isinstance(exc, DomainError):
+        return {lang: "; ".join(error_messages(lang, exc)) for lang in LANGS}
+    return {lang: gettext(lang, UNEXPECTED_FAILURE, kind=type(exc).__name__) for lang in LANGS}
+
+
+def work_error_text(case: Any, lang: str) -> str:
+    """Why the worker's current failure on `case` happened, in `lang`: from the last work_failed event
+    of that job; a failure recorded before the event held its words shows the English text."""
+    for event in sorted(case.events, key=lambda e: (e.at, e.id), reverse=True):
+        if event.kind == "work_failed" and (event.detail or {}).get("job") == case.work_error_job:
+            text = (event.detail.get("error_text") or {}).get(lang)
+            return str(text) if text else str(case.work_error)
+    return str(case.work_error)

@@ -212,3 +212,15 @@ def test_publish_is_all_or_nothing_and_signed(session: Session, make_user, tmp_p
         assert signing.verify(f.data, f.signature, key).version == pub.version
     with pytest.raises(Conflict, match="already published"):
         publishing.publish(session, None, cfg)
+
+
+def test_an_unusable_value_says_why_in_the_readers_language() -> None:
+    """The parser's reason is translated with the refusal, not quoted in English on a Japanese page."""
+    from mamoru.i18n import error_messages
+
+    with pytest.raises(InvalidInput) as refused:
+        service.canonical_value("host", "walk.example.test/path")
+    assert error_messages("ja", refused.value) == [
+        "ホスト名: 使えるアドレスまたは名前ではありません: 'walk.example.test/path' はホスト名だけではありません"
+        "（パス、クエリまたはユーザー部分を含んでいます）"]
+    assert "is not a bare host name" in error_messages("en", refused.value)[0]

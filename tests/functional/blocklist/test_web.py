@@ -20,6 +20,11 @@ def test_propose_and_confirm_through_the_pages(session: Session, client, make_us
     r = client.post("/blocklist/propose", data={"csrf_token": csrf, "kind": "domain", "value": host,
                                                 "reason": "case", "criteria": ["purpose", "confirmed"]})
     assert r.status_code == 422 and "no-alternative" in r.text  # a domain needs all four criteria
+    # The form comes back as typed, ticks included, laid out as the other forms (a label over its field).
+    assert '<form method="post" action="/blocklist/propose" class="stack">' in r.text
+    assert f'value="{host}"' in r.text and 'value="domain" checked' in r.text
+    assert 'value="purpose" checked' in r.text and 'value="confirmed" checked' in r.text
+    assert 'value="no-alternative" checked' not in r.text
     r = client.post("/blocklist/propose", data={"csrf_token": csrf, "kind": "url", "value": f"http://{host}/p/1",
                                                 "reason": "case 7"}, follow_redirects=False)
     assert r.status_code == 303
@@ -37,6 +42,9 @@ def test_propose_and_confirm_through_the_pages(session: Session, client, make_us
     assert service.get_entry(session, entry_id).status == "active"
     listing = client.get("/blocklist?lang=en")
     assert re.search(rf"http://{re.escape(host)}/p/1", listing.text)
+    assert re.search(r'id="list-version">List version \d+\. ', listing.text)
+    ja = client.get("/blocklist?lang=ja").text
+    assert re.search(r'id="list-version">リスト第\d+版。', ja) and not re.search(r"版\.", ja)  # no English full stop
 
 
 def test_pages_are_for_hotline_staff(client, make_user, login_as) -> None:

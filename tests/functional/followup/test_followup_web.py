@@ -69,6 +69,8 @@ def test_review_round_trip_and_diff_page(client, fu, make_user, login_as) -> Non
     assert 'id="by-agency"' in dash and "CAO" in dash
     asked = client.post(f"/followup/rounds/{r.id}/publish?lang=en", data={"csrf_token": csrf}, follow_redirects=False)
     assert asked.status_code == 409 and "Accepted 1 of" in asked.text  # not confirmed: the summary, nothing published
+    asked = client.post(f"/followup/rounds/{r.id}/publish?lang=ja", data={"csrf_token": csrf}, follow_redirects=False)
+    assert re.search(r"件を受理済み</b>。", asked.text)  # a Japanese sentence ends in 。 ("受理済み. ポータル")
     assert 'id="round-state">Open' in client.get(f"/followup/rounds/{r.id}?lang=en").text
     fingerprint = re.search(r'name="fingerprint" value="(\w+)"', asked.text)[1]  # type: ignore[index]
     assert client.post(f"/followup/rounds/{r.id}/publish", data={"csrf_token": csrf, "confirm": "yes",
@@ -87,3 +89,23 @@ def test_coordinator_opens_round_through_api(client, fu, make_user, api_token) -
                           headers={"Authorization": f"Bearer {officer_tok}"})
     assert refused.status_code == 403
     assert client.get("/api/v1/followup/rounds").status_code == 401
+
+
+def test_a_refused_entry_says_why_in_japanese_and_keeps_what_was_typed(client, fu, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
+    """The entry form's refusals were English on the Japanese page ("a figure line needs 5 parts ...")."""
+    r = reporting_round(fu)
+    login_as(make_user(roles.COORDINATOR))
+    eid = _entry_id(client, r.id, "1-1", "NPA")
+    csrf = login_as(make_user(roles.AGENCY_OFFICER, agency="NPA"))
+    bad = client.post(f"/followup/entries/{eid}?lang=ja", data={"csrf_token": csrf, "action": "submit", "status": "",
+                                                               "figures": "数値ではない行"})
+    assert bad.status_code == 422
+    shown = bad.text.split('class="problems error"')[1].split("</ul>")[0]
+    assert "数値: 数値の行には「|」で区切った 5 項目" in shown and "figure line" not in shown, shown
+    assert "数値ではない行" in bad.text  # what was typed is still in the form
+    bad = client.post(f"/followup/entries/{eid}?lang=ja", data={"csrf_token": csrf, "action": "submit", "status": "",
+                                                               "figures": "Arrests | 検挙件数 | many | cases | 2022"})
+    shown = bad.text.split('class="problems error"')[1].split("</ul>")[0]
+    assert "1 件目の数値：&#39;many&#39; は数値ではありません" in shown and "is not a number" not in shown, shown
+    english = client.post(f"/followup/entries/{eid}?lang=en", data={"csrf_token": csrf, "action": "submit", "status": ""})
+    assert "Status: choose a status before submitting" in english.text

@@ -9,6 +9,7 @@ import re
 from datetime import timedelta
 from pathlib import Path
 
+from sqlalchemy import select
 from sqlalchemy.orm import Session
 from tests.factories import hotline
 
@@ -19,6 +20,7 @@ from mamoru.hotline import vocabulary
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import CaseEvent, DeletionRequest, RemovalCheck
 from mamoru.i18n import gettext
+from mamoru.plan.models import DefinitionTerm
 
 CODES = [code for table in ("status", "event", "check", "notice", "review") for code in vocabulary.TABLES[table]]
 ENGLISH = [msgid for table in ("status", "verdict", "event", "check", "notice", "review", "source")
@@ -64,6 +66,9 @@ def test_a_case_with_a_rich_history_reads_in_japanese(hl_client, session, make_u
     raw = [c for c in CODES if re.search(rf"(?<![A-Za-z_]){re.escape(c)}(?![A-Za-z_])", text)]
     english = [w for w in ENGLISH if w in text]
     assert raw == [] and english == [], (raw, english)
+    # The assessment names its legal basis by the definition's title, not its code.
+    title = session.scalar(select(DefinitionTerm.title_ja).where(DefinitionTerm.code == definitions[0]))
+    assert definitions[0] not in text and title in text, title
     history = _visible_text(re.search(r'<ol class="events">(.*?)</ol>', r.text, re.S).group(1))  # type: ignore[union-attr]
     for kind, msgid in vocabulary.EVENT.items():
         assert gettext("ja", msgid) in history, kind

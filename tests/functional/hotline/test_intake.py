@@ -30,6 +30,7 @@ def test_public_form_keeps_fields_as_entered_and_gives_a_receipt(hl_client, data
                                         "csrf_token": _token(hl_client)})
     assert r.status_code == 200
     receipt = re.search(r'id="receipt">([^<]+)<', r.text).group(1)  # type: ignore[union-attr]
+    assert f'id="receipt">{receipt}</strong>。</p>' in r.text  # the Japanese sentence ends in 。, not "."
     with database.session() as s:
         report = s.scalars(select(Report).where(Report.receipt == receipt)).one()
         assert (report.url, report.where_found, report.description) == (url, "掲示板の投稿", "  two spaces kept  ")
@@ -63,6 +64,16 @@ def test_malformed_and_oversize_reports_are_refused_and_nothing_is_stored(hl_cli
     from mamoru.hotline.intake import ReportInput, validate
 
     assert validate(ReportInput(url="http://port.example.test:8207/x")) == ("http://port.example.test/x", [])
+
+
+def test_a_refused_address_says_why_in_the_readers_language(hl_client) -> None:  # type: ignore[no-untyped-def]
+    """The parser's reason reaches the form translated (it used to be cut off at the colon, and would
+    have been English on the Japanese page)."""
+    token = _token(hl_client)
+    r = hl_client.post("/report", data={"url": "http:///nohost", "csrf_token": token})
+    assert r.status_code == 422 and "アドレスとして読み取れません：URL にホスト名がありません" in r.text
+    r = hl_client.post("/report?lang=en", data={"url": "javascript:alert(1)", "csrf_token": token})
+    assert r.status_code == 422 and "not a usable address: not a web address: expected &#39;//&#39; after" in r.text
 
 
 def test_duplicate_urls_join_one_case(hl_client, database) -> None:  # type: ignore[no-untyped-def]

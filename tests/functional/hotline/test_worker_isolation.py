@@ -54,6 +54,8 @@ def test_the_page_and_the_command_line_refuse_it_too(hl_client, make_user, login
                                                           "language": "en", "csrf_token": csrf})
     assert r.status_code == 422
     assert 'data-field="abuse_email"' in r.text and "メールアドレスを1つだけ入力してください" in r.text
+    shown = r.text.split('id="provider-problems"')[1].split("</ul>")[0]
+    assert "改行" in shown and "line breaks" not in shown, shown  # the specific reason in Japanese too
     assert "Page Injected Hosting" not in r.text.split('id="providers"')[1].split("</table>")[0]
     r = cli("hotline", "provider", "Injected Hosting", "--email", INJECTED)
     assert r.exit_code == 2 and "abuse_email" in r.output and "line breaks" in r.output
@@ -129,6 +131,13 @@ def test_one_case_failing_keeps_failing_on_its_own_while_the_others_are_worked(
     page = hl_client.get(f"/hotline/cases/{bad_case.id}?lang=ja")
     assert 'id="work-error" data-job="notice"' in page.text and "この案件の自動処理が失敗しています" in page.text
     assert "JST" in page.text.split('id="work-error"')[1].split("</div>")[0]
+    # Why, in Japanese: the refusal's own words; the exception's English only as the operators' detail.
+    why = page.text.split('id="work-error-text">')[1].split("</span>")[0]
+    assert "事業者 &#39;Injected Hosting&#39; の不正利用窓口には送信できません" in why and "InvalidInput" not in why, why
+    assert "line breaks" in page.text.split('<details class="technical">')[1].split("</details>")[0]
+    bug_page = hl_client.get(f"/hotline/cases/{bug_case.id}?lang=ja").text
+    assert "予期しないエラーが発生しました（RuntimeError）" in bug_page.split('id="work-error-text">')[1].split("</span>")[0]
+    assert "simulated bug" not in hl_client.get("/hotline?lang=ja").text  # the queue's mark names no English error
     queue = hl_client.get("/hotline").text
     row = [r for r in queue.split("<tr") if f"/hotline/cases/{bad_case.id}\"" in r][0]
     assert "work-error-mark" in row

@@ -99,6 +99,11 @@ def test_an_analyst_reads_the_page_but_has_no_forms(client: Any, make_user: Call
     page = client.get("/matching")
     assert page.status_code == 200 and 'action="/matching/banks"' not in page.text
     assert create(client, csrf, f"page-{secrets.token_hex(4)}").status_code == 403
+    # Japanese sentences end in 。, not in an English full stop ("バンクデータのバージョン 0.").
+    ja = client.get("/matching?lang=ja").text
+    line = ja.split('id="bank-version">')[1].split("</p>")[0]
+    assert re.match(r"バンクデータのバージョン \d+。", line) and ". " not in line and ")." not in line, line
+    assert re.match(r"Bank data version \d+\. ", client.get("/matching?lang=en").text.split('id="bank-version">')[1])
 
 
 def test_an_administrator_chooses_a_platforms_banks_on_the_page(

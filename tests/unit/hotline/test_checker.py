@@ -5,6 +5,7 @@ and time limits)."""
 from __future__ import annotations
 
 import ipaddress
+import re
 import threading
 import time
 from collections.abc import Iterator
@@ -12,6 +13,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 
+from mamoru.hotline import vocabulary
 from mamoru.hotline.checker import RemovalChecker, address_allowed
 from mamoru.hotline.tracing import StaticResolver
 
@@ -207,6 +209,11 @@ def test_urls_that_read_two_ways_are_refused_with_the_reason(base: str, url: str
     assert r.outcome == "refused" and reason in r.detail, r.detail
     assert SEEN == []
     assert urls.parse("http://reported.example.test%2F@127.0.0.1/gone").host == "reported.example.test"
+    # The case page says why in the reader's language: the parser's own reason too, not English
+    # inside a Japanese sentence.
+    why_ja = vocabulary.reason_text("check", r.reason, r.params, r.detail, "ja")
+    assert why_ja.startswith("確認していません") and not re.search(r"[a-z]{3,} [a-z]{3,}", why_ja), why_ja
+    assert reason in vocabulary.reason_text("check", r.reason, r.params, r.detail, "en")
 
 
 # Teredo addresses: server 65.54.227.120, client obfuscated (inverted) in the last 32 bits.

@@ -144,3 +144,21 @@ def test_a_refusal_with_several_terms_reads_each_in_the_readers_language() -> No
     assert "purpose" not in ja and "the site" not in ja
     assert error_messages("ja", Conflict("a bank named {name!r} exists already", name="b1")) == \
         ["「'b1'」という名前のハッシュバンクはすでにあります"]
+
+
+def test_every_reason_the_url_parser_gives_is_a_translated_template() -> None:
+    """mamoru.urls says why an address cannot be read (intake, removal checks, the blocking list):
+    each reason a template with Japanese, so a Japanese page does not quote it in English."""
+    ja = catalogue("ja")
+    found = refusal_templates(PACKAGE / "urls.py")
+    wrong = [f"urls.py:{line}: {ast.unparse(arg)[:60]}" for line, arg in found
+             if not (isinstance(arg, ast.Constant) and isinstance(arg.value, str) and arg.value in ja)]
+    assert len(found) >= 15 and wrong == []
+
+
+def test_every_field_a_refusal_names_has_an_english_name() -> None:
+    """An English page said "legal_basis: an illegal verdict needs its legal basis": the keyed field
+    name had Japanese only, so English fell back to the code."""
+    ja, en = catalogue("ja"), catalogue("en")
+    assert sorted(k for k in ja if k.startswith("field:") and k not in en) == []
+    assert error_messages("en", InvalidInput([Problem(None, "legal_basis", "x")])) == ["Legal basis: x"]

@@ -36,7 +36,7 @@ def list_page(request: Request, session: Session = Depends(get_session),
         "can_edit": user.role in service.EDITOR_ROLES})
 
 
-def _form(request: Request, problems: list[str], values: dict[str, str], status: int = 200) -> Response:
+def _form(request: Request, problems: list[str], values: dict[str, object], status: int = 200) -> Response:
     return render(request, "pages/blocklist/propose.html", {"problems": problems, "values": values,
                                                             "criteria": service.CRITERIA_TEXT}, status_code=status)
 
@@ -60,7 +60,7 @@ async def propose_submit(request: Request, kind: str = Form(...), value: str = F
         session.rollback()
         problems = error_messages(get_lang(request), exc)
         return _form(request, problems, {"kind": kind, "value": value, "reason": reason, "case_ref": case_ref,
-                                         "category": category}, status=422)
+                                         "category": category, "criteria": criteria}, status=422)
     return RedirectResponse(f"/blocklist/entries/{e.id}", status_code=303)
 
 

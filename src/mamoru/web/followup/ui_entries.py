@@ -11,14 +11,15 @@ from sqlalchemy.orm import Session
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
-from mamoru.errors import InvalidInput, PermissionDenied
+from mamoru.errors import BadValue, InvalidInput, PermissionDenied, Problem
 from mamoru.followup import entries as esvc
 from mamoru.followup import rounds as rsvc
 from mamoru.followup import workflow
 from mamoru.followup.models import RoundEntry
+from mamoru.i18n import problem_text
 from mamoru.mail import Mailer
 from mamoru.web import forms
-from mamoru.web.deps import get_mailer, get_session, require_roles
+from mamoru.web.deps import get_lang, get_mailer, get_session, require_roles
 from mamoru.web.followup.ui_rounds import CSS, STAFF
 from mamoru.web.templating import render
 
@@ -43,6 +44,12 @@ def entry_page(entry_id: int, request: Request, session: Session = Depends(get_s
     return render(request, "pages/followup/entry.html", _entry_ctx(session, e, user, []))
 
 
+def _said(request: Request, problems: forms.Problems) -> list[str]:
+    """The refused values in the reader's language (a Problem's str() is the API's English)."""
+    lang = get_lang(request)
+    return [problem_text(lang, p) if isinstance(p, Problem) else str(p) for p in problems]
+
+
 @router.post("/followup/entries/{entry_id}", response_class=HTMLResponse)
 def entry_save(entry_id: int, request: Request, action: str = Form("save"), status: str = Form(""),
                narrative_ja: str = Form(""), narrative_en: str = Form(""), figures: str = Form(""),
@@ -52,12 +59,15 @@ def entry_save(entry_id: int, request: Request, action: str = Form("save"), stat
     e = esvc.get_entry(session, entry_id)
 
     def save() -> None:
-        content = workflow.Content(status or None, narrative_en, narrative_ja, workflow.parse_figures(figures),
-                                   workflow.parse_evidence(evidence))
+        try:
+            parsed = workflow.parse_figures(figures)
+        except BadValue as exc:  # said in the reader's language, next to the field
+            raise InvalidInput([Problem.because(None, "figures", exc)]) from None
+        content = workflow.Content(status or None, narrative_en, narrative_ja, parsed, workflow.parse_evidence(evidence))
         esvc.save_entry(session, e, user, content, mail, submit=(action == "submit"))
 
     def again(problems: forms.Problems, _: int) -> Response:
-        ctx = _entry_ctx(session, esvc.get_entry(session, entry_id), user, problems)
+        ctx = _entry_ctx(session, esvc.get_entry(session, entry_id), user, _said(request, problems))
         ctx.update(figures_text=figures, evidence_text=evidence)
         return render(request, "pages/followup/entry.html", ctx, status_code=422)
 
@@ -80,7 +90,8 @@ def entry_review(entry_id: int, request: Request, decision: str = Form(...), com
     return forms.submit(
         session, review, done=f"/followup/entries/{entry_id}", refusals=(InvalidInput,),
         again=lambda problems, _: render(request, "pages/followup/entry.html",
-                                         _entry_ctx(session, esvc.get_entry(session, entry_id), user, problems),
+                                         _entry_ctx(session, esvc.get_entry(session, entry_id), user,
+                                                    _said(request, problems)),
                                          status_code=422))
 
 

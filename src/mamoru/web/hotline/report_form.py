@@ -25,7 +25,7 @@ from mamoru.errors import InvalidInput
 from mamoru.hotline import inbox, intake
 from mamoru.hotline.ratelimit import client_key
 from mamoru.hotline.runtime import HotlineRuntime, for_app, for_public_form
-from mamoru.i18n import gettext
+from mamoru.i18n import gettext, reason_text
 from mamoru.web.clients import request_address
 from mamoru.web.deps import (
     Principal,
@@ -114,5 +114,5 @@ def _accept(request: Request, session: Session, values: dict[str, str]) -> Respo
             receipt = inbox.accept_public(session, inp, rt.contacts)
     except InvalidInput as exc:
         session.rollback()
-        return _form_page(request, values, [gettext(lang, p.reason.split(":")[0]) for p in exc.problems], 422)
+        return _form_page(request, values, [reason_text(lang, p) for p in exc.problems], 422)
     return render(request, "pages/hotline/receipt.html", {"receipt": receipt})

@@ -14,12 +14,12 @@ from mamoru.auth.models import User
 from mamoru.blocklist.settings import BlocklistSettings
 from mamoru.db import utcnow
 from mamoru.errors import DomainError, InvalidInput
-from mamoru.hotline import contacts, figures, intake, labels, notices, to_banks, to_blocklist, triage
+from mamoru.hotline import contacts, figures, intake, labels, notices, to_banks, to_blocklist, triage, vocabulary
 from mamoru.hotline import service as svc
 from mamoru.hotline import workflow as wf
 from mamoru.hotline.models import Assessment, DeletionRequest, PoliceReferral, RemovalCheck
 from mamoru.hotline.runtime import for_app
-from mamoru.i18n import error_messages, problem_text
+from mamoru.i18n import error_messages, problem_text, reason_text
 from mamoru.web.deps import get_lang, get_session, get_settings, require_roles
 from mamoru.web.templating import render
 
@@ -90,6 +90,7 @@ def _case_page(request: Request, session: Session, user: User, case_id: int, pro
         "proposed": proposed,  # the blocking list entry just proposed from this page
         "checked": session.get(RemovalCheck, checked) if checked else None,  # the check just asked for here
         "checkable": case.status in svc.CHECKED_STATUSES and not case.police_hold,
+        "work_error_text": vocabulary.work_error_text(case, get_lang(request)) if case.work_error_job else "",
     }
     return render(request, "pages/hotline/case.html", ctx, status_code=status)
 
@@ -236,7 +237,7 @@ def save_provider(request: Request, name: str = Form(""), abuse_email: str = For
     except InvalidInput as exc:
         session.rollback()
         lang = get_lang(request)
-        problems = [{"field": p.field, "reason": p.reason, "text": problem_text(lang, p)} for p in exc.problems]
+        problems = [{"field": p.field, "reason": reason_text(lang, p), "text": problem_text(lang, p)} for p in exc.problems]
         return render(request, "pages/hotline/providers.html", {"providers": svc.providers(session),
                                                                 "problems": problems}, status_code=422)
     return RedirectResponse("/hotline/providers", status_code=303)
