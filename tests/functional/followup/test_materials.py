@@ -111,7 +111,7 @@ def test_pages_keep_material_and_portal_shows_it(client, ref, make_user, login_a
     for lang in ("ja", "en"):
         assert client.get(f"/followup/materials?lang={lang}").status_code == 200
     bad = client.post("/followup/materials?lang=en", data={"csrf_token": csrf, **GUIDE, "url": "not an address"})
-    assert bad.status_code == 422 and "url: an http(s) address" in bad.text
+    assert bad.status_code == 422 and "URL: an http(s) address" in bad.text  # the field by its English name
     r = client.post("/followup/materials", data={"csrf_token": csrf, **GUIDE}, follow_redirects=False)
     assert r.status_code == 303
     mid = int(r.headers["location"].rsplit("-", 1)[1])
