@@ -36,6 +36,29 @@ TEST_PASSWORD = users.PASSWORD
 def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("CI") and not PG_URL:
         raise pytest.UsageError("CI must set MAMORU_TEST_POSTGRES_URL: the suite runs on PostgreSQL too")
+    cheap_password_hashing()
+
+
+# mamoru hashes passwords with argon2id at argon2-cffi's default cost (64 MiB, 3 passes, 4 lanes):
+# 0.1 s a hash on an idle core, 1.5 s a hash (0.9 s a check) on these two cores under the suite's
+# load, and the suite's own processes make thousands of users and sign-ins (every make_user, login,
+# `mamoru user add` through the CliRunner). There, argon2id runs at the lowest cost argon2 allows:
+# the same hashes and checks, in their format, cheaply. PRODUCTION_HASHER is mamoru's own, which
+# tests/unit/auth/test_service.py puts back to check the cost users get; the processes tests start
+# (`mamoru serve`, the production layout, CLI subprocesses) hash as mamoru does.
+PRODUCTION_HASHER: object | None = None
+TEST_HASHER_COST = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+
+def cheap_password_hashing() -> None:
+    global PRODUCTION_HASHER
+    from argon2 import PasswordHasher
+
+    from mamoru.auth import passwords
+
+    if PRODUCTION_HASHER is None:
+        PRODUCTION_HASHER = passwords._hasher
+    passwords._hasher = PasswordHasher(**TEST_HASHER_COST)
 
 
 @pytest.hookimpl(trylast=True)  # after every hook that adds xdist_group marks (tests/e2e/conftest.py)
