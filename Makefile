@@ -6,7 +6,9 @@ HOST ?= 127.0.0.1
 PORT ?= 8000
 PUBLIC_PORT ?= 8080
 STAFF_PORT ?= 8081
-# The suite runs on every core (pytest-xdist): on these 2-core machines 9.5 minutes instead of 15.
+# The suite runs on every core (pytest-xdist, 2 workers on these 2-core machines). Measured 2026-12-03
+# with other work on the machine (load average 6-22): 57 minutes of pytest for h3-suite, 108 for main
+# (211474e, a clean-clone CI run over the same hour); CPU time 28 and 40 minutes. It depends on the load.
 # loadgroup: the tests of one xdist_group run on one worker (tests/e2e/conftest.py puts every test
 # of the shared production layout in one, so it starts once, and first); the other tests are handed
 # out one by one, in collection order (--no-loadscope-reorder).

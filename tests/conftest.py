@@ -36,6 +36,29 @@ TEST_PASSWORD = users.PASSWORD
 def pytest_configure(config: pytest.Config) -> None:
     if os.environ.get("CI") and not PG_URL:
         raise pytest.UsageError("CI must set MAMORU_TEST_POSTGRES_URL: the suite runs on PostgreSQL too")
+    cheap_password_hashing()
+
+
+# mamoru hashes passwords with argon2id at argon2-cffi's default cost (64 MiB, 3 passes, 4 lanes):
+# 0.1 s a hash on an idle core, 1.5 s a hash (0.9 s a check) on these two cores under the suite's
+# load, and the suite's own processes make thousands of users and sign-ins (every make_user, login,
+# `mamoru user add` through the CliRunner). There, argon2id runs at the lowest cost argon2 allows:
+# the same hashes and checks, in their format, cheaply. PRODUCTION_HASHER is mamoru's own, which
+# tests/unit/auth/test_service.py puts back to check the cost users get; the processes tests start
+# (`mamoru serve`, the production layout, CLI subprocesses) hash as mamoru does.
+PRODUCTION_HASHER: object | None = None
+TEST_HASHER_COST = {"time_cost": 1, "memory_cost": 8, "parallelism": 1}
+
+
+def cheap_password_hashing() -> None:
+    global PRODUCTION_HASHER
+    from argon2 import PasswordHasher
+
+    from mamoru.auth import passwords
+
+    if PRODUCTION_HASHER is None:
+        PRODUCTION_HASHER = passwords._hasher
+    passwords._hasher = PasswordHasher(**TEST_HASHER_COST)
 
 
 @pytest.hookimpl(trylast=True)  # after every hook that adds xdist_group marks (tests/e2e/conftest.py)
@@ -139,13 +162,42 @@ def migrated_engine(request: pytest.FixtureRequest, tmp_path_factory: pytest.Tem
     drop()
 
 
+@pytest.fixture(scope="session")
+def plan_loaded_engines(migrated_copy: MigratedCopy, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Callable[[str], Engine]]:
+    """For each backend, an engine on a migrated database where the shipped plan was loaded and
+    committed once (load_plan, as `loaded` did in each test: 0.4 s, and more under load, for every
+    one of some 170 tests)."""
+    from mamoru.plan.loader import load_plan
+
+    engines: dict[str, tuple[Engine, Callable[[], None]]] = {}
+
+    def engine_for(backend: str) -> Engine:
+        if backend not in engines:
+            url, drop = migrated_copy(backend, tmp_path_factory.mktemp("plan-loaded"))
+            engine = make_engine(url)
+            with Session(engine) as s:
+                load_plan(s, None)
+                s.commit()
+            engines[backend] = (engine, drop)
+        return engines[backend][0]
+
+    yield engine_for
+    for engine, drop in engines.values():
+        engine.dispose()
+        drop()
+
+
 @pytest.fixture
-def database(migrated_engine: Engine) -> Iterator[Database]:
-    """A Database whose sessions all join one outer transaction, rolled back after the test."""
-    conn = migrated_engine.connect()
+def database(request: pytest.FixtureRequest, migrated_engine: Engine) -> Iterator[Database]:
+    """A Database whose sessions all join one outer transaction, rolled back after the test. A test
+    that asks for `loaded` gets the same on the backend's database with the shipped plan loaded."""
+    engine = migrated_engine
+    if "loaded" in request.fixturenames:
+        engine = request.getfixturevalue("plan_loaded_engines")(migrated_engine.dialect.name)
+    conn = engine.connect()
     outer = conn.begin()
     factory = sessionmaker(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
-    yield Database(migrated_engine, factory)
+    yield Database(engine, factory)
     outer.rollback()
     conn.close()
 
@@ -159,11 +211,11 @@ def session(database: Database) -> Iterator[Session]:
 
 @pytest.fixture
 def loaded(session: Session) -> Session:
-    """The session with the shipped plan loaded."""
-    from mamoru.plan.loader import load_plan
+    """The session with the shipped plan loaded: its database is the backend's one where the plan
+    was loaded once (plan_loaded_engines; `database` chooses it for the tests that ask for this)."""
+    from mamoru.plan.models import Plan
 
-    load_plan(session, None)
-    session.commit()
+    assert session.query(Plan).count() > 0
     return session
 
 

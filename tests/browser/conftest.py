@@ -7,13 +7,12 @@ import os
 import socket
 import subprocess
 import sys
-import time
 from collections.abc import Iterator
 from dataclasses import dataclass
 
-import httpx
 import pytest
-from tests.conftest import BACKENDS, CHROMIUM, CHROMIUM_ARGS, TEST_PASSWORD, fresh_database_url  # noqa: F401 (the browser fixture is in tests/conftest.py)
+from tests.conftest import BACKENDS, CHROMIUM, CHROMIUM_ARGS, TEST_PASSWORD, MigratedCopy  # noqa: F401 (the browser fixture is in tests/conftest.py)
+from tests.servers import wait_until_serving
 
 
 def _free_port() -> int:
@@ -33,9 +32,10 @@ class Server:
 
 
 @pytest.fixture(scope="module", params=BACKENDS)
-def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory) -> Iterator[Server]:
+def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
+           migrated_copy: MigratedCopy) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("server")
-    url, drop = fresh_database_url(request.param, tmp)
+    url, drop = migrated_copy(request.param, tmp)  # `mamoru setup` then has no migration left to run
     port = _free_port()
     env = {**os.environ, "MAMORU_DATABASE_URL": url, "MAMORU_VAR_DIR": str(tmp / "var"),
            "MAMORU_ADMIN_PASSWORD": TEST_PASSWORD, "MAMORU_NEW_PASSWORD": TEST_PASSWORD, "MAMORU_SECRET_KEY": "browser-test"}
@@ -44,16 +44,7 @@ def server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFact
     assert setup.returncode == 0, setup.stderr
     proc = subprocess.Popen([sys.executable, "-m", "mamoru.cli", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(srv.url + "/login", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"server did not start: {proc.stderr.read() if proc.stderr else ''}")
+    wait_until_serving(proc, srv.url + "/login")
     yield srv
     proc.terminate()
     proc.wait(timeout=10)

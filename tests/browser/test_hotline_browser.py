@@ -13,17 +13,16 @@ import re
 import subprocess
 import sys
 import threading
-import time
 from collections.abc import Iterator
 from email import message_from_bytes, policy
 from email.message import Message
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from pathlib import Path
 
-import httpx
 import pytest
 from tests.browser.conftest import Server, _free_port
-from tests.conftest import BACKENDS, TEST_PASSWORD, fresh_database_url
+from tests.conftest import BACKENDS, TEST_PASSWORD, MigratedCopy
+from tests.servers import wait_until_serving
 
 pytestmark = pytest.mark.browser
 IP_RANGES = Path(__file__).resolve().parent.parent / "functional" / "hotline" / "ip-ranges.csv"
@@ -75,9 +74,9 @@ def inbox() -> Iterator[tuple[int, list[Message]]]:
 
 @pytest.fixture(scope="module", params=BACKENDS)
 def hotline_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.TempPathFactory,
-                   inbox: tuple[int, list[Message]]) -> Iterator[Server]:
+                   inbox: tuple[int, list[Message]], migrated_copy: MigratedCopy) -> Iterator[Server]:
     tmp = tmp_path_factory.mktemp("hotline-server")
-    url, drop = fresh_database_url(request.param, tmp)
+    url, drop = migrated_copy(request.param, tmp)  # `mamoru setup` then has no migration left to run
     port = _free_port()
     env = {**os.environ, "MAMORU_DATABASE_URL": url, "MAMORU_VAR_DIR": str(tmp / "var"),
            "MAMORU_ADMIN_PASSWORD": TEST_PASSWORD, "MAMORU_NEW_PASSWORD": TEST_PASSWORD, "MAMORU_SECRET_KEY": "browser-test",
@@ -93,16 +92,7 @@ def hotline_server(request: pytest.FixtureRequest, tmp_path_factory: pytest.Temp
         assert r.exit_code == 0, (args, r.output)
     proc = subprocess.Popen([sys.executable, "-m", "mamoru.cli", "serve", "--port", str(port)], env=env,
                             stdout=subprocess.DEVNULL, stderr=subprocess.PIPE, text=True)
-    deadline = time.monotonic() + 30
-    while time.monotonic() < deadline:
-        try:
-            if httpx.get(srv.url + "/report", timeout=1).status_code == 200:
-                break
-        except httpx.HTTPError:
-            time.sleep(0.2)
-    else:
-        proc.kill()
-        pytest.fail(f"server did not start: {proc.stderr.read() if proc.stderr else ''}")
+    wait_until_serving(proc, srv.url + "/report")
     yield srv
     proc.terminate()
     proc.wait(timeout=10)

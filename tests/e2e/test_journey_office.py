@@ -15,7 +15,6 @@ from __future__ import annotations
 
 import re
 import subprocess
-from collections.abc import Iterator
 from datetime import date, datetime, timedelta
 from pathlib import Path
 from typing import Any
@@ -23,17 +22,19 @@ from typing import Any
 import httpx
 import pytest
 from tests.conftest import TEST_PASSWORD
-from tests.production import ProductionLayout, production_layout
+from tests.e2e.conftest import unique_user
+from tests.production import ProductionLayout
 
 from mamoru.periods import JST
 
 pytestmark = pytest.mark.browser
 
-# MAMORU_* settings the processes of this module's layout need (none beyond the launcher's own);
-# kept here, in one place, so that layouts of several modules can be merged into one.
-SETTINGS: dict[str, str] = {}
 TIMEOUT = 60_000  # ms: two shared, busy cores
-COORDINATOR, OFFICER = "journey-office", "journey-npa"
+# The journey runs in the layout every end-to-end module shares (tests/e2e/conftest.py), which needs
+# no setting for it. It is the only test there that opens a reporting round (rounds may not share a
+# fiscal year: a second module opening FY2024 there would be refused) and that publishes one; it
+# follows its own round by its id, and its coordinator and officer are users of its own.
+FY = "2024"
 
 # (Japanese, English) text of each entry, each with a word found nowhere else
 FIRST = ("サイバーパトロールを強化した（カワセミ）。", "Cyber patrols were strengthened (Kingfisher).")
@@ -43,12 +44,10 @@ DRAFT = ("まだ提出していない下書き（フクロウ）。", "A draft n
 COMMENT = "検挙件数を追記してください（モズ）。"
 
 
-@pytest.fixture(scope="module")
-def layout(tmp_path_factory: pytest.TempPathFactory) -> Iterator[ProductionLayout]:
-    with production_layout(tmp_path_factory.mktemp("journey-office"), settings=SETTINGS) as running:
-        running.add_user(COORDINATOR, "coordinator")
-        running.add_user(OFFICER, "agency_officer", agency="NPA")
-        yield running
+@pytest.fixture
+def people(layout: ProductionLayout) -> dict[str, str]:
+    """The journey's coordinator and officer of the National Police Agency (NPA)."""
+    return {"coordinator": unique_user(layout, "coordinator"), "officer": unique_user(layout, "agency_officer", agency="NPA")}
 
 
 def _context(browser: Any, lang: str) -> Any:
@@ -94,14 +93,14 @@ def _summary_total(text: str, heading: str, chart: str) -> int:
     return sum(int(n) for n in re.findall(r"(?<![\w.])\d+(?![\w.])", section))
 
 
-def _open_round(browser: Any, layout: ProductionLayout) -> str:
+def _open_round(browser: Any, layout: ProductionLayout, coordinator: str) -> str:
     """The coordinator opens a round on the staff listener; returns the round page's path."""
     context = _context(browser, "en")
     page = context.new_page()
     try:
-        _sign_in(page, layout, COORDINATOR)
+        _sign_in(page, layout, coordinator)
         page.goto(layout.staff + "/followup?lang=en")
-        page.fill("#open-round input[name=fy]", "2024")
+        page.fill("#open-round input[name=fy]", FY)
         page.fill("#open-round input[name=due]", (date.today() + timedelta(days=60)).isoformat())
         _click(page, "#open-round button[type=submit]")
         assert page.inner_text("#round-state") == "Open"
@@ -112,12 +111,12 @@ def _open_round(browser: Any, layout: ProductionLayout) -> str:
         context.close()
 
 
-def _officer_reports(browser: Any, layout: ProductionLayout, round_path: str) -> list[str]:
+def _officer_reports(browser: Any, layout: ProductionLayout, officer: str, round_path: str) -> list[str]:
     """In Japanese: two entries submitted, a third saved as a draft; returns the three entries' paths."""
     context = _context(browser, "ja")
     page = context.new_page()
     try:
-        _sign_in(page, layout, OFFICER)
+        _sign_in(page, layout, officer)
         page.click(f"#rounds a[href='{round_path}']")
         page.wait_for_selector("#my-entries")
         assert page.locator("html").get_attribute("lang") == "ja"
@@ -138,11 +137,12 @@ def _officer_reports(browser: Any, layout: ProductionLayout, round_path: str) ->
         context.close()
 
 
-def _coordinator(browser: Any, layout: ProductionLayout, round_path: str, entries: list[str], step: str) -> None:
+def _coordinator(browser: Any, layout: ProductionLayout, coordinator: str, round_path: str, entries: list[str],
+                 step: str) -> None:
     context = _context(browser, "en")
     page = context.new_page()
     try:
-        _sign_in(page, layout, COORDINATOR)
+        _sign_in(page, layout, coordinator)
         if step == "return":
             page.goto(f"{layout.staff}{round_path}/entries?state=submitted&lang=en")
             submitted = {page.locator("a[href^='/followup/entries/']").nth(i).get_attribute("href")
@@ -171,11 +171,11 @@ def _coordinator(browser: Any, layout: ProductionLayout, round_path: str, entrie
         context.close()
 
 
-def _officer_resubmits(browser: Any, layout: ProductionLayout, entry: str) -> None:
+def _officer_resubmits(browser: Any, layout: ProductionLayout, officer: str, entry: str) -> None:
     context = _context(browser, "ja")
     page = context.new_page()
     try:
-        _sign_in(page, layout, OFFICER)
+        _sign_in(page, layout, officer)
         page.goto(layout.staff + entry)
         assert page.inner_text("#entry-state") == "差戻し"
         notice = page.inner_text("#return-comment")
@@ -187,15 +187,16 @@ def _officer_resubmits(browser: Any, layout: ProductionLayout, entry: str) -> No
         context.close()
 
 
-def _portal(browser: Any, layout: ProductionLayout, tmp: Path) -> dict[str, Path]:
+def _portal(browser: Any, layout: ProductionLayout, round_path: str, tmp: Path) -> dict[str, Path]:
     """The public reads the published round in Japanese and downloads both PDFs; returns them."""
     context = _context(browser, "ja")
     page = context.new_page()
     try:
         page.goto(layout.public + "/portal")
-        page.click("#published-rounds a >> nth=0")
+        portal_path = "/portal/rounds/" + round_path.rsplit("/", 1)[1]
+        page.click(f"#published-rounds a[href='{portal_path}']")
         page.wait_for_selector("#portal-round-title")
-        assert re.fullmatch(r"/portal/rounds/\d+", page.url.removeprefix(layout.public)), page.url
+        assert page.url.removeprefix(layout.public) == portal_path, page.url
         body = page.inner_text("main")
         assert FIRST[0] in body and SECOND[0] in body
         for absent in (DRAFT[0], FIRST_RETURNED[0], COMMENT):
@@ -223,13 +224,14 @@ def _portal(browser: Any, layout: ProductionLayout, tmp: Path) -> dict[str, Path
 
 
 def test_an_officer_reports_is_returned_resubmits_and_the_published_report_shows_accepted_only(
-        layout: ProductionLayout, browser: Any, tmp_path: Path) -> None:
-    round_path = _open_round(browser, layout)
-    entries = _officer_reports(browser, layout, round_path)
-    _coordinator(browser, layout, round_path, entries, "return")
-    _officer_resubmits(browser, layout, entries[0])
-    _coordinator(browser, layout, round_path, entries, "publish")
-    pdfs = _portal(browser, layout, tmp_path)
+        layout: ProductionLayout, people: dict[str, str], browser: Any, tmp_path: Path) -> None:
+    coordinator, officer = people["coordinator"], people["officer"]
+    round_path = _open_round(browser, layout, coordinator)
+    entries = _officer_reports(browser, layout, officer, round_path)
+    _coordinator(browser, layout, coordinator, round_path, entries, "return")
+    _officer_resubmits(browser, layout, officer, entries[0])
+    _coordinator(browser, layout, coordinator, round_path, entries, "publish")
+    pdfs = _portal(browser, layout, round_path, tmp_path)
 
     now = datetime.now(JST)
     for lang, (heading, chart) in {"ja": ("概要", "柱別の状況"), "en": ("Summary", "Status by pillar")}.items():

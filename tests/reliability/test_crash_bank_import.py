@@ -16,7 +16,7 @@ from typing import Any
 
 import pytest
 from sqlalchemy import create_engine, text
-from tests.conftest import BACKENDS, fresh_database_url
+from tests.conftest import BACKENDS, MigratedCopy
 from tests.reliability.test_crash_safety import HOLDS, mamoru
 from tests.reliability.transactions import Watcher, kill_inside, traced_run
 
@@ -47,10 +47,10 @@ def bank_state(url: str) -> dict[str, Any]:
     return {"entries": len(rows), "digest": digest, "match_version": version, "import_events": events}
 
 
-def prepared(backend: str, tmp_path: Path, env: dict[str, str]) -> tuple[dict[str, str], Any]:
-    url, drop = fresh_database_url(backend, tmp_path)
+def prepared(migrated_copy: MigratedCopy, backend: str, tmp_path: Path, env: dict[str, str]) -> tuple[dict[str, str], Any]:
+    """A migrated database (a copy of the session's) with an empty bank "big"."""
+    url, drop = migrated_copy(backend, tmp_path)
     run_env = {**env, "MAMORU_DATABASE_URL": url}
-    assert mamoru(run_env, "db", "upgrade").returncode == 0
     made = mamoru(run_env, "bank", "create", "big", "--source", "imported")
     assert made.returncode == 0, made.stderr
     return run_env, drop
@@ -59,14 +59,14 @@ def prepared(backend: str, tmp_path: Path, env: dict[str, str]) -> tuple[dict[st
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_sigkill_during_bank_import_leaves_all_or_nothing_and_the_rerun_matches_a_clean_run(
-        backend: str, tmp_path: Path) -> None:
+        backend: str, tmp_path: Path, migrated_copy: MigratedCopy) -> None:
     env = {**os.environ, "MAMORU_VAR_DIR": str(tmp_path)}
     data = tmp_path / "hashes.txt"
     hash_file(data)
     importing = ("bank", "import", "big", str(data), "--format", "lines", "--signal", "pdq")
     (tmp_path / "probe").mkdir()
-    probe_env, probe_drop = prepared(backend, tmp_path / "probe", env)
-    run_env, drop = prepared(backend, tmp_path, env)
+    probe_env, probe_drop = prepared(migrated_copy, backend, tmp_path / "probe", env)
+    run_env, drop = prepared(migrated_copy, backend, tmp_path, env)
     url = run_env["MAMORU_DATABASE_URL"]
     try:
         before = bank_state(url)

@@ -28,7 +28,7 @@ from typing import Any
 import pytest
 from sqlalchemy import create_engine, insert, text
 from sqlalchemy.orm import Session
-from tests.conftest import BACKENDS, TEST_PASSWORD, fresh_database_url
+from tests.conftest import BACKENDS, TEST_PASSWORD, MigratedCopy
 from tests.reliability.test_crash_safety import HOLDS, count, mamoru
 from tests.reliability.transactions import Watcher, kill_inside, traced_run
 
@@ -108,11 +108,12 @@ def folder(path: Path) -> dict[str, str]:
     return {p.name: hashlib.sha256(p.read_bytes()).hexdigest() for p in sorted(path.iterdir())}
 
 
-def prepared(backend: str, tmp_path: Path, env: dict[str, str], entries: int) -> tuple[str, Any]:
-    """A migrated database with FIRST entries published, then `entries` in all, not yet published."""
-    url, drop = fresh_database_url(backend, tmp_path)
+def prepared(migrated_copy: MigratedCopy, backend: str, tmp_path: Path, env: dict[str, str],
+             entries: int) -> tuple[str, Any]:
+    """A migrated database (a copy of the session's) with FIRST entries published, then `entries` in
+    all, not yet published."""
+    url, drop = migrated_copy(backend, tmp_path)
     run_env = {**env, "MAMORU_DATABASE_URL": url}
-    assert mamoru(run_env, "db", "upgrade").returncode == 0
     generate_entries(url, 1, FIRST)
     first = mamoru(run_env, "blocklist", "publish")
     assert first.returncode == 0, first.stderr
@@ -123,12 +124,12 @@ def prepared(backend: str, tmp_path: Path, env: dict[str, str], entries: int) ->
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
 def test_sigkill_during_publish_leaves_all_or_nothing_and_the_rerun_matches_a_clean_run(
-        backend: str, tmp_path: Path) -> None:
+        backend: str, tmp_path: Path, migrated_copy: MigratedCopy) -> None:
     env = {**os.environ, "MAMORU_VAR_DIR": str(tmp_path), "MAMORU_BLOCKLIST_KEY": str(tmp_path / "blocklist.key")}
     signing.rotate_key(tmp_path / "blocklist.key")  # a configured key must exist: publish never makes it
     (tmp_path / "probe").mkdir()
-    probe_url, probe_drop = prepared(backend, tmp_path / "probe", env, ENTRIES)
-    url, drop = prepared(backend, tmp_path, env, ENTRIES)
+    probe_url, probe_drop = prepared(migrated_copy, backend, tmp_path / "probe", env, ENTRIES)
+    url, drop = prepared(migrated_copy, backend, tmp_path, env, ENTRIES)
     try:
         before = publications(url)
         assert before == publications(probe_url) and before["publications"][0][0] == FIRST
@@ -182,12 +183,12 @@ def writing_started(fifo_fd: int, proc: subprocess.Popen[bytes], timeout: float)
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_publish_out_files_follow_the_database(backend: str, tmp_path: Path) -> None:
+def test_publish_out_files_follow_the_database(backend: str, tmp_path: Path, migrated_copy: MigratedCopy) -> None:
     """`blocklist.json` in DIR is a FIFO: the moment publish writes it, the process is held (the pipe
     fills) and the database is looked at; then it is killed and publish runs again."""
     env = {**os.environ, "MAMORU_VAR_DIR": str(tmp_path), "MAMORU_BLOCKLIST_KEY": str(tmp_path / "blocklist.key")}
     signing.rotate_key(tmp_path / "blocklist.key")  # a configured key must exist: publish never makes it
-    url, drop = prepared(backend, tmp_path, env, 20_000)
+    url, drop = prepared(migrated_copy, backend, tmp_path, env, 20_000)
     run_env = {**env, "MAMORU_DATABASE_URL": url}
     out = tmp_path / "out"
     out.mkdir()

@@ -21,7 +21,7 @@ from pathlib import Path
 
 import pytest
 from sqlalchemy import create_engine, text
-from tests.conftest import BACKENDS, fresh_database_url
+from tests.conftest import BACKENDS, MigratedCopy
 from tests.reliability.transactions import Watcher, kill_inside, traced_run
 
 ROWS = 2500
@@ -57,11 +57,12 @@ def count(url: str, sql: str) -> int:
 
 @pytest.mark.slow
 @pytest.mark.parametrize("backend", BACKENDS)
-def test_sigkill_during_import_and_round_opening_leaves_all_or_nothing(backend: str, tmp_path: Path) -> None:
-    url, drop = fresh_database_url(backend, tmp_path)
+def test_sigkill_during_import_and_round_opening_leaves_all_or_nothing(backend: str, tmp_path: Path,
+                                                                      migrated_copy: MigratedCopy) -> None:
+    # migrated databases (copies of the session's: `mamoru db upgrade` is tested on empty ones)
+    url, drop = migrated_copy(backend, tmp_path)
     env = {**os.environ, "MAMORU_VAR_DIR": str(tmp_path), "MAMORU_DATABASE_URL": url}
     try:
-        assert mamoru(env, "db", "upgrade").returncode == 0
         assert mamoru(env, "plan", "load").returncode == 0
         base = count(url, "SELECT count(*) FROM measures")
         data = tmp_path / "measures.csv"
@@ -69,9 +70,9 @@ def test_sigkill_during_import_and_round_opening_leaves_all_or_nothing(backend: 
 
         # A clean run on a second database: how long each step stays inside its write transaction.
         (tmp_path / "probe").mkdir()
-        probe_url, probe_drop = fresh_database_url(backend, tmp_path / "probe")
+        probe_url, probe_drop = migrated_copy(backend, tmp_path / "probe")
         probe_env = {**env, "MAMORU_DATABASE_URL": probe_url}
-        assert mamoru(probe_env, "db", "upgrade").returncode == 0 and mamoru(probe_env, "plan", "load").returncode == 0
+        assert mamoru(probe_env, "plan", "load").returncode == 0
         importing = ("plan", "import", str(data))
         opening = ("round", "open", "--fy", "2024", "--due", "2030-01-01")
         watchers = {name: (Watcher(probe_url, table, f"probe-{name}"), Watcher(url, table, f"crash-{name}"))

@@ -13,10 +13,19 @@ from mamoru.auth.service import AuthError, LoginFailed, authenticate, create_use
 PW = "long-enough-password"
 
 
-def test_password_is_hashed_with_argon2(session: Session) -> None:
+def test_password_is_hashed_with_argon2(session: Session, monkeypatch: pytest.MonkeyPatch) -> None:
+    # mamoru's own hasher and cost (the rest of the suite's processes hash cheaply: tests/conftest.py)
+    from tests import conftest
+
+    from mamoru.auth import passwords
+
+    assert conftest.PRODUCTION_HASHER is not None
+    monkeypatch.setattr(passwords, "_hasher", conftest.PRODUCTION_HASHER)
     u = create_user(session, "alice", roles.COORDINATOR, PW)
-    assert u.password_hash.startswith("$argon2id$") and PW not in u.password_hash
+    assert u.password_hash.startswith("$argon2id$v=19$m=65536,t=3,p=4$") and PW not in u.password_hash
     assert authenticate(session, "alice", PW, 5).id == u.id
+    with pytest.raises(LoginFailed):
+        authenticate(session, "alice", PW + "x", 5)
 
 
 def test_existing_username_refused(session: Session) -> None:
