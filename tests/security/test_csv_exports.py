@@ -182,7 +182,29 @@ def test_no_csv_export_holds_a_cell_a_spreadsheet_would_run(export: str, world: 
     assert reached >= {v for v in sent if not v[0].isspace()}, (export, sorted(set(sent) - reached), cells[:40])
 
 
+# the public open data and indicator downloads: their writers are checked here with hostile cells
+OPEN_DATA_WRITERS = {"open data": "src/mamoru/followup/opendata.py",
+                     "indicator download": "src/mamoru/followup/indicator_data.py"}
+
+
+def test_open_data_and_indicator_downloads_neutralise_cells_a_spreadsheet_would_run() -> None:
+    from types import SimpleNamespace
+
+    from mamoru.followup import indicator_data, opendata
+    from mamoru.followup.indicators import Point
+
+    hostile = [h for h in HOSTILE if not h[0].isspace()]
+    ds = opendata.Dataset("t", "t", "t", ("a", "b"), [{"a": h, "b": [h]} for h in hostile], None)
+    cells = [c for row in csv.reader(io.StringIO(ds.csv().decode("utf-8"), newline="")) for c in row]
+    assert not [c for c in cells if runs(c)] and len(cells) == 2 + 2 * len(hostile)
+    ind = SimpleNamespace(code="x", unit_en="children", unit_ja="人")
+    points = [Point("2023", 1.0, "", "final", h, None, []) for h in hostile]
+    text = indicator_data.csv_text(SimpleNamespace(indicator=ind, points=points))  # type: ignore[arg-type]
+    sources = [row[8] for row in csv.reader(io.StringIO(text, newline=""))][1:]
+    assert sources == ["'" + h for h in hostile]  # each reached the file, neutralised
+
+
 def test_every_csv_writer_is_listed() -> None:
     writers = {str(p.relative_to(REPO)) for p in (REPO / "src" / "mamoru").rglob("*.py")
                if re.search(r"csv\.(writer|DictWriter)\(", p.read_text(encoding="utf-8"))}
-    assert writers == set(WRITERS.values())
+    assert writers == set(WRITERS.values()) | set(OPEN_DATA_WRITERS.values())

@@ -23,6 +23,7 @@ from mamoru.blocklist.settings import BlocklistSettings
 from mamoru.composition import load_settings
 from mamoru.config import from_env
 from mamoru.db import Database, make_engine
+from mamoru.followup.settings import FollowupSettings
 from mamoru.hotline.settings import HotlineSettings
 from mamoru.separation import PROCESS_GRANTS, tables_by_module, tables_for
 
@@ -475,8 +476,9 @@ def test_portal_user_serves_pages_and_cannot_read_cases_banks_or_blocklist(separ
                   "MAMORU_SECRET_KEY": "portal-secret"}
     settings = load_settings(portal_env)
     # The portal process gets the settings of the domains its role runs and no others: the blocking
-    # list's (the public notice page names the appeal contact), never the hotline's or matching's.
-    assert set(settings.domains) == {BlocklistSettings}
+    # list's (the public notice page names the appeal contact) and the follow-up's (whose pages it
+    # serves; its one setting is the reminders' lead time), never the hotline's or matching's.
+    assert set(settings.domains) == {BlocklistSettings, FollowupSettings}
     with pytest.raises(LookupError, match="MAMORU_ROLE=portal does not serve"):
         settings.domain(HotlineSettings)
     assert [d for d in settings.domains.values() if d != from_env(type(d), {}, core=settings)] == []

@@ -20,6 +20,7 @@ from mamoru.followup import charts
 from mamoru.followup import indicator_rules as rules
 from mamoru.followup import indicators as isvc
 from mamoru.followup.models import Indicator
+from mamoru.xlsx import neutral_cell
 
 CSV_COLUMNS = ("indicator", "period", "dimension", "category", "value", "unit_en", "unit_ja", "status", "source",
                "published_on", "corrects")
@@ -91,9 +92,9 @@ def csv_text(ds: Dataset) -> str:
     ind = ds.indicator
     for p in ds.points:
         dim, _ = rules.dimension_of(p.category)
-        w.writerow([ind.code, p.period, dim, p.category, f"{p.value:g}", ind.unit_en, ind.unit_ja, p.status, p.source,
-                    p.published_on.isoformat() if p.published_on else "",
-                    ";".join(f"{o.value:g}" for o in p.superseded)])
+        w.writerow([neutral_cell(c) for c in (
+            ind.code, p.period, dim, p.category, f"{p.value:g}", ind.unit_en, ind.unit_ja, p.status, p.source,
+            p.published_on.isoformat() if p.published_on else "", ";".join(f"{o.value:g}" for o in p.superseded))])
     return out.getvalue()
 
 

@@ -32,6 +32,7 @@ from mamoru.followup.models import (
 )
 from mamoru.followup.rounds import get_round, round_label
 from mamoru.plan.models import Measure, MeasureAssignment, Pillar, Plan
+from mamoru.xlsx import neutral_cell
 
 LICENCE_EN = ("Public Data License (Version 1.0), compatible with the Creative Commons Attribution 4.0 "
               "International licence (CC BY 4.0). Cite the source when you reuse the data.")
@@ -74,9 +75,10 @@ class Dataset:
 
 
 def _cell(value: Any) -> Any:
+    """A CSV cell: lists and objects as JSON, text that a spreadsheet would run neutralised (xlsx.neutral_cell)."""
     if isinstance(value, list | dict):
-        return json.dumps(value, ensure_ascii=False)
-    return "" if value is None else value
+        return neutral_cell(json.dumps(value, ensure_ascii=False))
+    return "" if value is None else neutral_cell(value)
 
 
 PLAN_COLUMNS = ("plan", "plan_title_ja", "plan_title_en", "pillar", "pillar_title_ja", "pillar_title_en", "code",

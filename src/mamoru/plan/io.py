@@ -219,13 +219,13 @@ def _validate(session: Session, plan: Plan, rows: list[tuple[int, dict[str, Any]
             if not _ID.match(uid):
                 problems.append(Problem(n, "id", "must be lower-case letters, digits and '-' (2-63)"))
             elif uid in seen_ids:
-                problems.append(Problem.of(n, "id", "repeats row {row}", row=seen_ids[uid]))
+                problems.append(Problem.of(n, "id", "repeats row {first}", first=seen_ids[uid]))
             elif uid in existing and existing[uid].plan_id != plan.id:
                 problems.append(Problem(n, "id", "belongs to another plan"))
             seen_ids[uid] = n
         code = _s(raw.get("code"))
         if code in seen_codes:
-            problems.append(Problem.of(n, "code", "repeats row {row}", row=seen_codes[code]))
+            problems.append(Problem.of(n, "code", "repeats row {first}", first=seen_codes[code]))
         seen_codes[code] = n
         pillar_s = _s(raw.get("pillar"))
         pillar = int(pillar_s) if pillar_s.isdigit() else -1

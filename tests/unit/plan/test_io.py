@@ -86,3 +86,12 @@ def test_round_trip_every_format(two_plans: Session) -> None:
         parsed = read_rows(write_rows(rows, fmt), fmt)
         result = import_measures(two_plans, p1, parsed, None, "round trip")
         assert result.created == [] and result.amended == [] and result.unchanged == len(rows)
+
+
+def test_a_repeated_id_or_code_names_the_row_it_repeats(two_plans: Session) -> None:
+    p2 = get_plan(two_plans, "p2")
+    row = {"id": "new-1", "code": "1-1", "pillar": "1", "title_en": "x", "agencies": "NPA", "lineage": "new"}
+    with pytest.raises(InvalidInput) as e:
+        import_measures(two_plans, p2, _rows(row, dict(row)), None, "r")
+    assert {(p.row, p.field, p.reason) for p in e.value.problems} >= {(3, "id", "repeats row 2"),
+                                                                     (3, "code", "repeats row 2")}
