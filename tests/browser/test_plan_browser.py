@@ -7,6 +7,7 @@ from __future__ import annotations
 import re
 
 import pytest
+from playwright.sync_api import expect
 from tests.conftest import TEST_PASSWORD
 
 pytestmark = pytest.mark.browser
@@ -32,8 +33,14 @@ def test_browse_both_languages(page, server) -> None:  # type: ignore[no-untyped
     assert page.locator("html").get_attribute("lang") == "en"
     assert "24 of 88 measures loaded" in page.inner_text("#measure-count")
     page.click("text=3. Promotion of measures to prevent")
-    assert "Measures for the business operators of online dating sites and community sites" in page.content()
+    # A click that navigates returns before the new page is in: wait for it, not for a fixed time
+    # (page.content() during the navigation was '' once in CI).
+    page.wait_for_url(re.compile(r".*/pillars/3(\?.*)?$"))
+    expect(page.locator("body")).to_contain_text(
+        "Measures for the business operators of online dating sites and community sites")
     page.click("text=Measures for the business operators")
+    page.wait_for_url(re.compile(r".*/measures/[^/]+$"))
+    expect(page.locator("ol.assignments")).to_be_visible()
     assert "NPA" in page.inner_text("ol.assignments") or "National Police Agency" in page.inner_text("ol.assignments")
     page.goto(server.url + "/timeline")
     assert "Ministerial Meeting Concerning Measures Against Crime" in page.content()
