@@ -6,13 +6,14 @@ PostgreSQL (production); nothing here is specific to one of them.
 
 from __future__ import annotations
 
-from collections.abc import Iterator
+from collections.abc import Callable, Iterator
 from contextlib import contextmanager
 from datetime import UTC, datetime
-from typing import Any, cast
+from typing import Any, TypeVar, cast
 
 from sqlalchemy import DateTime, MetaData, Table, create_engine, event
-from sqlalchemy.engine import Engine
+from sqlalchemy.engine import Connection, Engine
+from sqlalchemy.exc import DBAPIError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 from sqlalchemy.types import TypeDecorator
 
@@ -106,16 +107,53 @@ def make_engine(url: str, pool_size: int = POOL_SIZE, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
+def make_reader_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
+    """PostgreSQL connections for Database.read: autocommit (each statement is its own transaction,
+    so a read costs no BEGIN and no COMMIT round trip) and no ping at checkout (another round trip
+    per request); a connection found dead is replaced and the read runs again (Database.read)."""
+    return create_engine(normalize_url(url), isolation_level="AUTOCOMMIT", pool_pre_ping=False,
+                         pool_size=pool_size, max_overflow=POOL_OVERFLOW, pool_timeout=POOL_TIMEOUT)
+
+
+T = TypeVar("T")
+
+
 class Database:
     """An engine and its session factory. Tests build one bound to a rolled-back transaction."""
 
-    def __init__(self, engine: Engine, sessionmaker_: sessionmaker[Session] | None = None):
+    def __init__(self, engine: Engine, sessionmaker_: sessionmaker[Session] | None = None,
+                 reader: Engine | None = None):
         self.engine = engine
         self.sessionmaker = sessionmaker_ or sessionmaker(bind=engine, expire_on_commit=False)
+        self.reader = reader
 
     @classmethod
-    def from_url(cls, url: str, pool_size: int = POOL_SIZE) -> Database:
-        return cls(make_engine(url, pool_size=pool_size))
+    def from_url(cls, url: str, pool_size: int = POOL_SIZE, *, reader: bool = False) -> Database:
+        """With `reader`, on PostgreSQL, also the reader pool of Database.read (the hot routes)."""
+        engine = make_engine(url, pool_size=pool_size)
+        return cls(engine, reader=make_reader_engine(url, pool_size)
+                   if reader and engine.dialect.name == "postgresql" else None)
+
+    def read(self, fn: Callable[[Connection], T]) -> T:
+        """`fn(connection)`: a short read outside the ORM, for a hot route (a match's token and banks).
+
+        With the reader pool (PostgreSQL, a served process that asked for it): a connection in
+        autocommit, not pinged at checkout; when the server turns out to have closed it, the pool
+        drops it (and the others as old) and `fn` runs once more on a new one, so `fn` must be safe to
+        repeat: reads, and writes that are idempotent (a token's last use). Without it (SQLite, a
+        test's database bound to one outer transaction): the connection of a session of its own,
+        committed after `fn`."""
+        if self.reader is None:
+            with self.session() as s:
+                return fn(s.connection())
+        try:
+            with self.reader.connect() as conn:
+                return fn(conn)
+        except DBAPIError as exc:
+            if not exc.connection_invalidated:
+                raise
+        with self.reader.connect() as conn:  # once more, on a new connection
+            return fn(conn)
 
     @property
     def is_sqlite(self) -> bool:

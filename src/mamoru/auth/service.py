@@ -13,7 +13,7 @@ from datetime import datetime, timedelta
 from email.errors import HeaderParseError
 from email.headerregistry import Address
 
-from sqlalchemy import delete, func, or_, select, update
+from sqlalchemy import delete, func, select
 from sqlalchemy.orm import Session, joinedload
 from sqlalchemy.orm.attributes import set_committed_value
 
@@ -21,6 +21,7 @@ from mamoru import audit
 from mamoru.auth import roles
 from mamoru.auth.models import ApiToken, LoginAttempt, User, WebSession
 from mamoru.auth.passwords import check_strength, hash_password, verify_password
+from mamoru.auth.tokens import is_live, touch_statement, wants_touch
 from mamoru.db import utcnow
 from mamoru.errors import NotFound, PermissionDenied
 
@@ -343,9 +344,6 @@ def close_session(session: Session, cookie_value: str) -> None:
 TOKEN_PREFIX = "mmr_"
 TOKEN_MAX_DAYS = 3650
 """The longest expiry a token may be given, in days (ten years; a token needed longer is replaced)."""
-TOKEN_TOUCH_INTERVAL = timedelta(minutes=1)
-"""`last_used_at` is written at most once per interval per token: a busy platform's token does not
-update its row on every request."""
 
 
 @dataclass(frozen=True)
@@ -437,8 +435,7 @@ def token_state(token: ApiToken, now: datetime | None = None) -> str:
 
 
 def _live(tok: ApiToken | None, now: datetime) -> bool:
-    return (tok is not None and tok.revoked_at is None and tok.user.active
-            and (tok.expires_at is None or tok.expires_at > now))
+    return tok is not None and is_live(tok.revoked_at, tok.expires_at, tok.user.active, now)
 
 
 def find_token(session: Session, secret: str, *, touch: bool = True) -> ApiToken | None:
@@ -451,14 +448,8 @@ def find_token(session: Session, secret: str, *, touch: bool = True) -> ApiToken
     now = utcnow()
     if tok is None or not _live(tok, now):
         return None
-    if touch and (tok.last_used_at is None or (now - tok.last_used_at) >= TOKEN_TOUCH_INTERVAL):
-        session.execute(
-            update(ApiToken)
-            .where(ApiToken.id == tok.id,
-                   or_(ApiToken.last_used_at.is_(None), ApiToken.last_used_at <= now - TOKEN_TOUCH_INTERVAL))
-            .values(last_used_at=now)
-            .execution_options(synchronize_session=False)
-        )
+    if touch and wants_touch(tok.last_used_at, now):
+        session.execute(touch_statement(tok.id, now))
         set_committed_value(tok, "last_used_at", now)  # written above; not again at the next flush
     return tok
 

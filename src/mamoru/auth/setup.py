@@ -7,4 +7,4 @@ authenticate nobody and get nothing of it (their database users may not read the
 from mamoru.domain import DomainSetup
 
 DOMAIN = DomainSetup(name="auth", roles=frozenset({"office", "hotline", "matcher", "feed"}),
-                     offers=("mamoru.auth.models", "mamoru.auth.roles"))  # who acts, and what a role may do
+                     offers=("mamoru.auth.models", "mamoru.auth.roles", "mamoru.auth.tokens"))  # who acts, what a role may do, a token's life

@@ -15,12 +15,14 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from sqlalchemy import select
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.errors import InvalidInput, PermissionDenied, Problem
 from mamoru.matching.banks import HEX_DIGITS, normalise_hash
+from mamoru.matching.callers import Asker
 from mamoru.matching.counting import QueryCounts
 from mamoru.matching.hashing import DIHEDRAL_NAMES
 from mamoru.matching.index import MATCH_DISTANCE, MAX_DISTANCE, pdq_words
@@ -46,16 +48,16 @@ class MatchAnswer:
                 "results": [{"query": r.query, "matches": r.matches} for r in self.results]}
 
 
-def _checked(hashes: Sequence[str], signal: str, distance: int, user: User | None) -> list[str]:
+def _checked(hashes: Sequence[str], signal: str, distance: int, role: str | None) -> list[str]:
     if signal not in HEX_DIGITS:
         raise InvalidInput([Problem(None, "signal", "one of pdq, md5, sha1, sha256")])
     if not 1 <= len(hashes) <= MAX_HASHES:
         raise InvalidInput([Problem.of(None, "hashes", "send 1 to {most} hashes", most=MAX_HASHES)])
     if not 0 <= distance <= MAX_DISTANCE:
         raise InvalidInput([Problem.of(None, "distance", "between 0 and {most}", most=MAX_DISTANCE)])
-    if user is not None and user.role != roles.PLATFORM:
+    if role is not None and role != roles.PLATFORM:
         raise PermissionDenied(NOT_A_PLATFORM)
-    if user is not None and distance > MATCH_DISTANCE:
+    if role is not None and distance > MATCH_DISTANCE:
         raise PermissionDenied("platforms match at distance {most} or less", most=MATCH_DISTANCE)
     out, problems = [], []
     for i, h in enumerate(hashes):
@@ -75,20 +77,30 @@ def _lookup(matcher: Matcher, signal: str, hashes: list[str], distance: int,
     return matcher.match_exact(signal, [bytes.fromhex(h) for h in hashes], banks)
 
 
-def answer(session: Session, matcher: Matcher, user: User | None, hashes: Sequence[str],
+def asker_of(session: Session, user: User) -> Asker:
+    """The account as a match sees it (its chosen banks only for a platform: nobody else matches)."""
+    chosen = ({b: p.show_labels for b, p in platform_banks(session, user).items()}
+              if user.role == roles.PLATFORM else {})
+    return Asker(user.id, user.role, chosen)
+
+
+def answer(db: Session | Connection, matcher: Matcher, user: User | Asker | None, hashes: Sequence[str],
            signal: str = "pdq", distance: int = MATCH_DISTANCE,
            bank_names: Collection[str] | None = None, counts: QueryCounts | None = None) -> MatchAnswer:
     """Match the hashes; `user` None is the command line (all banks, labels shown, no counters).
-    The counters go to `counts` (the matcher process's, written every few seconds) when given, else
-    into `session`."""
-    checked = _checked(hashes, signal, distance, user)
-    is_platform = user is not None and user.role == roles.PLATFORM
-    chosen = platform_banks(session, user) if is_platform and user is not None else {}
-    if is_platform:
-        banks: set[int] | None = set(chosen)
+    `user` is an account (its banks are read through `db`, a session) or an Asker (the match API's
+    hot path, callers.token_caller: `db` may then be a Core connection). The counters go to `counts`
+    (the matcher process's, written every few seconds) when given, else into `db` (a session)."""
+    asker = asker_of(db, user) if isinstance(user, User) and isinstance(db, Session) else user
+    if isinstance(asker, User):
+        raise TypeError("an account's banks are read through a session")
+    checked = _checked(hashes, signal, distance, asker.role if asker is not None else None)
+    is_platform = asker is not None and asker.role == roles.PLATFORM
+    if asker is not None:
+        banks: set[int] | None = set(asker.chosen)
     elif bank_names is not None:
         wanted = set(bank_names)
-        banks = {i for i, n in session.execute(select(HashBank.id, HashBank.name)).all() if n in wanted}
+        banks = {i for i, n in db.execute(select(HashBank.id, HashBank.name)).all() if n in wanted}
     else:
         banks = None
     found, by = _lookup(matcher, signal, checked, distance, banks)
@@ -97,7 +109,7 @@ def answer(session: Session, matcher: Matcher, user: User | None, hashes: Sequen
     names: dict[int, str] = {}
     labels: dict[int, str] = {}
     if ids:
-        for entry_id, category, bank_id, bank_name in session.execute(
+        for entry_id, category, bank_id, bank_name in db.execute(
                 select(HashBankEntry.id, HashBankEntry.category, HashBank.id, HashBank.name)
                 .join(HashBank, HashBank.id == HashBankEntry.bank_id).where(HashBankEntry.id.in_(ids))):
             labels[entry_id], names[bank_id] = category, bank_name
@@ -108,24 +120,26 @@ def answer(session: Session, matcher: Matcher, user: User | None, hashes: Sequen
         for m in ms:
             row: dict[str, Any] = {"bank": names.get(m.bank_id, str(m.bank_id)),
                                    "entry_id": m.entry_id, "distance": m.distance}
-            if not is_platform or chosen[m.bank_id].show_labels:
+            if not is_platform or (asker is not None and asker.chosen[m.bank_id]):
                 row["category"] = labels.get(m.entry_id, "")
             out.append(row)
             per_bank[m.bank_id] += 1
         results.append(QueryResult(h, out))
-    if user is not None:
+    if asker is not None:
         matched = sum(1 for r in results if r.matches)
         if counts is not None:
-            counts.add(user.id, len(checked), matched, per_bank)
+            counts.add(asker.user_id, len(checked), matched, per_bank)
+        elif isinstance(db, Session):
+            count_queries(db, asker.user_id, len(checked), matched, per_bank)
         else:
-            count_queries(session, user, len(checked), matched, per_bank)
+            raise TypeError("counters without a QueryCounts are written through a session")
     return MatchAnswer(results, by)
 
 
 DIHEDRAL_GROUP = len(DIHEDRAL_NAMES)
 
 
-def answer_dihedral(session: Session, matcher: Matcher, user: User | None, groups: Sequence[str],
+def answer_dihedral(session: Session | Connection, matcher: Matcher, user: User | Asker | None, groups: Sequence[str],
                     distance: int = MATCH_DISTANCE, bank_names: Collection[str] | None = None,
                     counts: QueryCounts | None = None) -> MatchAnswer:
     """Dihedral matching: each query is one image's eight PDQ hashes (its rotations and flips, as

@@ -248,13 +248,13 @@ def platform_choices(session: Session) -> list[tuple[User, list[PlatformBank]]]:
     return [(u, chosen.get(u.id, [])) for u in platforms]
 
 
-def count_queries(session: Session, user: User, queries: int, matched: int,
+def count_queries(session: Session, user_id: int, queries: int, matched: int,
                   per_bank: Counter[int]) -> None:
     """The only trace a query leaves: daily counts of queries, matched queries, matches per bank."""
     today = date.today()
-    add_to_counter(session, QueryCount, {"user_id": user.id, "day": today}, {"queries": queries, "matched": matched})
+    add_to_counter(session, QueryCount, {"user_id": user_id, "day": today}, {"queries": queries, "matched": matched})
     for bank_id, n in sorted(per_bank.items()):  # one order for every request: no deadlock between two
-        add_to_counter(session, MatchCount, {"user_id": user.id, "bank_id": bank_id, "day": today}, {"matches": n})
+        add_to_counter(session, MatchCount, {"user_id": user_id, "bank_id": bank_id, "day": today}, {"matches": n})
 
 
 def match_counts(session: Session) -> list[tuple[str, str, int]]:

@@ -15,9 +15,9 @@ import asyncio
 import contextvars
 import hmac
 import secrets
-from collections.abc import Callable, Iterator
+from collections.abc import Callable, Iterator, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, NoReturn, TypeVar
 
 from fastapi import Depends, HTTPException, Request
 from fastapi.exceptions import RequestValidationError
@@ -127,10 +127,10 @@ async def refuse_dead_token(request: Request) -> None:
     (`last_used_at`, at most once a minute): the write holds even when the request is then refused
     and rolled back, and the row is locked for a moment, not for the whole request. Processes that
     authenticate nobody (portal, intake) ignore credentials, as in get_principal."""
-    if not request.url.path.startswith("/api/") or not request.app.state.authenticates:
+    if not request.scope["path"].startswith("/api/") or not request.app.state.authenticates:
         return
     if getattr(request.scope.get("endpoint"), "authenticates_in_route", False):
-        return  # the route checks its token itself, in its one transaction (authenticate_in_route)
+        return  # the route checks its token itself (the match API: bearer_of, decide_token)
     bearer = _bearer(request)
     if bearer is None:
         return
@@ -161,42 +161,45 @@ async def in_thread(fn: Callable[..., T], *args: Any) -> T:
 
 
 def authenticates_in_route(endpoint: Callable[..., Any]) -> Callable[..., Any]:
-    """Mark a route that authenticates inside its handler with authenticate_in_route (the app-wide
+    """Mark a route that authenticates inside its handler (bearer_of, refuse_without_token, decide_token: the app-wide
     refuse_dead_token then leaves its token alone: the route gives the same 401)."""
     endpoint.authenticates_in_route = True  # type: ignore[attr-defined]
     return endpoint
 
 
-def authenticate_in_route(request: Request, session: Session, *allowed: str, scope: str, refusal: str) -> Principal:
-    """What refuse_dead_token, get_principal and require_api_token(*allowed, scope=, refusal=) do
-    together, with the same answers, in the caller's own transaction and thread: for a hot route that
-    does all its work in one hop into the thread pool (the match API) instead of one per dependency.
-    A token's use is recorded as find_token does (at most once a minute) and holds when the request
-    is refused: the caller commits before it answers either way."""
-    bearer = _bearer(request)
+def bearer_of(request: Request) -> str | None:
+    """The request's Bearer token where this process authenticates anybody (else None: the portal
+    and intake ignore credentials)."""
+    return _bearer(request) if request.app.state.authenticates else None
+
+
+def refuse_without_token(request: Request, session: Session, refusal: str) -> NoReturn:
+    """The answer of a token-only route to a request without a token: 403 to a browser session
+    (whatever its role), else 401."""
     state = request.app.state
-    if bearer is None or not state.authenticates:
-        cookie = request.cookies.get(SESSION_COOKIE) if state.authenticates and state.web_sessions else None
-        if cookie and auth_service.find_session(session, cookie, state.settings.session_hours) is not None:
-            raise HTTPException(403, refusal)  # a browser session, whatever its role
-        raise HTTPException(401, NO_CREDENTIALS, headers={"WWW-Authenticate": "Bearer"})
-    tok = auth_service.find_token(session, bearer)
-    if tok is None:
-        raise HTTPException(401, REFUSED_BEARER, headers={"WWW-Authenticate": "Bearer"})
-    principal = Principal(user=tok.user, token=tok)
-    if tok.user.role not in allowed:
+    cookie = request.cookies.get(SESSION_COOKIE) if state.authenticates and state.web_sessions else None
+    if cookie and auth_service.find_session(session, cookie, state.settings.session_hours) is not None:
         raise HTTPException(403, refusal)
-    if not principal.has_scope(scope):
+    raise HTTPException(401, NO_CREDENTIALS, headers={"WWW-Authenticate": "Bearer"})
+
+
+def decide_token(role: str, scopes: Sequence[str], *allowed: str, scope: str, refusal: str) -> None:
+    """A live token of an account of `role` holding `scopes`: 403 unless the role is one of `allowed`
+    and both the role and the token hold `scope` (Principal.has_scope)."""
+    if role not in allowed:
+        raise HTTPException(403, refusal)
+    if not roles.may_hold(role, scope) or scope not in scopes:
         raise lacks_scope(scope)
-    u = tok.user
-    request.state.principal = principal
-    request.state.viewer = Viewer(id=u.id, username=u.username, role=u.role, agency_code=u.agency_code)
-    return principal
+
+
+def viewer_is(request: Request, user_id: int, username: str, role: str, agency_code: str | None) -> None:
+    """Who the request is, for what runs after the route (templates, drafts)."""
+    request.state.viewer = Viewer(id=user_id, username=username, role=role, agency_code=agency_code)
 
 
 def parse_json_body(model: type[BaseModelT], raw: bytes) -> BaseModelT:
     """`raw` as `model`, refused as FastAPI refuses a body parameter (RequestValidationError, 422 with
-    the problems): for a route that authenticates before it reads its body (authenticate_in_route)."""
+    the problems): for a route that authenticates before it reads its body (the match API)."""
     try:
         return model.model_validate_json(raw)
     except ValidationError as exc:
@@ -373,10 +376,9 @@ def require_api_token(*allowed: str, scope: str, refusal: str) -> Callable[..., 
     whatever its role (an administrator's too), gets 403 with `refusal`; nobody at all, 401."""
 
     def dep(principal: Principal = Depends(get_principal), user: User = Depends(current_user)) -> User:
-        if principal.token is None or user.role not in allowed:
+        if principal.token is None:
             raise HTTPException(403, refusal)
-        if not principal.has_scope(scope):
-            raise lacks_scope(scope)
+        decide_token(user.role, principal.token.scopes or [], *allowed, scope=scope, refusal=refusal)
         return user
 
     dep.__name__ = f"require_api_token_{'_'.join(allowed)}_scope_{scope.replace(':', '_')}"

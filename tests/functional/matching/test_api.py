@@ -253,9 +253,10 @@ def test_counts_are_collected_and_written_at_shutdown(database: Database, sessio
 
 
 def test_a_match_request_looks_its_token_up_once_and_loads_the_owner_with_it(client: Any, world: dict[str, Any]) -> None:
-    """The match route does its work in one transaction (web/matching/api.py): the token's secret is
-    looked up once, together with its owner; then the platform's banks; then, for what matched only,
-    labels and bank names in one query. Three SELECTs for a matching request, none for users alone."""
+    """The match route reads as little as it can (web/matching/api.py): the token's secret is looked
+    up once, together with its owner and the platform's chosen banks, in one statement
+    (matching/callers.py); then, for what matched only, labels and bank names in one query. Two
+    SELECTs for a matching request, one for a request that matches nothing, none for users alone."""
     from sqlalchemy import event
 
     engine = client.app.state.database.engine
@@ -279,8 +280,9 @@ def test_a_match_request_looks_its_token_up_once_and_loads_the_owner_with_it(cli
     user_reads = [s for s in matched if s.lstrip().upper().startswith("SELECT") and "FROM users" in s
                   and "api_tokens" not in s]
     assert len(by_secret) == 1, matched
-    assert len(token_reads) == 1 and all("JOIN users" in s for s in token_reads), token_reads
+    assert len(token_reads) == 1 and all("JOIN users" in s and "JOIN match_platform_banks" in s
+                                         for s in token_reads), token_reads
     assert user_reads == [], user_reads
     selects = [s for s in matched if s.lstrip().upper().startswith("SELECT")]
-    assert len(selects) == 3, selects
-    assert len([s for s in unmatched if s.lstrip().upper().startswith("SELECT")]) == 2, unmatched
+    assert len(selects) == 2, selects
+    assert len([s for s in unmatched if s.lstrip().upper().startswith("SELECT")]) == 1, unmatched

@@ -44,7 +44,7 @@ def test_first_counts_of_the_day_at_once_lose_nothing(tmp_path: Path) -> None:
                         first_counted.wait(10)
                     u = s.get(User, user_id)
                     assert u is not None
-                    count_queries(s, u, 3, 1, Counter({bank_id: 1}))
+                    count_queries(s, u.id, 3, 1, Counter({bank_id: 1}))
                     version = next_version(s)
                     if not wait:
                         first_counted.set()  # the other request now counts while this one holds its rows

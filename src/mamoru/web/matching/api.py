@@ -18,8 +18,8 @@ import threading
 from typing import Any
 
 from fastapi import APIRouter, Depends, HTTPException, Request
-from fastapi.exceptions import RequestValidationError
 from pydantic import BaseModel, ConfigDict, Field, model_validator
+from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
 
 from mamoru.auth import roles
@@ -27,6 +27,7 @@ from mamoru.auth.models import User
 from mamoru.db import Database
 from mamoru.hotline.platform_reports import MAX_REPORT_HASHES, report_match
 from mamoru.matching.answers import MAX_HASHES, answer, answer_dihedral
+from mamoru.matching.callers import token_caller
 from mamoru.matching.counting import QueryCounts
 from mamoru.matching.index import MATCH_DISTANCE, MAX_DISTANCE
 from mamoru.matching.runtime import MatchRuntime
@@ -34,15 +35,19 @@ from mamoru.matching.service import platform_banks, select_banks
 from mamoru.matching.settings import MatchingSettings
 from mamoru.ratelimit import RateLimiter, RedisRateLimiter, SlidingWindowLimiter
 from mamoru.web.deps import (
+    REFUSED_BEARER,
     Principal,
-    authenticate_in_route,
     authenticates_in_route,
+    bearer_of,
+    decide_token,
     get_principal,
     get_session,
     in_thread,
     json_body_doc,
     parse_json_body,
+    refuse_without_token,
     require_api_token,
+    viewer_is,
 )
 
 router = APIRouter(prefix="/api/v1/match", tags=["matching"])
@@ -152,11 +157,10 @@ def _rate(request: Request) -> tuple[int, int]:
     return rate
 
 
-def _count_request(request: Request, principal: Principal) -> MatchRuntime:
+def _count_request(request: Request, token_id: int) -> MatchRuntime:
     runtime, limiter = _state(request)
     limit, window = _rate(request)
-    assert principal.token is not None  # PLATFORM_TOKEN: API tokens only
-    key = f"token:{principal.token.id}"
+    key = f"token:{token_id}"
     try:
         allowed = limiter.allow(key, limit, window)
     except OSError as exc:  # the shared counter is down: refuse rather than serve unlimited
@@ -174,36 +178,43 @@ def _count_request(request: Request, principal: Principal) -> MatchRuntime:
 async def match(request: Request) -> dict[str, Any]:
     # The hot route of the matcher: the body is read here on the event loop, and everything else
     # (the token, the rate limit, the body's validation, the platform's banks, the lookup, the
-    # counters) happens in ONE hop into the thread pool and one short transaction, instead of a hop
-    # per dependency and three transactions (docs/performance.md, the concurrency sweep). The answers
-    # are those of the dependencies the other routes use, in their order: 401/403 before a body is
-    # validated (tests/security/test_authorization_matrix.py, test_api_authentication.py).
+    # counters) happens in ONE hop into the thread pool, with the token, its owner and the chosen
+    # banks in one Core statement on the reader connection (matching/callers.py, db.Database.read),
+    # instead of a hop per dependency, three transactions and ORM queries (docs/performance.md, the
+    # concurrency sweep). The answers are those of the dependencies the other routes use, in their
+    # order: 401/403 before a body is validated (tests/security/test_authorization_matrix.py,
+    # test_api_authentication.py).
     return await in_thread(_match_now, request, await request.body())
 
 
 def _match_now(request: Request, raw: bytes) -> dict[str, Any]:
     runtime, _ = _state(request)
-    # Before the request's transaction: a refresh can write (the first snapshot) in a transaction of
-    # its own, and on SQLite a reading transaction older than that write could no longer write itself.
+    # Before the request's reads: a refresh can write (the first snapshot) in a transaction of its
+    # own, and on SQLite a reading transaction older than that write could no longer write itself.
     matcher = runtime.matcher()
     db: Database = request.app.state.database
-    with db.session() as session:
-        try:
-            principal = authenticate_in_route(request, session, roles.PLATFORM, scope="match", refusal=PLATFORMS_ONLY)
-            body = parse_json_body(MatchRequest, raw)
-            _count_request(request, principal)
-        except (HTTPException, RequestValidationError):
-            session.commit()  # the token's use, if recorded, holds for a refused request too
-            raise
-        user = principal.user
-        assert user is not None
-        if body.dihedral:
-            if body.signal != "pdq":
-                raise HTTPException(422, "dihedral matching is for PDQ hashes")
-            result = answer_dihedral(session, matcher, user, body.hashes, body.distance, counts=counts(request))
-        else:
-            result = answer(session, matcher, user, body.hashes, body.signal, body.distance, counts=counts(request))
-        return result.as_dict()
+    bearer = bearer_of(request)
+    if bearer is None:
+        with db.session() as session:
+            refuse_without_token(request, session, PLATFORMS_ONLY)
+    caller = db.read(lambda conn: token_caller(conn, bearer))  # its use is recorded, refused or not
+    if caller is None:
+        raise HTTPException(401, REFUSED_BEARER, headers={"WWW-Authenticate": "Bearer"})
+    decide_token(caller.role, caller.scopes, roles.PLATFORM, scope="match", refusal=PLATFORMS_ONLY)
+    viewer_is(request, caller.user_id, caller.username, caller.role, caller.agency_code)
+    body = parse_json_body(MatchRequest, raw)
+    _count_request(request, caller.token_id)
+    if body.dihedral and body.signal != "pdq":
+        raise HTTPException(422, "dihedral matching is for PDQ hashes")
+    how = answer_dihedral if body.dihedral else None
+
+    def look(conn: Connection) -> dict[str, Any]:
+        if how is not None:
+            return how(conn, matcher, caller.asker, body.hashes, body.distance, counts=counts(request)).as_dict()
+        return answer(conn, matcher, caller.asker, body.hashes, body.signal, body.distance,
+                      counts=counts(request)).as_dict()
+
+    return db.read(look)
 
 
 @router.post("/reports", response_model=MatchReportOut, status_code=201,
@@ -211,7 +222,8 @@ def _match_now(request: Request, raw: bytes) -> dict[str, Any]:
 def report(body: MatchReportIn, request: Request, session: Session = Depends(get_session),
            principal: Principal = Depends(get_principal),
            user: User = Depends(PLATFORM_TOKEN)) -> MatchReportOut:
-    runtime = _count_request(request, principal)
+    assert principal.token is not None  # PLATFORM_TOKEN: API tokens only
+    runtime = _count_request(request, principal.token.id)
     session.commit()  # as in match(): the matcher may refresh in a transaction of its own
     receipt = report_match(session, runtime.matcher(), user, body.url, body.hashes, body.note, body.signal)
     return MatchReportOut(receipt=receipt)
