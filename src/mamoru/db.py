@@ -107,12 +107,22 @@ def make_engine(url: str, pool_size: int = POOL_SIZE, **kwargs: Any) -> Engine:
     return create_engine(url, **kwargs)
 
 
-def make_reader_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
-    """PostgreSQL connections for Database.read: autocommit (each statement is its own transaction,
-    so a read costs no BEGIN and no COMMIT round trip) and no ping at checkout (another round trip
-    per request); a connection found dead is replaced and the read runs again (Database.read)."""
+AUTOCOMMIT = "mamoru_autocommit"
+"""The execution option that marks a connection of the short pool (each statement its own transaction)."""
+
+
+def make_short_engine(url: str, pool_size: int = POOL_SIZE) -> Engine:
+    """PostgreSQL connections for Database.short: autocommit (each statement is its own transaction,
+    so a read or a single INSERT costs no BEGIN and no COMMIT round trip) and no ping at checkout
+    (another round trip per request); a connection found dead is replaced and the work runs again."""
     return create_engine(normalize_url(url), isolation_level="AUTOCOMMIT", pool_pre_ping=False,
-                         pool_size=pool_size, max_overflow=POOL_OVERFLOW, pool_timeout=POOL_TIMEOUT)
+                         pool_size=pool_size, max_overflow=POOL_OVERFLOW, pool_timeout=POOL_TIMEOUT,
+                         execution_options={AUTOCOMMIT: True})
+
+
+def is_autocommit(conn: Connection) -> bool:
+    """Whether each statement on `conn` is its own transaction (a connection of the short pool)."""
+    return bool(conn.get_execution_options().get(AUTOCOMMIT))
 
 
 T = TypeVar("T")
@@ -122,37 +132,38 @@ class Database:
     """An engine and its session factory. Tests build one bound to a rolled-back transaction."""
 
     def __init__(self, engine: Engine, sessionmaker_: sessionmaker[Session] | None = None,
-                 reader: Engine | None = None):
+                 short: Engine | None = None):
         self.engine = engine
         self.sessionmaker = sessionmaker_ or sessionmaker(bind=engine, expire_on_commit=False)
-        self.reader = reader
+        self.short_engine = short
 
     @classmethod
-    def from_url(cls, url: str, pool_size: int = POOL_SIZE, *, reader: bool = False) -> Database:
-        """With `reader`, on PostgreSQL, also the reader pool of Database.read (the hot routes)."""
+    def from_url(cls, url: str, pool_size: int = POOL_SIZE, *, short: bool = False) -> Database:
+        """With `short`, on PostgreSQL, also the pool of Database.short (the hot routes)."""
         engine = make_engine(url, pool_size=pool_size)
-        return cls(engine, reader=make_reader_engine(url, pool_size)
-                   if reader and engine.dialect.name == "postgresql" else None)
+        return cls(engine, short=make_short_engine(url, pool_size)
+                   if short and engine.dialect.name == "postgresql" else None)
 
-    def read(self, fn: Callable[[Connection], T]) -> T:
-        """`fn(connection)`: a short read outside the ORM, for a hot route (a match's token and banks).
+    def short(self, fn: Callable[[Connection], T]) -> T:
+        """`fn(connection)`: short work outside the ORM, for a hot route (a match's token and banks,
+        a public report's one INSERT).
 
-        With the reader pool (PostgreSQL, a served process that asked for it): a connection in
-        autocommit, not pinged at checkout; when the server turns out to have closed it, the pool
-        drops it (and the others as old) and `fn` runs once more on a new one, so `fn` must be safe to
-        repeat: reads, and writes that are idempotent (a token's last use). Without it (SQLite, a
-        test's database bound to one outer transaction): the connection of a session of its own,
-        committed after `fn`."""
-        if self.reader is None:
+        With the short pool (PostgreSQL, a served process that asked for it): a connection in
+        autocommit (is_autocommit), not pinged at checkout; when the server turns out to have closed
+        it, the pool drops it (and the others as old) and `fn` runs once more on a new one, so `fn`
+        must be safe to repeat: reads, idempotent writes (a token's last use), or one INSERT the
+        closed connection never delivered. Without it (SQLite, a test's database bound to one outer
+        transaction): the connection of a session of its own, committed after `fn`."""
+        if self.short_engine is None:
             with self.session() as s:
                 return fn(s.connection())
         try:
-            with self.reader.connect() as conn:
+            with self.short_engine.connect() as conn:
                 return fn(conn)
         except DBAPIError as exc:
             if not exc.connection_invalidated:
                 raise
-        with self.reader.connect() as conn:  # once more, on a new connection
+        with self.short_engine.connect() as conn:  # once more, on a new connection
             return fn(conn)
 
     @property

@@ -21,12 +21,13 @@ from datetime import datetime
 from typing import Any, cast
 
 from sqlalchemy import Table, insert, select
+from sqlalchemy.engine import Connection
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from mamoru import audit
 from mamoru.auth.models import User
-from mamoru.db import Database, utcnow
+from mamoru.db import Database, is_autocommit, utcnow
 from mamoru.errors import Conflict, InvalidInput
 from mamoru.hotline import intake
 from mamoru.hotline.contact_keys import Sealer
@@ -43,9 +44,10 @@ INBOX = cast(Table, InboxReport.__table__)
 
 # --- accepting (intake process, matcher) -----------------------------------------------------------
 
-def accept_public(session: Session, inp: intake.ReportInput, sealer: Sealer | None,
+def accept_public(session: Session | Connection, inp: intake.ReportInput, sealer: Sealer | None,
                   now: datetime | None = None) -> str:
-    """Validate a public report as intake.submit would, seal its contact, insert it; the receipt."""
+    """Validate a public report as intake.submit would, seal its contact, insert it; the receipt.
+    `session` may be a Core connection (the intake's hot route, db.Database.short)."""
     _, problems = intake.validate(inp)
     if problems:
         raise InvalidInput(problems)
@@ -67,15 +69,23 @@ def accept_platform(session: Session, platform: User, url: str, matches: list[di
     return _insert(session, now or utcnow(), values, lambda receipt: "")
 
 
-def _insert(session: Session, now: datetime, values: dict[str, Any], seal: Any) -> str:
+_INSERT = insert(INBOX).inline()
+
+
+def _insert(session: Session | Connection, now: datetime, values: dict[str, Any], seal: Any) -> str:
     # A plain INSERT (inline: no RETURNING of the new id): the intake's database user may insert
-    # here and read nothing.
+    # here and read nothing. On a connection in autocommit (db.is_autocommit) the INSERT is its own
+    # transaction and a taken receipt costs nothing to undo; in a transaction, a savepoint keeps the
+    # rest of it when a receipt is taken.
     for _ in range(RECEIPT_ATTEMPTS):
         receipt = new_receipt(now)
+        row = {"receipt": receipt, "received_at": now, "contact": seal(receipt), **values}
         try:
-            with session.begin_nested():
-                session.execute(insert(INBOX).inline().values(receipt=receipt, received_at=now,
-                                                              contact=seal(receipt), **values))
+            if isinstance(session, Connection) and is_autocommit(session):
+                session.execute(_INSERT, row)
+            else:
+                with session.begin_nested():
+                    session.execute(_INSERT, row)
             return receipt
         except IntegrityError:  # the receipt is taken in the inbox: draw another
             continue

@@ -1,6 +1,6 @@
 """Who is matching, for the match API's hot path: a platform's API token, its owner and the banks it
-chose, read in ONE Core statement (no ORM objects, no identity map) on the reader connection
-(db.Database.read). The ORM path (auth.service.find_token and service.platform_banks) reads the same
+chose, read in ONE Core statement (no ORM objects, no identity map) on the short pool
+(db.Database.short). The ORM path (auth.service.find_token and service.platform_banks) reads the same
 rows in two queries; tests/functional/matching/test_callers.py holds the two to the same answers."""
 
 from __future__ import annotations

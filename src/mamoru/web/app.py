@@ -87,9 +87,10 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         dependencies=[Depends(deps.refuse_dead_token)],  # a revoked or expired token: 401 on every API route
     )
     app.state.settings = settings
-    # The matcher's hot route reads through the reader pool (db.Database.read: autocommit, no ping)
+    # The hot routes (a match, a public report) work through the short pool (db.Database.short:
+    # autocommit, no ping at checkout)
     app.state.database = database or Database.from_url(settings.database_url, pool_size=settings.max_requests,
-                                                       reader=settings.role in ("matcher", "all"))
+                                                       short=settings.role in ("matcher", "intake", "all"))
     app.state.live_providers = composition.live_providers(settings.role)
     app.state.authenticates = composition.AUTH.serves(settings.role)
     app.state.mailer = mail.mailer_from_settings(settings)

@@ -1,6 +1,6 @@
 """The match API's hot path reads its caller in one Core statement (matching/callers.py): the same
 answers as the ORM path it replaced (auth.service.find_token, then answers.asker_of) for every kind of
-token, live or not; and the reader pool it uses on PostgreSQL (db.Database.read) survives a
+token, live or not; and the short pool it uses on PostgreSQL (db.Database.short) survives a
 connection the server has closed."""
 
 from __future__ import annotations
@@ -95,12 +95,12 @@ def test_the_one_statement_records_the_use_of_a_token_once_a_minute(session: Ses
 @pytest.mark.skipif(not PG_URL, reason="needs MAMORU_TEST_POSTGRES_URL (CI sets it)")
 def test_the_reader_pool_replaces_a_connection_the_server_closed_and_reads_again() -> None:
     assert PG_URL is not None
-    db = Database.from_url(PG_URL, pool_size=1, reader=True)
+    db = Database.from_url(PG_URL, pool_size=1, short=True)
     admin = make_engine(PG_URL)
-    assert db.reader is not None
+    assert db.short_engine is not None
     try:
-        pid = db.read(lambda c: c.execute(text("SELECT pg_backend_pid()")).scalar_one())
-        assert db.read(lambda c: c.execute(text("SELECT pg_backend_pid()")).scalar_one()) == pid  # pooled, kept
+        pid = db.short(lambda c: c.execute(text("SELECT pg_backend_pid()")).scalar_one())
+        assert db.short(lambda c: c.execute(text("SELECT pg_backend_pid()")).scalar_one()) == pid  # pooled, kept
         with admin.connect() as c:
             assert c.execute(text("SELECT pg_terminate_backend(:p)"), {"p": pid}).scalar_one()
         calls: list[int] = []
@@ -109,11 +109,11 @@ def test_the_reader_pool_replaces_a_connection_the_server_closed_and_reads_again
             calls.append(1)
             return int(c.execute(text("SELECT pg_backend_pid()")).scalar_one())
 
-        assert db.read(read) != pid  # the dead connection was dropped and the read ran again
+        assert db.short(read) != pid  # the dead connection was dropped and the read ran again
         assert len(calls) == 2
         # autocommit: no transaction is left open on the connection between reads
-        assert db.read(lambda c: c.execute(text("SELECT now() = statement_timestamp()")).scalar_one()) is True
+        assert db.short(lambda c: c.execute(text("SELECT now() = statement_timestamp()")).scalar_one()) is True
     finally:
-        db.reader.dispose()
+        db.short_engine.dispose()
         db.engine.dispose()
         admin.dispose()

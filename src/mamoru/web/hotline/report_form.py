@@ -14,6 +14,7 @@ read sessions), and the form's CSRF check is the anonymous double-submit cookie.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Any
 
 from fastapi import APIRouter, Depends, Form, Request
@@ -90,12 +91,22 @@ async def report_submit(request: Request, url: str = Form(""), content_type: str
 
 def _submit(request: Request, values: dict[str, str], sent: str | None) -> Response:
     db: Database = request.app.state.database
+    rt = for_public_form(request.app.state)
+    if is_intake(request) and not isinstance(rt, HotlineRuntime):
+        # The intake process: no visitor is looked up (the anonymous CSRF cookie), and the report is
+        # one INSERT into the inbox on the short pool (db.Database.short: autocommit, no BEGIN, no
+        # COMMIT, no ping), answered with the receipt page once it is stored.
+        check_csrf(request, Principal(user=None), sent)
+        return _accept(request, db.short, values)
     with db.session() as session:
         reporter(request, session, sent)  # the form's CSRF check, as on GET
-        return _accept(request, session, values)
+        return _accept(request, lambda store: store(session), values, session)
 
 
-def _accept(request: Request, session: Session, values: dict[str, str]) -> Response:
+def _accept(request: Request, within: Callable[[Callable[[Any], str]], str], values: dict[str, str],
+            session: Session | None = None) -> Response:
+    """The report checked, limited and stored: `within(store)` runs `store(db)` on a session or a
+    Core connection; `session`, the hotline process's, stores the report and its case at once."""
     rt = for_public_form(request.app.state)
     lang = get_lang(request)
     if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
@@ -108,11 +119,12 @@ def _accept(request: Request, session: Session, values: dict[str, str]) -> Respo
                              description=values["description"], contact=values["contact"],
                              immediate_danger=bool(values["immediate_danger"]))
     try:
-        if isinstance(rt, HotlineRuntime):
+        if isinstance(rt, HotlineRuntime) and session is not None:
             receipt = _store_now(request, session, inp)
         else:
-            receipt = inbox.accept_public(session, inp, rt.contacts)
+            receipt = within(lambda db: inbox.accept_public(db, inp, rt.contacts))
     except InvalidInput as exc:
-        session.rollback()
+        if session is not None:
+            session.rollback()
         return _form_page(request, values, [reason_text(lang, p) for p in exc.problems], 422)
     return render(request, "pages/hotline/receipt.html", {"receipt": receipt})

@@ -179,7 +179,7 @@ async def match(request: Request) -> dict[str, Any]:
     # The hot route of the matcher: the body is read here on the event loop, and everything else
     # (the token, the rate limit, the body's validation, the platform's banks, the lookup, the
     # counters) happens in ONE hop into the thread pool, with the token, its owner and the chosen
-    # banks in one Core statement on the reader connection (matching/callers.py, db.Database.read),
+    # banks in one Core statement on the short pool (matching/callers.py, db.Database.short),
     # instead of a hop per dependency, three transactions and ORM queries (docs/performance.md, the
     # concurrency sweep). The answers are those of the dependencies the other routes use, in their
     # order: 401/403 before a body is validated (tests/security/test_authorization_matrix.py,
@@ -197,7 +197,7 @@ def _match_now(request: Request, raw: bytes) -> dict[str, Any]:
     if bearer is None:
         with db.session() as session:
             refuse_without_token(request, session, PLATFORMS_ONLY)
-    caller = db.read(lambda conn: token_caller(conn, bearer))  # its use is recorded, refused or not
+    caller = db.short(lambda conn: token_caller(conn, bearer))  # its use is recorded, refused or not
     if caller is None:
         raise HTTPException(401, REFUSED_BEARER, headers={"WWW-Authenticate": "Bearer"})
     decide_token(caller.role, caller.scopes, roles.PLATFORM, scope="match", refusal=PLATFORMS_ONLY)
@@ -214,7 +214,7 @@ def _match_now(request: Request, raw: bytes) -> dict[str, Any]:
         return answer(conn, matcher, caller.asker, body.hashes, body.signal, body.distance,
                       counts=counts(request)).as_dict()
 
-    return db.read(look)
+    return db.short(look)
 
 
 @router.post("/reports", response_model=MatchReportOut, status_code=201,
