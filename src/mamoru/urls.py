@@ -22,7 +22,7 @@ from typing import NamedTuple
 from mamoru.errors import BadValue
 
 __all__ = ["CanonicalURL", "canonicalize", "canonicalize_full", "canonicalize_host", "host_suffixes",
-           "lookup_expressions", "parse", "parse_full", "request_parts"]
+           "lookup_expressions", "parse", "parse_full", "request_parts", "check_one_host"]
 
 MAX_HOST_SUFFIXES = 4  # besides the exact host, from the last 5 labels
 MAX_PATH_PREFIXES = 4  # the root and up to 3 more
@@ -277,15 +277,10 @@ def port_of(url: str) -> int | None:
     return _split_port(_authority(url)[0])[1]
 
 
-def request_parts(url: str) -> tuple[CanonicalURL, int | None]:
-    """The canonical parts of a URL to request, and the port it names (None: the scheme's own).
-
-    ValueError, saying why, when the URL cannot be made canonical or its parts can be read two ways,
-    so that a request could go to another host or path than the canonical form names: a user part
-    (`user@`) or percent-encoding in the host part, a backslash, a host whose last label is a number
-    but that is no IPv4 address, a host that is not a name or address, an encoded `/`, `?` or `\\`
-    in the path, an encoded `&`, `=` or `+` in the query, percent-encoding encoded twice, a port that
-    is not 1 to 65535."""
+def _one_host(url: str) -> tuple[CanonicalURL, str]:
+    """The canonical parts and the URL's tail after its authority; BadValue when the authority can be
+    read as two hosts (a user part, percent-encoding, a backslash, a host the canonical form reads
+    otherwise than a browser)."""
     parts = parse(url)
     authority, tail = _authority(url)
     if "\\" in authority or "\\" in tail:
@@ -296,10 +291,31 @@ def request_parts(url: str) -> tuple[CanonicalURL, int | None]:
     if "%" in authority:
         raise BadValue("the host part {authority!r} holds percent-encoded characters: the host it names is ambiguous",
                        authority=authority)
-    host_part, port = _split_port(authority)
+    host_part, _ = _split_port(authority)
     if _escape(_canonical_host_bytes(_as_bytes(host_part))) != parts.host:
         raise BadValue("the host reads as {canonical!r} in the canonical form and as {browser!r} to a browser",
                        canonical=parts.host, browser=host_part)
+    return parts, tail
+
+
+def check_one_host(url: str) -> None:
+    """BadValue, saying why, when the URL's host can be read two ways (a user part, percent-encoding
+    or a backslash in it): the host the canonical form lists and the one a browser or an HTTP client
+    would go to could differ. The public intake refuses such a URL (hotline.intake.validate)."""
+    _one_host(url)
+
+
+def request_parts(url: str) -> tuple[CanonicalURL, int | None]:
+    """The canonical parts of a URL to request, and the port it names (None: the scheme's own).
+
+    ValueError, saying why, when the URL cannot be made canonical or its parts can be read two ways,
+    so that a request could go to another host or path than the canonical form names: a user part
+    (`user@`) or percent-encoding in the host part, a backslash, a host whose last label is a number
+    but that is no IPv4 address, a host that is not a name or address, an encoded `/`, `?` or `\\`
+    in the path, an encoded `&`, `=` or `+` in the query, percent-encoding encoded twice, a port that
+    is not 1 to 65535."""
+    parts, tail = _one_host(url)
+    _, port = _split_port(_authority(url)[0])
     host = parts.host
     if host.startswith("["):
         try:

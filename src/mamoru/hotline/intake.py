@@ -108,6 +108,8 @@ def validate(inp: ReportInput, row: int | None = None) -> tuple[str, list[Proble
                 problems.append(Problem(row, "url", "the host name is not a usable internet name or address"))
             elif len(canonical) > LIMITS["url"]:
                 problems.append(Problem(row, "url", "too long once canonicalised"))
+            else:  # listed at one host and checked at another: refused (BadValue, below)
+                urls.check_one_host(inp.url.strip())
         except ValueError as exc:
             problems.append(Problem.of(row, "url", "not a usable address: {detail}",
                                         detail=exc.phrase() if isinstance(exc, BadValue) else str(exc)))

@@ -66,6 +66,24 @@ def test_malformed_and_oversize_reports_are_refused_and_nothing_is_stored(hl_cli
     assert validate(ReportInput(url="http://port.example.test:8207/x")) == ("http://port.example.test/x", [])
 
 
+def test_an_address_whose_host_reads_two_ways_is_refused_at_intake(hl_client, database) -> None:  # type: ignore[no-untyped-def]
+    """`http://reported.example.test%2F@127.0.0.1/gone` is listed as reported.example.test by the
+    canonical form, while an HTTP client goes to 127.0.0.1: the removal checker refuses it on every
+    check, so the report could never be verified. It is refused when it is typed, with the reason,
+    in the reader's language, and the form keeps what was typed."""
+    before = _count(database, Report)
+    token = _token(hl_client)
+    for url in ("http://reported.example.test%2F@127.0.0.1/gone", "http://user@host.example.test/x"):
+        r = hl_client.post("/report?lang=ja", data={"url": url, "csrf_token": token})
+        assert r.status_code == 422 and "ユーザー部分" in r.text, url
+        r = hl_client.post("/report?lang=en", data={"url": url, "csrf_token": token})
+        assert r.status_code == 422 and "user part" in r.text, url
+    assert _count(database, Report) == before
+    from mamoru.hotline.intake import ReportInput, validate
+
+    assert validate(ReportInput(url="https://x.example.test/p?q=a%26b"))[1] == []  # only the host must read one way
+
+
 def test_a_refused_address_says_why_in_the_readers_language(hl_client) -> None:  # type: ignore[no-untyped-def]
     """The parser's reason reaches the form translated (it used to be cut off at the colon, and would
     have been English on the Japanese page)."""
