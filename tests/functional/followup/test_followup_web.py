@@ -64,7 +64,14 @@ def test_review_round_trip_and_diff_page(client, fu, make_user, login_as) -> Non
     csrf = login_as(coord)
     client.post(f"/followup/entries/{eid}/review", data={"csrf_token": csrf, "decision": "accept"})
     diff = client.get(f"/followup/entries/{eid}/diff?a=2&b=5&lang=en").text
-    assert "narrative_en" in diff and "Publicity was done." in diff
+    assert "<h2>What was done (English)</h2>" in diff and "Publicity was done." in diff
+    # In Japanese the fields are named as the entry page names them, the state and status by their words.
+    ja = client.get(f"/followup/entries/{eid}/diff?a=2&b=6&lang=ja").text  # submitted, then accepted
+    headings = re.findall(r"<h2>(.*?)</h2>", ja)
+    assert {"審査の段階", "進捗状況", "実施内容（英語）"} <= set(headings), headings
+    assert not [h for h in headings if re.search(r"[a-z]{3,}", h)], headings  # no narrative_en, state, ...
+    assert "<del>提出済み</del> → <ins>受理済み</ins>" in ja
+    assert "<del>実施中</del> → <ins>実施済み</ins>" in ja  # the statuses' labels, not in_progress
     dash = client.get(f"/followup/rounds/{r.id}?lang=en").text
     assert 'id="by-agency"' in dash and "CAO" in dash
     asked = client.post(f"/followup/rounds/{r.id}/publish?lang=en", data={"csrf_token": csrf}, follow_redirects=False)

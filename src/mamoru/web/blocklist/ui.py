@@ -19,6 +19,7 @@ from mamoru.blocklist import publishing, service
 from mamoru.blocklist.settings import BlocklistSettings
 from mamoru.errors import DomainError, InvalidInput, PermissionDenied
 from mamoru.i18n import error_messages
+from mamoru.web.blocklist import words
 from mamoru.web.deps import get_lang, get_session, get_settings, require_roles
 from mamoru.web.templating import render
 
@@ -33,7 +34,14 @@ def list_page(request: Request, session: Session = Depends(get_session),
     return render(request, "pages/blocklist/list.html", {
         "version": service.current_version(session), "publication": publishing.latest_publication(session),
         "proposed": service.entries(session, "proposed"), "active": service.entries(session, "active"),
-        "can_edit": user.role in service.EDITOR_ROLES})
+        "can_edit": user.role in service.EDITOR_ROLES, **_words(request)})
+
+
+def _words(request: Request) -> dict[str, Callable[[str], str]]:
+    """The entry's category and reasons in the page's language (web.blocklist.words)."""
+    lang = get_lang(request)
+    return {"category_label": lambda code: words.category(lang, code),
+            "reason_text": lambda text: words.reason(lang, text)}
 
 
 def _form(request: Request, problems: list[str], values: dict[str, object], status: int = 200) -> Response:
@@ -87,7 +95,8 @@ def _entry(request: Request, session: Session, user: User, entry_id: int, refusa
     can_confirm = e.status == "proposed" and user.role in service.EDITOR_ROLES and refusal is None
     return render(request, "pages/blocklist/entry.html", {
         "e": e, "can_confirm": can_confirm, "refusal": _refusal_text(refusal), "problems": problems or [],
-        "can_edit": user.role in service.EDITOR_ROLES, "appeals": service.appeals(session, entry_id=e.id)},
+        "can_edit": user.role in service.EDITOR_ROLES, "appeals": service.appeals(session, entry_id=e.id),
+        **_words(request)},
         status_code=status)
 
 

@@ -101,8 +101,9 @@ def entry_diff(entry_id: int, request: Request, a: int, b: int, session: Session
     e = esvc.get_entry(session, entry_id)
     if not esvc.can_view(user, e):
         raise PermissionDenied("this entry belongs to another agency")
+    statuses = {s.key: s for s in rsvc.ensure_statuses(session)}  # a status is shown by its label, not its key
     return render(request, "pages/followup/diff.html", {"e": e, "a": a, "b": b, "changes": esvc.version_diff(e, a, b),
-                                                        "css": CSS})
+                                                        "statuses": statuses, "css": CSS})
 
 
 @router.get("/followup/statuses", response_class=HTMLResponse)
