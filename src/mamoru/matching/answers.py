@@ -91,9 +91,12 @@ def answer(db: Session | Connection, matcher: Matcher, user: User | Asker | None
     `user` is an account (its banks are read through `db`, a session) or an Asker (the match API's
     hot path, callers.token_caller: `db` may then be a Core connection). The counters go to `counts`
     (the matcher process's, written every few seconds) when given, else into `db` (a session)."""
-    asker = asker_of(db, user) if isinstance(user, User) and isinstance(db, Session) else user
-    if isinstance(asker, User):
-        raise TypeError("an account's banks are read through a session")
+    if isinstance(user, User):
+        if not isinstance(db, Session):
+            raise TypeError("an account's banks are read through a session")
+        asker: Asker | None = asker_of(db, user)
+    else:
+        asker = user
     checked = _checked(hashes, signal, distance, asker.role if asker is not None else None)
     is_platform = asker is not None and asker.role == roles.PLATFORM
     if asker is not None:
@@ -120,7 +123,7 @@ def answer(db: Session | Connection, matcher: Matcher, user: User | Asker | None
         for m in ms:
             row: dict[str, Any] = {"bank": names.get(m.bank_id, str(m.bank_id)),
                                    "entry_id": m.entry_id, "distance": m.distance}
-            if not is_platform or (asker is not None and asker.chosen[m.bank_id]):
+            if asker is None or not is_platform or asker.chosen[m.bank_id]:
                 row["category"] = labels.get(m.entry_id, "")
             out.append(row)
             per_bank[m.bank_id] += 1

@@ -25,7 +25,7 @@ from mamoru.db import Database
 from mamoru.errors import InvalidInput
 from mamoru.hotline import inbox, intake
 from mamoru.hotline.ratelimit import client_key
-from mamoru.hotline.runtime import HotlineRuntime, for_app, for_public_form
+from mamoru.hotline.runtime import HotlineRuntime, PublicFormRuntime, for_app, for_public_form
 from mamoru.i18n import gettext, reason_text
 from mamoru.web.clients import request_address
 from mamoru.web.deps import (
@@ -97,17 +97,16 @@ def _submit(request: Request, values: dict[str, str], sent: str | None) -> Respo
         # one INSERT into the inbox on the short pool (db.Database.short: autocommit, no BEGIN, no
         # COMMIT, no ping), answered with the receipt page once it is stored.
         check_csrf(request, Principal(user=None), sent)
-        return _accept(request, db.short, values)
+        return _accept(request, rt, db.short, values)
     with db.session() as session:
         reporter(request, session, sent)  # the form's CSRF check, as on GET
-        return _accept(request, lambda store: store(session), values, session)
+        return _accept(request, rt, lambda store: store(session), values, session)
 
 
-def _accept(request: Request, within: Callable[[Callable[[Any], str]], str], values: dict[str, str],
+def _accept(request: Request, rt: HotlineRuntime | PublicFormRuntime, within: Callable[[Callable[[Any], str]], str], values: dict[str, str],
             session: Session | None = None) -> Response:
     """The report checked, limited and stored: `within(store)` runs `store(db)` on a session or a
     Core connection; `session`, the hotline process's, stores the report and its case at once."""
-    rt = for_public_form(request.app.state)
     lang = get_lang(request)
     if int(request.headers.get("content-length") or 0) > MAX_FORM_BYTES:
         return _form_page(request, {}, [gettext(lang, "The report is too large. Shorten the description and try again.")], 413)
