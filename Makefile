@@ -24,8 +24,11 @@ $(VENV)/.installed: $(BIN)/python pyproject.toml
 	$(BIN)/pip install --quiet -e .
 	touch $@
 
-$(VENV)/.installed-test: $(VENV)/.installed
-	$(BIN)/pip install --quiet -e '.[test]'
+# The suite runs on exactly what requirements.lock pins (with hashes; scripts/lock.sh regenerates it):
+# a dependency's new release cannot change what the tests run on (tests/unit/test_lock.py).
+$(VENV)/.installed-test: $(VENV)/.installed requirements.lock
+	$(BIN)/pip install --quiet --require-hashes -r requirements.lock
+	$(BIN)/pip install --quiet --no-deps -e '.[test]'
 	touch $@
 
 install: $(VENV)/.installed

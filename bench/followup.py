@@ -41,7 +41,7 @@ from mamoru.followup.reference import load_reference
 from mamoru.followup.report import render
 from mamoru.migrate import upgrade
 from mamoru.plan.models import Agency, Measure
-from mamoru.web.app import create_app
+from mamoru.web.app import as_served, create_app
 
 PASSWORD = "bench-password-123"
 
@@ -176,7 +176,7 @@ def run(url: str, label: str, n: int, tmp: Path) -> None:
         total = s.scalar(select(func.count()).select_from(RoundEntry))
     print(f"[{label}] filled 88 measures x 10 rounds: {per_round} entries a round, {total} in all "
           f"({time.perf_counter() - t0:.1f} s)")
-    app = create_app(_settings(tmp, url), db)
+    app = as_served(create_app(_settings(tmp, url), db))  # as `mamoru serve` runs it
     with TestClient(app) as client:
         page = client.get("/login")
         token = re.search(r'name="csrf_token" value="([^"]+)"', page.text).group(1)  # type: ignore[union-attr]
