@@ -7,6 +7,7 @@ backend into a fresh database; each test runs inside a transaction that is rolle
 
 from __future__ import annotations
 
+import asyncio
 import functools
 import os
 import secrets
@@ -16,7 +17,7 @@ from collections.abc import Callable, Iterator
 from pathlib import Path
 
 import pytest
-from sqlalchemy import create_engine, text
+from sqlalchemy import create_engine, event, text
 from sqlalchemy.engine import Engine
 from sqlalchemy.orm import Session, sessionmaker
 from tests.factories import users
@@ -195,11 +196,29 @@ def database(request: pytest.FixtureRequest, migrated_engine: Engine) -> Iterato
     if "loaded" in request.fixturenames:
         engine = request.getfixturevalue("plan_loaded_engines")(migrated_engine.dialect.name)
     conn = engine.connect()
+    on_the_loop: list[str] = []
+    event.listen(conn, "before_cursor_execute", _statement_guard(on_the_loop))
     outer = conn.begin()
     factory = sessionmaker(bind=conn, expire_on_commit=False, join_transaction_mode="create_savepoint")
     yield Database(engine, factory)
     outer.rollback()
     conn.close()
+    assert not on_the_loop, ("database statements run on an event loop's thread (an async route or middleware "
+                             "holds every other request meanwhile; do it in a plain function or a worker "
+                             "thread):\n" + "\n".join(on_the_loop[:5]))
+
+
+def _statement_guard(found: list[str]) -> Callable[..., None]:
+    """A listener that notes each statement run on a thread with a running event loop: in the app, that
+    is the server's loop, whose every other request waits for the statement (FastAPI runs plain
+    endpoints and dependencies in worker threads, coroutines on the loop)."""
+    def guard(conn: object, cursor: object, statement: str, *rest: object) -> None:
+        try:
+            asyncio.get_running_loop()
+        except RuntimeError:
+            return
+        found.append(" ".join(statement.split())[:160])
+    return guard
 
 
 @pytest.fixture

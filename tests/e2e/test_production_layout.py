@@ -93,6 +93,13 @@ def test_public_paths_reach_the_only_process_that_may_serve_them(layout: Product
         huge = c.post(layout.public + "/report", content=b"x" * (MAX_REQUEST_BYTES + 1),
                       headers={"Content-Type": "application/x-www-form-urlencoded"})
         assert huge.status_code == 413 and layout.answered_by(huge) == "-"
+        c.post(layout.public + "/report", data={"url": "http://reported.example.test/a"})  # a report, forwarded
+    # No client address is stored (reporters' privacy): not by nginx, not by any process's log, though
+    # every request above came from 127.0.0.2 and nginx forwarded that address to the processes.
+    logs = sorted((layout.run_dir / "nginx" / "logs").glob("*.log")) + sorted((layout.run_dir / "logs").glob("*.log"))
+    assert len(logs) >= 3
+    holding = [f.name for f in logs if "127.0.0.2" in f.read_text(errors="replace")]
+    assert holding == [], f"logs holding the client's address: {holding}"
 
 
 def test_staff_pages_are_only_on_the_staff_listener(layout: ProductionLayout) -> None:

@@ -210,8 +210,10 @@ def _wants_html(request: Request) -> bool:
 
 
 def _install_error_handlers(app: FastAPI) -> None:
+    # Plain functions, which Starlette runs in a worker thread: a page rendered here may read or keep
+    # a form's draft in the database (web.drafts), which must not hold the event loop.
     @app.exception_handler(DomainError)
-    async def domain_error(request: Request, exc: DomainError) -> Response:
+    def domain_error(request: Request, exc: DomainError) -> Response:
         problems = [p.__dict__ for p in exc.problems] if isinstance(exc, InvalidInput) else []
         lang = deps.get_lang(request)
         shown = error_messages(lang, exc)  # in the reader's language (mamoru.i18n.error_messages)
@@ -227,7 +229,7 @@ def _install_error_handlers(app: FastAPI) -> None:
                             status_code=exc.status)
 
     @app.exception_handler(HTTPException)
-    async def http_error(request: Request, exc: HTTPException) -> Response:
+    def http_error(request: Request, exc: HTTPException) -> Response:
         if _wants_html(request) and exc.status_code == 401:
             return drafts.session_ended(request)  # a form sent then is kept for after the login
         if _wants_html(request):
@@ -236,7 +238,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": exc.detail}, status_code=exc.status_code, headers=exc.headers)
 
     @app.exception_handler(RequestValidationError)
-    async def validation_error(request: Request, exc: RequestValidationError) -> Response:
+    def validation_error(request: Request, exc: RequestValidationError) -> Response:
         problems = [{"row": None, "field": ".".join(str(x) for x in e.get("loc", [])[1:]) or "input",
                      "reason": e.get("msg", "invalid")} for e in exc.errors()]
         if _wants_html(request):
@@ -256,7 +258,7 @@ def _install_error_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(DataError)
     @app.exception_handler(OverflowError)
-    async def data_error(request: Request, exc: Exception) -> Response:
+    def data_error(request: Request, exc: Exception) -> Response:
         # A value the database cannot hold (an id above PostgreSQL's INTEGER range in a path or
         # query: DataError; above 2**63-1, which SQLite's driver cannot even bind: OverflowError):
         # bad input, not a server fault. The session has already been rolled back.
@@ -270,7 +272,7 @@ def _install_error_handlers(app: FastAPI) -> None:
         return JSONResponse({"detail": message, "problems": []}, status_code=422)
 
     @app.exception_handler(404)
-    async def not_found(request: Request, exc: Exception) -> Response:
+    def not_found(request: Request, exc: Exception) -> Response:
         if _wants_html(request):
             return render(request, "pages/error.html", {"status": 404, "message": "page not found", "problems": []},
                           status_code=404)

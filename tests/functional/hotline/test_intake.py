@@ -47,6 +47,22 @@ def test_no_client_address_is_stored_anywhere(hl_client, database) -> None:  # t
     assert "testclient" not in text  # the address TestClient requests come from
 
 
+def test_no_client_address_is_logged(hl_client, caplog) -> None:  # type: ignore[no-untyped-def]
+    """The access log (and every other log line of the request) says what was asked and the answer,
+    never who asked: not the connection's address, not the one a proxy forwards."""
+    import logging
+
+    caplog.set_level(logging.DEBUG)
+    forwarded = {"X-Forwarded-For": "198.51.100.77", "X-Real-IP": "198.51.100.78"}
+    hl_client.post("/report", data={"url": "http://logged.example.test/", "csrf_token": _token(hl_client)},
+                   headers=forwarded)
+    hl_client.get("/report/status", headers=forwarded)
+    lines = [r.getMessage() for r in caplog.records]
+    assert any("POST /report 200" in line for line in lines)  # the access log was seen
+    held = [line for line in lines if any(a in line for a in ("testclient", "198.51.100.77", "198.51.100.78"))]
+    assert held == []
+
+
 def test_malformed_and_oversize_reports_are_refused_and_nothing_is_stored(hl_client, database) -> None:  # type: ignore[no-untyped-def]
     before = _count(database, Report)
     token = _token(hl_client)

@@ -143,13 +143,13 @@ def account(request: Request, revoked: int | None = None, session: Session = Dep
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
-async def account_token(request: Request, session: Session = Depends(get_session),
-                        user: User = Depends(current_user)) -> Response:
-    """Create a token: the page again, with the secret shown this once (201), or the refusal (422)."""
-    form = await request.form()
-    name = str(form.get("name") or "").strip()[:100]
-    scopes = [str(s) for s in form.getlist("scopes")]
-    days_text = str(form.get("expires_in_days") or "").strip()
+def account_token(request: Request, name: str = Form(""), scopes: list[str] = Form([]),
+                  expires_in_days: str = Form(""), session: Session = Depends(get_session),
+                  user: User = Depends(current_user)) -> Response:
+    """Create a token: the page again, with the secret shown this once (201), or the refusal (422). A
+    plain function (FastAPI runs it in a worker thread): its database work never holds the event loop."""
+    name = name.strip()[:100]
+    days_text = expires_in_days.strip()
     typed: dict[str, object] = {"name": name, "scopes": scopes, "expires_in_days": days_text}
     error: str | None = None
     days: int | None = None

@@ -55,11 +55,11 @@ def propose_page(request: Request, user: User = Depends(require_roles(*EDITORS))
 
 
 @router.post("/blocklist/propose", response_class=HTMLResponse)
-async def propose_submit(request: Request, kind: str = Form(...), value: str = Form(...), reason: str = Form(""),
-                         case_ref: str = Form(""), category: str = Form(service.DEFAULT_CATEGORY),
-                         session: Session = Depends(get_session),
-                         user: User = Depends(require_roles(*EDITORS))) -> Response:
-    criteria = [str(c) for c in (await request.form()).getlist("criteria")]
+def propose_submit(request: Request, kind: str = Form(...), value: str = Form(...), reason: str = Form(""),
+                   case_ref: str = Form(""), category: str = Form(service.DEFAULT_CATEGORY),
+                   criteria: list[str] = Form([]), session: Session = Depends(get_session),
+                   user: User = Depends(require_roles(*EDITORS))) -> Response:
+    """A plain function (FastAPI runs it in a worker thread): its database work never holds the event loop."""
     cfg = get_settings(request).domain(BlocklistSettings)
     try:
         e = service.propose(session, user, kind, value, reason, criteria=criteria, category=category,
