@@ -239,7 +239,7 @@ def test_nginx_config_has_mamorus_body_limit_and_passes_nginx_t(tmp_path: Path) 
     # the error pages' folder change
     addresses = {n: f"127.0.0.1:{9000 + i}" for i, n in enumerate([*PROCESS_ROLES, "public", "staff"])}
     changed = _render(tmp_path, addresses)
-    assert len(changed) == len(addresses) + 2 + 2  # the tagged lines, the two access logs, the two error folders
+    assert len(changed) == len(addresses) + 3 + 2  # the tagged lines, the two access logs and the error log, the two error folders
     r = subprocess.run([nginx, "-t", "-p", str(tmp_path / "nginx"), "-c", "nginx.conf", "-e", "stderr"],
                        capture_output=True, text=True, timeout=30)
     assert r.returncode == 0, r.stderr
