@@ -164,13 +164,23 @@ def round_export(round_id: int, fmt: str, session: Session = Depends(get_session
 async def round_import(round_id: int, request: Request, file: UploadFile = File(...),
                        session: Session = Depends(get_session),
                        user: User = Depends(require_roles(roles.COORDINATOR, roles.AGENCY_OFFICER))) -> Response:
-    r = rsvc.get_round(session, round_id)
     fmt = "csv" if (file.filename or "").lower().endswith(".csv") else "xlsx"
     try:
-        data = await read_upload(file)
-        # parsed and stored in a worker thread: a hostile workbook never holds the event loop (mamoru.xlsx limits)
-        rows = await run_in_threadpool(spreadsheet.read, data, fmt)
-        result = await run_in_threadpool(spreadsheet.import_rows, session, r, rows, user)
+        data: bytes | InvalidInput = await read_upload(file)
+    except InvalidInput as exc:
+        data = exc
+    # read, parsed, stored and answered in a worker thread: neither a hostile workbook nor the database
+    # holds the event loop (mamoru.xlsx limits)
+    return await run_in_threadpool(_round_import, round_id, request, data, fmt, session, user)
+
+
+def _round_import(round_id: int, request: Request, data: bytes | InvalidInput, fmt: str, session: Session,
+                  user: User) -> Response:
+    r = rsvc.get_round(session, round_id)
+    try:
+        if isinstance(data, InvalidInput):
+            raise data
+        result = spreadsheet.import_rows(session, r, spreadsheet.read(data, fmt), user)
     except InvalidInput as exc:
         session.rollback()
         return render(request, "pages/followup/import.html", {"r": r, "problems": exc.problems, "result": None,

@@ -21,6 +21,7 @@ from fastapi import APIRouter, Depends, HTTPException, Request
 from pydantic import BaseModel, ConfigDict, Field, model_validator
 from sqlalchemy.engine import Connection
 from sqlalchemy.orm import Session
+from starlette.concurrency import run_in_threadpool
 
 from mamoru.auth import roles
 from mamoru.auth.models import User
@@ -125,7 +126,11 @@ def _app_state(app: Any) -> tuple[MatchRuntime, RateLimiter]:
                 ms = st.settings.domain(MatchingSettings)
                 st.matching_limiter = make_limiter(ms)
                 st.matching_counts = QueryCounts(db, ms.count_seconds)
-                app.router.on_shutdown.append(st.matching_counts.close)  # the last counts are written
+                counts = st.matching_counts
+
+                async def write_last_counts() -> None:  # in a worker thread, as every database write
+                    await run_in_threadpool(counts.close)
+                app.router.on_shutdown.append(write_last_counts)  # the last counts are written
                 st.matching_runtime = MatchRuntime.from_settings(ms, db)
     return st.matching_runtime, st.matching_limiter
 
