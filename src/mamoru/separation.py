@@ -30,7 +30,7 @@ against PostgreSQL):
   expires_at only, close, delete expired), failed-login counters (insert, count, clear), form
   drafts (insert, read, delete: sealed with a key only the browser holds); the office alone, which
   serves an account's page (web/auth ui_users, api_users), also UPDATEs a user's role,
-  agency_code, display_name, email and active, and no other column of users; nobody UPDATEs a
+  agency_code, display_name, email, preferred_lang and active, and no other column of users; nobody UPDATEs a
   user's username or password (passwords are a command-line operation, run as the owner), nor a
   token's scopes, owner, secret or expiry, nor DELETEs either;
 - matcher, feed (API tokens only, no sign-in page, no web sessions): read users and tokens, update
@@ -109,9 +109,10 @@ SIGN_IN: dict[str, Privileges] = {
     "login_attempts": ("SELECT", "INSERT", "DELETE"),  # failed logins: counted, cleared on success
     "form_drafts": ("SELECT", "INSERT", "DELETE"),  # a form sent after the session ended, kept sealed (web.drafts)
 }
-ACCOUNT_CHANGE = f"UPDATE ({', '.join(sorted(('role', 'agency_code', 'display_name', 'email', 'active')))})"
+ACCOUNT_CHANGE = f"UPDATE ({', '.join(sorted(('role', 'agency_code', 'display_name', 'email', 'preferred_lang', 'active')))})"
 """What the office changes of an account (web/auth ui_users, api_users: auth.service.EDITABLE and
-`active`); never its username, password, creator or creation time."""
+`active`; the user's own language on the account page); never its username, password, creator or
+creation time."""
 OFFICE_SIGN_IN: dict[str, Privileges] = {**SIGN_IN, "users": ("SELECT", "INSERT", ACCOUNT_CHANGE)}
 
 PORTAL_PLAN = ("agencies", "agency_successions", "bodies", "plans", "measure_origins", "pillars", "measures",

@@ -40,7 +40,8 @@ SECRET_TABLES = ["hl_cases", "hl_reports", "hash_banks", "hash_bank_entries", "b
 #   (sessions, failed logins), the administrator's user pages (users I) and the account page's
 #   tokens (api_tokens I), revoked there (u revoked_at); a token's use (u last_used_at), a session's
 #   slide (u last_seen_at, expires_at); an account's page (web/auth ui_users, api_users) changes a user's
-#   role, agency, display name, e-mail and activity (users u of those columns), never its username
+#   role, agency, display name, e-mail, language and activity (users u of those columns; the user's
+#   own language on their account page too), never its username
 #   or password (command line, as owner); form drafts kept sealed while a user signs in again (S I D).
 # - hotline: web/hotline, web/matching ui and banks API, web/blocklist staff pages and API, web/auth,
 #   and the worker (inbox drain, figures into fu_published_figures): its three domains whole, agencies
@@ -132,7 +133,7 @@ EXPECTED_COLUMN_UPDATES = {
     ("api_tokens", "office"): ("last_used_at", "revoked_at"), ("api_tokens", "hotline"): ("last_used_at", "revoked_at"),
     ("api_tokens", "matcher"): ("last_used_at",), ("api_tokens", "feed"): ("last_used_at",),
     ("web_sessions", "office"): ("expires_at", "last_seen_at"), ("web_sessions", "hotline"): ("expires_at", "last_seen_at"),
-    ("users", "office"): ("active", "agency_code", "display_name", "email", "role"),
+    ("users", "office"): ("active", "agency_code", "display_name", "email", "preferred_lang", "role"),
 }
 EXPECTED_FUNCTIONS = {"hl_receipt_status(text)": {"intake", "hotline"}}
 """Functions of the schema and the process roles that may EXECUTE them (none is PUBLIC's): the
