@@ -125,7 +125,7 @@ def round_extend(round_id: int = typer.Argument(..., help="The round's id."),
 def round_remind() -> None:
     """Send the reminders due now (what the background worker does each round): officers with entries
     still to submit, MAMORU_FOLLOWUP_REMINDER_DAYS before the due date and once it has passed; each
-    kind once per officer and round."""
+    kind once per officer and round, each in its officer's language."""
     from mamoru.followup.reminders import send_reminders
     from mamoru.followup.settings import FollowupSettings
     from mamoru.mail import mailer_from_settings
@@ -133,8 +133,7 @@ def round_remind() -> None:
     settings = load_settings()
     db = open_database(settings)
     with domain_errors(), db.session() as s:
-        done = send_reminders(s, mailer_from_settings(settings), settings.domain(FollowupSettings).reminder_days,
-                              settings.default_lang)
+        done = send_reminders(s, mailer_from_settings(settings), settings.domain(FollowupSettings).reminder_days)
     err.print(done.line())
     if done.failed:
         raise typer.Exit(1)

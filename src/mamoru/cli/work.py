@@ -93,7 +93,7 @@ def _followup_job(settings: Settings, db: Database) -> Job:
 
     def reminder_round() -> str:
         with db.session() as session:
-            return send_reminders(session, mailer, days, settings.default_lang).line()
+            return send_reminders(session, mailer, days).line()
     return Job("followup-reminders", reminder_round)
 
 
