@@ -61,16 +61,28 @@ def _open_by_agency(session: Session, r: ReportingRound) -> dict[str, tuple[date
     return {code: (due, int(n)) for code, due, n in session.execute(stmt)}
 
 
-def _officers(session: Session, codes: set[str]) -> dict[str, list[User]]:
-    stmt = select(User).where(User.role == roles.AGENCY_OFFICER, User.active.is_(True), User.email != "",
-                              User.agency_code.in_(codes)).order_by(User.username)
-    out: dict[str, list[User]] = defaultdict(list)
-    for u in session.scalars(stmt):
-        out[str(u.agency_code)].append(u)
+@dataclass(frozen=True)
+class Officer:
+    """What a reminder needs of an agency officer's account: the columns of users the office worker's
+    database user may read (mamoru.separation REMINDER_JOB), never a password hash."""
+
+    username: str
+    email: str
+    agency_code: str
+    preferred_lang: str
+
+
+def _officers(session: Session, codes: set[str]) -> dict[str, list[Officer]]:
+    stmt = (select(User.username, User.email, User.agency_code, User.preferred_lang)
+            .where(User.role == roles.AGENCY_OFFICER, User.active.is_(True), User.email != "",
+                   User.agency_code.in_(codes)).order_by(User.username))
+    out: dict[str, list[Officer]] = defaultdict(list)
+    for username, email, code, lang in session.execute(stmt):
+        out[str(code)].append(Officer(username, email, str(code), lang))
     return out
 
 
-def reminder_mail(r: ReportingRound, officer: User, kind: str, due_on: date, open_entries: int,
+def reminder_mail(r: ReportingRound, officer: Officer, kind: str, due_on: date, open_entries: int,
                   now: datetime) -> OutgoingMail:
     """The reminder in the officer's language: the round, the due date, how many entries are still to
     submit, the time of sending in JST."""
@@ -104,8 +116,8 @@ def send_reminders(session: Session, mailer: Mailer, days: int, today: date | No
     for r in list(session.scalars(select(ReportingRound).where(ReportingRound.state == "open")
                                   .order_by(ReportingRound.id))):
         pending = _open_by_agency(session, r)
-        sent = set(session.execute(select(RoundReminder.username, RoundReminder.kind)
-                                   .where(RoundReminder.round_id == r.id)).tuples())
+        sent = {(name, kind) for name, kind in session.execute(
+            select(RoundReminder.username, RoundReminder.kind).where(RoundReminder.round_id == r.id))}
         for code, officers in _officers(session, set(pending)).items():
             due_on, n = pending[code]
             kind = kind_on(due_on, today, days)
@@ -120,7 +132,7 @@ def send_reminders(session: Session, mailer: Mailer, days: int, today: date | No
     return done
 
 
-def _send_one(session: Session, mailer: Mailer, r: ReportingRound, officer: User, kind: str, due_on: date,
+def _send_one(session: Session, mailer: Mailer, r: ReportingRound, officer: Officer, kind: str, due_on: date,
               n: int, now: datetime) -> bool | None:
     """Record and send one reminder in one transaction: the record's unique key keeps a second worker
     from sending it too (None: that worker sends it); a mail that fails leaves no record (False), so
