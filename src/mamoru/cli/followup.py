@@ -32,8 +32,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(indicator_app, name="indicator")
     app.add_typer(meeting_app, name="meeting")
     app.add_typer(prefecture_app, name="prefecture")
-    from mamoru.cli import followup_publication, followup_record
+    from mamoru.cli import followup_alignment, followup_publication, followup_record
 
+    followup_alignment.register(app)
     followup_publication.register(app)
     followup_record.register(round_app)
 

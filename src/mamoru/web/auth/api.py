@@ -28,7 +28,7 @@ class UserOut(BaseModel):
     agency: str | None
     display_name: str = ""
     email: str = ""
-    preferred_lang: Lang = Field(description="The language of the mails sent to the account: ja or en.")
+    preferred_lang: str = Field(description="The language of the mails sent to the account: ja or en.")
     active: bool
     created_by: str | None
     created_at: datetime
