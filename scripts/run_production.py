@@ -13,7 +13,7 @@ on Ctrl-C (or SIGTERM); if one process ends, it stops the others and exits 1.
 Role users get no password here (local trust or peer authentication). For a database that asks for
 passwords, set one per role (ALTER ROLE mamoru_portal PASSWORD '...') and give it in ~/.pgpass
 (libpq reads it), or give a whole URL per process in MAMORU_DATABASE_URL_PORTAL, _OFFICE, ...
-(the worker uses the hotline's).
+(the worker uses the hotline's, the office worker _OFFICE_WORKER).
 """
 
 from __future__ import annotations
@@ -38,7 +38,10 @@ from types import FrameType
 
 REPO = Path(__file__).resolve().parent.parent
 WEB_ROLES = ("portal", "office", "hotline", "intake", "matcher", "feed")
-WORKER_ROLE = "hotline"  # the worker drains the inbox and publishes: the hotline's user and keys
+WORKERS = {"worker": ("hotline", "hotline"), "office-worker": ("office", "office_worker")}
+"""Procfile line -> (MAMORU_ROLE, database user's role) of the two workers: the hotline's worker
+drains the inbox and publishes with the hotline's user and keys; the office's sends the follow-up's
+reminders as a user of its own that may read and write only what that job needs (mamoru.separation)."""
 SBIN = os.pathsep.join([os.environ.get("PATH", ""), "/usr/sbin", "/sbin"])
 KEEP = ("PATH", "HOME", "LANG", "LC_ALL", "LC_CTYPE", "TZ", "PYTHONPATH", "VIRTUAL_ENV", "PGPASSFILE",
         "PGSSLMODE", "PGSSLROOTCERT", "PGSSLCERT", "PGSSLKEY")
@@ -47,8 +50,8 @@ PASSED = {
     "MAMORU_HOTLINE_": ("hotline", "worker", "intake"),
     "MAMORU_MATCH_": ("matcher", "hotline", "worker"),
     "MAMORU_BLOCKLIST_": ("hotline", "worker", "feed", "portal"),
-    "MAMORU_MAIL_": ("office", "hotline", "worker"),
-    "MAMORU_SMTP_": ("office", "hotline", "worker"),
+    "MAMORU_MAIL_": ("office", "hotline", "worker", "office-worker"),
+    "MAMORU_SMTP_": ("office", "hotline", "worker", "office-worker"),
 }
 """The caller's domain and mail settings, given to the processes that use them only (the portal gets
 no hotline, matching or mail setting; the SMTP password reaches the mailers only)."""
@@ -167,12 +170,17 @@ def base_env() -> dict[str, str]:
     return {k: v for k, v in os.environ.items() if k in KEEP or k.startswith("LC_")}
 
 
+def database_role(name: str) -> str:
+    """The database role whose user process `name` connects as (PREFIX_ROLE)."""
+    return WORKERS[name][1] if name in WORKERS else name
+
+
 def process_env(name: str, owner_url: str, prefix: str, run_dir: Path, keys: dict[str, Path]) -> dict[str, str]:
     """What the env file of process `name` holds: its role, its own database user, its settings."""
-    role = WORKER_ROLE if name == "worker" else name
-    user = f"{prefix}_{role}"
+    role, db_role = WORKERS[name][0] if name in WORKERS else name, database_role(name)
+    user = f"{prefix}_{db_role}"
     env = {"MAMORU_ROLE": role,
-           "MAMORU_DATABASE_URL": os.environ.get(f"MAMORU_DATABASE_URL_{role.upper()}") or role_url(owner_url, user),
+           "MAMORU_DATABASE_URL": os.environ.get(f"MAMORU_DATABASE_URL_{db_role.upper()}") or role_url(owner_url, user),
            "MAMORU_VAR_DIR": str(run_dir / "var" / name),
            "MAMORU_SECRET_KEY": os.environ.get("MAMORU_SECRET_KEY") or keys["secret"].read_text().strip(),
            "MAMORU_TRUSTED_PROXIES": os.environ.get("MAMORU_TRUSTED_PROXIES") or "127.0.0.1"}
@@ -182,9 +190,9 @@ def process_env(name: str, owner_url: str, prefix: str, run_dir: Path, keys: dic
         domain = next((p for p in PASSED if key.startswith(p)), None)
         if domain is None or name in PASSED[domain]:
             env.setdefault(key, value)
-    if role == "hotline":
+    if db_role == "hotline":
         env.update(MAMORU_HOTLINE_CONTACT_KEY=str(keys["contact"]), MAMORU_BLOCKLIST_KEY=str(keys["blocklist"]))
-    if role in ("hotline", "matcher"):
+    if db_role in ("hotline", "matcher"):
         env["MAMORU_MATCH_SNAPSHOT_DIR"] = str(run_dir / "matching")
     if role == "intake":
         env["MAMORU_HOTLINE_CONTACT_PUBLIC_KEY"] = str(keys["contact_public"])
@@ -251,14 +259,14 @@ def parse_args(argv: list[str]) -> argparse.Namespace:
     a.add_argument("--base-port", type=int, default=8100,
                    help="first port of the processes, one a role in Procfile order; 0: free ports")
     a.add_argument("--role-prefix", default="mamoru", help="database users PREFIX_portal, PREFIX_office, ...")
-    a.add_argument("--interval", type=float, default=60.0, help="seconds between the worker's rounds")
+    a.add_argument("--interval", type=float, default=60.0, help="seconds between the workers' rounds")
     return a.parse_args(argv)
 
 
 def build(args: argparse.Namespace, owner_url: str, keys: dict[str, Path]) -> tuple[list[Process], dict[str, str]]:
     run_dir: Path = args.run_dir.resolve()
     lines = read_procfile(args.deploy / "Procfile")
-    missing = [n for n in (*WEB_ROLES, "worker", "nginx") if n not in lines]
+    missing = [n for n in (*WEB_ROLES, *WORKERS, "nginx") if n not in lines]
     if missing:
         raise SystemExit(f"{args.deploy / 'Procfile'} has no line for {', '.join(missing)}")
     procs, addresses = [], {}
@@ -267,11 +275,11 @@ def build(args: argparse.Namespace, owner_url: str, keys: dict[str, Path]) -> tu
         if name in WEB_ROLES:
             env["PORT"] = str(args.base_port + i if args.base_port else free_port("127.0.0.1"))
             addresses[name] = f"127.0.0.1:{env['PORT']}"
-        if name == "worker":
+        if name in WORKERS:
             env["WORK_INTERVAL"] = f"{args.interval:g}"
         write_env_file(run_dir / "env" / f"{name}.env", env)
         procs.append(Process(name, command_for(lines[name], env), env, int(env["PORT"]) if "PORT" in env else None,
-                             f"{args.role_prefix}_{env['MAMORU_ROLE']}"))
+                             f"{args.role_prefix}_{database_role(name)}"))
     for which, port in (("public", args.public_port), ("staff", args.staff_port)):
         addresses[which] = f"{args.host}:{port or free_port(args.host)}"
     nginx_dir = run_dir / "nginx"

@@ -8,7 +8,7 @@ from the files under deploy/ (Procfile, nginx/mamoru.conf), with an SMTP sink fo
 
 Every process of deploy/Procfile runs as its own process with its own database user (a random role
 prefix, dropped afterwards), behind a real nginx: `public` and `staff` are its two listeners. The
-worker and the office and hotline processes send mail over SMTP to `smtp` (aiosmtpd, in a thread of
+workers and the office and hotline processes send mail over SMTP to `smtp` (aiosmtpd, in a thread of
 the test process). Made for end-to-end tests and browser journeys: tests/e2e/conftest.py starts one
 for the whole session (it takes about 15 s to start). Without MAMORU_TEST_POSTGRES_URL or nginx the test is skipped, and fails
 when CI is set (.ci/run installs both).
@@ -128,9 +128,10 @@ class ProductionLayout:
         assert r.returncode == 0, f"mamoru {' '.join(args)}: {r.stderr}{r.stdout}"
         return r
 
-    def add_user(self, username: str, role: str, password: str = TEST_PASSWORD, agency: str | None = None) -> None:
+    def add_user(self, username: str, role: str, password: str = TEST_PASSWORD, agency: str | None = None,
+                 email: str = "", lang: str = "ja") -> None:
         self.cli("user", "add", username, "--role", role, *(["--agency", agency] if agency else []),
-                 env={"MAMORU_NEW_PASSWORD": password})
+                 "--email", email, "--lang", lang, env={"MAMORU_NEW_PASSWORD": password})
 
     def token(self, username: str, scopes: str) -> str:
         return self.cli("token", "create", username, "--scopes", scopes).stdout.strip()

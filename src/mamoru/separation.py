@@ -30,7 +30,7 @@ against PostgreSQL):
   expires_at only, close, delete expired), failed-login counters (insert, count, clear), form
   drafts (insert, read, delete: sealed with a key only the browser holds); the office alone, which
   serves an account's page (web/auth ui_users, api_users), also UPDATEs a user's role,
-  agency_code, display_name, email and active, and no other column of users; nobody UPDATEs a
+  agency_code, display_name, email, preferred_lang and active, and no other column of users; nobody UPDATEs a
   user's username or password (passwords are a command-line operation, run as the owner), nor a
   token's scopes, owner, secret or expiry, nor DELETEs either;
 - matcher, feed (API tokens only, no sign-in page, no web sessions): read users and tokens, update
@@ -39,7 +39,12 @@ against PostgreSQL):
   nothing there; the feed reads the published files of the blocking list (blocklist_publications,
   blocklist_artifacts: not the entries, their reasons or the appeals) and what each subscriber may
   fetch (blocklist_subscriptions), and appends to its access log (blocklist_feed_access);
-- every role but portal and intake appends to the audit log (INSERT and SELECT only: no role gets
+- office_worker (not a process role: the database user of the office's worker, `mamoru work` with
+  MAMORU_ROLE=office, which runs the follow-up's reminders only): reads open rounds, their entries
+  and agencies, of users only the columns a reminder needs (SELECT of named columns: never a
+  password hash), records the reminders it sends (SELECT, INSERT on fu_round_reminders) and its
+  rounds (worker_rounds); nothing else, no audit log;
+- every role but portal, intake and office_worker appends to the audit log (INSERT and SELECT only: no role gets
   UPDATE or DELETE on audit_events, so the chain stays append-only at the database too).
 
 A role gets USAGE on the id sequence of each table it may INSERT into, and no other sequence; it
@@ -109,9 +114,10 @@ SIGN_IN: dict[str, Privileges] = {
     "login_attempts": ("SELECT", "INSERT", "DELETE"),  # failed logins: counted, cleared on success
     "form_drafts": ("SELECT", "INSERT", "DELETE"),  # a form sent after the session ended, kept sealed (web.drafts)
 }
-ACCOUNT_CHANGE = f"UPDATE ({', '.join(sorted(('role', 'agency_code', 'display_name', 'email', 'active')))})"
+ACCOUNT_CHANGE = f"UPDATE ({', '.join(sorted(('role', 'agency_code', 'display_name', 'email', 'preferred_lang', 'active')))})"
 """What the office changes of an account (web/auth ui_users, api_users: auth.service.EDITABLE and
-`active`); never its username, password, creator or creation time."""
+`active`; the user's own language on the account page); never its username, password, creator or
+creation time."""
 OFFICE_SIGN_IN: dict[str, Privileges] = {**SIGN_IN, "users": ("SELECT", "INSERT", ACCOUNT_CHANGE)}
 
 PORTAL_PLAN = ("agencies", "agency_successions", "bodies", "plans", "measure_origins", "pillars", "measures",
@@ -150,6 +156,17 @@ portal's own policies, so a measure of a draft plan is hidden with its plan). Th
 ask for the same rows (publication.published_rounds, report.build(public=True), materials(published_only)...);
 the policy makes the database refuse the rest even if a query forgot to."""
 
+REMINDER_USER_COLUMNS = ("active", "agency_code", "email", "preferred_lang", "role", "username")
+"""What the follow-up's reminders read of an account (followup.reminders.Officer and its query)."""
+REMINDER_JOB: dict[str, Privileges] = {
+    "fu_rounds": READ, "fu_entries": READ, "agencies": READ,  # open rounds, entries still to submit, by agency
+    "users": (f"SELECT ({', '.join(REMINDER_USER_COLUMNS)})",),  # the officers: no password hash, no creator
+    "fu_round_reminders": ("SELECT", "INSERT"),  # what was sent, once (never changed or deleted)
+    WORKER_ROUNDS: ("SELECT", "INSERT", "UPDATE"),  # its round, for /api/v1/health
+}
+"""The office worker (`mamoru work` as MAMORU_ROLE=office, the production layout's office-worker):
+the follow-up's reminder job and nothing else; no audit (the job records nothing there)."""
+
 MATCHER_STATE = ("match_state", "match_snapshots", "match_platform_banks", "match_query_counts", "match_counts")
 """What the matcher writes: the change number and snapshots of its index, the platforms' choice of
 banks, and the counters; it only reads the banks (hash_banks, hash_bank_entries: the hotline keeps them)."""
@@ -164,6 +181,8 @@ PROCESS_GRANTS: dict[str, RoleGrants] = {
                                           "agencies": READ,  # an agency officer's account names an agency
                                           "definition_terms": READ}),  # legal bases in assessments and notices
                           functions=frozenset({RECEIPT_STATUS})),
+    # not a MAMORU_ROLE: the database user of the office's worker process (it runs as MAMORU_ROLE=office)
+    "office_worker": RoleGrants(tables=_frozen(REMINDER_JOB)),
     "intake": RoleGrants(tables=_frozen({INBOX: ("INSERT",), RATE_COUNTERS: WHOLE, WORKER_ROUNDS: READ}),
                          functions=frozenset({RECEIPT_STATUS})),
     "matcher": RoleGrants(read=frozenset({MATCHING}), audit_append=True,

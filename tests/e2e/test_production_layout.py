@@ -6,8 +6,9 @@ Through the real nginx: each public path reaches the only process that may serve
 names the upstream), staff pages answer 404 on the public listener without reaching any process and
 are served on the staff listener by the office or the hotline, every process is connected to
 PostgreSQL as its own role's user, the health check lists the worker's jobs, the report form's rate
-limit is per reporter address as nginx forwards it (a forged X-Forwarded-For changes nothing), and a
-report through the public form reaches the worker, which alerts the police by SMTP. The files under
+limit is per reporter address as nginx forwards it (a forged X-Forwarded-For changes nothing), a
+report through the public form reaches the worker, which alerts the police by SMTP, and the office
+worker mails each agency officer a round's reminder by SMTP in the officer's language. The files under
 deploy/ are also checked against each other and against mamoru (systemd units and Procfile run the
 same commands; nginx's body limit is mamoru's).
 """
@@ -17,10 +18,12 @@ from __future__ import annotations
 import importlib.util
 import json
 import re
+import secrets
 import shlex
 import subprocess
 import sys
 import time
+from email.header import decode_header, make_header
 from pathlib import Path
 from typing import Any
 
@@ -141,23 +144,31 @@ def test_each_process_is_connected_as_its_own_database_user(layout: ProductionLa
         with engine.connect() as conn:
             users = dict(conn.execute(text("SELECT DISTINCT application_name, usename FROM pg_stat_activity "
                                            "WHERE datname = current_database() AND application_name LIKE 'mamoru-%'")).all())
-        if len(users) == 7:
+        if len(users) == 8:
             break
         time.sleep(0.5)
     engine.dispose()
     expected = {f"mamoru-{role}": f"{layout.prefix}_{role}" for role in PROCESS_ROLES}
     expected["mamoru-worker"] = f"{layout.prefix}_hotline"
+    expected["mamoru-office-worker"] = f"{layout.prefix}_office_worker"  # the reminder job's grants only
     assert users == expected
 
 
-def test_health_lists_the_worker_on_both_listeners(layout: ProductionLayout) -> None:
+WORKER_JOBS = {"hotline", "matching-snapshot", "blocklist-review",  # the hotline's worker
+               "followup-reminders"}  # the office worker
+
+
+def test_health_lists_the_workers_on_both_listeners(layout: ProductionLayout) -> None:
     deadline, names = time.monotonic() + 20, set()
     while time.monotonic() < deadline:
         names = {w["name"] for w in httpx.get(layout.public + "/api/v1/health", timeout=5).json()["workers"] if w["running"]}
-        if {"hotline", "matching-snapshot", "blocklist-review"} <= names:
+        if WORKER_JOBS <= names:
             break
         time.sleep(0.5)
-    assert {"hotline", "matching-snapshot", "blocklist-review"} <= names
+    assert WORKER_JOBS <= names
+    (reminders,) = [w for w in httpx.get(layout.public + "/api/v1/health", timeout=5).json()["workers"]
+                    if w["name"] == "followup-reminders"]
+    assert reminders["last_error"] == "" and reminders["rounds"] >= 1
     staff = httpx.get(layout.staff + "/api/v1/health", timeout=5).json()
     assert staff["role"] == "office" and {w["name"] for w in staff["workers"]} >= names
 
@@ -189,10 +200,42 @@ def test_a_public_report_reaches_the_worker_which_alerts_the_police_by_smtp(layo
     assert b"reporter@example.test" not in mail.as_bytes()  # the reporter's contact stays sealed
 
 
+def test_the_office_worker_mails_each_officer_a_reminder_in_their_language(layout: ProductionLayout) -> None:
+    """A round due in three days: the office worker (its own process and database user) sends each
+    officer of an agency with entries to submit a reminder through the SMTP sink, in English to the
+    officer who prefers English and in Japanese to the one who prefers Japanese."""
+    from datetime import UTC, datetime, timedelta
+
+    from mamoru.periods import japan_date
+
+    tag = secrets.token_hex(4)
+    english, japanese = f"officer-en-{tag}@example.test", f"officer-ja-{tag}@example.test"
+    layout.add_user(f"officer-en-{tag}", "agency_officer", agency="NPA", email=english, lang="en")
+    layout.add_user(f"officer-ja-{tag}", "agency_officer", agency="NPA", email=japanese, lang="ja")
+    coordinator = unique_user(layout, "coordinator")
+    due = japan_date(datetime.now(UTC)) + timedelta(days=3)  # the worker counts days in Japan
+    layout.cli("round", "open", "--fy", "2077", "--due", due.isoformat(), "--as", coordinator)
+    mail = layout.smtp.wait_for(english, about="FY2077", seconds=60)
+    subject = str(make_header(decode_header(mail["Subject"])))
+    assert subject == f"[mamoru] FY2077: due on {due:%B} {due.day}, {due.year}", subject
+    body = _body(mail)
+    assert "Your agency (NPA) still has" in body and "JST" in body and "提出" not in body
+    mail = layout.smtp.wait_for(japanese, about="NPA", seconds=60)
+    subject = str(make_header(decode_header(mail["Subject"])))
+    assert subject == f"【mamoru】令和59年度：提出期限は{due.year}年{due.month}月{due.day}日です", subject
+    assert "JST" in _body(mail) and "Your agency" not in _body(mail)
+
+
+def _body(mail: Any) -> str:
+    payload = mail.get_payload(decode=True)
+    assert isinstance(payload, bytes)
+    return payload.decode(mail.get_content_charset() or "utf-8")
+
+
 def test_systemd_units_and_procfile_run_the_same_commands() -> None:
     procfile = dict(line.split(":", 1) for line in (DEPLOY / "Procfile").read_text().splitlines()
                     if line.strip() and not line.startswith("#"))
-    assert [*procfile] == [*PROCESS_ROLES, "worker", "nginx"]
+    assert [*procfile] == [*PROCESS_ROLES, "worker", "office-worker", "nginx"]
 
     def exec_start(unit: str) -> list[str]:
         [line] = [ln for ln in (DEPLOY / "systemd" / unit).read_text().splitlines() if ln.startswith("ExecStart=")]
@@ -203,7 +246,8 @@ def test_systemd_units_and_procfile_run_the_same_commands() -> None:
     for role in PROCESS_ROLES:
         assert shlex.split(procfile[role]) == exec_start("mamoru-web@.service"), role
     assert shlex.split(procfile["worker"]) == exec_start("mamoru-worker.service")
-    for unit in ("mamoru-web@.service", "mamoru-worker.service"):
+    assert shlex.split(procfile["office-worker"]) == exec_start("mamoru-office-worker.service")
+    for unit in ("mamoru-web@.service", "mamoru-worker.service", "mamoru-office-worker.service"):
         body = (DEPLOY / "systemd" / unit).read_text()
         assert {"NoNewPrivileges=yes", "ProtectSystem=strict", "PrivateTmp=yes", "CapabilityBoundingSet="} <= set(body.splitlines())
 

@@ -13,10 +13,10 @@ PASSWORD = "correct-horse-battery"
 
 
 def user(session: Session, role: str, agency: str | None = None, created_by: User | None = None,
-         username: str | None = None, password: str = PASSWORD) -> User:
-    """A user of `role` (a unique name `<role>-<hex>` unless one is given), committed."""
+         username: str | None = None, password: str = PASSWORD, email: str = "", lang: str = "ja") -> User:
+    """A user of `role` (a unique name `<role>-<hex>` unless one is given) whose mails are in `lang`, committed."""
     made = create_user(session, username or f"{role}-{secrets.token_hex(3)}", role, password,
-                       agency_code=agency, created_by=created_by)
+                       agency_code=agency, created_by=created_by, email=email, preferred_lang=lang)
     session.commit()
     return made
 

@@ -62,6 +62,7 @@ def roles(*names: str) -> frozenset[str]:
 RULES: dict[str, frozenset[str]] = {
     "GET /": EVERYONE,
     "GET /account": SIGNED_IN,
+    "POST /account/lang": SIGNED_IN,  # the signed-in user's own language only
     "POST /account/tokens": SIGNED_IN,
     "POST /account/tokens/{token_id}/revoke": SIGNED_IN,  # the service then finds only the user's own
     "GET /admin/users": roles('administrator'),

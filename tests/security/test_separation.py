@@ -40,7 +40,8 @@ SECRET_TABLES = ["hl_cases", "hl_reports", "hash_banks", "hash_bank_entries", "b
 #   (sessions, failed logins), the administrator's user pages (users I) and the account page's
 #   tokens (api_tokens I), revoked there (u revoked_at); a token's use (u last_used_at), a session's
 #   slide (u last_seen_at, expires_at); an account's page (web/auth ui_users, api_users) changes a user's
-#   role, agency, display name, e-mail and activity (users u of those columns), never its username
+#   role, agency, display name, e-mail, language and activity (users u of those columns; the user's
+#   own language on their account page too), never its username
 #   or password (command line, as owner); form drafts kept sealed while a user signs in again (S I D).
 # - hotline: web/hotline, web/matching ui and banks API, web/blocklist staff pages and API, web/auth,
 #   and the worker (inbox drain, figures into fu_published_figures): its three domains whole, agencies
@@ -52,88 +53,96 @@ SECRET_TABLES = ["hl_cases", "hl_reports", "hash_banks", "hash_bank_entries", "b
 #   counters, INSERTs platforms' reports into hl_inbox; API tokens only (no web_sessions).
 # - feed: the subscribers' feed: published files (publications, artifacts), its access log (S I);
 #   API tokens only.
+# - office_worker (the database user of the office's worker, `mamoru work` as MAMORU_ROLE=office: the
+#   follow-up's reminders only): reads open rounds, their entries and agencies, of users only the
+#   columns of EXPECTED_COLUMN_SELECTS ("s": never password_hash), records each reminder once
+#   (fu_round_reminders S I, never U or D) and its rounds (worker_rounds S I U); no audit log.
 # - audit_events: INSERT and SELECT only, for every role that records events; nobody UPDATEs or DELETEs.
 EXPECTED_GRANTS = """
-table                       portal   office   hotline  intake   matcher  feed
-agencies                    S...     SIUD     S...     -        -        -
-agency_profiles             -        SIUD     -        -        -        -
-agency_successions          S...     SIUD     -        -        -        -
-alembic_version             S...     S...     S...     S...     S...     S...
-api_tokens                  -        SIu.     SIu.     -        S.u.     S.u.
-audit_events                -        SI..     SI..     -        SI..     SI..
-blocklist_appeals           -        -        SIUD     -        -        -
-blocklist_artifacts         -        -        SIUD     -        -        S...
-blocklist_entries           -        -        SIUD     -        -        -
-blocklist_feed_access       -        -        SIUD     -        -        SI..
-blocklist_publications      -        -        SIUD     -        -        S...
-blocklist_subscriptions     -        -        SIUD     -        -        S...
-blocklist_versions          -        -        SIUD     -        -        -
-bodies                      S...     SIUD     -        -        -        -
-definition_terms            S...     SIUD     S...     -        -        -
-form_drafts                 -        SI.D     SI.D     -        -        -
-fu_action_items             S...     SIUD     -        -        -        -
-fu_awareness_materials      S...     SIUD     -        -        -        -
-fu_body_profiles            -        SIUD     -        -        -        -
-fu_capabilities             S...     SIUD     -        -        -        -
-fu_consultation_services    S...     SIUD     -        -        -        -
-fu_decisions                S...     SIUD     -        -        -        -
-fu_entries                  S...     SIUD     -        -        -        -
-fu_entry_statuses           S...     SIUD     -        -        -        -
-fu_entry_versions           -        SIUD     -        -        -        -
-fu_indicator_values         S...     SIUD     -        -        -        -
-fu_indicators               S...     SIUD     -        -        -        -
-fu_maturity                 -        SIUD     -        -        -        -
-fu_measure_capabilities     S...     SIUD     -        -        -        -
-fu_meeting_corrections      -        SIUD     -        -        -        -
-fu_meetings                 S...     SIUD     -        -        -        -
-fu_prefecture_publications  S...     SIUD     -        -        -        -
-fu_prefecture_status        S...     SIUD     -        -        -        -
-fu_published_figures        S...     SIUD     SIUD     -        -        -
-fu_round_errata             S...     SIUD     -        -        -        -
-fu_round_extensions         -        SIUD     -        -        -        -
-fu_round_reminders          -        SIUD     -        -        -        -
-fu_rounds                   S...     SIUD     -        -        -        -
-hash_bank_entries           -        -        SIUD     -        S...     -
-hash_banks                  -        -        SIUD     -        S...     -
-hl_assessments              -        -        SIUD     -        -        -
-hl_case_events              -        -        SIUD     -        -        -
-hl_cases                    -        -        SIUD     -        -        -
-hl_deletion_requests        -        -        SIUD     -        -        -
-hl_forwards                 -        -        SIUD     -        -        -
-hl_hashes                   -        -        SIUD     -        -        -
-hl_inbox                    -        -        SIUD     .I..     .I..     -
-hl_ip_ranges                -        -        SIUD     -        -        -
-hl_labels                   -        -        SIUD     -        -        -
-hl_providers                -        -        SIUD     -        -        -
-hl_rate_counters            -        -        SIUD     SIUD     -        -
-hl_referrals                -        -        SIUD     -        -        -
-hl_removal_checks           -        -        SIUD     -        -        -
-hl_reports                  -        -        SIUD     -        -        -
-login_attempts              -        SI.D     SI.D     -        -        -
-match_counts                -        -        SIUD     -        SIUD     -
-match_platform_banks        -        -        SIUD     -        SIUD     -
-match_query_counts          -        -        SIUD     -        SIUD     -
-match_snapshots             -        -        SIUD     -        SIUD     -
-match_state                 -        -        SIUD     -        SIUD     -
-measure_amendments          S...     SIUD     -        -        -        -
-measure_assignments         S...     SIUD     -        -        -        -
-measure_lineage             S...     SIUD     -        -        -        -
-measure_origins             S...     SIUD     -        -        -        -
-measures                    S...     SIUD     -        -        -        -
-pillars                     S...     SIUD     -        -        -        -
-plans                       S...     SIUD     -        -        -        -
-prefectures                 S...     SIUD     -        -        -        -
-timeline_events             S...     SIUD     -        -        -        -
-users                       -        SIu.     SI..     -        S...     S...
-web_sessions                -        SIuD     SIuD     -        -        -
-worker_rounds               S...     S...     SIUD     S...     S...     S...
+table                       portal   office   hotline  intake   matcher  feed    office_worker
+agencies                    S...     SIUD     S...     -        -        -       S...
+agency_profiles             -        SIUD     -        -        -        -       -
+agency_successions          S...     SIUD     -        -        -        -       -
+alembic_version             S...     S...     S...     S...     S...     S...    S...
+api_tokens                  -        SIu.     SIu.     -        S.u.     S.u.    -
+audit_events                -        SI..     SI..     -        SI..     SI..    -
+blocklist_appeals           -        -        SIUD     -        -        -       -
+blocklist_artifacts         -        -        SIUD     -        -        S...    -
+blocklist_entries           -        -        SIUD     -        -        -       -
+blocklist_feed_access       -        -        SIUD     -        -        SI..    -
+blocklist_publications      -        -        SIUD     -        -        S...    -
+blocklist_subscriptions     -        -        SIUD     -        -        S...    -
+blocklist_versions          -        -        SIUD     -        -        -       -
+bodies                      S...     SIUD     -        -        -        -       -
+definition_terms            S...     SIUD     S...     -        -        -       -
+form_drafts                 -        SI.D     SI.D     -        -        -       -
+fu_action_items             S...     SIUD     -        -        -        -       -
+fu_awareness_materials      S...     SIUD     -        -        -        -       -
+fu_body_profiles            -        SIUD     -        -        -        -       -
+fu_capabilities             S...     SIUD     -        -        -        -       -
+fu_consultation_services    S...     SIUD     -        -        -        -       -
+fu_decisions                S...     SIUD     -        -        -        -       -
+fu_entries                  S...     SIUD     -        -        -        -       S...
+fu_entry_statuses           S...     SIUD     -        -        -        -       -
+fu_entry_versions           -        SIUD     -        -        -        -       -
+fu_indicator_values         S...     SIUD     -        -        -        -       -
+fu_indicators               S...     SIUD     -        -        -        -       -
+fu_maturity                 -        SIUD     -        -        -        -       -
+fu_measure_capabilities     S...     SIUD     -        -        -        -       -
+fu_meeting_corrections      -        SIUD     -        -        -        -       -
+fu_meetings                 S...     SIUD     -        -        -        -       -
+fu_prefecture_publications  S...     SIUD     -        -        -        -       -
+fu_prefecture_status        S...     SIUD     -        -        -        -       -
+fu_published_figures        S...     SIUD     SIUD     -        -        -       -
+fu_round_errata             S...     SIUD     -        -        -        -       -
+fu_round_extensions         -        SIUD     -        -        -        -       -
+fu_round_reminders          -        SIUD     -        -        -        -       SI..
+fu_rounds                   S...     SIUD     -        -        -        -       S...
+hash_bank_entries           -        -        SIUD     -        S...     -       -
+hash_banks                  -        -        SIUD     -        S...     -       -
+hl_assessments              -        -        SIUD     -        -        -       -
+hl_case_events              -        -        SIUD     -        -        -       -
+hl_cases                    -        -        SIUD     -        -        -       -
+hl_deletion_requests        -        -        SIUD     -        -        -       -
+hl_forwards                 -        -        SIUD     -        -        -       -
+hl_hashes                   -        -        SIUD     -        -        -       -
+hl_inbox                    -        -        SIUD     .I..     .I..     -       -
+hl_ip_ranges                -        -        SIUD     -        -        -       -
+hl_labels                   -        -        SIUD     -        -        -       -
+hl_providers                -        -        SIUD     -        -        -       -
+hl_rate_counters            -        -        SIUD     SIUD     -        -       -
+hl_referrals                -        -        SIUD     -        -        -       -
+hl_removal_checks           -        -        SIUD     -        -        -       -
+hl_reports                  -        -        SIUD     -        -        -       -
+login_attempts              -        SI.D     SI.D     -        -        -       -
+match_counts                -        -        SIUD     -        SIUD     -       -
+match_platform_banks        -        -        SIUD     -        SIUD     -       -
+match_query_counts          -        -        SIUD     -        SIUD     -       -
+match_snapshots             -        -        SIUD     -        SIUD     -       -
+match_state                 -        -        SIUD     -        SIUD     -       -
+measure_amendments          S...     SIUD     -        -        -        -       -
+measure_assignments         S...     SIUD     -        -        -        -       -
+measure_lineage             S...     SIUD     -        -        -        -       -
+measure_origins             S...     SIUD     -        -        -        -       -
+measures                    S...     SIUD     -        -        -        -       -
+pillars                     S...     SIUD     -        -        -        -       -
+plans                       S...     SIUD     -        -        -        -       -
+prefectures                 S...     SIUD     -        -        -        -       -
+timeline_events             S...     SIUD     -        -        -        -       -
+users                       -        SIu.     SI..     -        S...     S...    s...
+web_sessions                -        SIuD     SIuD     -        -        -       -
+worker_rounds               S...     S...     SIUD     S...     S...     S...    SIU.
 """
 EXPECTED_COLUMN_UPDATES = {
     ("api_tokens", "office"): ("last_used_at", "revoked_at"), ("api_tokens", "hotline"): ("last_used_at", "revoked_at"),
     ("api_tokens", "matcher"): ("last_used_at",), ("api_tokens", "feed"): ("last_used_at",),
     ("web_sessions", "office"): ("expires_at", "last_seen_at"), ("web_sessions", "hotline"): ("expires_at", "last_seen_at"),
-    ("users", "office"): ("active", "agency_code", "display_name", "email", "role"),
+    ("users", "office"): ("active", "agency_code", "display_name", "email", "preferred_lang", "role"),
 }
+EXPECTED_COLUMN_SELECTS = {
+    ("users", "office_worker"): ("active", "agency_code", "email", "preferred_lang", "role", "username"),
+}
+"""(table, role) -> the columns the role may SELECT where it may not SELECT the whole table ("s")."""
 EXPECTED_FUNCTIONS = {"hl_receipt_status(text)": {"intake", "hotline"}}
 """Functions of the schema and the process roles that may EXECUTE them (none is PUBLIC's): the
 reporters' status lookup, served by the intake (and the hotline, which reads the tables anyway)."""
@@ -228,7 +237,7 @@ def as_user(url: str, user: str) -> str:
     return make_url(url).set(username=user, password=None).render_as_string(hide_password=False)
 
 
-ROLES = ("portal", "office", "hotline", "intake", "matcher", "feed")
+ROLES = ("portal", "office", "hotline", "intake", "matcher", "feed", "office_worker")
 LETTERS = {"SELECT": "S", "INSERT": "I", "UPDATE": "U", "DELETE": "D"}
 
 
@@ -273,17 +282,17 @@ def actual_grants(conn: Connection, prefix: str) -> dict[str, dict[str, str]]:
     return out
 
 
-def actual_column_updates(conn: Connection, prefix: str) -> dict[tuple[str, str], tuple[str, ...]]:
-    """(table, role) -> the columns the role may UPDATE where it may not UPDATE the whole table."""
+def actual_column_updates(conn: Connection, prefix: str, privilege: str = "UPDATE") -> dict[tuple[str, str], tuple[str, ...]]:
+    """(table, role) -> the columns the role may UPDATE (or `privilege`) where it may not UPDATE the whole table."""
     out: dict[tuple[str, str], tuple[str, ...]] = {}
     for role in ROLES:
         user = f"{prefix}_{role}"
         rows = conn.execute(text(
             "SELECT table_name, column_name FROM information_schema.column_privileges WHERE grantee = :u "
-            "AND privilege_type = 'UPDATE' AND table_schema = 'public' ORDER BY 1, 2"), {"u": user}).all()
+            "AND privilege_type = :p AND table_schema = 'public' ORDER BY 1, 2"), {"u": user, "p": privilege}).all()
         for table, column in rows:
-            if not conn.execute(text("SELECT has_table_privilege(:u, :t, 'UPDATE')"),
-                                {"u": user, "t": f"public.{table}"}).scalar_one():
+            if not conn.execute(text("SELECT has_table_privilege(:u, :t, :p)"),
+                                {"u": user, "t": f"public.{table}", "p": privilege}).scalar_one():
                 out[(table, role)] = (*out.get((table, role), ()), column)
     return out
 
@@ -307,7 +316,7 @@ def render_grants(grants: dict[str, dict[str, str]]) -> str:
     width = max(len(t) for t in grants) + 2
     lines = ["table".ljust(width) + "".join(r.ljust(9) for r in ROLES).rstrip()]
     for table, row in grants.items():
-        lines.append(table.ljust(width) + "".join(row[r].ljust(9) for r in ROLES).rstrip())
+        lines.append(table.ljust(width) + "".join(row[r].ljust(max(9, len(r) + 1)) for r in ROLES).rstrip())
     return "\n".join(lines)
 
 
@@ -615,6 +624,7 @@ def test_grants_per_role_and_table_are_as_declared(separated: tuple[str, str, Ma
         with owner.connect() as conn:
             actual = actual_grants(conn, prefix)
             columns = actual_column_updates(conn, prefix)
+            column_selects = actual_column_updates(conn, prefix, "SELECT")
             sequences = actual_sequences(conn, prefix)
             secured = dict(conn.execute(text(
                 "SELECT relname, relrowsecurity FROM pg_class WHERE relkind = 'r' "
@@ -628,6 +638,8 @@ def test_grants_per_role_and_table_are_as_declared(separated: tuple[str, str, Ma
               for t in sorted({*expected, *actual}) if expected.get(t) != actual.get(t)]
     assert differ == [], "\n".join(differ) + "\n\nas PostgreSQL has it:\n" + render_grants(actual)
     assert columns == EXPECTED_COLUMN_UPDATES
+    assert column_selects == EXPECTED_COLUMN_SELECTS
+    assert {(t, r) for t, row in expected.items() for r, cell in row.items() if "s" in cell} == set(column_selects)
     assert {(t, r) for t, row in expected.items() for r, cell in row.items() if "u" in cell} == set(columns)
     for seq, row in sequences.items():
         assert seq.endswith("_id_seq") and seq.removesuffix("_id_seq") in expected, seq
@@ -673,7 +685,7 @@ def test_no_process_but_the_account_managers_can_make_a_token_or_change_an_accou
     manage = {"insert a token", "revoke tokens", "insert a user", "forge a session"}  # their pages do these
     # the office serves an account's page: role, agency, display name, e-mail, activity
     allowed = {"office": manage | {"change a role", "deactivate a user"}, "hotline": manage}
-    for role in ("office", "hotline", "matcher", "feed", "portal", "intake"):
+    for role in ("office", "hotline", "matcher", "feed", "portal", "intake", "office_worker"):
         engine = create_engine(as_user(url, f"{prefix}_{role}"))
         try:
             for what, sql in attempts.items():
@@ -847,3 +859,52 @@ def test_db_roles_without_createrole_says_what_is_missing(separated: tuple[str, 
             conn.execute(text(f"DROP OWNED BY {weak}"))
             conn.execute(text(f"DROP ROLE IF EXISTS {weak}"))
         admin.dispose()
+
+
+def test_the_office_workers_user_sends_reminders_and_reads_nothing_else(separated: tuple[str, str, Made]) -> None:
+    """The production layout's office-worker connects as PREFIX_office_worker: with those grants the
+    reminder job runs (an English-preferring officer of an agency with entries still to submit gets
+    an English reminder, recorded once, and the job's round is recorded for the health check), and
+    that user reads no password hash, no case, no entry history and changes no entry or reminder."""
+    from datetime import UTC, datetime
+
+    from sqlalchemy import select
+    from tests.factories import users
+
+    from mamoru import workers
+    from mamoru.auth import roles
+    from mamoru.followup.models import RoundEntry
+    from mamoru.followup.reminders import send_reminders
+    from mamoru.mail import MemoryMailer
+    from mamoru.plan.models import Agency
+
+    url, prefix, made = separated
+    owner = Database(make_engine(url))
+    try:
+        with owner.session() as s:
+            code = s.scalars(select(Agency.code).join(RoundEntry, RoundEntry.agency_id == Agency.id).where(
+                RoundEntry.round_id == made.open_round, RoundEntry.state == "draft")).first()
+            assert code is not None
+            officer = users.user(s, roles.AGENCY_OFFICER, agency=code, email="worker-en@example.test", lang="en")
+            name = officer.username
+    finally:
+        owner.engine.dispose()
+    worker_db = Database(make_engine(as_user(url, f"{prefix}_office_worker")))
+    try:
+        mail = MemoryMailer()
+        with worker_db.session() as s:
+            done = send_reminders(s, mail, 7)
+        mine = [m for m in mail.sent if m.to == "worker-en@example.test"]
+        assert done.failed == 0 and len(mine) == 1
+        assert mine[0].subject == "[mamoru] FY2024: the due date (July 31, 2025) has passed", mine[0].subject
+        with worker_db.session() as s:
+            assert send_reminders(s, MemoryMailer(), 7).sent == {"before_due": 0, "overdue": 0}  # once
+        workers.record_round(worker_db, "followup-reminders", datetime.now(UTC), 60, done.line())
+        for sql in ("SELECT password_hash FROM users", "SELECT * FROM users", "SELECT * FROM hl_cases",
+                    "SELECT * FROM fu_entry_versions", "SELECT * FROM api_tokens", "UPDATE fu_entries SET state = state",
+                    f"DELETE FROM fu_round_reminders WHERE username = '{name}'",
+                    "UPDATE fu_round_reminders SET kind = kind", "INSERT INTO audit_events (actor) VALUES ('x')"):
+            with worker_db.engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
+                conn.execute(text(sql))
+    finally:
+        worker_db.engine.dispose()

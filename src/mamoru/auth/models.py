@@ -21,6 +21,8 @@ class User(Base):
     agency_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
     password_hash: Mapped[str] = mapped_column(String(255))
     active: Mapped[bool] = mapped_column(Boolean, default=True)
+    # The language of the mails sent to this account ('ja' or 'en'; auth.service.LANGS).
+    preferred_lang: Mapped[str] = mapped_column(String(2), default="ja", server_default="ja")
     created_at: Mapped[datetime] = mapped_column(UTCDateTime, default=utcnow)
     # Who created this account: four-eyes rules refuse a confirmation by an account that the
     # proposer created. None means the command line (an operator at the server).

@@ -24,6 +24,7 @@ from mamoru.auth.passwords import check_strength, hash_password, verify_password
 from mamoru.auth.tokens import is_live, touch_statement, wants_touch
 from mamoru.db import utcnow
 from mamoru.errors import NotFound, PermissionDenied
+from mamoru.i18n import LANGS
 
 THROTTLE_WINDOW = timedelta(minutes=15)
 """How long a failed login counts towards the delay of the next ones; older rows are deleted."""
@@ -60,9 +61,10 @@ def _sha256(text: str) -> str:
 
 EMAIL_MAX = 254
 DISPLAY_NAME_MAX = 200
-EDITABLE = ("role", "agency_code", "display_name", "email")
-"""The columns an administrator changes on an account's page (and `active`, by set_active): the
-office process's database user may UPDATE these and no other (mamoru.separation)."""
+EDITABLE = ("role", "agency_code", "display_name", "email", "preferred_lang")
+"""The columns an administrator changes on an account's page (and `active`, by set_active; the user
+their own preferred_lang, by set_language): the office process's database user may UPDATE these and
+no other (mamoru.separation)."""
 
 
 def check_email(email: str) -> str:
@@ -91,6 +93,16 @@ def _check_display_name(name: str) -> str:
     return name
 
 
+LANG_REFUSED = "The language is ja (日本語) or en (English)."
+
+
+def check_lang(lang: str) -> str:
+    """`lang` if it is one of mamoru's languages (i18n.LANGS: ja, en); else AuthError."""
+    if lang not in LANGS:
+        raise AuthError(LANG_REFUSED)
+    return lang
+
+
 def _check_role_agency(role: str, agency_code: str | None, known_agency: Callable[[str], bool] | None) -> None:
     if not roles.is_role(role):
         raise AuthError(f"unknown role {role!r}; choose one of: {', '.join(roles.ALL_ROLES)}")
@@ -116,6 +128,7 @@ def create_user(
     created_by: User | None = None,
     display_name: str = "",
     email: str = "",
+    preferred_lang: str = "ja",
     known_agency: Callable[[str], bool] | None = None,
 ) -> User:
     """Create an account. Agencies are the plan's (auth is below plan): a door creating agency
@@ -127,6 +140,7 @@ def create_user(
     _check_role_agency(role, agency_code, None)
     email = check_email(email)
     display_name = _check_display_name(display_name)
+    check_lang(preferred_lang)
     try:
         check_strength(password)
     except ValueError as exc:
@@ -142,6 +156,7 @@ def create_user(
         created_by_id=created_by.id if created_by else None,
         display_name=display_name,
         email=email,
+        preferred_lang=preferred_lang,
     )
     session.add(user)
     session.flush()
@@ -151,7 +166,7 @@ def create_user(
         "user:create",
         f"user:{username}",
         {"role": role, "agency": agency_code, "created_by": created_by.username if created_by else None,
-         "email": email, "display_name": display_name},
+         "email": email, "display_name": display_name, "preferred_lang": preferred_lang},
     )
     return user
 
@@ -165,11 +180,12 @@ class UserChange:
     agency_code: str | None = None
     display_name: str | None = None
     email: str | None = None
+    preferred_lang: str | None = None
 
 
 def edit_user(session: Session, user: User, change: UserChange, actor: User | None, *,
               known_agency: Callable[[str], bool] | None = None) -> dict[str, list[object]]:
-    """Change an account's role (and agency), display name and e-mail; audited as user:edit with
+    """Change an account's role (and agency), display name, e-mail and language; audited as user:edit with
     each changed field's old and new value. Returns those changes (empty: nothing changed, nothing
     audited). Refuses (AuthError) what create_user refuses; an administrator may not take the
     administrator role from their own account (nobody would be left to give it back)."""
@@ -186,6 +202,8 @@ def edit_user(session: Session, user: User, change: UserChange, actor: User | No
         new["display_name"] = _check_display_name(change.display_name)
     if change.email is not None:
         new["email"] = check_email(change.email)
+    if change.preferred_lang is not None:
+        new["preferred_lang"] = check_lang(change.preferred_lang)
     changes = {f: [getattr(user, f), v] for f, v in new.items() if getattr(user, f) != v}
     if not changes:
         return {}
@@ -194,6 +212,17 @@ def edit_user(session: Session, user: User, change: UserChange, actor: User | No
     session.flush()
     audit.record(session, actor, "user:edit", f"user:{user.username}", {"changes": changes})
     return changes
+
+
+def set_language(session: Session, user: User, lang: str) -> bool:
+    """A user's own choice of the language of the mails sent to them (their account page); audited as
+    user:edit with the old and new value, like an administrator's change. False: it already was."""
+    if user.preferred_lang == check_lang(lang):
+        return False
+    old, user.preferred_lang = user.preferred_lang, lang
+    session.flush()
+    audit.record(session, user, "user:edit", f"user:{user.username}", {"changes": {"preferred_lang": [old, lang]}})
+    return True
 
 
 def set_password(session: Session, user: User, password: str, actor: User | None) -> None:

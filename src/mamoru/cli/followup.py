@@ -32,8 +32,9 @@ def register(app: typer.Typer) -> None:
     app.add_typer(indicator_app, name="indicator")
     app.add_typer(meeting_app, name="meeting")
     app.add_typer(prefecture_app, name="prefecture")
-    from mamoru.cli import followup_publication, followup_record
+    from mamoru.cli import followup_alignment, followup_publication, followup_record
 
+    followup_alignment.register(app)
     followup_publication.register(app)
     followup_record.register(round_app)
 
@@ -125,7 +126,7 @@ def round_extend(round_id: int = typer.Argument(..., help="The round's id."),
 def round_remind() -> None:
     """Send the reminders due now (what the background worker does each round): officers with entries
     still to submit, MAMORU_FOLLOWUP_REMINDER_DAYS before the due date and once it has passed; each
-    kind once per officer and round."""
+    kind once per officer and round, each in its officer's language."""
     from mamoru.followup.reminders import send_reminders
     from mamoru.followup.settings import FollowupSettings
     from mamoru.mail import mailer_from_settings
@@ -133,8 +134,7 @@ def round_remind() -> None:
     settings = load_settings()
     db = open_database(settings)
     with domain_errors(), db.session() as s:
-        done = send_reminders(s, mailer_from_settings(settings), settings.domain(FollowupSettings).reminder_days,
-                              settings.default_lang)
+        done = send_reminders(s, mailer_from_settings(settings), settings.domain(FollowupSettings).reminder_days)
     err.print(done.line())
     if done.failed:
         raise typer.Exit(1)

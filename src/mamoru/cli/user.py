@@ -32,18 +32,24 @@ def add(username: str = typer.Argument(...),
         agency: str | None = typer.Option(None, "--agency", help="Agency code, for agency officers."),
         display_name: str = typer.Option("", "--name", help="Display name."),
         email: str = typer.Option("", "--email"),
+        lang: str = typer.Option("ja", "--lang", help="The language of the mails sent to the user: ja or en."),
         as_user: str | None = AS_OPTION) -> None:
-    """Create a user. Password from MAMORU_NEW_PASSWORD, else prompted. Existing username: exit 2."""
-    from mamoru.auth.service import AuthError, create_user
+    """Create a user. Password from MAMORU_NEW_PASSWORD, else prompted. Existing username or a
+    refused value (such as --lang other than ja or en): exit 2."""
+    from mamoru.auth.service import AuthError, check_lang, create_user
     from mamoru.plan.service import agency_exists
 
+    try:
+        check_lang(lang)  # before the password prompt: a typo in --lang asks for nothing
+    except AuthError as exc:
+        fail(f"--lang: {exc}", 2)
     password = command_secrets().new_password or typer.prompt("Password", hide_input=True, confirmation_prompt=True)
     db = open_database(load_settings())
     with domain_errors(), db.session() as s:
         creator = resolve_actor(s, as_user)
         try:
             user = create_user(s, username, role, password, agency_code=agency.upper() if agency else None,
-                               created_by=creator, display_name=display_name, email=email,
+                               created_by=creator, display_name=display_name, email=email, preferred_lang=lang,
                                known_agency=lambda code: agency_exists(s, code))
         except AuthError as exc:
             fail(str(exc), 2)
@@ -52,15 +58,16 @@ def add(username: str = typer.Argument(...),
 
 @app.command("list")
 def list_() -> None:
-    """List users as CSV: username, role, agency, active, created_by."""
+    """List users as CSV: username, role, agency, active, created_by, lang (the language of the
+    mails sent to the user)."""
     from mamoru.auth.models import User
 
     db = open_database(load_settings())
     with db.session() as s:
-        typer.echo("username,role,agency,active,created_by")
+        typer.echo("username,role,agency,active,created_by,lang")
         for u in s.scalars(select(User).order_by(User.username)):
             typer.echo(f"{u.username},{u.role},{u.agency_code or ''},{str(u.active).lower()},"
-                       f"{u.created_by.username if u.created_by else ''}")
+                       f"{u.created_by.username if u.created_by else ''},{u.preferred_lang}")
 
 
 @app.command("passwd")
@@ -116,9 +123,10 @@ def edit(username: str,
          agency: str | None = typer.Option(None, "--agency", help="Agency code, for agency officers ('' clears it)."),
          display_name: str | None = typer.Option(None, "--name", help="Display name."),
          email: str | None = typer.Option(None, "--email", help="One e-mail address ('' removes it)."),
+         lang: str | None = typer.Option(None, "--lang", help="The language of the mails sent to the user: ja or en."),
          as_user: str | None = AS_OPTION) -> None:
-    """Change a user's role, agency, display name or e-mail (only the options given); audited as
-    user:edit with the old and new values. Unknown user or refused value: exit 2."""
+    """Change a user's role, agency, display name, e-mail or language (only the options given);
+    audited as user:edit with the old and new values. Unknown user or refused value: exit 2."""
     from mamoru.auth.service import AuthError, UserChange, edit_user, get_user
     from mamoru.plan.service import agency_exists
 
@@ -129,7 +137,7 @@ def edit(username: str,
             fail(f"no user {username!r}", 2)
         try:
             changes = edit_user(s, user, UserChange(role=role, agency_code=agency, display_name=display_name,
-                                                    email=email), resolve_actor(s, as_user),
+                                                    email=email, preferred_lang=lang), resolve_actor(s, as_user),
                                 known_agency=lambda code: agency_exists(s, code))
         except AuthError as exc:
             fail(str(exc), 2)

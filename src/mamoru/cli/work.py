@@ -7,7 +7,8 @@ purge, the hotline's figures published for the follow-up); the matcher's snapsho
 index snapshot when the banks changed, which matcher processes then load); and the blocking list's
 expiry of entries whose review date passed without re-verification; the follow-up's reminders to
 agency officers before and after a round's due date (mamoru.followup.reminders; in a process whose
-role runs the follow-up: the development role, or a worker started as the office role). Each job records its round in
+role runs the follow-up: the development role, or a worker started as the office role, the
+production layout's office-worker, whose database user may touch only that job's tables). Each job records its round in
 mamoru.workers, which `GET /api/v1/health` reports. A failing job is recorded with its error and
 retried next round; it never stops the others.
 """
@@ -93,12 +94,13 @@ def _followup_job(settings: Settings, db: Database) -> Job:
 
     def reminder_round() -> str:
         with db.session() as session:
-            return send_reminders(session, mailer, days, settings.default_lang).line()
+            return send_reminders(session, mailer, days).line()
     return Job("followup-reminders", reminder_round)
 
 
 def jobs_for(settings: Settings, db: Database) -> list[Job]:
-    """The jobs of the domains this process's role runs (the worker runs as the hotline role in production)."""
+    """The jobs of the domains this process's role runs (in production the worker runs as the hotline
+    role, the office-worker as the office role: its one job is the follow-up's reminders)."""
     from mamoru import composition
 
     served = {d.name for d in composition.domains_for(settings.role)}
@@ -136,7 +138,8 @@ def one_round(db: Database, jobs: list[Job], started_at: datetime, interval: flo
 def work(once: bool = typer.Option(False, "--once", help="One round of every job, then exit (1 if a job failed)."),
          interval: float = typer.Option(60.0, "--interval", help="Seconds between rounds.")) -> None:
     """Run the scheduled work of every domain this process's role runs: the hotline's round, the
-    matcher's snapshot refresh and the blocking list's expiry, each recorded for /api/v1/health."""
+    matcher's snapshot refresh, the blocking list's expiry, the follow-up's reminders; each recorded
+    for /api/v1/health."""
     settings = load_settings()
     db = open_database(settings)
     jobs = jobs_for(settings, db)

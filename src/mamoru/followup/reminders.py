@@ -5,7 +5,8 @@ mail of each kind per round: `before_due` once the due date is `days` days away 
 `overdue` once it has passed. The fu_round_reminders row is written in the same transaction as
 the mail is sent, under a unique key (round, officer, kind): a worker that restarts, runs every
 minute or runs twice at once never sends a kind twice, and a mail that fails is tried again next
-round. Mails are written in the officer's language with dates in Japan time.
+round. Each mail is written in its officer's language (users.preferred_lang: ja or en), with dates
+in Japan time.
 """
 
 from __future__ import annotations
@@ -60,18 +61,33 @@ def _open_by_agency(session: Session, r: ReportingRound) -> dict[str, tuple[date
     return {code: (due, int(n)) for code, due, n in session.execute(stmt)}
 
 
-def _officers(session: Session, codes: set[str]) -> dict[str, list[User]]:
-    stmt = select(User).where(User.role == roles.AGENCY_OFFICER, User.active.is_(True), User.email != "",
-                              User.agency_code.in_(codes)).order_by(User.username)
-    out: dict[str, list[User]] = defaultdict(list)
-    for u in session.scalars(stmt):
-        out[str(u.agency_code)].append(u)
+@dataclass(frozen=True)
+class Officer:
+    """What a reminder needs of an agency officer's account: the columns of users the office worker's
+    database user may read (mamoru.separation REMINDER_JOB), never a password hash."""
+
+    username: str
+    email: str
+    agency_code: str
+    preferred_lang: str
+
+
+def _officers(session: Session, codes: set[str]) -> dict[str, list[Officer]]:
+    stmt = (select(User.username, User.email, User.agency_code, User.preferred_lang)
+            .where(User.role == roles.AGENCY_OFFICER, User.active.is_(True), User.email != "",
+                   User.agency_code.in_(codes)).order_by(User.username))
+    out: dict[str, list[Officer]] = defaultdict(list)
+    for username, email, code, lang in session.execute(stmt):
+        out[str(code)].append(Officer(username, email, str(code), lang))
     return out
 
 
-def reminder_mail(r: ReportingRound, officer: User, kind: str, due_on: date, open_entries: int, lang: str,
+def reminder_mail(r: ReportingRound, officer: Officer, kind: str, due_on: date, open_entries: int,
                   now: datetime) -> OutgoingMail:
-    """The reminder in `lang`: the round, the due date, how many entries are still to submit."""
+    """The reminder in the officer's language: the round, the due date, how many entries are still to
+    submit, the time of sending in JST."""
+    lang = officer.preferred_lang
+
     def t(msgid: str, **kw: object) -> str:
         return gettext(lang, msgid, **kw)
 
@@ -90,25 +106,25 @@ def reminder_mail(r: ReportingRound, officer: User, kind: str, due_on: date, ope
     return OutgoingMail(officer.email, subject, body)
 
 
-def send_reminders(session: Session, mailer: Mailer, days: int, lang: str, today: date | None = None,
+def send_reminders(session: Session, mailer: Mailer, days: int, today: date | None = None,
                    now: datetime | None = None) -> ReminderRound:
-    """One pass over the open rounds (the worker's job): every reminder due and not yet sent, each
-    committed with its record, so that it is sent once."""
+    """One pass over the open rounds (the worker's job): every reminder due and not yet sent, each in
+    its officer's language and committed with its record, so that it is sent once."""
     now = now or utcnow()
     today = today or japan_date(now)
     done = ReminderRound()
     for r in list(session.scalars(select(ReportingRound).where(ReportingRound.state == "open")
                                   .order_by(ReportingRound.id))):
         pending = _open_by_agency(session, r)
-        sent = set(session.execute(select(RoundReminder.username, RoundReminder.kind)
-                                   .where(RoundReminder.round_id == r.id)).tuples())
+        sent = {(name, kind) for name, kind in session.execute(
+            select(RoundReminder.username, RoundReminder.kind).where(RoundReminder.round_id == r.id))}
         for code, officers in _officers(session, set(pending)).items():
             due_on, n = pending[code]
             kind = kind_on(due_on, today, days)
             for officer in officers:
                 if kind is None or (officer.username, kind) in sent:
                     continue
-                outcome = _send_one(session, mailer, r, officer, kind, due_on, n, lang, now)
+                outcome = _send_one(session, mailer, r, officer, kind, due_on, n, now)
                 if outcome is True:
                     done.sent[kind] += 1
                 elif outcome is False:
@@ -116,8 +132,8 @@ def send_reminders(session: Session, mailer: Mailer, days: int, lang: str, today
     return done
 
 
-def _send_one(session: Session, mailer: Mailer, r: ReportingRound, officer: User, kind: str, due_on: date,
-              n: int, lang: str, now: datetime) -> bool | None:
+def _send_one(session: Session, mailer: Mailer, r: ReportingRound, officer: Officer, kind: str, due_on: date,
+              n: int, now: datetime) -> bool | None:
     """Record and send one reminder in one transaction: the record's unique key keeps a second worker
     from sending it too (None: that worker sends it); a mail that fails leaves no record (False), so
     the next pass tries again."""
@@ -128,7 +144,7 @@ def _send_one(session: Session, mailer: Mailer, r: ReportingRound, officer: User
     except IntegrityError:  # another worker recorded it first: it sends it
         session.rollback()
         return None
-    if not deliver(mailer, reminder_mail(r, officer, kind, due_on, n, lang, now)):
+    if not deliver(mailer, reminder_mail(r, officer, kind, due_on, n, now)):
         session.rollback()
         return False
     session.commit()

@@ -22,7 +22,8 @@ router = APIRouter(prefix="/api/v1", tags=["system"])
 
 
 class WorkerOut(BaseModel):
-    name: str = Field(description="hotline, matching-snapshot or blocklist-review")
+    name: str = Field(description="hotline, matching-snapshot, blocklist-review (the hotline's worker) or "
+                                  "followup-reminders (the office's worker)")
     running: bool = Field(description="its last round is younger than three of its intervals")
     last_round_at: datetime = Field(description="when it last finished a round (UTC)")
     last_round_jst: str = Field(description="the same in Japan time, e.g. 2026-12-02 15:04 JST")

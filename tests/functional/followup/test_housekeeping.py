@@ -218,39 +218,42 @@ def test_overdue_list_pages_on_the_dashboard_and_the_api(client: Any, fu: Sessio
     assert "2ページ目" in two and 'rel="prev"' in two
 
 
-def _officer(make_user: Any, session: Session, agency: str, email: str) -> Any:
-    u = make_user(roles.AGENCY_OFFICER, agency=agency)
-    u.email = email
-    session.commit()
-    return u
+def _officer(make_user: Any, session: Session, agency: str, email: str, lang: str = "ja") -> Any:
+    return make_user(roles.AGENCY_OFFICER, agency=agency, email=email, lang=lang)
 
 
 @pytest.mark.parametrize("lang", ["ja", "en"])
 def test_reminders_before_the_due_date_and_when_overdue_once_each(fu: Session, make_user: Any, lang: str) -> None:
+    """Each officer's mail in their own language: NPA's officer prefers `lang`, MIC's the other one."""
     due = date(2024, 7, 31)
     r = reporting_round(fu, due=due, today=date(2024, 6, 1))
-    _officer(make_user, fu, "NPA", "npa@example.go.jp")
-    _officer(make_user, fu, "MIC", "mic@example.go.jp")
+    other = "en" if lang == "ja" else "ja"
+    _officer(make_user, fu, "NPA", "npa@example.go.jp", lang)
+    _officer(make_user, fu, "MIC", "mic@example.go.jp", other)
     mail = MemoryMailer()
     noon = datetime(2024, 7, 20, 3, 0, tzinfo=UTC)  # 12:00 JST
-    assert reminders.send_reminders(fu, mail, 7, lang, today=date(2024, 7, 20), now=noon).sent["before_due"] == 0
-    week = reminders.send_reminders(fu, mail, 7, lang, today=date(2024, 7, 24), now=noon + timedelta(days=4))
+    assert reminders.send_reminders(fu, mail, 7, today=date(2024, 7, 20), now=noon).sent["before_due"] == 0
+    week = reminders.send_reminders(fu, mail, 7, today=date(2024, 7, 24), now=noon + timedelta(days=4))
     assert week.sent == {"before_due": 2, "overdue": 0}
     to_npa = next(m for m in mail.sent if m.to == "npa@example.go.jp")
-    if lang == "ja":
-        assert to_npa.subject == "【mamoru】令和5年度：提出期限は2024年7月31日です"
-        assert "貴府省庁（NPA）には未提出の報告が" in to_npa.body and "2024-07-24 12:00 JST" in to_npa.body
-    else:
-        assert to_npa.subject == "[mamoru] FY2023: due on July 31, 2024" and "2024-07-24 12:00 JST" in to_npa.body
+    to_mic = next(m for m in mail.sent if m.to == "mic@example.go.jp")
+    ja, en = (to_npa, to_mic) if lang == "ja" else (to_mic, to_npa)
+    assert ja.subject == "【mamoru】令和5年度：提出期限は2024年7月31日です"
+    assert "貴府省庁（" in ja.body and "には未提出の報告が" in ja.body and "2024-07-24 12:00 JST" in ja.body
+    assert en.subject == "[mamoru] FY2023: due on July 31, 2024" and "2024-07-24 12:00 JST" in en.body
+    assert "Your agency (" in en.body and "提出" not in en.body
     # later passes, as a restarted worker would run them: nothing twice
     fu.expire_all()
-    assert reminders.send_reminders(fu, mail, 7, lang, today=date(2024, 7, 30)).sent == {"before_due": 0, "overdue": 0}
+    assert reminders.send_reminders(fu, mail, 7, today=date(2024, 7, 30)).sent == {"before_due": 0, "overdue": 0}
     for e in fu.scalars(select(RoundEntry).where(RoundEntry.round_id == r.id, RoundEntry.agency_id == npa_agency(fu))):
         e.state = "submitted"  # NPA has nothing left to submit
     fu.commit()
-    late = reminders.send_reminders(fu, mail, 7, lang, today=date(2024, 8, 1))
+    late = reminders.send_reminders(fu, mail, 7, today=date(2024, 8, 1))
     assert late.sent == {"before_due": 0, "overdue": 1} and mail.sent[-1].to == "mic@example.go.jp"
-    assert reminders.send_reminders(fu, mail, 7, lang, today=date(2024, 8, 9)).sent["overdue"] == 0
+    overdue = mail.sent[-1].subject  # in MIC's officer's language, the other one
+    assert overdue == ("[mamoru] FY2023: the due date (July 31, 2024) has passed" if other == "en"
+                       else "【mamoru】令和5年度：提出期限（2024年7月31日）を過ぎました")
+    assert reminders.send_reminders(fu, mail, 7, today=date(2024, 8, 9)).sent["overdue"] == 0
     assert len(mail.sent) == 3
     kept = sorted((x.username.split("-")[0], x.kind) for x in fu.scalars(select(RoundReminder)))
     assert kept == [("agency_officer", "before_due"), ("agency_officer", "before_due"), ("agency_officer", "overdue")]
@@ -272,7 +275,7 @@ def test_a_failed_reminder_is_tried_again_and_the_worker_runs_the_job(fu: Sessio
 
     reporting_round(fu, due=date.today() + timedelta(days=3), today=date.today())
     _officer(make_user, fu, "NPA", "npa@example.go.jp")
-    failed = reminders.send_reminders(fu, Down(), 7, "ja")
+    failed = reminders.send_reminders(fu, Down(), 7)
     assert failed.failed == 1 and fu.scalars(select(RoundReminder)).first() is None  # no record: tried again
     from tests.settings_support import make_settings
 

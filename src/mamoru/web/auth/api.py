@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from datetime import datetime
+from typing import Literal
 
 from fastapi import APIRouter, Depends, HTTPException, Query
 from pydantic import BaseModel, ConfigDict, Field
@@ -17,6 +18,8 @@ from mamoru.plan import service as plan_service
 from mamoru.web.deps import Principal, current_user, get_principal, get_session, require_roles, require_scope
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
+Lang = Literal["ja", "en"]
+"""An account's language (auth.service.check_lang): the mails sent to it are written in it."""
 
 
 class UserOut(BaseModel):
@@ -25,6 +28,7 @@ class UserOut(BaseModel):
     agency: str | None
     display_name: str = ""
     email: str = ""
+    preferred_lang: str = Field(description="The language of the mails sent to the account: ja or en.")
     active: bool
     created_by: str | None
     created_at: datetime
@@ -39,6 +43,7 @@ class UserIn(BaseModel):
     password: str = Field(min_length=10, max_length=200)
     display_name: str = Field("", max_length=200)
     email: str = Field("", max_length=254)
+    preferred_lang: Lang = Field("ja", description="The language of the mails sent to the account: ja or en.")
 
 
 class TokenIn(BaseModel):
@@ -87,7 +92,7 @@ class AuditEventOut(BaseModel):
 
 def user_out(u: User) -> UserOut:
     return UserOut(username=u.username, role=u.role, agency=u.agency_code, display_name=u.display_name,
-                   email=u.email, active=u.active,
+                   email=u.email, preferred_lang=u.preferred_lang, active=u.active,
                    created_by=u.created_by.username if u.created_by else None, created_at=u.created_at)
 
 
@@ -110,6 +115,7 @@ def create_user(body: UserIn, session: Session = Depends(get_session),
         u = auth_service.create_user(session, body.username, body.role, body.password,
                                      agency_code=body.agency.upper() if body.agency else None, created_by=admin,
                                      display_name=body.display_name, email=body.email,
+                                     preferred_lang=body.preferred_lang,
                                      known_agency=lambda code: plan_service.agency_exists(session, code))
     except auth_service.AuthError as exc:
         raise HTTPException(exc.code if exc.code != 400 else 422, str(exc)) from None

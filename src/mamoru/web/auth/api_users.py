@@ -1,5 +1,5 @@
 """JSON API for changing an account (administrator, scope users:write): role, agency, display
-name, e-mail, and deactivation or reactivation. Served by the office process only, like the
+name, e-mail, language, and deactivation or reactivation. Served by the office process only, like the
 account pages (web/auth ROUTES; the office's database user may UPDATE those columns of users)."""
 
 from __future__ import annotations
@@ -12,7 +12,7 @@ from mamoru.auth import roles
 from mamoru.auth import service as auth_service
 from mamoru.auth.models import User
 from mamoru.plan import service as plan_service
-from mamoru.web.auth.api import UserOut, user_out
+from mamoru.web.auth.api import Lang, UserOut, user_out
 from mamoru.web.deps import get_session, require_roles
 
 router = APIRouter(prefix="/api/v1", tags=["accounts"])
@@ -29,6 +29,7 @@ class UserPatch(BaseModel):
     display_name: str | None = Field(None, max_length=auth_service.DISPLAY_NAME_MAX)
     email: str | None = Field(None, max_length=auth_service.EMAIL_MAX,
                               description="One address (local@domain); an empty string removes it.")
+    preferred_lang: Lang | None = Field(None, description="The language of the mails sent to the account: ja or en.")
     active: bool | None = Field(None, description="false deactivates: the account's sessions end, its tokens are "
                                                   "refused; true reactivates.")
 
@@ -46,7 +47,8 @@ def patch_user(username: str, body: UserPatch, session: Session = Depends(get_se
         role=body.role if "role" in given else None,
         agency_code=(body.agency or "") if "agency" in given else None,
         display_name=body.display_name if "display_name" in given else None,
-        email=(body.email or "") if "email" in given else None)
+        email=(body.email or "") if "email" in given else None,
+        preferred_lang=body.preferred_lang)
     try:
         auth_service.edit_user(session, account, change, admin,
                                known_agency=lambda code: plan_service.agency_exists(session, code))

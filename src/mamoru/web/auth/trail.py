@@ -17,7 +17,8 @@ from mamoru.auth.roles import ROLE_LABELS
 from mamoru.i18n import catalogue, gettext
 
 FIELDS = {"role": "Role", "agency": "Agency", "agency_code": "Agency", "display_name": "Display name",
-          "email": "E-mail", "name": "Name", "scopes": "Scopes", "expires_at": "Expires", "id": "Token"}
+          "email": "E-mail", "name": "Name", "scopes": "Scopes", "expires_at": "Expires", "id": "Token",
+          "preferred_lang": "Language"}
 """Detail keys by the interface's word for them (translated in the catalogues)."""
 SKIPPED = {"created_by"}  # the "Who" column says it already
 

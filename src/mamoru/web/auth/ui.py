@@ -86,6 +86,7 @@ def _users_page(request: Request, session: Session, error: str | None = None, st
     users = list(session.scalars(select(User).order_by(User.username)))
     manages = get_settings(request).role in ("office", "all")
     return render(request, "pages/users.html", {"users": users, "roles": roles.ALL_ROLES, "manages": manages,
+                                                "lang_choices": LANG_CHOICES,
                                                 "agencies": plan_service.agencies(session), "error": error},
                   status_code=status_code)
 
@@ -100,14 +101,14 @@ def users_page(request: Request, session: Session = Depends(get_session),
 def users_create(request: Request, username: str = Form(..., max_length=64), role: str = Form(""),
                  agency: str = Form(""), password: str = Form(..., max_length=200),
                  display_name: str = Form("", max_length=auth_service.DISPLAY_NAME_MAX),
-                 email: str = Form("", max_length=auth_service.EMAIL_MAX),
+                 email: str = Form("", max_length=auth_service.EMAIL_MAX), preferred_lang: str = Form("ja"),
                  session: Session = Depends(get_session),
                  admin: User = Depends(require_roles(roles.ADMINISTRATOR))) -> Response:
     try:
         if not role:
             raise auth_service.AuthError(NO_ROLE)
         auth_service.create_user(session, username, role, password, agency_code=agency or None, created_by=admin,
-                                 display_name=display_name, email=email,
+                                 display_name=display_name, email=email, preferred_lang=preferred_lang,
                                  known_agency=lambda code: plan_service.agency_exists(session, code))
     except auth_service.AuthError as exc:
         session.rollback()
@@ -121,10 +122,20 @@ NO_SCOPE = "Choose at least one scope."
 BAD_EXPIRY = "The expiry is a whole number of days from 1 to 3650."
 
 
-def _account_page(request: Request, session: Session, user: User, *, new_token: str | None = None,
-                  error: str | None = None, typed: dict[str, object] | None = None, revoked: int | None = None,
-                  status_code: int = 200) -> Response:
+LANG_CHOICES = (("ja", "日本語"), ("en", "English"))
+"""The languages an account's mails are written in, as the forms offer them (each in its own words)."""
+
+
+def account_page(request: Request, session: Session, user: User, *, new_token: str | None = None,
+                 error: str | None = None, typed: dict[str, object] | None = None, revoked: int | None = None,
+                 lang_error: str | None = None, status_code: int = 200) -> Response:
+    """The signed-in user's page: their language (changed where the process may: the office) and tokens."""
     return render(request, "pages/account.html", {
+        "preferred_lang": user.preferred_lang,
+        "lang_choices": LANG_CHOICES,
+        "lang_saved": request.query_params.get("done") == "lang",
+        "lang_error": lang_error,
+        "sets_lang": get_settings(request).role in ("office", "all"),
         "tokens": auth_service.list_tokens(session, user, user),
         "state": auth_service.token_state,
         "new_token": new_token,
@@ -139,7 +150,7 @@ def _account_page(request: Request, session: Session, user: User, *, new_token: 
 @router.get("/account", response_class=HTMLResponse)
 def account(request: Request, revoked: int | None = None, session: Session = Depends(get_session),
             user: User = Depends(current_user)) -> Response:
-    return _account_page(request, session, user, revoked=revoked)
+    return account_page(request, session, user, revoked=revoked)
 
 
 @router.post("/account/tokens", response_class=HTMLResponse)
@@ -172,9 +183,9 @@ def account_token(request: Request, name: str = Form(""), scopes: list[str] = Fo
             error = str(exc)
         else:
             session.commit()
-            return _account_page(request, session, user, new_token=new.secret, status_code=201)
+            return account_page(request, session, user, new_token=new.secret, status_code=201)
     session.rollback()
-    return _account_page(request, session, user, error=error, typed=typed, status_code=422)
+    return account_page(request, session, user, error=error, typed=typed, status_code=422)
 
 
 @router.post("/account/tokens/{token_id}/revoke", response_class=HTMLResponse)
@@ -184,7 +195,7 @@ def account_token_revoke(request: Request, token_id: int, session: Session = Dep
     to the page; another user's token id is not found."""
     return forms.submit(session, lambda: auth_service.revoke_token_by_id(session, token_id, user, owner=user),
                         done=lambda t: f"/account?revoked={t.id}#tokens",
-                        again=lambda problems, status: _account_page(
+                        again=lambda problems, status: account_page(
                             request, session, user, error="; ".join(str(p) for p in problems), status_code=status))
 
 

@@ -1,5 +1,6 @@
-"""The administrator's page of one account: change its role, agency, display name and e-mail,
-deactivate it (after a confirmation) or reactivate it, and read its audit trail (in words: web/auth/trail.py).
+"""The administrator's page of one account: change its role, agency, display name, e-mail and
+language, deactivate it (after a confirmation) or reactivate it, and read its audit trail (in words:
+web/auth/trail.py); and the user's own change of their language on their account page.
 
 Served by the office process only (web/auth ROUTES): its database user is the one that may UPDATE
 those columns of users (mamoru.separation); the hotline's may not. Each change is one call of
@@ -20,7 +21,8 @@ from mamoru.errors import DomainError, NotFound
 from mamoru.plan import service as plan_service
 from mamoru.web import forms
 from mamoru.web.auth import trail
-from mamoru.web.deps import get_lang, get_session, require_roles
+from mamoru.web.auth.ui import LANG_CHOICES, account_page
+from mamoru.web.deps import current_user, get_lang, get_session, require_roles
 from mamoru.web.templating import render
 
 router = APIRouter(include_in_schema=False)
@@ -48,6 +50,7 @@ def user_page(request: Request, session: Session, username: str, problems: forms
     account = named(session, username)
     return render(request, "pages/user.html", {
         "account": account, "roles": roles.ALL_ROLES, "agencies": plan_service.agencies(session),
+        "lang_choices": LANG_CHOICES,
         "history": trail.describe(get_lang(request), auth_service.user_history(session, account)),
         "problems": list(problems),
         "done": request.query_params.get("done", "")}, status_code=status)
@@ -69,10 +72,11 @@ def _run(session: Session, action: object) -> object:
 @router.post("/admin/users/{username}/edit", response_class=HTMLResponse)
 def user_edit(username: str, request: Request, role: str = Form(""), agency: str = Form(""),
               display_name: str = Form("", max_length=auth_service.DISPLAY_NAME_MAX),
-              email: str = Form("", max_length=auth_service.EMAIL_MAX),
+              email: str = Form("", max_length=auth_service.EMAIL_MAX), preferred_lang: str = Form(""),
               session: Session = Depends(get_session), admin: User = Depends(ADMIN)) -> Response:
     account = named(session, username)
-    change = auth_service.UserChange(role=role or None, agency_code=agency, display_name=display_name, email=email)
+    change = auth_service.UserChange(role=role or None, agency_code=agency, display_name=display_name, email=email,
+                                     preferred_lang=preferred_lang or None)
     return forms.submit(
         session, lambda: _run(session, lambda: auth_service.edit_user(
             session, account, change, admin, known_agency=lambda code: plan_service.agency_exists(session, code))),
@@ -101,3 +105,14 @@ def user_activate(username: str, request: Request, session: Session = Depends(ge
     return forms.submit(session, lambda: _run(session, lambda: auth_service.set_active(session, account, True, admin)),
                         done=f"/admin/users/{username}?done=activated",
                         again=lambda problems, status: user_page(request, session, username, problems, status))
+
+
+@router.post("/account/lang", response_class=HTMLResponse)
+def account_lang(request: Request, lang: str = Form(""), session: Session = Depends(get_session),
+                 user: User = Depends(current_user)) -> Response:
+    """The signed-in user's language for the mails sent to them (CSRF-checked like every form)."""
+    return forms.submit(session, lambda: _run(session, lambda: auth_service.set_language(session, user, lang)),
+                        done="/account?done=lang#lang",
+                        again=lambda problems, status: account_page(
+                            request, session, user, lang_error="; ".join(str(p) for p in problems),
+                            status_code=status))
