@@ -92,6 +92,9 @@ def _world(db: Database) -> dict[str, str]:
                                           [body.key])
         case = hf.report(s, "http://every-page.example.test/a").case_id
         listed = blocklist.propose(s, made[R.ANALYST], "url", "http://every-page.example.test/b", "画面確認用の例")
+        for name in ("c", "d"):
+            e = blocklist.propose(s, made[R.ANALYST], "host", f"{name}.every-page.example.test", "画面確認用の例")
+            blocklist.confirm(s, made[R.SENIOR_ANALYST], e.id)
         plan = s.scalars(select(Plan).order_by(Plan.id)).first()
         assert plan is not None
         measure = s.scalars(select(Measure).order_by(Measure.id)).first()
@@ -128,11 +131,36 @@ def url_of(path: str, world: dict[str, str]) -> str:
     return filled + QUERIES.get(path, "")
 
 
+def _publications(server: Server, db: Database, world: dict[str, str]) -> None:
+    """Two publications, the second with a delta from the first (the page of publication shows every
+    kind of file), then one more change, so the publish page shows its form."""
+    from mamoru.blocklist import service as blocklist
+
+    def publish() -> None:
+        done = server.cli("blocklist", "publish", "--as", world[f"user:{R.SENIOR_ANALYST}"])
+        assert done.returncode == 0, done.stderr
+
+    def remove_one() -> None:
+        with db.session() as s:
+            e = min(blocklist.entries(s, "active"), key=lambda e: e.id)
+            blocklist.remove(s, e.confirmed_by, e.id, "画面確認用の例")
+            s.commit()
+
+    publish()
+    remove_one()
+    publish()
+    with db.session() as s:
+        world["version"] = str(blocklist.current_version(s))
+    remove_one()
+
+
 @pytest.fixture(scope="module")
 def world(server: Server) -> dict[str, str]:
     db = Database.from_url(server.env["MAMORU_DATABASE_URL"])
     try:
-        return _world(db)
+        made = _world(db)
+        _publications(server, db, made)
+        return made
     finally:
         db.engine.dispose()
 
