@@ -183,5 +183,5 @@ def test_a_detail_reads_as_fields_and_values() -> None:
                                       "previous": None})
     assert ("役割", "ホットライン分析担当 → 上級分析担当") in pairs and ("理由", "site gone") in pairs
     assert ("版", "7") in pairs and ("保留", "はい") in pairs and ("前回", "—") in pairs
-    assert ("SHA-256", "rpz: ab, csv: cd") in pairs
+    assert ("SHA-256 (rpz)", "ab") in pairs and ("SHA-256 (csv)", "cd") in pairs
     assert trail.detail_pairs("en", {"hold": False, "unknown_key": "x"}) == [("Hold", "no"), ("unknown_key", "x")]

@@ -96,7 +96,11 @@ def detail_pairs(lang: str, detail: dict[str, object], kind: str = "") -> list[t
             old, new = pair if isinstance(pair, list) and len(pair) == 2 else (None, pair)
             pairs.append((_field(lang, key, kind), f"{_value(lang, key, old)} → {_value(lang, key, new)}"))
     for key, value in detail.items():
-        if (key != "changes" or not isinstance(changes, dict)) and key not in SKIPPED:
+        if key in SKIPPED or (key == "changes" and isinstance(changes, dict)):
+            continue
+        if isinstance(value, dict) and value:  # a value per format, per signal type: one line each
+            pairs += [(f"{_field(lang, key, kind)} ({k})", _value(lang, str(k), v)) for k, v in value.items()]
+        else:
             pairs.append((_field(lang, key, kind), _value(lang, key, value)))
     return pairs
 
