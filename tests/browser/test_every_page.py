@@ -1,7 +1,8 @@
 """Every page each role can reach, in Japanese and English, 1280 and 390 pixels wide: the page itself
 never scrolls sideways (a wide table scrolls inside its own wrapper), no text is cut by a box that
 hides its overflow, and a Japanese page shows no English interface text (a message that bypassed the
-translation catalogue), and an English page on a phone breaks no word across two lines.
+translation catalogue), an English page on a phone breaks no word across two lines, and no table
+cell holding text is squeezed under 4em on a phone.
 
 The pages come from the app's route table (every HTML GET route), the roles that reach each from the
 authorization matrix's RULES (which a test keeps equal to the route table), and the ids in paths from
@@ -191,7 +192,7 @@ LAYOUT_JS = """() => {
 # "ly" on a phone): each word of prose, outside what is data by nature (URLs, codes, hashes), whose
 # letters do not all stand on one line. A word longer than its box may break (overflow-wrap).
 BROKEN_WORDS_JS = """() => {
-  const skip = 'script, style, code, pre, kbd, samp, .code, .url, td.detail, textarea, select, option, svg, #receipt';
+  const skip = 'script, style, code, pre, kbd, samp, .code, .url, td.detail, td.pairs .value, textarea, select, option, svg, #receipt';
   const broken = new Set();
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   const range = document.createRange();
@@ -219,6 +220,16 @@ SQUEEZED_JS = """() => [...document.querySelectorAll('main td:first-child, main 
     const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top))).size;
     return lines > 1 && text.replace(/\\s+/g, '').length / lines < 4;
   }).slice(0, 3).map(c => c.tagName.toLowerCase() + ' "' + c.innerText.trim().slice(0, 30) + '" ' + c.clientWidth + 'px')"""
+
+# No table cell is squeezed so narrow that Japanese text stands a character or two a line (/admin/users
+# put 管理者 and ブロッキングリスト購読者 one or two characters a line at 390 px): every cell holding text
+# (three characters or more: a mark or a number alone may be narrow) is at least 4em wide.
+NARROW_CELLS_JS = """() => [...document.querySelectorAll('main td, main th')].filter(c => {
+    if ((c.innerText || '').replace(/\\s+/g, '').length < 3) return false;
+    const width = c.getBoundingClientRect().width;
+    return width > 0 && width < 4 * parseFloat(getComputedStyle(c).fontSize) - 0.5;
+  }).slice(0, 3).map(c => c.tagName.toLowerCase() + ' "' + c.innerText.trim().slice(0, 20) + '" '
+                           + Math.round(c.getBoundingClientRect().width) + 'px')"""
 
 # The header's own words stay whole on a phone ("ログアウト" broke into "ログアウ" / "ト").
 HEADER_WORDS_JS = """() => [...document.querySelectorAll('header.site .who a.lang, header.site .who button.link')]
@@ -303,6 +314,8 @@ def check_page(page: Any, url: str, lang: str, shots: Path | None, tag: str) -> 
         problems += [f"{width}px: cut: {c}" for c in got["cut"]]
         problems += [f"{width}px: the header's {w!r} is broken across lines" for w in page.evaluate(HEADER_WORDS_JS)]
         problems += [f"{width}px: a squeezed label column: {c}" for c in page.evaluate(SQUEEZED_JS)]
+        if width == WIDTHS[-1]:
+            problems += [f"{width}px: a table cell narrower than 4em: {c}" for c in page.evaluate(NARROW_CELLS_JS)]
         if lang == "en" and width == WIDTHS[-1]:
             problems += [f"{width}px: a word broken across lines: {w}" for w in page.evaluate(BROKEN_WORDS_JS)]
         if shots is not None:
