@@ -213,9 +213,10 @@ def _statement_guard(found: list[str]) -> Callable[..., None]:
     is the server's loop, whose every other request waits for the statement (FastAPI runs plain
     endpoints and dependencies in worker threads, coroutines on the loop)."""
     def guard(conn: object, cursor: object, statement: str, *rest: object) -> None:
-        try:
-            asyncio.get_running_loop()
-        except RuntimeError:
+        try:  # a coroutine of the loop's (a request's task) runs the statement; not a loop merely set
+            if asyncio.current_task() is None:
+                return
+        except RuntimeError:  # no loop runs in this thread
             return
         found.append(" ".join(statement.split())[:160])
     return guard

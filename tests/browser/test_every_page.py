@@ -1,7 +1,8 @@
 """Every page each role can reach, in Japanese and English, 1280 and 390 pixels wide: the page itself
 never scrolls sideways (a wide table scrolls inside its own wrapper), no text is cut by a box that
 hides its overflow, and a Japanese page shows no English interface text (a message that bypassed the
-translation catalogue), and an English page on a phone breaks no word across two lines.
+translation catalogue), an English page on a phone breaks no word across two lines, and no table
+cell holding text is squeezed under 4em on a phone.
 
 The pages come from the app's route table (every HTML GET route), the roles that reach each from the
 authorization matrix's RULES (which a test keeps equal to the route table), and the ids in paths from
@@ -92,6 +93,9 @@ def _world(db: Database) -> dict[str, str]:
                                           [body.key])
         case = hf.report(s, "http://every-page.example.test/a").case_id
         listed = blocklist.propose(s, made[R.ANALYST], "url", "http://every-page.example.test/b", "画面確認用の例")
+        for name in ("c", "d"):
+            e = blocklist.propose(s, made[R.ANALYST], "host", f"{name}.every-page.example.test", "画面確認用の例")
+            blocklist.confirm(s, made[R.SENIOR_ANALYST], e.id)
         plan = s.scalars(select(Plan).order_by(Plan.id)).first()
         assert plan is not None
         measure = s.scalars(select(Measure).order_by(Measure.id)).first()
@@ -128,11 +132,36 @@ def url_of(path: str, world: dict[str, str]) -> str:
     return filled + QUERIES.get(path, "")
 
 
+def _publications(server: Server, db: Database, world: dict[str, str]) -> None:
+    """Two publications, the second with a delta from the first (the page of publication shows every
+    kind of file), then one more change, so the publish page shows its form."""
+    from mamoru.blocklist import service as blocklist
+
+    def publish() -> None:
+        done = server.cli("blocklist", "publish", "--as", world[f"user:{R.SENIOR_ANALYST}"])
+        assert done.returncode == 0, done.stderr
+
+    def remove_one() -> None:
+        with db.session() as s:
+            e = min(blocklist.entries(s, "active"), key=lambda e: e.id)
+            blocklist.remove(s, e.confirmed_by, e.id, "画面確認用の例")
+            s.commit()
+
+    publish()
+    remove_one()
+    publish()
+    with db.session() as s:
+        world["version"] = str(blocklist.current_version(s))
+    remove_one()
+
+
 @pytest.fixture(scope="module")
 def world(server: Server) -> dict[str, str]:
     db = Database.from_url(server.env["MAMORU_DATABASE_URL"])
     try:
-        return _world(db)
+        made = _world(db)
+        _publications(server, db, made)
+        return made
     finally:
         db.engine.dispose()
 
@@ -163,7 +192,7 @@ LAYOUT_JS = """() => {
 # "ly" on a phone): each word of prose, outside what is data by nature (URLs, codes, hashes), whose
 # letters do not all stand on one line. A word longer than its box may break (overflow-wrap).
 BROKEN_WORDS_JS = """() => {
-  const skip = 'script, style, code, pre, kbd, samp, .code, .url, td.detail, textarea, select, option, svg, #receipt';
+  const skip = 'script, style, code, pre, kbd, samp, .code, .url, td.detail, td.pairs .value, textarea, select, option, svg, #receipt';
   const broken = new Set();
   const walker = document.createTreeWalker(document.body, NodeFilter.SHOW_TEXT);
   const range = document.createRange();
@@ -191,6 +220,16 @@ SQUEEZED_JS = """() => [...document.querySelectorAll('main td:first-child, main 
     const lines = new Set([...range.getClientRects()].filter(r => r.width > 0).map(r => Math.round(r.top))).size;
     return lines > 1 && text.replace(/\\s+/g, '').length / lines < 4;
   }).slice(0, 3).map(c => c.tagName.toLowerCase() + ' "' + c.innerText.trim().slice(0, 30) + '" ' + c.clientWidth + 'px')"""
+
+# No table cell is squeezed so narrow that Japanese text stands a character or two a line (/admin/users
+# put 管理者 and ブロッキングリスト購読者 one or two characters a line at 390 px): every cell holding text
+# (three characters or more: a mark or a number alone may be narrow) is at least 4em wide.
+NARROW_CELLS_JS = """() => [...document.querySelectorAll('main td, main th')].filter(c => {
+    if ((c.innerText || '').replace(/\\s+/g, '').length < 3) return false;
+    const width = c.getBoundingClientRect().width;
+    return width > 0 && width < 4 * parseFloat(getComputedStyle(c).fontSize) - 0.5;
+  }).slice(0, 3).map(c => c.tagName.toLowerCase() + ' "' + c.innerText.trim().slice(0, 20) + '" '
+                           + Math.round(c.getBoundingClientRect().width) + 'px')"""
 
 # The header's own words stay whole on a phone ("ログアウト" broke into "ログアウ" / "ト").
 HEADER_WORDS_JS = """() => [...document.querySelectorAll('header.site .who a.lang, header.site .who button.link')]
@@ -275,6 +314,8 @@ def check_page(page: Any, url: str, lang: str, shots: Path | None, tag: str) -> 
         problems += [f"{width}px: cut: {c}" for c in got["cut"]]
         problems += [f"{width}px: the header's {w!r} is broken across lines" for w in page.evaluate(HEADER_WORDS_JS)]
         problems += [f"{width}px: a squeezed label column: {c}" for c in page.evaluate(SQUEEZED_JS)]
+        if width == WIDTHS[-1]:
+            problems += [f"{width}px: a table cell narrower than 4em: {c}" for c in page.evaluate(NARROW_CELLS_JS)]
         if lang == "en" and width == WIDTHS[-1]:
             problems += [f"{width}px: a word broken across lines: {w}" for w in page.evaluate(BROKEN_WORDS_JS)]
         if shots is not None:

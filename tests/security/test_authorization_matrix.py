@@ -246,6 +246,9 @@ RULES: dict[str, frozenset[str]] = {
     "POST /blocklist/entries/{entry_id}/remove": BLOCKLIST_EDIT,
     "POST /blocklist/entries/{entry_id}/reverify": BLOCKLIST_EDIT,
     "GET /blocklist/propose": BLOCKLIST_EDIT,
+    "GET /blocklist/publish": BLOCKLIST_SENIOR,  # as POST /api/v1/blocklist/publications
+    "POST /blocklist/publish": BLOCKLIST_SENIOR,
+    "GET /blocklist/publications/{version}": BLOCKLIST_READ,
     "POST /blocklist/propose": BLOCKLIST_EDIT,
     "GET /blocklist/review": BLOCKLIST_READ,
     "GET /definitions": EVERYONE,

@@ -9,6 +9,7 @@ The signing key is a file outside the database (BlocklistSettings.key_path, MAMO
 from __future__ import annotations
 
 import hashlib
+from dataclasses import dataclass
 
 from sqlalchemy import select
 from sqlalchemy.orm import Session
@@ -31,11 +32,50 @@ def latest_publication(session: Session) -> BlocklistPublication | None:
     return session.scalar(select(BlocklistPublication).order_by(BlocklistPublication.version.desc()).limit(1))
 
 
-def publish(session: Session, actor: User | None, cfg: BlocklistSettings) -> BlocklistPublication:
+@dataclass(frozen=True)
+class Pending:
+    """What publishing now would publish: the version, what changed since the last publication, the
+    files, and whether the signing key is there (the page that asks before publishing shows it)."""
+
+    version: int
+    previous: BlocklistPublication | None
+    entries: int
+    added: int
+    removed: int
+    files: tuple[str, ...]
+    key_configured: bool
+    key_present: bool
+
+    @property
+    def unchanged(self) -> bool:
+        return self.previous is not None and self.previous.version == self.version
+
+
+def pending(session: Session, cfg: BlocklistSettings) -> Pending:
+    version = current_version(session)
+    previous = latest_publication(session)
+    entries = len(active_entries(session, version))
+    added, removed = entries, 0
+    if previous is not None:
+        delta = compare(session, previous.version, version)
+        added, removed = len(delta.added), len(delta.removed)
+    files = tuple(FILE_NAMES[f] for f in FORMATS)
+    if previous is not None and previous.version != version:
+        files += (delta_name(previous.version, version),)
+    return Pending(version, previous, entries, added, removed, files, cfg.key_configured, cfg.key_path.is_file())
+
+
+def publish(session: Session, actor: User | None, cfg: BlocklistSettings, *,
+            expect: int | None = None) -> BlocklistPublication:
+    """Publish the current version. `expect`: the version the publisher saw before confirming; when
+    the list has changed since, nothing is published (they confirmed another list)."""
     version = current_version(session)
     previous = latest_publication(session)
     if previous is not None and previous.version == version:
         raise Conflict("version {version} is already published; nothing changed since", version=version)
+    if expect is not None and expect != version:
+        raise Conflict("the list changed while you were looking (version {expected}, now {version}); check what "
+                       "will be published and confirm again", expected=expect, version=version)
     key = signing.signing_key(cfg)  # a configured key that is missing: KeyUnavailable, nothing made
     entries = active_entries(session, version)
     artifacts = compile_all(entries, version, RpzOptions(splash=cfg.splash))
@@ -64,6 +104,24 @@ def publish(session: Session, actor: User | None, cfg: BlocklistSettings) -> Blo
                  {"entries": len(entries), "key_id": pub.key_id, "previous": pub.previous_version,
                   "sha256": {f.format if f.kind == "snapshot" else "delta": f.sha256 for f in files}})
     return pub
+
+
+def publication(session: Session, version: int) -> BlocklistPublication:
+    pub = session.scalar(select(BlocklistPublication).where(BlocklistPublication.version == version))
+    if pub is None:
+        raise NotFound("version {version} was not published", version=version)
+    return pub
+
+
+def files_of(session: Session, pub: BlocklistPublication) -> list[BlocklistArtifact]:
+    """A publication's signed files: the snapshots in the order of FORMATS, then the delta."""
+    files = session.scalars(select(BlocklistArtifact).where(BlocklistArtifact.publication_id == pub.id))
+    return sorted(files, key=lambda f: FORMATS.index(f.format) if f.kind == "snapshot" else len(FORMATS))
+
+
+def file_name(art: BlocklistArtifact) -> str:
+    """The name subscribers know a published file by (and its signature by, with .sig)."""
+    return FILE_NAMES[art.format] if art.kind == "snapshot" else delta_name(art.from_version or 0, art.version)
 
 
 def snapshot(session: Session, fmt: str, version: int | None = None) -> BlocklistArtifact:

@@ -71,11 +71,11 @@ def signing_key(cfg: BlocklistSettings) -> Ed25519PrivateKey:
     try:
         return files.load_private_key(path)
     except FileNotFoundError:
-        raise KeyUnavailable(f"the blocking list's signing key {path} (MAMORU_BLOCKLIST_KEY) does not exist; "
-                             "restore it, or make a new one with `mamoru blocklist key rotate`") from None
+        raise KeyUnavailable("the blocking list's signing key {path} (MAMORU_BLOCKLIST_KEY) does not exist; "
+                             "restore it, or make a new one with `mamoru blocklist key rotate`", path=path) from None
     except (OSError, ValueError, TypeError, UnsupportedAlgorithm) as exc:
-        raise KeyUnavailable(f"the blocking list's signing key {path} (MAMORU_BLOCKLIST_KEY) cannot be read: "
-                             f"{exc}") from None
+        raise KeyUnavailable("the blocking list's signing key {path} (MAMORU_BLOCKLIST_KEY) cannot be read: "
+                             "{reason}", path=path, reason=str(exc)) from None
 
 
 def rotate_key(path: Path) -> tuple[str | None, str]:

@@ -294,11 +294,7 @@ def publish(out: Path | None = typer.Option(None, "--out", help="Also write the 
 
     With MAMORU_BLOCKLIST_KEY set, its key file must be there: missing or unreadable, nothing is
     published and the command exits 2 naming the path (`mamoru blocklist key rotate` makes a key)."""
-    from sqlalchemy import select
-
     from mamoru.blocklist import publishing, signing
-    from mamoru.blocklist.compiler import FILE_NAMES
-    from mamoru.blocklist.models import BlocklistArtifact
     from mamoru.errors import Conflict
 
     with domain_errors():
@@ -318,10 +314,7 @@ def publish(out: Path | None = typer.Option(None, "--out", help="Also write the 
                     raise
                 pub, fresh = latest, False
             version, entries, key = pub.version, pub.entry_count, pub.key_id
-            for f in s.scalars(select(BlocklistArtifact).where(BlocklistArtifact.publication_id == pub.id)):
-                name = (FILE_NAMES[f.format] if f.kind == "snapshot"
-                        else publishing.delta_name(f.from_version or 0, f.version))
-                written.append((name, f.data, f.signature))
+            written += [(publishing.file_name(f), f.data, f.signature) for f in publishing.files_of(s, pub)]
         # Only what the database holds (committed above) reaches DIR; each file is written under a
         # temporary name, flushed and renamed, the signature after its file.
         if out is not None:

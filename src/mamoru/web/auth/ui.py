@@ -15,10 +15,12 @@ from mamoru.config import Settings
 from mamoru.errors import DomainError
 from mamoru.plan import service as plan_service
 from mamoru.web import forms
+from mamoru.web.auth import trail
 from mamoru.web.deps import (
     SESSION_COOKIE,
     current_user,
     current_user_optional,
+    get_lang,
     get_session,
     get_settings,
     require_roles,
@@ -205,5 +207,5 @@ def audit_page(request: Request, before: int | None = None, session: Session = D
     stmt = select(audit.AuditEvent).order_by(audit.AuditEvent.seq.desc()).limit(100)
     if before is not None:
         stmt = stmt.where(audit.AuditEvent.seq < before)
-    events = list(session.scalars(stmt))
+    events = trail.describe(get_lang(request), list(session.scalars(stmt)))
     return render(request, "pages/audit.html", {"events": events})

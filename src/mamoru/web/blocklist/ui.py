@@ -1,5 +1,6 @@
 """Pages of the blocking list for hotline staff: the list, proposing and confirming an entry,
-entries due for review (re-verify or remove), and site owners' appeals (record, decide).
+entries due for review (re-verify or remove), site owners' appeals (record, decide), and publishing
+(what will be published, confirmed by a senior analyst or administrator; each publication's files).
 
 Each handler is one call of `mamoru.blocklist.service`; a refused action shows the page again with
 the reason in the reader's language (a refused confirmation is kept in the audit log)."""
@@ -16,16 +17,18 @@ from sqlalchemy.orm import Session
 from mamoru.auth import roles
 from mamoru.auth.models import User
 from mamoru.blocklist import publishing, service
+from mamoru.blocklist.models import BlocklistArtifact
 from mamoru.blocklist.settings import BlocklistSettings
 from mamoru.errors import DomainError, InvalidInput, PermissionDenied
 from mamoru.i18n import error_messages
-from mamoru.web.blocklist import words
+from mamoru.web.blocklist import feed, words
 from mamoru.web.deps import get_lang, get_session, get_settings, require_roles
 from mamoru.web.templating import render
 
 router = APIRouter(include_in_schema=False)
 EDITORS = tuple(sorted(service.EDITOR_ROLES))
 READERS = (*EDITORS, roles.AUDITOR)
+PUBLISHERS = tuple(sorted(service.DECIDER_ROLES))  # as POST /api/v1/blocklist/publications
 
 
 @router.get("/blocklist", response_class=HTMLResponse)
@@ -34,7 +37,8 @@ def list_page(request: Request, session: Session = Depends(get_session),
     return render(request, "pages/blocklist/list.html", {
         "version": service.current_version(session), "publication": publishing.latest_publication(session),
         "proposed": service.entries(session, "proposed"), "active": service.entries(session, "active"),
-        "can_edit": user.role in service.EDITOR_ROLES, **_words(request)})
+        "can_edit": user.role in service.EDITOR_ROLES, "can_publish": user.role in service.DECIDER_ROLES,
+        **_words(request)})
 
 
 def _words(request: Request) -> dict[str, Callable[[str], str]]:
@@ -209,3 +213,49 @@ def decide_submit(appeal_id: int, request: Request, decision: str = Form(...), r
         problems = error_messages(get_lang(request), exc)
         return _appeals(request, session, user, [f"#{appeal_id}: {p}" for p in problems], status=exc.status)
     return RedirectResponse("/blocklist/appeals", status_code=303)
+
+
+def _publish_form(request: Request, session: Session, problems: list[str] | None = None,
+                  status: int = 200) -> Response:
+    cfg = get_settings(request).domain(BlocklistSettings)
+    return render(request, "pages/blocklist/publish.html", {
+        "p": publishing.pending(session, cfg), "key_path": str(cfg.key_path), "problems": problems or []},
+        status_code=status)
+
+
+@router.get("/blocklist/publish", response_class=HTMLResponse)
+def publish_page(request: Request, session: Session = Depends(get_session),
+                 user: User = Depends(require_roles(*PUBLISHERS))) -> Response:
+    return _publish_form(request, session)
+
+
+@router.post("/blocklist/publish", response_class=HTMLResponse)
+def publish_submit(request: Request, version: str = Form(""), confirm: str = Form(""),
+                   session: Session = Depends(get_session), user: User = Depends(require_roles(*PUBLISHERS))) -> Response:
+    cfg = get_settings(request).domain(BlocklistSettings)
+    try:
+        if confirm != "yes":
+            raise InvalidInput("tick the box to confirm what will be published")
+        pub = publishing.publish(session, user, cfg, expect=int(version) if version.isdigit() else None)
+    except DomainError as exc:  # nothing changed, the list changed meanwhile, no signing key
+        session.rollback()
+        return _publish_form(request, session, error_messages(get_lang(request), exc), status=exc.status)
+    return RedirectResponse(f"/blocklist/publications/{pub.version}", status_code=303)
+
+
+@router.get("/blocklist/publications/{version}", response_class=HTMLResponse)
+def publication_page(version: int, request: Request, session: Session = Depends(get_session),
+                     user: User = Depends(require_roles(*READERS))) -> Response:
+    pub = publishing.publication(session, version)
+    files = [{"name": publishing.file_name(f), "art": f, "href": _feed_href(f), "signature_href": _feed_href(f, True)}
+             for f in publishing.files_of(session, pub)]
+    return render(request, "pages/blocklist/publication.html", {
+        "pub": pub, "files": files, "can_publish": user.role in service.DECIDER_ROLES})
+
+
+def _feed_href(art: BlocklistArtifact, signature: bool = False) -> str:
+    """Where subscribers fetch a published file (or its signature) on the feed, for this version."""
+    tail = "/signature" if signature else ""
+    if art.kind == "delta":
+        return f"{feed.router.prefix}/deltas/{art.from_version}/{art.version}{tail}"
+    return f"{feed.router.prefix}/snapshots/{art.format}{tail}?version={art.version}"
