@@ -49,16 +49,22 @@ async def import_measures(key: str, file: UploadFile = File(...), reason: str = 
                           user: User = Depends(require_scope("plan:write"))) -> dict[str, Any]:
     if not roles.can_edit_plan_text(user.role):
         raise PermissionDenied("only the plan office (coordinator) imports measures")
-    plan = svc.get_plan(session, key)
     fmt = upload_format(file.filename)
     data = await read_upload(file)
-    # parsed in a worker thread: a hostile workbook never holds the event loop (mamoru.xlsx limits)
-    rows = await run_in_threadpool(read_rows, data, fmt)
-    preview = await run_in_threadpool(preview_import, session, plan, rows, user, reason or DEFAULT_REASON)
+    # parsed, previewed and stored in a worker thread: neither a hostile workbook (mamoru.xlsx limits)
+    # nor the database holds the event loop
+    return await run_in_threadpool(_import_measures, key, data, fmt, reason or DEFAULT_REASON, expect, dry_run,
+                                   session, user)
+
+
+def _import_measures(key: str, data: bytes, fmt: str, reason: str, expect: str | None, dry_run: bool,
+                     session: Session, user: User) -> dict[str, Any]:
+    plan = svc.get_plan(session, key)
+    rows = read_rows(data, fmt)
+    preview = preview_import(session, plan, rows, user, reason)
     if dry_run:
         return preview_out(preview)
-    digest = expect or preview.digest()
-    result = await run_in_threadpool(confirm_import, session, plan, rows, user, reason or DEFAULT_REASON, digest)
+    result = confirm_import(session, plan, rows, user, reason, expect or preview.digest())
     return {**preview_out(preview), "imported": {"created": result.created, "amended": result.amended,
                                                  "reassigned": result.reassigned, "successions": result.successions,
                                                  "unchanged": result.unchanged}}

@@ -57,31 +57,44 @@ def import_page(key: str, request: Request, session: Session = Depends(get_sessi
 async def import_preview(key: str, request: Request, file: UploadFile = File(...), reason: str = Form(""),
                          session: Session = Depends(get_session),
                          user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
-    plan = svc.get_plan(session, key)
     reason = reason.strip() or DEFAULT_REASON
+    fmt = ""
     try:
         fmt = upload_format(file.filename)
-        data = await read_upload(file)
-        # parsed in a worker thread: a hostile workbook never holds the event loop (mamoru.xlsx limits)
-        rows = await run_in_threadpool(read_rows, data, fmt)
+        data: bytes | DomainError = await read_upload(file)
+    except DomainError as exc:
+        data = exc
+    # parsed, previewed and answered in a worker thread: neither a hostile workbook (mamoru.xlsx limits)
+    # nor the database holds the event loop
+    return await run_in_threadpool(_preview, key, request, data, fmt, file.filename or "", reason, session, user)
+
+
+def _preview(key: str, request: Request, data: bytes | DomainError, fmt: str, filename: str, reason: str,
+             session: Session, user: User) -> Response:
+    plan = svc.get_plan(session, key)
+    try:
+        if isinstance(data, DomainError):
+            raise data
+        rows = read_rows(data, fmt)
     except DomainError as exc:
         return _page(request, session, plan, problems=problems_of(exc), sent={"reason": reason}, status=exc.status)
-    preview = await run_in_threadpool(preview_import, session, plan, rows, user, reason)
+    preview = preview_import(session, plan, rows, user, reason)
     sent = {"data": base64.b64encode(data).decode("ascii"), "fmt": fmt, "reason": reason,
-            "digest": preview.digest(), "filename": file.filename or ""}
+            "digest": preview.digest(), "filename": filename}
     return _page(request, session, plan, preview, sent=sent, status=200 if not preview.refused else 422)
 
 
 @router.post("/plans/{key}/import/confirm", response_class=HTMLResponse)
-async def import_confirm(key: str, request: Request, data: str = Form(...), fmt: str = Form(...),
-                         digest: str = Form(...), reason: str = Form(DEFAULT_REASON),
-                         session: Session = Depends(get_session),
-                         user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+def import_confirm(key: str, request: Request, data: str = Form(...), fmt: str = Form(...),
+                   digest: str = Form(...), reason: str = Form(DEFAULT_REASON),
+                   session: Session = Depends(get_session),
+                   user: User = Depends(require_roles(roles.COORDINATOR))) -> Response:
+    """A plain function (FastAPI runs it in a worker thread): parsing and the database never hold the loop."""
     plan = svc.get_plan(session, key)
     try:
         raw = base64.b64decode(data, validate=True)
-        rows = await run_in_threadpool(read_rows, raw, upload_format(f"file.{fmt}"))
-        await run_in_threadpool(confirm_import, session, plan, rows, user, reason, digest)
+        rows = read_rows(raw, upload_format(f"file.{fmt}"))
+        confirm_import(session, plan, rows, user, reason, digest)
     except binascii.Error:
         session.rollback()
         return _page(request, session, plan, problems=["the file was not sent back whole: upload it again"],
