@@ -103,6 +103,10 @@ def test_revoke_of_an_unknown_id_exits_2_with_a_message(users: Cli) -> None:
     r = users("token", "revoke", "424242")
     assert r.exit_code == 2 and "424242" in r.stderr and r.stdout == ""
     assert users("token", "revoke", "first").exit_code == 2
+    for huge in ("2147483648", str(2**63)):  # beyond the id column's range (PostgreSQL: integer): no traceback
+        r = users("token", "revoke", huge)
+        assert r.exit_code == 2 and "Traceback" not in r.stderr + r.stdout, r.stderr
+        assert "out of the range" in r.stderr or f"no API token {huge}" in r.stderr, r.stderr
 
 
 @pytest.mark.parametrize("args", [

@@ -57,6 +57,36 @@ def test_my_tokens_create_list_revoke(client: TestClient, session: Any, make_use
     assert {e.actor for e in events} == {u.username}
 
 
+def test_a_token_made_with_an_expiring_token_expires_with_it(client: TestClient, session: Any, make_user: Any,
+                                                               api_token: Any) -> None:
+    """A leaked short-lived token cannot outlive itself by making a token that never expires (or a
+    longer-lived one); a browser session's token has the expiry it asks for."""
+    from mamoru.auth.service import create_token
+
+    u = make_user(roles.ANALYST)
+    parent = create_token(session, u, "short", ["plan:read", "flagger"], actor=u, expires_in_days=3)
+    session.commit()
+    limit = datetime.fromisoformat(token_info_expiry(session, parent.secret))
+    for body in ({"name": "forever", "scopes": ["plan:read"]},
+                 {"name": "longer", "scopes": ["plan:read"], "expires_in_days": 300}):
+        r = client.post("/api/v1/me/tokens", json=body, headers=bearer(parent.secret))
+        assert r.status_code == 201, r.text
+        assert r.json()["expires_at"] is not None
+        assert abs(datetime.fromisoformat(r.json()["expires_at"]) - limit) < timedelta(seconds=1)
+    r = client.post("/api/v1/me/tokens", json={"name": "sooner", "scopes": ["plan:read"], "expires_in_days": 1},
+                    headers=bearer(parent.secret))
+    assert datetime.fromisoformat(r.json()["expires_at"]) < limit - timedelta(days=1)  # a shorter life is kept
+    key = api_token(u, ["plan:read"], name="open-ended")  # no expiry: the child's is what it asks
+    r = client.post("/api/v1/me/tokens", json={"name": "child", "scopes": ["plan:read"]}, headers=bearer(key))
+    assert r.status_code == 201 and r.json()["expires_at"] is None
+
+
+def token_info_expiry(session: Any, secret: str) -> str:
+    t = token_of(session, secret)
+    assert t.expires_at is not None
+    return (t.expires_at if t.expires_at.tzinfo else t.expires_at.replace(tzinfo=UTC)).isoformat()
+
+
 @pytest.mark.parametrize("body,status", [
     ({"name": "x", "scopes": ["flagger"], "expires_in_days": 0}, 422),
     ({"name": "x", "scopes": ["flagger"], "expires_in_days": -2}, 422),

@@ -424,8 +424,9 @@ def _may_manage_tokens(owner: User, actor: User | None) -> None:
 
 
 def create_token(session: Session, owner: User, name: str, scopes: list[str], *, actor: User | None = None,
-                 expires_in_days: int | None = None) -> NewToken:
-    """Create an API token for `owner`, valid for `expires_in_days` days if given (else until revoked).
+                 expires_in_days: int | None = None, not_after: datetime | None = None) -> NewToken:
+    """Create an API token for `owner`, valid for `expires_in_days` days if given (else until revoked),
+    and never past `not_after` (a token made with another token lives no longer than it).
 
     Refuses (AuthError 400) an empty or long name, no scope, an unknown scope, an expiry that is not
     1 to TOKEN_MAX_DAYS days; (AuthError 403) a scope the owner's role may not hold; and
@@ -444,6 +445,8 @@ def create_token(session: Session, owner: User, name: str, scopes: list[str], *,
                 or not 1 <= expires_in_days <= TOKEN_MAX_DAYS:
             raise AuthError(f"the expiry is a whole number of days from 1 to {TOKEN_MAX_DAYS}")
         expires_at = utcnow() + timedelta(days=expires_in_days)
+    if not_after is not None and (expires_at is None or not_after < expires_at):
+        expires_at = not_after
     return _issue(session, owner, name, scopes, actor, expires_at)
 
 

@@ -10,6 +10,7 @@ from typing import NoReturn
 
 import typer
 from rich.console import Console
+from sqlalchemy.exc import DataError
 from sqlalchemy.orm import Session
 
 from mamoru.auth.models import User
@@ -88,6 +89,8 @@ def domain_errors() -> Iterator[None]:
         raise typer.Exit(exc.exit_code) from None
     except DomainError as exc:
         fail(str(exc), exc.exit_code)
+    except (DataError, OverflowError):  # an id beyond the column's range (2**31 on PostgreSQL): bad input
+        fail("a value is out of the range the database can hold (an id that large does not exist)", 2)
 
 
 def write_stdout(data: bytes | str) -> None:

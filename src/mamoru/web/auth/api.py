@@ -131,7 +131,8 @@ def _new_token(session: Session, user: User, body: TokenIn, principal: Principal
                                      " (sign in to the account page for those)")
     try:
         new = auth_service.create_token(session, user, body.name, body.scopes, actor=user,
-                                        expires_in_days=body.expires_in_days)
+                                        expires_in_days=body.expires_in_days,
+                                        not_after=principal.token.expires_at if principal.token else None)
     except auth_service.AuthError as exc:
         raise HTTPException(exc.code if exc.code != 400 else 422, str(exc)) from None
     return TokenOut(token=new.secret, **token_info(new.token).model_dump())
