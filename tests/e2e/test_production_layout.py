@@ -276,6 +276,10 @@ def _render(tmp_path: Path, addresses: dict[str, str]) -> list[tuple[str, str]]:
 
 def test_nginx_config_has_mamorus_body_limit_and_passes_nginx_t(tmp_path: Path) -> None:
     conf = (DEPLOY / "nginx" / "mamoru.conf").read_text()
+    # nginx is the edge: X-Forwarded-For is the connection's address alone, never a client's header with
+    # it appended (a client on a trusted address, 127.0.0.1, could name any address and get a fresh limit)
+    assert "$proxy_add_x_forwarded_for" not in conf and "$http_x_forwarded_for" not in conf
+    assert conf.count("proxy_set_header X-Forwarded-For $remote_addr;") == conf.count("server {") == 2
     limits = re.findall(r"client_max_body_size (\d+)m;", conf)
     assert limits and all(int(n) * 1024 * 1024 == MAX_REQUEST_BYTES for n in limits)
     nginx = nginx_binary()
