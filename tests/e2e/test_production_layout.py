@@ -75,6 +75,9 @@ def test_public_paths_reach_the_only_process_that_may_serve_them(layout: Product
             assert layout.answered_by(r) == layout.upstream("portal"), path
         r = c.post(layout.public + "/portal")
         assert r.status_code == 403 and layout.answered_by(r) == "-"  # the portal is read-only at the door too
+        for path in ("/portal", "/api/v1/health", "/report"):  # HEAD, as GET without the body
+            r = c.head(layout.public + path)
+            assert r.status_code == 200 and r.content == b"", path
         r = c.get(layout.public + "/api/v1/blocklist/keys")
         assert r.status_code == 200 and layout.answered_by(r) == layout.upstream("feed")
         assert c.post(layout.public + "/api/v1/match", json={"hashes": ["0" * 64]}).status_code == 401

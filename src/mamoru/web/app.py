@@ -121,8 +121,31 @@ def create_app(settings: Settings, database: Database | None = None) -> FastAPI:
         matching_web.api.ready_before_serving(app)
     app.add_middleware(BodyFirst, seconds=settings.body_seconds)  # a slow body holds no place, thread or lock
     app.add_middleware(limits.AnswerLater)  # a slowed answer (wrong passwords) waits outside the queue and the session
-    app.add_middleware(BodyLimit)  # outermost: refuses oversize bodies before anything reads them
+    app.add_middleware(BodyLimit)  # refuses oversize bodies before anything reads them
+    app.add_middleware(HeadAsGet)  # outermost: HEAD is every GET route's, without the body
     return app
+
+
+class HeadAsGet:
+    """HEAD answered as the GET of the same address, with its status and headers and no body (RFC 9110
+    9.3.2): monitors and link checkers ask HEAD, and FastAPI's routes name GET only (they answered 405)."""
+
+    def __init__(self, app: Any) -> None:
+        self.app = app
+
+    async def __call__(self, scope: dict[str, Any], receive: Any, send: Any) -> None:
+        if scope["type"] != "http" or scope["method"] != "HEAD":
+            await self.app(scope, receive, send)
+            return
+
+        async def headers_only(message: dict[str, Any]) -> None:
+            if message["type"] == "http.response.body":
+                if message.get("more_body", False):
+                    return
+                message = {"type": "http.response.body", "body": b"", "more_body": False}
+            await send(message)
+
+        await self.app({**scope, "method": "GET"}, receive, headers_only)
 
 
 def app_from_env() -> FastAPI:
