@@ -75,6 +75,7 @@ def test_public_paths_reach_the_only_process_that_may_serve_them(layout: Product
             assert layout.answered_by(r) == layout.upstream("portal"), path
         r = c.post(layout.public + "/portal")
         assert r.status_code == 403 and layout.answered_by(r) == "-"  # the portal is read-only at the door too
+        assert r.headers.get("server") == "nginx"  # no version (server_tokens off)
         for path in ("/portal", "/api/v1/health", "/report"):  # HEAD, as GET without the body
             r = c.head(layout.public + path)
             assert r.status_code == 200 and r.content == b"", path
