@@ -137,6 +137,9 @@ async def read_upload(file: Any, limit: int = UPLOAD_LIMIT_BYTES) -> bytes:
 
 NO_FILES_MESSAGE = "mamoru takes no files: send only the address (URL) of the page."
 """The refusal of a file sent to a route that takes none (translated in messages.po)."""
+NO_FILES_API_MESSAGE = ("mamoru takes no files: send JSON, as this operation's documentation says "
+                        "(images are hashed where they are; only hashes are sent).")
+"""The API's refusal (always English, as the API's other refusals)."""
 
 
 def is_multipart(content_type: str | bytes | None) -> bool:
@@ -194,8 +197,8 @@ class NoFilesUnlessUploaded:
 
         request = Request(scope)
         if str(scope.get("path", "")).startswith("/api/"):  # the API answers in English, as its other refusals
-            body = json.dumps({"detail": NO_FILES_MESSAGE,
-                               "problems": [{"row": None, "field": "body", "reason": NO_FILES_MESSAGE}]})
+            body = json.dumps({"detail": NO_FILES_API_MESSAGE,
+                               "problems": [{"row": None, "field": "body", "reason": NO_FILES_API_MESSAGE}]})
             response: Any = _json_response(body, 415)
         else:
             from mamoru.web.templating import render

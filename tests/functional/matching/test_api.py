@@ -58,7 +58,7 @@ def test_refusals(client: Any, world: dict[str, Any], make_user: Callable[..., A
     assert lone.status_code == 422 and "8 PDQ hashes" in lone.text  # a bare hash has no rotations
     files = {"file": ("a.png", b"\x89PNG....", "image/png")}
     upload = client.post("/api/v1/match", files=files, headers={"Authorization": f"Bearer {world['token']}"})
-    assert upload.status_code == 415 and "takes no files" in upload.json()["detail"]  # refused unread: no image upload
+    assert upload.status_code == 415 and "takes no files" in upload.json()["detail"] and "URL" not in upload.json()["detail"]  # refused unread: no image upload
     assert client.post("/api/v1/match", json={"hashes": [world["shared"][0]]}).status_code in (401, 403)
 
 
