@@ -270,8 +270,13 @@ def build(args: argparse.Namespace, owner_url: str, keys: dict[str, Path]) -> tu
     if missing:
         raise SystemExit(f"{args.deploy / 'Procfile'} has no line for {', '.join(missing)}")
     procs, addresses = [], {}
+    for which, port in (("public", args.public_port), ("staff", args.staff_port)):
+        addresses[which] = f"{args.host}:{port or free_port(args.host)}"
     for i, name in enumerate(n for n in lines if n != "nginx"):
         env = process_env(name, owner_url, args.role_prefix, run_dir, keys)
+        # the two listeners' addresses, for the links from one to the other (Log in, Report, the feed)
+        env.setdefault("MAMORU_PUBLIC_URL", f"http://{addresses['public']}")
+        env.setdefault("MAMORU_STAFF_URL", f"http://{addresses['staff']}")
         if name in WEB_ROLES:
             env["PORT"] = str(args.base_port + i if args.base_port else free_port("127.0.0.1"))
             addresses[name] = f"127.0.0.1:{env['PORT']}"
@@ -280,8 +285,6 @@ def build(args: argparse.Namespace, owner_url: str, keys: dict[str, Path]) -> tu
         write_env_file(run_dir / "env" / f"{name}.env", env)
         procs.append(Process(name, command_for(lines[name], env), env, int(env["PORT"]) if "PORT" in env else None,
                              f"{args.role_prefix}_{database_role(name)}"))
-    for which, port in (("public", args.public_port), ("staff", args.staff_port)):
-        addresses[which] = f"{args.host}:{port or free_port(args.host)}"
     nginx_dir = run_dir / "nginx"
     for d in ("logs", *(f"temp/{k}" for k in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))):
         (nginx_dir / d).mkdir(parents=True, exist_ok=True)

@@ -92,6 +92,19 @@ def _networks(text: str) -> tuple[IPv4Network | IPv6Network, ...]:
     return tuple(ip_network(part.strip(), strict=False) for part in text.split(",") if part.strip())
 
 
+def _base_url(text: str) -> str:
+    from urllib.parse import urlsplit
+
+    text = text.strip().rstrip("/")
+    if not text:
+        return ""
+    parts = urlsplit(text)
+    if parts.scheme not in ("http", "https") or not parts.hostname or parts.path or parts.query or parts.fragment:
+        raise ValueError(f"{text!r} is not http(s)://host[:port]")
+    return text
+
+
+BASE_URL = Parser(_base_url, "http(s)://host[:port], nothing after it")
 NETWORKS = Parser(_networks, "addresses or networks separated by commas, e.g. 127.0.0.1,10.0.0.0/8")
 
 
@@ -190,6 +203,12 @@ class Settings:
         "right-most address that is not itself a trusted proxy keys the rate limits (never stored or logged). Empty: "
         "X-Forwarded-For is ignored and the connection's address is the client's.", (), parse=NETWORKS,
         default_doc="(none)")
+    public_url: str = setting("MAMORU_PUBLIC_URL", "The public listener's address as people reach it (e.g. "
+                              "https://mamoru.example.jp), for links to it from staff pages (the report form, the "
+                              "blocking list's feed). Empty: the same address as the page.", "", parse=BASE_URL)
+    staff_url: str = setting("MAMORU_STAFF_URL", "The staff listener's address as staff reach it (e.g. "
+                             "https://staff.mamoru.example.jp), for the public pages' Log in link. Empty: the same "
+                             "address as the page.", "", parse=BASE_URL)
     max_requests: int = setting("MAMORU_MAX_REQUESTS", "Requests one server process works on at once (on "
                                 "PostgreSQL; the database pool holds as many connections, plus 8).", 32,
                                 parse=POSITIVE_INTEGER)

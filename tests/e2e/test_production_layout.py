@@ -73,6 +73,8 @@ def test_public_paths_reach_the_only_process_that_may_serve_them(layout: Product
             r = c.get(layout.public + path)
             assert r.status_code == 200, path
             assert layout.answered_by(r) == layout.upstream("portal"), path
+        # the public pages' Log in goes to the staff listener (MAMORU_STAFF_URL, set by the launcher)
+        assert f'href="{layout.staff}/login"' in c.get(layout.public + "/portal").text
         r = c.post(layout.public + "/portal")
         assert r.status_code == 403 and layout.answered_by(r) == "-"  # the portal is read-only at the door too
         assert r.headers.get("server") == "nginx"  # no version (server_tokens off)

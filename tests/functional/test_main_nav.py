@@ -46,3 +46,30 @@ def test_a_page_of_no_section_marks_none_and_the_mark_is_visible(client, loaded,
     assert _current(client.get("/").text) == ["/"]
     css = (STATIC_DIR / "mamoru.css").read_text()
     assert re.search(r'header\.site nav a\[aria-current="page"\] \{[^}]*border-bottom: 3px solid', css)
+
+
+def test_links_to_the_other_listener_follow_the_configured_addresses(client) -> None:  # type: ignore[no-untyped-def]
+    """In the production layout the public pages and the staff pages are on two listeners: the public
+    pages' Log in goes to the staff listener, the staff pages' report link to the public one
+    (MAMORU_STAFF_URL, MAMORU_PUBLIC_URL). Unset (`make run`: one address), they stay relative."""
+    import dataclasses
+
+    page = client.get("/portal").text
+    assert 'href="/login?next=/portal"' in page and 'href="/report"' in page
+    settings = client.app.state.settings
+    client.app.state.settings = dataclasses.replace(settings, public_url="https://mamoru.example.test",
+                                                    staff_url="https://staff.example.test")
+    try:
+        page = client.get("/portal").text
+    finally:
+        client.app.state.settings = settings
+    assert 'href="https://staff.example.test/login"' in page and 'href="/login' not in page
+    assert 'href="https://mamoru.example.test/report"' in page and 'href="/report"' not in page
+
+
+@pytest.mark.parametrize("value", ["mamoru.example.test", "ftp://x.example.test", "https://x.example.test/path"])
+def test_a_listener_address_is_a_scheme_and_host_only(value: str) -> None:
+    from mamoru.config import Settings
+
+    with pytest.raises(ValueError, match="MAMORU_PUBLIC_URL"):
+        Settings.from_env({"MAMORU_PUBLIC_URL": value})

@@ -78,6 +78,10 @@ def render(request: Request, name: str, context: dict[str, Any] | None = None,
         "role_label": lambda role: ROLE_LABELS.get(role, (role, role))[0 if lang == "en" else 1],
         "user": user,
         "csrf_token": deps.csrf_token_for(request),
+        # links to the other listener (MAMORU_PUBLIC_URL, MAMORU_STAFF_URL; empty: this one)
+        "public_href": lambda href: request.app.state.settings.public_url + href,
+        "staff_href": lambda href: request.app.state.settings.staff_url + href,
+        "staff_elsewhere": bool(request.app.state.settings.staff_url),
         "path": request.url.path,
     }
     ctx.update(context or {})

@@ -5,6 +5,7 @@ in the page in the reader's language, never a 500 or JSON."""
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import re
 import secrets
@@ -74,10 +75,19 @@ def test_publish_from_the_page_and_see_the_publication(session: Session, client,
     assert shown.status_code == 200
     assert _text(shown, "published-by") == senior.username and _text(shown, "entry-count") == f"{pub.entry_count} entries"
     assert re.fullmatch(r"\d{4}-\d\d-\d\d \d\d:\d\d JST", _text(shown, "published-at"))
-    for fmt in ("rpz", "hosts", "csv", "json", "hashed"):
-        assert f'href="/api/v1/blocklist/snapshots/{fmt}?version={now}"' in shown.text
-        assert f'href="/api/v1/blocklist/snapshots/{fmt}/signature?version={now}"' in shown.text
-    assert f'href="/api/v1/blocklist/deltas/{first.version}/{now}/signature"' in shown.text
+    for fmt in ("rpz", "hosts", "csv", "json", "hashed"):  # addresses for a subscriber's fetcher (a token needed)
+        assert f'<code>/api/v1/blocklist/snapshots/{fmt}?version={now}</code>' in shown.text
+        assert f'<code>/api/v1/blocklist/snapshots/{fmt}/signature?version={now}</code>' in shown.text
+    assert f'<code>/api/v1/blocklist/deltas/{first.version}/{now}/signature</code>' in shown.text
+    # on the staff listener, the feed's addresses are the public listener's (MAMORU_PUBLIC_URL)
+    settings = client.app.state.settings
+    client.app.state.settings = dataclasses.replace(settings, public_url="https://mamoru.example.test")
+    try:
+        public = client.get(f"/blocklist/publications/{now}?lang=en").text
+    finally:
+        client.app.state.settings = settings
+    assert f'<code>https://mamoru.example.test/api/v1/blocklist/snapshots/rpz?version={now}</code>' in public
+    assert 'href="https://mamoru.example.test/report"' in public or "/hotline" in public  # the header's report link
     assert pub.key_id in shown.text
     rpz = next(f for f in publishing.files_of(session, pub) if f.format == "rpz")
     assert rpz.sha256[:16] in shown.text and json.loads(rpz.signature)["sha256"] == rpz.sha256
