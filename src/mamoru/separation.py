@@ -14,7 +14,8 @@ against PostgreSQL):
 
 - portal: SELECT on the public plan and follow-up tables only, and on some of them only the published
   rows (row-level security, `PORTAL_ROWS`: published rounds and their accepted entries, published
-  prefecture tables, published awareness material, active help services, decided plans); nothing of
+  prefecture tables, approved indicator values and published ones later withdrawn, published awareness
+  material, active help services, decided plans); nothing of
   agencies' contacts, entry histories, meetings, self-assessments, accounts, audit log, hotline,
   banks or blocking list;
 - intake (the public report form alone): INSERT on the hotline's inbox (hl_inbox) and USAGE on its
@@ -143,6 +144,9 @@ PORTAL_ROWS: Mapping[str, str] = MappingProxyType({
     "fu_rounds": "state = 'published'",
     "fu_entries": "state = 'accepted' AND round_id IN (SELECT id FROM fu_rounds)",
     "fu_prefecture_status": "measure_id IN (SELECT measure_id FROM fu_prefecture_publications)",
+    # approved values (superseded ones too: "corrects ...") and published values later withdrawn (the
+    # public page notes the withdrawal), as followup.indicators.public_values asks; never a draft
+    "fu_indicator_values": "approved_at IS NOT NULL AND review IN ('approved', 'withdrawn')",
     "fu_consultation_services": "active",
     "fu_awareness_materials": "published AND retired_at IS NULL",
     "fu_round_errata": "round_id IN (SELECT id FROM fu_rounds)",
@@ -153,7 +157,8 @@ PORTAL_ROWS: Mapping[str, str] = MappingProxyType({
 })
 """Rows the portal's user sees of these tables (row-level security; the subqueries read through the
 portal's own policies, so a measure of a draft plan is hidden with its plan). The portal's queries
-ask for the same rows (publication.published_rounds, report.build(public=True), materials(published_only)...);
+ask for the same rows (publication.published_rounds, report.build(public=True), materials(published_only),
+indicators.public_values...);
 the policy makes the database refuse the rest even if a query forgot to."""
 
 REMINDER_USER_COLUMNS = ("active", "agency_code", "email", "preferred_lang", "role", "username")

@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, create_engine, make_url, text
@@ -341,12 +342,18 @@ class Made:
     published_prefectures: int = 0  # a measure whose prefecture table is published
     unpublished_prefectures: int = 0
     admin_token: str = ""
+    public_values: list[int] = field(default_factory=list)  # approved (one superseded) and withdrawn after
+    hidden_values: list[int] = field(default_factory=list)  # a draft and a draft withdrawn: never public
 
 
 ACCEPTED_TEXT = "公開された報告 separated-accepted"
 DRAFT_TEXT = "未公開の下書き separated-draft"
 ERRATUM_TEXT = "公表後の訂正 separated-erratum"
 PUBLIC_MEETING_TEXT, PRIVATE_MEETING_TEXT = "公開の会議 separated-meeting", "非公開の会議 separated-private"
+INDICATOR = "separated-indicator"
+# an indicator's values: approved, its approved correction, approved then withdrawn, a draft, a withdrawn draft
+APPROVED_VALUE, CORRECTED_VALUE, WITHDRAWN_VALUE, DRAFT_VALUE, WITHDRAWN_DRAFT_VALUE = 1111, 1212, 1313, 4747, 4848
+WITHDRAWN_REASON, DRAFT_NOTE = "公表後の取下げ separated-withdrawn", "未承認の値 separated-value-draft"
 
 
 def _data_in_every_domain(session: Session) -> Made:
@@ -425,8 +432,32 @@ def _data_in_every_domain(session: Session) -> Made:
     session.add(AgencyProfile(agency_id=agency.id, focal_point="Focal point", contact_email="focal@agency.example",
                               contact_phone="03-0000-0000"))
     session.add(Plan(key="separated-draft-plan", title_en="A plan in draft", title_ja="草案", status="draft"))
+    _indicator_values(session, made)
     session.commit()
     return made
+
+
+def _indicator_values(session: Session, made: Made) -> None:
+    """An indicator with a value approved and then corrected (both public), one approved and then
+    withdrawn (public, its withdrawal noted), a draft and a draft withdrawn (never public)."""
+    from tests.factories.followup import public_value
+    from tests.factories.users import user
+
+    from mamoru.followup import indicator_values as ivals
+    from mamoru.followup.indicators import define_indicator
+
+    ind = define_indicator(session, None, INDICATOR, {"title_en": "Separated", "title_ja": "分離の指標",
+                                                      "period_type": "calendar"})
+    first = public_value(session, ind, "2020", APPROVED_VALUE, source="test")
+    corrected = public_value(session, ind, "2020", CORRECTED_VALUE, corrects=first, source="test")
+    withdrawn = public_value(session, ind, "2021", WITHDRAWN_VALUE, source="test")
+    office = user(session, "coordinator")
+    ivals.withdraw_value(session, office, ind, withdrawn, WITHDRAWN_REASON)
+    draft = ivals.add_value(session, office, ind, "2022", DRAFT_VALUE, source="test", note=DRAFT_NOTE)
+    dropped = ivals.add_value(session, office, ind, "2023", WITHDRAWN_DRAFT_VALUE, source="test", note=DRAFT_NOTE)
+    ivals.withdraw_value(session, office, ind, dropped, "entered by mistake")
+    made.public_values = [first.id, corrected.id, withdrawn.id]
+    made.hidden_values = [draft.id, dropped.id]
 
 
 @pytest.fixture(scope="module")
@@ -724,6 +755,10 @@ def test_portal_user_sees_published_rows_only(separated: tuple[str, str, Made], 
         "decisions": "SELECT text_ja FROM fu_decisions WHERE text_ja LIKE '%separated-%' ORDER BY text_ja",
         "actions": "SELECT text_ja FROM fu_action_items WHERE text_ja LIKE '%separated-%' ORDER BY text_ja",
         "errata": "SELECT text_ja FROM fu_round_errata ORDER BY id",
+        "values": f"SELECT v.id FROM fu_indicator_values v JOIN fu_indicators i ON i.id = v.indicator_id "
+                  f"WHERE i.code = '{INDICATOR}' ORDER BY v.id",
+        "draft values": "SELECT value FROM fu_indicator_values WHERE review = 'draft' OR approved_at IS NULL "
+                        f"OR note = '{DRAFT_NOTE}'",
     }
 
     def read(role: str | None) -> dict[str, list[object]]:
@@ -747,6 +782,9 @@ def test_portal_user_sees_published_rows_only(separated: tuple[str, str, Made], 
     assert portal["materials"] == [made.published_material]
     assert portal["prefectures"] == [made.published_prefectures]
     assert "separated-draft-plan" not in portal["plans"] and portal["plans"]
+    assert everything["values"] == sorted(made.public_values + made.hidden_values)
+    assert sorted(everything["draft values"]) == [DRAFT_VALUE, WITHDRAWN_DRAFT_VALUE]
+    assert portal["values"] == made.public_values and portal["draft values"] == []
     engine = create_engine(as_user(url, f"{prefix}_portal"))
     try:
         with engine.connect() as conn:  # every measure of a decided plan is there
@@ -793,6 +831,31 @@ def test_portal_user_sees_published_rows_only(separated: tuple[str, str, Made], 
         assert client.get("/api/v1/plans/separated-draft-plan").status_code == 404
         for page_path in ("/portal/help", "/portal/indicators", "/agencies", "/timeline", "/definitions", "/"):
             assert client.get(page_path).status_code == 200, page_path
+        _indicator_served_published_only(client)
+
+
+def _indicator_served_published_only(client: Any) -> None:
+    """The indicator's page, downloads and API as the portal's user: the corrected value with the one
+    it corrects, the withdrawal with its reason, no draft."""
+    page = client.get(f"/portal/indicators/{INDICATOR}")
+    assert page.status_code == 200, page.text[:300]
+    assert WITHDRAWN_REASON in page.text and "1,212" in page.text and DRAFT_NOTE not in page.text
+    assert "4,747" not in page.text and "4,848" not in page.text
+    data = client.get(f"/portal/indicators/{INDICATOR}/data.json")
+    assert data.status_code == 200
+    shown = data.json()
+    assert [(v["period"], v["value"], v["corrects"]) for v in shown["values"]] == [
+        ("2020", CORRECTED_VALUE, [APPROVED_VALUE])]
+    assert [(w["period"], w["reason"]) for w in shown["withdrawn"]] == [("2021", WITHDRAWN_REASON)]
+    csv = client.get(f"/portal/indicators/{INDICATOR}/data.csv")
+    assert csv.status_code == 200 and "1212" in csv.text and "4747" not in csv.text and "4848" not in csv.text
+    api = client.get(f"/api/v1/followup/indicators/{INDICATOR}")
+    assert api.status_code == 200, api.text[:300]
+    told = api.json()
+    assert sorted(v["value"] for v in told["values"]) == [APPROVED_VALUE, CORRECTED_VALUE]
+    assert [w["reason"] for w in told["withdrawn"]] == [WITHDRAWN_REASON]
+    everything = client.get("/portal/data/indicators.json")
+    assert everything.status_code == 200 and "4747" not in everything.text and "1212" in everything.text
 
 
 def _measure_of(url: str, entry_id: int) -> str:
