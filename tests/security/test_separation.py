@@ -32,6 +32,7 @@ SECRET_TABLES = ["hl_cases", "hl_reports", "hash_banks", "hash_bank_entries", "b
                  "blocklist_artifacts", "users", "api_tokens", "web_sessions", "audit_events"]
 # What each process role's PostgreSQL user may do, table by table, after `mamoru db roles --apply`:
 # S SELECT, I INSERT, U UPDATE, D DELETE, u UPDATE of the columns in EXPECTED_COLUMN_UPDATES only,
+# s SELECT of the columns in EXPECTED_COLUMN_SELECTS only,
 # "." a privilege it lacks, "-" nothing at all. Why, per role (the routers each serves are its
 # web/<group>/__init__.py ROUTES):
 # - portal: web/portal, web/plan (GET only), web/blocklist/notice: the public plan and follow-up
@@ -51,9 +52,10 @@ SECRET_TABLES = ["hl_cases", "hl_reports", "hash_banks", "hash_bank_entries", "b
 # - intake: the report form: INSERT into hl_inbox without reading it back, the rate-limit counters;
 #   the status lookup by receipt through the function hl_receipt_status (EXPECTED_FUNCTIONS), no table.
 # - matcher: the match API: reads the banks, writes its state, snapshots, platforms' choices and
-#   counters, INSERTs platforms' reports into hl_inbox; API tokens only (no web_sessions).
+#   counters, INSERTs platforms' reports into hl_inbox; API tokens only (no web_sessions): of users
+#   the token owner's columns ("s", EXPECTED_COLUMN_SELECTS), never password_hash.
 # - feed: the subscribers' feed: published files (publications, artifacts), its access log (S I);
-#   API tokens only.
+#   API tokens only, users as the matcher.
 # - office_worker (the database user of the office's worker, `mamoru work` as MAMORU_ROLE=office: the
 #   follow-up's reminders only): reads open rounds, their entries and agencies, of users only the
 #   columns of EXPECTED_COLUMN_SELECTS ("s": never password_hash), records each reminder once
@@ -130,7 +132,7 @@ pillars                     S...     SIUD     -        -        -        -      
 plans                       S...     SIUD     -        -        -        -       -
 prefectures                 S...     SIUD     -        -        -        -       -
 timeline_events             S...     SIUD     -        -        -        -       -
-users                       -        SIu.     SI..     -        S...     S...    s...
+users                       -        SIu.     SI..     -        s...     s...    s...
 web_sessions                -        SIuD     SIuD     -        -        -       -
 worker_rounds               S...     S...     SIUD     S...     S...     S...    SIU.
 """
@@ -140,8 +142,11 @@ EXPECTED_COLUMN_UPDATES = {
     ("web_sessions", "office"): ("expires_at", "last_seen_at"), ("web_sessions", "hotline"): ("expires_at", "last_seen_at"),
     ("users", "office"): ("active", "agency_code", "display_name", "email", "preferred_lang", "role"),
 }
+TOKEN_OWNER = ("active", "agency_code", "created_at", "created_by_id", "display_name", "email", "id",
+               "preferred_lang", "role", "username")  # every column of users but password_hash
 EXPECTED_COLUMN_SELECTS = {
     ("users", "office_worker"): ("active", "agency_code", "email", "preferred_lang", "role", "username"),
+    ("users", "matcher"): TOKEN_OWNER, ("users", "feed"): TOKEN_OWNER,
 }
 """(table, role) -> the columns the role may SELECT where it may not SELECT the whole table ("s")."""
 EXPECTED_FUNCTIONS = {"hl_receipt_status(text)": {"intake", "hotline"}}
@@ -971,3 +976,49 @@ def test_the_office_workers_user_sends_reminders_and_reads_nothing_else(separate
                 conn.execute(text(sql))
     finally:
         worker_db.engine.dispose()
+
+
+def test_token_processes_read_every_column_the_orm_loads_of_a_user_but_the_password_hash() -> None:
+    """The matcher's and feed's users get SELECT on the columns a token's owner is loaded with (a
+    column added to users, loaded by the ORM, would fail there): password_hash is deferred, not one."""
+    from sqlalchemy import inspect
+
+    from mamoru.auth.models import User
+    from mamoru.separation import TOKEN_USER_COLUMNS, privileges
+
+    loaded = {a.key for a in inspect(User).column_attrs if not a.deferred}
+    assert set(TOKEN_USER_COLUMNS) == loaded and "password_hash" not in loaded
+    assert set(TOKEN_OWNER) == {c.name for c in User.__table__.columns} - {"password_hash"}
+    for role in ("matcher", "feed"):
+        assert privileges(role)["users"] == (f"SELECT ({', '.join(TOKEN_USER_COLUMNS)})",)
+
+
+def test_matcher_and_feed_users_check_tokens_without_reading_password_hashes(separated: tuple[str, str, Made]) -> None:
+    """The reported leak: the matcher's and feed's users could read every account's password hash.
+    Now `SELECT password_hash FROM users` (or `*`) is permission denied for them, while a token's
+    lookup works as each process does it: the matcher's Core statement (matching.callers) and the
+    feed's ORM lookup (auth.service.find_token, the owner loaded without the deferred hash)."""
+    from mamoru.auth import service as auth
+    from mamoru.matching.callers import token_caller
+
+    url, prefix, made = separated
+    for role in ("matcher", "feed"):
+        db = Database(make_engine(as_user(url, f"{prefix}_{role}")))
+        try:
+            for sql in ("SELECT password_hash FROM users", "SELECT * FROM users",
+                        "SELECT username FROM users WHERE password_hash LIKE '%'"):
+                with db.engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
+                    conn.execute(text(sql))
+            if role == "matcher":  # its match API's hot path (it alone reads the platforms' banks)
+                with db.engine.begin() as conn:
+                    caller = token_caller(conn, made.admin_token)
+                    assert caller is not None and caller.role == "administrator"
+                    assert token_caller(conn, "mmr_made-up") is None
+            with db.session() as s:
+                token = auth.find_token(s, made.admin_token)
+                assert token is not None and token.user.role == "administrator" and token.name == "admin"
+                assert token.user.username.startswith("administrator-")
+                assert auth.find_token(s, "mmr_made-up") is None
+                s.commit()
+        finally:
+            db.engine.dispose()
