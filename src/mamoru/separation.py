@@ -2,7 +2,7 @@
 
 mamoru runs as separate processes (MAMORU_ROLE: portal, office, hotline, intake, matcher, feed). Settings
 keep the credentials apart; this module makes the database enforce it too. A role's grants are, for
-each table, the privileges SELECT, INSERT, UPDATE, DELETE, or UPDATE of named columns only:
+each table, the privileges SELECT, INSERT, UPDATE, DELETE, or SELECT or UPDATE of named columns only:
 
 - whole domains, by the module that defines their models (`read`: SELECT, `write`: INSERT, UPDATE,
   DELETE), so a table added to a domain follows its domain's grants without anyone editing a list;
@@ -14,7 +14,8 @@ against PostgreSQL):
 
 - portal: SELECT on the public plan and follow-up tables only, and on some of them only the published
   rows (row-level security, `PORTAL_ROWS`: published rounds and their accepted entries, published
-  prefecture tables, published awareness material, active help services, decided plans); nothing of
+  prefecture tables, approved indicator values and published ones later withdrawn, published awareness
+  material, active help services, decided plans); nothing of
   agencies' contacts, entry histories, meetings, self-assessments, accounts, audit log, hotline,
   banks or blocking list;
 - intake (the public report form alone): INSERT on the hotline's inbox (hl_inbox) and USAGE on its
@@ -33,7 +34,8 @@ against PostgreSQL):
   agency_code, display_name, email, preferred_lang and active, and no other column of users; nobody UPDATEs a
   user's username or password (passwords are a command-line operation, run as the owner), nor a
   token's scopes, owner, secret or expiry, nor DELETEs either;
-- matcher, feed (API tokens only, no sign-in page, no web sessions): read users and tokens, update
+- matcher, feed (API tokens only, no sign-in page, no web sessions): read tokens and, of users, the
+  columns a token's owner is loaded with (SELECT of named columns: never the password hash), update
   a token's last_used_at; the matcher reads the matching tables (the hash banks only read), writes
   its own state and counters, and may INSERT into hl_inbox (platforms' match reports) and read
   nothing there; the feed reads the published files of the blocking list (blocklist_publications,
@@ -82,7 +84,7 @@ RECEIPT_STATUS = "hl_receipt_status(text)"  # a report's coarse state for its re
 PRIVILEGES = ("SELECT", "INSERT", "UPDATE", "DELETE")
 
 Privileges = tuple[str, ...]
-"""Privileges on one table: "SELECT", "INSERT", "UPDATE", "DELETE", or "UPDATE (col, col)"."""
+"""Privileges on one table: "SELECT", "INSERT", "UPDATE", "DELETE", or "SELECT (col, col)", "UPDATE (col, col)"."""
 
 
 def _frozen(d: dict[str, Privileges]) -> Mapping[str, Privileges]:
@@ -103,8 +105,14 @@ class RoleGrants:
 READ = ("SELECT",)
 WHOLE = ("SELECT", "INSERT", "UPDATE", "DELETE")
 TOKEN_USE = ("SELECT", "UPDATE (last_used_at)")
-# Processes that take API tokens only (matcher, feed): check a token and its owner, note its use.
-TOKEN_LOGIN: dict[str, Privileges] = {"users": READ, "api_tokens": TOKEN_USE}
+TOKEN_USER_COLUMNS = ("active", "agency_code", "created_at", "created_by_id", "display_name", "email", "id",
+                      "preferred_lang", "role", "username")
+"""What a token check reads of its owner: the columns the ORM loads of a User (auth.service.find_token;
+password_hash is deferred, so not among them) and more than matching.callers' Core lookup needs."""
+# Processes that take API tokens only (matcher, feed): check a token and its owner, note its use;
+# of users the owner's columns only, never the password hash.
+TOKEN_LOGIN: dict[str, Privileges] = {"users": (f"SELECT ({', '.join(TOKEN_USER_COLUMNS)})",),
+                                      "api_tokens": TOKEN_USE}
 # Processes with the sign-in page and the account pages (office, hotline; web/auth ROUTES).
 SIGN_IN: dict[str, Privileges] = {
     "users": ("SELECT", "INSERT"),  # the administrator's user pages and API create accounts
@@ -143,6 +151,9 @@ PORTAL_ROWS: Mapping[str, str] = MappingProxyType({
     "fu_rounds": "state = 'published'",
     "fu_entries": "state = 'accepted' AND round_id IN (SELECT id FROM fu_rounds)",
     "fu_prefecture_status": "measure_id IN (SELECT measure_id FROM fu_prefecture_publications)",
+    # approved values (superseded ones too: "corrects ...") and published values later withdrawn (the
+    # public page notes the withdrawal), as followup.indicators.public_values asks; never a draft
+    "fu_indicator_values": "approved_at IS NOT NULL AND review IN ('approved', 'withdrawn')",
     "fu_consultation_services": "active",
     "fu_awareness_materials": "published AND retired_at IS NULL",
     "fu_round_errata": "round_id IN (SELECT id FROM fu_rounds)",
@@ -153,7 +164,8 @@ PORTAL_ROWS: Mapping[str, str] = MappingProxyType({
 })
 """Rows the portal's user sees of these tables (row-level security; the subqueries read through the
 portal's own policies, so a measure of a draft plan is hidden with its plan). The portal's queries
-ask for the same rows (publication.published_rounds, report.build(public=True), materials(published_only)...);
+ask for the same rows (publication.published_rounds, report.build(public=True), materials(published_only),
+indicators.public_values...);
 the policy makes the database refuse the rest even if a query forgot to."""
 
 REMINDER_USER_COLUMNS = ("active", "agency_code", "email", "preferred_lang", "role", "username")
@@ -218,7 +230,7 @@ def tables_by_module() -> dict[str, list[str]]:
 
 def privileges(role: str) -> dict[str, Privileges]:
     """Every table the role may touch, with its privileges (table-level first, then column-level
-    UPDATE; an UPDATE of the whole table replaces one of columns), sorted by table."""
+    SELECT or UPDATE; a privilege on the whole table replaces the same one of columns), sorted by table."""
     grants = PROCESS_GRANTS[role]
     by_module = tables_by_module()
     known = {t for tables in by_module.values() for t in tables}
@@ -249,8 +261,9 @@ def privileges(role: str) -> dict[str, Privileges]:
     result: dict[str, Privileges] = {}
     for table in sorted(out):
         held = out[table]
-        if "UPDATE" in held:
-            held = [p for p in held if not p.startswith("UPDATE (")]
+        for whole in ("SELECT", "UPDATE"):
+            if whole in held:
+                held = [p for p in held if not p.startswith(f"{whole} (")]
         result[table] = tuple(sorted(held, key=order))
     return result
 

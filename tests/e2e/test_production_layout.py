@@ -69,7 +69,10 @@ def test_public_paths_reach_the_only_process_that_may_serve_them(layout: Product
         assert layout.answered_by(r) == layout.upstream("intake")
         r = c.post(layout.public + "/api/v1/report/status", json={"receipt": "R261202-ABCD-EFGH-JKMN-PQRS"})
         assert r.status_code == 404 and layout.answered_by(r) == layout.upstream("intake")
-        for path in ("/portal", "/", "/portal/indicators", "/api/v1/plans"):
+        # an indicator's page and downloads read its values as the portal's user (row-level security)
+        for path in ("/portal", "/", "/portal/indicators", "/api/v1/plans", "/portal/indicators/cp-victims",
+                     "/portal/indicators/cp-victims/data.csv", "/portal/indicators/cp-victims/data.json",
+                     "/api/v1/followup/indicators/cp-victims", "/portal/data/indicators.csv"):
             r = c.get(layout.public + path)
             assert r.status_code == 200, path
             assert layout.answered_by(r) == layout.upstream("portal"), path

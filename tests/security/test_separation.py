@@ -10,6 +10,7 @@ import sys
 from collections.abc import Iterator
 from dataclasses import dataclass, field
 from pathlib import Path
+from typing import Any
 
 import pytest
 from sqlalchemy import Connection, create_engine, make_url, text
@@ -31,6 +32,7 @@ SECRET_TABLES = ["hl_cases", "hl_reports", "hash_banks", "hash_bank_entries", "b
                  "blocklist_artifacts", "users", "api_tokens", "web_sessions", "audit_events"]
 # What each process role's PostgreSQL user may do, table by table, after `mamoru db roles --apply`:
 # S SELECT, I INSERT, U UPDATE, D DELETE, u UPDATE of the columns in EXPECTED_COLUMN_UPDATES only,
+# s SELECT of the columns in EXPECTED_COLUMN_SELECTS only,
 # "." a privilege it lacks, "-" nothing at all. Why, per role (the routers each serves are its
 # web/<group>/__init__.py ROUTES):
 # - portal: web/portal, web/plan (GET only), web/blocklist/notice: the public plan and follow-up
@@ -50,9 +52,10 @@ SECRET_TABLES = ["hl_cases", "hl_reports", "hash_banks", "hash_bank_entries", "b
 # - intake: the report form: INSERT into hl_inbox without reading it back, the rate-limit counters;
 #   the status lookup by receipt through the function hl_receipt_status (EXPECTED_FUNCTIONS), no table.
 # - matcher: the match API: reads the banks, writes its state, snapshots, platforms' choices and
-#   counters, INSERTs platforms' reports into hl_inbox; API tokens only (no web_sessions).
+#   counters, INSERTs platforms' reports into hl_inbox; API tokens only (no web_sessions): of users
+#   the token owner's columns ("s", EXPECTED_COLUMN_SELECTS), never password_hash.
 # - feed: the subscribers' feed: published files (publications, artifacts), its access log (S I);
-#   API tokens only.
+#   API tokens only, users as the matcher.
 # - office_worker (the database user of the office's worker, `mamoru work` as MAMORU_ROLE=office: the
 #   follow-up's reminders only): reads open rounds, their entries and agencies, of users only the
 #   columns of EXPECTED_COLUMN_SELECTS ("s": never password_hash), records each reminder once
@@ -129,7 +132,7 @@ pillars                     S...     SIUD     -        -        -        -      
 plans                       S...     SIUD     -        -        -        -       -
 prefectures                 S...     SIUD     -        -        -        -       -
 timeline_events             S...     SIUD     -        -        -        -       -
-users                       -        SIu.     SI..     -        S...     S...    s...
+users                       -        SIu.     SI..     -        s...     s...    s...
 web_sessions                -        SIuD     SIuD     -        -        -       -
 worker_rounds               S...     S...     SIUD     S...     S...     S...    SIU.
 """
@@ -139,8 +142,11 @@ EXPECTED_COLUMN_UPDATES = {
     ("web_sessions", "office"): ("expires_at", "last_seen_at"), ("web_sessions", "hotline"): ("expires_at", "last_seen_at"),
     ("users", "office"): ("active", "agency_code", "display_name", "email", "preferred_lang", "role"),
 }
+TOKEN_OWNER = ("active", "agency_code", "created_at", "created_by_id", "display_name", "email", "id",
+               "preferred_lang", "role", "username")  # every column of users but password_hash
 EXPECTED_COLUMN_SELECTS = {
     ("users", "office_worker"): ("active", "agency_code", "email", "preferred_lang", "role", "username"),
+    ("users", "matcher"): TOKEN_OWNER, ("users", "feed"): TOKEN_OWNER,
 }
 """(table, role) -> the columns the role may SELECT where it may not SELECT the whole table ("s")."""
 EXPECTED_FUNCTIONS = {"hl_receipt_status(text)": {"intake", "hotline"}}
@@ -341,12 +347,18 @@ class Made:
     published_prefectures: int = 0  # a measure whose prefecture table is published
     unpublished_prefectures: int = 0
     admin_token: str = ""
+    public_values: list[int] = field(default_factory=list)  # approved (one superseded) and withdrawn after
+    hidden_values: list[int] = field(default_factory=list)  # a draft and a draft withdrawn: never public
 
 
 ACCEPTED_TEXT = "公開された報告 separated-accepted"
 DRAFT_TEXT = "未公開の下書き separated-draft"
 ERRATUM_TEXT = "公表後の訂正 separated-erratum"
 PUBLIC_MEETING_TEXT, PRIVATE_MEETING_TEXT = "公開の会議 separated-meeting", "非公開の会議 separated-private"
+INDICATOR = "separated-indicator"
+# an indicator's values: approved, its approved correction, approved then withdrawn, a draft, a withdrawn draft
+APPROVED_VALUE, CORRECTED_VALUE, WITHDRAWN_VALUE, DRAFT_VALUE, WITHDRAWN_DRAFT_VALUE = 1111, 1212, 1313, 4747, 4848
+WITHDRAWN_REASON, DRAFT_NOTE = "公表後の取下げ separated-withdrawn", "未承認の値 separated-value-draft"
 
 
 def _data_in_every_domain(session: Session) -> Made:
@@ -425,8 +437,32 @@ def _data_in_every_domain(session: Session) -> Made:
     session.add(AgencyProfile(agency_id=agency.id, focal_point="Focal point", contact_email="focal@agency.example",
                               contact_phone="03-0000-0000"))
     session.add(Plan(key="separated-draft-plan", title_en="A plan in draft", title_ja="草案", status="draft"))
+    _indicator_values(session, made)
     session.commit()
     return made
+
+
+def _indicator_values(session: Session, made: Made) -> None:
+    """An indicator with a value approved and then corrected (both public), one approved and then
+    withdrawn (public, its withdrawal noted), a draft and a draft withdrawn (never public)."""
+    from tests.factories.followup import public_value
+    from tests.factories.users import user
+
+    from mamoru.followup import indicator_values as ivals
+    from mamoru.followup.indicators import define_indicator
+
+    ind = define_indicator(session, None, INDICATOR, {"title_en": "Separated", "title_ja": "分離の指標",
+                                                      "period_type": "calendar"})
+    first = public_value(session, ind, "2020", APPROVED_VALUE, source="test")
+    corrected = public_value(session, ind, "2020", CORRECTED_VALUE, corrects=first, source="test")
+    withdrawn = public_value(session, ind, "2021", WITHDRAWN_VALUE, source="test")
+    office = user(session, "coordinator")
+    ivals.withdraw_value(session, office, ind, withdrawn, WITHDRAWN_REASON)
+    draft = ivals.add_value(session, office, ind, "2022", DRAFT_VALUE, source="test", note=DRAFT_NOTE)
+    dropped = ivals.add_value(session, office, ind, "2023", WITHDRAWN_DRAFT_VALUE, source="test", note=DRAFT_NOTE)
+    ivals.withdraw_value(session, office, ind, dropped, "entered by mistake")
+    made.public_values = [first.id, corrected.id, withdrawn.id]
+    made.hidden_values = [draft.id, dropped.id]
 
 
 @pytest.fixture(scope="module")
@@ -724,6 +760,10 @@ def test_portal_user_sees_published_rows_only(separated: tuple[str, str, Made], 
         "decisions": "SELECT text_ja FROM fu_decisions WHERE text_ja LIKE '%separated-%' ORDER BY text_ja",
         "actions": "SELECT text_ja FROM fu_action_items WHERE text_ja LIKE '%separated-%' ORDER BY text_ja",
         "errata": "SELECT text_ja FROM fu_round_errata ORDER BY id",
+        "values": f"SELECT v.id FROM fu_indicator_values v JOIN fu_indicators i ON i.id = v.indicator_id "
+                  f"WHERE i.code = '{INDICATOR}' ORDER BY v.id",
+        "draft values": "SELECT value FROM fu_indicator_values WHERE review = 'draft' OR approved_at IS NULL "
+                        f"OR note = '{DRAFT_NOTE}'",
     }
 
     def read(role: str | None) -> dict[str, list[object]]:
@@ -747,6 +787,9 @@ def test_portal_user_sees_published_rows_only(separated: tuple[str, str, Made], 
     assert portal["materials"] == [made.published_material]
     assert portal["prefectures"] == [made.published_prefectures]
     assert "separated-draft-plan" not in portal["plans"] and portal["plans"]
+    assert everything["values"] == sorted(made.public_values + made.hidden_values)
+    assert sorted(everything["draft values"]) == [DRAFT_VALUE, WITHDRAWN_DRAFT_VALUE]
+    assert portal["values"] == made.public_values and portal["draft values"] == []
     engine = create_engine(as_user(url, f"{prefix}_portal"))
     try:
         with engine.connect() as conn:  # every measure of a decided plan is there
@@ -793,6 +836,31 @@ def test_portal_user_sees_published_rows_only(separated: tuple[str, str, Made], 
         assert client.get("/api/v1/plans/separated-draft-plan").status_code == 404
         for page_path in ("/portal/help", "/portal/indicators", "/agencies", "/timeline", "/definitions", "/"):
             assert client.get(page_path).status_code == 200, page_path
+        _indicator_served_published_only(client)
+
+
+def _indicator_served_published_only(client: Any) -> None:
+    """The indicator's page, downloads and API as the portal's user: the corrected value with the one
+    it corrects, the withdrawal with its reason, no draft."""
+    page = client.get(f"/portal/indicators/{INDICATOR}")
+    assert page.status_code == 200, page.text[:300]
+    assert WITHDRAWN_REASON in page.text and "1,212" in page.text and DRAFT_NOTE not in page.text
+    assert "4,747" not in page.text and "4,848" not in page.text
+    data = client.get(f"/portal/indicators/{INDICATOR}/data.json")
+    assert data.status_code == 200
+    shown = data.json()
+    assert [(v["period"], v["value"], v["corrects"]) for v in shown["values"]] == [
+        ("2020", CORRECTED_VALUE, [APPROVED_VALUE])]
+    assert [(w["period"], w["reason"]) for w in shown["withdrawn"]] == [("2021", WITHDRAWN_REASON)]
+    csv = client.get(f"/portal/indicators/{INDICATOR}/data.csv")
+    assert csv.status_code == 200 and "1212" in csv.text and "4747" not in csv.text and "4848" not in csv.text
+    api = client.get(f"/api/v1/followup/indicators/{INDICATOR}")
+    assert api.status_code == 200, api.text[:300]
+    told = api.json()
+    assert sorted(v["value"] for v in told["values"]) == [APPROVED_VALUE, CORRECTED_VALUE]
+    assert [w["reason"] for w in told["withdrawn"]] == [WITHDRAWN_REASON]
+    everything = client.get("/portal/data/indicators.json")
+    assert everything.status_code == 200 and "4747" not in everything.text and "1212" in everything.text
 
 
 def _measure_of(url: str, entry_id: int) -> str:
@@ -908,3 +976,49 @@ def test_the_office_workers_user_sends_reminders_and_reads_nothing_else(separate
                 conn.execute(text(sql))
     finally:
         worker_db.engine.dispose()
+
+
+def test_token_processes_read_every_column_the_orm_loads_of_a_user_but_the_password_hash() -> None:
+    """The matcher's and feed's users get SELECT on the columns a token's owner is loaded with (a
+    column added to users, loaded by the ORM, would fail there): password_hash is deferred, not one."""
+    from sqlalchemy import inspect
+
+    from mamoru.auth.models import User
+    from mamoru.separation import TOKEN_USER_COLUMNS, privileges
+
+    loaded = {a.key for a in inspect(User).column_attrs if not a.deferred}
+    assert set(TOKEN_USER_COLUMNS) == loaded and "password_hash" not in loaded
+    assert set(TOKEN_OWNER) == {c.name for c in User.__table__.columns} - {"password_hash"}
+    for role in ("matcher", "feed"):
+        assert privileges(role)["users"] == (f"SELECT ({', '.join(TOKEN_USER_COLUMNS)})",)
+
+
+def test_matcher_and_feed_users_check_tokens_without_reading_password_hashes(separated: tuple[str, str, Made]) -> None:
+    """The reported leak: the matcher's and feed's users could read every account's password hash.
+    Now `SELECT password_hash FROM users` (or `*`) is permission denied for them, while a token's
+    lookup works as each process does it: the matcher's Core statement (matching.callers) and the
+    feed's ORM lookup (auth.service.find_token, the owner loaded without the deferred hash)."""
+    from mamoru.auth import service as auth
+    from mamoru.matching.callers import token_caller
+
+    url, prefix, made = separated
+    for role in ("matcher", "feed"):
+        db = Database(make_engine(as_user(url, f"{prefix}_{role}")))
+        try:
+            for sql in ("SELECT password_hash FROM users", "SELECT * FROM users",
+                        "SELECT username FROM users WHERE password_hash LIKE '%'"):
+                with db.engine.connect() as conn, pytest.raises(ProgrammingError, match="permission denied"):
+                    conn.execute(text(sql))
+            if role == "matcher":  # its match API's hot path (it alone reads the platforms' banks)
+                with db.engine.begin() as conn:
+                    caller = token_caller(conn, made.admin_token)
+                    assert caller is not None and caller.role == "administrator"
+                    assert token_caller(conn, "mmr_made-up") is None
+            with db.session() as s:
+                token = auth.find_token(s, made.admin_token)
+                assert token is not None and token.user.role == "administrator" and token.name == "admin"
+                assert token.user.username.startswith("administrator-")
+                assert auth.find_token(s, "mmr_made-up") is None
+                s.commit()
+        finally:
+            db.engine.dispose()

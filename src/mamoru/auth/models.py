@@ -19,7 +19,10 @@ class User(Base):
     email: Mapped[str] = mapped_column(String(254), default="")
     role: Mapped[str] = mapped_column(String(32))
     agency_code: Mapped[str | None] = mapped_column(String(16), nullable=True)
-    password_hash: Mapped[str] = mapped_column(String(255))
+    # Deferred: loading a User (a token's owner, a list of accounts) does not read the hash; signing in
+    # and setting a password load it on access. The matcher's and feed's database users may not
+    # SELECT it at all (separation.TOKEN_USER_COLUMNS).
+    password_hash: Mapped[str] = mapped_column(String(255), deferred=True)
     active: Mapped[bool] = mapped_column(Boolean, default=True)
     # The language of the mails sent to this account ('ja' or 'en'; auth.service.LANGS).
     preferred_lang: Mapped[str] = mapped_column(String(2), default="ja", server_default="ja")

@@ -153,7 +153,12 @@ def indicator_dataset(session: Session, live: LiveProviders) -> Dataset:
 
 
 def _indicators_changed(session: Session) -> datetime | None:
-    times = [session.scalar(select(func.max(IndicatorValue.entered_at))),
+    """The latest approval or withdrawal of a published value (as indicator_data's last change: a
+    draft's entry is not a change of the public figures), or of a computed figure."""
+    v = IndicatorValue
+    public = v.approved_at.is_not(None)
+    times = [session.scalar(select(func.max(v.approved_at)).where(public)),
+             session.scalar(select(func.max(v.withdrawn_at)).where(public)),
              session.scalar(select(func.max(PublishedFigure.computed_at)))]
     return max((t for t in times if t is not None), default=None)
 
