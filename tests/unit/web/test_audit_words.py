@@ -185,3 +185,5 @@ def test_a_detail_reads_as_fields_and_values() -> None:
     assert ("版", "7") in pairs and ("保留", "はい") in pairs and ("前回", "—") in pairs
     assert ("SHA-256 (rpz)", "ab") in pairs and ("SHA-256 (csv)", "cd") in pairs
     assert trail.detail_pairs("en", {"hold": False, "unknown_key": "x"}) == [("Hold", "no"), ("unknown_key", "x")]
+    # an account's language by its own name, not its code
+    assert trail.detail_pairs("ja", {"changes": {"preferred_lang": ["ja", "en"]}}) == [("言語", "日本語 → English")]
