@@ -1,0 +1,41 @@
+"""What a coordinator types and reads while reviewing and publishing: a comment typed with an
+acceptance is kept, the coverage line is counted once for the publish page, the report and the portal,
+English lists and counts read as English, and publishing says it is final."""
+
+from __future__ import annotations
+
+import re
+
+from tests.factories.followup import reporting_round
+
+from mamoru.auth import roles
+
+
+def _entry_id(client, round_id: int, code: str, agency: str) -> int:  # type: ignore[no-untyped-def]
+    page = client.get(f"/followup/rounds/{round_id}/entries?agency={agency}").text
+    m = re.search(rf'href="/followup/entries/(\d+)"><span class="code">{re.escape(code)}</span>', page)
+    assert m, page
+    return int(m.group(1))
+
+
+def _submit(client, login_as, officer, eid: int) -> None:  # type: ignore[no-untyped-def]
+    csrf = login_as(officer)
+    client.post(f"/followup/entries/{eid}", data={"csrf_token": csrf, "action": "submit", "status": "implemented",
+                                                  "narrative_ja": "広報を実施。", "narrative_en": "Publicity was done."})
+
+
+def test_a_comment_typed_with_an_acceptance_is_kept_on_the_accepted_version(client, fu, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
+    r = reporting_round(fu)
+    officer = make_user(roles.AGENCY_OFFICER, agency="CAO")
+    coord = make_user(roles.COORDINATOR)
+    login_as(coord)
+    eid = _entry_id(client, r.id, "1-2", "CAO")
+    _submit(client, login_as, officer, eid)
+    csrf = login_as(coord)
+    done = client.post(f"/followup/entries/{eid}/review", data={"csrf_token": csrf, "decision": "accept",
+                                                                "comment": "Thank you."}, follow_redirects=False)
+    assert done.status_code == 303
+    page = client.get(f"/followup/entries/{eid}?lang=en").text
+    versions = page[page.index("<h2>Versions</h2>"):]
+    row = re.search(r"<tr><td>\d+</td><td>Accept[^<]*</td>.*?</tr>", versions, re.S)
+    assert row and "Thank you." in row.group(0), versions[:1500]
