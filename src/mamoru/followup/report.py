@@ -27,7 +27,7 @@ from mamoru.followup.entries import ENTRY_LOAD
 from mamoru.followup.indicators import NO_LIVE_PROVIDERS, LiveProviders, indicators, series
 from mamoru.followup.models import Decision, EntryStatus, Meeting, ReportingRound, RoundEntry, RoundErratum
 from mamoru.followup.rounds import ensure_statuses, publication_summary, round_label
-from mamoru.i18n import fmt_date, fmt_time_jst, gettext, pick
+from mamoru.i18n import fmt_date, fmt_time_jst, gettext, join_list, pick
 from mamoru.plan.models import Agency, Measure, MeasureAssignment, Pillar, Plan
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -230,7 +230,7 @@ def render_md(data: ReportData) -> str:
         out.append(f"\n## {b.pillar.number}. {pick(b.pillar, 'title', lang)}\n")
         for mb in b.measures:
             m = mb.measure
-            agencies = ", ".join(pick(a.agency, "name", lang) for a in m.assignments)
+            agencies = join_list(lang, (pick(a.agency, "name", lang) for a in m.assignments))
             out.append(f"### {m.code} {pick(m, 'title', lang)}\n\n*{agencies}*\n")
             for e in mb.entries:
                 status = pick(e.status, "label", lang) if e.status else _("No status")
@@ -305,7 +305,7 @@ def _md_maps(data: ReportData) -> list[str]:
         for key, en, ja, _colour in prefectures.STATUSES:
             names = [pick(r.prefecture, "name", lang) for r in pm.rows
                      if key != "unknown" and r.status is not None and r.status.status == key]
-            out.append(f"| {ja if lang == 'ja' else en} | {pm.counts[key]} | {'、'.join(names) if lang == 'ja' else ', '.join(names)} |")
+            out.append(f"| {ja if lang == 'ja' else en} | {pm.counts[key]} | {join_list(lang, names)} |")
     return out
 
 

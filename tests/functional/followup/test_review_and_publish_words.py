@@ -5,7 +5,10 @@ English lists and counts read as English, and publishing says it is final."""
 from __future__ import annotations
 
 import re
+import shutil
+import subprocess
 
+import pytest
 from tests.factories.followup import reporting_round
 
 from mamoru.auth import roles
@@ -39,3 +42,29 @@ def test_a_comment_typed_with_an_acceptance_is_kept_on_the_accepted_version(clie
     versions = page[page.index("<h2>Versions</h2>"):]
     row = re.search(r"<tr><td>\d+</td><td>Accept[^<]*</td>.*?</tr>", versions, re.S)
     assert row and "Thank you." in row.group(0), versions[:1500]
+
+
+def _pdf_text(pdf: bytes, tmp_path, layout: bool = False) -> str:  # type: ignore[no-untyped-def]
+    (tmp_path / "r.pdf").write_bytes(pdf)
+    args = ["pdftotext", *(["-layout"] if layout else []), str(tmp_path / "r.pdf"), "-"]
+    return subprocess.run(args, capture_output=True, text=True, check=True).stdout
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+def test_agency_lists_are_joined_as_each_language_writes_them(client, fu, make_user, login_as, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    r = reporting_round(fu)
+    login_as(make_user(roles.COORDINATOR))
+    en_names = "National Police Agency, Ministry of Internal Affairs and Communications"
+    ja_names = "警察庁、総務省"
+    html_en = client.get(f"/followup/rounds/{r.id}/report?lang=en").text
+    html_ja = client.get(f"/followup/rounds/{r.id}/report?lang=ja").text
+    assert en_names in html_en and "、" not in html_en.split("<body", 1)[1]
+    assert ja_names in html_ja
+    pdf_en = _pdf_text(client.get(f"/followup/rounds/{r.id}/report?lang=en&format=pdf").content, tmp_path)
+    assert "、" not in pdf_en and "National Police Agency, Ministry of" in pdf_en
+    md_ja = client.get(f"/followup/rounds/{r.id}/report?lang=ja&format=md").text
+    assert f"*{ja_names}*" in md_ja
+    portal_en = client.get("/portal/measures/t-1-01?lang=en").text
+    portal_ja = client.get("/portal/measures/t-1-01?lang=ja").text
+    assert en_names in portal_en and "、" not in portal_en
+    assert ja_names in portal_ja
