@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-from mamoru.i18n import fmt_date, fmt_time_jst, gettext, join_list, pick
+from mamoru.i18n import fmt_date, fmt_time_jst, gettext, join_list, ngettext, pick
 
 
 @cache
@@ -30,6 +30,7 @@ def render(folder: Path, name: str, lang: str, **context: Any) -> str:
     helpers: dict[str, Any] = {
         "lang": lang,
         "_": lambda msgid, **kw: gettext(lang, msgid, **kw),
+        "_n": lambda singular, plural, count, **kw: ngettext(lang, singular, plural, count, **kw),
         "pick": lambda obj, f: pick(obj, f, lang),
         "join_names": lambda objs, field="name": join_list(lang, (pick(o, field, lang) for o in objs)),
         "fmt_date": lambda d, precision="day": fmt_date(d, lang, precision),

@@ -43,6 +43,16 @@ def gettext(lang: str, msgid: str, **kwargs: Any) -> str:
     return text.format(**kwargs) if kwargs else text
 
 
+def ngettext(lang: str, singular: str, plural: str, count: int, **kwargs: Any) -> str:
+    """A count's sentence: English picks "{n} entry" or "{n} entries" by `count`; Japanese has one
+    form, the plural message id's translation (the catalogues hold the plural id)."""
+    if lang == "en":
+        msgid = singular if count == 1 else plural
+    else:
+        msgid = plural
+    return gettext(lang, msgid, **kwargs)
+
+
 def join_list(lang: str, items: Iterable[str]) -> str:
     """A list of names as a sentence of `lang` writes it: "警察庁、総務省", "NPA, MIC"."""
     return ("、" if lang == "ja" else ", ").join(items)

@@ -68,3 +68,19 @@ def test_agency_lists_are_joined_as_each_language_writes_them(client, fu, make_u
     portal_ja = client.get("/portal/measures/t-1-01?lang=ja").text
     assert en_names in portal_en and "、" not in portal_en
     assert ja_names in portal_ja
+
+
+def test_the_publish_page_counts_in_the_singular_and_plural(client, fu, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
+    r = reporting_round(fu)
+    officer = make_user(roles.AGENCY_OFFICER, agency="CAO")
+    coord = make_user(roles.COORDINATOR)
+    login_as(coord)
+    eid = _entry_id(client, r.id, "1-2", "CAO")
+    _submit(client, login_as, officer, eid)
+    csrf = login_as(coord)
+    client.post(f"/followup/entries/{eid}/review", data={"csrf_token": csrf, "decision": "accept"})
+    en = client.get(f"/followup/rounds/{r.id}/publish?lang=en").text
+    assert "Publish 1 accepted entry<" in en and "accepted entries<" not in en
+    assert f"Accepted 1 of {len(r.entries)} entries" in en
+    ja = client.get(f"/followup/rounds/{r.id}/publish?lang=ja").text
+    assert "受理済みの1件を公表する" in ja
