@@ -84,3 +84,24 @@ def test_the_publish_page_counts_in_the_singular_and_plural(client, fu, make_use
     assert f"Accepted 1 of {len(r.entries)} entries" in en
     ja = client.get(f"/followup/rounds/{r.id}/publish?lang=ja").text
     assert "受理済みの1件を公表する" in ja
+
+
+def test_the_publish_page_says_publishing_is_final_and_the_round_page_says_it_was_published(client, fu, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
+    r = reporting_round(fu)
+    officer = make_user(roles.AGENCY_OFFICER, agency="CAO")
+    coord = make_user(roles.COORDINATOR)
+    login_as(coord)
+    eid = _entry_id(client, r.id, "1-2", "CAO")
+    _submit(client, login_as, officer, eid)
+    csrf = login_as(coord)
+    client.post(f"/followup/entries/{eid}/review", data={"csrf_token": csrf, "decision": "accept"})
+    assert "only errata can correct the published record" in client.get(f"/followup/rounds/{r.id}/publish?lang=en").text
+    ja = client.get(f"/followup/rounds/{r.id}/publish?lang=ja").text
+    assert "公表は取り消せません" in ja and "正誤表によってのみ訂正できます" in ja
+    assert 'id="round-published"' not in client.get(f"/followup/rounds/{r.id}?done=published").text  # not yet
+    fingerprint = re.search(r'name="fingerprint" value="(\w+)"', ja)[1]  # type: ignore[index]
+    done = client.post(f"/followup/rounds/{r.id}/publish?lang=en", data={"csrf_token": csrf, "confirm": "yes",
+                                                                       "fingerprint": fingerprint})
+    assert done.status_code == 200 and 'id="round-published"' in done.text and "on the public portal" in done.text
+    assert "公表しました" in client.get(f"/followup/rounds/{r.id}?done=published&lang=ja").text
+    assert 'id="round-published"' not in client.get(f"/followup/rounds/{r.id}?lang=en").text  # said once, after the step
