@@ -105,3 +105,22 @@ def test_the_publish_page_says_publishing_is_final_and_the_round_page_says_it_wa
     assert done.status_code == 200 and 'id="round-published"' in done.text and "on the public portal" in done.text
     assert "公表しました" in client.get(f"/followup/rounds/{r.id}?done=published&lang=ja").text
     assert 'id="round-published"' not in client.get(f"/followup/rounds/{r.id}?lang=en").text  # said once, after the step
+
+
+@pytest.mark.skipif(shutil.which("pdftotext") is None, reason="pdftotext (poppler-utils) is not installed")
+def test_the_summary_tables_status_headers_are_whole_words_in_the_printed_report(client, fu, make_user, login_as, tmp_path) -> None:  # type: ignore[no-untyped-def]
+    from mamoru.followup.rounds import ensure_statuses
+    from mamoru.plan.models import Pillar
+
+    for p in fu.query(Pillar):  # titles as long as the plan's own, which take the table's width
+        p.title_ja = "インターネット上の児童の性的搾取等に係る被害の防止に向けた社会全体の意識の向上と取組の推進" + str(p.number)
+        p.title_en = "Raising awareness across society and promoting efforts to prevent online child sexual exploitation " + str(p.number)
+    fu.commit()
+    r = reporting_round(fu)
+    login_as(make_user(roles.COORDINATOR))
+    for lang, none in (("ja", "状況未記入"), ("en", "No status")):
+        words = [s.label_ja if lang == "ja" else s.label_en for s in ensure_statuses(fu)] + [none]
+        text = _pdf_text(client.get(f"/followup/rounds/{r.id}/report?lang={lang}&format=pdf").content, tmp_path, layout=True)
+        summary = text[text.index("柱" if lang == "ja" else "Pillar"):]
+        header = summary.splitlines()[0]  # the table's header row, as its first printed line
+        assert all(w in header for w in words), (lang, summary[:800])
