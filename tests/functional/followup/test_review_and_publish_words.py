@@ -124,3 +124,48 @@ def test_the_summary_tables_status_headers_are_whole_words_in_the_printed_report
         summary = text[text.index("柱" if lang == "ja" else "Pillar"):]
         header = summary.splitlines()[0]  # the table's header row, as its first printed line
         assert all(w in header for w in words), (lang, summary[:800])
+
+
+def _coverage(html: str, element_id: str) -> str:
+    m = re.search(rf'id="{element_id}"[^>]*>(.*?)</(?:p|span)>', html, re.S)
+    assert m, f"no #{element_id}"
+    return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", m.group(1))).strip()
+
+
+def test_the_coverage_line_is_the_same_on_the_publish_page_the_report_and_the_portal(client, fu, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
+    r = reporting_round(fu)
+    total = len(r.entries)
+    officer = make_user(roles.AGENCY_OFFICER, agency="CAO")
+    npa = make_user(roles.AGENCY_OFFICER, agency="NPA")
+    coord = make_user(roles.COORDINATOR)
+    login_as(coord)
+    accepted, returned = _entry_id(client, r.id, "1-2", "CAO"), _entry_id(client, r.id, "1-1", "NPA")
+    _submit(client, login_as, officer, accepted)
+    _submit(client, login_as, npa, returned)
+    csrf = login_as(npa)  # and one draft, saved but not submitted
+    client.post(f"/followup/entries/{_entry_id(client, r.id, '3-1', 'NPA')}",
+                data={"csrf_token": csrf, "action": "save", "status": "in_progress", "narrative_ja": "下書き。"})
+    csrf = login_as(coord)
+    client.post(f"/followup/entries/{accepted}/review", data={"csrf_token": csrf, "decision": "accept"})
+    client.post(f"/followup/entries/{returned}/review", data={"csrf_token": csrf, "decision": "return",
+                                                              "comment": "Please add figures."})
+    line = f"Accepted reports on 1 of 7 measures (1 of {total} entries)."
+    confirm = client.get(f"/followup/rounds/{r.id}/publish?lang=en").text
+    assert total > 3 and _coverage(confirm, "publish-coverage") == line
+    assert f"Accepted 1 of {total} entries" in confirm
+    fingerprint = re.search(r'name="fingerprint" value="(\w+)"', confirm)[1]  # type: ignore[index]
+    client.post(f"/followup/rounds/{r.id}/publish", data={"csrf_token": csrf, "confirm": "yes", "fingerprint": fingerprint})
+    assert _coverage(client.get(f"/followup/rounds/{r.id}/report?lang=en").text, "coverage") == line
+    assert line in client.get(f"/followup/rounds/{r.id}/report?lang=en&format=md").text
+    assert _coverage(client.get(f"/portal/rounds/{r.id}?lang=en").text, "coverage").startswith(line)
+    assert f"（全{total}件中1件）" in _coverage(client.get(f"/portal/rounds/{r.id}?lang=ja").text, "coverage")
+    # the number kept at publication is what a published round says, not a count of what a reader may see
+    from mamoru.followup.models import ReportingRound
+    from mamoru.followup.rounds import round_coverage
+
+    fu.expire_all()
+    kept = fu.get(ReportingRound, r.id)
+    assert kept is not None and kept.entries_at_publication == total
+    kept.entries_at_publication = total + 5  # as if some entries were out of the reader's sight
+    assert round_coverage(fu, kept).entries_total == total + 5
+    fu.rollback()

@@ -129,6 +129,7 @@ def _confirm_page(request: Request, session: Session, r: ReportingRound, status_
     """What publishing would put on the portal (accepted N of M, by agency), and the button that does it;
     `stale`: the entries changed since the summary the person confirmed, shown anew."""
     return render(request, "pages/followup/publish.html", {"r": r, "summary": rsvc.publication_summary(session, r),
+                                                           "coverage": rsvc.round_coverage(session, r),
                                                            "label": rsvc.round_label, "css": CSS, "stale": stale},
                   status_code=status_code)
 
