@@ -13,7 +13,7 @@ from typing import Any
 
 import jinja2
 
-from mamoru.i18n import fmt_date, fmt_time_jst, gettext, pick
+from mamoru.i18n import fmt_date, fmt_time_jst, gettext, join_list, ngettext, pick
 
 
 @cache
@@ -25,12 +25,14 @@ def environment(folder: Path) -> jinja2.Environment:
 
 
 def render(folder: Path, name: str, lang: str, **context: Any) -> str:
-    """Render `name` from `folder` in `lang`, with `_`, `pick` and `fmt_date` bound to that language
+    """Render `name` from `folder` in `lang`, with `_`, `pick`, `join_names` and `fmt_date` bound to that language
     (and `fmt_time`: a moment in Japan time, marked JST)."""
     helpers: dict[str, Any] = {
         "lang": lang,
         "_": lambda msgid, **kw: gettext(lang, msgid, **kw),
+        "_n": lambda singular, plural, count, **kw: ngettext(lang, singular, plural, count, **kw),
         "pick": lambda obj, f: pick(obj, f, lang),
+        "join_names": lambda objs, field="name": join_list(lang, (pick(o, field, lang) for o in objs)),
         "fmt_date": lambda d, precision="day": fmt_date(d, lang, precision),
         "fmt_time": fmt_time_jst,
     }

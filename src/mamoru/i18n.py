@@ -8,6 +8,7 @@ Dates are formatted with Babel in each language; fiscal years also in the Japane
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import date, datetime
 from functools import cache
 from pathlib import Path
@@ -42,11 +43,26 @@ def gettext(lang: str, msgid: str, **kwargs: Any) -> str:
     return text.format(**kwargs) if kwargs else text
 
 
+def ngettext(lang: str, singular: str, plural: str, count: int, **kwargs: Any) -> str:
+    """A count's sentence: English picks "{n} entry" or "{n} entries" by `count`; Japanese has one
+    form, the plural message id's translation (the catalogues hold the plural id)."""
+    if lang == "en":
+        msgid = singular if count == 1 else plural
+    else:
+        msgid = plural
+    return gettext(lang, msgid, **kwargs)
+
+
+def join_list(lang: str, items: Iterable[str]) -> str:
+    """A list of names as a sentence of `lang` writes it: "警察庁、総務省", "NPA, MIC"."""
+    return ("、" if lang == "ja" else ", ").join(items)
+
+
 def _value(lang: str, value: object) -> object:
     if isinstance(value, Term):
         return gettext(lang, value.msgid)
     if isinstance(value, Terms):
-        return ("、" if lang == "ja" else ", ").join(gettext(lang, t.msgid) for t in value.terms)
+        return join_list(lang, (gettext(lang, t.msgid) for t in value.terms))
     if isinstance(value, Phrase):
         return _message(lang, value.template, value.params)
     return value

@@ -775,6 +775,13 @@ def test_portal_user_sees_published_rows_only(separated: tuple[str, str, Made], 
             engine.dispose()
 
     everything, office, portal = read(None), read("office"), read("portal")
+    owner = create_engine(url)
+    try:
+        with owner.connect() as conn:
+            everything_in_round = list(conn.scalars(text("SELECT id FROM fu_entries WHERE round_id = :r"),
+                                                    {"r": made.published_round}))
+    finally:
+        owner.dispose()
     assert office == everything
     assert {made.open_round, made.published_round} <= set(everything["rounds"])
     assert set(made.draft_entries) <= set(everything["entries"]) and len(everything["draft texts"]) == 2
@@ -809,6 +816,8 @@ def test_portal_user_sees_published_rows_only(separated: tuple[str, str, Made], 
         page = client.get(f"/portal/rounds/{made.published_round}")
         assert page.status_code == 200, page.text[:300]
         assert ACCEPTED_TEXT in page.text and DRAFT_TEXT not in page.text
+        # the coverage counts every entry of the round, not the accepted ones the portal's user may read
+        assert f"（全{len(everything_in_round)}件中1件）" in page.text and len(everything_in_round) > 1
         assert client.get(f"/portal/rounds/{made.open_round}").status_code == 404
         assert ERRATUM_TEXT in page.text and PUBLIC_MEETING_TEXT not in page.text  # the meeting's title is shown
         history = client.get(f"/api/v1/measures/{_measure_of(url, made.accepted_entry)}/history")

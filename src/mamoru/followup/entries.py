@@ -169,13 +169,16 @@ def return_entry(session: Session, entry: RoundEntry, actor: User | None, commen
     return entry
 
 
-def accept_entry(session: Session, entry: RoundEntry, actor: User | None, mail: Mailer | None = None) -> RoundEntry:
+def accept_entry(session: Session, entry: RoundEntry, actor: User | None, mail: Mailer | None = None,
+                 comment: str = "") -> RoundEntry:
+    """Accept the entry; a comment typed with the acceptance is kept on its version and mailed too."""
     entry.state = _transition(entry, "accept", actor)
     entry.accepted_at = utcnow()
-    _keep_version(session, entry, "accept", actor)
-    audit.record(session, actor, "followup:entry:accept", f"entry:{entry.key}", {"version": entry.version})
+    _keep_version(session, entry, "accept", actor, comment.strip())
+    audit.record(session, actor, "followup:entry:accept", f"entry:{entry.key}",
+                 {"version": entry.version, **({"comment": comment.strip()} if comment.strip() else {})})
     if mail is not None:
-        _tell_agency(session, mail, entry, "accepted", "受理されました")
+        _tell_agency(session, mail, entry, "accepted", "受理されました", comment.strip())
     session.flush()
     return entry
 

@@ -49,6 +49,9 @@ class ReportingRound(Base):
     opened_by: Mapped[str] = mapped_column(String(64), default="cli")
     published_at: Mapped[datetime | None] = mapped_column(UTCDateTime, nullable=True)
     published_by: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    # Every entry of the round at its publication (drafts and returned ones too): the portal's database
+    # user sees the accepted entries only, and the coverage line says "accepted N of all M entries".
+    entries_at_publication: Mapped[int | None] = mapped_column(Integer, nullable=True)
     entries: Mapped[list[RoundEntry]] = relationship(back_populates="round", order_by="RoundEntry.id")
     extensions: Mapped[list[DueDateExtension]] = relationship(order_by="DueDateExtension.id")
 

@@ -26,8 +26,8 @@ from mamoru.followup import errata as errata_svc
 from mamoru.followup.entries import ENTRY_LOAD
 from mamoru.followup.indicators import NO_LIVE_PROVIDERS, LiveProviders, indicators, series
 from mamoru.followup.models import Decision, EntryStatus, Meeting, ReportingRound, RoundEntry, RoundErratum
-from mamoru.followup.rounds import ensure_statuses, publication_summary, round_label
-from mamoru.i18n import fmt_date, fmt_time_jst, gettext, pick
+from mamoru.followup.rounds import ensure_statuses, round_coverage, round_label
+from mamoru.i18n import fmt_date, fmt_time_jst, gettext, join_list, pick
 from mamoru.plan.models import Agency, Measure, MeasureAssignment, Pillar, Plan
 
 TEMPLATES = Path(__file__).parent / "templates"
@@ -135,23 +135,21 @@ def build(session: Session, r: ReportingRound, lang: str, public: bool = False,
     return ReportData(round=r, plan=plan, lang=lang, draft=not r.published, public=public, label=round_label(r, lang),
                       pillars=blocks, statuses=statuses, status_chart=chart,
                       indicator_charts=_indicator_charts(session, lang, live), maps=_maps(session, lang, public),
-                      generated_on=periods.today(), front=_front(session, r, plan, blocks, public),
+                      generated_on=periods.today(), front=_front(session, r, plan, public),
                       errata=errata_svc.errata(session, r))
 
 
-def _front(session: Session, r: ReportingRound, plan: Plan, blocks: list[PillarBlock], public: bool) -> FrontMatter:
+def _front(session: Session, r: ReportingRound, plan: Plan, public: bool) -> FrontMatter:
     """The approving decision (the latest "approve the round's report" naming this round), the publisher
-    (the plan's coordinating agency) and the coverage, counted from the accepted entries."""
+    (the plan's coordinating agency) and the coverage (rounds.round_coverage, as the publish page counts it)."""
     stmt = (select(Decision, Meeting).join(Meeting, Decision.meeting_id == Meeting.id)
             .where(Decision.round_id == r.id, Decision.kind == "approve_round_report"))
     if public:  # the published report names public meetings only, as the portal's database user sees them
         stmt = stmt.where(Meeting.public.is_(True))
     found = session.execute(stmt.order_by(Meeting.held_on.desc(), Decision.id.desc()).limit(1)).first()
-    summary = publication_summary(session, r)
-    measures = [mb for b in blocks for mb in b.measures]
-    covered = sum(1 for mb in measures if any(e.state == "accepted" for e in mb.entries))
-    return FrontMatter(found[0] if found else None, found[1] if found else None, plan.coordinator, covered,
-                       len(measures), summary.accepted, summary.total)
+    cov = round_coverage(session, r)
+    return FrontMatter(found[0] if found else None, found[1] if found else None, plan.coordinator,
+                       cov.measures_covered, cov.measures_total, cov.entries_accepted, cov.entries_total)
 
 
 def _indicator_charts(session: Session, lang: str, live: LiveProviders) -> list[IndicatorChart]:
@@ -230,7 +228,7 @@ def render_md(data: ReportData) -> str:
         out.append(f"\n## {b.pillar.number}. {pick(b.pillar, 'title', lang)}\n")
         for mb in b.measures:
             m = mb.measure
-            agencies = ", ".join(pick(a.agency, "name", lang) for a in m.assignments)
+            agencies = join_list(lang, (pick(a.agency, "name", lang) for a in m.assignments))
             out.append(f"### {m.code} {pick(m, 'title', lang)}\n\n*{agencies}*\n")
             for e in mb.entries:
                 status = pick(e.status, "label", lang) if e.status else _("No status")
@@ -305,7 +303,7 @@ def _md_maps(data: ReportData) -> list[str]:
         for key, en, ja, _colour in prefectures.STATUSES:
             names = [pick(r.prefecture, "name", lang) for r in pm.rows
                      if key != "unknown" and r.status is not None and r.status.status == key]
-            out.append(f"| {ja if lang == 'ja' else en} | {pm.counts[key]} | {'、'.join(names) if lang == 'ja' else ', '.join(names)} |")
+            out.append(f"| {ja if lang == 'ja' else en} | {pm.counts[key]} | {join_list(lang, names)} |")
     return out
 
 

@@ -214,6 +214,30 @@ def publication_summary(session: Session, r: ReportingRound) -> PublicationSumma
     return PublicationSummary(r.id, sorted(rows, key=lambda a: a.code), digest.hexdigest()[:16])
 
 
+@dataclass(frozen=True)
+class Coverage:
+    """How much of the plan a round's accepted entries cover: accepted N of all M entries of the round,
+    on n of the plan's m measures."""
+
+    entries_accepted: int
+    entries_total: int
+    measures_covered: int
+    measures_total: int
+
+
+def round_coverage(session: Session, r: ReportingRound) -> Coverage:
+    """The coverage line of the publish page, the report (HTML, PDF, Markdown) and the portal, counted
+    here only. A published round's total is the number kept at its publication: the portal's database
+    user sees its accepted entries only, so counting them there would say "1 of 1"."""
+    accepted = select(RoundEntry).where(RoundEntry.round_id == r.id, RoundEntry.state == "accepted").subquery()
+    n_accepted, n_covered = session.execute(
+        select(func.count(), func.count(func.distinct(accepted.c.measure_id))).select_from(accepted)).one()
+    total = r.entries_at_publication if r.published and r.entries_at_publication is not None else \
+        session.scalar(select(func.count()).select_from(RoundEntry).where(RoundEntry.round_id == r.id))
+    measures = session.scalar(select(func.count()).select_from(Measure).where(Measure.plan_id == r.plan_id))
+    return Coverage(int(n_accepted), int(total or 0), int(n_covered), int(measures or 0))
+
+
 def publish_round(session: Session, actor: User | None, r: ReportingRound,
                   fingerprint: str | None = None) -> ReportingRound:
     """Publish: the round and its accepted entries reach the public portal. The doors ask for
@@ -231,6 +255,7 @@ def publish_round(session: Session, actor: User | None, r: ReportingRound,
     if summary.accepted == 0:
         raise Conflict("accept at least one entry before publishing the round")
     r.state, r.published_at, r.published_by = "published", utcnow(), actor.username if actor else "cli"
+    r.entries_at_publication = summary.total
     audit.record(session, actor, "followup:round:publish", f"round:{r.id}",
                  {"accepted": summary.accepted, "total": summary.total})
     session.flush()

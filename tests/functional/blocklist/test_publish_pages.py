@@ -133,3 +133,13 @@ def _text(response, element_id: str) -> str:  # type: ignore[no-untyped-def]
     m = re.search(rf'id="{element_id}"[^>]*>(.*?)</(?:dd|ul|p|td)>', response.text, re.DOTALL)
     assert m, f"no #{element_id} in the page"
     return re.sub(r"\s+", " ", re.sub(r"<[^>]+>", "", m.group(1))).strip()
+
+
+def test_one_entry_on_the_list_is_counted_in_the_singular(session: Session, client, make_user, login_as) -> None:
+    analyst, senior = make_user(roles.ANALYST), make_user(roles.SENIOR_ANALYST)
+    _listed(session, analyst, senior, 1)
+    login_as(senior)
+    assert _text(client.get("/blocklist/publish?lang=en"), "entries") == "1 entry"
+    assert _text(client.get("/blocklist/publish?lang=ja"), "entries") == "1 件"
+    _listed(session, analyst, senior, 1)
+    assert _text(client.get("/blocklist/publish?lang=en"), "entries") == "2 entries"

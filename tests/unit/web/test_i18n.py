@@ -23,6 +23,8 @@ def msgids() -> set[str]:
     for path in PACKAGE.rglob("*.html"):
         text = path.read_text(encoding="utf-8")
         found |= set(re.findall(r'_\(\s*"([^"]+)"\s*[,)]', text)) | set(re.findall(r"_\(\s*'([^']+)'", text))
+        # _n("{n} entry", "{n} entries", count): Japanese reads the plural id, English both
+        found |= {m for pair in re.findall(r'_n\(\s*"([^"]+)"\s*,\s*"([^"]+)"', text) for m in pair}
     return found
 
 

@@ -83,7 +83,7 @@ def entry_review(entry_id: int, request: Request, decision: str = Form(...), com
 
     def review() -> None:
         if decision == "accept":
-            esvc.accept_entry(session, e, user, mail)
+            esvc.accept_entry(session, e, user, mail, comment)
         else:
             esvc.return_entry(session, e, user, comment, mail)
 

@@ -80,6 +80,8 @@ def _round_page(request: Request, session: Session, user: User, round_id: int, p
            "completion": rsvc.completion(session, r), "overdue": rsvc.overdue_entries(session, r, page=page, per_page=rsvc.OVERDUE_PAGE),
            "totals": rsvc.state_totals(session, r), "today": date.today(), "problems": list(problems or []),
            "typed": typed or {}, "css": CSS,
+           # after the publish form's redirect (said only when the round is published indeed)
+           "just_published": request.query_params.get("done") == "published" and r.published,
            "mine": esvc.round_entries(session, r, user.agency_code) if user.role == roles.AGENCY_OFFICER else []}
     return render(request, "pages/followup/round.html", ctx, status_code=status)
 
@@ -127,6 +129,7 @@ def _confirm_page(request: Request, session: Session, r: ReportingRound, status_
     """What publishing would put on the portal (accepted N of M, by agency), and the button that does it;
     `stale`: the entries changed since the summary the person confirmed, shown anew."""
     return render(request, "pages/followup/publish.html", {"r": r, "summary": rsvc.publication_summary(session, r),
+                                                           "coverage": rsvc.round_coverage(session, r),
                                                            "label": rsvc.round_label, "css": CSS, "stale": stale},
                   status_code=status_code)
 
@@ -144,7 +147,7 @@ def round_publish(round_id: int, request: Request, confirm: str = Form(""), fing
         session.rollback()
         return _confirm_page(request, session, r, status_code=409, stale=True)
     session.commit()  # before the redirect: the next GET must see it
-    return RedirectResponse(f"/followup/rounds/{round_id}", status_code=303)
+    return RedirectResponse(f"/followup/rounds/{round_id}?done=published", status_code=303)
 
 
 @router.get("/followup/rounds/{round_id}/export.{fmt}")
