@@ -161,6 +161,10 @@ def diff_snapshots(a: dict[str, Any], b: dict[str, Any]) -> list[FieldChange]:
     for field in ("state", "status", "narrative_ja", "narrative_en", "figures", "evidence"):
         before, after = _as_text(field, a.get(field)), _as_text(field, b.get(field))
         if before != after:
-            lines = list(difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=1))[2:]
+            # a hunk's "@@ -1 +1 @@" header is for programs: people see a gap between hunks as "…"
+            lines = ["…" if line.startswith("@@") else line for line in
+                     difflib.unified_diff(before.splitlines(), after.splitlines(), lineterm="", n=1)][2:]
+            if lines[:1] == ["…"]:
+                lines = lines[1:]
             changes.append(FieldChange(field, before, after, lines))
     return changes

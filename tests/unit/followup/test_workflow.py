@@ -46,3 +46,8 @@ def test_diff_names_changed_fields_only() -> None:
     changes = wf.diff_snapshots(a, b)
     assert [c.field for c in changes] == ["state", "narrative_ja"]
     assert "+二行目を直した" in changes[1].lines and "-二行目" in changes[1].lines
+    assert not any(line.startswith("@@") for c in changes for line in c.lines)  # no "@@ -1 +1 @@" for people
+    far = {**a, "narrative_ja": "\n".join(f"行{i}" for i in range(10))}
+    apart = {**far, "narrative_ja": far["narrative_ja"].replace("行1", "行一").replace("行8", "行八")}
+    (text,) = [c for c in wf.diff_snapshots(far, apart) if c.field == "narrative_ja"]
+    assert text.lines.count("…") == 1 and text.lines[0] != "…"  # two places apart: one gap between them
