@@ -116,3 +116,31 @@ def test_a_refused_entry_says_why_in_japanese_and_keeps_what_was_typed(client, f
     assert "1 件目の数値：&#39;many&#39; は数値ではありません" in shown and "is not a number" not in shown, shown
     english = client.post(f"/followup/entries/{eid}?lang=en", data={"csrf_token": csrf, "action": "submit", "status": ""})
     assert "Status: choose a status before submitting" in english.text
+
+
+def test_each_step_on_an_entry_says_what_it_did(client, fu, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
+    """Saving a draft, submitting, returning and accepting each come back to the entry with a line that
+    says what happened (a draft saved silently looked as if nothing had been saved)."""
+    r = reporting_round(fu)
+    officer = make_user(roles.AGENCY_OFFICER, agency="CAO")
+    coord = make_user(roles.COORDINATOR)
+    login_as(coord)
+    eid = _entry_id(client, r.id, "1-2", "CAO")
+
+    def notice(response) -> str:  # type: ignore[no-untyped-def]
+        found = re.search(r'<p class="notice" id="done" role="status">(.*?)</p>', response.text)
+        return found.group(1) if found else ""
+
+    csrf = login_as(officer)
+    saved = client.post(f"/followup/entries/{eid}?lang=ja", data={"csrf_token": csrf, "action": "save",
+                                                                  "status": "in_progress", "narrative_ja": "下書き"})
+    assert saved.url.query == b"done=saved" and notice(saved).startswith("下書きとして保存しました")
+    sent = client.post(f"/followup/entries/{eid}", data={"csrf_token": csrf, "action": "submit",
+                                                         "status": "in_progress", "narrative_ja": "下書き"})
+    assert notice(client.get(f"/followup/entries/{eid}?done=submitted&lang=en")) == \
+        "Submitted to the plan office for review." and "done=submitted" in str(sent.url)
+    csrf = login_as(coord)
+    back = client.post(f"/followup/entries/{eid}/review?lang=en", data={"csrf_token": csrf, "decision": "return",
+                                                                        "comment": "もう少し詳しく"})
+    assert notice(back) == "Returned to the agency with your comment."
+    assert notice(client.get(f"/followup/entries/{eid}?done=anything")) == ""  # only the known steps

@@ -35,13 +35,18 @@ def _entry_ctx(session: Session, entry: RoundEntry, user: User, problems: Sequen
             "evidence_text": workflow.format_evidence(entry.evidence or []), "css": CSS}
 
 
+DONE = ("saved", "submitted", "accepted", "returned")
+"""What the last step on the entry did (?done=), said at the top of the page it comes back to."""
+
+
 @router.get("/followup/entries/{entry_id}", response_class=HTMLResponse)
-def entry_page(entry_id: int, request: Request, session: Session = Depends(get_session),
+def entry_page(entry_id: int, request: Request, done: str = "", session: Session = Depends(get_session),
                user: User = Depends(require_roles(*STAFF))) -> Response:
     e = esvc.get_entry(session, entry_id)
     if not esvc.can_view(user, e):
         raise PermissionDenied("this entry belongs to another agency")
-    return render(request, "pages/followup/entry.html", _entry_ctx(session, e, user, []))
+    return render(request, "pages/followup/entry.html",
+                  {**_entry_ctx(session, e, user, []), "done": done if done in DONE else ""})
 
 
 def _said(request: Request, problems: forms.Problems) -> list[str]:
@@ -71,7 +76,8 @@ def entry_save(entry_id: int, request: Request, action: str = Form("save"), stat
         ctx.update(figures_text=figures, evidence_text=evidence)
         return render(request, "pages/followup/entry.html", ctx, status_code=422)
 
-    return forms.submit(session, save, done=f"/followup/entries/{entry_id}", again=again,
+    said = "submitted" if action == "submit" else "saved"
+    return forms.submit(session, save, done=f"/followup/entries/{entry_id}?done={said}", again=again,
                         refusals=(InvalidInput, ValueError))
 
 
@@ -88,7 +94,8 @@ def entry_review(entry_id: int, request: Request, decision: str = Form(...), com
             esvc.return_entry(session, e, user, comment, mail)
 
     return forms.submit(
-        session, review, done=f"/followup/entries/{entry_id}", refusals=(InvalidInput,),
+        session, review, done=f"/followup/entries/{entry_id}?done={'accepted' if decision == 'accept' else 'returned'}",
+        refusals=(InvalidInput,),
         again=lambda problems, _: render(request, "pages/followup/entry.html",
                                          _entry_ctx(session, esvc.get_entry(session, entry_id), user,
                                                     _said(request, problems)),
