@@ -138,10 +138,15 @@ def nginx_main(run_dir: Path) -> str:
 
 
 def run_owner(args: list[str], env: dict[str, str]) -> str:
+    return run_owner_both(args, env)[0]
+
+
+def run_owner_both(args: list[str], env: dict[str, str]) -> tuple[str, str]:
+    """A mamoru command as the tables' owner: its standard output and error (it failing ends the launcher)."""
     r = subprocess.run([sys.executable, "-m", "mamoru.cli", *args], env=env, capture_output=True, text=True)  # nosec B603
     if r.returncode != 0:
         raise SystemExit(f"mamoru {' '.join(args)} failed (exit {r.returncode}):\n{r.stderr}{r.stdout}")
-    return r.stdout
+    return r.stdout, r.stderr
 
 
 def prepare(owner_url: str, run_dir: Path, prefix: str) -> dict[str, Path]:
@@ -154,7 +159,10 @@ def prepare(owner_url: str, run_dir: Path, prefix: str) -> dict[str, Path]:
            "MAMORU_AUDIT_KEY": str(paths["audit"])}
     if os.environ.get("MAMORU_ADMIN_PASSWORD"):
         env["MAMORU_ADMIN_PASSWORD"] = os.environ["MAMORU_ADMIN_PASSWORD"]
-    sys.stdout.write(run_owner(["setup"], env))  # a generated administrator's password is shown once
+    # what setup did, as it says it: the administrator's username (and a generated password, shown once)
+    out, said = run_owner_both(["setup"], env)
+    sys.stdout.write(out)
+    sys.stderr.write("".join(line + "\n" for line in said.splitlines() if "administrator" in line))
     run_owner(["db", "roles", "--prefix", prefix, "--apply"], env)
     run_owner(["hotline", "contact-key", "--public-out", str(paths["contact_public"])],
               {**env, "MAMORU_ROLE": "hotline", "MAMORU_HOTLINE_CONTACT_KEY": str(paths["contact"])})
