@@ -73,7 +73,7 @@ def test_an_administrator_sets_the_language_on_create_and_edit(client: TestClien
                     follow_redirects=False)
     assert r.status_code == 303 and lang_of(session, "smith") == "ja"
     page = client.get("/admin/users/smith?lang=en")
-    assert '<dd id="account-lang">日本語</dd>' in page.text and "Language: en → ja" in page.text  # the audit trail
+    assert '<dd id="account-lang">日本語</dd>' in page.text and "Language: English → 日本語" in page.text  # the audit trail
     r = client.post("/admin/users/smith/edit", data={"role": R.AUDITOR, "preferred_lang": "zz", "csrf_token": token})
     assert r.status_code == 422 and lang_of(session, "smith") == "ja"
 
