@@ -21,6 +21,8 @@ from mamoru.errors import DomainError, InvalidInput, Phrase, Problem, Term, Term
 from mamoru.periods import JST, fiscal_period_label, japan_date
 
 LANGS = ("ja", "en")
+LANGUAGE_NAMES = {"ja": "日本語", "en": "English"}
+"""Each language by its own name (the language switch, the account forms, the audit log)."""
 LOCALE_DIR = Path(__file__).resolve().parent / "locale"
 
 

@@ -70,7 +70,8 @@ def test_agency_lists_are_joined_as_each_language_writes_them(client, fu, make_u
     assert ja_names in portal_ja
 
 
-def test_the_publish_page_counts_in_the_singular_and_plural(client, fu, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
+def _one_accepted(client, fu, make_user, login_as):  # type: ignore[no-untyped-def]
+    """A round where one entry was submitted and accepted; the coordinator signed in (round, CSRF token)."""
     r = reporting_round(fu)
     officer = make_user(roles.AGENCY_OFFICER, agency="CAO")
     coord = make_user(roles.COORDINATOR)
@@ -79,6 +80,11 @@ def test_the_publish_page_counts_in_the_singular_and_plural(client, fu, make_use
     _submit(client, login_as, officer, eid)
     csrf = login_as(coord)
     client.post(f"/followup/entries/{eid}/review", data={"csrf_token": csrf, "decision": "accept"})
+    return r, csrf
+
+
+def test_the_publish_page_counts_in_the_singular_and_plural(client, fu, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
+    r, csrf = _one_accepted(client, fu, make_user, login_as)
     en = client.get(f"/followup/rounds/{r.id}/publish?lang=en").text
     assert "Publish 1 accepted entry<" in en and "accepted entries<" not in en
     assert f"Accepted 1 of {len(r.entries)} entries" in en
@@ -87,14 +93,7 @@ def test_the_publish_page_counts_in_the_singular_and_plural(client, fu, make_use
 
 
 def test_the_publish_page_says_publishing_is_final_and_the_round_page_says_it_was_published(client, fu, make_user, login_as) -> None:  # type: ignore[no-untyped-def]
-    r = reporting_round(fu)
-    officer = make_user(roles.AGENCY_OFFICER, agency="CAO")
-    coord = make_user(roles.COORDINATOR)
-    login_as(coord)
-    eid = _entry_id(client, r.id, "1-2", "CAO")
-    _submit(client, login_as, officer, eid)
-    csrf = login_as(coord)
-    client.post(f"/followup/entries/{eid}/review", data={"csrf_token": csrf, "decision": "accept"})
+    r, csrf = _one_accepted(client, fu, make_user, login_as)
     assert "only errata can correct the published record" in client.get(f"/followup/rounds/{r.id}/publish?lang=en").text
     ja = client.get(f"/followup/rounds/{r.id}/publish?lang=ja").text
     assert "公表は取り消せません" in ja and "正誤表によってのみ訂正できます" in ja

@@ -16,7 +16,7 @@ from datetime import datetime
 
 from mamoru import audit
 from mamoru.auth.roles import ROLE_LABELS
-from mamoru.i18n import catalogue, gettext
+from mamoru.i18n import LANGUAGE_NAMES, catalogue, gettext
 
 FIELDS = {
     "accepted": "Accepted", "active": "Active", "added": "Added", "agencies": "Agencies", "agency": "Agency",
@@ -50,7 +50,6 @@ FIELDS = {
 BY_KIND = {"token:create": {"id": "Token"}, "token:revoke": {"id": "Token"}, "hotline:case:assign": {"to": "Assigned to"},
            "hotline:case:notice_sent": {"to": "Sent to"}, "hotline:case:police-alert": {"to": "Sent to"}}
 """A key that means something else in one kind of event."""
-LANGUAGE_NAMES = {"ja": "日本語", "en": "English"}
 SKIPPED = {"created_by"}  # the "Who" column says it already
 
 
@@ -77,7 +76,7 @@ def _value(lang: str, key: str, value: object) -> str:
     if key == "role" and isinstance(value, str) and value in ROLE_LABELS:
         return ROLE_LABELS[value][0 if lang == "en" else 1]
     if key == "preferred_lang" and value in LANGUAGE_NAMES:
-        return LANGUAGE_NAMES[str(value)]  # each language by its own name, as the language switch shows it
+        return LANGUAGE_NAMES[str(value)]
     if isinstance(value, list):
         return ", ".join(_value(lang, key, v) for v in value)
     if isinstance(value, dict):

@@ -13,6 +13,7 @@ from mamoru.auth import service as auth_service
 from mamoru.auth.models import User
 from mamoru.config import Settings
 from mamoru.errors import DomainError
+from mamoru.i18n import LANGUAGE_NAMES
 from mamoru.plan import service as plan_service
 from mamoru.web import forms
 from mamoru.web.auth import trail
@@ -124,7 +125,7 @@ NO_SCOPE = "Choose at least one scope."
 BAD_EXPIRY = "The expiry is a whole number of days from 1 to 3650."
 
 
-LANG_CHOICES = (("ja", "日本語"), ("en", "English"))
+LANG_CHOICES = tuple(LANGUAGE_NAMES.items())
 """The languages an account's mails are written in, as the forms offer them (each in its own words)."""
 
 
